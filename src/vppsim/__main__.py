@@ -1,0 +1,3 @@
+from vppsim.cli import main
+
+main()

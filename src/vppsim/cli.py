@@ -1,0 +1,283 @@
+"""The ``vppsim`` command line: thin, calling the library."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vppsim.config import DATASETS, SourceMode, load_settings
+from vppsim.dataset.atomic import MANIFEST
+from vppsim.dataset.build import BuildResult, build_dataset
+from vppsim.errors import ConfigError, VppsimError
+from vppsim.validate import validate_directory
+
+app = typer.Typer(
+    name="vppsim",
+    help=(
+        "Build coherent, validated, versioned datasets for virtual power plants: CAISO "
+        "15-min prices, weather, rooftop PV and residential load on one UTC time grid.\n\n"
+        "Settings come from, highest first: flags, VPPSIM_* environment variables, a .env "
+        "file, a TOML file (--config), the defaults (August 2023, Los Angeles, 200 homes)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+SOURCE_HELP = "auto (live if reachable, else synthetic), live (never fall back) or synthetic."
+
+
+def _fail(exc: VppsimError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _raise_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so the staging folder is cleaned up like on Ctrl-C."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress):
+        self._progress = progress
+
+    def start(self, description: str, total: int) -> Callable[[int], None]:
+        task = self._progress.add_task(description, total=total)
+        return lambda advance: self._progress.advance(task, advance)
+
+
+def _size(nbytes: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if nbytes < 1000 or unit == "GB":
+            return f"{nbytes:,.0f} {unit}" if unit == "B" else f"{nbytes:,.1f} {unit}"
+        nbytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def _dataset_table(manifest: dict[str, Any]) -> Table:
+    table = Table(title="datasets", title_justify="left")
+    for column in ("dataset", "source", "kind", "rows", "files", "size"):
+        table.add_column(column, justify="right" if column in {"rows", "files", "size"} else "left")
+    for name in DATASETS:
+        provenance = manifest["provenance"].get(name)
+        resources = [r for r in manifest["resources"] if r["dataset"] == name]
+        if provenance is None:
+            continue
+        files = sum(len(r.get("files", [r])) for r in resources)
+        rows = max((r["rows"] for r in resources), default=0)
+        kind = provenance["kind"] + (" (fallback)" if provenance["fallback_reason"] else "")
+        table.add_row(
+            name,
+            provenance["source"],
+            kind,
+            f"{rows:,}",
+            f"{files:,}",
+            _size(sum(r["bytes"] for r in resources)),
+        )
+    return table
+
+
+def _print_fallbacks(manifest: dict[str, Any]) -> None:
+    for name, provenance in manifest["provenance"].items():
+        if provenance["fallback_reason"]:
+            out.print(
+                f"  {name}: synthetic because {provenance['fallback_reason']}", highlight=False
+            )
+
+
+@app.command()
+def build(
+    start: Annotated[
+        str | None, typer.Option(help="First local day, YYYY-MM-DD. \\[default: 2023-08-01]")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last local day, inclusive. \\[default: 2023-08-31]")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA zone of the market. \\[default: America/Los_Angeles]")
+    ] = None,
+    latitude: Annotated[
+        float | None, typer.Option(help="Site latitude \\[deg N]. \\[default: 34.05]")
+    ] = None,
+    longitude: Annotated[
+        float | None, typer.Option(help="Site longitude \\[deg E]. \\[default: -118.24]")
+    ] = None,
+    homes: Annotated[int | None, typer.Option(help="Number of homes. \\[default: 200]")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Study seed; same seed, same bytes. \\[default: 42]")
+    ] = None,
+    interval: Annotated[
+        int | None,
+        typer.Option(help="Interval length in minutes: 5, 15, 30 or 60. \\[default: 15]"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder, replaced atomically. \\[default: data]"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="TOML file of settings (top-level keys named like the flags)."),
+    ] = None,
+    env_file: Annotated[
+        Path, typer.Option(help="dotenv file with VPPSIM_* settings and API keys.")
+    ] = Path(".env"),
+    weather_source: Annotated[str | None, typer.Option(help=f"Weather: {SOURCE_HELP}")] = None,
+    solar_source: Annotated[str | None, typer.Option(help=f"Solar: {SOURCE_HELP}")] = None,
+    market_source: Annotated[str | None, typer.Option(help=f"Market prices: {SOURCE_HELP}")] = None,
+    load_source: Annotated[str | None, typer.Option(help=f"Household load: {SOURCE_HELP}")] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="All datasets synthetic; no network.")
+    ] = False,
+    formats: Annotated[
+        str | None, typer.Option(help="Comma-separated: csv, parquet. \\[default: csv,parquet]")
+    ] = None,
+    csv_homes_limit: Annotated[
+        int | None,
+        typer.Option(help="Write per-home CSVs only up to this many homes. \\[default: 1000]"),
+    ] = None,
+    chunk_homes: Annotated[
+        int | None, typer.Option(help="Homes generated per Parquet part. \\[default: 1000]")
+    ] = None,
+) -> None:
+    """Build, validate and atomically write the dataset for a study."""
+    _raise_on_sigterm()
+    sources = {
+        "weather_source": weather_source,
+        "solar_source": solar_source,
+        "market_source": market_source,
+        "load_source": load_source,
+    }
+    try:
+        if offline:
+            clashing = {k: v for k, v in sources.items() if v not in (None, SourceMode.SYNTHETIC)}
+            if clashing:
+                name, value = next(iter(clashing.items()))
+                raise ConfigError(f"--offline conflicts with --{name.replace('_', '-')} {value}")
+            sources = dict.fromkeys(sources, SourceMode.SYNTHETIC.value)
+        settings = load_settings(
+            {
+                "start": start,
+                "end": end,
+                "timezone": timezone,
+                "latitude": latitude,
+                "longitude": longitude,
+                "homes": homes,
+                "seed": seed,
+                "interval_minutes": interval,
+                "out": out_dir,
+                "formats": formats,
+                "csv_homes_limit": csv_homes_limit,
+                "chunk_homes": chunk_homes,
+                **sources,
+            },
+            config_file=config,
+            env_file=env_file,
+        )
+        if not settings.writes_home_csvs:
+            out.print(
+                f"Per-home CSVs skipped: {settings.homes:,} homes is above csv_homes_limit "
+                f"{settings.csv_homes_limit:,}; load is written to Parquet only."
+            )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as progress:
+            result = build_dataset(settings, progress=_RichProgress(progress))
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    _print_summary(result)
+
+
+def _print_summary(result: BuildResult) -> None:
+    manifest = result.manifest
+    grid = manifest["vppsim"]["grid"]
+    out.print(
+        f"[bold green]Built[/] {result.path} : {grid['intervals']:,} intervals of "
+        f"{grid['interval_minutes']} min from {grid['first_interval_start']}, "
+        f"{manifest['vppsim']['config']['homes']:,} homes, seed {manifest['vppsim']['seed']}",
+        highlight=False,
+    )
+    out.print(_dataset_table(manifest))
+    _print_fallbacks(manifest)
+    passed = sum(check.ok for check in result.report.checks)
+    out.print(
+        f"Validated: {passed}/{len(result.report.checks)} checks passed. "
+        f"Manifest: {result.path / MANIFEST}"
+    )
+
+
+@app.command()
+def validate(
+    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+) -> None:
+    """Check a dataset against its manifest, schemas and time grid; list every failure."""
+    report = validate_directory(directory)
+    table = Table(title=f"validation of {directory}", title_justify="left")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail")
+    for check in report.checks:
+        status = "[green]pass[/]" if check.ok else "[bold red]FAIL[/]"
+        table.add_row(check.name, status, "\n".join(check.failures) or check.detail)
+    out.print(table)
+    if not report.ok:
+        err.print(f"[bold red]{len(report.failures)} failure(s):[/]")
+        for failure in report.failures:
+            err.print(f"  {failure}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    out.print(f"[bold green]All {len(report.checks)} checks passed.[/]")
+
+
+@app.command()
+def info(
+    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+) -> None:
+    """Summarise a dataset from its manifest: period, homes, sources and fallbacks, sizes."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] cannot read {directory / MANIFEST}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    meta = manifest["vppsim"]
+    config, grid = meta["config"], meta["grid"]
+    out.print(f"[bold]{manifest['title']}[/]")
+    out.print(
+        f"period   {config['start']} to {config['end']} ({config['timezone']}), "
+        f"{grid['intervals']:,} x {grid['interval_minutes']} min, "
+        f"{grid['first_interval_start']} .. {grid['last_interval_start']}",
+        highlight=False,
+    )
+    out.print(
+        f"site     {config['latitude']}, {config['longitude']}; homes {config['homes']:,}; "
+        f"seed {meta['seed']}; vppsim {meta['version']}",
+        highlight=False,
+    )
+    out.print(_dataset_table(manifest))
+    if any(p["fallback_reason"] for p in manifest["provenance"].values()):
+        out.print("fallbacks:")
+        _print_fallbacks(manifest)
+    total = sum(r["bytes"] for r in manifest["resources"])
+    out.print(f"total    {_size(total)} in {directory}")
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m vppsim`
+    sys.exit(app())

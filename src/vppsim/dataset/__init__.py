@@ -1,0 +1,1 @@
+"""The dataset contract: specs and schemas, sources, the atomic writer, the build."""
