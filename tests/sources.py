@@ -93,14 +93,12 @@ class TestLoad(Source):
 
     def fetch(self, settings, grid, inputs):
         temp = inputs["weather"]["temp_air_c"].to_numpy()
-        calls = []
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
-            if calls and self.delay_after_first_chunk:
+            if home_ids[0] > 0 and self.delay_after_first_chunk:
                 if self.marker is not None:
                     self.marker.write_text("first chunk written")
                 time.sleep(self.delay_after_first_chunk)
-            calls.append(len(home_ids))
             n = len(grid)
             return pd.DataFrame(
                 {

@@ -43,7 +43,7 @@ def _fail(exc: VppsimError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-def _raise_on_sigterm() -> None:
+def exit_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit so the staging folder is cleaned up like on Ctrl-C."""
 
     def handler(signum: int, frame: Any) -> None:
@@ -155,7 +155,7 @@ def build(
     ] = None,
 ) -> None:
     """Build, validate and atomically write the dataset for a study."""
-    _raise_on_sigterm()
+    exit_on_sigterm()
     sources = {
         "weather_source": weather_source,
         "solar_source": solar_source,

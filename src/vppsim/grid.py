@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -59,5 +61,13 @@ def format_timestamps(index: pd.DatetimeIndex | pd.Series) -> np.ndarray:
 
 
 def parse_timestamps(values) -> pd.DatetimeIndex:
-    """Parse ISO 8601 ``...Z`` strings, strictly, into a UTC index."""
-    return pd.DatetimeIndex(pd.to_datetime(values, format=TIMESTAMP_FORMAT, utc=True))
+    """Parse ISO 8601 ``...Z`` strings, strictly, into a UTC index.
+
+    Raises
+    ------
+    ValueError
+        A value is not exactly ``YYYY-MM-DDTHH:MM:SSZ``.
+    """
+    strings = pa.array(np.asarray(values, dtype=object), type=pa.string())
+    parsed = pc.strptime(strings, format=TIMESTAMP_FORMAT, unit="ns")
+    return pd.DatetimeIndex(parsed.to_numpy(zero_copy_only=False)).tz_localize("UTC")

@@ -131,8 +131,8 @@ def check_homes(
     complete = frame[frame[HOME_ID].isin(counts[counts == n].index)].sort_values(
         [HOME_ID, TIMESTAMP]
     )
-    stamps = complete[TIMESTAMP].to_numpy().reshape(-1, n)
-    off = ~(stamps == grid.to_numpy()[None, :]).all(axis=1)
+    stamps = pd.DatetimeIndex(complete[TIMESTAMP]).asi8.reshape(-1, n)
+    off = ~(stamps == grid.asi8[None, :]).all(axis=1)
     if off.any():
         homes = complete[HOME_ID].to_numpy().reshape(-1, n)[off, 0]
         failures.append(f"{label}: home(s) {_listed(homes)} are not on the grid")
@@ -273,13 +273,27 @@ def _table_failures(root, spec, resource, path, grid) -> list[str]:
     return failures
 
 
+_CSV_FILES_PER_BATCH = 250
+
+
+def _read_home_file(root: Path, spec: DatasetSpec, path: str) -> pd.DataFrame:
+    frame = _read(root, spec, path)
+    if HOME_ID not in frame:
+        frame.insert(0, HOME_ID, np.int32(int(Path(path).stem.rsplit("_", 1)[1])))
+    return frame
+
+
 def _home_failures(root, spec, resource, files, grid, config) -> list[str]:
     failures = []
-    for path in files:
-        frame = _read(root, spec, path)
-        if HOME_ID not in frame:
-            frame.insert(0, HOME_ID, np.int32(int(Path(path).stem.rsplit("_", 1)[1])))
-        failures += check_homes(spec, frame, grid, path)
+    per_batch = _CSV_FILES_PER_BATCH if files[0].endswith(".csv") else 1
+    for first in range(0, len(files), per_batch):
+        batch = files[first : first + per_batch]
+        frames = [_read_home_file(root, spec, path) for path in batch]
+        if len(batch) > 1 and not check_homes(spec, pd.concat(frames, ignore_index=True), grid, ""):
+            continue
+        # Check file by file (only when a batch fails) so each failure names its file.
+        for path, frame in zip(batch, frames, strict=True):
+            failures += check_homes(spec, frame, grid, path)
     parquet = [str(root / path) for path in files if path.endswith(".parquet")]
     homes = config["homes"]
     if parquet:

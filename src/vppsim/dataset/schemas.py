@@ -174,7 +174,7 @@ def long_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
 
 def _sorted_by_home_and_time(frame: pd.DataFrame) -> bool:
     home = frame[HOME_ID].to_numpy()
-    time = frame[TIMESTAMP].to_numpy()
+    time = pd.DatetimeIndex(frame[TIMESTAMP]).asi8
     same_home = home[1:] == home[:-1]
     return bool(
         np.all(home[1:] >= home[:-1]) and np.all(time[1:][same_home] > time[:-1][same_home])

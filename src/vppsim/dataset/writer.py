@@ -29,7 +29,7 @@ from vppsim.grid import format_timestamps
 
 MANIFEST_VERSION = "1.0"
 LIBRARIES = ("numpy", "pandas", "pyarrow", "pandera", "pvlib", "pydantic", "duckdb")
-_CSV_OPTIONS = pacsv.WriteOptions(quoting_style="none")
+_CSV_OPTIONS = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
 
 
 def sha256_file(path: Path) -> str:
