@@ -32,14 +32,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 SOURCE_HELP = "auto (live if reachable, else synthetic), live (never fall back) or synthetic."
 
 
 def _fail(exc: VppsimError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -242,7 +242,7 @@ def validate(
     if not report.ok:
         err.print(f"[bold red]{len(report.failures)} failure(s):[/]")
         for failure in report.failures:
-            err.print(f"  {failure}", highlight=False, soft_wrap=True)
+            err.print(f"  {failure}", highlight=False)
         raise typer.Exit(1)
     out.print(f"[bold green]All {len(report.checks)} checks passed.[/]")
 

@@ -1,0 +1,98 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import vppsim.dataset.build
+from vppsim.cli import app
+
+from .sources import UnreachableMarket, test_registry
+
+runner = CliRunner()
+SMALL = ["--start", "2023-08-01", "--end", "2023-08-02", "--homes", "4"]
+
+
+@pytest.fixture
+def test_sources(monkeypatch):
+    monkeypatch.setattr(
+        vppsim.dataset.build, "default_registry", lambda: test_registry(UnreachableMarket)
+    )
+
+
+def test_build_without_generators_names_what_is_missing(tmp_path):
+    result = runner.invoke(app, ["build", "--offline", "--out", str(tmp_path / "data")])
+    assert result.exit_code == 3
+    line = result.stderr.strip()
+    assert line.startswith(
+        "error: no source implemented yet for: weather (synthetic), solar (synthetic)"
+    )
+    assert "load (synthetic)" in line and "nothing was written" in line
+    assert not (tmp_path / "data").exists()
+
+
+def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):
+    out = tmp_path / "data"
+    result = runner.invoke(app, ["build", *SMALL, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Built {out}" in result.stdout
+    assert "192 intervals of 15 min from 2023-08-01T07:00:00Z" in result.stdout
+    assert "market: synthetic because CAISO OASIS did not answer within 30 s" in result.stdout
+    assert "checks passed" in result.stdout
+
+    info = runner.invoke(app, ["info", str(out)])
+    assert info.exit_code == 0, info.output
+    for fragment in (
+        "2023-08-01 to 2023-08-02 (America/Los_Angeles)",
+        "homes 4",
+        "seed 42",
+        "synthetic (fallback)",
+        "fallbacks:",
+        "total",
+    ):
+        assert fragment in info.stdout
+
+
+def test_build_above_the_csv_limit_says_so(tmp_path, test_sources):
+    result = runner.invoke(
+        app, ["build", *SMALL, "--csv-homes-limit", "2", "--out", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Per-home CSVs skipped: 4 homes is above csv_homes_limit 2" in result.stdout
+
+
+def test_offline_forces_every_dataset_synthetic(tmp_path, test_sources):
+    out = tmp_path / "data"
+    assert runner.invoke(app, ["build", *SMALL, "--offline", "--out", str(out)]).exit_code == 0
+    provenance = json.loads((out / "datapackage.json").read_text())["provenance"]
+    assert {p["requested"] for p in provenance.values()} == {"synthetic"}
+    assert all(p["fallback_reason"] is None for p in provenance.values())
+
+
+def test_keys_never_reach_the_output(tmp_path, test_sources, monkeypatch):
+    monkeypatch.setenv("NLR_API_KEY", "sk-live-abcdef123456")
+    (tmp_path / "study.toml").write_text('gridstatus_api_key = "gs-secret-987"\n')
+    out = tmp_path / "data"
+    result = runner.invoke(
+        app, ["build", *SMALL, "--out", str(out), "--config", str(tmp_path / "study.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "datapackage.json").read_text())["vppsim"]["config"]
+    assert config["nlr_api_key"] == config["gridstatus_api_key"] == "**********"
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"sk-live-abcdef123456" not in data and b"gs-secret-987" not in data
+    assert "abcdef123456" not in result.output
+
+
+def test_info_on_a_folder_without_manifest(tmp_path):
+    result = runner.invoke(app, ["info", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "cannot read" in result.stderr
+
+
+def test_help_explains_sources_and_precedence():
+    result = runner.invoke(app, ["--help"])
+    assert "VPPSIM_*" in result.stdout and "build" in result.stdout
+    build = runner.invoke(app, ["build", "--help"])
+    assert "--offline" in build.stdout and "live (never fall back)" in build.stdout

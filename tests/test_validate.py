@@ -1,0 +1,171 @@
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from vppsim.cli import app
+from vppsim.validate import validate_directory
+
+runner = CliRunner()
+
+
+def edit_lines(path, edit):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(edit(lines)))
+
+
+def delete_row(path):
+    edit_lines(path, lambda lines: lines[:10] + lines[11:])
+
+
+def duplicate_timestamp(path):
+    def edit(lines):
+        stamp = lines[10].split(",", 1)[0]
+        lines[11] = stamp + "," + lines[11].split(",", 1)[1]
+        return lines
+
+    edit_lines(path, edit)
+
+
+def put_nan(path):
+    def edit(lines):
+        fields = lines[20].rstrip("\n").split(",")
+        fields[1] = "nan"
+        lines[20] = ",".join(fields) + "\n"
+        return lines
+
+    edit_lines(path, edit)
+
+
+def negative_load(path):
+    def edit(lines):
+        stamp = lines[30].split(",", 1)[0]
+        lines[30] = f"{stamp},-1.5\n"
+        return lines
+
+    edit_lines(path, edit)
+
+
+def edit_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_clean_build_passes(built):
+    report = validate_directory(built)
+    assert report.ok, report.failures
+    names = [check.name for check in report.checks]
+    for expected in (
+        "files match manifest (sha256)",
+        "one grid",
+        "solar is zero at night",
+        "market: schema and grid",
+        "load_parquet: schema and grid",
+    ):
+        assert expected in names
+
+
+@pytest.mark.parametrize(
+    ("path", "corrupt", "expected"),
+    [
+        (
+            "market_data.csv",
+            delete_row,
+            [
+                "market_data.csv: 191 intervals, expected 192",
+                "missing interval(s) 2023-08-01T09:15:00Z",
+            ],
+        ),
+        (
+            "weather.csv",
+            duplicate_timestamp,
+            ["repeated interval(s) 2023-08-01T09:15:00Z", "fails field_uniqueness"],
+        ),
+        ("weather.csv", put_nan, ["column 'temp_air_c' fails not_nullable"]),
+        (
+            "load_profiles/profile_004.csv",
+            negative_load,
+            ["load_profiles/profile_004.csv: column 'load_kw' fails in_range", "-1.5"],
+        ),
+        (
+            "parquet/load/part-00001.parquet",
+            edit_byte,
+            ["parquet/load/part-00001.parquet does not match its sha256"],
+        ),
+        ("solar_data.csv", edit_byte, ["solar_data.csv does not match its sha256"]),
+    ],
+)
+def test_each_corruption_is_caught_and_named(built, tmp_path, path, corrupt, expected):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    corrupt(copy / path)
+    report = validate_directory(copy)
+    assert not report.ok
+    text = "\n".join(report.failures)
+    for fragment in expected:
+        assert fragment in text
+    assert f"{path} does not match its sha256" in text
+
+
+def test_solar_at_night_is_caught(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    frame = pd.read_csv(copy / "solar_data.csv")
+    frame.loc[0, "generation_kw_per_kw_installed"] = 0.3  # 00:00 local
+    frame.to_csv(copy / "solar_data.csv", index=False)
+    text = "\n".join(validate_directory(copy).failures)
+    assert "output while the sun is down at 2023-08-01T07:00:00Z" in text
+
+
+def test_cli_lists_every_failure_at_once(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    delete_row(copy / "market_data.csv")
+    put_nan(copy / "weather.csv")
+    negative_load(copy / "load_profiles/profile_001.csv")
+    edit_lines(copy / "solar_data.csv", lambda lines: lines[:9])  # truncated
+    result = runner.invoke(app, ["validate", str(copy)])
+    assert result.exit_code == 1
+    for fragment in (
+        "market_data.csv: 191 intervals",
+        "temp_air_c",
+        "profile_001.csv",
+        "solar_data.csv does not match its sha256",
+        "solar_data.csv: 8 intervals",
+    ):
+        assert fragment in result.stderr, fragment
+    assert "Traceback" not in result.output
+
+
+def test_cli_passes_a_clean_dataset(built):
+    result = runner.invoke(app, ["validate", str(built)])
+    assert result.exit_code == 0, result.output
+    assert "checks passed" in result.stdout
+
+
+def test_unreadable_files_are_failures_not_crashes(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    (copy / "parquet/weather.parquet").write_bytes(b"not parquet")
+    (copy / "load_profiles/profile_003.csv").unlink()
+    text = (copy / "market_data.csv").read_text()
+    (copy / "market_data.csv").write_text(text[: len(text) // 2 - 7])  # cut mid-line
+    text = "\n".join(validate_directory(copy).failures)
+    assert "weather_parquet: schema and grid: could not read" in text
+    assert "load_profiles/profile_003.csv is missing" in text
+    assert "market: schema and grid: could not read" in text
+
+
+def test_missing_or_broken_manifest(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    (copy / "datapackage.json").write_text("{")
+    report = validate_directory(copy)
+    assert not report.ok and "cannot read" in report.failures[0]
+    manifest = json.loads((built / "datapackage.json").read_text())
+    manifest["vppsim"]["grid"]["intervals"] = 100
+    (copy / "datapackage.json").write_text(json.dumps(manifest))
+    assert "manifest states 100 intervals" in "\n".join(validate_directory(copy).failures)
