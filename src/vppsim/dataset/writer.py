@@ -49,7 +49,6 @@ def arrow_table(spec: DatasetSpec, frame: pd.DataFrame) -> pa.Table:
         values = frame[name]
         if name == TIMESTAMP:
             kind, meta = pa.timestamp("us", tz="UTC"), {"description": "UTC interval start"}
-            values = values.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
         elif name == HOME_ID:
             kind, meta = pa.int32(), {"description": "Home index, 0-based"}
         else:
@@ -57,13 +56,13 @@ def arrow_table(spec: DatasetSpec, frame: pd.DataFrame) -> pa.Table:
             kind = _arrow_type(column.dtype)
             meta = {"unit": column.unit, "description": column.description}
         fields.append(pa.field(name, kind, nullable=False, metadata=meta))
-        arrays.append(pa.array(values.to_numpy(), type=kind))
+        arrays.append(pa.Array.from_pandas(values).cast(kind))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _csv_table(table: pa.Table, timestamps: np.ndarray) -> pa.Table:
-    index = table.schema.get_field_index(TIMESTAMP)
-    return table.set_column(index, TIMESTAMP, pa.array(timestamps, type=pa.string()))
+def _csv_table(table: pa.Table, timestamps: pa.Array) -> pa.Table:
+    """``table`` with its timestamps as ISO 8601 text, as the CSVs hold them."""
+    return table.set_column(table.schema.get_field_index(TIMESTAMP), TIMESTAMP, timestamps)
 
 
 def _frictionless_schema(spec: DatasetSpec, columns: list[str]) -> dict[str, Any]:
@@ -133,7 +132,7 @@ class DatasetWriter:
         self.root = Path(root)
         self.settings = settings
         self.grid = grid
-        self._timestamps = format_timestamps(grid)
+        self._timestamps = pa.array(format_timestamps(grid), type=pa.string())
         self._resources: list[_Resource] = []
         self._provenance: dict[str, Provenance] = {}
 
@@ -203,16 +202,13 @@ class DatasetWriter:
                 pq.write_table(table, self._target(relative), compression="zstd")
                 self._record(parts, relative, table.num_rows)
             if self.settings.writes_home_csvs:
-                homes_csv = _csv_table(
-                    table.drop_columns([HOME_ID]), np.tile(self._timestamps, len(home_ids))
-                )
+                values = table.drop_columns([HOME_ID, TIMESTAMP])
                 for offset, home_id in enumerate(home_ids):
                     relative = str(
                         Path(spec.csv_path).parent / home_csv_name(home_id, self.settings.homes)
                     )
-                    pacsv.write_csv(
-                        homes_csv.slice(offset * n, n), self._target(relative), _CSV_OPTIONS
-                    )
+                    home = values.slice(offset * n, n).add_column(0, TIMESTAMP, self._timestamps)
+                    pacsv.write_csv(home, self._target(relative), _CSV_OPTIONS)
                     self._record(csvs, relative, n)
             if on_chunk is not None:
                 on_chunk(len(home_ids))
@@ -240,8 +236,8 @@ class DatasetWriter:
                 "seed": settings.seed,
                 "config": settings.redacted(),
                 "grid": {
-                    "first_interval_start": str(self._timestamps[0]),
-                    "last_interval_start": str(self._timestamps[-1]),
+                    "first_interval_start": self._timestamps[0].as_py(),
+                    "last_interval_start": self._timestamps[-1].as_py(),
                     "intervals": len(self.grid),
                     "interval_minutes": settings.interval_minutes,
                     "timezone": settings.timezone,
