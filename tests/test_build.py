@@ -216,3 +216,12 @@ def test_killed_build_leaves_the_previous_dataset_untouched(built, tmp_path, how
 
         assert remove_stale_staging(built) == left
     assert not list(built.parent.glob(".data.partial-*"))
+
+
+@pytest.mark.parametrize(("day", "intervals"), [("2023-03-12", 92), ("2023-11-05", 100)])
+def test_dst_days_build_and_validate(small_settings, tmp_path, day, intervals):
+    result = build_dataset(small_settings(start=day, end=day, homes=2), test_registry())
+    assert result.report.ok
+    assert result.manifest["vppsim"]["grid"]["intervals"] == intervals
+    for name in ("market_data.csv", "weather.csv", "load_profiles/profile_001.csv"):
+        assert len((result.path / name).read_text().splitlines()) == 1 + intervals

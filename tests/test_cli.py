@@ -3,6 +3,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+import vppsim.cli
 import vppsim.dataset.build
 from vppsim.cli import app
 
@@ -85,10 +86,26 @@ def test_keys_never_reach_the_output(tmp_path, test_sources, monkeypatch):
     assert "abcdef123456" not in result.output
 
 
-def test_info_on_a_folder_without_manifest(tmp_path):
+def test_info_on_a_folder_without_or_with_a_broken_manifest(tmp_path):
     result = runner.invoke(app, ["info", str(tmp_path)])
     assert result.exit_code == 1
     assert "cannot read" in result.stderr
+    (tmp_path / "datapackage.json").write_text('{"profile": "data-package"}')
+    result = runner.invoke(app, ["info", str(tmp_path)])
+    assert result.exit_code == 1 and "KeyError('vppsim')" in result.stderr
+
+
+def test_ctrl_c_during_build_is_one_line(tmp_path, test_sources, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vppsim.cli, "build_dataset", interrupted)
+    result = runner.invoke(app, ["build", *SMALL, "--out", str(tmp_path / "d")])
+    assert result.exit_code == 130
+    assert (
+        result.stderr.strip()
+        == "interrupted: nothing was written; any earlier dataset is untouched"
+    )
 
 
 def test_help_explains_sources_and_precedence():

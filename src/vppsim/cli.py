@@ -204,6 +204,9 @@ def build(
             result = build_dataset(settings, progress=_RichProgress(progress))
     except VppsimError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written; any earlier dataset is untouched")
+        raise typer.Exit(130) from None
     _print_summary(result)
 
 
@@ -254,11 +257,13 @@ def info(
     """Summarise a dataset from its manifest: period, homes, sources and fallbacks, sizes."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        err.print(f"[bold red]error:[/] cannot read {directory / MANIFEST}: {exc}", highlight=False)
+        meta = manifest["vppsim"]
+        config, grid = meta["config"], meta["grid"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        err.print(
+            f"[bold red]error:[/] cannot read {directory / MANIFEST}: {exc!r}", highlight=False
+        )
         raise typer.Exit(1) from None
-    meta = manifest["vppsim"]
-    config, grid = meta["config"], meta["grid"]
     out.print(f"[bold]{manifest['title']}[/]")
     out.print(
         f"period   {config['start']} to {config['end']} ({config['timezone']}), "

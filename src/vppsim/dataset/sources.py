@@ -17,8 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from vppsim.config import DATASETS, SourceMode
-from vppsim.config import Settings as Settings
+from vppsim.config import DATASETS, Settings, SourceMode
 from vppsim.errors import MissingSources, SourceUnavailable, ValidationFailed
 
 HomeBatch = Callable[[np.ndarray], pd.DataFrame]
