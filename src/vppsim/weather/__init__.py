@@ -1,0 +1,1 @@
+"""Weather: the synthetic model and the live NSRDB client."""
