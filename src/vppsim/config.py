@@ -98,6 +98,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NLR_API_KEY", "NREL_API_KEY", "nlr_api_key"),
         description="NREL/NLR developer key (PVWatts, NSRDB).",
     )
+    nlr_email: str | None = Field(
+        None,
+        validation_alias=AliasChoices("NLR_EMAIL", "NREL_EMAIL", "nlr_email"),
+        description="E-mail address NSRDB requires with the key.",
+    )
+    nlr_base_url: str = Field(
+        "https://developer.nlr.gov",
+        description="Base URL of the NREL/NLR developer APIs (developer.nrel.gov is gone).",
+    )
+    http_timeout_s: float = Field(
+        20.0, gt=0, le=600, description="Timeout of each HTTP request [s]."
+    )
     gridstatus_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("GRIDSTATUS_API_KEY", "gridstatus_api_key"),
