@@ -26,7 +26,7 @@ class TestWeather(Source):
     dataset = "weather"
     kind = SourceKind.SYNTHETIC
 
-    def fetch(self, settings, grid, inputs):
+    def fetch(self, settings, grid, inputs, context):
         rng = stream_rng(settings.seed, Stream.WEATHER)
         middle = grid + pd.Timedelta(minutes=settings.interval_minutes / 2)
         position = pvlib.solarposition.get_solarposition(
@@ -53,8 +53,8 @@ class TestSolar(Source):
     dataset = "solar"
     kind = SourceKind.SYNTHETIC
 
-    def fetch(self, settings, grid, inputs):
-        generation = np.clip(inputs["weather"]["ghi_w_m2"].to_numpy() / 1250, 0, 1)
+    def fetch(self, settings, grid, inputs, context):
+        generation = np.clip(inputs["weather"].data["ghi_w_m2"].to_numpy() / 1250, 0, 1)
         frame = pd.DataFrame({"timestamp": grid, "generation_kw_per_kw_installed": generation})
         return SourceResult(frame, _synthetic("solar"))
 
@@ -63,9 +63,9 @@ class TestMarket(Source):
     dataset = "market"
     kind = SourceKind.SYNTHETIC
 
-    def fetch(self, settings, grid, inputs):
+    def fetch(self, settings, grid, inputs, context):
         rng = stream_rng(settings.seed, Stream.MARKET)
-        temp = inputs["weather"]["temp_air_c"].to_numpy()
+        temp = inputs["weather"].data["temp_air_c"].to_numpy()
         frame = pd.DataFrame(
             {
                 "timestamp": grid,
@@ -91,8 +91,8 @@ class TestLoad(Source):
     delay_after_first_chunk: float = 0.0
     marker: Path | None = None
 
-    def fetch(self, settings, grid, inputs):
-        temp = inputs["weather"]["temp_air_c"].to_numpy()
+    def fetch(self, settings, grid, inputs, context):
+        temp = inputs["weather"].data["temp_air_c"].to_numpy()
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
             if home_ids[0] > 0 and self.delay_after_first_chunk:
@@ -119,7 +119,7 @@ class UnreachableMarket(Source):
     dataset = "market"
     kind = SourceKind.LIVE
 
-    def fetch(self, settings, grid, inputs):
+    def fetch(self, settings, grid, inputs, context):
         raise SourceUnavailable("CAISO OASIS did not answer within 30 s (timeout)")
 
 
@@ -129,8 +129,8 @@ class GappyMarket(Source):
     dataset = "market"
     kind = SourceKind.LIVE
 
-    def fetch(self, settings, grid, inputs):
-        frame = TestMarket().fetch(settings, grid, inputs).data
+    def fetch(self, settings, grid, inputs, context):
+        frame = TestMarket().fetch(settings, grid, inputs, context).data
         local_day = grid.tz_convert(settings.timezone).normalize()
         frame = frame[local_day != local_day[0]].reset_index(drop=True)
         return SourceResult(frame, Provenance(SourceKind.LIVE, "test gappy OASIS", "0"))

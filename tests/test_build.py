@@ -166,8 +166,8 @@ def test_failed_build_keeps_the_previous_dataset(built, small_settings, monkeypa
     before = digests(built)
     fetch = TestWeather.fetch
 
-    def broken(self, settings, grid, inputs):
-        result = fetch(self, settings, grid, inputs)
+    def broken(self, settings, grid, inputs, context):
+        result = fetch(self, settings, grid, inputs, context)
         result.data.loc[5, "temp_air_c"] = np.nan
         return result
 

@@ -14,7 +14,7 @@ from vppsim.config import DATASETS, Settings
 from vppsim.dataset.atomic import commit, staging_folder
 from vppsim.dataset.registry import default_registry
 from vppsim.dataset.schemas import SPECS
-from vppsim.dataset.sources import SourceRegistry, SourceResult, resolve
+from vppsim.dataset.sources import SourceContext, SourceRegistry, SourceResult, resolve
 from vppsim.dataset.writer import DatasetWriter
 from vppsim.errors import ValidationFailed
 from vppsim.grid import build_grid
@@ -43,13 +43,20 @@ class Pipeline:
             settings.start, settings.end, settings.timezone, settings.interval_minutes
         )
         self._results: dict[str, SourceResult] = {}
+        self.context = SourceContext()
 
     def result(self, dataset: str) -> SourceResult:
         """The resolved source result of ``dataset`` (resolving its inputs first)."""
         if dataset not in self._results:
-            inputs = {name: self.result(name).data for name in SPECS[dataset].depends_on}
+            inputs = {name: self.result(name) for name in SPECS[dataset].depends_on}
             self._results[dataset] = resolve(
-                dataset, self.settings, self.grid, inputs, self.registry, check_source_data
+                dataset,
+                self.settings,
+                self.grid,
+                inputs,
+                self.registry,
+                check_source_data,
+                self.context,
             )
         return self._results[dataset]
 
@@ -102,6 +109,7 @@ def write_dataset(
     pipeline.registry.require_all(settings)
     progress = progress or _Silent()
     with staging_folder(target) as staging:
+        pipeline.context = SourceContext(staging / "raw", Path(target).absolute() / "raw")
         writer = DatasetWriter(staging, settings, pipeline.grid)
         for dataset in DATASETS:
             spec = SPECS[dataset]

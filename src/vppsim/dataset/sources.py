@@ -1,6 +1,6 @@
 """The source interface every dataset plugs into, and the live-or-synthetic choice.
 
-A source turns ``(settings, grid, inputs)`` into data plus :class:`Provenance`.
+A source turns ``(settings, grid, inputs, context)`` into data plus :class:`Provenance`.
 Table datasets return a frame; per-home datasets return a :data:`HomeBatch` function
 that generates any set of homes, so a fleet is built chunk by chunk and never held whole.
 """
@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +76,23 @@ class SourceResult:
     provenance: Provenance
 
 
+@dataclass(frozen=True)
+class SourceContext:
+    """What a build offers its sources beyond the settings.
+
+    Attributes
+    ----------
+    raw_dir : Path or None
+        Where live sources cache the raw answers of this build (``raw/`` of the dataset
+        being written); None outside a build.
+    previous_raw_dir : Path or None
+        ``raw/`` of the dataset being replaced, so a rerun reuses its answers.
+    """
+
+    raw_dir: Path | None = None
+    previous_raw_dir: Path | None = None
+
+
 class Source(ABC):
     """Base class of every dataset source.
 
@@ -88,7 +106,11 @@ class Source(ABC):
 
     @abstractmethod
     def fetch(
-        self, settings: Settings, grid: pd.DatetimeIndex, inputs: Mapping[str, pd.DataFrame]
+        self,
+        settings: Settings,
+        grid: pd.DatetimeIndex,
+        inputs: Mapping[str, SourceResult],
+        context: SourceContext,
     ) -> SourceResult:
         """Return the dataset on ``grid``; ``inputs`` holds the datasets it depends on."""
 
@@ -141,9 +163,10 @@ def resolve(
     dataset: str,
     settings: Settings,
     grid: pd.DatetimeIndex,
-    inputs: Mapping[str, pd.DataFrame],
+    inputs: Mapping[str, SourceResult],
     registry: SourceRegistry,
     check: Callable[[str, pd.DataFrame | HomeBatch, pd.DatetimeIndex], list[str]],
+    context: SourceContext | None = None,
 ) -> SourceResult:
     """Produce ``dataset`` from the source its mode asks for, falling back when allowed.
 
@@ -165,7 +188,7 @@ def resolve(
             reason = f"no live source for {dataset} is implemented"
         else:
             try:
-                result = _checked(live(), dataset, settings, grid, inputs, check)
+                result = _checked(live(), dataset, settings, grid, inputs, context, check)
                 return _stamp(result, mode, None)
             except SourceUnavailable as exc:
                 if mode is SourceMode.LIVE:
@@ -177,14 +200,14 @@ def resolve(
     if synthetic is None:
         raise SourceUnavailable(f"{dataset}: {reason}, and there is no synthetic source")
     try:
-        result = _checked(synthetic(), dataset, settings, grid, inputs, check)
+        result = _checked(synthetic(), dataset, settings, grid, inputs, context, check)
     except SourceUnavailable as exc:
         raise ValidationFailed([str(exc)]) from exc
     return _stamp(result, mode, reason)
 
 
-def _checked(source, dataset, settings, grid, inputs, check) -> SourceResult:
-    result = source.fetch(settings, grid, inputs)
+def _checked(source, dataset, settings, grid, inputs, context, check) -> SourceResult:
+    result = source.fetch(settings, grid, inputs, context or SourceContext())
     failures = check(dataset, result.data, grid)
     if failures:
         raise SourceUnavailable(
