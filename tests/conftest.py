@@ -8,9 +8,11 @@ import pytest
 from vppsim.config import load_settings
 from vppsim.dataset.build import build_dataset
 
+from .fakeserver import FakeServer
 from .sources import test_registry
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT_TESTS = Path(__file__).resolve().parent
+SHARED = ROOT_TESTS.parents[1] / "shared"
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +52,20 @@ def built(small_settings):
     settings = small_settings()
     build_dataset(settings, test_registry())
     return Path(settings.out)
+
+
+@pytest.fixture
+def server():
+    """A fake HTTP server on 127.0.0.1 (see tests/fakeserver.py), shut down after the test."""
+    fake = FakeServer()
+    fake.thread.start()
+    yield fake
+    fake.httpd.shutdown()
+    fake.httpd.server_close()
+
+
+@pytest.fixture
+def sleeps():
+    """An injectable sleep that records the waits instead of waiting."""
+    recorded: list[float] = []
+    return recorded, recorded.append

@@ -22,6 +22,12 @@ def local_midnight(day: dt.date, timezone: str) -> pd.Timestamp:
     return local.tz_convert("UTC")
 
 
+def standard_utc_offset_hours(timezone: str, day: dt.date) -> float:
+    """The zone's standard-time offset from UTC on ``day`` [h], DST removed (LA: -8)."""
+    moment = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo(timezone))
+    return (moment.utcoffset() - moment.dst()).total_seconds() / 3600
+
+
 def build_grid(
     start: dt.date, end: dt.date, timezone: str, interval_minutes: int = 15
 ) -> pd.DatetimeIndex:
