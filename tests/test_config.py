@@ -55,6 +55,8 @@ def test_api_keys_read_new_and_old_names_and_stay_secret(monkeypatch):
     assert "new-secret-key" not in repr(settings) + str(settings)
     assert settings.redacted()["nlr_api_key"] == REDACTED
     assert settings.redacted()["gridstatus_api_key"] is None
+    monkeypatch.setenv("NREL_EMAIL", "me@example.org")
+    assert load_settings(env_file=None).redacted()["nlr_email"] == REDACTED
 
 
 def test_unknown_toml_key_and_missing_file_are_config_errors(tmp_path):

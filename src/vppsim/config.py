@@ -180,13 +180,13 @@ class Settings(BaseSettings):
         return OutputFormat.CSV in self.formats and self.homes <= self.csv_homes_limit
 
     def redacted(self) -> dict[str, Any]:
-        """The settings as JSON-ready values, secrets masked and the output folder left out.
+        """The settings as JSON-ready values, secrets and the e-mail masked, the output left out.
 
         The output folder is where the dataset lives, not what it holds, so it is left out
         to keep the manifest identical wherever the same study is built.
         """
         values = self.model_dump(mode="json", exclude={"out"})
-        for name in ("nlr_api_key", "gridstatus_api_key"):
+        for name in ("nlr_api_key", "gridstatus_api_key", "nlr_email"):
             values[name] = REDACTED if values[name] is not None else None
         return values
 
