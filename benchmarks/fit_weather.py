@@ -1,0 +1,193 @@
+"""Fit the synthetic weather model on the LA-basin TMY files and write calibrated.json.
+
+    python benchmarks/fit_weather.py               # fit, write, print the calibration report
+    python benchmarks/fit_weather.py --check       # fit and fail if the shipped file differs
+    python benchmarks/fit_weather.py --report-only --years 10 --seed 1
+
+The fit is deterministic: re-running it writes the same file. The report prints, month by
+month, the TMY figures next to the synthetic ones (LA Downtown site, ``--years`` simulated
+years at 15 min): mean daily clear-sky index, share of clear days (daily index > 0.9),
+morning (7-10 h) and early-afternoon (12-15 h) index, daily max/min temperature against the
+normals, and wind; then the timing of one simulated year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+
+from vppsim.grid import build_grid, standard_utc_offset_hours
+from vppsim.weather.fit import (
+    daily_clearsky_index,
+    dumps_calibration,
+    fit_calibration,
+    station_hours,
+)
+from vppsim.weather.synthetic import WeatherParameters, simulate_weather
+from vppsim.weather.tmy import read_tmy
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLAR = ROOT.parent / "shared" / "reference" / "solar"
+TMY_FILES = ("tmy3_722977_santa_ana_ca.csv.gz", "tmy2_23129_long_beach_ca.tm2.gz")
+OUTPUT = ROOT / "src" / "vppsim" / "weather" / "calibrated.json"
+SITE = {"latitude": 34.05, "longitude": -118.24, "timezone": "America/Los_Angeles"}
+
+
+def tmy_figures(stations) -> pd.DataFrame:
+    """Monthly figures of the TMY files, both stations pooled."""
+    rows = []
+    for data, meta in stations:
+        hours = station_hours(data, meta)
+        k = daily_clearsky_index(hours)
+        temp = hours["temp_air"].to_numpy().reshape(-1, 24)
+        months = hours["month"].to_numpy().reshape(-1, 24)[:, 0] + 1
+        kt = np.where(
+            hours["clearsky_ghi"] >= 100, hours["ghi"] / hours["clearsky_ghi"].clip(lower=1), np.nan
+        ).reshape(-1, 24)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "month": months,
+                    "k": k,
+                    "tmax": temp.max(axis=1),
+                    "tmin": temp.min(axis=1),
+                    "morning": np.nanmean(kt[:, 7:10], axis=1),
+                    "afternoon": np.nanmean(kt[:, 12:15], axis=1),
+                    "wind": hours["wind_speed"].to_numpy().reshape(-1, 24).mean(axis=1),
+                }
+            )
+        )
+    return pd.concat(rows)
+
+
+def synthetic_figures(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Monthly figures of a synthetic frame (days and hours in local standard time)."""
+    midpoints = frame.index.tz_convert("UTC") + pd.Timedelta(minutes=7.5)
+    offset = standard_utc_offset_hours(timezone, frame.index[0].date())
+    local = midpoints.tz_localize(None) + pd.Timedelta(hours=offset)
+    day = local.normalize()
+    ghi = frame["ghi_w_m2"].to_numpy()
+    site = pvlib.location.Location(SITE["latitude"], SITE["longitude"], tz="UTC")
+    clear = site.get_clearsky(midpoints, model="ineichen")["ghi"].to_numpy()
+    hour = local.hour
+    bright = clear >= 100
+    table = pd.DataFrame(
+        {
+            "day": day,
+            "ghi": ghi,
+            "clear": clear,
+            "temp": frame["temp_air_c"].to_numpy(),
+            "wind": frame["wind_speed_m_s"].to_numpy(),
+            "morning": np.where(
+                bright & (hour >= 7) & (hour < 10), frame["clearsky_index"], np.nan
+            ),
+            "afternoon": np.where(
+                bright & (hour >= 12) & (hour < 15), frame["clearsky_index"], np.nan
+            ),
+        }
+    )
+    days = table.groupby("day").agg(
+        ghi=("ghi", "sum"),
+        clear=("clear", "sum"),
+        tmax=("temp", "max"),
+        tmin=("temp", "min"),
+        morning=("morning", "mean"),
+        afternoon=("afternoon", "mean"),
+        wind=("wind", "mean"),
+    )
+    days["k"] = days["ghi"] / days["clear"]
+    days["month"] = days.index.month
+    return days
+
+
+def summarise(days: pd.DataFrame) -> pd.DataFrame:
+    grouped = days.groupby("month")
+    return pd.DataFrame(
+        {
+            "k": grouped["k"].mean(),
+            "clear": grouped["k"].apply(lambda k: float((k > 0.9).mean())),
+            "morning": grouped["morning"].mean(),
+            "afternoon": grouped["afternoon"].mean(),
+            "tmax": grouped["tmax"].mean(),
+            "tmin": grouped["tmin"].mean(),
+            "wind": grouped["wind"].mean(),
+        }
+    )
+
+
+def report(stations, years: int, seed: int) -> None:
+    tmy = summarise(tmy_figures(stations))
+    grid = build_grid(dt.date(2001, 1, 1), dt.date(2000 + years, 12, 31), SITE["timezone"], 15)
+    frame = simulate_weather(
+        grid,
+        SITE["latitude"],
+        SITE["longitude"],
+        SITE["timezone"],
+        15,
+        np.random.default_rng(seed),
+    )
+    synthetic = summarise(synthetic_figures(frame, SITE["timezone"]))
+    parameters = WeatherParameters.default()
+    print(f"\nTMY (Santa Ana + Long Beach) vs synthetic (LA Downtown, {years} years, 15 min)")
+    print(
+        f"{'month':>5} | {'daily k':>13} | {'clear share':>13} | {'k 7-10 h':>13} |"
+        f" {'k 12-15 h':>13} | {'tmax syn/normal/tmy':>21} | {'tmin syn/normal':>15} |"
+        f" {'wind':>11}"
+    )
+    for m in range(1, 13):
+        t, s = tmy.loc[m], synthetic.loc[m]
+        print(
+            f"{m:>5} | {t.k:6.3f} {s.k:6.3f} | {t.clear:6.2f} {s.clear:6.2f} |"
+            f" {t.morning:6.3f} {s.morning:6.3f} | {t.afternoon:6.3f} {s.afternoon:6.3f} |"
+            f" {s.tmax:6.1f} {parameters.tmax_normal_c[m - 1]:6.1f} {t.tmax:6.1f} |"
+            f" {s.tmin:6.1f} {parameters.tmin_normal_c[m - 1]:6.1f} |"
+            f" {t.wind:5.2f} {s.wind:5.2f}"
+        )
+    one_year = build_grid(dt.date(2023, 1, 1), dt.date(2023, 12, 31), SITE["timezone"], 15)
+    timings = []
+    for repeat in range(5):
+        start = time.perf_counter()
+        simulate_weather(
+            one_year,
+            SITE["latitude"],
+            SITE["longitude"],
+            SITE["timezone"],
+            15,
+            np.random.default_rng(repeat),
+        )
+        timings.append(time.perf_counter() - start)
+    print(
+        f"\none year at 15 min ({len(one_year)} intervals): best {min(timings):.3f} s,"
+        f" median {np.median(timings):.3f} s over {len(timings)} runs"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="compare with the shipped file")
+    parser.add_argument("--report-only", action="store_true", help="do not fit or write")
+    parser.add_argument("--years", type=int, default=10, help="simulated years in the report")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    stations = [read_tmy(SOLAR / name) for name in TMY_FILES]
+    if not args.report_only:
+        text = dumps_calibration(fit_calibration(stations))
+        if args.check:
+            same = OUTPUT.read_text("utf-8") == text
+            print("calibrated.json is up to date" if same else "calibrated.json differs")
+            return 0 if same else 1
+        OUTPUT.write_text(text, "utf-8")
+        print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
+    report(stations, args.years, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
