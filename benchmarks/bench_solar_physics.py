@@ -13,7 +13,6 @@ azimuth 180, losses 14.08 %, DC/AC 1.2, inverter 96 %, albedo 0.2) on the two TM
 from __future__ import annotations
 
 import argparse
-import gzip
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +21,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from vppsim.solar.physics import REFERENCE_AZIMUTH, REFERENCE_TILT, pvwatts_ac
+from vppsim.calibrate import pysam_monthly, tmy_pv
+from vppsim.solar.physics import pvwatts_ac
 from vppsim.weather.tmy import read_tmy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,48 +68,9 @@ def best_time(times, weather, tilts, azimuths, repeat: int) -> tuple[float, np.n
     return best, power
 
 
-def pysam_monthly(path: Path, folder: Path) -> np.ndarray:
-    import PySAM.Pvwattsv8 as pvwattsv8
-
-    weather_file = folder / path.name.removesuffix(".gz")
-    weather_file.write_bytes(gzip.decompress(path.read_bytes()))
-    model = pvwattsv8.new()
-    model.SolarResource.solar_resource_file = str(weather_file)
-    model.SolarResource.use_wf_albedo = 0
-    model.SolarResource.albedo = [0.2]
-    design = model.SystemDesign
-    design.system_capacity = 1.0
-    design.module_type = 0
-    design.array_type = 1
-    design.tilt = REFERENCE_TILT
-    design.azimuth = REFERENCE_AZIMUTH
-    design.losses = 14.08
-    design.dc_ac_ratio = 1.2
-    design.inv_eff = 96.0
-    design.gcr = 0.4
-    model.AdjustmentFactors.adjust_constant = 0.0
-    model.execute()
-    return np.asarray(model.Outputs.ac_monthly)
-
-
 def pvlib_monthly(path: Path) -> np.ndarray:
-    data, meta = read_tmy(path)
-    midpoints = data.index - pd.Timedelta(minutes=30)
-    power = pvwatts_ac(
-        midpoints,
-        data["ghi"],
-        data["dni"],
-        data["dhi"],
-        data["temp_air"],
-        data["wind_speed"],
-        meta["latitude"],
-        meta["longitude"],
-        REFERENCE_TILT,
-        REFERENCE_AZIMUTH,
-        altitude=meta["altitude"],
-        interval="1h",
-    )
-    return pd.Series(power).groupby(midpoints.month).sum().to_numpy()
+    series = tmy_pv(*read_tmy(path))
+    return series.groupby(series.index.month).sum().to_numpy()
 
 
 def comparison_table() -> str:

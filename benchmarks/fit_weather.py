@@ -20,16 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pvlib
 
-from vppsim.grid import build_grid, standard_utc_offset_hours
-from vppsim.weather.fit import (
-    daily_clearsky_index,
-    dumps_calibration,
-    fit_calibration,
-    station_hours,
-)
+from vppsim.calibrate import monthly_figures, synthetic_daily_figures, tmy_daily_figures
+from vppsim.grid import build_grid
+from vppsim.weather.fit import dumps_calibration, fit_calibration
 from vppsim.weather.synthetic import WeatherParameters, simulate_weather
 from vppsim.weather.tmy import read_tmy
 
@@ -40,90 +34,8 @@ OUTPUT = ROOT / "src" / "vppsim" / "weather" / "calibrated.json"
 SITE = {"latitude": 34.05, "longitude": -118.24, "timezone": "America/Los_Angeles"}
 
 
-def tmy_figures(stations) -> pd.DataFrame:
-    """Monthly figures of the TMY files, both stations pooled."""
-    rows = []
-    for data, meta in stations:
-        hours = station_hours(data, meta)
-        k = daily_clearsky_index(hours)
-        temp = hours["temp_air"].to_numpy().reshape(-1, 24)
-        months = hours["month"].to_numpy().reshape(-1, 24)[:, 0] + 1
-        kt = np.where(
-            hours["clearsky_ghi"] >= 100, hours["ghi"] / hours["clearsky_ghi"].clip(lower=1), np.nan
-        ).reshape(-1, 24)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "month": months,
-                    "k": k,
-                    "tmax": temp.max(axis=1),
-                    "tmin": temp.min(axis=1),
-                    "morning": np.nanmean(kt[:, 7:10], axis=1),
-                    "afternoon": np.nanmean(kt[:, 12:15], axis=1),
-                    "wind": hours["wind_speed"].to_numpy().reshape(-1, 24).mean(axis=1),
-                }
-            )
-        )
-    return pd.concat(rows)
-
-
-def synthetic_figures(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """Monthly figures of a synthetic frame (days and hours in local standard time)."""
-    midpoints = frame.index.tz_convert("UTC") + pd.Timedelta(minutes=7.5)
-    offset = standard_utc_offset_hours(timezone, frame.index[0].date())
-    local = midpoints.tz_localize(None) + pd.Timedelta(hours=offset)
-    day = local.normalize()
-    ghi = frame["ghi_w_m2"].to_numpy()
-    site = pvlib.location.Location(SITE["latitude"], SITE["longitude"], tz="UTC")
-    clear = site.get_clearsky(midpoints, model="ineichen")["ghi"].to_numpy()
-    hour = local.hour
-    bright = clear >= 100
-    table = pd.DataFrame(
-        {
-            "day": day,
-            "ghi": ghi,
-            "clear": clear,
-            "temp": frame["temp_air_c"].to_numpy(),
-            "wind": frame["wind_speed_m_s"].to_numpy(),
-            "morning": np.where(
-                bright & (hour >= 7) & (hour < 10), frame["clearsky_index"], np.nan
-            ),
-            "afternoon": np.where(
-                bright & (hour >= 12) & (hour < 15), frame["clearsky_index"], np.nan
-            ),
-        }
-    )
-    days = table.groupby("day").agg(
-        ghi=("ghi", "sum"),
-        clear=("clear", "sum"),
-        tmax=("temp", "max"),
-        tmin=("temp", "min"),
-        morning=("morning", "mean"),
-        afternoon=("afternoon", "mean"),
-        wind=("wind", "mean"),
-    )
-    days["k"] = days["ghi"] / days["clear"]
-    days["month"] = days.index.month
-    return days
-
-
-def summarise(days: pd.DataFrame) -> pd.DataFrame:
-    grouped = days.groupby("month")
-    return pd.DataFrame(
-        {
-            "k": grouped["k"].mean(),
-            "clear": grouped["k"].apply(lambda k: float((k > 0.9).mean())),
-            "morning": grouped["morning"].mean(),
-            "afternoon": grouped["afternoon"].mean(),
-            "tmax": grouped["tmax"].mean(),
-            "tmin": grouped["tmin"].mean(),
-            "wind": grouped["wind"].mean(),
-        }
-    )
-
-
 def report(stations, years: int, seed: int) -> None:
-    tmy = summarise(tmy_figures(stations))
+    tmy = monthly_figures(tmy_daily_figures(stations))
     grid = build_grid(dt.date(2001, 1, 1), dt.date(2000 + years, 12, 31), SITE["timezone"], 15)
     frame = simulate_weather(
         grid,
@@ -133,7 +45,9 @@ def report(stations, years: int, seed: int) -> None:
         15,
         np.random.default_rng(seed),
     )
-    synthetic = summarise(synthetic_figures(frame, SITE["timezone"]))
+    synthetic = monthly_figures(
+        synthetic_daily_figures(frame, SITE["latitude"], SITE["longitude"], SITE["timezone"], 15)
+    )
     parameters = WeatherParameters.default()
     print(f"\nTMY (Santa Ana + Long Beach) vs synthetic (LA Downtown, {years} years, 15 min)")
     print(

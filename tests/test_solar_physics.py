@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-
 import numpy as np
 import pandas as pd
 import pvlib
 import pytest
 
+from vppsim.calibrate import pysam_monthly, tmy_pv
 from vppsim.solar.physics import (
-    REFERENCE_AZIMUTH,
     REFERENCE_TILT,
     PVWattsParameters,
     cover_iam_beam,
@@ -33,50 +31,10 @@ TMY = {
 }
 
 
-def run_pysam(weather_file, array_type: int = 1) -> np.ndarray:
-    """Monthly AC [kWh/kW] from PySAM Pvwattsv8 for 1 kW at the reference orientation."""
-    pvwattsv8 = pytest.importorskip("PySAM.Pvwattsv8")
-    model = pvwattsv8.new()
-    model.SolarResource.solar_resource_file = str(weather_file)
-    model.SolarResource.use_wf_albedo = 0
-    model.SolarResource.albedo = [0.2]
-    design = model.SystemDesign
-    design.system_capacity = 1.0
-    design.module_type = 0  # standard
-    design.array_type = array_type  # 1 fixed roof mount, 0 fixed open rack
-    design.tilt = REFERENCE_TILT
-    design.azimuth = REFERENCE_AZIMUTH
-    design.losses = 14.08
-    design.dc_ac_ratio = 1.2
-    design.inv_eff = 96.0
-    design.gcr = 0.4  # PVWatts' default; unused for a roof mount
-    model.AdjustmentFactors.adjust_constant = 0.0
-    model.execute()
-    return np.asarray(model.Outputs.ac_monthly)
-
-
-def run_pvlib(path, parameters: PVWattsParameters = PVWattsParameters()) -> np.ndarray:
+def run_pvlib(path, parameters: PVWattsParameters | None = None) -> np.ndarray:
     """Monthly AC [kWh/kW] from pvwatts_ac on the same hourly TMY weather."""
-    data, meta = read_tmy(path)
-    # TMY rows are hour-ending averages: the sun goes at the midpoint, with PVWatts' handling
-    # of the sunrise and sunset hours.
-    midpoints = data.index - pd.Timedelta(minutes=30)
-    power = pvwatts_ac(
-        midpoints,
-        data["ghi"],
-        data["dni"],
-        data["dhi"],
-        data["temp_air"],
-        data["wind_speed"],
-        meta["latitude"],
-        meta["longitude"],
-        REFERENCE_TILT,
-        REFERENCE_AZIMUTH,
-        parameters,
-        altitude=meta["altitude"],
-        interval="1h",
-    )
-    return pd.Series(power).groupby(midpoints.month).sum().to_numpy()
+    series = tmy_pv(*read_tmy(path), parameters)
+    return series.groupby(series.index.month).sum().to_numpy()
 
 
 @pytest.fixture(scope="module", params=sorted(TMY))
@@ -86,15 +44,14 @@ def tmy_energy(request, tmp_path_factory):
     path = SOLAR / name
     if not path.exists():
         pytest.skip(f"reference weather {path} is missing")
-    # SAM reads weather files by name and tells TMY2 from TMY3 by the extension.
-    weather_file = tmp_path_factory.mktemp("tmy") / name.removesuffix(".gz")
-    weather_file.write_bytes(gzip.decompress(path.read_bytes()))
+    pytest.importorskip("PySAM.Pvwattsv8")
+    workdir = tmp_path_factory.mktemp("tmy")
     return {
         "name": request.param,
         "path": path,
-        "weather_file": weather_file,
+        "workdir": workdir,
         "calibration_august": august,
-        "pysam": run_pysam(weather_file),
+        "pysam": pysam_monthly(path, workdir),
         "pvlib": run_pvlib(path),
     }
 
@@ -117,7 +74,7 @@ def test_monthly_energy_within_two_percent_of_pysam(tmy_energy):
 
 def test_open_rack_within_two_percent_of_pysam(tmy_energy):
     # pvlib leaves out the row self-shading PVWatts models for racks, so it reads ~1.3 % high.
-    pysam = run_pysam(tmy_energy["weather_file"], array_type=0)
+    pysam = pysam_monthly(tmy_energy["path"], tmy_energy["workdir"], array_type=0)
     ours = run_pvlib(tmy_energy["path"], PVWattsParameters(array_type="rack"))
     assert np.all(np.abs(ours / pysam - 1) < 0.02)
 

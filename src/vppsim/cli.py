@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -282,6 +284,46 @@ def info(
         _print_fallbacks(manifest)
     total = sum(r["bytes"] for r in manifest["resources"])
     out.print(f"total    {_size(total)} in {directory}")
+
+
+@app.command()
+def calibrate(
+    reference: Annotated[
+        Path, typer.Option(help="The shared reference folder (holds solar/ with the TMY files).")
+    ] = Path("../shared/reference"),
+    years: Annotated[int, typer.Option(help="Simulated years of synthetic weather.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic weather.")] = 42,
+) -> None:
+    """Print synthetic against real, side by side: PV energy, clear-sky index, peak hour."""
+    from vppsim.calibrate import TMY_FILES, calibration_tables
+
+    missing = [name for name in TMY_FILES.values() if not (reference / "solar" / name).is_file()]
+    if missing:
+        err.print(f"[bold red]error:[/] {reference / 'solar'} lacks {', '.join(missing)}")
+        raise typer.Exit(2)
+    if years < 1:
+        err.print(f"[bold red]error:[/] years={years}: need at least one simulated year")
+        raise typer.Exit(2)
+    with (
+        tempfile.TemporaryDirectory(prefix="vppsim-calibrate-") as workdir,
+        err.status(f"simulating {years} years and running the references..."),
+    ):
+        tables = calibration_tables(reference, years=years, seed=seed, workdir=Path(workdir))
+    for title, frame in tables.items():
+        out.print(_frame_table(title, frame))
+
+
+def _frame_table(title: str, frame) -> Table:
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column(frame.index.name or "")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for label, row in frame.iterrows():
+        cells = [
+            v if isinstance(v, str) else f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3f}" for v in row
+        ]
+        table.add_row(str(label), *cells)
+    return table
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m vppsim`
