@@ -36,7 +36,10 @@ def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):
     result = runner.invoke(app, ["build", *SMALL, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"Built {out}" in result.stdout
-    assert "192 intervals of 15 min from 2023-08-01T07:00:00Z" in result.stdout
+    assert (
+        "weather, solar, market, load; 192 intervals of 15 min from 2023-08-01T07:00"
+        in result.stdout
+    )
     assert "market: synthetic because CAISO OASIS did not answer within 30 s" in result.stdout
     assert "checks passed" in result.stdout
 
@@ -113,3 +116,17 @@ def test_help_explains_sources_and_precedence():
     assert "VPPSIM_*" in result.stdout and "build" in result.stdout
     build = runner.invoke(app, ["build", "--help"])
     assert "--offline" in build.stdout and "live (never fall back)" in build.stdout
+
+
+def test_only_builds_a_validated_subset_with_the_shipped_sources(tmp_path):
+    out = tmp_path / "data"
+    result = runner.invoke(
+        app, ["build", *SMALL, "--offline", "--only", "solar", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Built" in result.stdout and "weather, solar; 192 intervals" in result.stdout
+    assert "homes" not in result.stdout.split("Built")[1].splitlines()[0]
+    manifest = json.loads((out / "datapackage.json").read_text())
+    assert manifest["vppsim"]["datasets"] == ["weather", "solar"]
+    assert sorted(p.name for p in out.glob("*.csv")) == ["solar_data.csv", "weather.csv"]
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0

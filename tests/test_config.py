@@ -87,6 +87,7 @@ def test_unknown_toml_key_and_missing_file_are_config_errors(tmp_path):
         (["--timezone", "Pacific/Atlantis"], "unknown timezone 'Pacific/Atlantis'"),
         (["--market-source", "sometimes"], "market_source='sometimes'"),
         (["--interval", "7"], "interval_minutes=7"),
+        (["--only", "weather,prices"], "unknown dataset(s) prices"),
         (["--offline", "--solar-source", "live"], "--offline conflicts with --solar-source live"),
     ],
 )

@@ -169,3 +169,12 @@ def test_missing_or_broken_manifest(built, tmp_path):
     manifest["vppsim"]["grid"]["intervals"] = 100
     (copy / "datapackage.json").write_text(json.dumps(manifest))
     assert "manifest states 100 intervals" in "\n".join(validate_directory(copy).failures)
+
+
+def test_a_dataset_the_manifest_promises_but_lacks_is_caught(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / "datapackage.json").read_text())
+    manifest["resources"] = [r for r in manifest["resources"] if r["dataset"] != "market"]
+    (copy / "datapackage.json").write_text(json.dumps(manifest))
+    assert "all datasets present: no files for market" in validate_directory(copy).failures

@@ -145,6 +145,13 @@ def build(
     offline: Annotated[
         bool, typer.Option("--offline", help="All datasets synthetic; no network.")
     ] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated datasets to build (weather, solar, market, load); the "
+            "datasets they derive from are built too. \\[default: all]"
+        ),
+    ] = None,
     formats: Annotated[
         str | None, typer.Option(help="Comma-separated: csv, parquet. \\[default: csv,parquet]")
     ] = None,
@@ -185,6 +192,7 @@ def build(
                 "formats": formats,
                 "csv_homes_limit": csv_homes_limit,
                 "chunk_homes": chunk_homes,
+                "datasets": only,
                 **sources,
             },
             config_file=config,
@@ -214,11 +222,13 @@ def build(
 
 def _print_summary(result: BuildResult) -> None:
     manifest = result.manifest
-    grid = manifest["vppsim"]["grid"]
+    meta = manifest["vppsim"]
+    grid = meta["grid"]
+    homes = f"{meta['config']['homes']:,} homes, " if "load" in meta["datasets"] else ""
     out.print(
-        f"[bold green]Built[/] {result.path} : {grid['intervals']:,} intervals of "
-        f"{grid['interval_minutes']} min from {grid['first_interval_start']}, "
-        f"{manifest['vppsim']['config']['homes']:,} homes, seed {manifest['vppsim']['seed']}",
+        f"[bold green]Built[/] {result.path} : {', '.join(meta['datasets'])}; "
+        f"{grid['intervals']:,} intervals of {grid['interval_minutes']} min from "
+        f"{grid['first_interval_start']}, {homes}seed {meta['seed']}",
         highlight=False,
     )
     out.print(_dataset_table(manifest))

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     market_source: SourceMode = SourceMode.AUTO
     load_source: SourceMode = SourceMode.AUTO
 
+    datasets: Annotated[tuple[str, ...], NoDecode] = Field(
+        DATASETS, description="Datasets to build; the datasets they derive from come too."
+    )
     out: Path = Field(Path("data"), description="Output folder.")
     formats: Annotated[tuple[OutputFormat, ...], NoDecode] = Field(
         (OutputFormat.CSV, OutputFormat.PARQUET), description="Output formats."
@@ -149,6 +152,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name)") from None
         return value
+
+    @field_validator("datasets", mode="before")
+    @classmethod
+    def _known_datasets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [name for name in value if name not in DATASETS]
+        if unknown:
+            raise ValueError(f"unknown dataset(s) {', '.join(unknown)} (use {', '.join(DATASETS)})")
+        if not value:
+            raise ValueError(f"at least one dataset is needed ({', '.join(DATASETS)})")
+        return tuple(name for name in DATASETS if name in value)
 
     @field_validator("formats", mode="before")
     @classmethod

@@ -60,6 +60,15 @@ class Pipeline:
             )
         return self._results[dataset]
 
+    @property
+    def datasets(self) -> list[str]:
+        """The requested datasets and those they derive from, in build order."""
+        wanted = set(self.settings.datasets)
+        for name in reversed(DATASETS):
+            if name in wanted:
+                wanted.update(SPECS[name].depends_on)
+        return [name for name in DATASETS if name in wanted]
+
     def homes(self, home_ids: np.ndarray) -> pd.DataFrame:
         """Long-format load rows for ``home_ids``."""
         return self.result("load").data(np.asarray(home_ids, dtype=np.int32))
@@ -106,12 +115,12 @@ def write_dataset(
         The built dataset failed validation; it is discarded.
     """
     settings = pipeline.settings
-    pipeline.registry.require_all(settings)
+    pipeline.registry.require_all(settings, pipeline.datasets)
     progress = progress or _Silent()
     with staging_folder(target) as staging:
         pipeline.context = SourceContext(staging / "raw", Path(target).absolute() / "raw")
         writer = DatasetWriter(staging, settings, pipeline.grid)
-        for dataset in DATASETS:
+        for dataset in pipeline.datasets:
             spec = SPECS[dataset]
             if spec.per_home:
                 advance = progress.start(f"{dataset}: {settings.homes} homes", settings.homes)

@@ -133,19 +133,19 @@ class SourceRegistry:
     def get(self, dataset: str, kind: SourceKind) -> type[Source] | None:
         return self._sources.get((dataset, kind))
 
-    def missing(self, settings: Settings) -> list[str]:
-        """Datasets that no registered source can serve in their requested mode."""
+    def missing(self, settings: Settings, datasets: list[str]) -> list[str]:
+        """Those of ``datasets`` that no registered source can serve in their requested mode."""
         missing = []
-        for dataset in DATASETS:
+        for dataset in datasets:
             mode = settings.source_mode(dataset)
             kinds = _KINDS_FOR_MODE[mode]
             if not any(self.get(dataset, kind) for kind in kinds):
                 missing.append(f"{dataset} ({'/'.join(kinds)})")
         return missing
 
-    def require_all(self, settings: Settings) -> None:
+    def require_all(self, settings: Settings, datasets: list[str]) -> None:
         """Raise :class:`MissingSources` naming every dataset without a usable source."""
-        missing = self.missing(settings)
+        missing = self.missing(settings, datasets)
         if missing:
             raise MissingSources(
                 "no source implemented yet for: " + ", ".join(missing) + "; nothing was written"

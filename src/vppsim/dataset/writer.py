@@ -234,6 +234,7 @@ class DatasetWriter:
             "vppsim": {
                 "version": __version__,
                 "seed": settings.seed,
+                "datasets": [name for name in DATASETS if name in self._provenance],
                 "config": settings.redacted(),
                 "grid": {
                     "first_interval_start": self._timestamps[0].as_py(),
