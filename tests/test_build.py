@@ -158,7 +158,7 @@ def test_live_data_with_a_gap_is_never_passed_on(small_settings):
 
 
 def test_live_mode_fails_instead_of_falling_back(small_settings):
-    with pytest.raises(SourceUnavailable, match="timeout"):
+    with pytest.raises(SourceUnavailable, match=r"^market \(source=live\): .*timeout"):
         build_dataset(small_settings(market_source="live"), test_registry(UnreachableMarket))
 
 

@@ -151,3 +151,43 @@ def test_the_default_study_builds_offline_and_is_coherent(tmp_path):
     index = weather["clearsky_index"].groupby(day.to_numpy()).mean()
     assert np.corrcoef(energy, index)[0, 1] > 0.5
     assert dt.date(2023, 8, 1) in energy.index
+
+
+def test_weather_and_solar_are_byte_identical_for_the_same_seed(small_settings, tmp_path):
+    first = build_dataset(small_settings(out=tmp_path / "a"), registry()).path
+    second = build_dataset(small_settings(out=tmp_path / "b"), registry()).path
+    for name in ("weather.csv", "solar_data.csv", "parquet/weather.parquet", "datapackage.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    other = build_dataset(small_settings(out=tmp_path / "c", seed=1), registry()).path
+    assert (other / "weather.csv").read_bytes() != (first / "weather.csv").read_bytes()
+
+
+def test_an_unreachable_host_falls_back_in_seconds(small_settings, monkeypatch):
+    import socket
+    import time
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("NLR_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("NLR_EMAIL", EMAIL)
+    start = time.monotonic()
+    result = build_dataset(small_settings(nlr_base_url=f"http://127.0.0.1:{port}"), registry())
+    assert time.monotonic() - start < 15
+    assert "host unreachable" in result.manifest["provenance"]["weather"]["fallback_reason"]
+
+
+def test_live_without_a_key_is_a_one_line_failure(tmp_path):
+    from typer.testing import CliRunner
+
+    from vppsim.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["build", "--only", "weather", "--weather-source", "live", "--out", str(tmp_path / "d")],
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: weather (source=live): no NLR_API_KEY configured for NSRDB"
+    )
+    assert not (tmp_path / "d").exists()

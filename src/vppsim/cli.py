@@ -209,7 +209,7 @@ def build(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=err,
-            transient=False,
+            transient=True,
         ) as progress:
             result = build_dataset(settings, progress=_RichProgress(progress))
     except VppsimError as exc:

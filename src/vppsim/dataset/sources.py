@@ -192,7 +192,7 @@ def resolve(
                 return _stamp(result, mode, None)
             except SourceUnavailable as exc:
                 if mode is SourceMode.LIVE:
-                    raise
+                    raise SourceUnavailable(f"{dataset} (source=live): {exc}") from None
                 reason = str(exc)
     if mode is SourceMode.LIVE:
         raise SourceUnavailable(f"{dataset}: {reason}")
