@@ -110,7 +110,17 @@ class TestLoad(Source):
                 }
             )
 
-        return SourceResult(batch, _synthetic("load", homes=settings.homes))
+        def attributes(home_ids: np.ndarray) -> pd.DataFrame:
+            draws = [stream_rng(settings.seed, Stream.HOMES, h).uniform(0.5, 3.0) for h in home_ids]
+            return pd.DataFrame(
+                {
+                    "home_id": home_ids.astype(np.int32),
+                    "baseload_kw": draws,
+                    "climate": np.where(home_ids % 2 == 0, "coastal", "inland"),
+                }
+            )
+
+        return SourceResult(batch, _synthetic("load", homes=settings.homes), attributes)
 
 
 class UnreachableMarket(Source):

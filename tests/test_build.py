@@ -225,3 +225,14 @@ def test_dst_days_build_and_validate(small_settings, tmp_path, day, intervals):
     assert result.manifest["vppsim"]["grid"]["intervals"] == intervals
     for name in ("market_data.csv", "weather.csv", "load_profiles/profile_001.csv"):
         assert len((result.path / name).read_text().splitlines()) == 1 + intervals
+
+
+def test_home_attributes_are_one_table_streamed_by_chunk(built):
+    homes = pq.read_table(built / "parquet" / "homes.parquet")
+    assert homes.column_names == ["home_id", "baseload_kw", "climate"]
+    assert homes.column("home_id").to_pylist() == list(range(6))
+    assert pq.ParquetFile(built / "parquet" / "homes.parquet").num_row_groups == 2  # 4 + 2 homes
+    manifest = json.loads((built / "datapackage.json").read_text())
+    entry = next(r for r in manifest["resources"] if r["name"] == "homes")
+    assert entry["role"] == "attributes" and entry["rows"] == 6
+    assert [f["type"] for f in entry["schema"]["fields"]] == ["integer", "number", "string"]

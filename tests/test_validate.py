@@ -178,3 +178,19 @@ def test_a_dataset_the_manifest_promises_but_lacks_is_caught(built, tmp_path):
     manifest["resources"] = [r for r in manifest["resources"] if r["dataset"] != "market"]
     (copy / "datapackage.json").write_text(json.dumps(manifest))
     assert "all datasets present: no files for market" in validate_directory(copy).failures
+
+
+def test_a_broken_home_table_is_caught(built, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    table = pq.read_table(copy / "parquet/homes.parquet").slice(0, 5)
+    pq.write_table(
+        table.set_column(1, "baseload_kw", pa.array([1.0, None, 1, 1, 1])),
+        copy / "parquet/homes.parquet",
+    )
+    text = "\n".join(validate_directory(copy).failures)
+    assert "parquet/homes.parquet: home_id is not 0..5, one row each" in text
+    assert "missing values in baseload_kw" in text

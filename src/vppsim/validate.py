@@ -17,6 +17,8 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 import pvlib
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from vppsim.config import DATASETS
 from vppsim.dataset.atomic import MANIFEST
@@ -215,6 +217,10 @@ def validate_directory(root: Path) -> ValidationReport:
         Check("all datasets present", [f"no files for {_listed(missing)}"] if missing else [])
     )
     for resource in resources:
+        if resource.get("role") == "attributes":
+            check = Check(f"{resource['name']}: one row per home")
+            report.checks.append(_guard(check, _attribute_failures, root, resource, config))
+            continue
         spec = SPECS[resource["dataset"]]
         files = (
             [f["path"] for f in resource["files"]] if "files" in resource else [resource["path"]]
@@ -311,6 +317,21 @@ def _home_failures(root, spec, resource, files, grid, config) -> list[str]:
             )
     elif len(files) != homes:
         failures.append(f"{len(files)} profile files, expected {homes}")
+    return failures
+
+
+def _attribute_failures(root: Path, resource: dict, config: dict) -> list[str]:
+    path = resource["path"]
+    table = pq.read_table(root / path) if path.endswith(".parquet") else pacsv.read_csv(root / path)
+    frame = table.to_pandas()
+    failures = []
+    if not np.array_equal(
+        frame.get(HOME_ID, pd.Series(dtype=int)).to_numpy(), np.arange(config["homes"])
+    ):
+        failures.append(f"{path}: home_id is not 0..{config['homes'] - 1}, one row each")
+    empty = frame.columns[frame.isna().any()].tolist()
+    if empty:
+        failures.append(f"{path}: missing values in {_listed(empty)}")
     return failures
 
 

@@ -125,7 +125,7 @@ def write_dataset(
             if spec.per_home:
                 advance = progress.start(f"{dataset}: {settings.homes} homes", settings.homes)
                 result = pipeline.result(dataset)
-                writer.write_homes(spec, result.data, result.provenance, advance)
+                writer.write_homes(spec, result.data, result.provenance, advance, result.home_table)
             else:
                 advance = progress.start(dataset, 1)
                 result = pipeline.result(dataset)

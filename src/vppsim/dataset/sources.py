@@ -70,10 +70,15 @@ class Provenance:
 
 @dataclass(frozen=True)
 class SourceResult:
-    """A dataset's data (a frame, or a :data:`HomeBatch` for per-home data) and provenance."""
+    """A dataset's data (a frame, or a :data:`HomeBatch` for per-home data) and provenance.
+
+    A per-home source may also give ``home_table``: the drawn attributes of the given homes,
+    one row each (``home_id`` first), written as the fleet's asset table.
+    """
 
     data: pd.DataFrame | HomeBatch
     provenance: Provenance
+    home_table: Callable[[np.ndarray], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -219,4 +224,4 @@ def _checked(source, dataset, settings, grid, inputs, context, check) -> SourceR
 
 def _stamp(result: SourceResult, mode: SourceMode, reason: str | None) -> SourceResult:
     provenance = dataclasses.replace(result.provenance, requested=mode, fallback_reason=reason)
-    return SourceResult(result.data, provenance)
+    return dataclasses.replace(result, provenance=provenance)

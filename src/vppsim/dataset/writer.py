@@ -99,6 +99,11 @@ def _frictionless_schema(spec: DatasetSpec, columns: list[str]) -> dict[str, Any
     return {"fields": fields, "primaryKey": keys}
 
 
+HOMES_PARQUET = "parquet/homes.parquet"
+HOMES_CSV = "homes.csv"
+_FRICTIONLESS_TYPES = {"i": "integer", "u": "integer", "f": "number", "b": "boolean"}
+
+
 @dataclass
 class _Resource:
     name: str
@@ -106,6 +111,7 @@ class _Resource:
     format: str
     schema: dict[str, Any]
     files: list[dict[str, Any]] = field(default_factory=list)
+    role: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         media = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}[self.format]
@@ -119,6 +125,8 @@ class _Resource:
         entry.update(format=self.format, mediatype=media, rows=sum(f["rows"] for f in self.files))
         if self.format == "csv":
             entry["encoding"] = "utf-8"
+        if self.role:
+            entry["role"] = self.role
         if len(self.files) > 1:
             entry["files"] = self.files
         entry["schema"] = self.schema
@@ -179,13 +187,16 @@ class DatasetWriter:
         batch: HomeBatch,
         provenance: Provenance,
         on_chunk: Callable[[int], None] | None = None,
+        home_table: Callable[[np.ndarray], pd.DataFrame] | None = None,
     ) -> None:
         """Generate and write a per-home dataset chunk by chunk.
 
         Each chunk of ``settings.chunk_homes`` homes becomes one Parquet part, and, when
-        the fleet is within ``csv_homes_limit``, one CSV per home. Memory is bounded by the
-        chunk, not the fleet.
+        the fleet is within ``csv_homes_limit``, one CSV per home. ``home_table`` (the homes'
+        attributes) is streamed into ``HOMES_PARQUET`` (or ``HOMES_CSV`` without Parquet),
+        one row group per chunk. Memory is bounded by the chunk, not the fleet.
         """
+        attributes = _AttributeWriter(self, spec.name) if home_table is not None else None
         self._provenance[spec.name] = provenance
         columns = spec.output_columns(pd.DataFrame(columns=[c.name for c in spec.columns]))
         schema = _frictionless_schema(spec, columns)
@@ -210,11 +221,15 @@ class DatasetWriter:
                     home = values.slice(offset * n, n).add_column(0, TIMESTAMP, self._timestamps)
                     pacsv.write_csv(home, self._target(relative), _CSV_OPTIONS)
                     self._record(csvs, relative, n)
+            if attributes is not None:
+                attributes.write(home_table(home_ids))
             if on_chunk is not None:
                 on_chunk(len(home_ids))
         for resource in (csvs, parts):
             if resource.files:
                 self._resources.append(resource)
+        if attributes is not None:
+            self._resources.append(attributes.close())
 
     def _chunks(self) -> Iterator[np.ndarray]:
         homes, size = self.settings.homes, self.settings.chunk_homes
@@ -257,3 +272,51 @@ class DatasetWriter:
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         (self.root / MANIFEST).write_text(text, encoding="utf-8")
         return manifest
+
+
+class _AttributeWriter:
+    """Streams the per-home attribute table, chunk by chunk, into one file."""
+
+    def __init__(self, writer: DatasetWriter, dataset: str):
+        self._writer = writer
+        self._parquet = OutputFormat.PARQUET in writer.settings.formats
+        self._relative = HOMES_PARQUET if self._parquet else HOMES_CSV
+        self._dataset = dataset
+        self._sink: pq.ParquetWriter | pacsv.CSVWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.replace_schema_metadata(None)
+        if self._sink is None:
+            self._schema = table.schema
+            path = self._writer._target(self._relative)
+            self._sink = (
+                pq.ParquetWriter(path, self._schema, compression="zstd")
+                if self._parquet
+                else pacsv.CSVWriter(path, self._schema, write_options=_CSV_OPTIONS)
+            )
+        self._sink.write_table(table.cast(self._schema))
+        self._rows += table.num_rows
+
+    def close(self) -> _Resource:
+        self._sink.close()
+        fields = [
+            {"name": f.name, "type": _FRICTIONLESS_TYPES.get(_kind(f.type), "string")}
+            for f in self._schema
+        ]
+        resource = _Resource(
+            "homes",
+            self._dataset,
+            "parquet" if self._parquet else "csv",
+            {"fields": fields, "primaryKey": [HOME_ID]},
+            role="attributes",
+        )
+        self._writer._record(resource, self._relative, self._rows)
+        return resource
+
+
+def _kind(arrow_type: pa.DataType) -> str:
+    """The numpy kind letter of an Arrow type ('O' for strings and other objects)."""
+    return np.dtype(arrow_type.to_pandas_dtype()).kind
