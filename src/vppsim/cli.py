@@ -123,6 +123,10 @@ def build(
     seed: Annotated[
         int | None, typer.Option(help="Study seed; same seed, same bytes. \\[default: 42]")
     ] = None,
+    ev_share: Annotated[
+        float | None,
+        typer.Option(help="Share of homes with a home EV charger, 0-1. \\[default: 0]"),
+    ] = None,
     interval: Annotated[
         int | None,
         typer.Option(help="Interval length in minutes: 5, 15, 30 or 60. \\[default: 15]"),
@@ -187,6 +191,7 @@ def build(
                 "longitude": longitude,
                 "homes": homes,
                 "seed": seed,
+                "ev_share": ev_share,
                 "interval_minutes": interval,
                 "out": out_dir,
                 "formats": formats,

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     longitude: float = Field(-118.24, ge=-180, le=180, description="Site longitude [deg E].")
     homes: int = Field(200, ge=1, description="Number of homes in the fleet.")
     seed: int = Field(42, ge=0, description="Study seed; same seed, same bytes.")
+    ev_share: float = Field(
+        0.0, ge=0, le=1, description="Share of homes with an EV charging at home (0: no EVs)."
+    )
     interval_minutes: Literal[5, 15, 30, 60] = Field(15, description="Interval length [min].")
 
     weather_source: SourceMode = SourceMode.AUTO
