@@ -1,0 +1,1 @@
+"""CAISO market data: the OASIS live client and the synthetic price model."""
