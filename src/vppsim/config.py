@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     )
     interval_minutes: Literal[5, 15, 30, 60] = Field(15, description="Interval length [min].")
 
+    market_node: str = Field(
+        "DLAP_SCE-APND", min_length=1, description="CAISO pricing node for the LMP (live)."
+    )
+    as_region: str = Field(
+        "AS_CAISO_EXP", min_length=1, description="CAISO ancillary-service region (live)."
+    )
+    price_level: float | None = Field(
+        None, gt=0, le=20, description="Synthetic price level multiplier (default: by year)."
+    )
+
     weather_source: SourceMode = SourceMode.AUTO
     solar_source: SourceMode = SourceMode.AUTO
     market_source: SourceMode = SourceMode.AUTO
