@@ -88,6 +88,8 @@ def test_unknown_toml_key_and_missing_file_are_config_errors(tmp_path):
         (["--market-source", "sometimes"], "market_source='sometimes'"),
         (["--interval", "7"], "interval_minutes=7"),
         (["--only", "weather,prices"], "unknown dataset(s) prices"),
+        (["--price-level", "0"], "price_level=0.0"),
+        (["--http-timeout", "-1"], "http_timeout_s=-1.0"),
         (["--offline", "--solar-source", "live"], "--offline conflicts with --solar-source live"),
     ],
 )

@@ -156,6 +156,23 @@ def build(
             "datasets they derive from are built too. \\[default: all]"
         ),
     ] = None,
+    market_node: Annotated[
+        str | None, typer.Option(help="CAISO LMP node (live). \\[default: DLAP_SCE-APND]")
+    ] = None,
+    as_region: Annotated[
+        str | None, typer.Option(help="CAISO AS region (live). \\[default: AS_CAISO_EXP]")
+    ] = None,
+    price_level: Annotated[
+        float | None,
+        typer.Option(help="Synthetic price level multiplier. \\[default: by year, sourced]"),
+    ] = None,
+    nlr_base_url: Annotated[
+        str | None,
+        typer.Option(help="NREL/NLR API host. \\[default: https://developer.nlr.gov]"),
+    ] = None,
+    http_timeout: Annotated[
+        float | None, typer.Option(help="Timeout of each HTTP request [s]. \\[default: 20]")
+    ] = None,
     formats: Annotated[
         str | None, typer.Option(help="Comma-separated: csv, parquet. \\[default: csv,parquet]")
     ] = None,
@@ -198,6 +215,11 @@ def build(
                 "csv_homes_limit": csv_homes_limit,
                 "chunk_homes": chunk_homes,
                 "datasets": only,
+                "market_node": market_node,
+                "as_region": as_region,
+                "price_level": price_level,
+                "nlr_base_url": nlr_base_url,
+                "http_timeout_s": http_timeout,
                 **sources,
             },
             config_file=config,
