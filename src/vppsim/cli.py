@@ -311,8 +311,9 @@ def info(
         highlight=False,
     )
     out.print(
-        f"site     {config['latitude']}, {config['longitude']}; homes {config['homes']:,}; "
-        f"seed {meta['seed']}; vppsim {meta['version']}",
+        f"site     {config['latitude']}, {config['longitude']}; "
+        + (f"homes {config['homes']:,}; " if "load" in meta.get("datasets", ["load"]) else "")
+        + f"seed {meta['seed']}; vppsim {meta['version']}",
         highlight=False,
     )
     out.print(_dataset_table(manifest))
