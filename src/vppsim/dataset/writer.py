@@ -101,7 +101,6 @@ def _frictionless_schema(spec: DatasetSpec, columns: list[str]) -> dict[str, Any
 
 HOMES_PARQUET = "parquet/homes.parquet"
 HOMES_CSV = "homes.csv"
-_FRICTIONLESS_TYPES = {"i": "integer", "u": "integer", "f": "number", "b": "boolean"}
 
 
 @dataclass
@@ -302,10 +301,7 @@ class _AttributeWriter:
 
     def close(self) -> _Resource:
         self._sink.close()
-        fields = [
-            {"name": f.name, "type": _FRICTIONLESS_TYPES.get(_kind(f.type), "string")}
-            for f in self._schema
-        ]
+        fields = [{"name": f.name, "type": _frictionless_type(f.type)} for f in self._schema]
         resource = _Resource(
             "homes",
             self._dataset,
@@ -317,6 +313,12 @@ class _AttributeWriter:
         return resource
 
 
-def _kind(arrow_type: pa.DataType) -> str:
-    """The numpy kind letter of an Arrow type ('O' for strings and other objects)."""
-    return np.dtype(arrow_type.to_pandas_dtype()).kind
+def _frictionless_type(arrow_type: pa.DataType) -> str:
+    """The Frictionless field type of an Arrow type; categories and text are strings."""
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_floating(arrow_type):
+        return "number"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    return "string"
