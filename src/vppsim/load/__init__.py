@@ -1,0 +1,1 @@
+"""Residential load: per-home attributes and the vectorised, weather-driven load generator."""

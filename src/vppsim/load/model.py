@@ -1,0 +1,1307 @@
+"""A fast, vectorised, weather-driven residential load generator (bottom-up, per home).
+
+Each interval's mean demand [kW] is the sum of:
+
+Baseload
+    Refrigerators (a second one in some homes): the daily energy on the RESNET 301 hourly
+    refrigerator fractions and monthly multipliers (the compressor's own cycling averages
+    out at 15 min and is not drawn).
+
+Occupancy-driven continuous loads
+    Interior and exterior lighting, residual plug loads (MELs, half of them always on and
+    part of the baseload) and televisions: each home's
+    daily energy of each end use (RECS 2020 / RESNET 301 relations, :mod:`.homes`) spread
+    over the day by the RESNET 301 hourly fractions, shifted by the home's chronotype and
+    modulated by its presence (working / at-home / night-shift patterns, weekday and
+    weekend, in local clock time so DST moves people's day), relative to the presence of
+    the default mix (so the default fleet's mean follows RESNET on weekdays). Lighting
+    follows the RESNET monthly multipliers and rises on cloudy days (if the weather has a
+    ``clearsky_index``). A lognormal day factor and hour factor per home add the
+    day-to-day and hour-to-hour variability.
+
+Large appliances and short events
+    Washer, electric dryer (after the washer), dishwasher, electric range/oven, electric
+    water-heater draws, pool pump (on a timer), EV sessions and short high-power plug-in
+    events (microwave, kettle, hair dryer ...): discrete events with their power and
+    duration, started at times drawn from the home's hourly activity distribution, and
+    rendered exactly onto the grid (the share of each interval they cover), which gives the
+    heavy-tailed 15-min spikes of real meters.
+
+Space conditioning
+    A thermal model of each home with one state, the temperature of its thermal mass
+    (structure, furnishings), and a massless indoor-air node: the air exchanges heat with the
+    outdoors (windows, infiltration) and with the mass, which exchanges heat with the
+    outdoors (opaque envelope) and absorbs most of the solar gain (aperture x GHI). Internal
+    gains (80 % of the home's expected indoor electric load plus 70 W per person at home) go
+    to the air. Outdoor temperature is the weather's plus the home's climate offset (larger
+    in the afternoon inland). An ideal thermostat holds the air between the heating and
+    cooling setpoints (schedules: night offset, setback when away) within the equipment's
+    capacity: the heat it removes is the air node's balance at the setpoint, so the mass
+    stores the day's solar and outdoor heat and releases it into the evening, and when the
+    capacity is short (heat waves, recovery after a setback) the house warms and the unit
+    runs flat out. Compressor power is the delivered cooling over a COP that falls with
+    outdoor temperature; within each interval the compressor cycles (a square wave of the
+    delivered duty with the home's cycle length and phase), so single-home 15-min values
+    alternate between off and rated power at part load with the energy unchanged. Heating:
+    heat pump, electric resistance, or a gas furnace whose blower draws a small electric
+    share. The mass state is integrated exactly over each interval for the air temperature
+    at the interval's start (stable at any interval length); the first day is simulated
+    twice so the run starts from a settled state.
+
+EV charging (off by default)
+    Each EV home has a BEV or PHEV and a level-1 or level-2 charger; on each day it plugs in
+    with a probability that gives :data:`EV_HOME_KWH_PER_DAY` a day on average (at most one
+    session a day), and the session (start minute, charging minutes) is drawn from the
+    EVI-Pro LA-Long Beach table for its type, at the type's charger power.
+
+Randomness and independence: home ``i``'s attributes come only from
+``stream_rng(seed, Stream.HOMES, i)`` (:func:`vppsim.load.homes.draw_homes`) and its series
+only from ``stream_rng(seed, Stream.LOAD, i)``: one call per home draws a fixed-size block
+of uniforms whose layout depends only on the grid's days, and everything else is
+vectorised across the homes with element-wise operations. A home's series is therefore
+bit-identical whatever other homes are simulated with it and however the fleet is chunked.
+
+Memory and time are linear in ``len(homes) x len(grid)``; the caller chunks the fleet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from vppsim.grid import standard_utc_offset_hours
+from vppsim.seeds import Stream, stream_rng
+
+# --- Documented constants ---------------------------------------------------------------------
+
+OCCUPANCY_PATTERNS = ("working", "at_home", "night_shift")
+DEFAULT_OCCUPANCY_SHARES = (0.50, 0.38, 0.12)
+"""Shares of households whose adults are all away on weekday daytime (working), mostly at
+home (retired, home-makers, remote workers) and night-shift workers. About 60 % of
+California adults are employed (BLS) and ~30 % of California households have no worker
+(retirees); ~15 % of US wage earners work evening or night shifts (BLS). The
+normalisation of the presence modulation uses these default shares."""
+WORKING_LEAVE_HOURS = (6.5, 9.0)
+WORKING_RETURN_HOURS = (16.0, 19.0)
+"""Uniform ranges of the weekday leave and return clock hours of working households."""
+NIGHT_SHIFT_LEAVE_HOURS = (20.5, 22.5)
+NIGHT_SHIFT_RETURN_HOURS = (6.0, 8.0)
+NIGHT_SHIFT_SLEEP_HOURS = (8.5, 15.0)
+"""Night-shift households: away overnight on weekdays, asleep late morning to afternoon."""
+PRESENCE_AWAY = 0.25
+"""Presence-sensitive loads while the household is away (standby, pets, a remaining member)."""
+PRESENCE_ASLEEP = 0.5
+WEEKEND_DAYTIME_HOURS = (10.0, 18.0)
+"""Weekend outing hours; their presence (``weekend_daytime_presence``) is fitted on ATUS."""
+PRESENCE_ELASTICITY = {
+    "lighting_interior": 1.0,
+    "lighting_exterior": 0.3,
+    "plug_loads_other": 0.5,
+    "plug_loads_tv": 1.0,
+    "cooking_range": 1.0,
+    "clothes_washer": 1.0,
+    "dishwasher": 1.0,
+    "hot_water_fixtures": 1.0,
+}
+"""How strongly each end use follows presence (1: fully; 0: not at all)."""
+
+IDLE_SHARE_OF_PLUG_LOADS = 0.5
+"""Share of the plug loads that is always on (standby, network, chargers, controls): with the
+refrigerators it gives a baseload near the ~160 W always-on load measured in Northern
+California homes (NRDC 2015, PG&E smart meters). It is flat and noise-free."""
+DAY_FACTOR_SIGMA = 0.15
+HOUR_FACTOR_SIGMA = 0.45
+"""Log-standard deviations of the day and hour factors of the continuous loads."""
+HOUR_NOISE_AUTOCORRELATION = 0.5
+"""Lag-1 h autocorrelation of the hour factors and of the hourly thermostat changes."""
+THERMOSTAT_DAY_SIGMA_C = 0.8
+THERMOSTAT_HOUR_SIGMA_C = 0.8
+"""Standard deviations of a home's thermostat settings from day to day and from hour to
+hour (people adjust them, open windows, run fans)."""
+AWAY_DAY_PROBABILITY = 0.03
+"""Share of days a household is away all day (trips, vacations: ~10 nights a year plus day
+trips): occupant loads drop to :data:`PRESENCE_AWAY`, no appliance or EV use, and the
+thermostat is set up by :data:`AWAY_DAY_SETBACK_C`."""
+AWAY_DAY_SETBACK_C = 6.0
+LIGHT_CLOUD_GAIN = 0.4
+"""Daytime lighting rises by this share of (1 - clear-sky index) on cloudy intervals."""
+
+WASHER_SLOTS = 2
+DISHWASHER_SLOTS = 2
+COOKING_SLOTS = 3
+MISC_SLOTS = 6
+HOT_WATER_SLOTS = 4
+"""Event slots per day: each slot fires with probability rate / slots (at most slots a day)."""
+WASHER_KW = 0.45
+WASHER_MINUTES = (30.0, 60.0)
+DRYER_GAP_MINUTES = (0.0, 45.0)
+DRYER_MINUTES = (40.0, 70.0)
+DRYER_ELEMENT_DUTY = 0.7
+"""Washer motor power; the dryer starts after the washer and its element cycles at this duty."""
+DISHWASHER_KW = 0.75
+DISHWASHER_MINUTES = (60.0, 110.0)
+"""Mean dishwasher draw over a cycle (about 1 kWh with its own water heating)."""
+COOKING_KW = (1.2, 3.0)
+COOKING_MINUTES = (10.0, 50.0)
+"""Electric cooktop burner / oven element power and duration of one cooking event."""
+MISC_KW = (0.9, 1.8)
+MISC_MINUTES = (3.0, 25.0)
+"""Short high-power plug-in events (microwave, kettle, toaster, hair dryer, vacuum)."""
+HOT_WATER_SHARE_SPREAD = 0.5
+"""Each draw's share of the day's hot-water energy is (1 + spread * (u - 0.5)) / slots."""
+POOL_DURATION_JITTER = 0.1
+
+EV_HOME_KWH_PER_DAY = 8.0
+"""Mean home charging energy a day of an EV [kWh]: ~12,000 miles a year at ~0.3 kWh/mile
+with ~80 % charged at home (California EV owners drive more than the 4,500-mile default
+of OpenStudio-HPXML). Sessions are drawn with probability min(1, this / mean session)."""
+EV_START_JITTER_MINUTES = 15.0
+
+ROOF_SOLAR_SHARE = 0.5
+ATTIC_LAG_HOURS = 4.0
+SOLAR_TO_AIR_SHARE = 0.3
+"""Share of the solar gain that heats the air directly (the rest is absorbed by the mass)."""
+INTERNAL_GAIN_FRACTION = 0.8
+"""Share of the indoor electric load that heats the conditioned space."""
+PERSON_GAIN_KW = 0.07
+"""Sensible heat of one person at home [kW]."""
+COP_TEMPERATURE_SLOPE = 0.03
+"""Relative COP change per degC of outdoor temperature below 35 degC (EER vs ambient)."""
+COP_FACTOR_RANGE = (0.6, 1.5)
+HEAT_MODE_MEAN_C = 16.0
+"""Thermostats are in heating mode on days whose mean outdoor temperature at the home is
+below this (about the 61 degF balance point), in cooling mode on the other days."""
+OFF_SETPOINT_C = 1000.0
+HEATING_NIGHT_SETBACK_C = 2.0
+CLIMATE_OFFSET_PEAK_HOUR = 15.0
+"""Local standard hour at which a home's climate offset equals its offset on daily max."""
+NIGHT_HOURS = (22.0, 6.0)
+"""Clock hours of the night setpoint offset."""
+
+CUMSUM_ROWS = 300
+"""Below this many homes numpy's cumsum over time is faster than a loop over intervals."""
+BLOCK_HOMES = 384
+"""Homes simulated together (bounds the working memory; results do not depend on it)."""
+SLOTS_PER_DAY = 96
+"""Resolution of the per-home daily profiles (15 min); intervals read their midpoint slot."""
+
+
+# --- Parameters -------------------------------------------------------------------------------
+
+
+def load_calibration() -> dict:
+    """The shipped calibration (calibrated.json next to this module)."""
+    text = resources.files("vppsim.load").joinpath("calibrated.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def _shipped() -> dict:
+    return load_calibration()
+
+
+@dataclass(frozen=True, eq=False)
+class LoadParameters:
+    """Fleet-level settings of the load model; everything per home is drawn in :mod:`.homes`.
+
+    ``LoadParameters()`` or :meth:`default` fill the fitted tables (``schedules``,
+    ``ev_sessions``, ``weekend_daytime_presence``) from the shipped ``calibrated.json``.
+    Change fields with :meth:`default` overrides or :func:`dataclasses.replace`, e.g. an
+    inland, Fontana-like fleet: ``LoadParameters.default(inland_share=1.0, ac_share=1.0)``.
+    """
+
+    ev_share: float = 0.0
+    """Share of homes with an EV charging at home (off by default)."""
+    ac_share: float = 0.69
+    """Share of homes with central AC (Greater LA, smart-meter study, Environ. Res. Lett.
+    14, 094004), split between climates with :data:`vppsim.load.homes.AC_INLAND_ODDS_RATIO`
+    so that the fleet's share is ``ac_share`` at the given ``inland_share``."""
+    inland_share: float = 0.5
+    """Share of homes in the hot inland valleys (San Fernando, San Gabriel, Inland Empire)
+    rather than the coastal basin."""
+    room_ac_share: float = 0.3
+    """Share of homes without central AC that run a room/window unit."""
+    occupancy_shares: tuple[float, float, float] = DEFAULT_OCCUPANCY_SHARES
+    electric_dryer_share: float = 0.25
+    electric_range_share: float = 0.40
+    dishwasher_share: float = 0.70
+    washer_share: float = 0.85
+    second_fridge_share: float = 0.25
+    pool_pump_share_inland: float = 0.18
+    pool_pump_share_coastal: float = 0.05
+    """Shares of homes with a pool pump (pools are far more common in the hot valleys)."""
+    electric_water_heater_share: float = 0.08
+    heat_pump_share: float = 0.12
+    """Share of central-AC homes whose AC is a heat pump (electric heating)."""
+    electric_resistance_heat_share: float = 0.18
+    """Share of the other homes heated by electric resistance (wall heaters); the rest have
+    a gas furnace."""
+    bev_share: float = 0.75
+    """Share of EVs that are battery-electric (the rest plug-in hybrids)."""
+    ev_home_kwh_per_day: float = EV_HOME_KWH_PER_DAY
+    schedules: Mapping | None = None
+    """Hourly weekday/weekend fractions and monthly multipliers by end use (RESNET 301)."""
+    ev_sessions: Mapping | None = None
+    """EVI-Pro session tables by type (``bev_l1``, ``bev_l2``, ``phev_l1``, ``phev_l2``)."""
+    weekend_daytime_presence: float | None = None
+    """Presence on weekend daytime (outings), fitted on the ATUS schedule."""
+
+    def __post_init__(self) -> None:
+        shipped = None
+        if self.schedules is None or self.ev_sessions is None:
+            shipped = _shipped()
+        if self.schedules is None:
+            object.__setattr__(self, "schedules", shipped["schedules"])
+        if self.ev_sessions is None:
+            object.__setattr__(self, "ev_sessions", shipped["ev"])
+        if self.weekend_daytime_presence is None:
+            value = _shipped()["occupancy"]["weekend_daytime_presence"]
+            object.__setattr__(self, "weekend_daytime_presence", float(value))
+        shares = np.asarray(self.occupancy_shares, dtype=float)
+        if shares.shape != (3,) or (shares < 0).any() or not np.isclose(shares.sum(), 1.0):
+            raise ValueError("occupancy_shares must be 3 non-negative shares summing to 1")
+        for name in (
+            "ev_share",
+            "ac_share",
+            "inland_share",
+            "room_ac_share",
+            "electric_dryer_share",
+            "electric_range_share",
+            "dishwasher_share",
+            "washer_share",
+            "second_fridge_share",
+            "pool_pump_share_inland",
+            "pool_pump_share_coastal",
+            "electric_water_heater_share",
+            "heat_pump_share",
+            "electric_resistance_heat_share",
+            "bev_share",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value}")
+
+    @classmethod
+    def default(cls, **overrides) -> LoadParameters:
+        """The shipped calibration with documented constants; keyword overrides replace fields."""
+        return cls(**overrides)
+
+    def schedule(self, end_use: str) -> tuple[np.ndarray, np.ndarray]:
+        """Hourly fractions (2, 24) [weekday, weekend] and monthly multipliers (12,)."""
+        entry = self.schedules[end_use]
+        daily = np.array([entry["weekday"], entry["weekend"]], dtype=float)
+        return daily, np.asarray(entry["monthly"], dtype=float)
+
+
+# --- Occupancy ------------------------------------------------------------------------------
+
+
+def _in_window(hours: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whether clock ``hours`` fall in [start, end) (windows may wrap past midnight)."""
+    straight = (hours >= start) & (hours < end)
+    wrapped = (hours >= start) | (hours < end)
+    return np.where(start <= end, straight, wrapped)
+
+
+def presence(
+    pattern: np.ndarray,
+    leave_hour: np.ndarray,
+    return_hour: np.ndarray,
+    hours: np.ndarray,
+    weekend_daytime: float,
+) -> np.ndarray:
+    """Presence of each home's household by day type and clock hour.
+
+    Parameters
+    ----------
+    pattern : int array (H,)
+        Index into :data:`OCCUPANCY_PATTERNS`.
+    leave_hour, return_hour : arrays (H,)
+        Weekday clock hours the household leaves and returns (working, night shift).
+    hours : array (S,)
+        Clock hours at which to evaluate.
+    weekend_daytime : float
+        Presence during weekend outing hours.
+
+    Returns
+    -------
+    array (H, 2, S)
+        1 at home and awake, :data:`PRESENCE_AWAY` away, :data:`PRESENCE_ASLEEP` asleep in
+        the daytime (night shift); index 0 weekdays, 1 weekends.
+    """
+    h = hours[None, :]
+    pattern = pattern[:, None]
+    away = _in_window(h, leave_hour[:, None], return_hour[:, None]) & (pattern != 1)
+    asleep = (pattern == 2) & _in_window(h, *NIGHT_SHIFT_SLEEP_HOURS)
+    weekday = np.where(away, PRESENCE_AWAY, np.where(asleep, PRESENCE_ASLEEP, 1.0))
+    outing = _in_window(hours, *WEEKEND_DAYTIME_HOURS)
+    weekend = np.broadcast_to(np.where(outing, weekend_daytime, 1.0), weekday.shape)
+    return np.stack([weekday, weekend], axis=1)
+
+
+def _uniform_cdf(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    low, high = bounds
+    return np.clip((x - low) / (high - low), 0.0, 1.0)
+
+
+def mean_weekday_presence(hours: np.ndarray) -> np.ndarray:
+    """Expected weekday presence of the default pattern mix at clock ``hours``.
+
+    Leave and return hours are uniform on their ranges, so the probability of being away
+    at ``h`` is ``P(leave <= h) - P(return <= h)`` (shifted by a day for night shifts).
+    """
+    h = np.asarray(hours, dtype=float)
+    working_away = _uniform_cdf(h, WORKING_LEAVE_HOURS) - _uniform_cdf(h, WORKING_RETURN_HOURS)
+    night_away = np.where(
+        h >= 12.0,
+        _uniform_cdf(h, NIGHT_SHIFT_LEAVE_HOURS),
+        1.0 - _uniform_cdf(h, NIGHT_SHIFT_RETURN_HOURS),
+    )
+    asleep = _in_window(h, *NIGHT_SHIFT_SLEEP_HOURS)
+    working, at_home, night = DEFAULT_OCCUPANCY_SHARES
+    night_presence = night_away * PRESENCE_AWAY + (1.0 - night_away) * np.where(
+        asleep, PRESENCE_ASLEEP, 1.0
+    )
+    return working * (1.0 - working_away * (1.0 - PRESENCE_AWAY)) + at_home + night * night_presence
+
+
+def weekday_daytime_presence() -> float:
+    """Mean weekday presence of the default mix over the weekend outing hours (for the fit)."""
+    first, last = WEEKEND_DAYTIME_HOURS
+    hours = np.arange(first, last, 0.25) + 0.125
+    return float(mean_weekday_presence(hours).mean())
+
+
+# --- Calendar -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    n_steps: int
+    step_minutes: float
+    slot: np.ndarray  # (T,) local clock 15-min slot of each interval midpoint
+    daytype: np.ndarray  # (T,) 0 weekday, 1 weekend
+    day: np.ndarray  # (T,) index of the local day (0 = the day before the first)
+    hour_index: np.ndarray  # (T,) day * 24 + local clock hour
+    month: np.ndarray  # (T,) 0..11
+    standard_hour: np.ndarray  # (T,) local standard-time hour of the midpoint
+    n_days: int
+    day_weekend: np.ndarray  # (D,) bool
+    day_month: np.ndarray  # (D,) 0..11
+    day_midnight: np.ndarray  # (D,) minutes from grid start to the local midnight
+    day_three_am: np.ndarray  # (D,) minutes from grid start to local 03:00
+
+
+def _localize(naive: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
+    return naive.tz_localize(
+        timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
+
+
+def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _Calendar:
+    """Local-time axes of a regular UTC grid (interval starts)."""
+    grid = pd.DatetimeIndex(grid)
+    if grid.tz is None:
+        raise ValueError("grid must be timezone-aware (UTC interval starts)")
+    n = len(grid)
+    step = pd.Timedelta(minutes=interval_minutes)
+    if n > 1 and not (grid[1:] - grid[:-1] == step).all():
+        raise ValueError("grid must be regular with interval_minutes spacing")
+    utc = grid.tz_convert("UTC")
+    local = (utc + step / 2).tz_convert(timezone)
+    minute_of_day = (
+        np.asarray(local.hour * 60 + local.minute, dtype=float)
+        + np.asarray(local.second, dtype=float) / 60.0
+    )
+    local_dates = local.tz_localize(None).normalize()
+    first = local_dates.min() - pd.Timedelta(days=1)
+    last = local_dates.max()
+    days = pd.date_range(first, last, freq="D")
+    day = np.asarray((local_dates - first) // pd.Timedelta(days=1), dtype=np.int64)
+    hour = np.asarray(local.hour, dtype=np.int64)
+    offset = standard_utc_offset_hours(timezone, days[1].date())
+    hours_utc = np.asarray((utc + step / 2 - utc[0]) / pd.Timedelta(hours=1), dtype=float)
+    start_hour = utc[0].hour + utc[0].minute / 60.0 + utc[0].second / 3600.0
+    standard_hour = np.mod(hours_utc + start_hour + offset, 24.0)
+    midnight = _localize(days, timezone).tz_convert("UTC")
+    three = _localize(days + pd.Timedelta(hours=3), timezone).tz_convert("UTC")
+    to_minutes = pd.Timedelta(minutes=1)
+    return _Calendar(
+        n_steps=n,
+        step_minutes=float(interval_minutes),
+        slot=np.minimum((minute_of_day // 15).astype(np.int64), SLOTS_PER_DAY - 1),
+        daytype=np.asarray(local.dayofweek >= 5, dtype=np.int64),
+        day=day,
+        hour_index=day * 24 + hour,
+        month=np.asarray(local.month - 1, dtype=np.int64),
+        standard_hour=standard_hour,
+        n_days=len(days),
+        day_weekend=np.asarray(days.dayofweek >= 5),
+        day_month=np.asarray(days.month - 1, dtype=np.int64),
+        day_midnight=np.asarray((midnight - utc[0]) / to_minutes, dtype=float),
+        day_three_am=np.asarray((three - utc[0]) / to_minutes, dtype=float),
+    )
+
+
+def _clock_to_grid_minutes(cal: _Calendar, day: np.ndarray, minute: np.ndarray) -> np.ndarray:
+    """Minutes from the grid start of local clock ``minute`` (may exceed 1440) on ``day``."""
+    before = minute < 180.0
+    return np.where(
+        before, cal.day_midnight[day] + minute, cal.day_three_am[day] + (minute - 180.0)
+    )
+
+
+# --- Random draws --------------------------------------------------------------------------------
+
+_DAILY_LAYOUT = (
+    ("day_factor", 1),
+    ("hour_factor", 24),
+    ("washer", 4 * WASHER_SLOTS),
+    ("dryer", 2 * WASHER_SLOTS),
+    ("dishwasher", 4 * DISHWASHER_SLOTS),
+    ("cooking", 5 * COOKING_SLOTS),
+    ("misc", 5 * MISC_SLOTS),
+    ("hot_water", 3 * HOT_WATER_SLOTS),
+    ("ev", 3),
+    ("pool", 1),
+    ("thermostat", 1),
+    ("thermostat_hour", 24),
+    ("away", 1),
+    ("spare", 2),
+)
+_HOME_LAYOUT = (("ac_phase", 1), ("spare_home", 7))
+_PER_DAY = sum(n for _, n in _DAILY_LAYOUT)
+_PER_HOME = sum(n for _, n in _HOME_LAYOUT)
+
+
+def _draw_uniforms(seed: int, home_ids: np.ndarray, n_days: int) -> np.ndarray:
+    """Each home's block of uniforms, from its own LOAD stream only (one call per home)."""
+    size = n_days * _PER_DAY + _PER_HOME
+    out = np.empty((len(home_ids), size), dtype=np.float32)
+    for row, home in enumerate(home_ids.tolist()):
+        stream_rng(seed, Stream.LOAD, home).random(dtype=np.float32, out=out[row])
+    return out
+
+
+def _split(uniforms: np.ndarray, n_days: int) -> dict[str, np.ndarray]:
+    """Name the blocks: daily ones are (H, n_days, k), per-home ones (H, k)."""
+    daily = uniforms[:, : n_days * _PER_DAY].reshape(len(uniforms), n_days, _PER_DAY)
+    out, start = {}, 0
+    for name, n in _DAILY_LAYOUT:
+        out[name] = daily[:, :, start : start + n]
+        start += n
+    start = n_days * _PER_DAY
+    for name, n in _HOME_LAYOUT:
+        out[name] = uniforms[:, start : start + n]
+        start += n
+    return out
+
+
+def _normal(u: np.ndarray) -> np.ndarray:
+    """Unit-variance normal-like scores of uniforms (float32, logistic approximation)."""
+    u = np.clip(u.astype(np.float32), np.float32(1e-6), np.float32(1.0 - 1e-6))
+    z = np.log(u / (np.float32(1.0) - u))
+    z *= np.float32(np.sqrt(3.0) / np.pi)
+    return z
+
+
+def _lognormal(u: np.ndarray, sigma: float) -> np.ndarray:
+    """Lognormal-like factors of mean about one from uniforms."""
+    return np.exp(sigma * _normal(u) - np.float32(0.5 * sigma * sigma))
+
+
+def _ar1_normal(u: np.ndarray) -> np.ndarray:
+    """Unit-variance AR(1) scores along the hours of a home (H, D, 24) from uniforms."""
+    z = _normal(u.reshape(len(u), -1))
+    phi = HOUR_NOISE_AUTOCORRELATION
+    scaled = z * np.float32(np.sqrt(1.0 - phi * phi))
+    scaled[:, 0] = z[:, 0]
+    return lfilter([1.0], [1.0, -phi], scaled, axis=1).astype(np.float32).reshape(u.shape)
+
+
+def _lognormal_ar1(u: np.ndarray, sigma: float) -> np.ndarray:
+    """Lognormal-like factors of mean about one, AR(1) along the hours, from uniforms."""
+    return np.exp(sigma * _ar1_normal(u) - np.float32(0.5 * sigma * sigma))
+
+
+def _between(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    low, high = bounds
+    return low + (high - low) * u.astype(np.float64)
+
+
+# --- Profiles ----------------------------------------------------------------------------------
+
+
+def _cycled_on_fraction(
+    duty: np.ndarray, period_min: np.ndarray, phase: np.ndarray, step_min: float
+) -> np.ndarray:
+    """Interval share (T, H) of a square wave that is on for ``duty`` of each period.
+
+    ``duty`` is float32 (T, H) (constant within each interval), ``period_min`` and
+    ``phase`` (0..1) are per home (H,). Over the phase, the expectation equals the duty.
+    Overwrites and returns ``duty``.
+    """
+    n_steps = duty.shape[0]
+    rate = (step_min / period_min).astype(np.float32)  # periods per interval
+    x = np.multiply.outer(np.arange(n_steps + 1, dtype=np.float32), rate)
+    x += phase.astype(np.float32)[None, :]
+    whole = np.floor(x)
+    x -= whole  # position within the period
+    crossed = np.subtract(whole[1:], whole[:-1])
+    crossed *= duty
+    work = whole[1:]
+    np.minimum(x[1:], duty, out=work)
+    crossed += work
+    np.minimum(x[:-1], duty, out=work)
+    crossed -= work
+    np.divide(crossed, rate[None, :], out=duty)
+    return np.clip(duty, 0.0, 1.0, out=duty)
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+def render_events(
+    rows: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    power_kw: np.ndarray,
+    n_rows: int,
+    n_steps: int,
+    step_minutes: float,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Mean power of constant-power events on a regular grid (exact interval overlap).
+
+    Parameters
+    ----------
+    rows : int array
+        Home (column of the result) of each event.
+    start, end : arrays
+        Event start and end [minutes from the grid start].
+    power_kw : array
+        Event power [kW].
+    out : float32 array (n_steps, n_rows), optional
+        Added to in place (and returned) instead of a new array.
+
+    Returns
+    -------
+    float32 array (n_steps, n_rows) [kW], time-major.
+    """
+    if out is None:
+        out = np.zeros((n_steps, n_rows), dtype=np.float32)
+    total = n_steps * step_minutes
+    s = np.clip(start, 0.0, total)
+    e = np.clip(end, 0.0, total)
+    keep = e > s
+    rows, s, e, power = rows[keep].astype(np.int64), s[keep], e[keep], power_kw[keep]
+    k0 = np.minimum(np.floor(s / step_minutes).astype(np.int64), n_steps - 1)
+    k1 = np.minimum(np.floor(e / step_minutes).astype(np.int64), n_steps)
+    same = k1 <= k0
+    multi = ~same
+    first = np.where(same, e - s, (k0 + 1) * step_minutes - s) / step_minutes
+    last = (e[multi] - k1[multi] * step_minutes) / step_minutes
+    size = (n_steps + 1) * n_rows
+    # Whole intervals as +power/-power steps summed over time (first half of the array),
+    # partial intervals directly (second half).
+    rows_m = rows[multi]
+    index = np.concatenate(
+        [
+            (k0[multi] + 1) * n_rows + rows_m,
+            k1[multi] * n_rows + rows_m,
+            size + k0 * n_rows + rows,
+            size + k1[multi] * n_rows + rows_m,
+        ]
+    )
+    weight = np.concatenate([power[multi], -power[multi], power * first, power[multi] * last])
+    both = np.bincount(index, weight, minlength=2 * size).reshape(2, n_steps + 1, n_rows)
+    steps = both[0, :n_steps]
+    if n_rows < CUMSUM_ROWS:
+        np.cumsum(steps, axis=0, out=steps)
+    else:  # numpy's accumulate along axis 0 is slow for wide arrays; add row by row
+        for k in range(1, n_steps):
+            steps[k] += steps[k - 1]
+    steps += both[1, :n_steps]
+    np.maximum(steps, 0.0, out=steps)
+    out += steps
+    return out
+
+
+def _sample_hours(cdf: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF hour draws for many rows at once.
+
+    ``cdf`` is (R, 24) (cumulative, last column 1), ``row`` (N,) selects each draw's row
+    and ``u`` (N,) are uniforms in [0, 1). Returns hours 0..23.
+    """
+    n_rows = cdf.shape[0]
+    shifted = (cdf + np.arange(n_rows)[:, None]).ravel()
+    position = np.searchsorted(shifted, row + u.astype(np.float64), side="right")
+    return np.clip(position - row * 24, 0, 23)
+
+
+class _Events:
+    """Collects constant-power events, then renders them in one pass."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, rows, start, end, power) -> None:
+        rows, start, end, power = np.broadcast_arrays(
+            np.asarray(rows, dtype=np.int64),
+            np.asarray(start, dtype=np.float64),
+            np.asarray(end, dtype=np.float64),
+            np.asarray(power, dtype=np.float64),
+        )
+        self.parts.append((rows.ravel(), start.ravel(), end.ravel(), power.ravel()))
+
+    def render(self, out: np.ndarray, cal: _Calendar) -> np.ndarray:
+        """Add the events' mean power to ``out`` (T, H) in place."""
+        if not self.parts:
+            return out
+        rows, start, end, power = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        keep = power > 0
+        return render_events(
+            rows[keep],
+            start[keep],
+            end[keep],
+            power[keep],
+            out.shape[1],
+            cal.n_steps,
+            cal.step_minutes,
+            out=out,
+        )
+
+
+def _hour_cdf(activity: np.ndarray) -> np.ndarray:
+    """(H, 2, S) activity at 15-min slots -> (H * 2, 24) cumulative hourly distribution."""
+    hourly = activity.reshape(*activity.shape[:2], 24, -1).sum(axis=-1)
+    total = hourly.sum(axis=-1, keepdims=True)
+    cdf = np.cumsum(hourly / np.where(total > 0, total, 1.0), axis=-1)
+    cdf[..., -1] = 1.0
+    return cdf.reshape(-1, 24)
+
+
+def _weekly_rates(daily_rate: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    """Events a day by day type (H, 2): a home's weekly count is kept, spread over the week
+    by how active it is on weekdays and weekends."""
+    weight = activity.sum(axis=-1)  # (H, 2)
+    weekly_mean = (5.0 * weight[:, 0] + 2.0 * weight[:, 1]) / 7.0
+    return daily_rate[:, None] * weight / np.where(weekly_mean > 0, weekly_mean, 1.0)[:, None]
+
+
+def _slot_events(
+    events: _Events,
+    cal: _Calendar,
+    u: np.ndarray,
+    rate: np.ndarray,
+    cdf: np.ndarray,
+    power_kw: float | tuple[float, float],
+    minutes: tuple[float, float],
+    at_home: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Schedule slot events.
+
+    ``u`` is (H, D, slots, k) with columns active, hour, minute, duration and (if
+    ``power_kw`` is a range) power; ``rate`` (H, 2) the events a day by day type; ``cdf``
+    (H * 2, 24); ``power_kw`` a power or a (low, high) range [kW]; ``minutes`` the
+    (low, high) range of durations; ``at_home`` (H, D) is False on away days. Returns the
+    (H, D, slots) mask of active slots and the rows and ends [grid minutes] of their events.
+    """
+    n_homes, _, slots = u.shape[:3]
+    daytype = cal.day_weekend.astype(np.int64)
+    probability = rate[np.arange(n_homes)[:, None], daytype[None, :]] / slots  # (H, D)
+    probability = np.where(at_home, probability, 0.0).astype(np.float32)
+    active = u[..., 0] < probability[:, :, None]
+    rows, day, slot = np.nonzero(active)
+    picked = u[rows, day, slot]  # (N, k)
+    hour = _sample_hours(cdf, rows * 2 + daytype[day], picked[:, 1])
+    clock = (hour + picked[:, 2].astype(np.float64)) * 60.0
+    start = _clock_to_grid_minutes(cal, day, clock)
+    end = start + _between(picked[:, 3], minutes)
+    power = power_kw if np.isscalar(power_kw) else _between(picked[:, 4], power_kw)
+    events.add(rows, start, end, power)
+    return active, rows, end
+
+
+# --- The simulation ----------------------------------------------------------------------------
+
+
+def _column(homes: pd.DataFrame, name: str, dtype=np.float64) -> np.ndarray:
+    return homes[name].to_numpy(dtype=dtype)
+
+
+def _codes(homes: pd.DataFrame, name: str, categories: tuple[str, ...]) -> np.ndarray:
+    values = homes[name].astype(str).to_numpy()
+    codes = np.full(len(values), -1, dtype=np.int64)
+    for i, c in enumerate(categories):
+        codes[values == c] = i
+    if (codes < 0).any():
+        raise ValueError(f"{name}: values outside {categories}")
+    return codes
+
+
+class _Profiles:
+    """Per-home daily activity profiles (H, 2, 96) of each end use."""
+
+    def __init__(self, homes: pd.DataFrame, p: LoadParameters) -> None:
+        self.p = p
+        self.hours = (np.arange(SLOTS_PER_DAY) + 0.5) * 24.0 / SLOTS_PER_DAY
+        self.present = presence(
+            _codes(homes, "occupancy", OCCUPANCY_PATTERNS),
+            _column(homes, "leave_hour"),
+            _column(homes, "return_hour"),
+            self.hours,
+            p.weekend_daytime_presence,
+        )
+        self.mean_present = mean_weekday_presence(self.hours)
+        self.relative_present = self.present / self.mean_present[None, None, :]
+        self.shift = _column(homes, "schedule_shift_h")
+        # Read hourly fractions at clock ``hours - shift``, linear between hour centres.
+        x = np.mod(self.hours[None, :] - self.shift[:, None] - 0.5, 24.0)  # (H, S)
+        low = np.floor(x).astype(np.int64)
+        self.weight = (x - low)[:, None, :]
+        self.low = low % 24
+        self.high = (low + 1) % 24
+
+    def __call__(self, end_use: str) -> np.ndarray:
+        """RESNET fractions (per hour of the day's energy) at the home's shifted clock,
+        modulated by its presence relative to the default mix's weekday presence."""
+        daily, _ = self.p.schedule(end_use)
+        low = np.stack([daily[0][self.low], daily[1][self.low]], axis=1)  # (H, 2, S)
+        high = np.stack([daily[0][self.high], daily[1][self.high]], axis=1)
+        base = low + self.weight * (high - low)
+        e = PRESENCE_ELASTICITY.get(end_use, 0.0)
+        if e == 0.0:
+            return base
+        return base * (1.0 - e + e * self.relative_present)
+
+
+def _table_index(cal: _Calendar) -> tuple[np.ndarray, np.ndarray]:
+    """Months present in the grid and each interval's row in (month, day type, slot) tables."""
+    months, position = np.unique(cal.month, return_inverse=True)
+    return months, (position * 2 + cal.daytype) * SLOTS_PER_DAY + cal.slot
+
+
+def _by_month(profile: np.ndarray, multipliers: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """(H, 2, 96) profile x monthly multipliers -> time-major table (M * 2 * 96, H)."""
+    table = multipliers[months][:, None, None, None] * profile[None]  # (M, H, 2, 96)
+    return np.ascontiguousarray(table.transpose(0, 2, 3, 1).reshape(-1, profile.shape[0]))
+
+
+def simulate_load(
+    homes: pd.DataFrame,
+    weather: pd.DataFrame,
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    interval_minutes: int,
+    seed: int,
+    parameters: LoadParameters | None = None,
+) -> np.ndarray:
+    """Simulate the household demand of ``homes`` on ``grid``.
+
+    Parameters
+    ----------
+    homes : pandas.DataFrame
+        Home attributes, as :func:`vppsim.load.homes.draw_homes` returns them.
+    weather : pandas.DataFrame
+        Indexed by ``grid`` (UTC interval starts), with at least ``temp_air_c`` [degC] and
+        ``ghi_w_m2`` [W/m2]; ``clearsky_index`` [1] is used if present.
+    grid : pandas.DatetimeIndex
+        Regular UTC interval starts.
+    timezone : str
+        IANA zone of the homes (people live on local clock time).
+    interval_minutes : int
+        Interval length [min].
+    seed : int
+        Study seed; home ``i`` draws only from ``stream_rng(seed, Stream.LOAD, i)``.
+    parameters : LoadParameters, optional
+        Defaults to :meth:`LoadParameters.default`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array (len(homes), len(grid)): mean household demand per interval [kW].
+    """
+    p = LoadParameters.default() if parameters is None else parameters
+    grid = pd.DatetimeIndex(grid)
+    n_homes, n_steps = len(homes), len(grid)
+    if n_homes == 0 or n_steps == 0:
+        return np.zeros((n_homes, n_steps), dtype=np.float32)
+    if len(weather) != n_steps or not pd.DatetimeIndex(weather.index).equals(grid):
+        raise ValueError("weather must be indexed by the grid")
+    cal = calendar(grid, timezone, interval_minutes)
+    if n_homes <= BLOCK_HOMES:
+        return _simulate_block(homes, weather, cal, seed, p)
+    out = np.empty((n_homes, n_steps), dtype=np.float32)
+    for first in range(0, n_homes, BLOCK_HOMES):
+        block = homes.iloc[first : first + BLOCK_HOMES]
+        out[first : first + len(block)] = _simulate_block(block, weather, cal, seed, p)
+    return out
+
+
+def _simulate_block(
+    homes: pd.DataFrame, weather: pd.DataFrame, cal: _Calendar, seed: int, p: LoadParameters
+) -> np.ndarray:
+    """:func:`simulate_load` for one block of homes (homes are independent)."""
+    n_homes = len(homes)
+    draws = _split(
+        _draw_uniforms(seed, _column(homes, "home_id", np.int64), cal.n_days), cal.n_days
+    )
+    profiles = _Profiles(homes, p)
+    months, table_row = _table_index(cal)
+
+    # Continuous occupancy-driven loads (lighting, plug loads, TV), time-major (T, H).
+    lighting = _column(homes, "lighting_kwh_per_day")[:, None, None] * (
+        0.9 * profiles("lighting_interior") + 0.1 * profiles("lighting_exterior")
+    )
+    plug_kwh = _column(homes, "plug_kwh_per_day")
+    plugs = (1.0 - IDLE_SHARE_OF_PLUG_LOADS) * plug_kwh[:, None, None] * profiles(
+        "plug_loads_other"
+    ) + _column(homes, "tv_kwh_per_day")[:, None, None] * profiles("plug_loads_tv")
+    _, light_months = p.schedule("lighting_interior")
+    ones = np.ones(12)
+    occupant_table = _by_month(lighting, light_months, months) + _by_month(plugs, ones, months)
+    load = occupant_table.astype(np.float32)[table_row]
+    if "clearsky_index" in weather.columns:
+        kt = np.clip(weather["clearsky_index"].to_numpy(dtype=np.float64), 0.0, 1.0)
+        daylight = weather["ghi_w_m2"].to_numpy(dtype=np.float64) > 0
+        extra = np.where(daylight, LIGHT_CLOUD_GAIN * (1.0 - kt), 0.0).astype(np.float32)
+        light_table = _by_month(lighting, light_months, months).astype(np.float32)
+        load += light_table[table_row] * extra[:, None]
+    at_home = draws["away"][:, :, 0] >= AWAY_DAY_PROBABILITY  # (H, D)
+    noise = _lognormal_ar1(draws["hour_factor"], HOUR_FACTOR_SIGMA) * (
+        _lognormal(draws["day_factor"], DAY_FACTOR_SIGMA)
+        * np.where(at_home, 1.0, PRESENCE_AWAY)[:, :, None]
+    )
+    load *= np.ascontiguousarray(noise.reshape(n_homes, -1).T, dtype=np.float32)[cal.hour_index]
+
+    # Baseload: refrigerators (daily energy on the RESNET hourly shape and monthly
+    # multipliers) and the always-on share of the plug loads; no noise.
+    fridge_kwh = _column(homes, "fridge_kwh_per_day") + _column(homes, "second_fridge_kwh_per_day")
+    fridge = fridge_kwh[:, None, None] * profiles("refrigerator")
+    _, fridge_months = p.schedule("refrigerator")
+    base_table = _by_month(fridge, fridge_months, months)
+    base_table += (IDLE_SHARE_OF_PLUG_LOADS / 24.0 * plug_kwh)[None, :]
+    load += base_table.astype(np.float32)[table_row]
+
+    # Discrete appliance, EV and pool-pump events.
+    _appliance_events(homes, cal, draws, profiles, p, at_home).render(load, cal)
+
+    # Space conditioning, driven by the expected indoor gains.
+    gains = INTERNAL_GAIN_FRACTION * (occupant_table + base_table) + _by_month(
+        _column(homes, "household_size")[:, None, None] * PERSON_GAIN_KW * profiles.present,
+        ones,
+        months,
+    )
+    # Day-to-day thermostat changes and away days, by local day (H, D).
+    away_setback = np.where(at_home, np.float32(0.0), np.float32(AWAY_DAY_SETBACK_C))
+    thermostat = THERMOSTAT_DAY_SIGMA_C * _normal(draws["thermostat"][:, :, 0]) + away_setback
+    thermostat = thermostat[:, :, None] + THERMOSTAT_HOUR_SIGMA_C * _ar1_normal(
+        draws["thermostat_hour"]
+    )
+    _hvac(
+        homes,
+        weather,
+        cal,
+        gains,
+        table_row,
+        profiles,
+        draws["ac_phase"][:, 0],
+        thermostat,
+        away_setback,
+        out=load,
+    )
+    np.maximum(load, 0.0, out=load)
+    return np.ascontiguousarray(load.T)
+
+
+def _appliance_events(
+    homes: pd.DataFrame,
+    cal: _Calendar,
+    draws: dict[str, np.ndarray],
+    profiles: _Profiles,
+    p: LoadParameters,
+    at_home: np.ndarray,
+) -> _Events:
+    """All discrete events; ``at_home`` (H, D) is False on away days."""
+    events = _Events()
+    n_homes, n_days = len(homes), cal.n_days
+
+    def slots(name: str, n_slots: int) -> np.ndarray:
+        return draws[name].reshape(n_homes, n_days, n_slots, -1)
+
+    # Washer, then the dryer (only electric dryers draw power).
+    washer_activity = profiles("clothes_washer")
+    uw = slots("washer", WASHER_SLOTS)
+    washer_rate = _weekly_rates(
+        _column(homes, "washer_loads_per_day") * _column(homes, "has_washer", bool),
+        washer_activity,
+    )
+    active, rows, washer_end = _slot_events(
+        events,
+        cal,
+        uw,
+        washer_rate,
+        _hour_cdf(washer_activity),
+        WASHER_KW,
+        WASHER_MINUTES,
+        at_home,
+    )
+    ud = slots("dryer", WASHER_SLOTS)[active]
+    dryer_start = washer_end + _between(ud[:, 0], DRYER_GAP_MINUTES)
+    dryer_kw = _column(homes, "dryer_kw") * _column(homes, "has_electric_dryer", bool)
+    events.add(
+        rows,
+        dryer_start,
+        dryer_start + _between(ud[:, 1], DRYER_MINUTES),
+        dryer_kw[rows] * DRYER_ELEMENT_DUTY,
+    )
+    # Dishwasher.
+    dish_activity = profiles("dishwasher")
+    udw = slots("dishwasher", DISHWASHER_SLOTS)
+    _slot_events(
+        events,
+        cal,
+        udw,
+        _weekly_rates(
+            _column(homes, "dishwasher_loads_per_day") * _column(homes, "has_dishwasher", bool),
+            dish_activity,
+        ),
+        _hour_cdf(dish_activity),
+        DISHWASHER_KW,
+        DISHWASHER_MINUTES,
+        at_home,
+    )
+    # Electric cooking, and short plug-in events at kitchen times in every home.
+    cook_activity = profiles("cooking_range")
+    cook_cdf = _hour_cdf(cook_activity)
+    uc = slots("cooking", COOKING_SLOTS)
+    cook_event_kwh = np.mean(COOKING_KW) * np.mean(COOKING_MINUTES) / 60.0
+    _slot_events(
+        events,
+        cal,
+        uc,
+        _weekly_rates(
+            _column(homes, "cooking_kwh_per_day")
+            * _column(homes, "has_electric_range", bool)
+            / cook_event_kwh,
+            cook_activity,
+        ),
+        cook_cdf,
+        COOKING_KW,
+        COOKING_MINUTES,
+        at_home,
+    )
+    um = slots("misc", MISC_SLOTS)
+    misc_event_kwh = np.mean(MISC_KW) * np.mean(MISC_MINUTES) / 60.0
+    _slot_events(
+        events,
+        cal,
+        um,
+        _weekly_rates(_column(homes, "misc_kwh_per_day") / misc_event_kwh, cook_activity),
+        cook_cdf,
+        MISC_KW,
+        MISC_MINUTES,
+        at_home,
+    )
+    # Electric water heater: every draw slot fires with a share of the day's energy.
+    ewh = np.flatnonzero(_column(homes, "has_electric_water_heater", bool))
+    if len(ewh):
+        uh = slots("hot_water", HOT_WATER_SLOTS)[ewh]
+        _, hw_months = p.schedule("hot_water_fixtures")
+        day_kwh = _column(homes, "hot_water_kwh_per_day")[ewh, None] * hw_months[cal.day_month]
+        share = (1.0 + HOT_WATER_SHARE_SPREAD * (uh[..., 2] - 0.5)) / HOT_WATER_SLOTS
+        heater_kw = _column(homes, "water_heater_kw")[ewh]
+        minutes = 60.0 * day_kwh[:, :, None] * share / heater_kw[:, None, None]
+        rows, day, slot = (x.ravel() for x in np.indices(uh.shape[:3]))
+        daytype = cal.day_weekend.astype(np.int64)[day]
+        cdf = _hour_cdf(profiles("hot_water_fixtures")[ewh])
+        hour = _sample_hours(cdf, rows * 2 + daytype, uh[rows, day, slot, 0])
+        start = _clock_to_grid_minutes(
+            cal, day, (hour + uh[rows, day, slot, 1].astype(np.float64)) * 60.0
+        )
+        events.add(ewh[rows], start, start + minutes[rows, day, slot], heater_kw[rows])
+    # Pool pump on a timer.
+    pool = np.flatnonzero(_column(homes, "has_pool_pump", bool))
+    if len(pool):
+        _, pool_months = p.schedule("pool_pump")
+        pool_kw = _column(homes, "pool_pump_kw")[pool]
+        jitter = 1.0 + POOL_DURATION_JITTER * (2.0 * draws["pool"][pool, :, 0] - 1.0)
+        hours_on = (
+            _column(homes, "pool_pump_kwh_per_day")[pool, None]
+            * pool_months[cal.day_month][None, :]
+            / pool_kw[:, None]
+            * jitter
+        )
+        day = np.broadcast_to(np.arange(n_days), hours_on.shape)
+        start = _clock_to_grid_minutes(
+            cal, day, 60.0 * _column(homes, "pool_pump_start_hour")[pool, None]
+        )
+        events.add(pool[:, None], start, start + 60.0 * hours_on, pool_kw[:, None])
+    # EV sessions.
+    ev_rows = np.flatnonzero(_column(homes, "has_ev", bool))
+    if len(ev_rows):
+        _ev_events(events, cal, homes, ev_rows, draws["ev"][ev_rows], at_home[ev_rows], p)
+    return events
+
+
+def _ev_events(
+    events: _Events,
+    cal: _Calendar,
+    homes: pd.DataFrame,
+    ev_rows: np.ndarray,
+    u: np.ndarray,
+    at_home: np.ndarray,
+    p: LoadParameters,
+) -> None:
+    """At most one session a day per EV home, drawn from its type's EVI-Pro table."""
+    ev_type = homes["ev_type"].astype(str).to_numpy()[ev_rows]
+    level = _column(homes, "ev_charger_level", np.int64)[ev_rows]
+    for vehicle in ("bev", "phev"):
+        for charger in (1, 2):
+            mine = np.flatnonzero((ev_type == vehicle) & (level == charger))
+            if not len(mine):
+                continue
+            table = p.ev_sessions[f"{vehicle}_l{charger}"]
+            starts = np.asarray(table["start_minute"], dtype=np.float64)
+            charge = np.asarray(table["charge_minutes"], dtype=np.float64)
+            probability = min(1.0, p.ev_home_kwh_per_day / float(table["mean_session_kwh"]))
+            uu = u[mine]
+            r, day = np.nonzero((uu[:, :, 0] < probability) & at_home[mine])
+            pick = np.minimum((uu[r, day, 1] * len(starts)).astype(np.int64), len(starts) - 1)
+            clock = starts[pick] + EV_START_JITTER_MINUTES * (uu[r, day, 2] - 0.5)
+            start = _clock_to_grid_minutes(cal, day, clock)
+            events.add(ev_rows[mine][r], start, start + charge[pick], float(table["power_kw"]))
+
+
+def envelope(homes: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Conductances [kW/K] of the thermal model from the home attributes.
+
+    ``air_out`` (windows, infiltration) is ``window_ua_share`` of the UA; ``mass_out`` is
+    set so that it in series with ``air_mass`` carries the rest, so the steady-state
+    conductance from indoor air to outdoors is the home's UA.
+    """
+    ua = _column(homes, "ua_kw_per_k")
+    air_mass = _column(homes, "mass_coupling_kw_per_k")
+    air_out = _column(homes, "window_ua_share") * ua
+    rest = np.minimum(ua - air_out, 0.95 * air_mass)
+    return {
+        "air_out": air_out,
+        "air_mass": air_mass,
+        "mass_out": rest * air_mass / (air_mass - rest),
+        "capacitance": _column(homes, "thermal_capacitance_kwh_per_k"),
+    }
+
+
+def _thermal(
+    drive: np.ndarray,
+    cool_setpoint: np.ndarray | None,
+    heat_setpoint: np.ndarray | None,
+    keep: np.ndarray,
+    gain: np.ndarray,
+    cool_cap_deg: np.ndarray,
+    heat_cap_deg: np.ndarray,
+    free0: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Free-floating and controlled air temperatures under an ideal thermostat.
+
+    The thermostat clamps the free-floating air temperature ``free[k]`` into [heating,
+    cooling] setpoint within the capacities (as the air temperature change they make);
+    then ``free[k + 1] = keep * free[k] + drive[k] + gain * air[k]`` (the mass's exact
+    update, written for the free air temperature). A clamp is left out when its setpoints
+    are None (no day of the block uses that mode). Inputs are float32, (T, R) or (R,);
+    homes are independent (element-wise). Returns ``free`` (T + 1, R) and ``air`` (T, R).
+    """
+    n_steps, n_homes = drive.shape
+    air = np.empty((n_steps, n_homes), dtype=np.float32)
+    free = np.empty((n_steps + 1, n_homes), dtype=np.float32)
+    free[0] = free0
+    bound = np.empty(n_homes, dtype=np.float32)
+    for k in range(n_steps):
+        now, row = free[k], air[k]
+        if cool_setpoint is not None:
+            np.subtract(now, cool_cap_deg, out=bound)
+            np.maximum(bound, cool_setpoint[k], out=bound)
+            np.minimum(now, bound, out=row)
+        else:
+            row[:] = now
+        if heat_setpoint is not None:
+            np.add(now, heat_cap_deg, out=bound)
+            np.minimum(bound, heat_setpoint[k], out=bound)
+            np.maximum(row, bound, out=row)
+        following = free[k + 1]
+        np.multiply(keep, now, out=following)
+        following += drive[k]
+        np.multiply(gain, row, out=bound)
+        following += bound
+    return free, air
+
+
+def _attic_lag(solar: np.ndarray, step_minutes: float) -> np.ndarray:
+    """Solar gain reaching the house: :data:`ROOF_SOLAR_SHARE` of it through the attic,
+    delayed by a first-order lag of :data:`ATTIC_LAG_HOURS` (the attic and the ducts in it
+    stay hot into the evening), the rest at once (windows)."""
+    if ROOF_SOLAR_SHARE <= 0.0 or len(solar) == 0:
+        return solar
+    keep = np.exp(-step_minutes / 60.0 / ATTIC_LAG_HOURS)
+    lagged = lfilter([1.0 - keep], [1.0, -keep], solar, zi=[keep * solar[0]])[0]
+    return (1.0 - ROOF_SOLAR_SHARE) * solar + ROOF_SOLAR_SHARE * lagged
+
+
+def _hvac(
+    homes: pd.DataFrame,
+    weather: pd.DataFrame,
+    cal: _Calendar,
+    gains_table: np.ndarray,
+    table_row: np.ndarray,
+    profiles: _Profiles,
+    ac_phase: np.ndarray,
+    hour_offset: np.ndarray,
+    away_setback: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Add the electric power of cooling and heating to ``out`` (T, H) [kW].
+
+    ``hour_offset`` (H, D, 24) raises the cooling setpoint by local hour (thermostat
+    changes, away days); ``away_setback`` (H, D) lowers the heating setpoint by local day."""
+    ac_cap = _column(homes, "ac_capacity_kw")
+    heat_cap = _column(homes, "heating_capacity_kw")
+    rows = np.flatnonzero((ac_cap > 0) | (heat_cap > 0))
+    if not len(rows):
+        return out
+    f32 = np.float32
+    sub = homes.iloc[rows]
+    env = envelope(sub)
+    dt_h = cal.step_minutes / 60.0
+    air_total = env["air_out"] + env["air_mass"]
+    mass_total = env["mass_out"] + env["air_mass"]
+    keep = np.exp(-dt_h * mass_total / env["capacitance"])
+    ac_cap, heat_cap = ac_cap[rows], heat_cap[rows]
+
+    # Outdoor temperature at each home: the climate offset peaks in the afternoon.
+    shape = 0.5 * (
+        1.0 + np.cos(2.0 * np.pi * (cal.standard_hour - CLIMATE_OFFSET_PEAK_HOUR) / 24.0)
+    )
+    off_min = _column(sub, "temp_offset_min_c")
+    off_max = _column(sub, "temp_offset_max_c")
+    t_out = np.multiply.outer(shape.astype(f32), (off_max - off_min).astype(f32))
+    t_out += weather["temp_air_c"].to_numpy(dtype=f32)[:, None]
+    t_out += off_min.astype(f32)[None, :]
+    solar_kw = np.clip(weather["ghi_w_m2"].to_numpy(dtype=np.float64), 0.0, None) / 1000.0
+    solar_kw = _attic_lag(solar_kw, cal.step_minutes).astype(f32)
+    aperture = _column(sub, "solar_aperture_m2")
+    # Air balance terms (independent of the states) and the mass's exact update, (T, R).
+    air_base = gains_table[:, rows].astype(f32)[table_row]  # internal gains [kW]
+    air_base += np.multiply.outer(solar_kw, (SOLAR_TO_AIR_SHARE * aperture).astype(f32))
+    air_base /= air_total.astype(f32)[None, :]
+    air_base += t_out * (env["air_out"] / air_total).astype(f32)[None, :]
+    mass_base = np.multiply.outer(
+        solar_kw, ((1.0 - keep) * (1.0 - SOLAR_TO_AIR_SHARE) * aperture / mass_total).astype(f32)
+    )
+    mass_base += t_out * ((1.0 - keep) * env["mass_out"] / mass_total).astype(f32)[None, :]
+    # Setpoint schedules (R, 2, 96) -> (T, R), plus the hourly changes.
+    hours = profiles.hours[None, :] - profiles.shift[rows, None]
+    night = _in_window(np.mod(hours, 24.0), *NIGHT_HOURS)[:, None, :]
+    away = profiles.present[rows] <= PRESENCE_AWAY + 1e-9
+    away[:, 1] = False
+    cool = (
+        _column(sub, "cooling_setpoint_c")[:, None, None]
+        + _column(sub, "night_setpoint_offset_c")[:, None, None] * night
+        + _column(sub, "cooling_setback_c")[:, None, None] * away
+    )
+    months = np.unique(cal.month)
+    ones = np.ones(12)
+    # Thermostat mode by day: heating on days whose mean outdoor temperature at the home is
+    # below HEAT_MODE_MEAN_C, cooling on the others (a far setpoint switches a mode off).
+    day_count = np.bincount(cal.day, minlength=cal.n_days)
+    site_mean = np.bincount(cal.day, weather["temp_air_c"].to_numpy(np.float64), cal.n_days)
+    site_mean = site_mean / np.maximum(day_count, 1)
+    home_mean = off_min + shape.mean() * (off_max - off_min)
+    heat_mode = (site_mean[:, None] + home_mean[None, :]) < HEAT_MODE_MEAN_C  # (D, R)
+    present_days = day_count > 0
+    use_heat = bool(heat_mode[present_days].any())
+    use_cool = bool((~heat_mode[present_days]).any())
+    heat_mode_t = heat_mode[cal.day] if (use_heat and use_cool) else None
+    cool_t = heat_t = None
+    if use_cool:
+        offset = np.ascontiguousarray(hour_offset[rows].reshape(len(rows), -1).T, dtype=f32)
+        cool_t = _by_month(cool, ones, months).astype(f32)[table_row]
+        cool_t += offset[cal.hour_index]
+        if heat_mode_t is not None:
+            cool_t[heat_mode_t] = OFF_SETPOINT_C
+    if use_heat:
+        heat = _column(sub, "heating_setpoint_c")[:, None, None] - HEATING_NIGHT_SETBACK_C * night
+        heat_t = _by_month(np.broadcast_to(heat, cool.shape), ones, months).astype(f32)[table_row]
+        heat_t -= np.ascontiguousarray(away_setback[rows].T, dtype=f32)[cal.day]
+        if heat_mode_t is not None:
+            heat_t[~heat_mode_t] = -OFF_SETPOINT_C
+    # The free air follows free[k + 1] = keep free[k] + drive[k] + gain air[k].
+    air_from_mass = (env["air_mass"] / air_total).astype(f32)
+    keep32 = keep.astype(f32)
+    mass_from_air = ((1.0 - keep) * env["air_mass"] / mass_total).astype(f32)
+    drive = mass_base
+    drive *= air_from_mass[None, :]
+    drive -= keep32[None, :] * air_base
+    drive[:-1] += air_base[1:]
+    drive[-1] += air_base[-1]
+    coefficients = {
+        "keep": keep32,
+        "gain": air_from_mass * mass_from_air,
+        "cool_cap_deg": (ac_cap / air_total).astype(f32),
+        "heat_cap_deg": (heat_cap / air_total).astype(f32),
+    }
+    # Spin-up: the first day from the mass at the setpoint of the day's mode; the free air
+    # at its end starts the run.
+    day = min(cal.n_steps, round(1440.0 / cal.step_minutes))
+    start = np.where(
+        heat_mode[cal.day[0]],
+        _column(sub, "heating_setpoint_c"),
+        _column(sub, "cooling_setpoint_c"),
+    )
+    free_day, _ = _thermal(
+        drive[:day],
+        None if cool_t is None else cool_t[:day],
+        None if heat_t is None else heat_t[:day],
+        free0=(air_from_mass * start + air_base[0]).astype(f32),
+        **coefficients,
+    )
+    # free_day[day] is the free air of step `day`; restate it for step 0's drive.
+    following = air_base[day] if day < cal.n_steps else air_base[-1]
+    free0 = free_day[day] - following + air_base[0]
+    free, air = _thermal(drive, cool_t, heat_t, free0=free0.astype(f32), **coefficients)
+    del drive, mass_base, cool_t, heat_t, air_base
+    # Delivered heat: free air minus controlled air, times the air node's conductance.
+    delivered = free[:-1]
+    delivered -= air
+    delivered *= air_total.astype(f32)[None, :]
+    del air
+    heating = np.clip(-delivered, 0.0, heat_cap.astype(f32)[None, :])
+    heating *= _column(sub, "heating_kw_per_kw").astype(f32)[None, :]
+    has_ac = ac_cap > 0
+    capacity = np.where(has_ac, ac_cap, 1.0).astype(f32)
+    # Compressor: duty = delivered / capacity, cycling within intervals, at rated power
+    # capacity / COP (the COP falls with outdoor temperature).
+    duty = np.clip(delivered, 0.0, capacity[None, :], out=delivered)
+    duty /= capacity[None, :]
+    on = _cycled_on_fraction(duty, _column(sub, "ac_cycle_min"), ac_phase[rows], cal.step_minutes)
+    cop = t_out
+    np.subtract(f32(35.0), cop, out=cop)
+    cop *= f32(COP_TEMPERATURE_SLOPE)
+    cop += f32(1.0)
+    np.clip(cop, *COP_FACTOR_RANGE, out=cop)
+    cop *= np.where(has_ac, _column(sub, "ac_cop"), 1.0).astype(f32)[None, :]
+    on /= cop
+    on *= (capacity * has_ac).astype(f32)[None, :]
+    on += heating
+    if len(rows) == out.shape[1]:
+        out += on
+    else:
+        out[:, rows] += on
+    return out
