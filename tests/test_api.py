@@ -52,14 +52,29 @@ def test_build_writes_a_valid_dataset(collector, tmp_path):
 
 
 def test_bad_arguments_and_missing_sources():
+    from vppsim.dataset.sources import SourceRegistry
+    from vppsim.weather.sources import SyntheticWeather
+
     with pytest.raises(ConfigError, match=r"end_date|before start"):
         DataCollector(start_date="2023-08-05", end_date="2023-08-01")
-    collector = DataCollector(start_date="2023-08-01", end_date="2023-08-01")
-    assert len(collector.get_solar_data()) == 96  # weather and solar ship; offline here
+    collector = DataCollector(
+        start_date="2023-08-01", end_date="2023-08-01", registry=SourceRegistry([SyntheticWeather])
+    )
+    assert len(collector.get_weather_data()) == 96
     assert (
-        collector.provenance("weather")["fallback_reason"] == "no NLR_API_KEY configured for NSRDB"
+        collector.provenance("weather")["fallback_reason"]
+        == "no live source for weather is implemented"
     )
     with pytest.raises(SourceUnavailable, match="market: no live source for market is implemented"):
         collector.get_market_data()
     with pytest.raises(MissingSources):
         collector.build("out")
+
+
+def test_the_shipped_sources_give_coherent_frames():
+    collector = DataCollector(start_date="2023-08-01", end_date="2023-08-02", homes=3)
+    market = collector.get_market_data()
+    assert list(market.columns)[:4] == ["timestamp", "lmp", "spin_price", "nonspin_price"]
+    homes = collector.generate_load_profiles(count=3)
+    assert homes["home_id"].unique().tolist() == [0, 1, 2] and len(homes) == 3 * 192
+    assert collector.get_solar_data()["timestamp"].equals(market["timestamp"])

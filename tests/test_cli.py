@@ -20,15 +20,33 @@ def test_sources(monkeypatch):
     )
 
 
-def test_build_without_generators_names_what_is_missing(tmp_path):
+def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
+    from vppsim.dataset.sources import SourceRegistry
+    from vppsim.weather.sources import SyntheticWeather
+
+    monkeypatch.setattr(
+        vppsim.dataset.build, "default_registry", lambda: SourceRegistry([SyntheticWeather])
+    )
     result = runner.invoke(app, ["build", "--offline", "--out", str(tmp_path / "data")])
     assert result.exit_code == 3
-    line = result.stderr.strip()
-    assert line == (
-        "error: no source implemented yet for: market (synthetic), load (synthetic); "
-        "nothing was written"
+    assert result.stderr.strip() == (
+        "error: no source implemented yet for: solar (synthetic), market (synthetic), "
+        "load (synthetic); nothing was written"
     )
     assert not (tmp_path / "data").exists()
+
+
+def test_the_default_offline_build_is_complete_and_valid(tmp_path):
+    out = tmp_path / "data"
+    result = runner.invoke(app, ["build", "--offline", "--homes", "20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "datapackage.json").read_text())
+    assert manifest["vppsim"]["datasets"] == ["weather", "solar", "market", "load"]
+    assert len(list((out / "load_profiles").glob("profile_*.csv"))) == 20
+    assert (out / "parquet" / "homes.parquet").is_file()
+    header = (out / "market_data.csv").read_text().splitlines()[0]
+    assert header == "timestamp,lmp,spin_price,nonspin_price,regup_price,regdown_price"
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
 
 
 def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):

@@ -1,11 +1,23 @@
-"""The sources vppsim ships. Each generator issue registers its live and synthetic sources here."""
+"""The sources vppsim ships, live and synthetic, for every dataset."""
 
 from vppsim.dataset.sources import SourceRegistry
 
 
 def default_registry() -> SourceRegistry:
-    """A registry holding every source vppsim ships (market and load land in later issues)."""
+    """A registry holding every source vppsim ships."""
+    from vppsim.load.sources import SyntheticLoad
+    from vppsim.market.sources import CaisoMarket, SyntheticMarket
     from vppsim.solar.sources import PhysicsSolar, PVWattsSolar
     from vppsim.weather.sources import NsrdbWeather, SyntheticWeather
 
-    return SourceRegistry([SyntheticWeather, NsrdbWeather, PhysicsSolar, PVWattsSolar])
+    return SourceRegistry(
+        [
+            SyntheticWeather,
+            NsrdbWeather,
+            PhysicsSolar,
+            PVWattsSolar,
+            SyntheticMarket,
+            CaisoMarket,
+            SyntheticLoad,
+        ]
+    )
