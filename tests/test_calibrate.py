@@ -50,7 +50,21 @@ def test_clear_sky_index_and_peak_hour_are_side_by_side(tables):
     assert 12.5 < peaks.loc[8, "mean syn"] < 13.5 and 12.5 < peaks.loc[8, "mean TMY"] < 13.5
 
 
-def test_cli_names_missing_references(tmp_path):
-    result = CliRunner().invoke(app, ["calibrate", "--reference", str(tmp_path)])
+def test_cli_names_missing_references_and_bad_parts(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["calibrate", "--part", "solar", "--reference", str(tmp_path)])
     assert result.exit_code == 2
-    assert "lacks tmy3_722977_santa_ana_ca.csv.gz" in result.stderr
+    assert result.stderr.startswith("error: missing reference file: ")
+    assert "tmy3_722977_santa_ana_ca.csv.gz" in result.stderr
+    result = runner.invoke(app, ["calibrate", "--part", "prices", "--years", "0"])
+    assert result.exit_code == 2
+    assert "part='prices': use solar, market, load or all; years=0" in result.stderr
+
+
+@needs_reference
+def test_cli_prints_the_market_report(tmp_path):
+    result = CliRunner().invoke(
+        app, ["calibrate", "--part", "market", "--years", "1", "--reference", str(REFERENCE)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "median" in result.stdout.lower()

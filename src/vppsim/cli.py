@@ -324,29 +324,60 @@ def info(
     out.print(f"total    {_size(total)} in {directory}")
 
 
+CALIBRATION_PARTS = ("solar", "market", "load")
+
+
+def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, workdir: Path):
+    if part == "solar":
+        from vppsim.calibrate import calibration_tables
+
+        return calibration_tables(reference, years=years, seed=seed, workdir=workdir)
+    if part == "market":
+        from vppsim.market.calibration import market_calibration_tables
+
+        return market_calibration_tables(reference, years=years, seed=seed)
+    from vppsim.load.calibration import load_calibration_tables
+
+    return load_calibration_tables(reference, homes=homes, seed=seed)
+
+
 @app.command()
 def calibrate(
     reference: Annotated[
-        Path, typer.Option(help="The shared reference folder (holds solar/ with the TMY files).")
+        Path, typer.Option(help="The shared reference folder (solar/, market/, load/).")
     ] = Path("../shared/reference"),
-    years: Annotated[int, typer.Option(help="Simulated years of synthetic weather.")] = 10,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic weather.")] = 42,
+    part: Annotated[
+        str, typer.Option(help="solar (weather and PV), market, load, or all.")
+    ] = "all",
+    years: Annotated[int, typer.Option(help="Simulated years (solar and market).")] = 5,
+    homes: Annotated[int, typer.Option(help="Synthetic homes (load).")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic side.")] = 42,
 ) -> None:
-    """Print synthetic against real, side by side: PV energy, clear-sky index, peak hour."""
-    from vppsim.calibrate import TMY_FILES, calibration_tables
-
-    missing = [name for name in TMY_FILES.values() if not (reference / "solar" / name).is_file()]
-    if missing:
-        err.print(f"[bold red]error:[/] {reference / 'solar'} lacks {', '.join(missing)}")
-        raise typer.Exit(2)
+    """Print each synthetic model next to the real data it was calibrated on."""
+    parts = CALIBRATION_PARTS if part == "all" else (part,)
+    problems = []
+    if any(name not in CALIBRATION_PARTS for name in parts):
+        problems.append(f"part={part!r}: use {', '.join(CALIBRATION_PARTS)} or all")
     if years < 1:
-        err.print(f"[bold red]error:[/] years={years}: need at least one simulated year")
+        problems.append(f"years={years}: need at least one simulated year")
+    if homes < 1:
+        problems.append(f"homes={homes}: need at least one home")
+    if problems:
+        err.print(f"[bold red]error:[/] {'; '.join(problems)}", highlight=False)
         raise typer.Exit(2)
+    tables = {}
     with (
         tempfile.TemporaryDirectory(prefix="vppsim-calibrate-") as workdir,
-        err.status(f"simulating {years} years and running the references..."),
+        err.status("simulating and reading the references..."),
     ):
-        tables = calibration_tables(reference, years=years, seed=seed, workdir=Path(workdir))
+        try:
+            for name in parts:
+                tables.update(_calibration(name, reference, years, homes, seed, Path(workdir)))
+        except FileNotFoundError as exc:
+            err.print(
+                f"[bold red]error:[/] missing reference file: {exc.filename}", highlight=False
+            )
+            raise typer.Exit(2) from None
     for title, frame in tables.items():
         out.print(_frame_table(title, frame))
 
