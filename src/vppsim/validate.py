@@ -6,7 +6,7 @@ Every check runs, and every failure is reported at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,31 +291,55 @@ def _read_home_file(root: Path, spec: DatasetSpec, path: str) -> pd.DataFrame:
     return frame
 
 
+_HOMES_PER_SLICE = 250
+
+
+def _part_slices(path: Path) -> Iterator[pd.DataFrame]:
+    """A Parquet part's rows, a few hundred homes at a time, so memory stays flat."""
+    homes = np.unique(pq.read_table(path, columns=[HOME_ID]).column(HOME_ID).to_numpy())
+    for first in range(0, len(homes), _HOMES_PER_SLICE):
+        group = homes[first : first + _HOMES_PER_SLICE]
+        rows = (HOME_ID, ">=", int(group[0])), (HOME_ID, "<=", int(group[-1]))
+        frame = pq.read_table(path, filters=list(rows)).to_pandas(coerce_temporal_nanoseconds=True)
+        frame[TIMESTAMP] = frame[TIMESTAMP].astype("datetime64[ns, UTC]")
+        yield frame
+
+
 def _home_failures(root, spec, resource, files, grid, config) -> list[str]:
+    if files[0].endswith(".parquet"):
+        return _part_failures(root, spec, files, grid, config["homes"])
+    return _profile_failures(root, spec, files, grid, config["homes"])
+
+
+def _part_failures(root, spec, files, grid, homes) -> list[str]:
     failures = []
-    per_batch = _CSV_FILES_PER_BATCH if files[0].endswith(".csv") else 1
-    for first in range(0, len(files), per_batch):
-        batch = files[first : first + per_batch]
+    for path in files:
+        for frame in _part_slices(root / path):
+            failures += check_homes(spec, frame, grid, path)
+    rows, distinct, low, high = duckdb.execute(
+        f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
+        "FROM read_parquet(?)",
+        [[str(root / path) for path in files]],
+    ).fetchone()
+    if (distinct, low, high) != (homes, 0, homes - 1) or rows != homes * len(grid):
+        failures.append(
+            f"parts hold {distinct} homes ({low}..{high}) in {rows} rows; "
+            f"expected {homes} homes (0..{homes - 1}) in {homes * len(grid)} rows"
+        )
+    return failures
+
+
+def _profile_failures(root, spec, files, grid, homes) -> list[str]:
+    failures = []
+    for first in range(0, len(files), _CSV_FILES_PER_BATCH):
+        batch = files[first : first + _CSV_FILES_PER_BATCH]
         frames = [_read_home_file(root, spec, path) for path in batch]
         if len(batch) > 1 and not check_homes(spec, pd.concat(frames, ignore_index=True), grid, ""):
             continue
         # Check file by file (only when a batch fails) so each failure names its file.
         for path, frame in zip(batch, frames, strict=True):
             failures += check_homes(spec, frame, grid, path)
-    parquet = [str(root / path) for path in files if path.endswith(".parquet")]
-    homes = config["homes"]
-    if parquet:
-        rows, distinct, low, high = duckdb.execute(
-            f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
-            "FROM read_parquet(?)",
-            [parquet],
-        ).fetchone()
-        if (distinct, low, high) != (homes, 0, homes - 1) or rows != homes * len(grid):
-            failures.append(
-                f"parts hold {distinct} homes ({low}..{high}) in {rows} rows; "
-                f"expected {homes} homes (0..{homes - 1}) in {homes * len(grid)} rows"
-            )
-    elif len(files) != homes:
+    if len(files) != homes:
         failures.append(f"{len(files)} profile files, expected {homes}")
     return failures
 

@@ -69,7 +69,9 @@ class SyntheticLoad(Source):
             return pd.DataFrame(
                 {
                     "home_id": np.repeat(np.asarray(home_ids, dtype=np.int32), len(grid)),
-                    "timestamp": pd.to_datetime(np.tile(stamps, len(home_ids)), utc=True),
+                    "timestamp": pd.DatetimeIndex(
+                        np.tile(stamps, len(home_ids)).view("M8[ns]")
+                    ).tz_localize("UTC"),
                     "load_kw": load.reshape(-1),
                 }
             )
