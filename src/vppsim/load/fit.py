@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.load.calibration import read_fontana as read_fontana_frame
+
 DIGITS = 4
 """Decimals kept in calibrated.json."""
 
@@ -260,7 +262,7 @@ def ev_session_table(sessions: dict[str, pd.DataFrame], per_type: int = EV_TABLE
 
 
 def read_fontana(folder: str | Path) -> tuple[np.ndarray, pd.DataFrame]:
-    """Hourly whole-home consumption of the 9 Fontana homes.
+    """Hourly whole-home consumption of the 9 Fontana homes, as arrays.
 
     Returns
     -------
@@ -269,10 +271,11 @@ def read_fontana(folder: str | Path) -> tuple[np.ndarray, pd.DataFrame]:
     calendar : DataFrame
         ``Month``, ``Hour`` (hour-ending 1-24, local) and ``Day Type`` of each row.
     """
-    frames = [pd.read_csv(Path(folder) / f"Building_{i}.csv") for i in range(1, 10)]
-    energy = np.array([f["Equipment Electric Power [kWh]"].to_numpy(dtype=float) for f in frames])
-    calendar = frames[0][["Month", "Hour", "Day Type"]].astype(int)
-    return energy, calendar
+    frame = read_fontana_frame(folder)  # the one reader, with its calendar checks
+    energy = frame["kwh"].to_numpy(dtype=float).reshape(frame["home"].nunique(), -1)
+    first = frame[frame["home"] == frame["home"].iloc[0]]
+    calendar = first[["month", "hour", "day_type"]].set_axis(["Month", "Hour", "Day Type"], axis=1)
+    return energy, calendar.reset_index(drop=True)
 
 
 def fontana_august(energy: np.ndarray, calendar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
