@@ -61,10 +61,7 @@ def test_bad_arguments_and_missing_sources():
         start_date="2023-08-01", end_date="2023-08-01", registry=SourceRegistry([SyntheticWeather])
     )
     assert len(collector.get_weather_data()) == 96
-    assert (
-        collector.provenance("weather")["fallback_reason"]
-        == "no live source for weather is implemented"
-    )
+    assert collector.provenance("weather")["fallback_reason"] is None  # nothing to fall back from
     with pytest.raises(SourceUnavailable, match="market: no live source for market is implemented"):
         collector.get_market_data()
     with pytest.raises(MissingSources):

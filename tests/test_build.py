@@ -65,7 +65,7 @@ def test_manifest_records_files_provenance_and_config(built):
     assert {"numpy", "pandas", "pyarrow", "pvlib"} <= set(meta["libraries"])
     weather = manifest["provenance"]["weather"]
     assert weather["kind"] == "synthetic"
-    assert weather["fallback_reason"] == "no live source for weather is implemented"
+    assert weather["fallback_reason"] is None  # no live source to fall back from
     by_name = {r["name"]: r for r in manifest["resources"]}
     market = by_name["market"]
     assert market["path"] == "market_data.csv" and market["rows"] == 192

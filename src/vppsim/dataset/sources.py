@@ -187,23 +187,22 @@ def resolve(
     """
     mode = settings.source_mode(dataset)
     live = registry.get(dataset, SourceKind.LIVE)
+    no_live = f"no live source for {dataset} is implemented"
+    # A reason is recorded only when a live source existed and could not deliver.
     reason = None
-    if mode is not SourceMode.SYNTHETIC:
-        if live is None:
-            reason = f"no live source for {dataset} is implemented"
-        else:
-            try:
-                result = _checked(live(), dataset, settings, grid, inputs, context, check)
-                return _stamp(result, mode, None)
-            except SourceUnavailable as exc:
-                if mode is SourceMode.LIVE:
-                    raise SourceUnavailable(f"{dataset} (source=live): {exc}") from None
-                reason = str(exc)
+    if mode is not SourceMode.SYNTHETIC and live is not None:
+        try:
+            result = _checked(live(), dataset, settings, grid, inputs, context, check)
+            return _stamp(result, mode, None)
+        except SourceUnavailable as exc:
+            if mode is SourceMode.LIVE:
+                raise SourceUnavailable(f"{dataset} (source=live): {exc}") from None
+            reason = str(exc)
     if mode is SourceMode.LIVE:
-        raise SourceUnavailable(f"{dataset}: {reason}")
+        raise SourceUnavailable(f"{dataset} (source=live): {no_live}")
     synthetic = registry.get(dataset, SourceKind.SYNTHETIC)
     if synthetic is None:
-        raise SourceUnavailable(f"{dataset}: {reason}, and there is no synthetic source")
+        raise SourceUnavailable(f"{dataset}: {reason or no_live}, and there is no synthetic source")
     try:
         result = _checked(synthetic(), dataset, settings, grid, inputs, context, check)
     except SourceUnavailable as exc:
