@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calibration_file import dumps_calibration
 from vppsim.grid import build_grid
 from vppsim.load.fit import (
-    dumps_calibration,
     fit_calibration,
     fontana_august,
     load_figures,

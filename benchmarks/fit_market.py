@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from vppsim.calibration_file import dumps_calibration
 from vppsim.market.calibration import ALAMITOS_FILE, market_calibration_tables, read_fmm_csv
-from vppsim.market.fit import dumps_calibration, fit_calibration, typical_weather
+from vppsim.market.fit import fit_calibration, typical_weather
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"

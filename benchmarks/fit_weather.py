@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from vppsim.calibrate import monthly_figures, synthetic_daily_figures, tmy_daily_figures
+from vppsim.calibration_file import dumps_calibration
 from vppsim.grid import build_grid
-from vppsim.weather.fit import dumps_calibration, fit_calibration
+from vppsim.weather.fit import fit_calibration
 from vppsim.weather.synthetic import WeatherParameters, simulate_weather
 from vppsim.weather.tmy import read_tmy
 

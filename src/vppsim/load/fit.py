@@ -28,7 +28,6 @@ What is taken from where:
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -420,20 +419,3 @@ def fit_calibration(reference: str | Path, weekday_daytime_presence: float) -> d
         "ev": ev,
         "fontana_august": _round_figures(load_figures(august, weekend)),
     }
-
-
-def dumps_calibration(calibration: dict) -> str:
-    """Serialise a calibration: one line per entry, arrays compact, stable across runs."""
-    lines = ["{"]
-    sections = list(calibration.items())
-    for s, (section, entries) in enumerate(sections):
-        lines.append(f"  {json.dumps(section)}: {{")
-        items = list(entries.items())
-        for i, (key, value) in enumerate(items):
-            comma = "," if i < len(items) - 1 else ""
-            lines.append(
-                f"    {json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{comma}"
-            )
-        lines.append("  }" + ("," if s < len(sections) - 1 else ""))
-    lines.append("}")
-    return "\n".join(lines) + "\n"

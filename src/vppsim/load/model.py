@@ -66,16 +66,15 @@ Memory and time are linear in ``len(homes) x len(grid)``; the caller chunks the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from vppsim.calibration_file import read_calibration
 from vppsim.grid import standard_utc_offset_hours
 from vppsim.seeds import Stream, stream_rng
 
@@ -198,8 +197,7 @@ SLOTS_PER_DAY = 96
 
 def load_calibration() -> dict:
     """The shipped calibration (calibrated.json next to this module)."""
-    text = resources.files("vppsim.load").joinpath("calibrated.json").read_text("utf-8")
-    return json.loads(text)
+    return read_calibration("vppsim.load")
 
 
 @cache

@@ -42,7 +42,6 @@ What is fitted:
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import numpy as np
 import pandas as pd
@@ -557,23 +556,6 @@ def fit_calibration(
         "spikes": fit_spikes(values, cal, spikes, medians, event),
         "weather": {"tmax_anomaly_quantiles": _r(tmax_anomaly_quantiles(weather, timezone), 3)},
     }
-
-
-def dumps_calibration(calibration: dict) -> str:
-    """Serialise a calibration: one line per entry, arrays compact, stable across runs."""
-    lines = ["{"]
-    sections = list(calibration.items())
-    for s, (section, entries) in enumerate(sections):
-        lines.append(f"  {json.dumps(section)}: {{")
-        items = list(entries.items())
-        for i, (key, value) in enumerate(items):
-            comma = "," if i < len(items) - 1 else ""
-            lines.append(
-                f"    {json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{comma}"
-            )
-        lines.append("  }" + ("," if s < len(sections) - 1 else ""))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 TYPICAL_WEATHER_YEARS = 10

@@ -80,15 +80,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from vppsim.calibration_file import read_calibration
 from vppsim.weather.synthetic import WeatherParameters, daily_normals
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -369,8 +368,7 @@ class MarketParameters:
 
 def load_calibration() -> dict:
     """The shipped calibration (calibrated.json next to this module)."""
-    text = resources.files("vppsim.market").joinpath("calibrated.json").read_text("utf-8")
-    return json.loads(text)
+    return read_calibration("vppsim.market")
 
 
 @cache

@@ -24,7 +24,6 @@ Monthly quantities pool the neighbouring months at weight 0.5 where the TMY coun
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -474,20 +473,3 @@ def fit_calibration(stations: Sequence[tuple[pd.DataFrame, dict]]) -> dict:
         "temperature": fit_temperature(hours),
         "wind": fit_wind(hours),
     }
-
-
-def dumps_calibration(calibration: dict) -> str:
-    """Serialise a calibration: one line per entry, arrays compact, stable across runs."""
-    lines = ["{"]
-    sections = list(calibration.items())
-    for s, (section, entries) in enumerate(sections):
-        lines.append(f"  {json.dumps(section)}: {{")
-        items = list(entries.items())
-        for i, (key, value) in enumerate(items):
-            comma = "," if i < len(items) - 1 else ""
-            lines.append(
-                f"    {json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{comma}"
-            )
-        lines.append("  }" + ("," if s < len(sections) - 1 else ""))
-    lines.append("}")
-    return "\n".join(lines) + "\n"

@@ -77,10 +77,8 @@ same seed and grid give an identical frame.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -88,6 +86,7 @@ import pvlib
 from scipy.signal import lfilter
 from scipy.special import gammaincinv, ndtr
 
+from vppsim.calibration_file import read_calibration
 from vppsim.grid import standard_utc_offset_hours
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -329,8 +328,7 @@ class WeatherParameters:
 
 def load_calibration() -> dict:
     """The shipped calibration (calibrated.json next to this module)."""
-    text = resources.files("vppsim.weather").joinpath("calibrated.json").read_text("utf-8")
-    return json.loads(text)
+    return read_calibration("vppsim.weather")
 
 
 @cache

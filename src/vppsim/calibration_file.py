@@ -1,0 +1,30 @@
+"""The shipped ``calibrated.json`` files of the models: one layout, one reader, one writer."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+FILE_NAME = "calibrated.json"
+
+
+def read_calibration(package: str) -> dict:
+    """The calibration shipped inside ``package`` (e.g. ``"vppsim.weather"``)."""
+    return json.loads(resources.files(package).joinpath(FILE_NAME).read_text("utf-8"))
+
+
+def dumps_calibration(calibration: dict) -> str:
+    """Serialise a calibration: one line per entry, arrays compact, stable across runs."""
+    lines = ["{"]
+    sections = list(calibration.items())
+    for s, (section, entries) in enumerate(sections):
+        lines.append(f"  {json.dumps(section)}: {{")
+        items = list(entries.items())
+        for i, (key, value) in enumerate(items):
+            comma = "," if i < len(items) - 1 else ""
+            lines.append(
+                f"    {json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{comma}"
+            )
+        lines.append("  }" + ("," if s < len(sections) - 1 else ""))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
