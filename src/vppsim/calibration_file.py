@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
 
 FILE_NAME = "calibrated.json"
 
@@ -28,3 +33,12 @@ def dumps_calibration(calibration: dict) -> str:
         lines.append("  }" + ("," if s < len(sections) - 1 else ""))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def read_only_arrays(parameters: T) -> T:
+    """Make the numpy arrays held by ``parameters`` read-only, so a cached instance can be
+    shared without one caller changing another's model; returns ``parameters``."""
+    for value in vars(parameters).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return parameters

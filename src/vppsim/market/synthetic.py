@@ -87,7 +87,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from vppsim.calibration_file import read_calibration
+from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.weather.synthetic import WeatherParameters, daily_normals
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -373,11 +373,7 @@ def load_calibration() -> dict:
 
 @cache
 def _default_parameters() -> MarketParameters:
-    parameters = MarketParameters.from_calibration(load_calibration())
-    for value in vars(parameters).values():
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False  # the cached instance is shared
-    return parameters
+    return read_only_arrays(MarketParameters.from_calibration(load_calibration()))
 
 
 # --- Calendar and weather helpers (shared with :mod:`.fit` and :mod:`.calibration`) ---------

@@ -86,7 +86,7 @@ import pvlib
 from scipy.signal import lfilter
 from scipy.special import gammaincinv, ndtr
 
-from vppsim.calibration_file import read_calibration
+from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.grid import standard_utc_offset_hours
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -333,11 +333,7 @@ def load_calibration() -> dict:
 
 @cache
 def _default_parameters() -> WeatherParameters:
-    parameters = WeatherParameters.from_calibration(load_calibration())
-    for value in vars(parameters).values():
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False  # the cached instance is shared
-    return parameters
+    return read_only_arrays(WeatherParameters.from_calibration(load_calibration()))
 
 
 # --- Shared model pieces ---------------------------------------------------------------------
