@@ -20,6 +20,7 @@ import pandas as pd
 
 from vppsim.config import DATASETS, Settings, SourceMode
 from vppsim.errors import MissingSources, SourceUnavailable, ValidationFailed
+from vppsim.rawcache import RawCache
 
 HomeBatch = Callable[[np.ndarray], pd.DataFrame]
 """Generate long-format rows (``home_id, timestamp, ...``) for the given home ids [int]."""
@@ -96,6 +97,17 @@ class SourceContext:
 
     raw_dir: Path | None = None
     previous_raw_dir: Path | None = None
+
+    def raw_cache(self) -> RawCache | None:
+        """The build's cache of raw live answers, or None outside a build."""
+        if self.raw_dir is None:
+            return None
+        return RawCache(self.raw_dir, self.previous_raw_dir)
+
+
+def as_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A model frame indexed by the grid as a contract table with a ``timestamp`` column."""
+    return frame.rename_axis("timestamp").reset_index()
 
 
 class Source(ABC):

@@ -8,16 +8,18 @@ import pandas as pd
 
 from vppsim import __version__
 from vppsim.config import Settings
-from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
+from vppsim.dataset.sources import (
+    Provenance,
+    Source,
+    SourceContext,
+    SourceKind,
+    SourceResult,
+    as_table,
+)
 from vppsim.http import new_client
 from vppsim.market.oasis import get_caiso_market
 from vppsim.market.synthetic import price_level, simulate_prices
 from vppsim.seeds import Stream, stream_rng
-from vppsim.weather.sources import raw_cache
-
-
-def _as_table(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename_axis("timestamp").reset_index()
 
 
 class SyntheticMarket(Source):
@@ -57,7 +59,7 @@ class SyntheticMarket(Source):
                 "weather": inputs["weather"].provenance.source,
             },
         )
-        return SourceResult(_as_table(frame), provenance)
+        return SourceResult(as_table(frame), provenance)
 
 
 class CaisoMarket(Source):
@@ -79,9 +81,9 @@ class CaisoMarket(Source):
                 grid,
                 node=settings.market_node,
                 as_region=settings.as_region,
-                cache=raw_cache(context),
+                cache=context.raw_cache(),
             )
         provenance = Provenance(
             SourceKind.LIVE, "CAISO OASIS", str(details.get("reports", "")), details
         )
-        return SourceResult(_as_table(frame), provenance)
+        return SourceResult(as_table(frame), provenance)

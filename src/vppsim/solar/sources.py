@@ -25,7 +25,6 @@ from vppsim.solar.pvwatts import (
     read_pvwatts,
     tmy_to_grid,
 )
-from vppsim.weather.sources import raw_cache
 
 COLUMN = "generation_kw_per_kw_installed"
 
@@ -118,7 +117,7 @@ class PVWattsSolar(Source):
                 base_url=settings.nlr_base_url,
                 tilt=reference["tilt"],
                 azimuth=reference["azimuth"],
-                cache=raw_cache(context),
+                cache=context.raw_cache(),
             )
         result = read_pvwatts(content)
         generation = tmy_to_grid(

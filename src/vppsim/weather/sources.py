@@ -8,11 +8,17 @@ import pandas as pd
 
 from vppsim import __version__
 from vppsim.config import Settings
-from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
+from vppsim.dataset.sources import (
+    Provenance,
+    Source,
+    SourceContext,
+    SourceKind,
+    SourceResult,
+    as_table,
+)
 from vppsim.errors import SourceUnavailable
 from vppsim.grid import standard_utc_offset_hours
 from vppsim.http import new_client
-from vppsim.rawcache import RawCache
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.nsrdb import (
     ATTRIBUTES,
@@ -24,17 +30,6 @@ from vppsim.weather.nsrdb import (
     years_spanned,
 )
 from vppsim.weather.synthetic import simulate_weather
-
-
-def _as_table(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename_axis("timestamp").reset_index()
-
-
-def raw_cache(context: SourceContext) -> RawCache | None:
-    """The build's raw-answer cache, or None outside a build."""
-    if context.raw_dir is None:
-        return None
-    return RawCache(context.raw_dir, context.previous_raw_dir)
 
 
 class SyntheticWeather(Source):
@@ -73,7 +68,7 @@ class SyntheticWeather(Source):
                 "longitude": settings.longitude,
             },
         )
-        return SourceResult(_as_table(frame), provenance)
+        return SourceResult(as_table(frame), provenance)
 
 
 class NsrdbWeather(Source):
@@ -95,7 +90,7 @@ class NsrdbWeather(Source):
             raise SourceUnavailable("NSRDB needs NLR_EMAIL (the key's e-mail address)")
         offset = standard_utc_offset_hours(settings.timezone, settings.start)
         years = years_spanned(grid, offset)
-        cache = raw_cache(context)
+        cache = context.raw_cache()
         frames, versions = [], set()
         with new_client(settings.http_timeout_s) as client:
             for year in years:
@@ -137,4 +132,4 @@ class NsrdbWeather(Source):
                 "interpolated to interval midpoints.",
             ),
         )
-        return SourceResult(_as_table(frame), provenance)
+        return SourceResult(as_table(frame), provenance)
