@@ -18,6 +18,8 @@ class Stream(IntEnum):
     MARKET = 3
     LOAD = 4
     HOMES = 5
+    GROUP_SAMPLES = 6  # which homes form the random groups of a diversity curve
+    PV_ADOPTION = 7  # which homes the integrated analysis gives rooftop PV, and its size
 
 
 def stream_rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

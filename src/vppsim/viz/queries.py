@@ -1,0 +1,501 @@
+"""DuckDB queries over a written dataset, for the static plots and the dashboard.
+
+Everything over the fleet is aggregated in SQL against the Parquet parts, so a query's
+answer is as small as the figure that shows it, whatever the number of homes. Time-series
+tables (market, solar, weather) are small and come back whole for the period asked.
+
+Periods are local calendar dates of the study's time zone, inclusive; answers carry UTC
+``timestamp`` interval starts like every frame in vppsim.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from vppsim.dataset.atomic import MANIFEST
+from vppsim.dataset.schemas import HOME_ID, SPECS, TIMESTAMP
+from vppsim.errors import VppsimError
+from vppsim.seeds import Stream, stream_rng
+
+AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
+"""Aggregation levels: the column of the ``steps`` table that starts each bucket (local
+hours and local days, as UTC instants)."""
+
+HOME_FILTERS: dict[str, tuple[str, str | None]] = {
+    "all": ("All homes", None),
+    "ac": ("Homes with AC", "has_central_ac OR has_room_ac"),
+    "no_ac": ("Homes without AC", "NOT (has_central_ac OR has_room_ac)"),
+    "ev": ("Homes with an EV", "has_ev"),
+    "no_ev": ("Homes without an EV", "NOT has_ev"),
+    "inland": ("Inland homes", "climate = 'inland'"),
+    "coastal": ("Coastal homes", "climate = 'coastal'"),
+    "pool": ("Homes with a pool pump", "has_pool_pump"),
+}
+"""Home filters by attribute: key -> (label, SQL condition on the homes table)."""
+
+_TABLES = ("market", "solar", "weather")
+
+
+class DatasetNotReadable(VppsimError):
+    """The folder is not a vppsim dataset, or lacks what a query needs."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class HomeSelection:
+    """Which homes a fleet query covers: an attribute filter, optionally narrowed to ids.
+
+    Parameters
+    ----------
+    filter : str
+        A key of :data:`HOME_FILTERS`.
+    ids : tuple of int, optional
+        Only these homes (still subject to ``filter``).
+    """
+
+    filter: str = "all"
+    ids: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.filter not in HOME_FILTERS:
+            raise VppsimError(
+                f"unknown home filter {self.filter!r}; choose one of {', '.join(HOME_FILTERS)}"
+            )
+
+
+class DatasetQueries:
+    """Read-only SQL views over one dataset folder.
+
+    Parameters
+    ----------
+    root : path
+        A folder written by ``vppsim build`` (it holds ``datapackage.json``).
+
+    Notes
+    -----
+    Views prefer the Parquet files and fall back to the CSV files of a CSV-only build. One
+    DuckDB connection is shared; a lock serialises queries from the dashboard's threads.
+    """
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        manifest_path = self.root / MANIFEST
+        if not manifest_path.is_file():
+            raise DatasetNotReadable(f"{self.root} is not a vppsim dataset: no {MANIFEST} in it")
+        try:
+            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+            meta = self.manifest["vppsim"]
+            self.timezone: str = meta["grid"]["timezone"]
+            self.interval_minutes: int = int(meta["grid"]["interval_minutes"])
+            self.seed: int = int(meta["seed"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DatasetNotReadable(f"{manifest_path} is not a vppsim manifest: {exc}") from exc
+        self._lock = threading.Lock()
+        self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'")
+        self.datasets: list[str] = []
+        for name in (*_TABLES, "load"):
+            if self._create_view(name):
+                self.datasets.append(name)
+        self.has_homes = self._create_homes_view()
+        self._create_steps(meta["grid"])
+        days = self.sql("SELECT min(day) AS first, max(day) AS last FROM steps").iloc[0]
+        self.first_day: date = pd.Timestamp(days["first"]).date()
+        self.last_day: date = pd.Timestamp(days["last"]).date()
+
+    # -- setup -------------------------------------------------------------------------
+
+    def _create_view(self, name: str) -> bool:
+        spec = SPECS[name]
+        parquet = self.root / spec.parquet_path
+        if spec.per_home:
+            parquet_dir, csv_dir = parquet.parent, (self.root / spec.csv_path).parent
+            if any(parquet_dir.glob("*.parquet")):
+                source = f"read_parquet('{parquet_dir.as_posix()}/*.parquet')"
+            elif any(csv_dir.glob("*.csv")):
+                # A CSV profile holds one home; its number is in the file name.
+                source = (
+                    f"(SELECT CAST(regexp_extract(filename, '(\\d+)\\.csv$', 1) AS INTEGER) "
+                    f"AS {HOME_ID}, * EXCLUDE (filename) FROM "
+                    f"{self._csv(csv_dir, '*.csv', filename=True)})"
+                )
+            else:
+                return False
+        elif parquet.is_file():
+            source = f"read_parquet('{parquet.as_posix()}')"
+        elif (self.root / spec.csv_path).is_file():
+            source = self._csv(self.root, spec.csv_path)
+        else:
+            return False
+        self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
+        return True
+
+    @staticmethod
+    def _csv(folder: Path, pattern: str, filename: bool = False) -> str:
+        extra = ", filename = true" if filename else ""
+        return (
+            f"read_csv('{(folder / pattern).as_posix()}', header = true, "
+            f"timestampformat = '%Y-%m-%dT%H:%M:%SZ', "
+            f"types = {{'{TIMESTAMP}': 'TIMESTAMPTZ'}}{extra})"
+        )
+
+    def _create_homes_view(self) -> bool:
+        path = self.root / "parquet" / "homes.parquet"
+        if not path.is_file():
+            return False
+        self._con.execute(f"CREATE VIEW homes AS SELECT * FROM read_parquet('{path.as_posix()}')")
+        return True
+
+    def _create_steps(self, grid: dict[str, Any]) -> None:
+        """The study's intervals with their local day and hour, and the UTC starts of the
+        local hour and day they fall in. Fleet queries join this small table instead of
+        converting every row's time zone."""
+        timestamps = pd.date_range(
+            grid["first_interval_start"],
+            grid["last_interval_start"],
+            freq=f"{self.interval_minutes}min",
+        )
+        local = timestamps.tz_convert(self.timezone)
+        steps = pd.DataFrame(
+            {
+                TIMESTAMP: timestamps,
+                "day": local.normalize().tz_localize(None).date,
+                "hour": local.hour.astype("int32"),
+                "hour_start": local.floor("h").tz_convert("UTC"),
+                "day_start": local.normalize().tz_convert("UTC"),
+            }
+        )
+        with self._lock:
+            self._con.register("steps_frame", steps)
+            self._con.execute("CREATE TABLE steps AS SELECT * FROM steps_frame")
+            self._con.unregister("steps_frame")
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def sql(
+        self,
+        query: str,
+        params: list[Any] | None = None,
+        tables: dict[str, pd.DataFrame] | None = None,
+    ) -> pd.DataFrame:
+        """Run ``query`` and return a frame (timestamps as UTC ``datetime64[ns, UTC]``).
+
+        ``tables`` are small frames the query may name, registered for this query only.
+        """
+        tables = tables or {}
+        with self._lock:
+            for name, table in tables.items():
+                self._con.register(name, table)
+            try:
+                frame = self._con.execute(query, params or []).df()
+            finally:
+                for name in tables:
+                    self._con.unregister(name)
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = frame[column].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        return frame
+
+    def provenance(self, dataset: str) -> dict[str, Any]:
+        """The manifest's provenance record of ``dataset`` (empty if it was not built)."""
+        return self.manifest.get("provenance", {}).get(dataset, {})
+
+    def source_caption(self, *datasets: str) -> str:
+        """One line naming each dataset's source and kind, and any fallback, for a caption."""
+        parts = []
+        for name in datasets:
+            record = self.provenance(name)
+            if not record:
+                continue
+            text = f"{name}: {record.get('source', '?')} ({record.get('kind', '?')})"
+            if record.get("fallback_reason"):
+                text += ", fell back from live"
+            parts.append(text)
+        return "Data: " + "; ".join(parts) if parts else "Data: no provenance recorded"
+
+    def require(self, *datasets: str) -> None:
+        missing = [name for name in datasets if name not in self.datasets]
+        if missing:
+            raise DatasetNotReadable(
+                f"{self.root} has no {', '.join(missing)} data; build it with --only"
+            )
+
+    def _period_where(self, start: date | None, end: date | None, column: str = TIMESTAMP) -> str:
+        """A UTC range predicate for local days ``start`` to ``end`` (inclusive), which
+        DuckDB can also use to skip row groups."""
+        start = max(start or self.first_day, self.first_day)
+        end = min(end or self.last_day, self.last_day)
+        first, last = self.sql(
+            f"SELECT min({TIMESTAMP}), max({TIMESTAMP}) FROM steps WHERE day BETWEEN ? AND ?",
+            [start, end],
+        ).iloc[0]
+        if pd.isna(first):
+            return "FALSE"
+        return f"{column} BETWEEN '{first.isoformat()}' AND '{last.isoformat()}'"
+
+    @staticmethod
+    def _bucket(aggregation: str) -> str:
+        """The column of ``steps`` that labels each row's bucket."""
+        if aggregation not in AGGREGATIONS:
+            raise VppsimError(
+                f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}"
+            )
+        return f"steps.{AGGREGATIONS[aggregation]}"
+
+    def _home_where(self, selection: HomeSelection) -> str:
+        conditions = []
+        condition = HOME_FILTERS[selection.filter][1]
+        if condition is not None:
+            if not self.has_homes:
+                raise DatasetNotReadable(
+                    f"{self.root} has no homes table, so homes cannot be filtered by attribute"
+                )
+            conditions.append(f"{HOME_ID} IN (SELECT {HOME_ID} FROM homes WHERE {condition})")
+        if selection.ids is not None:
+            ids = ", ".join(str(int(i)) for i in selection.ids) or "NULL"
+            conditions.append(f"{HOME_ID} IN ({ids})")
+        return " AND ".join(conditions) or "TRUE"
+
+    # -- tables --------------------------------------------------------------------------
+
+    def table(
+        self,
+        name: str,
+        start: date | None = None,
+        end: date | None = None,
+        aggregation: str = "15min",
+    ) -> pd.DataFrame:
+        """A time-series table (``market``, ``solar`` or ``weather``), averaged per bucket.
+
+        Returns
+        -------
+        DataFrame
+            ``timestamp`` (UTC start of each bucket) and the table's value columns.
+        """
+        self.require(name)
+        present = set(self.sql(f"DESCRIBE {name}")["column_name"])
+        columns = [c.name for c in SPECS[name].columns if c.name in present]
+        means = ", ".join(f"avg({c}) AS {c}" for c in columns)
+        return self.sql(
+            f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, {means} "
+            f"FROM {name} JOIN steps USING ({TIMESTAMP}) "
+            f"WHERE {self._period_where(start, end, name + '.' + TIMESTAMP)} "
+            f"GROUP BY 1 ORDER BY 1"
+        )
+
+    # -- fleet ---------------------------------------------------------------------------
+
+    def home_count(self, selection: HomeSelection = HomeSelection()) -> int:
+        """How many homes ``selection`` covers."""
+        self.require("load")
+        table = "homes" if self.has_homes else f"(SELECT DISTINCT {HOME_ID} FROM load)"
+        return int(
+            self.sql(f"SELECT count(*) FROM {table} WHERE {self._home_where(selection)}").iloc[0, 0]
+        )
+
+    def fleet_load(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+        aggregation: str = "15min",
+    ) -> pd.DataFrame:
+        """The selected homes' summed load, averaged per bucket.
+
+        Returns
+        -------
+        DataFrame
+            ``timestamp``, ``load_kw`` [kW] (sum over homes, mean over the bucket) and
+            ``homes`` (how many homes were summed).
+        """
+        self.require("load")
+        return self.sql(
+            f"""
+            WITH per_step AS (
+                SELECT {TIMESTAMP}, sum(load_kw) AS load_kw, count(*) AS homes
+                FROM load
+                WHERE {self._period_where(start, end)} AND {self._home_where(selection)}
+                GROUP BY {TIMESTAMP}
+            )
+            SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, avg(load_kw) AS load_kw,
+                   max(homes) AS homes
+            FROM per_step JOIN steps USING ({TIMESTAMP}) GROUP BY 1 ORDER BY 1
+            """
+        )
+
+    def home_load(
+        self,
+        ids: list[int] | tuple[int, ...],
+        start: date | None = None,
+        end: date | None = None,
+        aggregation: str = "15min",
+    ) -> pd.DataFrame:
+        """Individual homes' load, long format: ``home_id``, ``timestamp``, ``load_kw`` [kW]."""
+        self.require("load")
+        selection = HomeSelection(ids=tuple(ids))
+        return self.sql(
+            f"SELECT {HOME_ID}, {self._bucket(aggregation)} AS {TIMESTAMP}, "
+            f"avg(load_kw) AS load_kw FROM load JOIN steps USING ({TIMESTAMP}) "
+            f"WHERE {self._period_where(start, end, 'load.' + TIMESTAMP)} "
+            f"AND {self._home_where(selection)} "
+            f"GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+
+    def home_ids(
+        self, selection: HomeSelection = HomeSelection(), limit: int | None = None
+    ) -> list[int]:
+        """The ids of the homes in ``selection``, lowest first, at most ``limit`` of them."""
+        self.require("load")
+        table = "homes" if self.has_homes else f"(SELECT DISTINCT {HOME_ID} FROM load)"
+        frame = self.sql(
+            f"SELECT {HOME_ID} FROM {table} WHERE {self._home_where(selection)} ORDER BY 1"
+            + ("" if limit is None else f" LIMIT {int(limit)}")
+        )
+        return frame[HOME_ID].astype(int).tolist()
+
+    def profile_band(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+    ) -> pd.DataFrame:
+        """The daily load profile across homes: each home's mean load by local hour, then
+        quantiles across homes, and the fleet mean.
+
+        Returns
+        -------
+        DataFrame
+            Index ``hour`` (0-23, local); columns ``p10``, ``p50``, ``p90`` (for the default
+            quantiles) and ``mean`` [kW per home].
+        """
+        self.require("load")
+        names = [f"p{round(q * 100):02d}" for q in quantiles]
+        picks = ", ".join(
+            f"quantile_cont(kw, {q}) AS {n}" for q, n in zip(quantiles, names, strict=True)
+        )
+        frame = self.sql(
+            f"""
+            WITH per_home AS (
+                SELECT {HOME_ID}, steps.hour, avg(load_kw) AS kw
+                FROM load JOIN steps USING ({TIMESTAMP})
+                WHERE {self._period_where(start, end, "load." + TIMESTAMP)}
+                  AND {self._home_where(selection)}
+                GROUP BY 1, 2
+            )
+            SELECT hour, {picks}, avg(kw) AS mean FROM per_home GROUP BY hour ORDER BY hour
+            """
+        )
+        return frame.set_index("hour")
+
+    def home_daily_stats(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
+        """Per home: mean daily energy and the peak over the period.
+
+        Returns
+        -------
+        DataFrame
+            ``home_id``, ``daily_kwh`` [kWh/day] (mean over local days) and ``peak_kw``
+            [kW] (highest interval mean). One row per home: small next to the time series.
+        """
+        self.require("load")
+        hours = self.interval_minutes / 60
+        return self.sql(
+            f"""
+            WITH per_day AS (
+                SELECT {HOME_ID}, steps.day, sum(load_kw) * {hours} AS kwh,
+                       max(load_kw) AS peak
+                FROM load JOIN steps USING ({TIMESTAMP})
+                WHERE {self._period_where(start, end, "load." + TIMESTAMP)}
+                  AND {self._home_where(selection)}
+                GROUP BY 1, 2
+            )
+            SELECT {HOME_ID}, avg(kwh) AS daily_kwh, max(peak) AS peak_kw
+            FROM per_day GROUP BY 1 ORDER BY 1
+            """
+        )
+
+    def diversity_curve(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+        draws: int = 5,
+        sampled_homes: int = 1000,
+    ) -> pd.DataFrame:
+        """Coincident peak per home against group size, over random groups of homes.
+
+        Groups are drawn from the dataset's seed (stream ``GROUP_SAMPLES``), so the curve
+        is the same every time for a dataset; only home ids are held in memory. Sizes
+        run 1, 2, 5, 10, ... up to ``sampled_homes``; each gets ``draws`` groups while the
+        groups of a size add up to at most ``sampled_homes`` homes (at least one group).
+        The whole selection is the last point: the curve is flat long before it.
+
+        Returns
+        -------
+        DataFrame
+            ``homes`` (group size), ``peak_kw_per_home`` [kW] (mean over the groups of the
+            highest summed interval load divided by the group size) and ``draws``.
+        """
+        ids = np.asarray(self.home_ids(selection), dtype=np.int64)
+        total = len(ids)
+        if total == 0:
+            return pd.DataFrame(columns=["homes", "peak_kw_per_home", "draws"])
+        members = []
+        for n in (n for n in diversity_sizes(total) if n < total and n <= sampled_homes):
+            for draw in range(max(1, min(draws, sampled_homes // n))):
+                rng = stream_rng(self.seed, Stream.GROUP_SAMPLES, n, draw)
+                chosen = rng.choice(ids, size=n, replace=False)
+                members.append(pd.DataFrame({"n": n, "draw": draw, HOME_ID: chosen}))
+        period = self._period_where(start, end, "l." + TIMESTAMP)
+        summed = f"""
+            SELECT {total} AS n, 0 AS draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
+            FROM load l WHERE {period} AND {self._home_where(selection)}
+            GROUP BY l.{TIMESTAMP}"""
+        if members:
+            summed += f"""
+            UNION ALL
+            SELECT m.n, m.draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
+            FROM (
+                -- Narrowing to the sampled homes first lets the scan skip the others.
+                SELECT * FROM load l
+                WHERE {period} AND {HOME_ID} IN (SELECT {HOME_ID} FROM members)
+            ) l JOIN members m USING ({HOME_ID})
+            GROUP BY 1, 2, 3"""
+        return self.sql(
+            f"""
+            WITH peaks AS (
+                SELECT n, draw, max(kw) / n AS peak FROM ({summed}) GROUP BY n, draw
+            )
+            SELECT n AS homes, avg(peak) AS peak_kw_per_home, count(*) AS draws
+            FROM peaks GROUP BY n ORDER BY n
+            """,
+            tables={
+                "members": pd.concat(members)
+                if members
+                else pd.DataFrame({"n": [], "draw": [], HOME_ID: []}, dtype="int64")
+            },
+        )
+
+
+def diversity_sizes(total: int) -> list[int]:
+    """Group sizes 1, 2, 5, 10, 20, 50, ... below ``total``, then ``total`` itself."""
+    sizes, decade = [], 1
+    while decade < total:
+        sizes.extend(n for n in (decade, 2 * decade, 5 * decade) if n < total)
+        decade *= 10
+    return [*sizes, total] if total else []
