@@ -324,6 +324,53 @@ def info(
     out.print(f"total    {_size(total)} in {directory}")
 
 
+@app.command()
+def plots(
+    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+    pv_share: Annotated[
+        float,
+        typer.Option(help="Share of homes given rooftop PV in the integrated analysis (0-1)."),
+    ] = 0.5,
+) -> None:
+    """Write the four analysis PNGs (market, solar, load, integrated) into DIRECTORY/plots/."""
+    from vppsim.viz.plots import write_plots
+
+    try:
+        with err.status("drawing the analysis charts..."):
+            written = write_plots(directory, pv_share=pv_share)
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def dashboard(
+    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+    port: Annotated[int, typer.Option(help="TCP port to serve on.", min=1, max=65535)] = 8050,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the interactive dashboard (Market, Solar, Load, Integrated, Data quality tabs).
+
+    Open http://127.0.0.1:8050 in a browser; stop with Ctrl-C. Fleet figures are
+    aggregated in DuckDB over the Parquet files, so large fleets stay responsive.
+    """
+    from vppsim.viz.dashboard.app import create_app
+
+    try:
+        dash_app = create_app(directory)
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    out.print(f"vppsim dashboard for {directory} on http://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        dash_app.run(host=host, port=port, debug=False)
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot serve on {host}:{port}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
 CALIBRATION_PARTS = ("solar", "market", "load")
 
 

@@ -10,6 +10,7 @@ Periods are local calendar dates of the study's time zone, inclusive; answers ca
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ class HomeSelection:
             raise VppsimError(
                 f"unknown home filter {self.filter!r}; choose one of {', '.join(HOME_FILTERS)}"
             )
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    """What one scan of the load parts gives; see :meth:`DatasetQueries.fleet_summary`."""
+
+    fleet: pd.DataFrame
+    band: pd.DataFrame
+    stats: pd.DataFrame
 
 
 class DatasetQueries:
@@ -230,11 +240,16 @@ class DatasetQueries:
                 f"{self.root} has no {', '.join(missing)} data; build it with --only"
             )
 
+    def _clamp(self, start: date | None, end: date | None) -> tuple[date, date]:
+        """The period asked, within the dataset's (no bound: the dataset's own)."""
+        return max(start or self.first_day, self.first_day), min(
+            end or self.last_day, self.last_day
+        )
+
     def _period_where(self, start: date | None, end: date | None, column: str = TIMESTAMP) -> str:
         """A UTC range predicate for local days ``start`` to ``end`` (inclusive), which
         DuckDB can also use to skip row groups."""
-        start = max(start or self.first_day, self.first_day)
-        end = min(end or self.last_day, self.last_day)
+        start, end = self._clamp(start, end)
         first, last = self.sql(
             f"SELECT min({TIMESTAMP}), max({TIMESTAMP}) FROM steps WHERE day BETWEEN ? AND ?",
             [start, end],
@@ -303,6 +318,70 @@ class DatasetQueries:
             self.sql(f"SELECT count(*) FROM {table} WHERE {self._home_where(selection)}").iloc[0, 0]
         )
 
+    def fleet_summary(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+    ) -> FleetSummary:
+        """The fleet's total, its daily profile across homes and per-home figures, from one
+        scan of the load parts (memoised: the plots and the dashboard ask for all three).
+
+        Returns
+        -------
+        FleetSummary
+            ``fleet``: ``timestamp``, ``load_kw`` [kW] (sum over the selected homes) and
+            ``homes`` (how many were summed), on the 15-min grid.
+            ``band``: index ``hour`` (0-23 local); each home's mean load by hour, then the
+            quantiles across homes (``p10``, ``p50``, ``p90`` for the defaults) and ``mean``
+            [kW per home].
+            ``stats``: ``home_id``, ``daily_kwh`` [kWh/day] (mean over local days) and
+            ``peak_kw`` [kW] (highest interval), one row per home.
+        """
+        self.require("load")
+        return self._fleet_summary(selection, *self._clamp(start, end), tuple(quantiles))
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
+    def _fleet_summary(
+        self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
+    ) -> FleetSummary:
+        hours = self.interval_minutes / 60
+        names = [f"p{round(q * 100):02d}" for q in quantiles]
+        picks = ", ".join(
+            f"quantile_cont(kw, {q}) AS {n}" for q, n in zip(quantiles, names, strict=True)
+        )
+        scan = f"""
+            CREATE OR REPLACE TEMP TABLE fleet_scan AS
+            SELECT {HOME_ID}, steps.day, steps.hour, load.{TIMESTAMP},
+                   sum(load_kw) AS total, max(load_kw) AS peak, count(*) AS n,
+                   grouping({HOME_ID}, steps.day, steps.hour, load.{TIMESTAMP}) AS level
+            FROM load JOIN steps USING ({TIMESTAMP})
+            WHERE {self._period_where(start, end, "load." + TIMESTAMP)}
+              AND {self._home_where(selection)}
+            GROUP BY GROUPING SETS (({HOME_ID}, steps.day), ({HOME_ID}, steps.hour),
+                                    (load.{TIMESTAMP}))"""
+        # grouping() sets a bit per column left out: 0b0011 per home and day, 0b0101 per
+        # home and hour, 0b1110 per timestamp.
+        queries = {
+            "fleet": f"""SELECT {TIMESTAMP}, total AS load_kw, n AS homes FROM fleet_scan
+                WHERE level = 14 ORDER BY 1""",
+            "band": f"""SELECT hour, {picks}, avg(kw) AS mean
+                FROM (SELECT hour, total / n AS kw FROM fleet_scan WHERE level = 5)
+                GROUP BY hour ORDER BY hour""",
+            "stats": f"""SELECT {HOME_ID}, avg(total) * {hours} AS daily_kwh,
+                max(peak) AS peak_kw FROM fleet_scan WHERE level = 3 GROUP BY 1 ORDER BY 1""",
+        }
+        with self._lock:
+            self._con.execute(scan)
+            try:
+                frames = {name: self._con.execute(sql).df() for name, sql in queries.items()}
+            finally:
+                self._con.execute("DROP TABLE fleet_scan")
+        frames["fleet"][TIMESTAMP] = frames["fleet"][TIMESTAMP].dt.tz_convert("UTC")
+        frames["band"] = frames["band"].set_index("hour")
+        return FleetSummary(**frames)
+
     def fleet_load(
         self,
         selection: HomeSelection = HomeSelection(),
@@ -318,20 +397,34 @@ class DatasetQueries:
             ``timestamp``, ``load_kw`` [kW] (sum over homes, mean over the bucket) and
             ``homes`` (how many homes were summed).
         """
-        self.require("load")
+        fleet = self.fleet_summary(selection, start, end).fleet
+        if aggregation == "15min":
+            return fleet.copy()
         return self.sql(
-            f"""
-            WITH per_step AS (
-                SELECT {TIMESTAMP}, sum(load_kw) AS load_kw, count(*) AS homes
-                FROM load
-                WHERE {self._period_where(start, end)} AND {self._home_where(selection)}
-                GROUP BY {TIMESTAMP}
-            )
-            SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, avg(load_kw) AS load_kw,
-                   max(homes) AS homes
-            FROM per_step JOIN steps USING ({TIMESTAMP}) GROUP BY 1 ORDER BY 1
-            """
+            f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, avg(load_kw) AS load_kw, "
+            f"max(homes) AS homes FROM fleet JOIN steps USING ({TIMESTAMP}) "
+            f"GROUP BY 1 ORDER BY 1",
+            tables={"fleet": fleet},
         )
+
+    def profile_band(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+    ) -> pd.DataFrame:
+        """The daily load profile across homes (see :meth:`fleet_summary`, ``band``)."""
+        return self.fleet_summary(selection, start, end, quantiles).band.copy()
+
+    def home_daily_stats(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
+        """Per home: mean daily energy and peak (see :meth:`fleet_summary`, ``stats``)."""
+        return self.fleet_summary(selection, start, end).stats.copy()
 
     def home_load(
         self,
@@ -362,72 +455,6 @@ class DatasetQueries:
             + ("" if limit is None else f" LIMIT {int(limit)}")
         )
         return frame[HOME_ID].astype(int).tolist()
-
-    def profile_band(
-        self,
-        selection: HomeSelection = HomeSelection(),
-        start: date | None = None,
-        end: date | None = None,
-        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
-    ) -> pd.DataFrame:
-        """The daily load profile across homes: each home's mean load by local hour, then
-        quantiles across homes, and the fleet mean.
-
-        Returns
-        -------
-        DataFrame
-            Index ``hour`` (0-23, local); columns ``p10``, ``p50``, ``p90`` (for the default
-            quantiles) and ``mean`` [kW per home].
-        """
-        self.require("load")
-        names = [f"p{round(q * 100):02d}" for q in quantiles]
-        picks = ", ".join(
-            f"quantile_cont(kw, {q}) AS {n}" for q, n in zip(quantiles, names, strict=True)
-        )
-        frame = self.sql(
-            f"""
-            WITH per_home AS (
-                SELECT {HOME_ID}, steps.hour, avg(load_kw) AS kw
-                FROM load JOIN steps USING ({TIMESTAMP})
-                WHERE {self._period_where(start, end, "load." + TIMESTAMP)}
-                  AND {self._home_where(selection)}
-                GROUP BY 1, 2
-            )
-            SELECT hour, {picks}, avg(kw) AS mean FROM per_home GROUP BY hour ORDER BY hour
-            """
-        )
-        return frame.set_index("hour")
-
-    def home_daily_stats(
-        self,
-        selection: HomeSelection = HomeSelection(),
-        start: date | None = None,
-        end: date | None = None,
-    ) -> pd.DataFrame:
-        """Per home: mean daily energy and the peak over the period.
-
-        Returns
-        -------
-        DataFrame
-            ``home_id``, ``daily_kwh`` [kWh/day] (mean over local days) and ``peak_kw``
-            [kW] (highest interval mean). One row per home: small next to the time series.
-        """
-        self.require("load")
-        hours = self.interval_minutes / 60
-        return self.sql(
-            f"""
-            WITH per_day AS (
-                SELECT {HOME_ID}, steps.day, sum(load_kw) * {hours} AS kwh,
-                       max(load_kw) AS peak
-                FROM load JOIN steps USING ({TIMESTAMP})
-                WHERE {self._period_where(start, end, "load." + TIMESTAMP)}
-                  AND {self._home_where(selection)}
-                GROUP BY 1, 2
-            )
-            SELECT {HOME_ID}, avg(kwh) AS daily_kwh, max(peak) AS peak_kw
-            FROM per_day GROUP BY 1 ORDER BY 1
-            """
-        )
 
     def diversity_curve(
         self,
@@ -461,35 +488,33 @@ class DatasetQueries:
                 rng = stream_rng(self.seed, Stream.GROUP_SAMPLES, n, draw)
                 chosen = rng.choice(ids, size=n, replace=False)
                 members.append(pd.DataFrame({"n": n, "draw": draw, HOME_ID: chosen}))
-        period = self._period_where(start, end, "l." + TIMESTAMP)
-        summed = f"""
-            SELECT {total} AS n, 0 AS draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
-            FROM load l WHERE {period} AND {self._home_where(selection)}
-            GROUP BY l.{TIMESTAMP}"""
+        curve = []
         if members:
-            summed += f"""
-            UNION ALL
-            SELECT m.n, m.draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
-            FROM (
-                -- Narrowing to the sampled homes first lets the scan skip the others.
-                SELECT * FROM load l
-                WHERE {period} AND {HOME_ID} IN (SELECT {HOME_ID} FROM members)
-            ) l JOIN members m USING ({HOME_ID})
-            GROUP BY 1, 2, 3"""
-        return self.sql(
-            f"""
-            WITH peaks AS (
-                SELECT n, draw, max(kw) / n AS peak FROM ({summed}) GROUP BY n, draw
+            period = self._period_where(start, end, "l." + TIMESTAMP)
+            curve.append(
+                self.sql(
+                    f"""
+                WITH summed AS (
+                    SELECT m.n, m.draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
+                    FROM (
+                        -- Narrowing to the sampled homes first lets the scan skip the others.
+                        SELECT * FROM load l
+                        WHERE {period} AND {HOME_ID} IN (SELECT {HOME_ID} FROM members)
+                    ) l JOIN members m USING ({HOME_ID})
+                    GROUP BY 1, 2, 3
+                ),
+                peaks AS (SELECT n, draw, max(kw) / n AS peak FROM summed GROUP BY n, draw)
+                SELECT n AS homes, avg(peak) AS peak_kw_per_home, count(*) AS draws
+                FROM peaks GROUP BY n ORDER BY n
+                """,
+                    tables={"members": pd.concat(members)},
+                )
             )
-            SELECT n AS homes, avg(peak) AS peak_kw_per_home, count(*) AS draws
-            FROM peaks GROUP BY n ORDER BY n
-            """,
-            tables={
-                "members": pd.concat(members)
-                if members
-                else pd.DataFrame({"n": [], "draw": [], HOME_ID: []}, dtype="int64")
-            },
-        )
+        # The whole selection is the fleet total the summary already holds.
+        fleet = self.fleet_summary(selection, start, end).fleet
+        whole = fleet["load_kw"].max() / total if len(fleet) else np.nan
+        curve.append(pd.DataFrame({"homes": [total], "peak_kw_per_home": [whole], "draws": [1]}))
+        return pd.concat(curve, ignore_index=True)
 
 
 def diversity_sizes(total: int) -> list[int]:

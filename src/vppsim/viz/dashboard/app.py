@@ -1,0 +1,307 @@
+"""The Dash app: wires the controls to the views (data) and the figure builders.
+
+``create_app(root)`` returns the app; ``serve`` runs it on 127.0.0.1 by default. One
+callback renders the visible tab from the controls, so only that tab's queries run.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from vppsim.errors import VppsimError
+from vppsim.viz import figures
+from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
+from vppsim.viz.dashboard import layout
+from vppsim.viz.dashboard.views import SHOWN_HOMES, DashboardViews
+from vppsim.viz.queries import DatasetQueries, HomeSelection
+
+_IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
+
+
+def parse_home_ids(text: str | None) -> tuple[int, ...]:
+    """Home ids typed as ``"0, 5, 17"`` (commas or spaces); empty text selects none.
+
+    Raises
+    ------
+    VppsimError
+        If the text holds anything but non-negative integers.
+    """
+    if not text or not text.strip():
+        return ()
+    if not _IDS.match(text):
+        raise VppsimError(f"home ids must be whole numbers separated by commas, not {text!r}")
+    return tuple(dict.fromkeys(int(v) for v in re.split(r"[,\s]+", text.strip())))
+
+
+def _day(value: str | None, default: date) -> date:
+    return date.fromisoformat(value[:10]) if value else default
+
+
+def create_app(root: Path | str, validate: bool = True) -> dash.Dash:
+    """Build the dashboard for the dataset in ``root``.
+
+    Parameters
+    ----------
+    root : path
+        A folder written by ``vppsim build``.
+    validate : bool
+        Validate the dataset in a background thread for the Data quality tab.
+    """
+    queries = DatasetQueries(root)
+    views = DashboardViews(queries)
+    if validate:
+        views.start_validation()
+    else:
+        views.validation.error = "validation was switched off for this session"
+        views.validation.done.set()
+    shown = queries.home_ids(limit=3) if "load" in queries.datasets else []
+    app = dash.Dash(
+        __name__,
+        title=f"vppsim: {queries.root.name}",
+        suppress_callback_exceptions=True,  # the quality tab's poller exists only on that tab
+        update_title=None,
+    )
+    app.layout = layout.page(queries, shown)
+
+    @app.callback(
+        Output("tab-content", "children"),
+        Output("status", "children"),
+        Input("tabs", "value"),
+        Input("dates", "start_date"),
+        Input("dates", "end_date"),
+        Input("aggregation", "value"),
+        Input("price", "value"),
+        Input("home-filter", "value"),
+        Input("home-ids", "value"),
+        Input("pv-share", "value"),
+    )
+    def render(tab, start, end, aggregation, price, home_filter, home_ids, pv_share):
+        start_day = _day(start, queries.first_day)
+        end_day = _day(end, queries.last_day)
+        if start_day > end_day:
+            return dash.no_update, f"The period starts ({start_day}) after it ends ({end_day})."
+        try:
+            ids = parse_home_ids(home_ids)
+            selection = HomeSelection(home_filter or "all")
+            return _render(
+                views, tab, start_day, end_day, aggregation, price, selection, ids, float(pv_share)
+            )
+        except VppsimError as exc:
+            return html.Div(str(exc), className="error"), str(exc)
+
+    @app.callback(
+        Output("home-ids", "value"),
+        Input("home-filter", "value"),
+        prevent_initial_call=True,
+    )
+    def show_filtered_homes(home_filter):
+        # A new filter shows a few of its own homes, so the lines match the fleet.
+        return ", ".join(map(str, queries.home_ids(HomeSelection(home_filter or "all"), limit=3)))
+
+    @app.callback(
+        Output("validation", "children"),
+        Output("validation-poll", "disabled"),
+        Input("validation-poll", "n_intervals"),
+        State("tabs", "value"),
+    )
+    def poll_validation(_ticks, _tab):
+        state = views.validation
+        if not state.done.is_set():
+            return "Validating the dataset…", False
+        if state.error:
+            return html.Div(f"Validation could not run: {state.error}", className="error"), True
+        report = state.report
+        rows = [
+            [check.name, "pass" if check.ok else "FAIL", "; ".join(check.failures) or check.detail]
+            for check in report.checks
+        ]
+        verdict = (
+            f"All {len(report.checks)} checks passed."
+            if report.ok
+            else f"{len(report.failures)} failure(s)."
+        )
+        return [
+            html.Div(verdict, id="validation-verdict"),
+            layout.table(["check", "result", "detail"], rows, "validation-table"),
+        ], True
+
+    return app
+
+
+def _render(
+    views: DashboardViews,
+    tab: str,
+    start: date,
+    end: date,
+    aggregation: str,
+    price: str | None,
+    selection: HomeSelection,
+    ids: tuple[int, ...],
+    pv_share: float,
+) -> tuple[Any, str]:
+    q, tz = views.q, views.tz
+    period = f"{start} to {end}"
+    if tab == "quality":
+        return _quality(views), f"Manifest and validation of {q.root}"
+    needs = {
+        "market": ("market",),
+        "solar": ("solar",),
+        "load": ("load",),
+        "integrated": ("market", "solar", "load"),
+    }[tab]
+    missing = [name for name in needs if name not in q.datasets]
+    if missing:
+        message = f"This dataset has no {', '.join(missing)} data."
+        return html.Div(message, className="error"), message
+    caption = layout.caption(q.source_caption(*needs))
+    if tab == "market":
+        view = views.market(start, end, aggregation, price)
+        label = figures.PRICE_LABELS[price]
+        graphs = {
+            "market-prices": figures.time_series(
+                view["series"],
+                {
+                    c: figures.PRICE_LABELS[c]
+                    for c in ("lmp", "spin_price", "nonspin_price")
+                    if c in view["series"]
+                },
+                tz,
+                f"Prices ({aggregation} means)",
+                "price [$/MWh]",
+            ),
+            "market-band": figures.profile_band(
+                view["band"], tz, f"{label}: daily profile", "price [$/MWh]"
+            ),
+            "market-daytype": figures.day_type_profiles(
+                view["day_types"], tz, f"{label}: weekday against weekend", "median [$/MWh]"
+            ),
+            "market-histogram": figures.histogram(
+                view["values"],
+                f"{label}: distribution of 15-min prices",
+                "price [$/MWh]",
+                threshold=SPIKE_THRESHOLD_USD_MWH if price == "lmp" else None,
+                log_y=True,
+            ),
+        }
+        return [layout.graph_grid(graphs), caption], f"{label}, {period}"
+    if tab == "solar":
+        view = views.solar(start, end, aggregation)
+        daily = view["daily"]
+        graphs = {
+            "solar-series": figures.time_series(
+                view["series"],
+                {"generation_kw_per_kw_installed": "PV output"},
+                tz,
+                f"PV output ({aggregation} means)",
+                "output [kW per kW installed]",
+            ),
+            "solar-band": figures.profile_band(
+                view["band"], tz, "Daily PV profile", "output [kW per kW installed]"
+            ),
+            "solar-daily": figures.daily_bars(
+                daily,
+                "energy_kwh_per_kw",
+                "Daily energy by sky",
+                "energy [kWh/kW]",
+                color_by="sky",
+            ),
+            "solar-cf": figures.daily_bars(
+                daily, "capacity_factor", "Daily capacity factor", "capacity factor [-]"
+            ),
+        }
+        clear = int((daily["sky"] == "clear").sum())
+        status = f"PV, {period}: {clear} clear of {len(daily)} days"
+        return [layout.graph_grid(graphs), caption], status
+    if tab == "load":
+        shown = ids[:SHOWN_HOMES] if ids else tuple(q.home_ids(selection, limit=3))
+        view = views.load(selection, shown, start, end, aggregation)
+        stats, temperature = view["stats"], view["temperature"]
+        graphs = {
+            "load-homes": figures.homes_and_fleet(
+                view["shown"], view["fleet"], tz, f"Load ({aggregation} means)"
+            ),
+            "load-band": figures.profile_band(
+                view["band"], tz, "Daily profile across homes", "load [kW per home]"
+            ),
+            "load-daily-kwh": figures.histogram(
+                stats["daily_kwh"], "Mean daily energy per home", "energy [kWh/day]"
+            ),
+            "load-peaks": figures.histogram(
+                stats["peak_kw"], "Peak 15-min load per home", "peak [kW]"
+            ),
+            "load-diversity": figures.diversity_curve(view["diversity"]),
+            "load-temperature": (
+                figures.scatter_with_fit(
+                    temperature["temp_max_c"],
+                    temperature["kwh_per_home"],
+                    "Daily load against temperature",
+                    "daily maximum temperature [°C]",
+                    "load [kWh per home per day]",
+                    "kWh/°C",
+                )
+                if temperature is not None
+                else figures.empty_figure("No weather data in this dataset")
+            ),
+        }
+        status = (
+            f"{view['homes']:,} homes selected ({selection.filter}); showing homes "
+            f"{', '.join(map(str, shown)) or 'none'}; {period}"
+        )
+        return [layout.graph_grid(graphs), caption], status
+    view = views.integrated(selection, start, end, aggregation, pv_share)
+    graphs = {
+        "integrated-price-solar": figures.price_and_solar(
+            view["price_band"], view["solar_band"], tz
+        ),
+        "integrated-net": figures.net_load(view["series"], tz, pv_share),
+        "integrated-peaks": figures.peak_hours(view["net_peaks"], view["price_peaks"], tz),
+        "integrated-revenue": figures.shift_revenue(view["revenue"], view["homes"]),
+    }
+    status = (
+        f"{view['homes']:,} homes, PV on {pv_share:.0%} ({view['pv_kw_total']:,.0f} kW DC); "
+        f"shifting 1 kWh per home earns "
+        f"${view['revenue']['fleet_revenue'].sum():,.2f} over {period}"
+    )
+    return [layout.graph_grid(graphs), caption], status
+
+
+def _quality(views: DashboardViews) -> html.Div:
+    manifest = views.q.manifest
+    provenance = [
+        [
+            name,
+            record.get("kind"),
+            record.get("requested"),
+            record.get("source"),
+            record.get("fallback_reason") or "none",
+            "; ".join(record.get("notes", [])) or "",
+        ]
+        for name, record in manifest.get("provenance", {}).items()
+    ]
+    resources = []
+    for resource in manifest.get("resources", []):
+        paths = resource["path"]
+        where = paths if isinstance(paths, str) else f"{paths[0]} … ({len(paths)} files)"
+        digest = str(resource.get("hash", ""))
+        resources.append([resource["name"], where, resource.get("rows", ""), digest[:23] + "…"])
+    return html.Div(
+        [
+            html.H4("Validation"),
+            dcc.Interval(id="validation-poll", interval=500, disabled=False),
+            html.Div("Validating the dataset…", id="validation"),
+            html.H4("Provenance"),
+            layout.table(
+                ["dataset", "kind", "requested", "source", "fallback", "notes"],
+                provenance,
+                "provenance-table",
+            ),
+            html.H4("Files and checksums"),
+            layout.table(["resource", "path", "rows", "sha256"], resources, "resources-table"),
+        ]
+    )

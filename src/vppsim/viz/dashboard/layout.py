@@ -1,0 +1,150 @@
+"""The dashboard's layout: controls, tabs and the grids of graphs. No data access here."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from vppsim.viz.figures import PRICE_LABELS
+from vppsim.viz.queries import AGGREGATIONS, HOME_FILTERS, DatasetQueries
+
+TABS = {
+    "market": "Market",
+    "solar": "Solar",
+    "load": "Load",
+    "integrated": "Integrated",
+    "quality": "Data quality",
+}
+_CONTROL = {"display": "flex", "flexDirection": "column", "gap": "4px", "minWidth": "170px"}
+_LABEL = {"fontWeight": "600", "fontSize": "13px"}
+
+
+def _control(label: str, component) -> html.Div:
+    return html.Div([html.Label(label, style=_LABEL), component], style=_CONTROL)
+
+
+def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
+    """The controls shared by every tab."""
+    prices = [c for c in ("lmp", "spin_price", "nonspin_price") if "market" in queries.datasets]
+    filters = HOME_FILTERS if queries.has_homes else {"all": HOME_FILTERS["all"]}
+    return html.Div(
+        [
+            _control(
+                "Period (local dates)",
+                dcc.DatePickerRange(
+                    id="dates",
+                    min_date_allowed=queries.first_day,
+                    max_date_allowed=queries.last_day,
+                    start_date=queries.first_day,
+                    end_date=queries.last_day,
+                    display_format="YYYY-MM-DD",
+                ),
+            ),
+            _control(
+                "Aggregation",
+                dcc.RadioItems(
+                    id="aggregation",
+                    options=[{"label": key, "value": key} for key in AGGREGATIONS],
+                    value="hourly",
+                    inline=True,
+                    inputStyle={"marginRight": "4px", "marginLeft": "8px"},
+                ),
+            ),
+            _control(
+                "Price",
+                dcc.Dropdown(
+                    id="price",
+                    options=[{"label": PRICE_LABELS[p], "value": p} for p in prices],
+                    value=prices[0] if prices else None,
+                    clearable=False,
+                ),
+            ),
+            _control(
+                "Homes",
+                dcc.Dropdown(
+                    id="home-filter",
+                    options=[{"label": label, "value": key} for key, (label, _) in filters.items()],
+                    value="all",
+                    clearable=False,
+                ),
+            ),
+            _control(
+                "Show home ids",
+                dcc.Input(
+                    id="home-ids",
+                    type="text",
+                    value=", ".join(str(i) for i in shown_ids),
+                    placeholder="e.g. 0, 5, 17",
+                    debounce=True,
+                ),
+            ),
+            _control(
+                "PV on share of homes",
+                dcc.Slider(
+                    id="pv-share",
+                    min=0,
+                    max=1,
+                    step=0.1,
+                    value=0.5,
+                    marks={0: "0", 0.5: "50%", 1: "100%"},
+                ),
+            ),
+        ],
+        style={
+            "display": "flex",
+            "flexWrap": "wrap",
+            "gap": "18px",
+            "alignItems": "flex-end",
+            "padding": "10px 0",
+        },
+    )
+
+
+def page(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
+    """The whole page: header, controls, status line, tabs and the tab's content."""
+    return html.Div(
+        [
+            html.H2(f"vppsim: {queries.root.name}", style={"margin": "6px 0"}),
+            html.Div(
+                f"{queries.first_day} to {queries.last_day} ({queries.timezone}); "
+                f"datasets: {', '.join(queries.datasets)}",
+                style={"color": "#555"},
+            ),
+            controls(queries, shown_ids),
+            html.Div(id="status", style={"minHeight": "1.4em", "color": "#333"}),
+            dcc.Tabs(
+                id="tabs",
+                value="market" if "market" in queries.datasets else "quality",
+                children=[dcc.Tab(label=label, value=key) for key, label in TABS.items()],
+            ),
+            dcc.Loading(html.Div(id="tab-content"), type="default"),
+        ],
+        style={"fontFamily": "system-ui, sans-serif", "padding": "0 16px"},
+    )
+
+
+def graph_grid(graphs: dict[str, object]) -> html.Div:
+    """Figures two to a row, each in a ``dcc.Graph`` with the given id."""
+    return html.Div(
+        [
+            dcc.Graph(id=graph_id, figure=figure, config={"displaylogo": False})
+            for graph_id, figure in graphs.items()
+        ],
+        style={"display": "grid", "gridTemplateColumns": "1fr 1fr", "gap": "8px"},
+    )
+
+
+def caption(text: str) -> html.Div:
+    return html.Div(text, className="caption", style={"color": "#666", "fontSize": "12px"})
+
+
+def table(header: list[str], rows: list[list[object]], table_id: str | None = None) -> html.Table:
+    cell = {"border": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left"}
+    ident = {"id": table_id} if table_id else {}
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(h, style=cell) for h in header])),
+            html.Tbody([html.Tr([html.Td(str(v), style=cell) for v in row]) for row in rows]),
+        ],
+        **ident,
+        style={"borderCollapse": "collapse", "margin": "8px 0", "fontSize": "13px"},
+    )

@@ -1,0 +1,180 @@
+"""The dashboard's data: each tab's frames, from the DuckDB queries and the analysis functions.
+
+Nothing here knows about Dash. Answers are memoised per (period, selection, ...) so going
+back to a tab, or to a period seen before, costs nothing; the frames are small.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from vppsim.dataset.schemas import TIMESTAMP
+from vppsim.validate import ValidationReport, validate_directory
+from vppsim.viz import analysis
+from vppsim.viz.queries import DatasetQueries, HomeSelection
+
+DIVERSITY_DRAWS = 3
+DIVERSITY_SAMPLED_HOMES = 500
+"""The dashboard's diversity curve samples fewer groups than the static plot, to answer fast."""
+
+SHOWN_HOMES = 10
+"""At most this many individual homes are sent to the browser."""
+
+_memo = functools.lru_cache(maxsize=32)
+
+
+@dataclass
+class ValidationState:
+    """The validation report, computed once in a background thread."""
+
+    report: ValidationReport | None = None
+    error: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class DashboardViews:
+    """Per-tab frames over one dataset.
+
+    Parameters
+    ----------
+    queries : DatasetQueries
+        The dataset's query layer.
+    """
+
+    def __init__(self, queries: DatasetQueries):
+        self.q = queries
+        self.tz = queries.timezone
+        self.validation = ValidationState()
+
+    def start_validation(self) -> None:
+        """Validate the dataset in the background; the Data quality tab shows it when done."""
+
+        def run() -> None:
+            try:
+                self.validation.report = validate_directory(self.q.root)
+            except Exception as exc:  # shown in the tab, not lost in a thread
+                self.validation.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.validation.done.set()
+
+        threading.Thread(target=run, name="vppsim-validate", daemon=True).start()
+
+    # -- market ----------------------------------------------------------------------------
+
+    @_memo
+    def market(self, start: date, end: date, aggregation: str, price: str) -> dict[str, Any]:
+        self.q.require("market")
+        fine = self.q.table("market", start, end)
+        return {
+            "series": self.q.table("market", start, end, aggregation),
+            "band": analysis.hourly_profile_band(fine, price, self.tz),
+            "day_types": analysis.hourly_profile_band(fine, price, self.tz, by_day_type=True),
+            "values": fine[price].to_numpy(),
+        }
+
+    # -- solar -----------------------------------------------------------------------------
+
+    @_memo
+    def solar(self, start: date, end: date, aggregation: str) -> dict[str, Any]:
+        self.q.require("solar")
+        fine = self.q.table("solar", start, end)
+        return {
+            "series": self.q.table("solar", start, end, aggregation),
+            "band": analysis.hourly_profile_band(fine, "generation_kw_per_kw_installed", self.tz),
+            "daily": analysis.daily_solar(fine, self.tz, self.q.interval_minutes),
+        }
+
+    # -- load ------------------------------------------------------------------------------
+
+    @_memo
+    def fleet(self, selection: HomeSelection, start: date, end: date) -> pd.DataFrame:
+        """The selection's summed load on the 15-min grid (the other levels derive from it)."""
+        return self.q.fleet_load(selection, start, end)
+
+    @_memo
+    def load(
+        self,
+        selection: HomeSelection,
+        shown: tuple[int, ...],
+        start: date,
+        end: date,
+        aggregation: str,
+    ) -> dict[str, Any]:
+        self.q.require("load")
+        fleet = self.fleet(selection, start, end)
+        view = {
+            "homes": self.q.home_count(selection),
+            "shown": self.q.home_load(shown, start, end, aggregation),
+            "fleet": self.resample(fleet, aggregation),
+            "band": self.q.profile_band(selection, start, end),
+            "stats": self.q.home_daily_stats(selection, start, end),
+            "diversity": self.q.diversity_curve(
+                selection, start, end, DIVERSITY_DRAWS, DIVERSITY_SAMPLED_HOMES
+            ),
+            "temperature": None,
+        }
+        if "weather" in self.q.datasets and len(fleet):
+            view["temperature"] = self._daily_load_and_temperature(fleet, start, end)
+        return view
+
+    def _daily_load_and_temperature(
+        self, fleet: pd.DataFrame, start: date, end: date
+    ) -> pd.DataFrame:
+        hours = self.q.interval_minutes / 60
+        weather = self.q.table("weather", start, end)
+        days = pd.Index(analysis.local_index(fleet[TIMESTAMP], self.tz).date, name="day")
+        kwh = (fleet["load_kw"] / fleet["homes"] * hours).groupby(days).sum()
+        weather_days = pd.Index(analysis.local_index(weather[TIMESTAMP], self.tz).date, name="day")
+        tmax = weather["temp_air_c"].groupby(weather_days).max()
+        return pd.DataFrame({"kwh_per_home": kwh, "temp_max_c": tmax}).dropna()
+
+    # -- integrated ------------------------------------------------------------------------
+
+    @_memo
+    def integrated(
+        self,
+        selection: HomeSelection,
+        start: date,
+        end: date,
+        aggregation: str,
+        pv_share: float,
+    ) -> dict[str, Any]:
+        self.q.require("market", "solar", "load")
+        ids = self.q.home_ids(selection)
+        pv_kw_total = float(analysis.pv_capacity(ids, self.q.seed, pv_share)["pv_kw"].sum())
+        market = self.q.table("market", start, end)
+        solar = self.q.table("solar", start, end)
+        fleet = self.fleet(selection, start, end)
+        fine = fleet.merge(solar, on=TIMESTAMP)
+        fine["pv_kw"] = fine["generation_kw_per_kw_installed"] * pv_kw_total
+        fine["net_kw"] = analysis.net_load(
+            fine["load_kw"], fine["generation_kw_per_kw_installed"], pv_kw_total
+        )
+        return {
+            "homes": len(ids),
+            "pv_kw_total": pv_kw_total,
+            "series": self.resample(fine[[TIMESTAMP, "load_kw", "pv_kw", "net_kw"]], aggregation),
+            "price_band": analysis.hourly_profile_band(market, "lmp", self.tz),
+            "solar_band": analysis.hourly_profile_band(
+                solar, "generation_kw_per_kw_installed", self.tz
+            ),
+            "net_peaks": analysis.daily_peak_hours(fine, "net_kw", self.tz),
+            "price_peaks": analysis.daily_peak_hours(market, "lmp", self.tz),
+            "revenue": analysis.shift_revenue(market, self.tz, len(ids)),
+        }
+
+    def resample(self, frame: pd.DataFrame, aggregation: str) -> pd.DataFrame:
+        """Mean per local hour or day of a small 15-min frame (a fleet total, not per home)."""
+        if aggregation == "15min":
+            return frame
+        rule = {"hourly": "h", "daily": "D"}[aggregation]
+        local = frame.set_index(analysis.local_index(frame[TIMESTAMP], self.tz))
+        means = local.drop(columns=TIMESTAMP).resample(rule).mean().dropna()
+        means.insert(0, TIMESTAMP, means.index.tz_convert("UTC"))
+        return means.reset_index(drop=True)

@@ -1,0 +1,306 @@
+"""Plotly figure builders for the dashboard: plain functions, frame in, ``Figure`` out.
+
+They take the small frames that :mod:`vppsim.viz.queries` and :mod:`vppsim.viz.analysis`
+return (already aggregated), so a figure never carries more points than it shows. Times
+on the x axes are local clock times of the study's time zone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
+
+PRICE_LABELS = {
+    "lmp": "LMP",
+    "spin_price": "Spinning reserve",
+    "nonspin_price": "Non-spinning reserve",
+    "regup_price": "Regulation up",
+    "regdown_price": "Regulation down",
+}
+_BAND = "rgba(31, 119, 180, 0.2)"
+_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 90},
+    "legend": {"orientation": "h", "y": -0.32},
+    "height": 390,
+}
+
+
+def _figure(title: str, x_title: str, y_title: str) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, **_LAYOUT)
+    return figure
+
+
+def _local(frame: pd.DataFrame, tz: str) -> pd.Series:
+    # Plotly draws naive times as given: show the local wall clock.
+    return frame[TIMESTAMP].dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank figure that says why there is nothing to show."""
+    figure = go.Figure()
+    figure.update_layout(
+        annotations=[{"text": message, "showarrow": False, "font": {"size": 16}}],
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        **_LAYOUT,
+    )
+    return figure
+
+
+def time_series(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    tz: str,
+    title: str,
+    y_title: str,
+) -> go.Figure:
+    """Lines over time, one per column.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``timestamp`` (UTC) and the columns to draw.
+    columns : dict
+        Column name -> legend label.
+    tz : str
+        Time zone of the x axis.
+    """
+    figure = _figure(title, f"local time ({tz})", y_title)
+    x = _local(frame, tz)
+    for column, label in columns.items():
+        figure.add_trace(go.Scatter(x=x, y=frame[column], name=label, mode="lines"))
+    return figure
+
+
+def profile_band(band: pd.DataFrame, tz: str, title: str, y_title: str) -> go.Figure:
+    """Median by local hour with the p10-p90 band (and the mean when the frame has one).
+
+    Parameters
+    ----------
+    band : DataFrame
+        Index ``hour`` (0-23); columns ``p10``, ``p50``, ``p90`` [, ``mean``].
+    """
+    figure = _figure(title, f"hour of day ({tz})", y_title)
+    hours = band.index.to_numpy()
+    figure.add_trace(
+        go.Scatter(x=hours, y=band["p90"], mode="lines", line={"width": 0}, showlegend=False)
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=hours,
+            y=band["p10"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=_BAND,
+            name="p10-p90",
+        )
+    )
+    figure.add_trace(go.Scatter(x=hours, y=band["p50"], mode="lines", name="median"))
+    if "mean" in band:
+        figure.add_trace(
+            go.Scatter(x=hours, y=band["mean"], mode="lines", name="mean", line={"dash": "dot"})
+        )
+    return figure
+
+
+def day_type_profiles(bands: pd.DataFrame, tz: str, title: str, y_title: str) -> go.Figure:
+    """Weekday against weekend median by local hour.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        MultiIndex (``day_type``, ``hour``) and a ``p50`` column.
+    """
+    figure = _figure(title, f"hour of day ({tz})", y_title)
+    for day_type, band in bands.groupby(level="day_type"):
+        hours = band.index.get_level_values("hour")
+        figure.add_trace(go.Scatter(x=hours, y=band["p50"], mode="lines", name=str(day_type)))
+    return figure
+
+
+def histogram(
+    values: np.ndarray | pd.Series,
+    title: str,
+    x_title: str,
+    bins: int = 40,
+    threshold: float | None = None,
+    log_y: bool = False,
+) -> go.Figure:
+    """A histogram binned here, so the browser gets ``bins`` bars, not every value.
+
+    Bars at or above ``threshold`` are coloured as the tail.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    figure = _figure(title, x_title, "count")
+    if values.size == 0:
+        return figure
+    counts, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    tail = edges[1:] > threshold if threshold is not None else np.zeros(len(counts), dtype=bool)
+    figure.add_trace(
+        go.Bar(x=centres[~tail], y=counts[~tail], width=np.diff(edges)[~tail], name="intervals")
+    )
+    if tail.any():
+        figure.add_trace(
+            go.Bar(
+                x=centres[tail],
+                y=counts[tail],
+                width=np.diff(edges)[tail],
+                name=f"above {threshold:g}",
+                marker_color="crimson",
+            )
+        )
+    if log_y:
+        figure.update_yaxes(type="log")
+    figure.update_layout(bargap=0)
+    return figure
+
+
+def daily_bars(
+    daily: pd.DataFrame, column: str, title: str, y_title: str, color_by: str | None = None
+) -> go.Figure:
+    """Bars per local day, optionally one colour per category of ``color_by``."""
+    figure = _figure(title, "local day", y_title)
+    groups = daily.groupby(color_by, sort=False) if color_by else [(y_title, daily)]
+    for name, group in groups:
+        figure.add_trace(go.Bar(x=group.index, y=group[column], name=str(name)))
+    return figure
+
+
+def homes_and_fleet(
+    homes: pd.DataFrame, fleet: pd.DataFrame, tz: str, title: str = "Load"
+) -> go.Figure:
+    """Selected homes' load and the fleet's mean load per home.
+
+    Parameters
+    ----------
+    homes : DataFrame
+        Long: ``home_id``, ``timestamp``, ``load_kw`` [kW].
+    fleet : DataFrame
+        ``timestamp``, ``load_kw`` (fleet sum) [kW] and ``homes``.
+    """
+    figure = _figure(title, f"local time ({tz})", "load [kW]")
+    for home_id, home in homes.groupby(HOME_ID):
+        figure.add_trace(
+            go.Scatter(x=_local(home, tz), y=home["load_kw"], name=f"home {home_id}", mode="lines")
+        )
+    if len(fleet):
+        figure.add_trace(
+            go.Scatter(
+                x=_local(fleet, tz),
+                y=fleet["load_kw"] / fleet["homes"],
+                name="fleet mean per home",
+                mode="lines",
+                line={"color": "black", "width": 3},
+            )
+        )
+    return figure
+
+
+def diversity_curve(curve: pd.DataFrame) -> go.Figure:
+    """Coincident peak per home against the number of homes (log x)."""
+    figure = _figure("Diversity: coincident peak per home", "homes in group", "peak [kW per home]")
+    figure.add_trace(
+        go.Scatter(x=curve["homes"], y=curve["peak_kw_per_home"], mode="lines+markers", name="mean")
+    )
+    figure.update_xaxes(type="log")
+    return figure
+
+
+def scatter_with_fit(
+    x: pd.Series, y: pd.Series, title: str, x_title: str, y_title: str, unit: str
+) -> go.Figure:
+    """Points and their least-squares line, its slope in the legend."""
+    figure = _figure(title, x_title, y_title)
+    figure.add_trace(go.Scatter(x=x, y=y, mode="markers", name="days"))
+    if len(x) >= 2 and np.ptp(np.asarray(x, dtype=float)) > 0:
+        slope, intercept = np.polyfit(x, y, 1)
+        line_x = np.array([np.min(x), np.max(x)])
+        figure.add_trace(
+            go.Scatter(
+                x=line_x,
+                y=slope * line_x + intercept,
+                mode="lines",
+                name=f"fit: {slope:.2f} {unit}",
+            )
+        )
+    return figure
+
+
+def net_load(frame: pd.DataFrame, tz: str, pv_share: float) -> go.Figure:
+    """Fleet load, PV and net load over time.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``timestamp``, ``load_kw``, ``pv_kw``, ``net_kw`` [kW].
+    """
+    figure = _figure(
+        f"Fleet net load with PV on {pv_share:.0%} of homes", f"local time ({tz})", "power [kW]"
+    )
+    x = _local(frame, tz)
+    for column, label in (("load_kw", "load"), ("pv_kw", "PV"), ("net_kw", "net load")):
+        figure.add_trace(go.Scatter(x=x, y=frame[column], name=label, mode="lines"))
+    return figure
+
+
+def peak_hours(net_peaks: pd.Series, price_peaks: pd.Series, tz: str) -> go.Figure:
+    """How often each local hour holds the day's net-load peak and the day's top price."""
+    figure = _figure("Evening net peak against the day's top price", f"hour of day ({tz})", "days")
+    bins = np.arange(25)
+    for series, label in ((net_peaks, "net-load peak"), (price_peaks, "highest LMP")):
+        counts, _ = np.histogram(np.asarray(series, dtype=float), bins=bins)
+        figure.add_trace(go.Bar(x=bins[:-1], y=counts, name=label))
+    figure.update_layout(barmode="group")
+    return figure
+
+
+def shift_revenue(revenue: pd.DataFrame, homes: int) -> go.Figure:
+    """Daily midday-to-evening spread and the fleet's cumulative revenue from shifting.
+
+    Parameters
+    ----------
+    revenue : DataFrame
+        Index local day; ``spread`` [$/MWh] and ``cumulative_fleet_revenue`` [$].
+    """
+    figure = _figure(
+        f"Shifting 1 kWh per home from midday to evening ({homes:,} homes)",
+        "local day",
+        "spread [$/MWh]",
+    )
+    figure.add_trace(go.Bar(x=revenue.index, y=revenue["spread"], name="daily spread"))
+    figure.add_trace(
+        go.Scatter(
+            x=revenue.index,
+            y=revenue["cumulative_fleet_revenue"],
+            name="cumulative fleet revenue [$]",
+            yaxis="y2",
+            mode="lines+markers",
+        )
+    )
+    figure.update_layout(yaxis2={"title": "revenue [$]", "overlaying": "y", "side": "right"})
+    return figure
+
+
+def price_and_solar(price_band: pd.DataFrame, solar_band: pd.DataFrame, tz: str) -> go.Figure:
+    """Median LMP and median solar output by local hour, on two axes."""
+    figure = _figure("Price against solar by hour", f"hour of day ({tz})", "LMP [$/MWh]")
+    figure.add_trace(go.Scatter(x=price_band.index, y=price_band["p50"], name="median LMP"))
+    figure.add_trace(
+        go.Scatter(
+            x=solar_band.index,
+            y=solar_band["p50"],
+            name="median solar [kW/kW]",
+            yaxis="y2",
+            line={"color": "orange"},
+        )
+    )
+    figure.update_layout(yaxis2={"title": "solar [kW/kW]", "overlaying": "y", "side": "right"})
+    return figure
