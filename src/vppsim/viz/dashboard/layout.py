@@ -114,7 +114,9 @@ def page(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
             dcc.Tabs(
                 id="tabs",
                 value="market" if "market" in queries.datasets else "quality",
-                children=[dcc.Tab(label=label, value=key) for key, label in TABS.items()],
+                children=[
+                    dcc.Tab(label=label, value=key, id=f"tab-{key}") for key, label in TABS.items()
+                ],
             ),
             dcc.Loading(html.Div(id="tab-content"), type="default"),
         ],
