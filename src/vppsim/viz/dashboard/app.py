@@ -43,7 +43,7 @@ def _day(value: str | None, default: date) -> date:
     return date.fromisoformat(value[:10]) if value else default
 
 
-def create_app(root: Path | str, validate: bool = True) -> dash.Dash:
+def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) -> dash.Dash:
     """Build the dashboard for the dataset in ``root``.
 
     Parameters
@@ -51,16 +51,20 @@ def create_app(root: Path | str, validate: bool = True) -> dash.Dash:
     root : path
         A folder written by ``vppsim build``.
     validate : bool
-        Validate the dataset in a background thread for the Data quality tab.
+        Validate the dataset (in a background thread, when the Data quality tab is first
+        opened).
+    prewarm : bool
+        Compute the opening views in the background at start.
     """
     queries = DatasetQueries(root)
     views = DashboardViews(queries)
-    if validate:
-        views.start_validation()
-    else:
+    if not validate:
+        views.validation.started = True
         views.validation.error = "validation was switched off for this session"
         views.validation.done.set()
     shown = queries.home_ids(limit=3) if "load" in queries.datasets else []
+    if prewarm:
+        views.prewarm(tuple(shown), layout.default_price(queries))
     app = dash.Dash(
         __name__,
         title=f"vppsim: {queries.root.name}",
@@ -272,6 +276,7 @@ def _render(
 
 
 def _quality(views: DashboardViews) -> html.Div:
+    views.start_validation()
     manifest = views.q.manifest
     provenance = [
         [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from vppsim.viz.dashboard.views import DEFAULT_AGGREGATION, DEFAULT_PV_SHARE
 from vppsim.viz.figures import PRICE_LABELS
 from vppsim.viz.queries import AGGREGATIONS, HOME_FILTERS, DatasetQueries
 
@@ -22,9 +23,17 @@ def _control(label: str, component) -> html.Div:
     return html.Div([html.Label(label, style=_LABEL), component], style=_CONTROL)
 
 
+def prices(queries: DatasetQueries) -> list[str]:
+    """The price types the Price control offers."""
+    return [c for c in ("lmp", "spin_price", "nonspin_price") if "market" in queries.datasets]
+
+
+def default_price(queries: DatasetQueries) -> str | None:
+    return next(iter(prices(queries)), None)
+
+
 def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
     """The controls shared by every tab."""
-    prices = [c for c in ("lmp", "spin_price", "nonspin_price") if "market" in queries.datasets]
     filters = HOME_FILTERS if queries.has_homes else {"all": HOME_FILTERS["all"]}
     return html.Div(
         [
@@ -44,7 +53,7 @@ def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                 dcc.RadioItems(
                     id="aggregation",
                     options=[{"label": key, "value": key} for key in AGGREGATIONS],
-                    value="hourly",
+                    value=DEFAULT_AGGREGATION,
                     inline=True,
                     inputStyle={"marginRight": "4px", "marginLeft": "8px"},
                 ),
@@ -53,8 +62,8 @@ def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                 "Price",
                 dcc.Dropdown(
                     id="price",
-                    options=[{"label": PRICE_LABELS[p], "value": p} for p in prices],
-                    value=prices[0] if prices else None,
+                    options=[{"label": PRICE_LABELS[p], "value": p} for p in prices(queries)],
+                    value=default_price(queries),
                     clearable=False,
                 ),
             ),
@@ -84,7 +93,7 @@ def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                     min=0,
                     max=1,
                     step=0.1,
-                    value=0.5,
+                    value=DEFAULT_PV_SHARE,
                     marks={0: "0", 0.5: "50%", 1: "100%"},
                 ),
             ),

@@ -20,8 +20,12 @@ from vppsim.viz import analysis
 from vppsim.viz.queries import DatasetQueries, HomeSelection
 
 DIVERSITY_DRAWS = 3
-DIVERSITY_SAMPLED_HOMES = 500
+DIVERSITY_SAMPLED_HOMES = 200
 """The dashboard's diversity curve samples fewer groups than the static plot, to answer fast."""
+
+DEFAULT_AGGREGATION = "hourly"
+DEFAULT_PV_SHARE = 0.5
+"""The share of homes given PV in the Integrated tab until the slider moves."""
 
 SHOWN_HOMES = 10
 """At most this many individual homes are sent to the browser."""
@@ -33,6 +37,7 @@ _memo = functools.lru_cache(maxsize=32)
 class ValidationState:
     """The validation report, computed once in a background thread."""
 
+    started: bool = False
     report: ValidationReport | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -51,9 +56,15 @@ class DashboardViews:
         self.q = queries
         self.tz = queries.timezone
         self.validation = ValidationState()
+        self._validation_lock = threading.Lock()
 
     def start_validation(self) -> None:
-        """Validate the dataset in the background; the Data quality tab shows it when done."""
+        """Validate the dataset in the background, once; the Data quality tab starts it when
+        first opened (so it does not slow the other tabs) and shows it when done."""
+        with self._validation_lock:
+            if self.validation.started:
+                return
+            self.validation.started = True
 
         def run() -> None:
             try:
@@ -64,6 +75,28 @@ class DashboardViews:
                 self.validation.done.set()
 
         threading.Thread(target=run, name="vppsim-validate", daemon=True).start()
+
+    def prewarm(self, shown: tuple[int, ...], price: str | None) -> None:
+        """Compute the views the page opens with, in the background, so the first visit of
+        each tab is answered from memory."""
+        first, last = self.q.first_day, self.q.last_day
+        aggregation = DEFAULT_AGGREGATION
+
+        def run() -> None:
+            wanted = {
+                "market": lambda: self.market(first, last, aggregation, price),
+                "solar": lambda: self.solar(first, last, aggregation),
+                "load": lambda: self.load(HomeSelection(), shown, first, last, aggregation),
+                "integrated": lambda: self.integrated(
+                    HomeSelection(), first, last, aggregation, DEFAULT_PV_SHARE
+                ),
+            }
+            needs = {"market": {"market"}, "solar": {"solar"}, "load": {"load"}}
+            for name, compute in wanted.items():
+                if needs.get(name, {"market", "solar", "load"}) <= set(self.q.datasets):
+                    compute()
+
+        threading.Thread(target=run, name="vppsim-prewarm", daemon=True).start()
 
     # -- market ----------------------------------------------------------------------------
 

@@ -1,0 +1,152 @@
+"""The dashboard without a browser: figure builders, the callbacks through Flask, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from vppsim.cli import app as cli
+from vppsim.dataset.build import build_dataset
+from vppsim.errors import VppsimError
+from vppsim.viz import figures
+from vppsim.viz.dashboard.app import create_app, parse_home_ids
+
+RENDER_OUTPUTS = [
+    {"id": "tab-content", "property": "children"},
+    {"id": "status", "property": "children"},
+]
+
+
+@pytest.fixture
+def dataset(small_settings):
+    settings = small_settings(end="2023-08-03", homes=8)
+    build_dataset(settings)
+    return settings.out
+
+
+def _render(client, tab, start="2023-08-01", end="2023-08-03", ids="0, 1", home_filter="all"):
+    values = {
+        ("tabs", "value"): tab,
+        ("dates", "start_date"): start,
+        ("dates", "end_date"): end,
+        ("aggregation", "value"): "hourly",
+        ("price", "value"): "lmp",
+        ("home-filter", "value"): home_filter,
+        ("home-ids", "value"): ids,
+        ("pv-share", "value"): 0.5,
+    }
+    body = {
+        "output": "..tab-content.children...status.children..",
+        "outputs": RENDER_OUTPUTS,
+        "inputs": [{"id": i, "property": p, "value": v} for (i, p), v in values.items()],
+        "changedPropIds": ["tabs.value"],
+    }
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.data[:500]
+    response = answer.get_json()["response"]
+    return response.get("tab-content", {}).get("children"), response["status"]["children"]
+
+
+def _graph_ids(children) -> list[str]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Graph":
+                found.append(node["props"]["id"])
+            for value in node.get("props", {}).values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(children)
+    return found
+
+
+def test_parse_home_ids():
+    assert parse_home_ids("0, 5,17") == (0, 5, 17)
+    assert parse_home_ids("3 3 4") == (3, 4)
+    assert parse_home_ids("  ") == ()
+    with pytest.raises(VppsimError, match="'4, x'"):
+        parse_home_ids("4, x")
+    with pytest.raises(VppsimError):
+        parse_home_ids("-1")
+
+
+def test_tabs_render_their_graphs(dataset):
+    client = create_app(dataset, validate=False, prewarm=False).server.test_client()
+    assert client.get("/").status_code == 200
+    expected = {
+        "market": ["market-prices", "market-band", "market-daytype", "market-histogram"],
+        "solar": ["solar-series", "solar-band", "solar-daily", "solar-cf"],
+        "load": [
+            "load-homes",
+            "load-band",
+            "load-daily-kwh",
+            "load-peaks",
+            "load-diversity",
+            "load-temperature",
+        ],
+        "integrated": [
+            "integrated-price-solar",
+            "integrated-net",
+            "integrated-peaks",
+            "integrated-revenue",
+        ],
+    }
+    for tab, graphs in expected.items():
+        children, _ = _render(client, tab)
+        assert _graph_ids(children) == graphs
+    children, status = _render(client, "load", start="2023-08-02", end="2023-08-02", ids="6")
+    homes = next(g for g in children[0]["props"]["children"] if g["props"]["id"] == "load-homes")[
+        "props"
+    ]["figure"]["data"]
+    assert [t["name"] for t in homes] == ["home 6", "fleet mean per home"]
+    assert len(homes[0]["x"]) == 24
+    assert "8 homes selected" in status and "2023-08-02 to 2023-08-02" in status
+
+
+def test_bad_controls_give_messages(dataset):
+    client = create_app(dataset, validate=False, prewarm=False).server.test_client()
+    _, status = _render(client, "load", ids="1, two")
+    assert "whole numbers" in status
+    _, status = _render(client, "market", start="2023-08-03", end="2023-08-01")
+    assert status == "The period starts (2023-08-03) after it ends (2023-08-01)."
+
+
+def test_missing_dataset_tab_says_so(small_settings):
+    settings = small_settings(datasets=["weather", "market"])
+    build_dataset(settings)
+    client = create_app(settings.out, validate=False, prewarm=False).server.test_client()
+    children, status = _render(client, "load")
+    assert status == "This dataset has no load data."
+    assert _graph_ids(children) == []
+
+
+def test_histogram_sends_bins_not_values():
+    values = np.concatenate([np.linspace(0, 100, 5000), [300.0, 400.0]])
+    figure = figures.histogram(values, "t", "price", bins=20, threshold=250)
+    body, tail = figure.data
+    assert len(body.x) + len(tail.x) == 20
+    assert sum(body.y) + sum(tail.y) == len(values)
+    assert tail.name == "above 250" and sum(tail.y) == 2
+
+
+def test_profile_band_figure():
+    band = pd.DataFrame(
+        {"p10": np.arange(24.0), "p50": np.arange(24.0) + 1, "p90": np.arange(24.0) + 2},
+        index=pd.RangeIndex(24, name="hour"),
+    )
+    figure = figures.profile_band(band, "UTC", "t", "kW")
+    _upper, lower, median = figure.data
+    assert list(median.y) == list(band["p50"]) and lower.fill == "tonexty"
+
+
+def test_cli_dashboard_rejects_a_non_dataset(tmp_path):
+    result = CliRunner().invoke(cli, ["dashboard", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is not a vppsim dataset" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,76 @@
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from vppsim.dataset.build import build_dataset
+from vppsim.errors import ConfigError, VppsimError
+from vppsim.viz.plots import (
+    DPI,
+    FIGSIZE,
+    INTEGRATED_PNG,
+    LOAD_PNG,
+    MARKET_PNG,
+    SOLAR_PNG,
+    load_figure,
+    write_plots,
+)
+from vppsim.viz.queries import DatasetQueries
+
+from .sources import test_registry
+
+
+def build(small_settings, datasets: str) -> Path:
+    settings = small_settings(datasets=datasets)
+    build_dataset(settings, test_registry())
+    return Path(settings.out)
+
+
+def test_four_valid_deterministic_pngs(built, tmp_path):
+    paths = write_plots(built)
+    names = [MARKET_PNG, SOLAR_PNG, LOAD_PNG, INTEGRATED_PNG]
+    assert paths == [built / "plots" / name for name in names]
+    assert sorted(p.name for p in (built / "plots").iterdir()) == sorted(names)  # no temp files
+    for path in paths:
+        image = matplotlib.image.imread(path)
+        assert image.shape[:2] == (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))
+        assert path.stat().st_size > 50_000
+        assert image[..., :3].std() > 0.05  # drawn, not blank
+
+    again = write_plots(built, out=tmp_path / "again")
+    assert [p.parent for p in again] == [tmp_path / "again"] * 4
+    for first, second in zip(paths, again, strict=True):
+        assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_market_only_dataset_draws_only_the_market(small_settings):
+    root = build(small_settings, "market")
+    assert "solar" not in DatasetQueries(root).datasets
+    assert write_plots(root) == [root / "plots" / MARKET_PNG]
+
+
+def test_nothing_to_draw(small_settings):
+    root = build(small_settings, "weather")
+    with pytest.raises(VppsimError, match="no market, solar or load data"):
+        write_plots(root)
+    assert not (root / "plots").exists()
+
+
+@pytest.mark.parametrize("share", [-0.5, 1.01])
+def test_bad_pv_share(built, share):
+    with pytest.raises(ConfigError, match=str(share)):
+        write_plots(built, pv_share=share)
+    assert not (built / "plots").exists()
+
+
+def test_load_figure_without_weather_leaves_out_the_temperature_panel(built):
+    with_weather = load_figure(DatasetQueries(built))
+    for path in [built / "weather.csv", built / "parquet" / "weather.parquet"]:
+        path.unlink()
+    queries = DatasetQueries(built)
+    assert "weather" not in queries.datasets
+    without = load_figure(queries)
+    assert len(without.axes) == len(with_weather.axes) - 1
+    titles = [ax.get_title() for ax in without.axes]
+    assert not any("temperature" in title for title in titles)
+    assert "weather" not in without.texts[-1].get_text()
