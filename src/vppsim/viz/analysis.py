@@ -306,6 +306,10 @@ def hourly_profile_by_label(
     return profile.reindex(pd.RangeIndex(24, name="hour"))
 
 
+MIN_FIT_DAYS = 5
+"""Fewer days than this get no fitted line: two or three points always look like a trend."""
+
+
 def linear_fit(x, y) -> tuple[float, float, float]:
     """Least-squares line through ``(x, y)``.
 

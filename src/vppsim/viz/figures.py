@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
+from vppsim.viz.analysis import MIN_FIT_DAYS, linear_fit
 
 PRICE_LABELS = {
     "lmp": "LMP",
@@ -38,6 +39,10 @@ def _figure(title: str, x_title: str, y_title: str) -> go.Figure:
 def _local(frame: pd.DataFrame, tz: str) -> pd.Series:
     # Plotly draws naive times as given: show the local wall clock.
     return frame[TIMESTAMP].dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def _right_axis(figure: go.Figure, title: str) -> None:
+    figure.update_layout(yaxis2={"title": title, "overlaying": "y", "side": "right"})
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -217,18 +222,19 @@ def diversity_curve(curve: pd.DataFrame) -> go.Figure:
 def scatter_with_fit(
     x: pd.Series, y: pd.Series, title: str, x_title: str, y_title: str, unit: str
 ) -> go.Figure:
-    """Points and their least-squares line, its slope in the legend."""
+    """Points and, with enough distinct ``x`` values, their least-squares line (slope and R²
+    in the legend)."""
     figure = _figure(title, x_title, y_title)
     figure.add_trace(go.Scatter(x=x, y=y, mode="markers", name="days"))
-    if len(x) >= 2 and np.ptp(np.asarray(x, dtype=float)) > 0:
-        slope, intercept = np.polyfit(x, y, 1)
+    if pd.Series(x).nunique() >= MIN_FIT_DAYS:
+        slope, intercept, r_squared = linear_fit(x, y)
         line_x = np.array([np.min(x), np.max(x)])
         figure.add_trace(
             go.Scatter(
                 x=line_x,
                 y=slope * line_x + intercept,
                 mode="lines",
-                name=f"fit: {slope:.2f} {unit}",
+                name=f"fit: {slope:+.2f} {unit} (R² {r_squared:.2f})",
             )
         )
     return figure
@@ -285,7 +291,7 @@ def shift_revenue(revenue: pd.DataFrame, homes: int) -> go.Figure:
             mode="lines+markers",
         )
     )
-    figure.update_layout(yaxis2={"title": "revenue [$]", "overlaying": "y", "side": "right"})
+    _right_axis(figure, "revenue [$]")
     return figure
 
 
@@ -302,5 +308,5 @@ def price_and_solar(price_band: pd.DataFrame, solar_band: pd.DataFrame, tz: str)
             line={"color": "orange"},
         )
     )
-    figure.update_layout(yaxis2={"title": "solar [kW/kW]", "overlaying": "y", "side": "right"})
+    _right_axis(figure, "solar [kW/kW]")
     return figure

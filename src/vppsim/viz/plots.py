@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 from vppsim.dataset.schemas import TIMESTAMP
 from vppsim.errors import ConfigError, VppsimError
 from vppsim.viz.analysis import (
+    MIN_FIT_DAYS,
     SKY_CLASSES,
     SPIKE_THRESHOLD_USD_MWH,
     daily_aggregate,
@@ -88,7 +89,6 @@ INDIVIDUAL_HOMES = 5
 WINDOW_DAYS = 7
 MIDDAY, EVENING = (10, 15), (16, 22)
 KWH_SHIFTED_PER_HOME = 1.0
-MIN_FIT_DAYS = 5
 FLEET_COLUMNS = ["load_kw", "pv_kw", "net_kw"]
 PV_MEDIAN_KW = 6.5
 

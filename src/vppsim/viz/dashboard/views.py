@@ -160,11 +160,10 @@ class DashboardViews:
         self, fleet: pd.DataFrame, start: date, end: date
     ) -> pd.DataFrame:
         hours = self.q.interval_minutes / 60
+        per_home = fleet.assign(kw_per_home=fleet["load_kw"] / fleet["homes"])
+        kwh = analysis.daily_aggregate(per_home, "kw_per_home", self.tz, "sum") * hours
         weather = self.q.table("weather", start, end)
-        days = pd.Index(analysis.local_index(fleet[TIMESTAMP], self.tz).date, name="day")
-        kwh = (fleet["load_kw"] / fleet["homes"] * hours).groupby(days).sum()
-        weather_days = pd.Index(analysis.local_index(weather[TIMESTAMP], self.tz).date, name="day")
-        tmax = weather["temp_air_c"].groupby(weather_days).max()
+        tmax = analysis.daily_aggregate(weather, "temp_air_c", self.tz, "max")
         return pd.DataFrame({"kwh_per_home": kwh, "temp_max_c": tmax}).dropna()
 
     # -- integrated ------------------------------------------------------------------------
