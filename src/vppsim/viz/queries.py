@@ -25,6 +25,7 @@ import pandas as pd
 from vppsim.dataset.atomic import MANIFEST
 from vppsim.dataset.schemas import HOME_ID, SPECS, TIMESTAMP
 from vppsim.errors import VppsimError
+from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
 
 AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
@@ -102,23 +103,24 @@ class DatasetQueries:
         manifest_path = self.root / MANIFEST
         if not manifest_path.is_file():
             raise DatasetNotReadable(f"{self.root} is not a vppsim dataset: no {MANIFEST} in it")
+        self._lock = threading.Lock()
+        self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'")
         try:
             self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
             meta = self.manifest["vppsim"]
             self.timezone: str = meta["grid"]["timezone"]
             self.interval_minutes: int = int(meta["grid"]["interval_minutes"])
             self.seed: int = int(meta["seed"])
+            self._create_steps(meta["config"])
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetNotReadable(f"{manifest_path} is not a vppsim manifest: {exc}") from exc
-        self._lock = threading.Lock()
-        self._con = duckdb.connect()
-        self._con.execute("SET TimeZone = 'UTC'")
+        self._columns: dict[str, list[str]] = {}
         self.datasets: list[str] = []
         for name in (*_TABLES, "load"):
             if self._create_view(name):
                 self.datasets.append(name)
         self.has_homes = self._create_homes_view()
-        self._create_steps(meta["grid"])
         days = self.sql("SELECT min(day) AS first, max(day) AS last FROM steps").iloc[0]
         self.first_day: date = pd.Timestamp(days["first"]).date()
         self.last_day: date = pd.Timestamp(days["last"]).date()
@@ -148,6 +150,8 @@ class DatasetQueries:
         else:
             return False
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
+        present = {row[0] for row in self._con.execute(f"DESCRIBE {name}").fetchall()}
+        self._columns[name] = [c.name for c in spec.columns if c.name in present]
         return True
 
     @staticmethod
@@ -166,14 +170,15 @@ class DatasetQueries:
         self._con.execute(f"CREATE VIEW homes AS SELECT * FROM read_parquet('{path.as_posix()}')")
         return True
 
-    def _create_steps(self, grid: dict[str, Any]) -> None:
+    def _create_steps(self, config: dict[str, Any]) -> None:
         """The study's intervals with their local day and hour, and the UTC starts of the
         local hour and day they fall in. Fleet queries join this small table instead of
         converting every row's time zone."""
-        timestamps = pd.date_range(
-            grid["first_interval_start"],
-            grid["last_interval_start"],
-            freq=f"{self.interval_minutes}min",
+        timestamps = build_grid(
+            date.fromisoformat(config["start"]),
+            date.fromisoformat(config["end"]),
+            self.timezone,
+            self.interval_minutes,
         )
         local = timestamps.tz_convert(self.timezone)
         steps = pd.DataFrame(
@@ -211,10 +216,7 @@ class DatasetQueries:
             finally:
                 for name in tables:
                     self._con.unregister(name)
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-        return frame
+        return _utc_times(frame)
 
     def provenance(self, dataset: str) -> dict[str, Any]:
         """The manifest's provenance record of ``dataset`` (empty if it was not built)."""
@@ -267,6 +269,11 @@ class DatasetQueries:
             )
         return f"steps.{AGGREGATIONS[aggregation]}"
 
+    def _homes_source(self) -> str:
+        """Where the home ids are: the homes table, or the load data of a CSV-only build."""
+        self.require("load")
+        return "homes" if self.has_homes else f"(SELECT DISTINCT {HOME_ID} FROM load)"
+
     def _home_where(self, selection: HomeSelection) -> str:
         conditions = []
         condition = HOME_FILTERS[selection.filter][1]
@@ -298,9 +305,7 @@ class DatasetQueries:
             ``timestamp`` (UTC start of each bucket) and the table's value columns.
         """
         self.require(name)
-        present = set(self.sql(f"DESCRIBE {name}")["column_name"])
-        columns = [c.name for c in SPECS[name].columns if c.name in present]
-        means = ", ".join(f"avg({c}) AS {c}" for c in columns)
+        means = ", ".join(f"avg({c}) AS {c}" for c in self._columns[name])
         return self.sql(
             f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, {means} "
             f"FROM {name} JOIN steps USING ({TIMESTAMP}) "
@@ -312,10 +317,10 @@ class DatasetQueries:
 
     def home_count(self, selection: HomeSelection = HomeSelection()) -> int:
         """How many homes ``selection`` covers."""
-        self.require("load")
-        table = "homes" if self.has_homes else f"(SELECT DISTINCT {HOME_ID} FROM load)"
         return int(
-            self.sql(f"SELECT count(*) FROM {table} WHERE {self._home_where(selection)}").iloc[0, 0]
+            self.sql(
+                f"SELECT count(*) FROM {self._homes_source()} WHERE {self._home_where(selection)}"
+            ).iloc[0, 0]
         )
 
     def fleet_summary(
@@ -375,10 +380,11 @@ class DatasetQueries:
         with self._lock:
             self._con.execute(scan)
             try:
-                frames = {name: self._con.execute(sql).df() for name, sql in queries.items()}
+                frames = {
+                    name: _utc_times(self._con.execute(sql).df()) for name, sql in queries.items()
+                }
             finally:
                 self._con.execute("DROP TABLE fleet_scan")
-        frames["fleet"][TIMESTAMP] = frames["fleet"][TIMESTAMP].dt.tz_convert("UTC")
         frames["band"] = frames["band"].set_index("hour")
         return FleetSummary(**frames)
 
@@ -397,14 +403,25 @@ class DatasetQueries:
             ``timestamp``, ``load_kw`` [kW] (sum over homes, mean over the bucket) and
             ``homes`` (how many homes were summed).
         """
-        fleet = self.fleet_summary(selection, start, end).fleet
+        return self.resample(self.fleet_summary(selection, start, end).fleet, aggregation)
+
+    def resample(self, frame: pd.DataFrame, aggregation: str) -> pd.DataFrame:
+        """Means per local hour or day of a small frame on the grid (a fleet total, not per
+        home), with the same buckets as every query here.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            ``timestamp`` (UTC interval starts) and numeric columns.
+        """
         if aggregation == "15min":
-            return fleet.copy()
+            return frame.copy()
+        values = [c for c in frame.columns if c != TIMESTAMP]
+        means = ", ".join(f"avg({c}) AS {c}" for c in values)
         return self.sql(
-            f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, avg(load_kw) AS load_kw, "
-            f"max(homes) AS homes FROM fleet JOIN steps USING ({TIMESTAMP}) "
-            f"GROUP BY 1 ORDER BY 1",
-            tables={"fleet": fleet},
+            f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, {means} "
+            f"FROM frame JOIN steps USING ({TIMESTAMP}) GROUP BY 1 ORDER BY 1",
+            tables={"frame": frame},
         )
 
     def profile_band(
@@ -448,10 +465,9 @@ class DatasetQueries:
         self, selection: HomeSelection = HomeSelection(), limit: int | None = None
     ) -> list[int]:
         """The ids of the homes in ``selection``, lowest first, at most ``limit`` of them."""
-        self.require("load")
-        table = "homes" if self.has_homes else f"(SELECT DISTINCT {HOME_ID} FROM load)"
         frame = self.sql(
-            f"SELECT {HOME_ID} FROM {table} WHERE {self._home_where(selection)} ORDER BY 1"
+            f"SELECT {HOME_ID} FROM {self._homes_source()} "
+            f"WHERE {self._home_where(selection)} ORDER BY 1"
             + ("" if limit is None else f" LIMIT {int(limit)}")
         )
         return frame[HOME_ID].astype(int).tolist()
@@ -515,6 +531,14 @@ class DatasetQueries:
         whole = fleet["load_kw"].max() / total if len(fleet) else np.nan
         curve.append(pd.DataFrame({"homes": [total], "peak_kw_per_home": [whole], "draws": [1]}))
         return pd.concat(curve, ignore_index=True)
+
+
+def _utc_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB answers in its session zone; vppsim frames carry ``datetime64[ns, UTC]``."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return frame
 
 
 def diversity_sizes(total: int) -> list[int]:

@@ -18,7 +18,7 @@ from vppsim.errors import VppsimError
 from vppsim.viz import figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
-from vppsim.viz.dashboard.views import SHOWN_HOMES, DashboardViews
+from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
 from vppsim.viz.queries import DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
@@ -153,12 +153,7 @@ def _render(
     period = f"{start} to {end}"
     if tab == "quality":
         return _quality(views), f"Manifest and validation of {q.root}"
-    needs = {
-        "market": ("market",),
-        "solar": ("solar",),
-        "load": ("load",),
-        "integrated": ("market", "solar", "load"),
-    }[tab]
+    needs = TAB_DATASETS[tab]
     missing = [name for name in needs if name not in q.datasets]
     if missing:
         message = f"This dataset has no {', '.join(missing)} data."

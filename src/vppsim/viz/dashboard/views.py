@@ -23,6 +23,14 @@ DIVERSITY_DRAWS = 3
 DIVERSITY_SAMPLED_HOMES = 200
 """The dashboard's diversity curve samples fewer groups than the static plot, to answer fast."""
 
+TAB_DATASETS = {
+    "market": ("market",),
+    "solar": ("solar",),
+    "load": ("load",),
+    "integrated": ("market", "solar", "load"),
+}
+"""The datasets each tab draws from."""
+
 DEFAULT_AGGREGATION = "hourly"
 DEFAULT_PV_SHARE = 0.5
 """The share of homes given PV in the Integrated tab until the slider moves."""
@@ -91,9 +99,8 @@ class DashboardViews:
                     HomeSelection(), first, last, aggregation, DEFAULT_PV_SHARE
                 ),
             }
-            needs = {"market": {"market"}, "solar": {"solar"}, "load": {"load"}}
-            for name, compute in wanted.items():
-                if needs.get(name, {"market", "solar", "load"}) <= set(self.q.datasets):
+            for tab, compute in wanted.items():
+                if set(TAB_DATASETS[tab]) <= set(self.q.datasets):
                     compute()
 
         threading.Thread(target=run, name="vppsim-prewarm", daemon=True).start()
@@ -126,11 +133,6 @@ class DashboardViews:
     # -- load ------------------------------------------------------------------------------
 
     @_memo
-    def fleet(self, selection: HomeSelection, start: date, end: date) -> pd.DataFrame:
-        """The selection's summed load on the 15-min grid (the other levels derive from it)."""
-        return self.q.fleet_load(selection, start, end)
-
-    @_memo
     def load(
         self,
         selection: HomeSelection,
@@ -140,11 +142,11 @@ class DashboardViews:
         aggregation: str,
     ) -> dict[str, Any]:
         self.q.require("load")
-        fleet = self.fleet(selection, start, end)
+        fleet = self.q.fleet_load(selection, start, end)
         view = {
             "homes": self.q.home_count(selection),
             "shown": self.q.home_load(shown, start, end, aggregation),
-            "fleet": self.resample(fleet, aggregation),
+            "fleet": self.q.resample(fleet, aggregation),
             "band": self.q.profile_band(selection, start, end),
             "stats": self.q.home_daily_stats(selection, start, end),
             "diversity": self.q.diversity_curve(
@@ -182,7 +184,7 @@ class DashboardViews:
         pv_kw_total = float(analysis.pv_capacity(ids, self.q.seed, pv_share)["pv_kw"].sum())
         market = self.q.table("market", start, end)
         solar = self.q.table("solar", start, end)
-        fleet = self.fleet(selection, start, end)
+        fleet = self.q.fleet_load(selection, start, end)
         fine = fleet.merge(solar, on=TIMESTAMP)
         fine["pv_kw"] = fine["generation_kw_per_kw_installed"] * pv_kw_total
         fine["net_kw"] = analysis.net_load(
@@ -191,7 +193,7 @@ class DashboardViews:
         return {
             "homes": len(ids),
             "pv_kw_total": pv_kw_total,
-            "series": self.resample(fine[[TIMESTAMP, "load_kw", "pv_kw", "net_kw"]], aggregation),
+            "series": self.q.resample(fine[[TIMESTAMP, "load_kw", "pv_kw", "net_kw"]], aggregation),
             "price_band": analysis.hourly_profile_band(market, "lmp", self.tz),
             "solar_band": analysis.hourly_profile_band(
                 solar, "generation_kw_per_kw_installed", self.tz
@@ -200,13 +202,3 @@ class DashboardViews:
             "price_peaks": analysis.daily_peak_hours(market, "lmp", self.tz),
             "revenue": analysis.shift_revenue(market, self.tz, len(ids)),
         }
-
-    def resample(self, frame: pd.DataFrame, aggregation: str) -> pd.DataFrame:
-        """Mean per local hour or day of a small 15-min frame (a fleet total, not per home)."""
-        if aggregation == "15min":
-            return frame
-        rule = {"hourly": "h", "daily": "D"}[aggregation]
-        local = frame.set_index(analysis.local_index(frame[TIMESTAMP], self.tz))
-        means = local.drop(columns=TIMESTAMP).resample(rule).mean().dropna()
-        means.insert(0, TIMESTAMP, means.index.tz_convert("UTC"))
-        return means.reset_index(drop=True)
