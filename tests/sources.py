@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from vppsim.dataset.sources import Provenance, Source, SourceKind, SourceRegistry, SourceResult
+from vppsim.dataset.sources import Provenance, Registry, Source, SourceKind, SourceResult
 from vppsim.errors import SourceUnavailable
+from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
 
 
@@ -26,14 +27,13 @@ class TestWeather(Source):
     dataset = "weather"
     kind = SourceKind.SYNTHETIC
 
-    def fetch(self, settings, grid, inputs, context):
-        rng = stream_rng(settings.seed, Stream.WEATHER)
-        middle = grid + pd.Timedelta(minutes=settings.interval_minutes / 2)
-        position = pvlib.solarposition.get_solarposition(
-            middle, settings.latitude, settings.longitude
-        )
+    def fetch(self, study, options, inputs, context):
+        grid = study.grid
+        rng = stream_rng(study.seed, Stream.WEATHER)
+        middle = grid + pd.Timedelta(minutes=study.interval_minutes / 2)
+        position = pvlib.solarposition.get_solarposition(middle, study.latitude, study.longitude)
         cos_zenith = np.clip(np.sin(np.radians(position["apparent_elevation"].to_numpy())), 0, None)
-        hour = middle.tz_convert(settings.timezone).hour.to_numpy()
+        hour = middle.tz_convert(study.timezone).hour.to_numpy()
         frame = pd.DataFrame(
             {
                 "timestamp": grid,
@@ -53,7 +53,8 @@ class TestSolar(Source):
     dataset = "solar"
     kind = SourceKind.SYNTHETIC
 
-    def fetch(self, settings, grid, inputs, context):
+    def fetch(self, study, options, inputs, context):
+        grid = study.grid
         generation = np.clip(inputs["weather"].data["ghi_w_m2"].to_numpy() / 1250, 0, 1)
         frame = pd.DataFrame({"timestamp": grid, "generation_kw_per_kw_installed": generation})
         return SourceResult(frame, _synthetic("solar"))
@@ -63,8 +64,9 @@ class TestMarket(Source):
     dataset = "market"
     kind = SourceKind.SYNTHETIC
 
-    def fetch(self, settings, grid, inputs, context):
-        rng = stream_rng(settings.seed, Stream.MARKET)
+    def fetch(self, study, options, inputs, context):
+        grid = study.grid
+        rng = stream_rng(study.seed, Stream.MARKET)
         temp = inputs["weather"].data["temp_air_c"].to_numpy()
         frame = pd.DataFrame(
             {
@@ -91,7 +93,8 @@ class TestLoad(Source):
     delay_after_first_chunk: float = 0.0
     marker: Path | None = None
 
-    def fetch(self, settings, grid, inputs, context):
+    def fetch(self, study, options, inputs, context):
+        grid = study.grid
         temp = inputs["weather"].data["temp_air_c"].to_numpy()
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
@@ -104,14 +107,12 @@ class TestLoad(Source):
                 {
                     "home_id": np.repeat(home_ids.astype(np.int32), n),
                     "timestamp": np.tile(grid, len(home_ids)),
-                    "load_kw": np.concatenate(
-                        [home_load(settings.seed, h, temp) for h in home_ids]
-                    ),
+                    "load_kw": np.concatenate([home_load(study.seed, h, temp) for h in home_ids]),
                 }
             )
 
         def attributes(home_ids: np.ndarray) -> pd.DataFrame:
-            draws = [stream_rng(settings.seed, Stream.HOMES, h).uniform(0.5, 3.0) for h in home_ids]
+            draws = [stream_rng(study.seed, Stream.HOMES, h).uniform(0.5, 3.0) for h in home_ids]
             return pd.DataFrame(
                 {
                     "home_id": home_ids.astype(np.int32),
@@ -120,7 +121,7 @@ class TestLoad(Source):
                 }
             )
 
-        return SourceResult(batch, _synthetic("load", homes=settings.homes), attributes)
+        return SourceResult(batch, _synthetic("load", homes=study.homes), attributes)
 
 
 class UnreachableMarket(Source):
@@ -129,7 +130,7 @@ class UnreachableMarket(Source):
     dataset = "market"
     kind = SourceKind.LIVE
 
-    def fetch(self, settings, grid, inputs, context):
+    def fetch(self, study, options, inputs, context):
         raise SourceUnavailable("CAISO OASIS did not answer within 30 s (timeout)")
 
 
@@ -139,17 +140,48 @@ class GappyMarket(Source):
     dataset = "market"
     kind = SourceKind.LIVE
 
-    def fetch(self, settings, grid, inputs, context):
-        frame = TestMarket().fetch(settings, grid, inputs, context).data
-        local_day = grid.tz_convert(settings.timezone).normalize()
+    def fetch(self, study, options, inputs, context):
+        frame = TestMarket().fetch(study, options, inputs, context).data
+        local_day = study.grid.tz_convert(study.timezone).normalize()
         frame = frame[local_day != local_day[0]].reset_index(drop=True)
         return SourceResult(frame, Provenance(SourceKind.LIVE, "test gappy OASIS", "0"))
 
 
-def test_registry(*extra: type[Source]) -> SourceRegistry:
-    return SourceRegistry([TestWeather, TestSolar, TestMarket, TestLoad, *extra])
+def registry_of(*sources: type[Source]) -> Registry:
+    """The shipped datasets (contracts and options), each served by ``sources`` alone."""
+    shipped = default_registry()
+    return shipped.replace(
+        *(d.with_sources(*(s for s in sources if s.dataset == d.name)) for d in shipped.datasets)
+    )
 
 
-test_registry.__test__ = False  # a factory, not a test
+def test_registry(*extra: type[Source]) -> Registry:
+    """The shipped datasets served by the test sources (and ``extra``, e.g. a live source
+    that fails)."""
+    return registry_of(TestWeather, TestSolar, TestMarket, TestLoad, *extra)
+
+
+test_registry.__test__ = registry_of.__test__ = False  # a factory, not a test
 for _cls in (TestWeather, TestSolar, TestMarket, TestLoad):
     _cls.__test__ = False
+
+
+def study_on(grid: pd.DatetimeIndex, latitude: float = 34.05, longitude: float = -118.24):
+    """A :class:`Study` over ``grid`` (LA by default), for checking frames against contracts."""
+    from vppsim.dataset.sources import Study
+
+    local = grid.tz_convert("America/Los_Angeles")
+    return Study(
+        grid=grid,
+        start=local[0].date(),
+        end=local[-1].date(),
+        timezone="America/Los_Angeles",
+        latitude=latitude,
+        longitude=longitude,
+        interval_minutes=int((grid[1] - grid[0]).total_seconds() // 60),
+        seed=0,
+        homes=1,
+    )
+
+
+study_on.__test__ = False

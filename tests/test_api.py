@@ -52,13 +52,14 @@ def test_build_writes_a_valid_dataset(collector, tmp_path):
 
 
 def test_bad_arguments_and_missing_sources():
-    from vppsim.dataset.sources import SourceRegistry
     from vppsim.weather.sources import SyntheticWeather
+
+    from .sources import registry_of
 
     with pytest.raises(ConfigError, match=r"end_date|before start"):
         DataCollector(start_date="2023-08-05", end_date="2023-08-01")
     collector = DataCollector(
-        start_date="2023-08-01", end_date="2023-08-01", registry=SourceRegistry([SyntheticWeather])
+        start_date="2023-08-01", end_date="2023-08-01", registry=registry_of(SyntheticWeather)
     )
     assert len(collector.get_weather_data()) == 96
     assert collector.provenance("weather")["fallback_reason"] is None  # nothing to fall back from

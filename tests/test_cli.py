@@ -15,18 +15,15 @@ SMALL = ["--start", "2023-08-01", "--end", "2023-08-02", "--homes", "4"]
 
 @pytest.fixture
 def test_sources(monkeypatch):
-    monkeypatch.setattr(
-        vppsim.dataset.build, "default_registry", lambda: test_registry(UnreachableMarket)
-    )
+    monkeypatch.setattr(vppsim.cli, "_registry", lambda: test_registry(UnreachableMarket))
 
 
 def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
-    from vppsim.dataset.sources import SourceRegistry
     from vppsim.weather.sources import SyntheticWeather
 
-    monkeypatch.setattr(
-        vppsim.dataset.build, "default_registry", lambda: SourceRegistry([SyntheticWeather])
-    )
+    from .sources import registry_of
+
+    monkeypatch.setattr(vppsim.cli, "_registry", lambda: registry_of(SyntheticWeather))
     result = runner.invoke(app, ["build", "--offline", "--out", str(tmp_path / "data")])
     assert result.exit_code == 3
     assert result.stderr.strip() == (

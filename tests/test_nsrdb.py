@@ -5,12 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vppsim.dataset.schemas import WEATHER
+from vppsim.dataset.schemas import check_table
 from vppsim.errors import SourceUnavailable
 from vppsim.grid import build_grid
 from vppsim.http import new_client
 from vppsim.rawcache import RawCache
-from vppsim.validate import check_table
 from vppsim.weather.nsrdb import (
     NSRDB_PATH,
     get_nsrdb,
@@ -19,9 +18,11 @@ from vppsim.weather.nsrdb import (
     read_nsrdb,
     years_spanned,
 )
+from vppsim.weather.sources import WEATHER
 
 from .conftest import ROOT_TESTS
 from .fakeserver import FAKE_KEY, Canned, assert_no_key
+from .sources import study_on
 
 RECORDED = ROOT_TESTS / "data" / "nsrdb" / "psm4_conus_2023_30min_day1.csv"
 SITE = {"latitude": 40.53, "longitude": -108.54}  # the recorded answer's point, UTC-7
@@ -63,7 +64,7 @@ def test_mapping_onto_the_grid_meets_the_weather_contract(recorded):
     frame = nsrdb_to_grid(data, grid, 30, **SITE)
     assert frame.index.equals(grid)
     table = frame.rename_axis("timestamp").reset_index()
-    assert check_table(WEATHER, table, grid, "nsrdb") == []
+    assert check_table(WEATHER, table, study_on(grid), "nsrdb") == []
     # Interval averages: the 12:00-12:30 LST interval is the mean of its two instants.
     noon = frame.loc[pd.Timestamp("2023-01-01T19:00Z")]
     assert noon["ghi_w_m2"] == pytest.approx((157 + 133) / 2)

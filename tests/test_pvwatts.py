@@ -17,6 +17,7 @@ from vppsim.errors import ConfigError, SourceUnavailable
 from vppsim.grid import build_grid
 from vppsim.http import REDACTED, new_client
 from vppsim.rawcache import RawCache
+from vppsim.solar.night import SOLAR_NIGHT_ELEVATION_DEG, night_failures
 from vppsim.solar.pvwatts import (
     PVWATTS_NOTE,
     PVWATTS_PATH,
@@ -28,7 +29,6 @@ from vppsim.solar.pvwatts import (
     tmy_to_grid,
     to_lst,
 )
-from vppsim.validate import SOLAR_NIGHT_ELEVATION_DEG, night_failures
 
 from .conftest import SHARED
 from .fakeserver import FAKE_KEY, Canned, assert_no_key, free_port

@@ -6,9 +6,14 @@ import pytest
 from typer.testing import CliRunner
 
 from vppsim.cli import app
-from vppsim.validate import validate_directory
+from vppsim.dataset.validate import validate_directory as validate_with
+from vppsim.registry import default_registry
 
 runner = CliRunner()
+
+
+def validate_directory(root):
+    return validate_with(root, {d.name: d.spec for d in default_registry().datasets})
 
 
 def edit_lines(path, edit):

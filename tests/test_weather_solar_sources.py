@@ -9,7 +9,6 @@ import pvlib
 import pytest
 
 from vppsim.dataset.build import build_dataset
-from vppsim.dataset.sources import SourceRegistry
 from vppsim.solar.pvwatts import PVWATTS_PATH
 from vppsim.solar.sources import PhysicsSolar, PVWattsSolar
 from vppsim.weather.nsrdb import NSRDB_PATH
@@ -17,15 +16,15 @@ from vppsim.weather.sources import NsrdbWeather, SyntheticWeather
 
 from .conftest import SHARED
 from .fakeserver import FAKE_KEY, Canned, assert_no_key
-from .sources import TestLoad, TestMarket
+from .sources import TestLoad, TestMarket, registry_of
 
 EMAIL = "someone@example.org"
 LONG_BEACH = SHARED / "reference" / "solar" / "pvwatts_v5_response_hourly_long_beach.json"
 
 
 def registry():
-    return SourceRegistry(
-        [SyntheticWeather, NsrdbWeather, PhysicsSolar, PVWattsSolar, TestMarket, TestLoad]
+    return registry_of(
+        SyntheticWeather, NsrdbWeather, PhysicsSolar, PVWattsSolar, TestMarket, TestLoad
     )
 
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pvlib
 import pytest
 
-from vppsim.dataset.schemas import WEATHER
+from vppsim.dataset.schemas import check_table
 from vppsim.grid import build_grid
-from vppsim.validate import check_table
 from vppsim.weather.fit import daily_clearsky_index, fit_calibration, station_hours
+from vppsim.weather.sources import WEATHER
 from vppsim.weather.synthetic import (
     COLUMNS,
     DAYS_IN_MONTH,
@@ -27,6 +27,7 @@ from vppsim.weather.synthetic import (
 from vppsim.weather.tmy import read_tmy
 
 from .conftest import SHARED
+from .sources import study_on
 
 LAT, LON, TZ = 34.05, -118.24, "America/Los_Angeles"
 SOLAR = SHARED / "reference" / "solar"
@@ -46,7 +47,9 @@ def simulate(start, end, minutes=15, seed=1, parameters=None, lat=LAT, lon=LON, 
 
 
 def contract_failures(frame: pd.DataFrame, grid: pd.DatetimeIndex) -> list[str]:
-    failures = check_table(WEATHER, frame.rename_axis("timestamp").reset_index(), grid, "w")
+    failures = check_table(
+        WEATHER, frame.rename_axis("timestamp").reset_index(), study_on(grid), "w"
+    )
     if list(frame.columns) != list(COLUMNS):
         failures.append(f"columns {list(frame.columns)}")
     if not (frame.dtypes == np.float64).all():

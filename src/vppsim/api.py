@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,14 @@ import pandas as pd
 
 from vppsim.config import load_settings
 from vppsim.dataset.build import BuildResult, Pipeline, write_dataset
-from vppsim.dataset.sources import SourceRegistry
+from vppsim.dataset.sources import Registry
+from vppsim.errors import ConfigError
+
+
+def _plots() -> dict[str, Callable[[Path], object]]:
+    from vppsim.viz.plots import PLOTS_FOLDER, write_plots
+
+    return {PLOTS_FOLDER: write_plots}
 
 
 class DataCollector:
@@ -19,13 +27,15 @@ class DataCollector:
     Parameters
     ----------
     start_date, end_date : str or datetime.date, optional
-        First and last local day (inclusive); default August 2023.
+        First and last local day (inclusive); default August 2023 (the end defaults to
+        the end of the start's month).
     config_file : path, optional
         A TOML settings file.
-    registry : SourceRegistry, optional
-        Sources to use instead of the ones vppsim ships.
+    registry : Registry, optional
+        Datasets and sources to use instead of the ones vppsim ships.
     **settings
-        Any other setting, e.g. ``homes=50``, ``seed=7``, ``market_source="synthetic"``.
+        Any other setting, e.g. ``homes=50``, ``seed=7``, ``market_source="synthetic"``,
+        ``load={"ev_share": 0.3}``. An unknown name is refused.
 
     Examples
     --------
@@ -39,11 +49,17 @@ class DataCollector:
         end_date: Any = None,
         *,
         config_file: Path | str | None = None,
-        registry: SourceRegistry | None = None,
+        registry: Registry | None = None,
         **settings: Any,
     ):
+        if registry is None:
+            from vppsim.registry import default_registry
+
+            registry = default_registry()
         self.settings = load_settings(
-            {"start": start_date, "end": end_date, **settings}, config_file=config_file
+            {"start": start_date, "end": end_date, **settings},
+            config_file=config_file,
+            registry=registry,
         )
         self._pipeline = Pipeline(self.settings, registry)
 
@@ -52,21 +68,42 @@ class DataCollector:
         """The study's UTC interval starts."""
         return self._pipeline.grid
 
+    def _known(self, dataset: str) -> str:
+        names = self._pipeline.registry.names
+        if dataset not in names:
+            raise ConfigError(f"unknown dataset {dataset!r} (use {', '.join(names)})")
+        return dataset
+
     def provenance(self, dataset: str) -> dict[str, Any]:
         """Where ``dataset`` came from (live or synthetic, and why)."""
-        return self._pipeline.result(dataset).provenance.to_json()
+        provenance = self._pipeline.result(self._known(dataset)).provenance
+        return {
+            "kind": str(provenance.kind),
+            "source": provenance.source,
+            "version": provenance.version,
+            "parameters": provenance.parameters,
+            "requested": str(provenance.requested),
+            "fallback_reason": provenance.fallback_reason,
+            "notes": list(provenance.notes),
+        }
+
+    def get(self, dataset: str) -> pd.DataFrame:
+        """Any table dataset by name, e.g. ``get("market")``."""
+        if self._pipeline.registry.spec(self._known(dataset)).per_home:
+            raise ConfigError(f"{dataset} is per home: use generate_load_profiles or build")
+        return self._pipeline.result(dataset).data.copy()
 
     def get_weather_data(self) -> pd.DataFrame:
         """``timestamp, temp_air_c, ghi_w_m2, dni_w_m2, dhi_w_m2, wind_speed_m_s``."""
-        return self._pipeline.result("weather").data.copy()
+        return self.get("weather")
 
     def get_solar_data(self) -> pd.DataFrame:
         """``timestamp, generation_kw_per_kw_installed`` [kW AC per kW DC]."""
-        return self._pipeline.result("solar").data.copy()
+        return self.get("solar")
 
     def get_market_data(self) -> pd.DataFrame:
         """``timestamp, lmp, spin_price, nonspin_price`` [$/MWh, $/MW-h] and more AS columns."""
-        return self._pipeline.result("market").data.copy()
+        return self.get("market")
 
     def generate_load_profiles(self, count: int | None = None) -> pd.DataFrame:
         """Long-format ``home_id, timestamp, load_kw`` for homes ``0 .. count-1``.
@@ -79,7 +116,11 @@ class DataCollector:
             raise ValueError(f"count={count}: need at least one home")
         return self._pipeline.homes(np.arange(count, dtype=np.int32))
 
-    def build(self, out_dir: Path | str | None = None) -> BuildResult:
-        """Write, validate and atomically commit the whole dataset to ``out_dir``."""
+    def build(self, out_dir: Path | str | None = None, *, force: bool = False) -> BuildResult:
+        """Write, validate and atomically commit the whole dataset to ``out_dir``.
+
+        Charts the previous dataset there had are drawn anew; files vppsim did not write
+        stop the build unless ``force`` (then they are carried over).
+        """
         target = Path(out_dir) if out_dir is not None else Path(self.settings.out)
-        return write_dataset(self._pipeline, target)
+        return write_dataset(self._pipeline, target, force=force, derived=_plots())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import errno
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -16,11 +17,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vppsim.config import DATASETS, SourceMode, load_settings
-from vppsim.dataset.atomic import MANIFEST
+from vppsim.config import DEFAULT_ENV_FILE, load_settings
 from vppsim.dataset.build import BuildResult, build_dataset
+from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
+from vppsim.dataset.validate import validate_directory
 from vppsim.errors import ConfigError, VppsimError
-from vppsim.validate import validate_directory
+from vppsim.options import SourceMode
 
 app = typer.Typer(
     name="vppsim",
@@ -71,35 +73,57 @@ def _size(nbytes: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _dataset_table(manifest: dict[str, Any]) -> Table:
+def _dataset_table(manifest: Manifest) -> Table:
     table = Table(title="datasets", title_justify="left")
     for column in ("dataset", "source", "kind", "rows", "files", "size"):
         table.add_column(column, justify="right" if column in {"rows", "files", "size"} else "left")
-    for name in DATASETS:
-        provenance = manifest["provenance"].get(name)
-        resources = [r for r in manifest["resources"] if r["dataset"] == name]
-        if provenance is None:
-            continue
-        files = sum(len(r.get("files", [r])) for r in resources)
-        rows = max((r["rows"] for r in resources), default=0)
-        kind = provenance["kind"] + (" (fallback)" if provenance["fallback_reason"] else "")
+    for name, provenance in manifest.provenance.items():
+        resources = manifest.resources_of(name)
+        data = [r for r in resources if r.role == "data"]
+        rows = max(
+            (sum(r.rows for r in data if r.format == output) for output in ("csv", "parquet")),
+            default=0,
+        )
+        kind = provenance.kind + (" (fallback)" if provenance.fallback_reason else "")
         table.add_row(
             name,
-            provenance["source"],
+            provenance.source,
             kind,
             f"{rows:,}",
-            f"{files:,}",
-            _size(sum(r["bytes"] for r in resources)),
+            f"{len(resources):,}",
+            _size(sum(r.size for r in resources)),
         )
     return table
 
 
-def _print_fallbacks(manifest: dict[str, Any]) -> None:
-    for name, provenance in manifest["provenance"].items():
-        if provenance["fallback_reason"]:
-            out.print(
-                f"  {name}: synthetic because {provenance['fallback_reason']}", highlight=False
-            )
+def _print_notes(manifest: Manifest) -> None:
+    for name, provenance in manifest.provenance.items():
+        if provenance.fallback_reason:
+            out.print(f"  {name}: synthetic because {provenance.fallback_reason}", highlight=False)
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    """``NAME=VALUE`` flags as a mapping; a malformed one is a :class:`ConfigError`."""
+    pairs = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"{flag} {item!r}: use NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _registry():
+    from vppsim.registry import default_registry
+
+    return default_registry()
+
+
+def _derived_outputs() -> dict[str, Callable[[Path], object]]:
+    """Outputs a rebuild writes anew when the previous dataset had them."""
+    from vppsim.viz.plots import PLOTS_FOLDER, write_plots
+
+    return {PLOTS_FOLDER: write_plots}
 
 
 @app.command()
@@ -108,7 +132,8 @@ def build(
         str | None, typer.Option(help="First local day, YYYY-MM-DD. \\[default: 2023-08-01]")
     ] = None,
     end: Annotated[
-        str | None, typer.Option(help="Last local day, inclusive. \\[default: 2023-08-31]")
+        str | None,
+        typer.Option(help="Last local day, inclusive. \\[default: the end of start's month]"),
     ] = None,
     timezone: Annotated[
         str | None, typer.Option(help="IANA zone of the market. \\[default: America/Los_Angeles]")
@@ -123,13 +148,12 @@ def build(
     seed: Annotated[
         int | None, typer.Option(help="Study seed; same seed, same bytes. \\[default: 42]")
     ] = None,
-    ev_share: Annotated[
-        float | None,
-        typer.Option(help="Share of homes with a home EV charger, 0-1. \\[default: 0]"),
-    ] = None,
     interval: Annotated[
         int | None,
-        typer.Option(help="Interval length in minutes: 5, 15, 30 or 60. \\[default: 15]"),
+        typer.Option(
+            help="Interval length in minutes: 5, 15, 30 or 60 (30 and 60 average the 15-min "
+            "realisation). \\[default: 15]"
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None,
@@ -137,34 +161,40 @@ def build(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(help="TOML file of settings (top-level keys named like the flags)."),
+        typer.Option(
+            help="TOML file of settings: study settings as top-level keys, dataset options "
+            'as tables ([market] source = "live").'
+        ),
     ] = None,
     env_file: Annotated[
-        Path, typer.Option(help="dotenv file with VPPSIM_* settings and API keys.")
-    ] = Path(".env"),
-    weather_source: Annotated[str | None, typer.Option(help=f"Weather: {SOURCE_HELP}")] = None,
-    solar_source: Annotated[str | None, typer.Option(help=f"Solar: {SOURCE_HELP}")] = None,
-    market_source: Annotated[str | None, typer.Option(help=f"Market prices: {SOURCE_HELP}")] = None,
-    load_source: Annotated[str | None, typer.Option(help=f"Household load: {SOURCE_HELP}")] = None,
+        Path | None,
+        typer.Option(help="dotenv file with VPPSIM_* settings and API keys. \\[default: .env]"),
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"DATASET=MODE, repeatable; MODE is {SOURCE_HELP} \\[default: auto]",
+            metavar="DATASET=MODE",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="DATASET.OPTION=VALUE, repeatable: a dataset's option or model parameter, e.g. "
+            "--set load.ev_share=0.3 --set market.price_level=1.2 --set market.live=caiso_oasis.",
+            metavar="DATASET.OPTION=VALUE",
+        ),
+    ] = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="All datasets synthetic; no network.")
     ] = False,
     only: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated datasets to build (weather, solar, market, load); the "
-            "datasets they derive from are built too. \\[default: all]"
+            help="Comma-separated datasets to build; the datasets they derive from are built "
+            "too. \\[default: all]"
         ),
-    ] = None,
-    market_node: Annotated[
-        str | None, typer.Option(help="CAISO LMP node (live). \\[default: DLAP_SCE-APND]")
-    ] = None,
-    as_region: Annotated[
-        str | None, typer.Option(help="CAISO AS region (live). \\[default: AS_CAISO_EXP]")
-    ] = None,
-    price_level: Annotated[
-        float | None,
-        typer.Option(help="Synthetic price level multiplier. \\[default: by year, sourced]"),
     ] = None,
     nlr_base_url: Annotated[
         str | None,
@@ -172,6 +202,13 @@ def build(
     ] = None,
     http_timeout: Annotated[
         float | None, typer.Option(help="Timeout of each HTTP request [s]. \\[default: 20]")
+    ] = None,
+    fallback_deadline: Annotated[
+        float | None,
+        typer.Option(
+            help="Longest a live source may try, retries included, before the build falls "
+            "back [s]. \\[default: 20]"
+        ),
     ] = None,
     formats: Annotated[
         str | None, typer.Option(help="Comma-separated: csv, parquet. \\[default: csv,parquet]")
@@ -181,24 +218,33 @@ def build(
         typer.Option(help="Write per-home CSVs only up to this many homes. \\[default: 1000]"),
     ] = None,
     chunk_homes: Annotated[
-        int | None, typer.Option(help="Homes generated per Parquet part. \\[default: 1000]")
+        int | None, typer.Option(help="Most homes generated per Parquet part. \\[default: 1000]")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Build even when the study looks too large for this machine, and carry files "
+            "vppsim did not write in the output folder over into the new dataset.",
+        ),
+    ] = False,
 ) -> None:
     """Build, validate and atomically write the dataset for a study."""
     exit_on_sigterm()
-    sources = {
-        "weather_source": weather_source,
-        "solar_source": solar_source,
-        "market_source": market_source,
-        "load_source": load_source,
-    }
     try:
+        registry = _registry()
+        modes = _pairs(source, "--source")
+        unknown = [name for name in modes if name not in registry]
+        if unknown:
+            raise ConfigError(
+                f"--source {unknown[0]}: unknown dataset (use {', '.join(registry.names)})"
+            )
         if offline:
-            clashing = {k: v for k, v in sources.items() if v not in (None, SourceMode.SYNTHETIC)}
+            clashing = {k: v for k, v in modes.items() if v != SourceMode.SYNTHETIC}
             if clashing:
                 name, value = next(iter(clashing.items()))
-                raise ConfigError(f"--offline conflicts with --{name.replace('_', '-')} {value}")
-            sources = dict.fromkeys(sources, SourceMode.SYNTHETIC.value)
+                raise ConfigError(f"--offline conflicts with --source {name}={value}")
+            modes = dict.fromkeys(registry.names, SourceMode.SYNTHETIC.value)
         settings = load_settings(
             {
                 "start": start,
@@ -208,27 +254,26 @@ def build(
                 "longitude": longitude,
                 "homes": homes,
                 "seed": seed,
-                "ev_share": ev_share,
                 "interval_minutes": interval,
                 "out": out_dir,
                 "formats": formats,
                 "csv_homes_limit": csv_homes_limit,
                 "chunk_homes": chunk_homes,
                 "datasets": only,
-                "market_node": market_node,
-                "as_region": as_region,
-                "price_level": price_level,
                 "nlr_base_url": nlr_base_url,
                 "http_timeout_s": http_timeout,
-                **sources,
+                "fallback_deadline_s": fallback_deadline,
+                **{f"{name}.source": mode for name, mode in modes.items()},
+                **_pairs(set_, "--set"),
             },
             config_file=config,
-            env_file=env_file,
+            env_file=env_file if env_file is not None else DEFAULT_ENV_FILE,
+            registry=registry,
         )
         if not settings.writes_home_csvs:
             out.print(
                 f"Per-home CSVs skipped: {settings.homes:,} homes is above csv_homes_limit "
-                f"{settings.csv_homes_limit:,}; load is written to Parquet only."
+                f"{settings.csv_homes_limit:,}; per-home data is written to Parquet only."
             )
         with Progress(
             TextColumn("{task.description}"),
@@ -238,7 +283,13 @@ def build(
             console=err,
             transient=True,
         ) as progress:
-            result = build_dataset(settings, progress=_RichProgress(progress))
+            result = build_dataset(
+                settings,
+                registry,
+                progress=_RichProgress(progress),
+                force=force,
+                derived=_derived_outputs(),
+            )
     except VppsimError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -247,19 +298,24 @@ def build(
     _print_summary(result)
 
 
+def _has_homes(manifest: Manifest) -> bool:
+    return any(
+        r.rows and "home_id" in [f.name for f in r.table_schema.fields] for r in manifest.resources
+    )
+
+
 def _print_summary(result: BuildResult) -> None:
     manifest = result.manifest
-    meta = manifest["vppsim"]
-    grid = meta["grid"]
-    homes = f"{meta['config']['homes']:,} homes, " if "load" in meta["datasets"] else ""
+    meta, grid = manifest.vppsim, manifest.vppsim.grid
+    homes = f"{meta.config['homes']:,} homes, " if _has_homes(manifest) else ""
     out.print(
-        f"[bold green]Built[/] {result.path} : {', '.join(meta['datasets'])}; "
-        f"{grid['intervals']:,} intervals of {grid['interval_minutes']} min from "
-        f"{grid['first_interval_start']}, {homes}seed {meta['seed']}",
+        f"[bold green]Built[/] {result.path} : {', '.join(meta.datasets)}; "
+        f"{grid.intervals:,} intervals of {grid.interval_minutes} min from "
+        f"{grid.first_interval_start}, {homes}seed {meta.seed}",
         highlight=False,
     )
     out.print(_dataset_table(manifest))
-    _print_fallbacks(manifest)
+    _print_notes(manifest)
     passed = sum(check.ok for check in result.report.checks)
     out.print(
         f"Validated: {passed}/{len(result.report.checks)} checks passed. "
@@ -267,12 +323,14 @@ def _print_summary(result: BuildResult) -> None:
     )
 
 
+DIRECTORY = Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")]
+
+
 @app.command()
-def validate(
-    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
-) -> None:
+def validate(directory: DIRECTORY) -> None:
     """Check a dataset against its manifest, schemas and time grid; list every failure."""
-    report = validate_directory(directory)
+    specs = {dataset.name: dataset.spec for dataset in _registry().datasets}
+    report = validate_directory(directory, specs)
     table = Table(title=f"validation of {directory}", title_justify="left")
     table.add_column("check")
     table.add_column("result")
@@ -290,43 +348,38 @@ def validate(
 
 
 @app.command()
-def info(
-    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
-) -> None:
+def info(directory: DIRECTORY) -> None:
     """Summarise a dataset from its manifest: period, homes, sources and fallbacks, sizes."""
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        meta = manifest["vppsim"]
-        config, grid = meta["config"], meta["grid"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        err.print(
-            f"[bold red]error:[/] cannot read {directory / MANIFEST}: {exc!r}", highlight=False
-        )
-        raise typer.Exit(1) from None
-    out.print(f"[bold]{manifest['title']}[/]")
+        manifest = read_manifest(directory)
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    meta, grid = manifest.vppsim, manifest.vppsim.grid
+    config = meta.config
+    out.print(f"[bold]{manifest.title}[/]")
     out.print(
         f"period   {config['start']} to {config['end']} ({config['timezone']}), "
-        f"{grid['intervals']:,} x {grid['interval_minutes']} min, "
-        f"{grid['first_interval_start']} .. {grid['last_interval_start']}",
+        f"{grid.intervals:,} x {grid.interval_minutes} min, "
+        f"{grid.first_interval_start} .. {grid.last_interval_start}",
         highlight=False,
     )
     out.print(
         f"site     {config['latitude']}, {config['longitude']}; "
-        + (f"homes {config['homes']:,}; " if "load" in meta.get("datasets", ["load"]) else "")
-        + f"seed {meta['seed']}; vppsim {meta['version']}",
+        + (f"homes {config['homes']:,}; " if _has_homes(manifest) else "")
+        + f"seed {meta.seed}; vppsim {meta.version}",
         highlight=False,
     )
     out.print(_dataset_table(manifest))
-    if any(p["fallback_reason"] for p in manifest["provenance"].values()):
+    if any(p.fallback_reason for p in manifest.provenance.values()):
         out.print("fallbacks:")
-        _print_fallbacks(manifest)
-    total = sum(r["bytes"] for r in manifest["resources"])
+        _print_notes(manifest)
+    total = sum(r.size for r in manifest.resources)
     out.print(f"total    {_size(total)} in {directory}")
 
 
 @app.command()
 def plots(
-    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+    directory: DIRECTORY,
     pv_share: Annotated[
         float,
         typer.Option(help="Share of homes given rooftop PV in the integrated analysis (0-1)."),
@@ -344,9 +397,25 @@ def plots(
         out.print(f"wrote {path}", highlight=False)
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse a host that does not resolve or a port already taken, before serving."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"--host {host!r}: not an address of this machine ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reason = "in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise ConfigError(f"cannot serve on {host}:{port}: {reason}") from None
+
+
 @app.command()
 def dashboard(
-    directory: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+    directory: DIRECTORY,
     port: Annotated[int, typer.Option(help="TCP port to serve on.", min=1, max=65535)] = 8050,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
@@ -360,13 +429,14 @@ def dashboard(
     from vppsim.viz.dashboard.app import create_app
 
     try:
+        _check_listen(host, port)
         dash_app = create_app(directory)
     except VppsimError as exc:
         raise _fail(exc) from None
     out.print(f"vppsim dashboard for {directory} on http://{host}:{port}/ (Ctrl-C stops)")
     try:
         dash_app.run(host=host, port=port, debug=False)
-    except OSError as exc:
+    except (OSError, SystemExit) as exc:
         err.print(f"[bold red]error:[/] cannot serve on {host}:{port}: {exc}", highlight=False)
         raise typer.Exit(1) from None
 

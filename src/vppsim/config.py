@@ -1,47 +1,57 @@
 """The one configuration model, validated once at the edge.
 
+The settings hold the study (period, place, fleet, seed, output, network) and one section
+per registered dataset (its :class:`~vppsim.options.DatasetOptions`: source mode and model
+parameters), so a dataset that registers brings its settings with it.
+
 Precedence, highest first: explicit overrides (CLI flags, API arguments), ``VPPSIM_*``
-environment variables, a ``.env`` file, an optional TOML file, the defaults.
+environment variables, a ``.env`` file, an optional TOML file, the defaults. Every name is
+checked in every layer: an unknown one is refused with one line naming it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
+import io
+import os
 import tomllib
-from collections.abc import Mapping
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic import model_validator as _model_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
+from dotenv import dotenv_values
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
 )
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from vppsim.errors import ConfigError
+from vppsim.options import DatasetOptions, SourceMode
 
-DATASETS = ("weather", "solar", "market", "load")
-"""Every dataset, in build order: weather drives the others."""
+if TYPE_CHECKING:
+    from vppsim.registry import Registry
+
+__all__ = ["REDACTED", "OutputFormat", "Settings", "SourceMode", "load_settings"]
 
 REDACTED = "**********"
+ENV_PREFIX = "VPPSIM_"
+SECRETS = ("nlr_api_key", "nlr_email")
+"""Settings never printed, logged or written (the manifest shows them masked)."""
 
+TOOL_VARIABLES = frozenset({"VPPSIM_REQUIRE_BROWSER", "VPPSIM_SCREENSHOTS", "VPPSIM_REFERENCE"})
+"""``VPPSIM_*`` variables read by vppsim's tests and tools, not settings: never refused."""
 
-class SourceMode(StrEnum):
-    """How a dataset is sourced."""
-
-    AUTO = "auto"
-    """Live if reachable, else synthetic; the fallback and its reason are recorded."""
-    LIVE = "live"
-    """Live only: fail rather than fall back."""
-    SYNTHETIC = "synthetic"
-    """Synthetic only: never touch the network."""
+DEFAULT_ENV_FILE = Path(".env")
 
 
 class OutputFormat(StrEnum):
@@ -49,54 +59,40 @@ class OutputFormat(StrEnum):
     PARQUET = "parquet"
 
 
-_toml_file: ContextVar[Path | None] = ContextVar("vppsim_toml_file", default=None)
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 class Settings(BaseSettings):
-    """A vppsim study: period, place, fleet size, seed, sources and output.
+    """A vppsim study: period, place, fleet size, seed, output and network settings.
 
-    Dates are local calendar days in ``timezone``, both inclusive.
+    Dates are local calendar days in ``timezone``, both inclusive. The class built by
+    :func:`settings_class` adds one section per registered dataset.
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="VPPSIM_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        populate_by_name=True,
-        validate_default=True,
-        frozen=True,
+        extra="forbid", populate_by_name=True, validate_default=True, frozen=True
     )
+    dataset_names: ClassVar[tuple[str, ...]] = ()
+    """The registered datasets, in build order (set by :func:`settings_class`)."""
 
     start: dt.date = Field(dt.date(2023, 8, 1), description="First local day (YYYY-MM-DD).")
-    end: dt.date = Field(dt.date(2023, 8, 31), description="Last local day, inclusive.")
+    end: dt.date | None = Field(
+        None, description="Last local day, inclusive (default: the end of start's month)."
+    )
     timezone: str = Field("America/Los_Angeles", description="IANA zone of the market.")
     latitude: float = Field(34.05, ge=-90, le=90, description="Site latitude [deg N].")
     longitude: float = Field(-118.24, ge=-180, le=180, description="Site longitude [deg E].")
-    homes: int = Field(200, ge=1, description="Number of homes in the fleet.")
+    homes: int = Field(200, ge=1, le=100_000_000, description="Number of homes in the fleet.")
     seed: int = Field(42, ge=0, description="Study seed; same seed, same bytes.")
-    ev_share: float = Field(
-        0.0, ge=0, le=1, description="Share of homes with an EV charging at home (0: no EVs)."
-    )
-    interval_minutes: Literal[5, 15, 30, 60] = Field(15, description="Interval length [min].")
-
-    market_node: str = Field(
-        "DLAP_SCE-APND", min_length=1, description="CAISO pricing node for the LMP (live)."
-    )
-    as_region: str = Field(
-        "AS_CAISO_EXP", min_length=1, description="CAISO ancillary-service region (live)."
-    )
-    price_level: float | None = Field(
-        None, gt=0, le=20, description="Synthetic price level multiplier (default: by year)."
+    interval_minutes: Literal[5, 15, 30, 60] = Field(
+        15, description="Interval length [min]; 30 and 60 are means of the 15-min realisation."
     )
 
-    weather_source: SourceMode = SourceMode.AUTO
-    solar_source: SourceMode = SourceMode.AUTO
-    market_source: SourceMode = SourceMode.AUTO
-    load_source: SourceMode = SourceMode.AUTO
-
-    datasets: Annotated[tuple[str, ...], NoDecode] = Field(
-        DATASETS, description="Datasets to build; the datasets they derive from come too."
+    datasets: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        None, description="Datasets to build (default all); the datasets they derive from come too."
     )
     out: Path = Field(Path("data"), description="Output folder.")
     formats: Annotated[tuple[OutputFormat, ...], NoDecode] = Field(
@@ -106,17 +102,20 @@ class Settings(BaseSettings):
         1000, ge=0, description="Per-home CSVs are written only up to this many homes."
     )
     chunk_homes: int = Field(
-        1000, ge=1, description="Homes generated and written per Parquet part."
+        1000,
+        ge=1,
+        description="Most homes generated and written per Parquet part (fewer for long periods, "
+        "so memory stays bounded).",
     )
 
     nlr_api_key: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("NLR_API_KEY", "NREL_API_KEY", "nlr_api_key"),
+        validation_alias=AliasChoices("nlr_api_key", "NLR_API_KEY", "NREL_API_KEY"),
         description="NREL/NLR developer key (PVWatts, NSRDB).",
     )
     nlr_email: str | None = Field(
         None,
-        validation_alias=AliasChoices("NLR_EMAIL", "NREL_EMAIL", "nlr_email"),
+        validation_alias=AliasChoices("nlr_email", "NLR_EMAIL", "NREL_EMAIL"),
         description="E-mail address NSRDB requires with the key.",
     )
     nlr_base_url: str = Field(
@@ -126,10 +125,11 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(
         20.0, gt=0, le=600, description="Timeout of each HTTP request [s]."
     )
-    gridstatus_api_key: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices("GRIDSTATUS_API_KEY", "gridstatus_api_key"),
-        description="GridStatus.io key.",
+    fallback_deadline_s: float = Field(
+        20.0,
+        gt=0,
+        le=3600,
+        description="Longest a live source may try, retries included, before it gives up [s].",
     )
 
     @classmethod
@@ -141,11 +141,22 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources = [init_settings, env_settings, dotenv_settings]
-        toml_file = _toml_file.get()
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+        # load_settings reads and checks every layer itself, so nothing is read twice.
+        return (init_settings,)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_datasets(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("datasets") is None:
+            return data
+        names = cls.dataset_names
+        wanted = _split(data["datasets"])
+        unknown = [name for name in wanted if name not in names]
+        if unknown:
+            raise ValueError(f"unknown dataset(s) {', '.join(unknown)} (use {', '.join(names)})")
+        if not wanted:
+            raise ValueError(f"at least one dataset is needed ({', '.join(names)})")
+        return {**data, "datasets": tuple(name for name in names if name in wanted)}
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -166,29 +177,20 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name)") from None
         return value
 
-    @field_validator("datasets", mode="before")
-    @classmethod
-    def _known_datasets(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        unknown = [name for name in value if name not in DATASETS]
-        if unknown:
-            raise ValueError(f"unknown dataset(s) {', '.join(unknown)} (use {', '.join(DATASETS)})")
-        if not value:
-            raise ValueError(f"at least one dataset is needed ({', '.join(DATASETS)})")
-        return tuple(name for name in DATASETS if name in value)
-
     @field_validator("formats", mode="before")
     @classmethod
     def _split_formats(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+        value = _split(value)
         if not value:
             raise ValueError("at least one output format is needed (csv, parquet)")
         return tuple(dict.fromkeys(value))
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _coherent(self) -> Settings:
+        if self.end is None:
+            # The default period is the start's calendar month, so moving only the start works.
+            following = (self.start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            object.__setattr__(self, "end", following - dt.timedelta(days=1))
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         if OutputFormat.PARQUET not in self.formats and self.homes > self.csv_homes_limit:
@@ -198,9 +200,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @property
+    def built_datasets(self) -> tuple[str, ...]:
+        """The requested datasets (all registered ones by default), in build order."""
+        return self.datasets if self.datasets is not None else self.dataset_names
+
+    def options(self, dataset: str) -> DatasetOptions:
+        """The section of ``dataset``: its source mode and model parameters."""
+        return getattr(self, dataset)
+
     def source_mode(self, dataset: str) -> SourceMode:
         """The requested source mode for ``dataset``."""
-        return getattr(self, f"{dataset}_source")
+        return self.options(dataset).source
 
     @property
     def writes_home_csvs(self) -> bool:
@@ -208,46 +219,142 @@ class Settings(BaseSettings):
         return OutputFormat.CSV in self.formats and self.homes <= self.csv_homes_limit
 
     def redacted(self) -> dict[str, Any]:
-        """The settings as JSON-ready values, secrets and the e-mail masked, the output left out.
+        """The settings as JSON-ready values, secrets masked, the output folder left out.
 
         The output folder is where the dataset lives, not what it holds, so it is left out
         to keep the manifest identical wherever the same study is built.
         """
         values = self.model_dump(mode="json", exclude={"out"})
-        for name in ("nlr_api_key", "gridstatus_api_key", "nlr_email"):
+        values["datasets"] = list(self.built_datasets)
+        for name in SECRETS:
             values[name] = REDACTED if values[name] is not None else None
         return values
 
 
-def _field_names() -> set[str]:
-    names = set(Settings.model_fields)
-    for field in Settings.model_fields.values():
+@functools.cache
+def _settings_class(sections: tuple[tuple[str, type[DatasetOptions]], ...]) -> type[Settings]:
+    fields = {name: (options, options()) for name, options in sections}
+    cls = create_model("Settings", __base__=Settings, __doc__=Settings.__doc__, **fields)
+    cls.dataset_names = tuple(name for name, _ in sections)
+    return cls
+
+
+def settings_class(registry: Registry) -> type[Settings]:
+    """The settings model with one section per dataset of ``registry``."""
+    return _settings_class(tuple((d.spec.name, d.options) for d in registry.datasets))
+
+
+# --- reading the layers --------------------------------------------------------------
+
+
+def _names(cls: type[Settings]) -> tuple[set[str], set[str]]:
+    """(core names with their aliases, dataset section names) of a settings class."""
+    core = set()
+    for name, field in cls.model_fields.items():
+        if name in cls.dataset_names:
+            continue
+        core.add(name)
         if isinstance(field.validation_alias, AliasChoices):
-            names.update(str(choice) for choice in field.validation_alias.choices)
-    return names
+            core.update(str(choice) for choice in field.validation_alias.choices)
+    return core, set(cls.dataset_names)
 
 
-def _check_toml(path: Path) -> None:
+def _unknown(name: str, known: Iterable[str], origin: str) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown setting {name!r} in {origin}{hint}"
+
+
+def _nest(values: Mapping[str, Any], cls: type[Settings], origin: str) -> dict[str, Any]:
+    """One layer's flat or dotted names as the settings' nested layout.
+
+    ``market_source`` and ``market.source`` both mean the ``source`` of section ``market``.
+    Raises :class:`ConfigError` naming every unknown name.
+    """
+    core, sections = _names(cls)
+    known = core | sections | {f"{s}_source" for s in sections}
+    nested: dict[str, Any] = {}
+    problems = []
+    for name, value in values.items():
+        section, dot, key = name.partition(".")
+        if dot and section in sections:
+            nested.setdefault(section, {})[key] = value
+        elif name.endswith("_source") and name.removesuffix("_source") in sections:
+            nested.setdefault(name.removesuffix("_source"), {})["source"] = value
+        elif name in sections and isinstance(value, Mapping):
+            nested.setdefault(name, {}).update(value)
+        elif name in core:
+            nested[name] = value
+        else:
+            problems.append(_unknown(name, known, origin))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return nested
+
+
+def _from_environment(
+    variables: Mapping[str, str | None], cls: type[Settings], origin: str
+) -> dict[str, Any]:
+    """``VPPSIM_*`` variables (``__`` between section and key) and the bare key names."""
+    core, _ = _names(cls)
+    bare = {name for name in core if name.isupper()}
+    flat = {}
+    for name, value in variables.items():
+        if name in bare:
+            flat[name] = value
+        elif name.startswith(ENV_PREFIX) and name not in TOOL_VARIABLES:
+            flat[name.removeprefix(ENV_PREFIX).lower().replace("__", ".")] = value
+        elif origin != "the environment":
+            # A .env file is vppsim's own: a name it does not know is a typo, not another tool's.
+            flat[name] = value
+    return _nest(flat, cls, origin)
+
+
+def _read_env_file(path: Path, cls: type[Settings]) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"env file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from None
+    if "\x00" in text:
+        raise ConfigError(f"env file {path} is not a text file")
+    return _from_environment(dotenv_values(stream=io.StringIO(text)), cls, f"env file {path}")
+
+
+def _read_toml(path: Path, cls: type[Settings]) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - _field_names())
-    if unknown:
-        raise ConfigError(f"config file {path}: unknown key(s) {', '.join(unknown)}")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    return _nest(data, cls, f"config file {path}")
+
+
+def _merge(base: dict[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _describe(error: Mapping[str, Any]) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "config"
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {field!r}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if not error["loc"]:
         return message
     value = error.get("input")
     if isinstance(value, Mapping) or value is None:
         return f"{field}: {message}"
-    if isinstance(value, SecretStr) or "api_key" in field.lower():
+    if isinstance(value, SecretStr) or error["loc"][0] in SECRETS:
         value = REDACTED
     return f"{field}={value!r}: {message}"
 
@@ -255,7 +362,8 @@ def _describe(error: Mapping[str, Any]) -> str:
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     config_file: Path | str | None = None,
-    env_file: Path | str | None = ".env",
+    env_file: Path | str | None = DEFAULT_ENV_FILE,
+    registry: Registry | None = None,
 ) -> Settings:
     """Read the settings from every source and validate them.
 
@@ -263,25 +371,39 @@ def load_settings(
     ----------
     overrides : mapping, optional
         Highest-precedence values (CLI flags, API arguments); ``None`` values are ignored.
+        Section values are given as ``"market.source"`` names or as ``market={...}``.
     config_file : path, optional
-        A TOML file with settings as top-level keys.
+        A TOML file: study settings as top-level keys, dataset sections as tables.
     env_file : path, optional
-        The dotenv file to read; ``None`` reads none.
+        The dotenv file to read. The default ``.env`` is optional; any other file named
+        must exist. ``None`` reads none.
+    registry : Registry, optional
+        The datasets whose sections the settings hold (default: the ones vppsim ships).
 
     Raises
     ------
     ConfigError
-        One line naming every invalid value.
+        One line naming every invalid or unknown value.
     """
+    if registry is None:
+        from vppsim.registry import default_registry
+
+        registry = default_registry()
+    cls = settings_class(registry)
+    merged: dict[str, Any] = {}
+    if config_file is not None:
+        merged = _merge(merged, _read_toml(Path(config_file), cls))
+    if env_file is not None:
+        path = Path(env_file)
+        if path.exists() or path != DEFAULT_ENV_FILE:
+            if not path.is_file():
+                raise ConfigError(f"env file not found: {path}")
+            merged = _merge(merged, _read_env_file(path, cls))
+    merged = _merge(merged, _from_environment(os.environ, cls, "the environment"))
     explicit = {key: value for key, value in (overrides or {}).items() if value is not None}
-    toml_path = Path(config_file) if config_file is not None else None
-    if toml_path is not None:
-        _check_toml(toml_path)
-    token = _toml_file.set(toml_path)
+    merged = _merge(merged, _nest(explicit, cls, "the arguments"))
     try:
-        return Settings(_env_file=env_file, **explicit)
+        return cls.model_validate(merged)
     except ValidationError as exc:
         problems = "; ".join(_describe(error) for error in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from None
-    finally:
-        _toml_file.reset(token)

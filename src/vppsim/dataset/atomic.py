@@ -3,12 +3,15 @@
 An interrupted or failed build leaves the previous dataset untouched: the staging
 folder is removed on any exception (SIGTERM and Ctrl-C included, via the CLI), and a
 folder left by a killed process is recognised by its dead pid and removed next time.
+Nothing vppsim did not write is ever deleted: a previous dataset holding other files is
+not replaced unless forced, and then those files are carried over into the new one.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import os
 import shutil
 import tempfile
@@ -16,10 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from vppsim.dataset.manifest import MANIFEST
 from vppsim.errors import ConfigError
 
-MANIFEST = "datapackage.json"
+RAW = "raw"
 _RENAME_EXCHANGE = 2
+_LISTED = 5
 
 
 def _staging_prefix(target: Path) -> str:
@@ -42,14 +47,60 @@ def remove_stale_staging(target: Path) -> list[Path]:
     prefix = _staging_prefix(target)
     for candidate in target.parent.glob(prefix + "*"):
         pid_text = candidate.name[len(prefix) :].split("-", 1)[0]
-        if candidate.is_dir() and pid_text.isdigit() and not _pid_alive(int(pid_text)):
+        if (
+            candidate.is_dir()
+            and not candidate.is_symlink()
+            and pid_text.isdigit()
+            and not _pid_alive(int(pid_text))
+        ):
             shutil.rmtree(candidate, ignore_errors=True)
             removed.append(candidate)
     return removed
 
 
-def check_replaceable(target: Path) -> None:
-    """Refuse to replace anything that is not an earlier vppsim dataset or an empty folder."""
+def _files(folder: Path) -> set[str]:
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() or path.is_symlink()
+    }
+
+
+def _written_by_vppsim(target: Path) -> set[str]:
+    """The files of a dataset's manifest, the manifest itself and the raw-answer cache."""
+    try:
+        manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+        resources = manifest["resources"]
+        listed = {
+            entry["path"] for resource in resources for entry in resource.get("files", [resource])
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    raw = {path for path in _files(target) if path.split(os.sep, 1)[0] == RAW}
+    return listed | raw | {MANIFEST}
+
+
+def foreign_files(target: Path, also_ours: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Files in ``target`` that vppsim did not write (relative paths, sorted)."""
+    return sorted(_files(target) - _written_by_vppsim(target) - set(also_ours))
+
+
+def _refuse_foreign(target: Path, foreign: list[str]) -> None:
+    shown = ", ".join(foreign[:_LISTED]) + (
+        f" (+{len(foreign) - _LISTED} more)" if len(foreign) > _LISTED else ""
+    )
+    raise ConfigError(
+        f"refusing to replace {target}: it holds {len(foreign)} file(s) vppsim did not write "
+        f"({shown}); move them, or use --force to carry them over into the new dataset"
+    )
+
+
+def check_replaceable(target: Path, force: bool = False, derived: frozenset[str] = frozenset()):
+    """Refuse an output that is a link, a file, a folder that is not a vppsim dataset, or a
+    dataset holding files vppsim did not write (unless ``force``; files in the ``derived``
+    folders are checked when they have been written anew, see :func:`commit`)."""
+    if target.is_symlink():
+        raise ConfigError(f"output {target} is a symbolic link; give the folder it points to")
     if not target.exists():
         return
     if not target.is_dir():
@@ -59,20 +110,39 @@ def check_replaceable(target: Path) -> None:
             f"refusing to replace {target}: it is not empty and holds no {MANIFEST}, "
             "so it is not a vppsim dataset"
         )
+    foreign = [path for path in foreign_files(target) if path.split(os.sep, 1)[0] not in derived]
+    if foreign and not force:
+        _refuse_foreign(target, foreign)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
-def staging_folder(target: Path) -> Iterator[Path]:
-    """Yield a fresh staging folder beside ``target``; remove it if the block fails."""
+def staging_folder(
+    target: Path, force: bool = False, derived: frozenset[str] = frozenset()
+) -> Iterator[tuple[Path, Path]]:
+    """Yield a fresh staging folder beside ``target`` (and ``target`` as an absolute path);
+    remove the staging folder if the block fails."""
     target = Path(target).absolute()
-    check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(target)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f"{_staging_prefix(target)}{os.getpid()}-", dir=target.parent)
-    )
+    check_replaceable(target, force, derived)
     try:
-        yield staging
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(target)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f"{_staging_prefix(target)}{os.getpid()}-", dir=target.parent)
+        )
+    except PermissionError:
+        raise ConfigError(f"cannot write in {target.parent}: permission denied") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write in {target.parent}: {exc.strerror}") from None
+    # mkdtemp makes the folder private (0700); a dataset gets what the umask gives a folder.
+    staging.chmod(0o777 & ~_umask())
+    try:
+        yield staging, target
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -92,13 +162,33 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def commit(staging: Path, target: Path) -> None:
-    """Put ``staging`` at ``target``, replacing any earlier dataset there in one step."""
+def _carry_over(target: Path, staging: Path, foreign: list[str]) -> None:
+    """Move files vppsim did not write into the new dataset, at the same places."""
+    for relative in foreign:
+        destination = staging / relative
+        if destination.exists():
+            destination = destination.with_name(destination.name + ".kept")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(target / relative, destination)
+
+
+def commit(staging: Path, target: Path, force: bool = False) -> None:
+    """Put ``staging`` at ``target``, replacing any earlier dataset there in one step.
+
+    The earlier dataset is deleted only once every file in it is known as vppsim's: listed
+    in its manifest, in its raw cache, or written anew in ``staging`` (derived outputs such
+    as charts). Other files stop the commit, or with ``force`` move into the new dataset.
+    """
     target = Path(target).absolute()
-    check_replaceable(target)
+    check_replaceable(target, force=True)
     if not target.exists():
         os.rename(staging, target)
         return
+    foreign = foreign_files(target, _files(staging))
+    if foreign:
+        if not force:
+            _refuse_foreign(target, foreign)
+        _carry_over(target, staging, foreign)
     if _exchange(staging, target):
         shutil.rmtree(staging)
         return

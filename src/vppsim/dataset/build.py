@@ -1,24 +1,40 @@
-"""Build a study: resolve each dataset in dependency order, write, validate, commit atomically."""
+"""Build a study: resolve each dataset in dependency order, write, validate, commit atomically.
+
+Synthetic models run on a grid of at most 15 minutes; a 30- or 60-min study is the mean of
+that realisation over each interval, so the same seed gives the same weather, prices and
+load at every resolution (a coarser interval only averages them).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from vppsim.config import DATASETS, Settings
+from vppsim.config import Settings
 from vppsim.dataset.atomic import commit, staging_folder
-from vppsim.dataset.registry import default_registry
-from vppsim.dataset.schemas import SPECS
-from vppsim.dataset.sources import SourceContext, SourceRegistry, SourceResult, resolve
+from vppsim.dataset.budget import check_budget, homes_per_chunk
+from vppsim.dataset.manifest import Manifest
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_source_data
+from vppsim.dataset.sources import (
+    HomeBatch,
+    Registry,
+    SourceContext,
+    SourceResult,
+    Study,
+    resolve,
+)
+from vppsim.dataset.validate import ValidationReport, validate_directory
 from vppsim.dataset.writer import DatasetWriter
 from vppsim.errors import ValidationFailed
 from vppsim.grid import build_grid
-from vppsim.validate import ValidationReport, check_source_data, validate_directory
+
+SIMULATION_MINUTES = 15
+"""The finest interval the synthetic models are built for; coarser studies average it."""
 
 
 class Progress(Protocol):
@@ -33,80 +49,195 @@ class _Silent:
         return lambda advance: None
 
 
+def study_of(settings: Settings, interval_minutes: int | None = None) -> Study:
+    """The :class:`Study` of ``settings`` on its own grid or on ``interval_minutes``."""
+    minutes = interval_minutes or settings.interval_minutes
+    return Study(
+        grid=build_grid(settings.start, settings.end, settings.timezone, minutes),
+        start=settings.start,
+        end=settings.end,
+        timezone=settings.timezone,
+        latitude=settings.latitude,
+        longitude=settings.longitude,
+        interval_minutes=minutes,
+        seed=settings.seed,
+        homes=settings.homes,
+    )
+
+
+def coarsen_table(spec: DatasetSpec, frame: pd.DataFrame, factor: int) -> pd.DataFrame:
+    """Mean of each run of ``factor`` intervals of a table (per combination of other keys)."""
+    if factor == 1:
+        return frame
+    others = [key for key in spec.keys if key != TIMESTAMP]
+    values = [c.name for c in spec.value_columns if c.name in frame.columns]
+    grouped = frame.groupby(others, sort=False, observed=True) if others else [((), frame)]
+    parts = []
+    for _, group in grouped:
+        n = len(group) // factor
+        part = {key: group[key].to_numpy()[: n * factor : factor] for key in [*others, TIMESTAMP]}
+        for name in values:
+            column = group[name].to_numpy()
+            part[name] = column[: n * factor].reshape(n, factor).mean(axis=1, dtype=np.float64)
+            part[name] = part[name].astype(column.dtype)
+        parts.append(pd.DataFrame(part))
+    return pd.concat(parts, ignore_index=True)[list(frame.columns)]
+
+
+def coarsen_homes(spec: DatasetSpec, batch: HomeBatch, factor: int) -> HomeBatch:
+    """A per-home batch whose rows are means of ``factor`` intervals of ``batch``'s rows."""
+    if factor == 1:
+        return batch
+
+    def coarse(home_ids: np.ndarray) -> pd.DataFrame:
+        frame = batch(home_ids)
+        rows = len(frame) // factor
+        result = {
+            HOME_ID: frame[HOME_ID].to_numpy()[::factor],
+            TIMESTAMP: frame[TIMESTAMP].to_numpy()[::factor],
+        }
+        for column in spec.value_columns:
+            if column.name in frame.columns:
+                values = frame[column.name].to_numpy()
+                mean = values.reshape(rows, factor).mean(axis=1, dtype=np.float64)
+                result[column.name] = mean.astype(values.dtype)
+        coarse_frame = pd.DataFrame(result)
+        coarse_frame[TIMESTAMP] = pd.DatetimeIndex(coarse_frame[TIMESTAMP]).tz_localize("UTC")
+        return coarse_frame
+
+    return coarse
+
+
 class Pipeline:
     """Resolves datasets once each, in dependency order, so every dataset sees one weather."""
 
-    def __init__(self, settings: Settings, registry: SourceRegistry | None = None):
+    def __init__(self, settings: Settings, registry: Registry | None = None):
+        if registry is None:
+            from vppsim.registry import default_registry
+
+            registry = default_registry()
         self.settings = settings
-        self.registry = registry if registry is not None else default_registry()
-        self.grid = build_grid(
-            settings.start, settings.end, settings.timezone, settings.interval_minutes
-        )
+        self.registry = registry
+        self.study = study_of(settings)
+        minutes = min(settings.interval_minutes, SIMULATION_MINUTES)
+        self.simulation = study_of(settings, minutes)
+        self.factor = settings.interval_minutes // minutes
         self._results: dict[str, SourceResult] = {}
-        self.context = SourceContext()
+        self.raw_dir: Path | None = None
+        self.previous_raw_dir: Path | None = None
+
+    @property
+    def grid(self) -> pd.DatetimeIndex:
+        """The study's UTC interval starts."""
+        return self.study.grid
+
+    def _context(self, source) -> SourceContext:
+        settings = self.settings
+        return SourceContext(
+            raw_dir=self.raw_dir,
+            previous_raw_dir=self.previous_raw_dir,
+            http_timeout_s=settings.http_timeout_s,
+            deadline_s=settings.fallback_deadline_s,
+            credentials={name: getattr(settings, name) for name in source.credentials},
+        )
+
+    def _simulated(self, name: str) -> SourceResult:
+        """``name`` on the simulation grid (what dependent sources read)."""
+        if name not in self._results:
+            dataset = self.registry[name]
+            inputs = {dep: self._simulated(dep) for dep in dataset.spec.depends_on}
+            self._results[name] = resolve(
+                dataset,
+                self.settings.options(name),
+                self.simulation,
+                inputs,
+                check_source_data,
+                self._context,
+            )
+        return self._results[name]
 
     def result(self, dataset: str) -> SourceResult:
-        """The resolved source result of ``dataset`` (resolving its inputs first)."""
-        if dataset not in self._results:
-            inputs = {name: self.result(name) for name in SPECS[dataset].depends_on}
-            self._results[dataset] = resolve(
-                dataset,
-                self.settings,
-                self.grid,
-                inputs,
-                self.registry,
-                check_source_data,
-                self.context,
-            )
-        return self._results[dataset]
+        """The resolved source result of ``dataset`` on the study grid."""
+        result = self._simulated(dataset)
+        spec = self.registry.spec(dataset)
+        if self.factor == 1:
+            return result
+        if spec.per_home:
+            data = coarsen_homes(spec, result.data, self.factor)
+        else:
+            data = coarsen_table(spec, result.data, self.factor)
+        return SourceResult(data, result.provenance, result.home_table)
 
     @property
     def datasets(self) -> list[str]:
         """The requested datasets and those they derive from, in build order."""
-        wanted = set(self.settings.datasets)
-        for name in reversed(DATASETS):
-            if name in wanted:
-                wanted.update(SPECS[name].depends_on)
-        return [name for name in DATASETS if name in wanted]
+        return self.registry.closure(self.settings.built_datasets)
+
+    @property
+    def specs(self) -> Mapping[str, DatasetSpec]:
+        return {name: self.registry.spec(name) for name in self.registry.names}
 
     def homes(self, home_ids: np.ndarray) -> pd.DataFrame:
-        """Long-format load rows for ``home_ids``."""
-        return self.result("load").data(np.asarray(home_ids, dtype=np.int32))
+        """Long-format rows of the (first) per-home dataset for ``home_ids``."""
+        name = next(n for n in self.datasets if self.registry.spec(n).per_home)
+        return self.result(name).data(np.asarray(home_ids, dtype=np.int32))
 
 
 @dataclass(frozen=True)
 class BuildResult:
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     report: ValidationReport
 
     @property
     def fallbacks(self) -> dict[str, str]:
         """Datasets that fell back from live to synthetic, with the reason."""
         return {
-            name: entry["fallback_reason"]
-            for name, entry in self.manifest["provenance"].items()
-            if entry["fallback_reason"]
+            name: entry.fallback_reason
+            for name, entry in self.manifest.provenance.items()
+            if entry.fallback_reason
         }
 
 
+Derived = Callable[[Path], object]
+"""Rewrites an output derived from a dataset (e.g. the charts) inside a dataset folder."""
+
+
 def build_dataset(
-    settings: Settings, registry: SourceRegistry | None = None, progress: Progress | None = None
+    settings: Settings,
+    registry: Registry | None = None,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    derived: Mapping[str, Derived] | None = None,
 ) -> BuildResult:
     """Build every dataset of ``settings`` into ``settings.out`` (see :func:`write_dataset`)."""
-    return write_dataset(Pipeline(settings, registry), Path(settings.out), progress)
+    return write_dataset(
+        Pipeline(settings, registry), Path(settings.out), progress, force=force, derived=derived
+    )
 
 
 def write_dataset(
-    pipeline: Pipeline, target: Path, progress: Progress | None = None
+    pipeline: Pipeline,
+    target: Path,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    derived: Mapping[str, Derived] | None = None,
 ) -> BuildResult:
     """Write every dataset of ``pipeline`` into ``target``, atomically.
 
     The build goes into a hidden sibling folder, is validated there, and only then
-    replaces ``target``. On any failure the previous dataset stays as it was.
+    replaces ``target``. On any failure the previous dataset stays as it was. Files in
+    ``target`` that vppsim did not write are never deleted: the build refuses (or, with
+    ``force``, carries them over). Derived folders the previous dataset had (``derived``:
+    folder name -> writer, e.g. ``plots``) are written anew from the new data.
 
     Raises
     ------
+    ConfigError
+        The target holds files vppsim did not write, or the study is beyond this
+        machine's memory or disk (unless ``force``).
     MissingSources
         Some dataset has no source of the requested kind; nothing is written.
     SourceUnavailable
@@ -115,27 +246,35 @@ def write_dataset(
         The built dataset failed validation; it is discarded.
     """
     settings = pipeline.settings
-    pipeline.registry.require_all(settings, pipeline.datasets)
+    target = Path(target)
+    pipeline.registry.require_all({name: settings.options(name) for name in pipeline.datasets})
+    specs = [pipeline.registry.spec(name) for name in pipeline.datasets]
+    check_budget(settings, specs, target, force=force)
     progress = progress or _Silent()
-    with staging_folder(target) as staging:
-        pipeline.context = SourceContext(staging / "raw", Path(target).absolute() / "raw")
-        writer = DatasetWriter(staging, settings, pipeline.grid)
-        for dataset in pipeline.datasets:
-            spec = SPECS[dataset]
+    chunk = homes_per_chunk(settings, len(pipeline.simulation.grid))
+    folders = frozenset(derived or {})
+    with staging_folder(target, force=force, derived=folders) as (staging, previous):
+        pipeline.raw_dir = staging / "raw"
+        pipeline.previous_raw_dir = target.absolute() / "raw"
+        writer = DatasetWriter(staging, settings, pipeline.grid, chunk)
+        for spec in specs:
             if spec.per_home:
-                advance = progress.start(f"{dataset}: {settings.homes} homes", settings.homes)
-                result = pipeline.result(dataset)
+                advance = progress.start(f"{spec.name}: {settings.homes:,} homes", settings.homes)
+                result = pipeline.result(spec.name)
                 writer.write_homes(spec, result.data, result.provenance, advance, result.home_table)
             else:
-                advance = progress.start(dataset, 1)
-                result = pipeline.result(dataset)
+                advance = progress.start(spec.name, 1)
+                result = pipeline.result(spec.name)
                 writer.write_table(spec, result.data, result.provenance)
                 advance(1)
         manifest = writer.write_manifest()
         advance = progress.start("validate", 1)
-        report = validate_directory(staging)
+        report = validate_directory(staging, pipeline.specs)
         advance(1)
         if not report.ok:
             raise ValidationFailed(report.failures)
-        commit(staging, target)
+        for folder, write in (derived or {}).items():
+            if (previous / folder).is_dir():
+                write(staging)
+        commit(staging, target, force=force)
     return BuildResult(target, manifest, report)

@@ -9,15 +9,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME, DatasetSpec
 from vppsim.grid import parse_timestamps
 
 
 def _column_types(spec: DatasetSpec) -> dict[str, pa.DataType]:
     types = {TIMESTAMP: pa.string(), HOME_ID: pa.int32()}
-    types.update(
-        {c.name: pa.from_numpy_dtype(pd.api.types.pandas_dtype(c.dtype)) for c in spec.columns}
-    )
+    for column in spec.columns:
+        types[column.name] = (
+            pa.string()
+            if column.is_datetime
+            else pa.from_numpy_dtype(pd.api.types.pandas_dtype(column.dtype))
+        )
     return types
 
 
@@ -27,12 +30,15 @@ def read_csv(path: Path, spec: DatasetSpec) -> pd.DataFrame:
         path, convert_options=pacsv.ConvertOptions(column_types=_column_types(spec))
     )
     frame = table.to_pandas()
-    frame[TIMESTAMP] = parse_timestamps(frame[TIMESTAMP]).astype("datetime64[ns, UTC]")
+    stamps = [TIMESTAMP] + [c.name for c in spec.columns if c.is_datetime and c.name in frame]
+    for name in stamps:
+        frame[name] = parse_timestamps(frame[name]).astype(UTC_DATETIME)
     return frame
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read one Parquet file of the dataset (a table or a part of per-home data)."""
     frame = pq.read_table(path).to_pandas(coerce_temporal_nanoseconds=True)
-    frame[TIMESTAMP] = frame[TIMESTAMP].astype("datetime64[ns, UTC]")
+    for name in frame.columns[frame.dtypes.map(lambda d: isinstance(d, pd.DatetimeTZDtype))]:
+        frame[name] = frame[name].astype(UTC_DATETIME)
     return frame

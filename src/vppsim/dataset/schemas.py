@@ -1,37 +1,82 @@
-"""What each dataset holds: its files, its columns with units and ranges, its pandera schema.
+"""The dataset contract: what a dataset holds (keys, columns with units and ranges, files,
+dependencies) and the checks that hold a frame to it.
 
 Frames inside vppsim carry a ``timestamp`` column of UTC interval starts
 (``datetime64[ns, UTC]``). Per-home data is long format: ``home_id, timestamp, value``.
+A table's keys may be more than ``timestamp`` (e.g. ``issued_at, timestamp, quantile`` for
+forecasts); its timestamps must lie on the study grid, and each combination of the other
+keys must cover the whole grid when the spec says ``complete``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pandera.errors
 import pandera.pandas as pa
+
+from vppsim.grid import format_timestamps
+
+if TYPE_CHECKING:
+    from vppsim.dataset.sources import Study
 
 TIMESTAMP = "timestamp"
 HOME_ID = "home_id"
+UTC_DATETIME = "datetime64[ns, UTC]"
+_MAX_LISTED = 3
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One value column: its name, unit, meaning and the range real data stays within."""
+    """One column: its name, unit, meaning and the range real data stays within.
+
+    ``key`` columns identify a row together with ``timestamp`` (and ``home_id``);
+    datetime columns (``dtype`` ``datetime64[ns, UTC]``) have no range.
+    """
 
     name: str
     unit: str
     description: str
-    minimum: float
-    maximum: float
+    minimum: float | None = None
+    maximum: float | None = None
     required: bool = True
     dtype: str = "float64"
+    key: bool = False
+
+    @property
+    def is_datetime(self) -> bool:
+        return self.dtype == UTC_DATETIME
+
+
+TableCheck = Callable[[pd.DataFrame, "Study", str], list[str]]
+"""A dataset's own rule beyond schema and grid: ``(frame, study, label) -> failures``."""
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset: its columns, where it is written, and which datasets it is derived from."""
+    """A dataset: its columns, where it is written, and which datasets it is derived from.
+
+    Attributes
+    ----------
+    name, title : str
+        Identifier (settings section, manifest) and a one-line description.
+    columns : tuple of ColumnSpec
+        Key columns beyond ``timestamp``/``home_id``, then value columns.
+    csv_path, parquet_path : str
+        Where the files go; per-home paths hold ``{home_id}`` / ``{part:05d}``.
+    per_home : bool
+        Long format, one series per home, generated in chunks of homes.
+    depends_on : tuple of str
+        Datasets its sources read (built first, from the same weather).
+    complete : bool
+        Each combination of the non-time keys covers every interval of the grid.
+    checks : tuple of TableCheck
+        The dataset's own rules (e.g. no PV at night), run on sources and on folders.
+    """
 
     name: str
     title: str
@@ -40,92 +85,39 @@ class DatasetSpec:
     parquet_path: str
     per_home: bool = False
     depends_on: tuple[str, ...] = ()
+    complete: bool = True
+    checks: tuple[TableCheck, ...] = field(default=(), compare=False)
+
+    @property
+    def keys(self) -> list[str]:
+        """The primary key: ``home_id`` (per-home), the key columns, then ``timestamp``."""
+        extra = [column.name for column in self.columns if column.key]
+        return ([HOME_ID] if self.per_home else []) + extra + [TIMESTAMP]
+
+    @property
+    def value_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(column for column in self.columns if not column.key)
 
     @property
     def required_columns(self) -> list[str]:
         return [column.name for column in self.columns if column.required]
 
-    def output_columns(self, frame: pd.DataFrame) -> list[str]:
-        """The columns written: key columns, then known value columns present, in spec order."""
-        keys = [HOME_ID, TIMESTAMP] if self.per_home else [TIMESTAMP]
-        return keys + [column.name for column in self.columns if column.name in frame.columns]
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((column for column in self.columns if column.name == name), None)
 
-
-# Ranges catch corruption and unit mix-ups, not unusual weather or prices: they are the
-# physical or market limits, not the typical spread.
-WEATHER = DatasetSpec(
-    name="weather",
-    title="Weather at the site",
-    columns=(
-        ColumnSpec("temp_air_c", "degC", "Air temperature at 2 m", -60, 60),
-        ColumnSpec("ghi_w_m2", "W/m2", "Global horizontal irradiance", 0, 1500),
-        ColumnSpec("dni_w_m2", "W/m2", "Direct normal irradiance", 0, 1400),
-        ColumnSpec("dhi_w_m2", "W/m2", "Diffuse horizontal irradiance", 0, 1000),
-        ColumnSpec("wind_speed_m_s", "m/s", "Wind speed at 10 m", 0, 75),
-        ColumnSpec("clearsky_index", "1", "GHI over clear-sky GHI", 0, 2, required=False),
-    ),
-    csv_path="weather.csv",
-    parquet_path="parquet/weather.parquet",
-)
-
-SOLAR = DatasetSpec(
-    name="solar",
-    title="Rooftop PV generation of the reference system",
-    columns=(
-        ColumnSpec(
-            "generation_kw_per_kw_installed",
-            "kW/kWdc",
-            "AC output per kW of DC capacity (roof mount, tilt 20, azimuth 180)",
-            0,
-            1.0,
-        ),
-    ),
-    csv_path="solar_data.csv",
-    parquet_path="parquet/solar.parquet",
-    depends_on=("weather",),
-)
-
-_AS_RANGE = (-1000, 10000)
-MARKET = DatasetSpec(
-    name="market",
-    title="CAISO real-time 15-min LMP and ancillary-service prices",
-    columns=(
-        ColumnSpec("lmp", "$/MWh", "Locational marginal price (FMM)", -5000, 5000),
-        ColumnSpec("spin_price", "$/MW-h", "Spinning reserve price", *_AS_RANGE),
-        ColumnSpec("nonspin_price", "$/MW-h", "Non-spinning reserve price", *_AS_RANGE),
-        ColumnSpec("regup_price", "$/MW-h", "Regulation up price", *_AS_RANGE, required=False),
-        ColumnSpec("regdown_price", "$/MW-h", "Regulation down price", *_AS_RANGE, required=False),
-        ColumnSpec("lmp_energy", "$/MWh", "LMP energy component", -5000, 5000, required=False),
-        ColumnSpec("lmp_congestion", "$/MWh", "LMP congestion component", -5000, 5000, False),
-        ColumnSpec("lmp_loss", "$/MWh", "LMP loss component", -5000, 5000, required=False),
-        ColumnSpec("lmp_ghg", "$/MWh", "LMP greenhouse-gas component", -5000, 5000, False),
-    ),
-    csv_path="market_data.csv",
-    parquet_path="parquet/market.parquet",
-    depends_on=("weather",),
-)
-
-LOAD = DatasetSpec(
-    name="load",
-    title="Residential household load per home",
-    columns=(
-        ColumnSpec(
-            "load_kw", "kW", "Mean household demand over the interval", 0, 100, dtype="float32"
-        ),
-    ),
-    csv_path="load_profiles/profile_{home_id}.csv",
-    parquet_path="parquet/load/part-{part:05d}.parquet",
-    per_home=True,
-    depends_on=("weather",),
-)
-
-SPECS: dict[str, DatasetSpec] = {spec.name: spec for spec in (WEATHER, SOLAR, MARKET, LOAD)}
+    def output_columns(self, columns: Iterable[str]) -> list[str]:
+        """The columns written: keys, then known value columns present, in spec order."""
+        present = set(columns)
+        return self.keys + [c.name for c in self.value_columns if c.name in present]
 
 
 def home_csv_name(home_id: int, homes: int) -> str:
     """File name of one home's CSV: three digits, more when the fleet needs them."""
     width = max(3, len(str(homes - 1)))
     return f"profile_{home_id:0{width}d}.csv"
+
+
+# --- pandera schemas -------------------------------------------------------------------
 
 
 def _timestamp_column(unique: bool) -> pa.Column:
@@ -135,21 +127,40 @@ def _timestamp_column(unique: bool) -> pa.Column:
     )
 
 
+def _column(column: ColumnSpec) -> pa.Column:
+    if column.is_datetime:
+        return pa.Column(pd.DatetimeTZDtype("ns", "UTC"), nullable=False, title=column.description)
+    checks = []
+    if column.minimum is not None:
+        checks.append(pa.Check.ge(column.minimum))
+    if column.maximum is not None:
+        checks.append(pa.Check.le(column.maximum))
+    if column.minimum is not None and column.maximum is not None:
+        checks = [pa.Check.in_range(column.minimum, column.maximum)]
+    return pa.Column(
+        np.dtype(column.dtype),
+        checks=checks,
+        nullable=False,
+        required=column.required,
+        title=column.description,
+    )
+
+
 def frame_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
     """The pandera schema of one table, or of one home's rows for per-home data.
 
     For per-home data, validate each home separately (or use :func:`long_schema`).
     """
-    columns = {TIMESTAMP: _timestamp_column(unique=True)}
-    for column in spec.columns:
-        columns[column.name] = pa.Column(
-            np.dtype(column.dtype),
-            checks=pa.Check.in_range(column.minimum, column.maximum),
-            nullable=False,
-            required=column.required,
-            title=column.description,
-        )
-    return pa.DataFrameSchema(columns, name=spec.name, strict=False, coerce=False)
+    keys = [key for key in spec.keys if key != HOME_ID]
+    columns = {TIMESTAMP: _timestamp_column(unique=len(keys) == 1)}
+    columns.update({column.name: _column(column) for column in spec.columns})
+    return pa.DataFrameSchema(
+        columns,
+        name=spec.name,
+        strict=False,
+        coerce=False,
+        unique=keys if len(keys) > 1 else None,
+    )
 
 
 def long_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
@@ -167,7 +178,7 @@ def long_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
         columns,
         name=spec.name,
         strict=False,
-        unique=[HOME_ID, TIMESTAMP],
+        unique=spec.keys,
         checks=pa.Check(_sorted_by_home_and_time, name="sorted_by_home_then_time"),
     )
 
@@ -179,3 +190,121 @@ def _sorted_by_home_and_time(frame: pd.DataFrame) -> bool:
     return bool(
         np.all(home[1:] >= home[:-1]) and np.all(time[1:][same_home] > time[:-1][same_home])
     )
+
+
+# --- checks ----------------------------------------------------------------------------
+
+
+def listed(values: Iterable[Any]) -> str:
+    """The first few values, and how many more there are."""
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
+    return shown + (f" (+{len(values) - _MAX_LISTED} more)" if len(values) > _MAX_LISTED else "")
+
+
+def iso(values) -> list[str]:
+    return list(format_timestamps(pd.DatetimeIndex(values)))
+
+
+def schema_failures(schema: pa.DataFrameSchema, frame: pd.DataFrame, label: str) -> list[str]:
+    """Every pandera failure of ``frame``, one line per (column, check)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.astype({"index": "object"})
+        lines = []
+        for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+            where = [i for i in group["index"] if i is not None and not pd.isna(i)]
+            rows = f" at row(s) {listed(where)}" if where else ""
+            examples = listed(group["failure_case"].drop_duplicates())
+            target = f"column {column!r}" if isinstance(column, str) else "table"
+            lines.append(f"{label}: {target} fails {check}{rows} (found {examples})")
+        return lines
+    return []
+
+
+def grid_failures(timestamps: pd.Series, grid: pd.DatetimeIndex, label: str) -> list[str]:
+    """Differences between a dataset's timestamps and the grid: count, gaps, extras, repeats."""
+    found = pd.DatetimeIndex(timestamps)
+    if len(found) == len(grid) and found.equals(grid):
+        return []
+    failures = [f"{label}: {len(found)} intervals, expected {len(grid)}"]
+    missing = grid.difference(found)
+    extra = found.difference(grid)
+    repeated = found[found.duplicated()].unique()
+    if len(missing):
+        failures.append(f"{label}: missing interval(s) {listed(iso(missing))}")
+    if len(extra):
+        failures.append(f"{label}: interval(s) off the grid {listed(iso(extra))}")
+    if len(repeated):
+        failures.append(f"{label}: repeated interval(s) {listed(iso(repeated))}")
+    return failures
+
+
+def _keyed_grid_failures(
+    spec: DatasetSpec, frame: pd.DataFrame, grid: pd.DatetimeIndex, label: str
+) -> list[str]:
+    """A table keyed by more than time: every timestamp on the grid, and, if ``complete``,
+    every combination of the other keys covering the grid once."""
+    stamps = pd.DatetimeIndex(frame[TIMESTAMP])
+    off = stamps[~stamps.isin(grid)].unique()
+    failures = [f"{label}: interval(s) off the grid {listed(iso(off))}"] if len(off) else []
+    if spec.complete:
+        others = [key for key in spec.keys if key not in (TIMESTAMP, HOME_ID)]
+        counts = frame.groupby(others, sort=True, observed=True)[TIMESTAMP].nunique()
+        short = counts[counts != len(grid)]
+        if len(short):
+            failures.append(
+                f"{label}: {listed(short.index)} cover {listed(short.to_numpy())} intervals, "
+                f"expected {len(grid)}"
+            )
+    return failures
+
+
+def _own_checks(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+    if not set(spec.required_columns) <= set(frame.columns):
+        return []
+    return [failure for check in spec.checks for failure in check(frame, study, label)]
+
+
+def check_table(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+    """Schema, grid and the dataset's own failures of a table dataset."""
+    failures = schema_failures(frame_schema(spec), frame, label)
+    if TIMESTAMP in frame:
+        if spec.keys == [TIMESTAMP]:
+            failures += grid_failures(frame[TIMESTAMP], study.grid, label)
+        elif set(spec.keys) <= set(frame.columns):
+            failures += _keyed_grid_failures(spec, frame, study.grid, label)
+    return failures + _own_checks(spec, frame, study, label)
+
+
+def check_homes(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+    """Schema failures of long per-home rows, and every home whose intervals are not the grid."""
+    grid = study.grid
+    failures = schema_failures(long_schema(spec), frame, label)
+    if not {HOME_ID, TIMESTAMP} <= set(frame.columns):
+        return failures
+    n = len(grid)
+    counts = frame.groupby(HOME_ID, sort=True).size()
+    wrong = counts[counts != n]
+    if len(wrong):
+        failures.append(
+            f"{label}: home(s) {listed(wrong.index)} have {listed(wrong.to_numpy())} "
+            f"intervals, expected {n}"
+        )
+    complete = frame[frame[HOME_ID].isin(counts[counts == n].index)].sort_values(
+        [HOME_ID, TIMESTAMP]
+    )
+    stamps = pd.DatetimeIndex(complete[TIMESTAMP]).asi8.reshape(-1, n)
+    off = ~(stamps == grid.asi8[None, :]).all(axis=1)
+    if off.any():
+        homes = complete[HOME_ID].to_numpy().reshape(-1, n)[off, 0]
+        failures.append(f"{label}: home(s) {listed(homes)} are not on the grid")
+    return failures + _own_checks(spec, frame, study, label)
+
+
+def check_source_data(spec: DatasetSpec, data: Any, study: Study) -> list[str]:
+    """Contract failures of a source's result; per-home sources are checked on home 0."""
+    if spec.per_home:
+        return check_homes(spec, data(np.array([0], dtype=np.int32)), study, spec.name)
+    return check_table(spec, data, study, spec.name)

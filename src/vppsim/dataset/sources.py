@@ -1,15 +1,21 @@
-"""The source interface every dataset plugs into, and the live-or-synthetic choice.
+"""The source interface every dataset plugs into, the registry of datasets, and the
+live-or-synthetic choice.
 
-A source turns ``(settings, grid, inputs, context)`` into data plus :class:`Provenance`.
-Table datasets return a frame; per-home datasets return a :data:`HomeBatch` function
-that generates any set of homes, so a fleet is built chunk by chunk and never held whole.
+A dataset is declared once, in its own module, as a :class:`Dataset`: its contract
+(:class:`~vppsim.dataset.schemas.DatasetSpec`), its options model (source mode and model
+parameters, a section of the settings) and its sources. A source turns ``(study, options,
+inputs, context)`` into data plus :class:`Provenance`: it sees the study's grid and place,
+its own dataset's options, the datasets it depends on, and only the credentials it declares.
+Table datasets return a frame; per-home datasets return a :data:`HomeBatch` function that
+generates any set of homes, so a fleet is built chunk by chunk and never held whole.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -18,8 +24,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from vppsim.config import DATASETS, Settings, SourceMode
-from vppsim.errors import MissingSources, SourceUnavailable, ValidationFailed
+from vppsim.dataset.schemas import DatasetSpec
+from vppsim.errors import ConfigError, MissingSources, SourceUnavailable, ValidationFailed
+from vppsim.options import DatasetOptions, SourceMode
 from vppsim.rawcache import RawCache
 
 HomeBatch = Callable[[np.ndarray], pd.DataFrame]
@@ -61,20 +68,13 @@ class Provenance:
     fallback_reason: str | None = None
     notes: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
-        values["kind"] = str(self.kind)
-        values["requested"] = str(self.requested)
-        values["notes"] = list(self.notes)
-        return values
-
 
 @dataclass(frozen=True)
 class SourceResult:
     """A dataset's data (a frame, or a :data:`HomeBatch` for per-home data) and provenance.
 
     A per-home source may also give ``home_table``: the drawn attributes of the given homes,
-    one row each (``home_id`` first), written as the fleet's asset table.
+    one row each (``home_id`` first), written as the fleet's attribute table.
     """
 
     data: pd.DataFrame | HomeBatch
@@ -83,8 +83,41 @@ class SourceResult:
 
 
 @dataclass(frozen=True)
+class Study:
+    """What every source may know of the study: when, where, how many homes, which seed.
+
+    Attributes
+    ----------
+    grid : pandas.DatetimeIndex
+        UTC interval starts the source must deliver (the simulation grid).
+    start, end : datetime.date
+        First and last local day, inclusive.
+    timezone : str
+        IANA zone of the market.
+    latitude, longitude : float
+        Site [deg N, deg E].
+    interval_minutes : int
+        Interval length of ``grid`` [min].
+    seed : int
+        Study seed: draw from :func:`vppsim.seeds.stream_rng` with it.
+    homes : int
+        Fleet size.
+    """
+
+    grid: pd.DatetimeIndex
+    start: dt.date
+    end: dt.date
+    timezone: str
+    latitude: float
+    longitude: float
+    interval_minutes: int
+    seed: int
+    homes: int
+
+
+@dataclass(frozen=True)
 class SourceContext:
-    """What a build offers its sources beyond the settings.
+    """What a build offers a source beyond the study and its options.
 
     Attributes
     ----------
@@ -93,10 +126,19 @@ class SourceContext:
         being written); None outside a build.
     previous_raw_dir : Path or None
         ``raw/`` of the dataset being replaced, so a rerun reuses its answers.
+    http_timeout_s : float
+        Timeout of each HTTP request [s].
+    deadline_s : float
+        Longest a live source may try, retries included, before it gives up [s].
+    credentials : mapping
+        Only the settings the source declares in ``Source.credentials`` (keys, e-mail, host).
     """
 
     raw_dir: Path | None = None
     previous_raw_dir: Path | None = None
+    http_timeout_s: float = 20.0
+    deadline_s: float = 20.0
+    credentials: Mapping[str, Any] = field(default_factory=dict)
 
     def raw_cache(self) -> RawCache | None:
         """The build's cache of raw live answers, or None outside a build."""
@@ -115,119 +157,196 @@ class Source(ABC):
 
     Subclasses set ``dataset`` and ``kind`` and implement :meth:`fetch`. A live source
     raises :class:`~vppsim.errors.SourceUnavailable` when it cannot deliver, with a
-    message that says why (it becomes the recorded fallback reason).
+    message that says why (it becomes the recorded fallback reason). ``name`` picks one
+    of several live sources (the dataset's ``live`` option); ``credentials`` lists the
+    settings (keys, e-mail, host) the source is given, and no others reach it.
     """
 
     dataset: ClassVar[str]
     kind: ClassVar[SourceKind]
+    name: ClassVar[str] = ""
+    credentials: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: DatasetOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        """Return the dataset on ``grid``; ``inputs`` holds the datasets it depends on."""
+        """Return the dataset on ``study.grid``; ``inputs`` holds the datasets it depends on."""
 
 
-class SourceRegistry:
-    """Which source classes serve which dataset, live and synthetic."""
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset as it registers: its contract, its options (a settings section), its sources."""
 
-    def __init__(self, sources: list[type[Source]] | None = None):
-        self._sources: dict[tuple[str, SourceKind], type[Source]] = {}
-        for source in sources or []:
-            self.register(source)
+    spec: DatasetSpec
+    options: type[DatasetOptions] = DatasetOptions
+    sources: tuple[type[Source], ...] = ()
 
-    def register(self, source: type[Source]) -> type[Source]:
-        """Register ``source`` (usable as a class decorator)."""
-        if source.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {source.dataset!r}")
-        self._sources[(source.dataset, SourceKind(source.kind))] = source
-        return source
+    def __post_init__(self) -> None:
+        for source in self.sources:
+            if source.dataset != self.spec.name:
+                raise ValueError(f"{source.__name__} serves {source.dataset!r}, not {self.name!r}")
 
-    def get(self, dataset: str, kind: SourceKind) -> type[Source] | None:
-        return self._sources.get((dataset, kind))
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
-    def missing(self, settings: Settings, datasets: list[str]) -> list[str]:
-        """Those of ``datasets`` that no registered source can serve in their requested mode."""
-        missing = []
+    @property
+    def live_sources(self) -> dict[str, type[Source]]:
+        """The live sources by name, the default first."""
+        return {
+            source.name or source.__name__: source
+            for source in self.sources
+            if source.kind is SourceKind.LIVE
+        }
+
+    @property
+    def synthetic(self) -> type[Source] | None:
+        return next((s for s in self.sources if s.kind is SourceKind.SYNTHETIC), None)
+
+    def live(self, options: DatasetOptions) -> type[Source] | None:
+        """The live source ``options`` chose (its ``live`` name; default the first)."""
+        sources = self.live_sources
+        if options.live is None:
+            return next(iter(sources.values()), None)
+        if options.live not in sources:
+            known = ", ".join(sources) or "none"
+            raise ConfigError(
+                f"{self.name}.live={options.live!r}: unknown live source (use {known})"
+            )
+        return sources[options.live]
+
+    def with_sources(self, *sources: type[Source]) -> Dataset:
+        """This dataset served by other sources (tests, alternative models)."""
+        return dataclasses.replace(self, sources=sources)
+
+
+class Registry:
+    """The datasets a build can produce, in dependency order."""
+
+    def __init__(self, datasets: Iterable[Dataset] = ()):
+        self._datasets: dict[str, Dataset] = {}
         for dataset in datasets:
-            mode = settings.source_mode(dataset)
-            kinds = _KINDS_FOR_MODE[mode]
-            if not any(self.get(dataset, kind) for kind in kinds):
-                missing.append(f"{dataset} ({'/'.join(kinds)})")
-        return missing
+            self.add(dataset)
 
-    def require_all(self, settings: Settings, datasets: list[str]) -> None:
+    def add(self, dataset: Dataset) -> Dataset:
+        """Register ``dataset``; the datasets it depends on must be registered first."""
+        missing = [name for name in dataset.spec.depends_on if name not in self._datasets]
+        if missing:
+            raise ValueError(f"{dataset.name} depends on unregistered {', '.join(missing)}")
+        self._datasets[dataset.name] = dataset
+        return dataset
+
+    def replace(self, *datasets: Dataset) -> Registry:
+        """A copy with some datasets replaced (same names, e.g. other sources)."""
+        swapped = {dataset.name: dataset for dataset in datasets}
+        return Registry(swapped.get(name, d) for name, d in self._datasets.items())
+
+    def __getitem__(self, name: str) -> Dataset:
+        return self._datasets[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._datasets
+
+    @property
+    def datasets(self) -> list[Dataset]:
+        return list(self._datasets.values())
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._datasets)
+
+    def spec(self, name: str) -> DatasetSpec:
+        return self._datasets[name].spec
+
+    def closure(self, names: Iterable[str]) -> list[str]:
+        """``names`` and every dataset they derive from, in build order."""
+        wanted = set(names)
+        for name in reversed(self.names):
+            if name in wanted:
+                wanted.update(self.spec(name).depends_on)
+        return [name for name in self.names if name in wanted]
+
+    def require_all(self, options: Mapping[str, DatasetOptions]) -> None:
         """Raise :class:`MissingSources` naming every dataset without a usable source."""
-        missing = self.missing(settings, datasets)
+        missing = []
+        for name, chosen in options.items():
+            dataset = self._datasets[name]
+            live = dataset.live(chosen)
+            usable = {
+                SourceMode.AUTO: live or dataset.synthetic,
+                SourceMode.LIVE: live,
+                SourceMode.SYNTHETIC: dataset.synthetic,
+            }[chosen.source]
+            if usable is None:
+                kinds = {SourceMode.AUTO: "live/synthetic"}.get(chosen.source, str(chosen.source))
+                missing.append(f"{name} ({kinds})")
         if missing:
             raise MissingSources(
                 "no source implemented yet for: " + ", ".join(missing) + "; nothing was written"
             )
 
 
-_KINDS_FOR_MODE = {
-    SourceMode.AUTO: (SourceKind.LIVE, SourceKind.SYNTHETIC),
-    SourceMode.LIVE: (SourceKind.LIVE,),
-    SourceMode.SYNTHETIC: (SourceKind.SYNTHETIC,),
-}
+Check = Callable[[DatasetSpec, "pd.DataFrame | HomeBatch", Study], list[str]]
 
 
 def resolve(
-    dataset: str,
-    settings: Settings,
-    grid: pd.DatetimeIndex,
+    dataset: Dataset,
+    options: DatasetOptions,
+    study: Study,
     inputs: Mapping[str, SourceResult],
-    registry: SourceRegistry,
-    check: Callable[[str, pd.DataFrame | HomeBatch, pd.DatetimeIndex], list[str]],
-    context: SourceContext | None = None,
+    check: Check,
+    context: Callable[[type[Source]], SourceContext],
 ) -> SourceResult:
-    """Produce ``dataset`` from the source its mode asks for, falling back when allowed.
+    """Produce ``dataset`` from the source its options ask for, falling back when allowed.
 
     ``check`` returns the contract failures of a result; live data that fails it is
     treated like an unreachable source, so a gap is never passed on or silently filled.
+    ``context`` gives each source its context (with only the credentials it declares).
 
     Raises
     ------
     SourceUnavailable
-        ``mode=live`` and the live source could not deliver.
+        ``source=live`` and the live source could not deliver.
     ValidationFailed
         A synthetic source broke the contract (a bug, never hidden by a fallback).
     """
-    mode = settings.source_mode(dataset)
-    live = registry.get(dataset, SourceKind.LIVE)
-    no_live = f"no live source for {dataset} is implemented"
+    mode = options.source
+    name = dataset.name
+    live = dataset.live(options)
+    no_live = f"no live source for {name} is implemented"
     # A reason is recorded only when a live source existed and could not deliver.
     reason = None
     if mode is not SourceMode.SYNTHETIC and live is not None:
         try:
-            result = _checked(live(), dataset, settings, grid, inputs, context, check)
+            result = _checked(live, dataset.spec, study, options, inputs, context, check)
             return _stamp(result, mode, None)
         except SourceUnavailable as exc:
             if mode is SourceMode.LIVE:
-                raise SourceUnavailable(f"{dataset} (source=live): {exc}") from None
+                raise SourceUnavailable(f"{name} (source=live): {exc}") from None
             reason = str(exc)
     if mode is SourceMode.LIVE:
-        raise SourceUnavailable(f"{dataset} (source=live): {no_live}")
-    synthetic = registry.get(dataset, SourceKind.SYNTHETIC)
+        raise SourceUnavailable(f"{name} (source=live): {no_live}")
+    synthetic = dataset.synthetic
     if synthetic is None:
-        raise SourceUnavailable(f"{dataset}: {reason or no_live}, and there is no synthetic source")
+        raise SourceUnavailable(f"{name}: {reason or no_live}, and there is no synthetic source")
     try:
-        result = _checked(synthetic(), dataset, settings, grid, inputs, context, check)
+        result = _checked(synthetic, dataset.spec, study, options, inputs, context, check)
     except SourceUnavailable as exc:
         raise ValidationFailed([str(exc)]) from exc
     return _stamp(result, mode, reason)
 
 
-def _checked(source, dataset, settings, grid, inputs, context, check) -> SourceResult:
-    result = source.fetch(settings, grid, inputs, context or SourceContext())
-    failures = check(dataset, result.data, grid)
+def _checked(source, spec, study, options, inputs, context, check) -> SourceResult:
+    result = source().fetch(study, options, inputs, context(source))
+    failures = check(spec, result.data, study)
     if failures:
         raise SourceUnavailable(
-            f"{result.provenance.source} returned {dataset} data that breaks the contract: "
+            f"{result.provenance.source} returned {spec.name} data that breaks the contract: "
             + "; ".join(failures)
         )
     return result

@@ -1,4 +1,5 @@
-"""The load dataset's source: the vectorised residential load model on the study weather."""
+"""The load dataset: its contract, its options, and its source (the vectorised residential
+load model on the study weather)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,30 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from vppsim import __version__
-from vppsim.config import Settings
-from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
+from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
+from vppsim.dataset.sources import (
+    Dataset,
+    Provenance,
+    Source,
+    SourceContext,
+    SourceKind,
+    SourceResult,
+    Study,
+)
 from vppsim.load.homes import draw_homes
 from vppsim.load.model import LoadParameters, simulate_load
+from vppsim.options import DatasetOptions
+
+
+class LoadOptions(DatasetOptions):
+    """The load section of the settings."""
+
+    ev_share: float = Field(
+        0.0, ge=0, le=1, description="Share of homes with an EV charging at home (0: no EVs)."
+    )
 
 
 def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndarray], pd.DataFrame]:
@@ -46,14 +65,15 @@ class SyntheticLoad(Source):
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: LoadOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
-        parameters = LoadParameters.default(ev_share=settings.ev_share)
-        homes = _last_chunk(lambda ids: draw_homes(settings.seed, ids, parameters))
+        parameters = LoadParameters.default(ev_share=options.ev_share)
+        homes = _last_chunk(lambda ids: draw_homes(study.seed, ids, parameters))
+        grid = study.grid
         stamps = grid.asi8
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
@@ -61,9 +81,9 @@ class SyntheticLoad(Source):
                 homes(home_ids),
                 weather,
                 grid,
-                settings.timezone,
-                settings.interval_minutes,
-                settings.seed,
+                study.timezone,
+                study.interval_minutes,
+                study.seed,
                 parameters,
             )
             return pd.DataFrame(
@@ -81,7 +101,7 @@ class SyntheticLoad(Source):
             "vppsim residential load model",
             __version__,
             {
-                "homes": settings.homes,
+                "homes": study.homes,
                 **_scalars(parameters),
                 "calibration": "Fontana CityLearn homes (Aug), RESNET 301 end-use schedules, "
                 "EVI-Pro LA home charging sessions",
@@ -93,3 +113,20 @@ class SyntheticLoad(Source):
             ),
         )
         return SourceResult(batch, provenance, homes)
+
+
+LOAD = DatasetSpec(
+    name="load",
+    title="Residential household load per home",
+    columns=(
+        ColumnSpec(
+            "load_kw", "kW", "Mean household demand over the interval", 0, 100, dtype="float32"
+        ),
+    ),
+    csv_path="load_profiles/profile_{home_id}.csv",
+    parquet_path="parquet/load/part-{part:05d}.parquet",
+    per_home=True,
+    depends_on=("weather",),
+)
+
+DATASET = Dataset(LOAD, LoadOptions, (SyntheticLoad,))

@@ -1,25 +1,41 @@
-"""The market dataset's sources: CAISO OASIS (live) and the synthetic price model."""
+"""The market dataset: its contract, its options, and its sources (CAISO OASIS, live; the
+synthetic price model)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
+from pydantic import Field
 
 from vppsim import __version__
-from vppsim.config import Settings
+from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
 from vppsim.dataset.sources import (
+    Dataset,
     Provenance,
     Source,
     SourceContext,
     SourceKind,
     SourceResult,
+    Study,
     as_table,
 )
 from vppsim.http import new_client
-from vppsim.market.oasis import get_caiso_market
+from vppsim.market.oasis import DEFAULT_AS_REGION, DEFAULT_NODE, get_caiso_market
 from vppsim.market.synthetic import price_level, simulate_prices
+from vppsim.options import DatasetOptions
 from vppsim.seeds import Stream, stream_rng
+
+
+class MarketOptions(DatasetOptions):
+    """The market section of the settings."""
+
+    node: str = Field(DEFAULT_NODE, min_length=1, description="CAISO pricing node (live LMP).")
+    as_region: str = Field(
+        DEFAULT_AS_REGION, min_length=1, description="CAISO ancillary-service region (live)."
+    )
+    price_level: float | None = Field(
+        None, gt=0, le=20, description="Synthetic price level multiplier (default: by year)."
+    )
 
 
 class SyntheticMarket(Source):
@@ -30,20 +46,20 @@ class SyntheticMarket(Source):
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: MarketOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
         frame = simulate_prices(
-            grid,
-            settings.timezone,
+            study.grid,
+            study.timezone,
             weather,
-            stream_rng(settings.seed, Stream.MARKET),
-            level=settings.price_level,
+            stream_rng(study.seed, Stream.MARKET),
+            level=options.price_level,
         )
-        years = sorted(set(grid.tz_convert(settings.timezone).year))
+        years = sorted(set(study.grid.tz_convert(study.timezone).year))
         provenance = Provenance(
             SourceKind.SYNTHETIC,
             "vppsim synthetic CAISO prices",
@@ -53,8 +69,8 @@ class SyntheticMarket(Source):
                 "AR(1) residual with hourly volatility, spike and negative-price regimes; "
                 "ancillary services as separate processes",
                 "calibration": "FMM LMP ALAMT3G_7_B1 2022; OASIS MIL1_3_PASGNODE Aug 2023",
-                "price_level": settings.price_level
-                if settings.price_level is not None
+                "price_level": options.price_level
+                if options.price_level is not None
                 else {str(year): price_level(year) for year in years},
                 "weather": inputs["weather"].provenance.source,
             },
@@ -67,23 +83,48 @@ class CaisoMarket(Source):
 
     dataset = "market"
     kind = SourceKind.LIVE
+    name = "caiso_oasis"
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: MarketOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        with new_client(settings.http_timeout_s) as client:
+        with new_client(context.http_timeout_s) as client:
             frame, details = get_caiso_market(
                 client,
-                grid,
-                node=settings.market_node,
-                as_region=settings.as_region,
+                study.grid,
+                node=options.node,
+                as_region=options.as_region,
                 cache=context.raw_cache(),
             )
         provenance = Provenance(
             SourceKind.LIVE, "CAISO OASIS", str(details.get("reports", "")), details
         )
         return SourceResult(as_table(frame), provenance)
+
+
+_AS_RANGE = (-1000, 10000)
+# Ranges catch corruption and unit mix-ups, not unusual prices: they are market limits.
+MARKET = DatasetSpec(
+    name="market",
+    title="CAISO real-time 15-min LMP and ancillary-service prices",
+    columns=(
+        ColumnSpec("lmp", "$/MWh", "Locational marginal price (FMM)", -5000, 5000),
+        ColumnSpec("spin_price", "$/MW-h", "Spinning reserve capacity price", *_AS_RANGE),
+        ColumnSpec("nonspin_price", "$/MW-h", "Non-spinning reserve capacity price", *_AS_RANGE),
+        ColumnSpec("regup_price", "$/MW-h", "Regulation up capacity price", *_AS_RANGE, False),
+        ColumnSpec("regdown_price", "$/MW-h", "Regulation down capacity price", *_AS_RANGE, False),
+        ColumnSpec("lmp_energy", "$/MWh", "LMP energy component", -5000, 5000, False),
+        ColumnSpec("lmp_congestion", "$/MWh", "LMP congestion component", -5000, 5000, False),
+        ColumnSpec("lmp_loss", "$/MWh", "LMP loss component", -5000, 5000, False),
+        ColumnSpec("lmp_ghg", "$/MWh", "LMP greenhouse-gas component", -5000, 5000, False),
+    ),
+    csv_path="market_data.csv",
+    parquet_path="parquet/market.parquet",
+    depends_on=("weather",),
+)
+
+DATASET = Dataset(MARKET, MarketOptions, (SyntheticMarket, CaisoMarket))

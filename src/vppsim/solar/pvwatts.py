@@ -45,7 +45,7 @@ from vppsim.http import (
     scrub_text,
 )
 from vppsim.rawcache import RawCache
-from vppsim.validate import SOLAR_NIGHT_ELEVATION_DEG
+from vppsim.solar.night import SOLAR_NIGHT_ELEVATION_DEG
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The solar dataset's sources: the pvlib PVWatts chain on the study weather, and PVWatts v8."""
+"""The solar dataset: its contract (including no output at night), its options, and its
+sources (the pvlib PVWatts chain on the study weather; PVWatts v8, live)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ from collections.abc import Mapping
 import pandas as pd
 import pvlib
 
-from vppsim.config import Settings, SourceMode
-from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
+from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
+from vppsim.dataset.sources import (
+    Dataset,
+    Provenance,
+    Source,
+    SourceContext,
+    SourceKind,
+    SourceResult,
+    Study,
+)
 from vppsim.errors import SourceUnavailable
 from vppsim.http import new_client
+from vppsim.options import DatasetOptions, SourceMode
+from vppsim.solar.night import night_failures
 from vppsim.solar.physics import (
     REFERENCE_AZIMUTH,
     REFERENCE_TILT,
@@ -42,6 +53,10 @@ def _reference_parameters() -> dict:
     }
 
 
+class SolarOptions(DatasetOptions):
+    """The solar section of the settings."""
+
+
 class PhysicsSolar(Source):
     """The reference roof system modelled with the pvlib PVWatts-v8 chain on the weather dataset.
 
@@ -53,14 +68,15 @@ class PhysicsSolar(Source):
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: SolarOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"]
         frame = weather.data
-        midpoints = grid + pd.Timedelta(minutes=settings.interval_minutes / 2)
+        grid = study.grid
+        midpoints = grid + pd.Timedelta(minutes=study.interval_minutes / 2)
         generation = pvwatts_ac(
             midpoints,
             frame["ghi_w_m2"].to_numpy(),
@@ -68,8 +84,8 @@ class PhysicsSolar(Source):
             frame["dhi_w_m2"].to_numpy(),
             frame["temp_air_c"].to_numpy(),
             frame["wind_speed_m_s"].to_numpy(),
-            settings.latitude,
-            settings.longitude,
+            study.latitude,
+            study.longitude,
             REFERENCE_TILT,
             REFERENCE_AZIMUTH,
         )
@@ -91,42 +107,47 @@ class PVWattsSolar(Source):
 
     dataset = "solar"
     kind = SourceKind.LIVE
+    name = "pvwatts"
+    credentials = ("nlr_api_key", "nlr_base_url")
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: SolarOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        if settings.solar_source is SourceMode.AUTO:
+        if options.source is SourceMode.AUTO:
             raise SourceUnavailable(
                 "PVWatts answers a typical year, not the study's weather, so with source=auto "
                 "solar is modelled from the weather dataset and PV, load and prices see the same "
                 "clouds (set solar_source=live to use PVWatts)"
             )
-        key = settings.nlr_api_key.get_secret_value() if settings.nlr_api_key else None
+        secret = context.credentials["nlr_api_key"]
+        key = secret.get_secret_value() if secret is not None else None
+        base_url = context.credentials["nlr_base_url"]
         reference = _reference_parameters()
-        with new_client(settings.http_timeout_s) as client:
+        with new_client(context.http_timeout_s) as client:
             # Without a key, a previous build's cached answer is still used.
             content = get_pvwatts(
                 client,
                 key,
-                settings.latitude,
-                settings.longitude,
-                base_url=settings.nlr_base_url,
+                study.latitude,
+                study.longitude,
+                base_url=base_url,
                 tilt=reference["tilt"],
                 azimuth=reference["azimuth"],
                 cache=context.raw_cache(),
             )
         result = read_pvwatts(content)
+        grid = study.grid
         generation = tmy_to_grid(
             result.ac_kw_per_kw,
             grid,
-            settings.interval_minutes,
+            study.interval_minutes,
             result.utc_offset_hours,
-            settings.latitude,
-            settings.longitude,
+            study.latitude,
+            study.longitude,
         )
         provenance = Provenance(
             SourceKind.LIVE,
@@ -134,9 +155,41 @@ class PVWattsSolar(Source):
             str(result.version),
             {
                 **reference,
-                "url": settings.nlr_base_url.rstrip("/") + PVWATTS_PATH,
+                "url": base_url.rstrip("/") + PVWATTS_PATH,
                 **pvwatts_provenance(result),
             },
             notes=(PVWATTS_NOTE,),
         )
         return SourceResult(pd.DataFrame({"timestamp": grid, COLUMN: generation}), provenance)
+
+
+def _dark_at_night(frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+    return night_failures(
+        frame[COLUMN],
+        frame["timestamp"],
+        study.latitude,
+        study.longitude,
+        study.interval_minutes,
+        label,
+    )
+
+
+SOLAR = DatasetSpec(
+    name="solar",
+    title="Rooftop PV generation of the reference system",
+    columns=(
+        ColumnSpec(
+            COLUMN,
+            "kW/kWdc",
+            "AC output per kW of DC capacity (roof mount, tilt 20, azimuth 180)",
+            0,
+            1.0,
+        ),
+    ),
+    csv_path="solar_data.csv",
+    parquet_path="parquet/solar.parquet",
+    depends_on=("weather",),
+    checks=(_dark_at_night,),
+)
+
+DATASET = Dataset(SOLAR, SolarOptions, (PhysicsSolar, PVWattsSolar))

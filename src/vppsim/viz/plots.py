@@ -93,6 +93,10 @@ FLEET_COLUMNS = ["load_kw", "pv_kw", "net_kw"]
 PV_MEDIAN_KW = 6.5
 
 
+PLOTS_FOLDER = "plots"
+"""Where :func:`write_plots` puts the PNGs inside a dataset (a rebuild draws them anew)."""
+
+
 def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> list[Path]:
     """Draw every analysis chart the dataset supports and write them as PNGs.
 
@@ -137,7 +141,7 @@ def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> l
     drawable = [(name, draw) for name, needs, draw in charts if set(needs) <= set(queries.datasets)]
     if not drawable:
         raise VppsimError(f"{root} has no market, solar or load data to plot")
-    folder = Path(out) if out is not None else root / "plots"
+    folder = Path(out) if out is not None else root / PLOTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with mpl.rc_context(STYLE):
@@ -178,7 +182,7 @@ def market_figure(queries: DatasetQueries) -> Figure:
     tz = queries.timezone
     market = queries.table("market")
     local = local_index(market[TIMESTAMP], tz)
-    node = queries.manifest["vppsim"].get("config", {}).get("market_node", "")
+    node = queries.manifest["vppsim"].get("config", {}).get("market", {}).get("node", "")
     figure = _figure(
         f"CAISO market prices{f' at {node}' if node else ''}, {_period(queries)}",
         queries.source_caption("market"),

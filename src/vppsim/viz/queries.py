@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from vppsim.dataset.atomic import MANIFEST
-from vppsim.dataset.schemas import HOME_ID, SPECS, TIMESTAMP
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.grid import build_grid
+from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
 
 AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
@@ -128,7 +129,7 @@ class DatasetQueries:
     # -- setup -------------------------------------------------------------------------
 
     def _create_view(self, name: str) -> bool:
-        spec = SPECS[name]
+        spec = default_registry().spec(name)
         parquet = self.root / spec.parquet_path
         if spec.per_home:
             parquet_dir, csv_dir = parquet.parent, (self.root / spec.csv_path).parent

@@ -1,4 +1,5 @@
-"""The weather dataset's sources: NSRDB actual weather (live) and the synthetic model."""
+"""The weather dataset: its contract, its options, and its sources (NSRDB actual weather,
+live; the synthetic model)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,21 @@ from collections.abc import Mapping
 import pandas as pd
 
 from vppsim import __version__
-from vppsim.config import Settings
+from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
 from vppsim.dataset.sources import (
+    Dataset,
     Provenance,
     Source,
     SourceContext,
     SourceKind,
     SourceResult,
+    Study,
     as_table,
 )
 from vppsim.errors import SourceUnavailable
 from vppsim.grid import standard_utc_offset_hours
 from vppsim.http import new_client
+from vppsim.options import DatasetOptions
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.nsrdb import (
     ATTRIBUTES,
@@ -32,6 +36,10 @@ from vppsim.weather.nsrdb import (
 from vppsim.weather.synthetic import simulate_weather
 
 
+class WeatherOptions(DatasetOptions):
+    """The weather section of the settings."""
+
+
 class SyntheticWeather(Source):
     """Stochastic weather calibrated on the LA-basin TMY files (see :mod:`.synthetic`)."""
 
@@ -40,18 +48,18 @@ class SyntheticWeather(Source):
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: WeatherOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        rng = stream_rng(settings.seed, Stream.WEATHER)
+        rng = stream_rng(study.seed, Stream.WEATHER)
         frame = simulate_weather(
-            grid,
-            settings.latitude,
-            settings.longitude,
-            settings.timezone,
-            settings.interval_minutes,
+            study.grid,
+            study.latitude,
+            study.longitude,
+            study.timezone,
+            study.interval_minutes,
             rng,
         )
         provenance = Provenance(
@@ -64,8 +72,8 @@ class SyntheticWeather(Source):
                 "temperature": "diurnal cycle on monthly normals, AR(1) day-to-day anomaly, "
                 "heat events, sun-temperature coupling",
                 "calibration": "TMY3 Santa Ana (722977), TMY2 Long Beach (23129)",
-                "latitude": settings.latitude,
-                "longitude": settings.longitude,
+                "latitude": study.latitude,
+                "longitude": study.longitude,
             },
         )
         return SourceResult(as_table(frame), provenance)
@@ -76,33 +84,37 @@ class NsrdbWeather(Source):
 
     dataset = "weather"
     kind = SourceKind.LIVE
+    name = "nsrdb"
+    credentials = ("nlr_api_key", "nlr_email", "nlr_base_url")
 
     def fetch(
         self,
-        settings: Settings,
-        grid: pd.DatetimeIndex,
+        study: Study,
+        options: WeatherOptions,
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        if settings.nlr_api_key is None:
+        key, email = context.credentials["nlr_api_key"], context.credentials["nlr_email"]
+        base_url = context.credentials["nlr_base_url"]
+        if key is None:
             raise SourceUnavailable("no NLR_API_KEY configured for NSRDB")
-        if not settings.nlr_email:
+        if not email:
             raise SourceUnavailable("NSRDB needs NLR_EMAIL (the key's e-mail address)")
-        offset = standard_utc_offset_hours(settings.timezone, settings.start)
-        years = years_spanned(grid, offset)
+        offset = standard_utc_offset_hours(study.timezone, study.start)
+        years = years_spanned(study.grid, offset)
         cache = context.raw_cache()
         frames, versions = [], set()
-        with new_client(settings.http_timeout_s) as client:
+        with new_client(context.http_timeout_s) as client:
             for year in years:
                 content = get_nsrdb(
                     client,
-                    settings.nlr_api_key.get_secret_value(),
-                    settings.nlr_email,
-                    settings.latitude,
-                    settings.longitude,
+                    key.get_secret_value(),
+                    email,
+                    study.latitude,
+                    study.longitude,
                     year,
-                    settings.interval_minutes,
-                    base_url=settings.nlr_base_url,
+                    study.interval_minutes,
+                    base_url=base_url,
                     cache=cache,
                 )
                 data, meta = read_nsrdb(content)
@@ -110,21 +122,21 @@ class NsrdbWeather(Source):
                 versions.add(str(meta.get("Version", "unknown")))
         frame = nsrdb_to_grid(
             pd.concat(frames),
-            grid,
-            settings.interval_minutes,
-            settings.latitude,
-            settings.longitude,
+            study.grid,
+            study.interval_minutes,
+            study.latitude,
+            study.longitude,
         )
         provenance = Provenance(
             SourceKind.LIVE,
             SOURCE,
             ",".join(sorted(versions)),
             {
-                "url": settings.nlr_base_url.rstrip("/") + NSRDB_PATH,
-                "latitude": settings.latitude,
-                "longitude": settings.longitude,
+                "url": base_url.rstrip("/") + NSRDB_PATH,
+                "latitude": study.latitude,
+                "longitude": study.longitude,
                 "years": years,
-                "interval_minutes": settings.interval_minutes,
+                "interval_minutes": study.interval_minutes,
                 "attributes": list(ATTRIBUTES),
             },
             notes=(
@@ -133,3 +145,22 @@ class NsrdbWeather(Source):
             ),
         )
         return SourceResult(as_table(frame), provenance)
+
+
+# Ranges catch corruption and unit mix-ups, not unusual weather: they are physical limits.
+WEATHER = DatasetSpec(
+    name="weather",
+    title="Weather at the site",
+    columns=(
+        ColumnSpec("temp_air_c", "degC", "Air temperature at 2 m", -60, 60),
+        ColumnSpec("ghi_w_m2", "W/m2", "Global horizontal irradiance", 0, 1500),
+        ColumnSpec("dni_w_m2", "W/m2", "Direct normal irradiance", 0, 1400),
+        ColumnSpec("dhi_w_m2", "W/m2", "Diffuse horizontal irradiance", 0, 1000),
+        ColumnSpec("wind_speed_m_s", "m/s", "Wind speed at 10 m", 0, 75),
+        ColumnSpec("clearsky_index", "1", "GHI over clear-sky GHI", 0, 2, required=False),
+    ),
+    csv_path="weather.csv",
+    parquet_path="parquet/weather.parquet",
+)
+
+DATASET = Dataset(WEATHER, WeatherOptions, (SyntheticWeather, NsrdbWeather))

@@ -288,7 +288,7 @@ def _quality(views: DashboardViews) -> html.Div:
     for resource in manifest.get("resources", []):
         paths = resource["path"]
         where = paths if isinstance(paths, str) else f"{paths[0]} … ({len(paths)} files)"
-        digest = str(resource.get("hash", ""))
+        digest = str(resource.get("sha256", ""))
         resources.append([resource["name"], where, resource.get("rows", ""), digest[:23] + "…"])
     return html.Div(
         [

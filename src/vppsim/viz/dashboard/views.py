@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from vppsim.dataset.schemas import TIMESTAMP
-from vppsim.validate import ValidationReport, validate_directory
+from vppsim.dataset.validate import ValidationReport, validate_directory
+from vppsim.registry import default_registry
 from vppsim.viz import analysis
 from vppsim.viz.queries import DatasetQueries, HomeSelection
 
@@ -76,7 +77,9 @@ class DashboardViews:
 
         def run() -> None:
             try:
-                self.validation.report = validate_directory(self.q.root)
+                self.validation.report = validate_directory(
+                    self.q.root, {d.name: d.spec for d in default_registry().datasets}
+                )
             except Exception as exc:  # shown in the tab, not lost in a thread
                 self.validation.error = f"{type(exc).__name__}: {exc}"
             finally:

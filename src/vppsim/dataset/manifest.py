@@ -1,0 +1,138 @@
+"""``datapackage.json``: the typed manifest of a dataset, and its one reader.
+
+The manifest is a Frictionless Data Package (``frictionless validate datapackage.json``
+passes): each file is a resource with its Table Schema (units, ranges, primary key), byte
+count and sha256 (``size``, ``sha256``: Frictionless' own ``bytes`` and ``hash`` are not
+checkable on Parquet); vppsim's own sections (``vppsim``: settings, seed, grid, versions;
+``provenance``: where each dataset came from) are extra properties the standard allows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vppsim.errors import VppsimError
+
+MANIFEST = "datapackage.json"
+MANIFEST_VERSION = "2.0"
+
+
+class ManifestError(VppsimError):
+    """A folder's ``datapackage.json`` is missing or not a vppsim manifest."""
+
+    exit_code = 2
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FieldSchema(_Model):
+    """One Table Schema field."""
+
+    name: str
+    type: Literal["datetime", "integer", "number", "boolean", "string"]
+    format: str | None = None
+    unit: str | None = None
+    description: str | None = None
+    constraints: dict[str, Any] | None = None
+
+
+class TableSchema(_Model):
+    fields: list[FieldSchema]
+    primary_key: list[str] = Field(alias="primaryKey")
+
+
+class Resource(_Model):
+    """One file of the dataset."""
+
+    name: str
+    path: str
+    format: Literal["csv", "parquet"]
+    mediatype: str
+    encoding: str | None = None
+    size: int = Field(description="File size [B].")
+    sha256: str = Field(description="SHA-256 of the file, hex.")
+    rows: int = Field(description="Data rows in the file.")
+    dataset: str = Field(description="The vppsim dataset the file belongs to.")
+    role: Literal["data", "attributes"] = "data"
+    table_schema: TableSchema = Field(alias="schema")
+
+
+class ProvenanceEntry(_Model):
+    """Where one dataset came from (see :class:`vppsim.dataset.sources.Provenance`)."""
+
+    kind: Literal["live", "synthetic"]
+    source: str
+    version: str
+    parameters: dict[str, Any]
+    requested: Literal["auto", "live", "synthetic"]
+    fallback_reason: str | None = None
+    notes: list[str]
+
+
+class GridInfo(_Model):
+    first_interval_start: str
+    last_interval_start: str
+    intervals: int
+    interval_minutes: int
+    timezone: str
+    timestamps: str = "UTC interval start, ISO 8601 with Z"
+
+
+class VppsimSection(_Model):
+    version: str
+    seed: int
+    datasets: list[str]
+    config: dict[str, Any]
+    grid: GridInfo
+    python: str
+    libraries: dict[str, str]
+
+
+class Manifest(_Model):
+    """A dataset's ``datapackage.json``."""
+
+    profile: Literal["data-package"] = "data-package"
+    name: str
+    title: str
+    version: str = MANIFEST_VERSION
+    vppsim: VppsimSection
+    provenance: dict[str, ProvenanceEntry]
+    resources: list[Resource]
+
+    def resources_of(self, dataset: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.dataset == dataset]
+
+    def to_json(self) -> str:
+        """The manifest as written: stable key order, two-space indent, UTF-8."""
+        return self.model_dump_json(by_alias=True, exclude_none=True, indent=2) + "\n"
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The manifest of the dataset folder ``root``.
+
+    Raises
+    ------
+    ManifestError
+        One line: the file is missing, unreadable, or not a vppsim manifest.
+    """
+    path = Path(root) / MANIFEST
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(f"{root} is not a vppsim dataset: no {MANIFEST}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot read {path}: {exc}") from None
+    try:
+        return Manifest.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ManifestError(
+            f"{path} is not a vppsim manifest ({exc.error_count()} problem(s); first: "
+            f"{where}: {first['msg']})"
+        ) from None

@@ -1,0 +1,258 @@
+"""Validate a written dataset folder: every file against the manifest, its contract and
+the grid, and every dataset against its own rules.
+
+Every check runs, and every failure is reported at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from vppsim.dataset.manifest import Manifest, ManifestError, Resource, read_manifest
+from vppsim.dataset.readers import read_csv, read_parquet
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_homes, check_table, iso
+from vppsim.dataset.schemas import listed as _listed
+from vppsim.dataset.sources import Study
+from vppsim.dataset.writer import sha256_file
+from vppsim.grid import build_grid
+
+
+@dataclass
+class Check:
+    """One named check and its failures (none: passed)."""
+
+    name: str
+    failures: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class ValidationReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{check.name}: {failure}" for check in self.checks for failure in check.failures]
+
+
+def _guard(check: Check, work: Callable[..., list[str]], *args: Any) -> Check:
+    """Run ``work(*args)``; a file that cannot be read is a failure of this check, not a crash."""
+    try:
+        check.failures.extend(work(*args))
+    except (OSError, ValueError, KeyError, TypeError, duckdb.Error) as exc:
+        check.failures.append(f"could not read: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    return check
+
+
+def study_of_manifest(manifest: Manifest) -> Study:
+    """The study a manifest describes (its grid rebuilt from its settings)."""
+    config = manifest.vppsim.config
+    start, end = dt.date.fromisoformat(config["start"]), dt.date.fromisoformat(config["end"])
+    return Study(
+        grid=build_grid(start, end, config["timezone"], config["interval_minutes"]),
+        start=start,
+        end=end,
+        timezone=config["timezone"],
+        latitude=config["latitude"],
+        longitude=config["longitude"],
+        interval_minutes=config["interval_minutes"],
+        seed=config["seed"],
+        homes=config["homes"],
+    )
+
+
+def validate_directory(root: Path, specs: Mapping[str, DatasetSpec]) -> ValidationReport:
+    """Validate a written dataset folder against its manifest, ``specs`` and grid."""
+    root = Path(root)
+    report = ValidationReport()
+    manifest_check = Check("manifest")
+    report.checks.append(manifest_check)
+    try:
+        manifest = read_manifest(root)
+        study = study_of_manifest(manifest)
+    except (ManifestError, ValueError, KeyError, TypeError) as exc:
+        manifest_check.failures.append(f"cannot read {root / 'datapackage.json'}: {exc}")
+        return report
+    resources = manifest.resources
+    manifest_check.detail = f"{len(resources)} resources"
+    report.checks.append(_grid_check(manifest, study.grid))
+    report.checks.append(
+        _guard(Check("files match manifest (sha256)"), _hash_failures, root, resources)
+    )
+    present = {resource.dataset for resource in resources}
+    missing = [name for name in manifest.vppsim.datasets if name not in present]
+    unknown = sorted(present - set(specs))
+    report.checks.append(
+        Check(
+            "all datasets present and known",
+            ([f"no files for {_listed(missing)}"] if missing else [])
+            + ([f"no contract for {_listed(unknown)} (plugin not installed?)"] if unknown else []),
+        )
+    )
+    for resource in resources:
+        if resource.role == "attributes":
+            check = Check(f"{resource.name}: one row per home")
+            report.checks.append(_guard(check, _attribute_failures, root, resource, study))
+    for dataset in [name for name in specs if name in present]:
+        spec = specs[dataset]
+        data = [r for r in manifest.resources_of(dataset) if r.role == "data"]
+        for output in ("csv", "parquet"):
+            files = [r for r in data if r.format == output]
+            if not files:
+                continue
+            label = f"{dataset} ({output}): schema and grid"
+            check = Check(label, detail=f"{len(files)} file(s)")
+            work = _home_failures if spec.per_home else _table_failures
+            report.checks.append(_guard(check, work, root, spec, files, study))
+        if not spec.per_home:
+            report.checks.extend(_agreement_check(root, spec, data))
+    return report
+
+
+def _grid_check(manifest: Manifest, grid: pd.DatetimeIndex) -> Check:
+    stated = manifest.vppsim.grid
+    first = iso(grid[:1])[0]
+    check = Check("one grid", detail=f"{len(grid)} intervals from {first}")
+    if stated.intervals != len(grid) or stated.first_interval_start != first:
+        check.failures.append(
+            f"manifest states {stated.intervals} intervals from "
+            f"{stated.first_interval_start}, the config gives {len(grid)} from {first}"
+        )
+    return check
+
+
+def _hash_failures(root: Path, resources: list[Resource]) -> list[str]:
+    failures = []
+    for resource in resources:
+        path = root / resource.path
+        if not path.is_file():
+            failures.append(f"{resource.path} is missing")
+        elif sha256_file(path) != resource.sha256:
+            failures.append(f"{resource.path} does not match its sha256 (changed or truncated)")
+    return failures
+
+
+def _read(root: Path, spec: DatasetSpec, path: str) -> pd.DataFrame:
+    return read_parquet(root / path) if path.endswith(".parquet") else read_csv(root / path, spec)
+
+
+def _table_failures(root, spec, files: list[Resource], study: Study) -> list[str]:
+    (resource,) = files
+    frame = _read(root, spec, resource.path)
+    failures = check_table(spec, frame, study, resource.path)
+    if len(frame) != resource.rows:
+        failures.append(f"{resource.path}: {len(frame)} rows, the manifest says {resource.rows}")
+    return failures
+
+
+_CSV_FILES_PER_BATCH = 250
+_HOMES_PER_SLICE = 250
+
+
+def _read_home_file(root: Path, spec: DatasetSpec, path: str) -> pd.DataFrame:
+    frame = _read(root, spec, path)
+    if HOME_ID not in frame:
+        frame.insert(0, HOME_ID, np.int32(int(Path(path).stem.rsplit("_", 1)[1])))
+    return frame
+
+
+def _part_slices(path: Path) -> Iterator[pd.DataFrame]:
+    """A Parquet part's rows, a few hundred homes at a time, so memory stays flat."""
+    homes = np.unique(pq.read_table(path, columns=[HOME_ID]).column(HOME_ID).to_numpy())
+    for first in range(0, len(homes), _HOMES_PER_SLICE):
+        group = homes[first : first + _HOMES_PER_SLICE]
+        rows = (HOME_ID, ">=", int(group[0])), (HOME_ID, "<=", int(group[-1]))
+        frame = pq.read_table(path, filters=list(rows)).to_pandas(coerce_temporal_nanoseconds=True)
+        frame[TIMESTAMP] = frame[TIMESTAMP].astype("datetime64[ns, UTC]")
+        yield frame
+
+
+def _home_failures(root, spec, files: list[Resource], study: Study) -> list[str]:
+    paths = [resource.path for resource in files]
+    if paths[0].endswith(".parquet"):
+        return _part_failures(root, spec, paths, study)
+    return _profile_failures(root, spec, paths, study)
+
+
+def _part_failures(root, spec, files, study: Study) -> list[str]:
+    failures = []
+    homes, n = study.homes, len(study.grid)
+    for path in files:
+        for frame in _part_slices(root / path):
+            failures += check_homes(spec, frame, study, path)
+    rows, distinct, low, high = duckdb.execute(
+        f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
+        "FROM read_parquet(?)",
+        [[str(root / path) for path in files]],
+    ).fetchone()
+    if (distinct, low, high) != (homes, 0, homes - 1) or rows != homes * n:
+        failures.append(
+            f"parts hold {distinct} homes ({low}..{high}) in {rows} rows; "
+            f"expected {homes} homes (0..{homes - 1}) in {homes * n} rows"
+        )
+    return failures
+
+
+def _profile_failures(root, spec, files, study: Study) -> list[str]:
+    failures = []
+    for first in range(0, len(files), _CSV_FILES_PER_BATCH):
+        batch = files[first : first + _CSV_FILES_PER_BATCH]
+        frames = [_read_home_file(root, spec, path) for path in batch]
+        if len(batch) > 1 and not check_homes(
+            spec, pd.concat(frames, ignore_index=True), study, ""
+        ):
+            continue
+        # Check file by file (only when a batch fails) so each failure names its file.
+        for path, frame in zip(batch, frames, strict=True):
+            failures += check_homes(spec, frame, study, path)
+    if len(files) != study.homes:
+        failures.append(f"{len(files)} profile files, expected {study.homes}")
+    return failures
+
+
+def _attribute_failures(root: Path, resource: Resource, study: Study) -> list[str]:
+    path = resource.path
+    table = pq.read_table(root / path) if path.endswith(".parquet") else pacsv.read_csv(root / path)
+    frame = table.to_pandas()
+    failures = []
+    ids = frame.get(HOME_ID, pd.Series(dtype=int)).to_numpy()
+    if not np.array_equal(ids, np.arange(study.homes)):
+        failures.append(f"{path}: home_id is not 0..{study.homes - 1}, one row each")
+    empty = frame.columns[frame.isna().any()].tolist()
+    if empty:
+        failures.append(f"{path}: missing values in {_listed(empty)}")
+    return failures
+
+
+def _agreement_check(root: Path, spec: DatasetSpec, files: list[Resource]) -> list[Check]:
+    """A table written as CSV and Parquet must hold the same values in both."""
+    if len(files) != 2:
+        return []
+
+    def compare() -> list[str]:
+        csv, parquet = (_read(root, spec, r.path) for r in files)
+        try:
+            pd.testing.assert_frame_equal(csv, parquet, check_dtype=False)
+        except AssertionError as exc:
+            return [f"{files[0].path} and {files[1].path} differ: {str(exc).splitlines()[0]}"]
+        return []
+
+    return [_guard(Check(f"{spec.name}: CSV matches Parquet"), compare)]

@@ -1,0 +1,74 @@
+"""The datasets vppsim ships, found where they are declared.
+
+Every package of vppsim whose ``sources`` module defines ``DATASET`` (a
+:class:`~vppsim.dataset.sources.Dataset`) is registered, and so is every dataset another
+distribution declares under the ``vppsim.datasets`` entry-point group. Adding a dataset is
+one module: nothing here or in the settings, CLI, validation or manifest is edited.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from importlib.metadata import entry_points
+
+import vppsim
+from vppsim.dataset.sources import Dataset, Registry
+
+ENTRY_POINT_GROUP = "vppsim.datasets"
+
+
+def _shipped() -> list[Dataset]:
+    found = []
+    for module in pkgutil.iter_modules(vppsim.__path__):
+        if not module.ispkg:
+            continue
+        name = f"vppsim.{module.name}.sources"
+        if importlib.util.find_spec(name) is None:
+            continue
+        dataset = getattr(importlib.import_module(name), "DATASET", None)
+        if isinstance(dataset, Dataset):
+            found.append(dataset)
+    return found
+
+
+def _plugins() -> list[Dataset]:
+    return [entry.load() for entry in entry_points(group=ENTRY_POINT_GROUP)]
+
+
+def in_dependency_order(datasets: list[Dataset]) -> list[Dataset]:
+    """``datasets`` with each after the ones it depends on (ties by name, so stable).
+
+    Raises
+    ------
+    ValueError
+        A dataset depends on one that is not among them, or on itself through others.
+    """
+    by_name = {dataset.name: dataset for dataset in datasets}
+    ordered: list[Dataset] = []
+    placed: set[str] = set()
+    pending = sorted(by_name)
+    while pending:
+        ready = [n for n in pending if set(by_name[n].spec.depends_on) <= placed]
+        if not ready:
+            unmet = {n: sorted(set(by_name[n].spec.depends_on) - placed) for n in pending}
+            raise ValueError(f"datasets with unmet or circular dependencies: {unmet}")
+        for name in ready:
+            ordered.append(by_name[name])
+            placed.add(name)
+        pending = [n for n in pending if n not in placed]
+    return ordered
+
+
+@functools.cache
+def default_registry() -> Registry:
+    """Every dataset vppsim ships or a plugin declares, in dependency order."""
+    return Registry(in_dependency_order(_shipped() + _plugins()))
+
+
+def registry_with(*datasets: Dataset) -> Registry:
+    """The default registry plus (or with replacements of) ``datasets``."""
+    known = {dataset.name: dataset for dataset in default_registry().datasets}
+    known.update({dataset.name: dataset for dataset in datasets})
+    return Registry(in_dependency_order(list(known.values())))
