@@ -185,3 +185,10 @@ def study_on(grid: pd.DatetimeIndex, latitude: float = 34.05, longitude: float =
 
 
 study_on.__test__ = False
+
+
+def manifest_of(result) -> dict:
+    """A build result's manifest as the JSON written to ``datapackage.json``."""
+    import json
+
+    return json.loads(result.manifest.to_json())

@@ -16,7 +16,14 @@ from vppsim.dataset.build import build_dataset
 from vppsim.dataset.sources import SourceKind
 from vppsim.errors import ConfigError, MissingSources, SourceUnavailable, ValidationFailed
 
-from .sources import GappyMarket, TestWeather, UnreachableMarket, home_load, test_registry
+from .sources import (
+    GappyMarket,
+    TestWeather,
+    UnreachableMarket,
+    home_load,
+    manifest_of,
+    test_registry,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,14 +76,16 @@ def test_manifest_records_files_provenance_and_config(built):
     by_name = {r["name"]: r for r in manifest["resources"]}
     market = by_name["market"]
     assert market["path"] == "market_data.csv" and market["rows"] == 192
-    assert (
-        market["hash"]
-        == "sha256:" + hashlib.sha256((built / "market_data.csv").read_bytes()).hexdigest()
-    )
+    assert market["sha256"] == hashlib.sha256((built / "market_data.csv").read_bytes()).hexdigest()
     assert [f["name"] for f in market["schema"]["fields"]][:2] == ["timestamp", "lmp"]
-    profiles = by_name["load_profiles"]
-    assert len(profiles["files"]) == 6 and profiles["rows"] == 6 * 192
-    assert by_name["load_parquet"]["rows"] == 6 * 192
+    assert market["schema"]["primaryKey"] == ["timestamp"]
+    profiles = [r for r in manifest["resources"] if r["name"].startswith("load_profile_")]
+    assert len(profiles) == 6 and {r["rows"] for r in profiles} == {192}
+    # A home's CSV holds no home_id, so its key is the timestamp alone.
+    assert {tuple(r["schema"]["primaryKey"]) for r in profiles} == {("timestamp",)}
+    parts = [r for r in manifest["resources"] if r["name"].startswith("load_part_")]
+    assert sum(r["rows"] for r in parts) == 6 * 192
+    assert parts[0]["schema"]["primaryKey"] == ["home_id", "timestamp"]
 
 
 def test_same_settings_give_byte_identical_files(small_settings, tmp_path):
@@ -129,17 +138,19 @@ def test_parquet_only_and_csv_only(small_settings, tmp_path):
 
 def test_missing_sources_are_named_and_nothing_is_written(small_settings):
     settings = small_settings()
-    from vppsim.dataset.sources import SourceRegistry
+    from .sources import registry_of
 
-    with pytest.raises(MissingSources, match=r"solar \(live/synthetic\), market"):
-        build_dataset(settings, SourceRegistry([TestWeather]))
+    with pytest.raises(
+        MissingSources, match=r"market \(live/synthetic\), solar \(live/synthetic\)"
+    ):
+        build_dataset(settings, registry_of(TestWeather))
     assert not Path(settings.out).exists()
     assert not list(Path(settings.out).parent.glob(".data.partial-*"))
 
 
 def test_auto_falls_back_and_records_why(small_settings):
     result = build_dataset(small_settings(), test_registry(UnreachableMarket))
-    market = result.manifest["provenance"]["market"]
+    market = manifest_of(result)["provenance"]["market"]
     assert market["kind"] == SourceKind.SYNTHETIC
     assert market["requested"] == "auto"
     assert "timeout" in market["fallback_reason"]
@@ -148,7 +159,7 @@ def test_auto_falls_back_and_records_why(small_settings):
 
 def test_live_data_with_a_gap_is_never_passed_on(small_settings):
     result = build_dataset(small_settings(), test_registry(GappyMarket))
-    reason = result.manifest["provenance"]["market"]["fallback_reason"]
+    reason = manifest_of(result)["provenance"]["market"]["fallback_reason"]
     assert (
         "96 intervals, expected 192" in reason
         and "missing interval(s) 2023-08-01T07:00:00Z" in reason
@@ -222,7 +233,7 @@ def test_killed_build_leaves_the_previous_dataset_untouched(built, tmp_path, how
 def test_dst_days_build_and_validate(small_settings, tmp_path, day, intervals):
     result = build_dataset(small_settings(start=day, end=day, homes=2), test_registry())
     assert result.report.ok
-    assert result.manifest["vppsim"]["grid"]["intervals"] == intervals
+    assert manifest_of(result)["vppsim"]["grid"]["intervals"] == intervals
     for name in ("market_data.csv", "weather.csv", "load_profiles/profile_001.csv"):
         assert len((result.path / name).read_text().splitlines()) == 1 + intervals
 

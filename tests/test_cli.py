@@ -27,8 +27,8 @@ def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
     result = runner.invoke(app, ["build", "--offline", "--out", str(tmp_path / "data")])
     assert result.exit_code == 3
     assert result.stderr.strip() == (
-        "error: no source implemented yet for: solar (synthetic), market (synthetic), "
-        "load (synthetic); nothing was written"
+        "error: no source implemented yet for: load (synthetic), market (synthetic), "
+        "solar (synthetic); nothing was written"
     )
     assert not (tmp_path / "data").exists()
 
@@ -38,7 +38,7 @@ def test_the_default_offline_build_is_complete_and_valid(tmp_path):
     result = runner.invoke(app, ["build", "--offline", "--homes", "20", "--out", str(out)])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "datapackage.json").read_text())
-    assert manifest["vppsim"]["datasets"] == ["weather", "solar", "market", "load"]
+    assert manifest["vppsim"]["datasets"] == ["weather", "load", "market", "solar"]
     assert len(list((out / "load_profiles").glob("profile_*.csv"))) == 20
     assert (out / "parquet" / "homes.parquet").is_file()
     header = (out / "market_data.csv").read_text().splitlines()[0]
@@ -52,7 +52,7 @@ def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):
     assert result.exit_code == 0, result.output
     assert f"Built {out}" in result.stdout
     assert (
-        "weather, solar, market, load; 192 intervals of 15 min from 2023-08-01T07:00"
+        "weather, load, market, solar; 192 intervals of 15 min from 2023-08-01T07:00"
         in result.stdout
     )
     assert "market: synthetic because CAISO OASIS did not answer within 30 s" in result.stdout
@@ -89,14 +89,14 @@ def test_offline_forces_every_dataset_synthetic(tmp_path, test_sources):
 
 def test_keys_never_reach_the_output(tmp_path, test_sources, monkeypatch):
     monkeypatch.setenv("NLR_API_KEY", "sk-live-abcdef123456")
-    (tmp_path / "study.toml").write_text('gridstatus_api_key = "gs-secret-987"\n')
+    (tmp_path / "study.toml").write_text('nlr_email = "gs-secret-987@example.org"\n')
     out = tmp_path / "data"
     result = runner.invoke(
         app, ["build", *SMALL, "--out", str(out), "--config", str(tmp_path / "study.toml")]
     )
     assert result.exit_code == 0, result.output
     config = json.loads((out / "datapackage.json").read_text())["vppsim"]["config"]
-    assert config["nlr_api_key"] == config["gridstatus_api_key"] == "**********"
+    assert config["nlr_api_key"] == config["nlr_email"] == "**********"
     for path in out.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -106,11 +106,14 @@ def test_keys_never_reach_the_output(tmp_path, test_sources, monkeypatch):
 
 def test_info_on_a_folder_without_or_with_a_broken_manifest(tmp_path):
     result = runner.invoke(app, ["info", str(tmp_path)])
-    assert result.exit_code == 1
-    assert "cannot read" in result.stderr
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip() == f"error: {tmp_path} is not a vppsim dataset: no datapackage.json"
+    )
     (tmp_path / "datapackage.json").write_text('{"profile": "data-package"}')
     result = runner.invoke(app, ["info", str(tmp_path)])
-    assert result.exit_code == 1 and "KeyError('vppsim')" in result.stderr
+    assert result.exit_code == 2 and "is not a vppsim manifest" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_ctrl_c_during_build_is_one_line(tmp_path, test_sources, monkeypatch):

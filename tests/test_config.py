@@ -36,7 +36,7 @@ def test_precedence_flags_env_dotenv_toml_defaults(tmp_path, monkeypatch):
     assert settings.seed == 3  # env beats .env
     assert settings.latitude == 33.5  # .env beats TOML
     assert settings.longitude == -117.0  # TOML beats default
-    assert settings.market_source is SourceMode.LIVE
+    assert settings.market.source is SourceMode.LIVE
     assert settings.timezone == "America/Los_Angeles"  # default
 
 
@@ -54,7 +54,6 @@ def test_api_keys_read_new_and_old_names_and_stay_secret(monkeypatch):
     assert settings.nlr_api_key.get_secret_value() == "new-secret-key"
     assert "new-secret-key" not in repr(settings) + str(settings)
     assert settings.redacted()["nlr_api_key"] == REDACTED
-    assert settings.redacted()["gridstatus_api_key"] is None
     monkeypatch.setenv("NREL_EMAIL", "me@example.org")
     assert load_settings(env_file=None).redacted()["nlr_email"] == REDACTED
 
@@ -62,7 +61,10 @@ def test_api_keys_read_new_and_old_names_and_stay_secret(monkeypatch):
 def test_unknown_toml_key_and_missing_file_are_config_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("hoems = 5\n")
-    with pytest.raises(ConfigError, match=r"unknown key.*hoems"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown setting 'hoems' in config file .*bad.toml \(did you mean homes\?\)",
+    ):
         load_settings(config_file=bad, env_file=None)
     with pytest.raises(ConfigError, match="not found"):
         load_settings(config_file=tmp_path / "nope.toml", env_file=None)
@@ -85,12 +87,16 @@ def test_unknown_toml_key_and_missing_file_are_config_errors(tmp_path):
         (["--longitude", "-181"], "longitude=-181.0"),
         (["--homes", "0"], "homes=0"),
         (["--timezone", "Pacific/Atlantis"], "unknown timezone 'Pacific/Atlantis'"),
-        (["--market-source", "sometimes"], "market_source='sometimes'"),
+        (["--source", "market=sometimes"], "market.source='sometimes'"),
         (["--interval", "7"], "interval_minutes=7"),
         (["--only", "weather,prices"], "unknown dataset(s) prices"),
-        (["--price-level", "0"], "price_level=0.0"),
+        (["--set", "market.price_level=0"], "market.price_level='0'"),
+        (["--set", "market.gas_pric=4"], "unknown setting 'market.gas_pric'"),
+        (["--source", "prices=live"], "--source prices: unknown dataset"),
+        (["--homes", "1000000000"], "homes=1000000000"),
         (["--http-timeout", "-1"], "http_timeout_s=-1.0"),
-        (["--offline", "--solar-source", "live"], "--offline conflicts with --solar-source live"),
+        (["--offline", "--source", "solar=live"], "--offline conflicts with --source solar=live"),
+        (["--env-file", "missing.env"], "env file not found: missing.env"),
     ],
 )
 def test_invalid_values_give_one_line_and_exit_2(args, named, tmp_path):

@@ -66,9 +66,9 @@ def test_a_clean_build_passes(built):
     for expected in (
         "files match manifest (sha256)",
         "one grid",
-        "solar is zero at night",
-        "market: schema and grid",
-        "load_parquet: schema and grid",
+        "solar (csv): schema and grid",
+        "market (csv): schema and grid",
+        "load (parquet): schema and grid",
     ):
         assert expected in names
 
@@ -159,9 +159,9 @@ def test_unreadable_files_are_failures_not_crashes(built, tmp_path):
     text = (copy / "market_data.csv").read_text()
     (copy / "market_data.csv").write_text(text[: len(text) // 2 - 7])  # cut mid-line
     text = "\n".join(validate_directory(copy).failures)
-    assert "weather_parquet: schema and grid: could not read" in text
+    assert "weather (parquet): schema and grid: could not read" in text
     assert "load_profiles/profile_003.csv is missing" in text
-    assert "market: schema and grid: could not read" in text
+    assert "market (csv): schema and grid: could not read" in text
 
 
 def test_missing_or_broken_manifest(built, tmp_path):
@@ -182,7 +182,9 @@ def test_a_dataset_the_manifest_promises_but_lacks_is_caught(built, tmp_path):
     manifest = json.loads((copy / "datapackage.json").read_text())
     manifest["resources"] = [r for r in manifest["resources"] if r["dataset"] != "market"]
     (copy / "datapackage.json").write_text(json.dumps(manifest))
-    assert "all datasets present: no files for market" in validate_directory(copy).failures
+    assert (
+        "all datasets present and known: no files for market" in validate_directory(copy).failures
+    )
 
 
 def test_a_broken_home_table_is_caught(built, tmp_path):

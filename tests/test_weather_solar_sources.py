@@ -1,7 +1,6 @@
 """The weather and solar sources inside real builds: fallbacks, live replay, the raw cache."""
 
 import datetime as dt
-import json
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,7 @@ from vppsim.weather.sources import NsrdbWeather, SyntheticWeather
 
 from .conftest import SHARED
 from .fakeserver import FAKE_KEY, Canned, assert_no_key
-from .sources import TestLoad, TestMarket, registry_of
+from .sources import TestLoad, TestMarket, manifest_of, registry_of
 
 EMAIL = "someone@example.org"
 LONG_BEACH = SHARED / "reference" / "solar" / "pvwatts_v5_response_hourly_long_beach.json"
@@ -63,7 +62,7 @@ def psm4_csv(year: int, latitude: float, longitude: float, interval: int = 15) -
 
 def test_without_keys_auto_falls_back_and_says_why(small_settings):
     result = build_dataset(small_settings(), registry())
-    provenance = result.manifest["provenance"]
+    provenance = manifest_of(result)["provenance"]
     assert provenance["weather"]["kind"] == "synthetic"
     assert provenance["weather"]["fallback_reason"] == "no NLR_API_KEY configured for NSRDB"
     assert provenance["solar"]["source"] == "pvlib PVWatts-v8 chain on the weather dataset"
@@ -79,11 +78,12 @@ def test_nsrdb_weather_live_is_cached_and_reused(small_settings, server, monkeyp
     monkeypatch.setenv("NLR_EMAIL", EMAIL)
     settings = small_settings(weather_source="live", nlr_base_url=url.removesuffix(NSRDB_PATH))
     result = build_dataset(settings, registry())
-    weather = result.manifest["provenance"]["weather"]
+    weather = manifest_of(result)["provenance"]["weather"]
     assert weather["kind"] == "live" and weather["version"] == "4.0.1"
     assert weather["parameters"]["years"] == [2023]
     assert (
-        "driven by the live weather" in result.manifest["provenance"]["solar"]["notes"][0].lower()
+        "driven by the live weather"
+        in manifest_of(result)["provenance"]["solar"]["notes"][0].lower()
     )
     frame = pd.read_csv(result.path / "weather.csv")
     daytime = frame["ghi_w_m2"] > 200
@@ -103,9 +103,9 @@ def test_live_weather_failure_is_fast_and_recorded(small_settings, server, monke
     monkeypatch.setenv("NLR_API_KEY", FAKE_KEY)
     monkeypatch.setenv("NLR_EMAIL", EMAIL)
     result = build_dataset(small_settings(nlr_base_url=url.removesuffix(NSRDB_PATH)), registry())
-    reason = result.manifest["provenance"]["weather"]["fallback_reason"]
+    reason = manifest_of(result)["provenance"]["weather"]["fallback_reason"]
     assert "HTTP 403: API_KEY_INVALID" in reason
-    assert_no_key(json.dumps(result.manifest))
+    assert_no_key(result.manifest.to_json())
 
 
 @pytest.mark.skipif(not LONG_BEACH.is_file(), reason="needs ../shared/reference/solar")
@@ -114,7 +114,7 @@ def test_pvwatts_live_replays_the_recorded_answer(small_settings, server, monkey
     monkeypatch.setenv("NLR_API_KEY", FAKE_KEY)
     settings = small_settings(solar_source="live", nlr_base_url=url.removesuffix(PVWATTS_PATH))
     result = build_dataset(settings, registry())
-    solar = result.manifest["provenance"]["solar"]
+    solar = manifest_of(result)["provenance"]["solar"]
     assert solar["kind"] == "live" and "typical meteorological year" in solar["notes"][0]
     frame = pd.read_csv(result.path / "solar_data.csv")
     # The recorded answer is a 4 kW open-rack system; per kW, Aug 1-2 make a few kWh.
@@ -173,7 +173,7 @@ def test_an_unreachable_host_falls_back_in_seconds(small_settings, monkeypatch):
     start = time.monotonic()
     result = build_dataset(small_settings(nlr_base_url=f"http://127.0.0.1:{port}"), registry())
     assert time.monotonic() - start < 15
-    assert "host unreachable" in result.manifest["provenance"]["weather"]["fallback_reason"]
+    assert "host unreachable" in manifest_of(result)["provenance"]["weather"]["fallback_reason"]
 
 
 def test_live_without_a_key_is_a_one_line_failure(tmp_path):
@@ -183,7 +183,7 @@ def test_live_without_a_key_is_a_one_line_failure(tmp_path):
 
     result = CliRunner().invoke(
         app,
-        ["build", "--only", "weather", "--weather-source", "live", "--out", str(tmp_path / "d")],
+        ["build", "--only", "weather", "--source", "weather=live", "--out", str(tmp_path / "d")],
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == (

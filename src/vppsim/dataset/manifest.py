@@ -9,6 +9,7 @@ checkable on Parquet); vppsim's own sections (``vppsim``: settings, seed, grid, 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -108,8 +109,17 @@ class Manifest(_Model):
         return [resource for resource in self.resources if resource.dataset == dataset]
 
     def to_json(self) -> str:
-        """The manifest as written: stable key order, two-space indent, UTF-8."""
-        return self.model_dump_json(by_alias=True, exclude_none=True, indent=2) + "\n"
+        """The manifest as written: stable key order, two-space indent, UTF-8.
+
+        Empty optional properties of resources and fields are left out (Frictionless
+        rejects a null ``format`` or ``encoding``); provenance keeps its nulls.
+        """
+        values = self.model_dump(mode="json", by_alias=True)
+        values["resources"] = [
+            resource.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for resource in self.resources
+        ]
+        return json.dumps(values, indent=2, ensure_ascii=False) + "\n"
 
 
 def read_manifest(root: Path) -> Manifest:
