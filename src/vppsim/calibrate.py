@@ -21,7 +21,7 @@ from vppsim.grid import build_grid, standard_utc_offset_hours
 from vppsim.seeds import Stream, stream_rng
 from vppsim.solar.physics import REFERENCE_AZIMUTH, REFERENCE_TILT, PVWattsParameters, pvwatts_ac
 from vppsim.weather.fit import daily_clearsky_index, station_hours
-from vppsim.weather.synthetic import WeatherParameters, simulate_weather
+from vppsim.weather.synthetic import WeatherCalibration, simulate_weather
 from vppsim.weather.tmy import read_tmy
 
 TMY_FILES = {
@@ -305,7 +305,7 @@ def calibration_tables(
         }
     )
     # The synthetic temperature follows downtown LA normals; the TMY stations are coastal.
-    normals = WeatherParameters.default()
+    normals = WeatherCalibration.default()
     temperature = pd.DataFrame(
         {
             "daily max TMY": tmy["tmax"],

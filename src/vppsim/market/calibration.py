@@ -21,6 +21,7 @@ import pandas as pd
 
 from vppsim.calendar import local_calendar
 from vppsim.grid import build_grid, parse_timestamps
+from vppsim.market.parameters import MarketParameters
 from vppsim.market.synthetic import (
     AS_PRODUCTS,
     PRICE_LEVEL_SOURCES,
@@ -175,12 +176,16 @@ def _average(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def synthetic_prices(
-    start: dt.date, end: dt.date, seed: int, level: float | None = None, timezone: str = TIMEZONE
+    start: dt.date,
+    end: dt.date,
+    seed: int,
+    parameters: MarketParameters | None = None,
+    timezone: str = TIMEZONE,
 ) -> pd.DataFrame:
     """One realisation of the model on local days ``start``..``end`` with synthetic weather."""
     grid = build_grid(start, end, timezone, 15)
     weather = simulate_weather(grid, *SITE, timezone, 15, stream_rng(seed, Stream.WEATHER))
-    return simulate_prices(grid, timezone, weather, stream_rng(seed, Stream.MARKET), level=level)
+    return simulate_prices(grid, timezone, weather, stream_rng(seed, Stream.MARKET), parameters)
 
 
 def _synthetic_period(series: list[pd.Series], timezone: str, keys) -> list[float]:

@@ -18,7 +18,8 @@ from vppsim.dataset.sources import (
 )
 from vppsim.http import new_client
 from vppsim.market.oasis import get_caiso_market
-from vppsim.market.synthetic import price_level, simulate_prices
+from vppsim.market.parameters import MarketParameters
+from vppsim.market.synthetic import price_level, price_level_notes, simulate_prices
 from vppsim.seeds import Stream, stream_rng
 
 
@@ -36,12 +37,9 @@ class SyntheticMarket(Source):
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
+        parameters = MarketParameters(price_level=settings.price_level)
         frame = simulate_prices(
-            grid,
-            settings.timezone,
-            weather,
-            stream_rng(settings.seed, Stream.MARKET),
-            level=settings.price_level,
+            grid, settings.timezone, weather, stream_rng(settings.seed, Stream.MARKET), parameters
         )
         years = sorted(set(grid.tz_convert(settings.timezone).year))
         provenance = Provenance(
@@ -53,11 +51,13 @@ class SyntheticMarket(Source):
                 "AR(1) residual with hourly volatility, spike and negative-price regimes; "
                 "ancillary services as separate processes",
                 "calibration": "FMM LMP ALAMT3G_7_B1 2022; OASIS MIL1_3_PASGNODE Aug 2023",
-                "price_level": settings.price_level
-                if settings.price_level is not None
+                "price_level": parameters.price_level
+                if parameters.price_level is not None
                 else {str(year): price_level(year) for year in years},
                 "weather": inputs["weather"].provenance.source,
+                "parameters": parameters.model_dump(mode="json"),
             },
+            notes=price_level_notes(years, parameters),
         )
         return SourceResult(as_table(frame), provenance)
 

@@ -29,6 +29,7 @@ from vppsim.weather.nsrdb import (
     read_nsrdb,
     years_spanned,
 )
+from vppsim.weather.parameters import WeatherParameters
 from vppsim.weather.synthetic import simulate_weather
 
 
@@ -46,6 +47,7 @@ class SyntheticWeather(Source):
         context: SourceContext,
     ) -> SourceResult:
         rng = stream_rng(settings.seed, Stream.WEATHER)
+        parameters = WeatherParameters()
         frame = simulate_weather(
             grid,
             settings.latitude,
@@ -53,6 +55,7 @@ class SyntheticWeather(Source):
             settings.timezone,
             settings.interval_minutes,
             rng,
+            parameters,
         )
         provenance = Provenance(
             SourceKind.SYNTHETIC,
@@ -66,6 +69,7 @@ class SyntheticWeather(Source):
                 "calibration": "TMY3 Santa Ana (722977), TMY2 Long Beach (23129)",
                 "latitude": settings.latitude,
                 "longitude": settings.longitude,
+                "parameters": parameters.model_dump(mode="json"),
             },
         )
         return SourceResult(as_table(frame), provenance)
