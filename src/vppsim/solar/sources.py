@@ -11,12 +11,8 @@ from vppsim.config import Settings, SourceMode
 from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
 from vppsim.errors import SourceUnavailable
 from vppsim.http import new_client
-from vppsim.solar.physics import (
-    REFERENCE_AZIMUTH,
-    REFERENCE_TILT,
-    PVWattsParameters,
-    pvwatts_ac,
-)
+from vppsim.solar.parameters import SolarParameters
+from vppsim.solar.physics import pvwatts_ac
 from vppsim.solar.pvwatts import (
     PVWATTS_NOTE,
     PVWATTS_PATH,
@@ -29,11 +25,10 @@ from vppsim.solar.pvwatts import (
 COLUMN = "generation_kw_per_kw_installed"
 
 
-def _reference_parameters() -> dict:
-    parameters = PVWattsParameters()
+def _reference_parameters(parameters: SolarParameters) -> dict:
     return {
-        "tilt": REFERENCE_TILT,
-        "azimuth": REFERENCE_AZIMUTH,
+        "tilt": parameters.reference_tilt,
+        "azimuth": parameters.reference_azimuth,
         "array_type": parameters.array_type,
         "dc_ac_ratio": parameters.dc_ac_ratio,
         "inverter_efficiency": parameters.inverter_efficiency,
@@ -60,6 +55,7 @@ class PhysicsSolar(Source):
     ) -> SourceResult:
         weather = inputs["weather"]
         frame = weather.data
+        parameters = SolarParameters()
         midpoints = grid + pd.Timedelta(minutes=settings.interval_minutes / 2)
         generation = pvwatts_ac(
             midpoints,
@@ -70,14 +66,15 @@ class PhysicsSolar(Source):
             frame["wind_speed_m_s"].to_numpy(),
             settings.latitude,
             settings.longitude,
-            REFERENCE_TILT,
-            REFERENCE_AZIMUTH,
+            parameters.reference_tilt,
+            parameters.reference_azimuth,
+            parameters,
         )
         provenance = Provenance(
             SourceKind.SYNTHETIC,
             "pvlib PVWatts-v8 chain on the weather dataset",
             f"pvlib {pvlib.__version__}",
-            {**_reference_parameters(), "weather": weather.provenance.source},
+            {**_reference_parameters(parameters), "weather": weather.provenance.source},
             notes=(
                 f"Driven by the {weather.provenance.kind} weather dataset "
                 f"({weather.provenance.source}), interval midpoints.",
@@ -106,7 +103,7 @@ class PVWattsSolar(Source):
                 "clouds (set solar_source=live to use PVWatts)"
             )
         key = settings.nlr_api_key.get_secret_value() if settings.nlr_api_key else None
-        reference = _reference_parameters()
+        reference = _reference_parameters(SolarParameters())
         with new_client(settings.http_timeout_s) as client:
             # Without a key, a previous build's cached answer is still used.
             content = get_pvwatts(
