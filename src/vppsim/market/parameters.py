@@ -42,6 +42,25 @@ class AncillaryParameters(BaseModel):
 class MarketParameters(BaseModel):
     """Knobs of the synthetic CAISO price model (:func:`vppsim.market.synthetic.simulate_prices`).
 
+    Notes
+    -----
+    Why the defaults (none can be fitted on the shared data):
+
+    * ``heat_latent_per_c``: there is no 2022 temperature series at Alamitos; 0.15 makes a
+      +5 degC heat day move summer evening prices up by about 0.75 of a normal score (+25-30 %
+      in August).
+    * ``spike_day_heat_weight``: a day 2 standard deviations hotter than normal in August
+      (about +5 degC) is a spike day with probability ~0.6 instead of ~0.25.
+    * ``spike_day_level_weight``: spike days are days of high prices and come in runs (Aug 6-11
+      and Aug 28-31 2022), as the day level persists.
+    * ``spike_size_day_weight``: the hottest days of a heat wave (Sep 5-8 2022, at the cap)
+      have the biggest spikes.
+    * ``spike_level_exponent``: at the 2023 level, typical weather gives about 0.4 % of August
+      intervals above $250 (0-1.9 % across simulated years), between the two 2023 references:
+      0.17 % at MIL1_3_PASGNODE and 1.54 % of CAISO's FMM DLAP prices.
+    * The AS knobs are assumptions at the levels of CALIBRATION.md (no real AS series in the
+      shared references).
+
     Examples
     --------
     >>> MarketParameters(price_level=1.0, as_level_exponent=1.0)  # 2022 prices, AS in step
