@@ -26,6 +26,7 @@ from vppsim.market.synthetic import (
     simulate_prices,
 )
 from vppsim.seeds import Stream, stream_rng
+from vppsim.timeseries import runs
 from vppsim.weather.parameters import WeatherParameters
 from vppsim.weather.synthetic import simulate_weather
 
@@ -58,13 +59,6 @@ def prices_for(start: dt.date, end: dt.date, seed: int = 1, level: float | None 
 
 def local(frame: pd.DataFrame) -> pd.DatetimeIndex:
     return frame.index.tz_convert(TZ)
-
-
-def episodes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    return starts, np.flatnonzero(edges == -1) - starts
 
 
 # --- Contract -------------------------------------------------------------------------------
@@ -192,7 +186,7 @@ def test_spikes_are_capped_clustered_and_in_the_evening():
     lmp, hours = frame["lmp"].to_numpy(), local(frame).hour
     summer = np.asarray(local(frame).month.isin([6, 7, 8, 9]))
     assert lmp.max() <= DEFAULT.price_cap
-    starts, lengths = episodes(lmp > 250)
+    starts, lengths = runs(lmp > 250)
     in_summer = summer[starts]
     starts, lengths = starts[in_summer], lengths[in_summer]
     assert len(starts) > 50

@@ -13,7 +13,7 @@ from scipy import stats as scipy_stats
 from vppsim.calendar import local_calendar, nerc_holidays
 from vppsim.grid import build_grid
 from vppsim.stats import ks_distance, linear_fit, quantile_function, weighted_quantiles
-from vppsim.timeseries import ar1, ar1_varying, autocorrelation
+from vppsim.timeseries import ar1, ar1_varying, autocorrelation, runs
 
 TZ = "America/Los_Angeles"
 
@@ -117,6 +117,15 @@ def test_autocorrelation_within_groups_skips_missing_values_and_per_series():
     assert result.shape == (2, 1) and np.isfinite(result[0, 0]) and np.isnan(result[1, 0])
     with pytest.raises(ValueError, match="lags"):
         autocorrelation(x, 0)
+
+
+def test_runs_and_merged_episodes():
+    flags = np.array([1, 1, 0, 1, 0, 0, 1, 1, 1], dtype=bool)
+    starts, lengths = runs(flags)
+    assert starts.tolist() == [0, 3, 6] and lengths.tolist() == [2, 1, 3]
+    starts, lengths = runs(flags, gap=1)
+    assert starts.tolist() == [0, 6] and lengths.tolist() == [4, 3]
+    assert [a.size for a in runs(np.zeros(4, dtype=bool))] == [0, 0]
 
 
 # --- stats ----------------------------------------------------------------------------------

@@ -135,3 +135,30 @@ def autocorrelation(
     if scalar:
         result = result[..., 0]
     return float(result) if result.ndim == 0 else result
+
+
+def runs(flags: np.ndarray, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Start indices and lengths of the runs of True in ``flags`` (e.g. spike episodes).
+
+    Parameters
+    ----------
+    flags : numpy.ndarray
+        1-D booleans.
+    gap : int
+        Runs separated by at most this many False values are merged into one.
+
+    Returns
+    -------
+    starts, lengths : numpy.ndarray
+        int64 arrays, one entry per run.
+    """
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    edges = np.diff(padded)
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    if gap > 0 and len(starts) > 1:
+        keep = np.concatenate([[True], starts[1:] - ends[:-1] > gap])
+        starts = starts[keep]
+        # A merged episode ends where the run before the next kept start ends.
+        ends = np.concatenate([ends[np.flatnonzero(keep)[1:] - 1], ends[-1:]])
+    return starts, ends - starts

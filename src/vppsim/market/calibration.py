@@ -29,7 +29,7 @@ from vppsim.market.synthetic import (
     simulate_prices,
 )
 from vppsim.seeds import Stream, stream_rng
-from vppsim.timeseries import autocorrelation
+from vppsim.timeseries import autocorrelation, runs
 from vppsim.weather.synthetic import simulate_weather
 
 ALAMITOS_FILE = "ALAMT3G_7_B1_fmm_lmp_15min_2022.csv.gz"
@@ -89,13 +89,6 @@ def read_oasis_lmp(path: Path) -> pd.Series:
 # --- Figures --------------------------------------------------------------------------------
 
 
-def _episodes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    return starts, np.flatnonzero(edges == -1) - starts
-
-
 def period_figures(prices: pd.Series, timezone: str = TIMEZONE) -> dict[str, float]:
     """The report's figures for one contiguous stretch of 15-min prices (e.g. a month)."""
     x = prices.to_numpy(dtype=float)
@@ -108,7 +101,7 @@ def period_figures(prices: pd.Series, timezone: str = TIMEZONE) -> dict[str, flo
     overall = float(np.median(x))
     overnight = float(hourly.loc[0:5].median())
     midday = float(hourly.loc[10:15].median())
-    starts, lengths = _episodes(x > SPIKE_PRICE)
+    starts, lengths = runs(x > SPIKE_PRICE)
     off, work = x[cal.offday], x[~cal.offday]
     return {
         **distribution_figures(x),

@@ -63,7 +63,7 @@ from vppsim.market.synthetic import (
     daily_tmax_anomaly,
 )
 from vppsim.stats import weighted_quantiles
-from vppsim.timeseries import autocorrelation
+from vppsim.timeseries import autocorrelation, runs
 
 EVENT_MONTHS = {
     (2022, 12): "Western gas crisis: SoCal Citygate spot gas averaged about $30/MMBtu above "
@@ -166,21 +166,6 @@ def detect_spikes(prices: np.ndarray, cal: LocalCalendar, medians: np.ndarray) -
     """Spike intervals: above ``SPIKE_RATIO`` times the cell median and ``SPIKE_MIN_PRICE``."""
     threshold = np.maximum(SPIKE_MIN_PRICE, SPIKE_RATIO * medians[cal.month, cal.hour])
     return prices > threshold
-
-
-def runs(flags: np.ndarray, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Start indices and lengths of the runs of True in ``flags``; runs separated by at most
-    ``gap`` False values are merged into one."""
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    if gap > 0 and len(starts) > 1:
-        keep = np.concatenate([[True], starts[1:] - ends[:-1] > gap])
-        starts = starts[keep]
-        # A merged episode ends where the run before the next kept start ends.
-        ends = np.concatenate([ends[np.flatnonzero(keep)[1:] - 1], ends[-1:]])
-    return starts, ends - starts
 
 
 def fit_base(prices: np.ndarray, cal: LocalCalendar, spikes: np.ndarray) -> dict:

@@ -74,7 +74,11 @@ class PhysicsSolar(Source):
             SourceKind.SYNTHETIC,
             "pvlib PVWatts-v8 chain on the weather dataset",
             f"pvlib {pvlib.__version__}",
-            {**_reference_parameters(parameters), "weather": weather.provenance.source},
+            {
+                **_reference_parameters(parameters),
+                "weather": weather.provenance.source,
+                "parameters": parameters.model_dump(mode="json"),
+            },
             notes=(
                 f"Driven by the {weather.provenance.kind} weather dataset "
                 f"({weather.provenance.source}), interval midpoints.",
