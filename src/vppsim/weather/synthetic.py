@@ -157,7 +157,7 @@ DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 # --- Parameters -----------------------------------------------------------------------------
 
 
-def _pool_months(x: np.ndarray) -> np.ndarray:
+def pool_months(x: np.ndarray) -> np.ndarray:
     """Add the neighbouring months (axis 0, circular) at :data:`MONTH_POOL_WEIGHT`."""
     return x + MONTH_POOL_WEIGHT * (np.roll(x, 1, axis=0) + np.roll(x, -1, axis=0))
 
@@ -194,7 +194,7 @@ def transition_matrices(counts: np.ndarray, first_counts: np.ndarray):
         The first-state distribution by month.
     """
     counts = np.asarray(counts, dtype=float)
-    pooled = _pool_hours(_pool_months(counts))
+    pooled = _pool_hours(pool_months(counts))
     month_all = pooled.sum(axis=1)  # (12, K, K)
     month_dest = _normalise(month_all.sum(axis=1))  # (12, K)
     # Next hour's state distribution, itself shrunk towards the month's.
@@ -204,7 +204,7 @@ def transition_matrices(counts: np.ndarray, first_counts: np.ndarray):
     full = np.repeat(overall[:, None], 24, axis=1)
     first_hour, last_hour = CHAIN_HOURS
     full[:, first_hour:last_hour] = hourly
-    first = _normalise(_pool_months(np.asarray(first_counts, dtype=float)) + 0.5)
+    first = _normalise(pool_months(np.asarray(first_counts, dtype=float)) + 0.5)
     return full, first
 
 
