@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from vppsim.grid import build_grid
-from vppsim.market.synthetic import MarketParameters, simulate_prices
+from vppsim.market.synthetic import MarketCalibration, simulate_prices
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
 
@@ -31,7 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    MarketParameters.default()  # load calibrated.json once, outside the timing
+    MarketCalibration.default()  # load calibrated.json once, outside the timing
     for label, (start, end) in PERIODS.items():
         grid = build_grid(start, end, TIMEZONE, 15)
         weather = simulate_weather(

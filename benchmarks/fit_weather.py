@@ -25,7 +25,7 @@ from vppsim.calibrate import monthly_figures, synthetic_daily_figures, tmy_daily
 from vppsim.calibration_file import dumps_calibration
 from vppsim.grid import build_grid
 from vppsim.weather.fit import fit_calibration
-from vppsim.weather.synthetic import WeatherParameters, simulate_weather
+from vppsim.weather.synthetic import WeatherCalibration, simulate_weather
 from vppsim.weather.tmy import read_tmy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,7 @@ def report(stations, years: int, seed: int) -> None:
     synthetic = monthly_figures(
         synthetic_daily_figures(frame, SITE["latitude"], SITE["longitude"], SITE["timezone"], 15)
     )
-    parameters = WeatherParameters.default()
+    parameters = WeatherCalibration.default()
     print(f"\nTMY (Santa Ana + Long Beach) vs synthetic (LA Downtown, {years} years, 15 min)")
     print(
         f"{'month':>5} | {'daily k':>13} | {'clear share':>13} | {'k 7-10 h':>13} |"

@@ -3,7 +3,6 @@ calibration against the real prices in ../shared/reference/market."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import importlib.util
 from functools import cache
@@ -13,26 +12,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vppsim.calendar import local_calendar
 from vppsim.grid import build_grid
 from vppsim.market.calibration import ALAMITOS_FILE, market_calibration_tables
+from vppsim.market.parameters import MarketParameters
 from vppsim.market.synthetic import (
     AS_PRODUCTS,
     COLUMNS,
-    PRICE_CAP,
-    PRICE_FLOOR,
     PRICE_LEVEL_SOURCES,
     PRICE_LEVELS,
-    MarketParameters,
-    local_calendar,
+    MarketCalibration,
     price_level,
     simulate_prices,
 )
 from vppsim.seeds import Stream, stream_rng
-from vppsim.weather.synthetic import WeatherParameters, simulate_weather
+from vppsim.timeseries import runs
+from vppsim.weather.parameters import WeatherParameters
+from vppsim.weather.synthetic import simulate_weather
 
 from .conftest import SHARED
 
 TZ = "America/Los_Angeles"
+DEFAULT = MarketParameters()
 REFERENCE = SHARED / "reference"
 needs_reference = pytest.mark.skipif(
     not (REFERENCE / "market" / ALAMITOS_FILE).is_file(),
@@ -43,14 +44,7 @@ needs_reference = pytest.mark.skipif(
 @cache
 def weather_for(start: dt.date, end: dt.date, seed: int = 1, heat_factor: float = 1.0):
     grid = build_grid(start, end, TZ, 15)
-    parameters = WeatherParameters.default()
-    if heat_factor != 1.0:
-        parameters = dataclasses.replace(
-            parameters,
-            heat_event_starts_per_month=parameters.heat_event_starts_per_month * heat_factor,
-            heat_offset_max_c=parameters.heat_offset_max_c,
-            heat_offset_min_c=parameters.heat_offset_min_c,
-        )
+    parameters = WeatherParameters(heat_event_rate_factor=heat_factor)
     return simulate_weather(
         grid, 34.05, -118.24, TZ, 15, stream_rng(seed, Stream.WEATHER), parameters
     )
@@ -59,18 +53,12 @@ def weather_for(start: dt.date, end: dt.date, seed: int = 1, heat_factor: float 
 @cache
 def prices_for(start: dt.date, end: dt.date, seed: int = 1, level: float | None = None):
     weather = weather_for(start, end, seed)
-    return simulate_prices(weather.index, TZ, weather, stream_rng(seed, Stream.MARKET), level=level)
+    parameters = MarketParameters(price_level=level)
+    return simulate_prices(weather.index, TZ, weather, stream_rng(seed, Stream.MARKET), parameters)
 
 
 def local(frame: pd.DataFrame) -> pd.DatetimeIndex:
     return frame.index.tz_convert(TZ)
-
-
-def episodes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    return starts, np.flatnonzero(edges == -1) - starts
 
 
 # --- Contract -------------------------------------------------------------------------------
@@ -81,7 +69,7 @@ def check_contract(frame: pd.DataFrame, grid: pd.DatetimeIndex) -> None:
     assert list(frame.columns) == list(COLUMNS)
     assert all(frame[c].dtype == np.float64 for c in frame.columns)
     assert not frame.isna().any().any()
-    assert frame["lmp"].between(PRICE_FLOOR, PRICE_CAP).all()
+    assert frame["lmp"].between(DEFAULT.price_floor, DEFAULT.price_cap).all()
     for name in AS_PRODUCTS:
         assert frame[name].between(0.0, 10000.0).all()
 
@@ -118,8 +106,6 @@ def test_without_weather_hourly_grid_and_empty_grid():
     frame = simulate_prices(grid, TZ, None, np.random.default_rng(0))
     check_contract(frame, grid)
     assert simulate_prices(grid[:0], TZ, None, np.random.default_rng(0)).empty
-    with pytest.raises(ValueError):
-        simulate_prices(grid, TZ, None, np.random.default_rng(0), level=-1.0)
 
 
 def test_deterministic_and_draw_order_depends_only_on_grid():
@@ -135,8 +121,9 @@ def test_deterministic_and_draw_order_depends_only_on_grid():
     rng1, rng2 = np.random.default_rng(9), np.random.default_rng(9)
     simulate_prices(grid, TZ, weather, rng1)
     hotter = weather.assign(temp_air_c=weather["temp_air_c"] + 5.0)
-    parameters = MarketParameters.default(spike_day_share=np.full(12, 0.9))
-    simulate_prices(grid, TZ, hotter, rng2, parameters, level=3.0)
+    fitted = MarketCalibration.default(spike_day_share=np.full(12, 0.9))
+    knobs = MarketParameters(price_level=3.0, spike_jitter=0.5, as_level_exponent=1.0)
+    simulate_prices(grid, TZ, hotter, rng2, knobs, fitted)
     assert rng1.random() == rng2.random()
 
 
@@ -198,25 +185,26 @@ def test_spikes_are_capped_clustered_and_in_the_evening():
     frame = prices_for(dt.date(2021, 6, 1), dt.date(2024, 9, 30), seed=5)
     lmp, hours = frame["lmp"].to_numpy(), local(frame).hour
     summer = np.asarray(local(frame).month.isin([6, 7, 8, 9]))
-    assert lmp.max() <= PRICE_CAP
-    starts, lengths = episodes(lmp > 250)
+    assert lmp.max() <= DEFAULT.price_cap
+    starts, lengths = runs(lmp > 250)
     in_summer = summer[starts]
     starts, lengths = starts[in_summer], lengths[in_summer]
     assert len(starts) > 50
     assert 1.5 <= lengths.mean() <= 8.0  # about an hour of 15-min intervals
     assert np.isin(hours[starts], range(15, 22)).mean() > 0.7
     # Huge spikes stop at the cap.
-    parameters = MarketParameters.default()
-    big = MarketParameters.default(spike_ratio_quantiles=parameters.spike_ratio_quantiles * 50)
+    fitted = MarketCalibration.default()
+    big = MarketCalibration.default(spike_ratio_quantiles=fitted.spike_ratio_quantiles * 50)
     weather = weather_for(dt.date(2023, 8, 1), dt.date(2023, 8, 31))
-    capped = simulate_prices(weather.index, TZ, weather, np.random.default_rng(1), big)["lmp"]
-    assert capped.max() == PRICE_CAP
+    rng = np.random.default_rng(1)
+    capped = simulate_prices(weather.index, TZ, weather, rng, calibration=big)["lmp"]
+    assert capped.max() == DEFAULT.price_cap
 
 
 def test_no_spikes_without_spike_days():
     weather = weather_for(dt.date(2023, 8, 1), dt.date(2023, 8, 31))
-    quiet = MarketParameters.default(spike_day_share=np.full(12, 1e-9))
-    frame = simulate_prices(weather.index, TZ, weather, np.random.default_rng(1), quiet)
+    quiet = MarketCalibration.default(spike_day_share=np.full(12, 1e-9))
+    frame = simulate_prices(weather.index, TZ, weather, np.random.default_rng(1), None, quiet)
     spiky = simulate_prices(weather.index, TZ, weather, np.random.default_rng(1))
     assert frame["lmp"].max() < spiky["lmp"].max()
     assert frame["lmp"].max() < 600

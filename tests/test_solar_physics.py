@@ -8,9 +8,8 @@ import pvlib
 import pytest
 
 from vppsim.calibrate import pysam_monthly, tmy_pv
+from vppsim.solar.parameters import SolarParameters
 from vppsim.solar.physics import (
-    REFERENCE_TILT,
-    PVWattsParameters,
     cover_iam_beam,
     cover_iam_diffuse,
     pvwatts_ac,
@@ -31,7 +30,7 @@ TMY = {
 }
 
 
-def run_pvlib(path, parameters: PVWattsParameters | None = None) -> np.ndarray:
+def run_pvlib(path, parameters: SolarParameters | None = None) -> np.ndarray:
     """Monthly AC [kWh/kW] from pvwatts_ac on the same hourly TMY weather."""
     series = tmy_pv(*read_tmy(path), parameters)
     return series.groupby(series.index.month).sum().to_numpy()
@@ -75,7 +74,7 @@ def test_monthly_energy_within_two_percent_of_pysam(tmy_energy):
 def test_open_rack_within_two_percent_of_pysam(tmy_energy):
     # pvlib leaves out the row self-shading PVWatts models for racks, so it reads ~1.3 % high.
     pysam = pysam_monthly(tmy_energy["path"], tmy_energy["workdir"], array_type=0)
-    ours = run_pvlib(tmy_energy["path"], PVWattsParameters(array_type="rack"))
+    ours = run_pvlib(tmy_energy["path"], SolarParameters(array_type="rack"))
     assert np.all(np.abs(ours / pysam - 1) < 0.02)
 
 
@@ -192,7 +191,7 @@ def test_fleet_block_boundaries_do_not_change_results(clear_sky, monkeypatch):
 def test_open_rack_runs_cooler_than_roof(clear_sky):
     times, weather = clear_sky
     roof = ac(times, weather, 20.0, 180.0).sum()
-    rack = ac(times, weather, 20.0, 180.0, parameters=PVWattsParameters(array_type="rack")).sum()
+    rack = ac(times, weather, 20.0, 180.0, parameters=SolarParameters(array_type="rack")).sum()
     # NOCT 45 vs 49 degC at -0.37 %/degC
     assert 1.003 < rack / roof < 1.02
 
@@ -233,13 +232,13 @@ def test_cover_model_pvwatts_v8_values():
     # The coated beam path stays at the cap of 1 to ~55 deg, as in SAM.
     assert np.all(cover_iam_beam([0.0, 30.0, 50.0]) == 1.0)
     assert cover_iam_beam(70.0) == pytest.approx(0.91956, abs=1e-4)
-    sky, ground = cover_iam_diffuse(REFERENCE_TILT)
+    sky, ground = cover_iam_diffuse(SolarParameters().reference_tilt)
     assert sky == pytest.approx(0.97417, abs=1e-4)
     assert ground == pytest.approx(0.66276, abs=1e-4)
 
 
 def test_default_losses_are_pvwatts_breakdown():
-    assert PVWattsParameters().losses_percent == round(pvlib.pvsystem.pvwatts_losses(), 2)
+    assert SolarParameters().losses_percent == round(pvlib.pvsystem.pvwatts_losses(), 2)
 
 
 def test_rejects_bad_input(clear_sky):
@@ -253,4 +252,4 @@ def test_rejects_bad_input(clear_sky):
     with pytest.raises(ValueError, match="equal length"):
         ac(times, weather, [20.0, 30.0], [180.0])
     with pytest.raises(ValueError, match="array_type"):
-        PVWattsParameters(array_type="tracker")
+        SolarParameters(array_type="tracker")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 
@@ -14,11 +13,12 @@ import pytest
 from vppsim.dataset.schemas import check_table
 from vppsim.grid import build_grid
 from vppsim.weather.fit import daily_clearsky_index, fit_calibration, station_hours
+from vppsim.weather.parameters import WeatherParameters
 from vppsim.weather.sources import WEATHER
 from vppsim.weather.synthetic import (
     COLUMNS,
     DAYS_IN_MONTH,
-    WeatherParameters,
+    WeatherCalibration,
     _spread_within_hours,
     daily_normals,
     load_calibration,
@@ -190,7 +190,7 @@ def test_sub_hourly_spreading_keeps_every_hourly_mean():
 
 
 def test_daily_normals_keep_each_monthly_mean():
-    normals = WeatherParameters.default().tmax_normal_c
+    normals = WeatherCalibration.default().tmax_normal_c
     days = np.arange(365)
     curve = daily_normals((days + 0.5) / 365, normals)
     month = np.repeat(np.arange(12), DAYS_IN_MONTH)
@@ -200,7 +200,7 @@ def test_daily_normals_keep_each_monthly_mean():
 def test_default_parameters_are_shipped_with_the_package():
     calibration = load_calibration()
     assert {"about", "clearsky", "temperature", "wind"} <= set(calibration)
-    p = WeatherParameters.default()
+    p = WeatherCalibration.default()
     np.testing.assert_allclose(p.kt_transitions.sum(axis=-1), 1.0)
     assert p.kt_transitions.shape == (12, 24, 8, 8)
     # August in LA: mostly clear, so most transitions end in the clear states.
@@ -282,16 +282,16 @@ def test_monthly_mean_daily_clearsky_index_follows_tmy(tmy_days, synthetic_days)
 
 
 def test_monthly_mean_daily_max_follows_the_normals(synthetic_days):
-    normals = WeatherParameters.default().tmax_normal_c
+    normals = WeatherCalibration.default().tmax_normal_c
     synthetic = synthetic_days.groupby("month")["tmax"].mean().to_numpy()
     difference = np.abs(synthetic - normals)
     assert difference.max() < 1.5, difference.round(2)
 
 
 def test_heat_events_raise_temperature():
-    default = WeatherParameters.default()
-    none = dataclasses.replace(default, heat_event_starts_per_month=np.zeros(12))
-    many = dataclasses.replace(default, heat_event_starts_per_month=np.full(12, 6.0))
+    default = WeatherCalibration.default()
+    none = WeatherParameters(heat_event_rate_factor=0.0)
+    many = WeatherParameters(heat_event_starts_per_month=6.0)
     start, end = dt.date(2023, 7, 1), dt.date(2023, 9, 30)
     _, cool = simulate(start, end, parameters=none, seed=5)
     _, hot = simulate(start, end, parameters=many, seed=5)

@@ -19,9 +19,10 @@ import pvlib
 
 from vppsim.grid import build_grid, standard_utc_offset_hours
 from vppsim.seeds import Stream, stream_rng
-from vppsim.solar.physics import REFERENCE_AZIMUTH, REFERENCE_TILT, PVWattsParameters, pvwatts_ac
+from vppsim.solar.parameters import SolarParameters
+from vppsim.solar.physics import pvwatts_ac
 from vppsim.weather.fit import daily_clearsky_index, station_hours
-from vppsim.weather.synthetic import WeatherParameters, simulate_weather
+from vppsim.weather.synthetic import WeatherCalibration, simulate_weather
 from vppsim.weather.tmy import read_tmy
 
 TMY_FILES = {
@@ -34,9 +35,7 @@ PVWATTS_LA_ANNUAL_KWH_PER_KW = (1600.0, 1700.0)
 CLEAR_DAY_INDEX = 0.9
 
 
-def tmy_pv(
-    data: pd.DataFrame, meta: dict, parameters: PVWattsParameters | None = None
-) -> pd.Series:
+def tmy_pv(data: pd.DataFrame, meta: dict, parameters: SolarParameters | None = None) -> pd.Series:
     """Hourly AC of the reference roof system on TMY weather [kW/kW].
 
     TMY rows are hour-ending averages, so the sun goes at each hour's midpoint (with
@@ -44,6 +43,7 @@ def tmy_pv(
     midpoints in local standard time.
     """
     midpoints = data.index - pd.Timedelta(minutes=30)
+    parameters = SolarParameters() if parameters is None else parameters
     power = pvwatts_ac(
         midpoints,
         data["ghi"],
@@ -53,9 +53,9 @@ def tmy_pv(
         data["wind_speed"],
         meta["latitude"],
         meta["longitude"],
-        REFERENCE_TILT,
-        REFERENCE_AZIMUTH,
-        parameters or PVWattsParameters(),
+        parameters.reference_tilt,
+        parameters.reference_azimuth,
+        parameters,
         altitude=meta["altitude"],
         interval="1h",
     )
@@ -80,8 +80,9 @@ def pysam_monthly(tmy_path: Path, workdir: Path, array_type: int = 1) -> np.ndar
     design.system_capacity = 1.0
     design.module_type = 0  # standard
     design.array_type = array_type  # 1 fixed roof mount, 0 fixed open rack
-    design.tilt = REFERENCE_TILT
-    design.azimuth = REFERENCE_AZIMUTH
+    reference = SolarParameters()
+    design.tilt = reference.reference_tilt
+    design.azimuth = reference.reference_azimuth
     design.losses = 14.08
     design.dc_ac_ratio = 1.2
     design.inv_eff = 96.0
@@ -200,6 +201,7 @@ def synthetic_solar(
         grid, latitude, longitude, timezone, 15, stream_rng(seed, Stream.WEATHER)
     )
     midpoints = grid + pd.Timedelta(minutes=7.5)
+    reference = SolarParameters()
     power = pvwatts_ac(
         midpoints,
         weather["ghi_w_m2"],
@@ -209,8 +211,8 @@ def synthetic_solar(
         weather["wind_speed_m_s"],
         latitude,
         longitude,
-        REFERENCE_TILT,
-        REFERENCE_AZIMUTH,
+        reference.reference_tilt,
+        reference.reference_azimuth,
     )
     series = pd.Series(power, index=midpoints)
     monthly = series.groupby(midpoints.tz_convert(timezone).month).sum().to_numpy() * 0.25 / years
@@ -305,7 +307,7 @@ def calibration_tables(
         }
     )
     # The synthetic temperature follows downtown LA normals; the TMY stations are coastal.
-    normals = WeatherParameters.default()
+    normals = WeatherCalibration.default()
     temperature = pd.DataFrame(
         {
             "daily max TMY": tmy["tmax"],

@@ -10,8 +10,11 @@ from TOML sections, ``VPPSIM_MARKET__SOURCE`` variables, ``--set market.source=l
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+P = TypeVar("P", bound=BaseModel)
 
 
 class SourceMode(StrEnum):
@@ -39,3 +42,7 @@ class DatasetOptions(BaseModel):
         None,
         description="Which live source, when the dataset has several (default: the first).",
     )
+
+    def parameters(self, model: type[P]) -> P:
+        """The part of this section that is ``model`` (a model's parameters), as that model."""
+        return model.model_validate(self.model_dump(include=set(model.model_fields)))

@@ -19,15 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import local_calendar
 from vppsim.grid import build_grid, parse_timestamps
+from vppsim.market.parameters import MarketParameters
 from vppsim.market.synthetic import (
     AS_PRODUCTS,
     PRICE_LEVEL_SOURCES,
     PRICE_LEVELS,
-    local_calendar,
     simulate_prices,
 )
 from vppsim.seeds import Stream, stream_rng
+from vppsim.timeseries import autocorrelation, runs
 from vppsim.weather.synthetic import simulate_weather
 
 ALAMITOS_FILE = "ALAMT3G_7_B1_fmm_lmp_15min_2022.csv.gz"
@@ -87,20 +89,6 @@ def read_oasis_lmp(path: Path) -> pd.Series:
 # --- Figures --------------------------------------------------------------------------------
 
 
-def _acf(x: np.ndarray, lag: int) -> float:
-    if len(x) <= lag + 1:
-        return float("nan")
-    a, b = x[:-lag], x[lag:]
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _episodes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    return starts, np.flatnonzero(edges == -1) - starts
-
-
 def period_figures(prices: pd.Series, timezone: str = TIMEZONE) -> dict[str, float]:
     """The report's figures for one contiguous stretch of 15-min prices (e.g. a month)."""
     x = prices.to_numpy(dtype=float)
@@ -113,16 +101,16 @@ def period_figures(prices: pd.Series, timezone: str = TIMEZONE) -> dict[str, flo
     overall = float(np.median(x))
     overnight = float(hourly.loc[0:5].median())
     midday = float(hourly.loc[10:15].median())
-    starts, lengths = _episodes(x > SPIKE_PRICE)
+    starts, lengths = runs(x > SPIKE_PRICE)
     off, work = x[cal.offday], x[~cal.offday]
     return {
         **distribution_figures(x),
         "max at 16-21 h": float(
             np.mean((peak_hour >= EVENING_HOURS[0]) & (peak_hour <= EVENING_HOURS[1]))
         ),
-        "acf 1": _acf(x, 1),
-        "acf 4": _acf(x, 4),
-        "acf 96": _acf(x, 96),
+        "acf 1": autocorrelation(x, 1),
+        "acf 4": autocorrelation(x, 4),
+        "acf 96": autocorrelation(x, 96),
         "off/work mean": float(np.mean(off) / np.mean(work)) if off.size and work.size else np.nan,
         "off/work median": float(np.median(off) / np.median(work))
         if off.size and work.size
@@ -181,12 +169,16 @@ def _average(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def synthetic_prices(
-    start: dt.date, end: dt.date, seed: int, level: float | None = None, timezone: str = TIMEZONE
+    start: dt.date,
+    end: dt.date,
+    seed: int,
+    parameters: MarketParameters | None = None,
+    timezone: str = TIMEZONE,
 ) -> pd.DataFrame:
     """One realisation of the model on local days ``start``..``end`` with synthetic weather."""
     grid = build_grid(start, end, timezone, 15)
     weather = simulate_weather(grid, *SITE, timezone, 15, stream_rng(seed, Stream.WEATHER))
-    return simulate_prices(grid, timezone, weather, stream_rng(seed, Stream.MARKET), level=level)
+    return simulate_prices(grid, timezone, weather, stream_rng(seed, Stream.MARKET), parameters)
 
 
 def _synthetic_period(series: list[pd.Series], timezone: str, keys) -> list[float]:

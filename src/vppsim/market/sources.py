@@ -21,20 +21,18 @@ from vppsim.dataset.sources import (
 )
 from vppsim.http import new_client
 from vppsim.market.oasis import DEFAULT_AS_REGION, DEFAULT_NODE, get_caiso_market
-from vppsim.market.synthetic import price_level, simulate_prices
+from vppsim.market.parameters import MarketParameters
+from vppsim.market.synthetic import price_level, price_level_notes, simulate_prices
 from vppsim.options import DatasetOptions
 from vppsim.seeds import Stream, stream_rng
 
 
-class MarketOptions(DatasetOptions):
-    """The market section of the settings."""
+class MarketOptions(DatasetOptions, MarketParameters):
+    """The market section of the settings: source, live node and region, price model."""
 
     node: str = Field(DEFAULT_NODE, min_length=1, description="CAISO pricing node (live LMP).")
     as_region: str = Field(
         DEFAULT_AS_REGION, min_length=1, description="CAISO ancillary-service region (live)."
-    )
-    price_level: float | None = Field(
-        None, gt=0, le=20, description="Synthetic price level multiplier (default: by year)."
     )
 
 
@@ -52,12 +50,13 @@ class SyntheticMarket(Source):
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
+        parameters = options.parameters(MarketParameters)
         frame = simulate_prices(
             study.grid,
             study.timezone,
             weather,
             stream_rng(study.seed, Stream.MARKET),
-            level=options.price_level,
+            parameters,
         )
         years = sorted(set(study.grid.tz_convert(study.timezone).year))
         provenance = Provenance(
@@ -69,11 +68,13 @@ class SyntheticMarket(Source):
                 "AR(1) residual with hourly volatility, spike and negative-price regimes; "
                 "ancillary services as separate processes",
                 "calibration": "FMM LMP ALAMT3G_7_B1 2022; OASIS MIL1_3_PASGNODE Aug 2023",
-                "price_level": options.price_level
-                if options.price_level is not None
+                "price_level": parameters.price_level
+                if parameters.price_level is not None
                 else {str(year): price_level(year) for year in years},
                 "weather": inputs["weather"].provenance.source,
+                "parameters": parameters.model_dump(mode="json"),
             },
+            notes=price_level_notes(years, parameters),
         )
         return SourceResult(as_table(frame), provenance)
 

@@ -44,14 +44,14 @@ Energy price (``lmp``, $/MWh)
       of up to about an hour); the size, a multiple of the cell's median from the real
       spikes, is larger on tighter (hotter) days; prices move smoothly within an episode,
       ramp in and out, never fall below the base price and are capped at
-      :data:`PRICE_CAP` ($2,000, the bid cap).
+      ``price_cap`` ($2,000, the bid cap).
     * **Price level**: positive prices scale with ``level`` (gas prices move the level of
       the whole positive distribution, see :data:`PRICE_LEVELS`); negative prices, set by
       renewable bids, do not scale; spike prices scale with
-      ``level ** SPIKE_LEVEL_EXPONENT`` (scarcity prices follow bid caps more than gas).
+      ``level ** spike_level_exponent`` (scarcity prices follow bid caps more than gas).
 
-    The result is clipped to [:data:`PRICE_FLOOR`, :data:`PRICE_CAP`] (the -$150 bid floor
-    and the $2,000 cap).
+    The result is clipped to [``price_floor``, ``price_cap``] (the -$150 bid floor and the
+    $2,000 cap by default) and given to the cent.
 
 Ancillary services (``spin_price``, ``nonspin_price``, ``regup_price``, ``regdown_price``,
 $/MW-h)
@@ -65,12 +65,15 @@ $/MW-h)
     shared references, so the medians and spreads are **assumptions** set to the levels in
     CALIBRATION.md (non-spin cents to ~$1; spin a few dollars off-peak; reg up and reg down
     a few dollars to ~$10s, reg down highest at midday solar hours; spin and non-spin jump
-    in evening peaks and scarcity); see :data:`AS_PROFILES`. AS prices scale with
-    ``level ** AS_LEVEL_EXPONENT``.
+    in evening peaks and scarcity); see :data:`AS_MEDIANS`. AS prices scale with
+    ``level ** as_level_exponent`` and are given to the cent.
 
 Time conventions: hours of the day and days are the local *clock* time of ``timezone``
 (prices follow people's clocks), so DST days simply have 92 or 100 intervals. Days are
 workdays or off-days (weekends and NERC holidays, the days CAISO treats as off-peak).
+
+Knobs: :class:`~vppsim.market.parameters.MarketParameters` (the names in ``code`` above);
+fitted tables: :class:`MarketCalibration` (``calibrated.json``).
 
 Reproducibility: every random array is drawn from the given ``rng`` in a fixed order with
 sizes that depend only on the grid, so the same seed and grid give an identical frame.
@@ -79,7 +82,6 @@ sizes that depend only on the grid, so the same seed and grid give an identical 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
@@ -87,8 +89,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from vppsim.calendar import LocalCalendar, local_calendar
 from vppsim.calibration_file import read_calibration, read_only_arrays
-from vppsim.weather.synthetic import WeatherParameters, daily_normals
+from vppsim.market.parameters import MarketParameters
+from vppsim.stats import quantile_function
+from vppsim.timeseries import ar1, ar1_varying
+from vppsim.weather.synthetic import WeatherCalibration, daily_normals
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
 
@@ -116,16 +122,8 @@ MAX_SPIKE_LENGTH = 16
 INTERVAL_MINUTES = 15.0
 """Resolution of the calibration data [min]."""
 
-# --- Documented constants (not fitted) ------------------------------------------------------
+# --- Documented constants (not fitted; the knobs are in :class:`MarketParameters`) ---------
 
-PRICE_FLOOR = -150.0
-PRICE_CAP = 2000.0
-"""CAISO's energy bid floor and hard bid cap [$/MWh]; prices are clipped to them."""
-HEAT_LATENT_PER_C = 0.15
-"""Shift of the latent ``X`` per degC of daily-max anomaly (at full hour and season weight).
-Not fittable on the shared data (no temperature series for 2022 at Alamitos); chosen so that
-a +5 degC heat day moves summer evening prices up by about 0.75 of a standard normal score,
-from the month's median to roughly its 77th percentile (+25-30 % in August)."""
 HEAT_HOUR_WEIGHT = np.array(
     [0.3] * 6 + [0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0]
     + [1.0, 1.0, 1.0, 0.8, 0.5, 0.4]
@@ -135,42 +133,16 @@ the net load (load less solar) in the evening."""
 COOLING_SEASON_WEIGHT = np.array([0.2, 0.2, 0.2, 0.3, 0.6, 1.0, 1.0, 1.0, 1.0, 0.8, 0.4, 0.2])
 """Weight of the heat effect by month (Jan..Dec): air conditioning drives load in Jun-Oct;
 winter warm spells (Santa Ana winds) barely move prices."""
-SPIKE_DAY_HEAT_WEIGHT = 0.6
-"""Weight of the day's standardised heat anomaly (times the cooling-season weight) in the
-spike-day regime's latent: a day 2 standard deviations hotter than normal in August (about
-+5 degC) is a spike day with probability ~0.6 instead of the typical ~0.25."""
-SPIKE_LATENT_COUPLING = 1.0
-"""Within a spike day, log-increase of the start probability per unit of the energy latent
-``X`` (the day's expected number of starts is kept): episodes start where prices are
-already high, e.g. on the evening ramp."""
-SPIKE_DAY_LEVEL_WEIGHT = 0.7
-"""Weight of the energy regime's day level (its first factor) in the spike-day latent:
-spike days are days of high prices, and they come in runs (e.g. Aug 6-11 and Aug 28-31
-2022), as the day level persists."""
-SPIKE_SIZE_DAY_WEIGHT = 0.7
-"""Correlation of a spike's size rank with how far the day is into the spike-day regime (its
-latent's rank above the threshold): the tightest days, e.g. the hottest days of a heat wave
-(Sep 5-8 2022, at the cap), have the biggest spikes, and consecutive spike days have spikes
-of similar size."""
-SPIKE_LEVEL_EXPONENT = 0.3
-"""Spike prices scale with ``level ** SPIKE_LEVEL_EXPONENT``: scarcity prices follow bid caps
-and scarcity more than gas. At the 2023 level, typical weather gives about 0.4 % of August
-intervals above $250 (0-1.9 % across simulated years), between the two 2023 references:
-0.17 % at MIL1_3_PASGNODE and 1.54 % of CAISO's FMM DLAP prices (Sep 2023: 0.24 %)."""
-SPIKE_JITTER = 0.25
-SPIKE_JITTER_AUTOCORRELATION = 0.85
-"""Standard deviation of the log price around the episode's price, and its 15-min AR(1)
-coefficient (prices move smoothly within an episode)."""
-SPIKE_SHOULDER = 0.35
-"""The intervals just before and after an episode rise this share of the way from the base
-price to the episode's price (scarcity builds and fades over the hour)."""
-SPIKE_BASE_FLOOR = 1.2
-"""A spike interval is at least this many times the base price."""
-AS_LEVEL_EXPONENT = 0.5
-"""AS prices scale with ``level ** AS_LEVEL_EXPONENT`` (opportunity costs follow energy
-margins only in part)."""
+SCARCITY_REFERENCE_PRICE = 250.0
+SCARCITY_EXPONENT = 0.8
+"""An AS scarcity price is its product's scale times (energy price / this reference
+[$/MWh]) ** :data:`SCARCITY_EXPONENT`."""
+PRICE_DECIMALS = 2
+"""Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
 
 AS_PRODUCTS = ("spin_price", "nonspin_price", "regup_price", "regdown_price")
+AS_PARAMETERS = dict(zip(AS_PRODUCTS, ("spin", "nonspin", "regup", "regdown"), strict=True))
+"""The :class:`MarketParameters` field of each AS product."""
 
 
 def _hourly(night: float, morning: float, midday: float, afternoon: float, evening: float):
@@ -181,43 +153,31 @@ def _hourly(night: float, morning: float, midday: float, afternoon: float, eveni
     )
 
 
-AS_PROFILES = {
-    # product: (median by hour in Mar-May, Jun-Oct, Nov-Feb [$/MW-h], log std, coupling with
-    # the energy latent, scarcity scale [$/MW-h at a $250 spike])
-    "spin_price": (
-        (_hourly(2.5, 3.5, 1.5, 3.0, 6.0), _hourly(3.0, 4.0, 2.5, 5.0, 10.0),
-         _hourly(3.0, 4.0, 2.5, 3.5, 7.0)),
-        0.6, 0.45, 25.0,
+AS_MEDIANS = {
+    # product: median by hour in Mar-May, Jun-Oct, Nov-Feb [$/MW-h]
+    "spin_price": np.stack(
+        [_hourly(2.5, 3.5, 1.5, 3.0, 6.0), _hourly(3.0, 4.0, 2.5, 5.0, 10.0),
+         _hourly(3.0, 4.0, 2.5, 3.5, 7.0)]
     ),
-    "nonspin_price": (
-        (_hourly(0.08, 0.15, 0.05, 0.1, 0.4), _hourly(0.1, 0.2, 0.1, 0.3, 0.8),
-         _hourly(0.1, 0.2, 0.08, 0.15, 0.5)),
-        1.0, 0.45, 8.0,
+    "nonspin_price": np.stack(
+        [_hourly(0.08, 0.15, 0.05, 0.1, 0.4), _hourly(0.1, 0.2, 0.1, 0.3, 0.8),
+         _hourly(0.1, 0.2, 0.08, 0.15, 0.5)]
     ),
-    "regup_price": (
-        (_hourly(5.0, 7.0, 4.0, 6.0, 10.0), _hourly(6.0, 8.0, 6.0, 9.0, 15.0),
-         _hourly(6.0, 8.0, 5.0, 7.0, 12.0)),
-        0.55, 0.4, 30.0,
+    "regup_price": np.stack(
+        [_hourly(5.0, 7.0, 4.0, 6.0, 10.0), _hourly(6.0, 8.0, 6.0, 9.0, 15.0),
+         _hourly(6.0, 8.0, 5.0, 7.0, 12.0)]
     ),
-    "regdown_price": (
-        (_hourly(4.0, 5.0, 12.0, 7.0, 3.0), _hourly(4.0, 4.0, 8.0, 5.0, 3.0),
-         _hourly(4.0, 4.5, 8.0, 5.0, 3.0)),
-        0.55, -0.3, 0.0,
+    "regdown_price": np.stack(
+        [_hourly(4.0, 5.0, 12.0, 7.0, 3.0), _hourly(4.0, 4.0, 8.0, 5.0, 3.0),
+         _hourly(4.0, 4.5, 8.0, 5.0, 3.0)]
     ),
 }  # fmt: skip
-"""Ancillary-service assumptions (no real AS series in the shared references). Medians follow
-CALIBRATION.md: non-spin cents to ~$1, spin a few dollars off-peak and higher in the evening,
-reg up/down a few dollars to ~$10s, reg down highest at midday solar hours (most in spring).
-Seasons: index 0 Mar-May, 1 Jun-Oct, 2 Nov-Feb."""
+"""Ancillary-service median profiles, assumptions (no real AS series in the shared
+references; their spreads, couplings and scarcity scales are :class:`AncillaryParameters`).
+Medians follow CALIBRATION.md: non-spin cents to ~$1, spin a few dollars off-peak and higher
+in the evening, reg up/down a few dollars to ~$10s, reg down highest at midday solar hours
+(most in spring). Seasons: index 0 Mar-May, 1 Jun-Oct, 2 Nov-Feb."""
 AS_SEASON = np.array([2, 2, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2])
-AS_DAILY_WEIGHT = 0.4
-AS_DAILY_AUTOCORRELATION = 0.6
-AS_INTERVAL_AUTOCORRELATION = 0.95
-"""Own latent of each AS product: variance share of the day-to-day AR(1) component, its lag-1
-day autocorrelation, and the 15-min AR(1) coefficient of the rest (assumed)."""
-AS_SCARCITY_SPREAD = 0.4
-"""Log standard deviation of an AS scarcity price around its scale."""
-AS_MAX = 10000.0
 
 # --- Price levels ---------------------------------------------------------------------------
 
@@ -263,39 +223,58 @@ def price_level(year: int) -> float:
     """The default price level of ``year`` relative to 2022 (:data:`PRICE_LEVELS`).
 
     Years outside the table get the nearest known year's level (before 2019: 2019's; after
-    2025: 2025's), i.e. the price level is held flat beyond the sourced years.
+    2025: 2025's), i.e. the price level is held flat beyond the sourced years
+    (:func:`price_level_notes` says so).
     """
     known = sorted(PRICE_LEVELS)
     nearest = min(known, key=lambda y: (abs(y - int(year)), -y))
     return PRICE_LEVELS[nearest]
 
 
-# --- Parameters -----------------------------------------------------------------------------
+def price_level_notes(years, parameters: MarketParameters | None = None) -> tuple[str, ...]:
+    """What the provenance of a synthetic study over ``years`` should say about its price
+    level: one note per year without a sourced level (:data:`PRICE_LEVELS`), which gets the
+    nearest sourced year's level; none when ``parameters.price_level`` sets the level."""
+    p = MarketParameters() if parameters is None else parameters
+    if p.price_level is not None:
+        return ()
+    first, last = min(PRICE_LEVELS), max(PRICE_LEVELS)
+    notes = []
+    for year in sorted({int(y) for y in years} - set(PRICE_LEVELS)):
+        nearest = first if year < first else last
+        notes.append(
+            f"No sourced price level for {year} (sourced: {first}-{last}): extrapolated flat "
+            f"at {nearest}'s level {PRICE_LEVELS[nearest]}; set market.price_level to choose."
+        )
+    return tuple(notes)
+
+
+# --- Calibration ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
-class MarketParameters:
-    """Everything the price model needs; arrays are indexed by month 0..11 and local hour.
+class MarketCalibration:
+    """The fitted tables of the price model; arrays are indexed by month 0..11 and local hour.
 
-    ``default()`` loads the fitted values from the shipped ``calibrated.json`` and adds the
-    documented constants; keyword overrides replace fields, e.g.
-    ``MarketParameters.default(spike_rate=np.zeros(12))``.
+    ``default()`` loads them from the shipped ``calibrated.json`` (once); keyword overrides
+    replace fields, e.g. ``MarketCalibration.default(spike_rate=np.zeros(12))``. The knobs
+    around them are :class:`MarketParameters`.
     """
 
-    # Base distribution by month and local hour (fitted)
+    # Base distribution by month and local hour
     negative_share: np.ndarray  # (12, 24) probability of a negative (non-spike) price
     positive_quantiles: np.ndarray  # (12, 24, len(POSITIVE_LEVELS)) [$/MWh at level 1]
     negative_quantiles: np.ndarray  # (len(NEGATIVE_LEVELS),) [$/MWh], all months pooled
     workday_shift: np.ndarray  # (12, 24) mean normal score on workdays
     offday_shift: np.ndarray  # (12, 24) mean normal score on weekends and holidays
     quarter_shift: np.ndarray  # (12, 24, 4) mean normal score by quarter of the hour
-    # Latent dynamics (fitted)
+    # Latent dynamics
     factor_loadings: np.ndarray  # (12, N_FACTORS, 24) multi-day regime loadings by hour
     factor_autocorrelation: np.ndarray  # (12, N_FACTORS) lag-1 day autocorrelation
     residual_variance: np.ndarray  # (12, 24) variance of the 15-min residual by hour
     interval_autocorrelation: np.ndarray  # (12,) AR(1) coefficient at 15 min
     innovation_df: float  # Student-t degrees of freedom of the 15-min innovations
-    # Spikes (fitted)
+    # Spikes
     spike_rate: np.ndarray  # (12,) episode starts per interval (typical weather)
     spike_day_share: np.ndarray  # (12,) share of days with spikes (typical weather)
     spike_day_autocorrelation: float  # day-to-day AR(1) of the spike-day regime's latent
@@ -304,21 +283,14 @@ class MarketParameters:
     spike_workday_factor: float  # ... on workdays
     spike_length_pmf: np.ndarray  # (MAX_SPIKE_LENGTH,) P(length = 1..MAX) [intervals]
     spike_ratio_quantiles: np.ndarray  # (len(SPIKE_LEVELS),) spike price / reference price
-    # Weather climatology of the default synthetic weather (fitted), for the normalisation
+    # Weather climatology of the default synthetic weather, for the normalisation
     tmax_anomaly_quantiles: np.ndarray  # (12, len(ANOMALY_LEVELS)) [degC]
-    # Known months off the yearly level (fitted), e.g. {(2022, 12): 3.5}
+    # Known months off the yearly level, e.g. {(2022, 12): 3.5}
     event_levels: dict
-    # Documented constants
-    heat_latent_per_c: float = HEAT_LATENT_PER_C
-    spike_day_heat_weight: float = SPIKE_DAY_HEAT_WEIGHT
-    spike_latent_coupling: float = SPIKE_LATENT_COUPLING
-    spike_day_level_weight: float = SPIKE_DAY_LEVEL_WEIGHT
-    spike_level_exponent: float = SPIKE_LEVEL_EXPONENT
-    as_level_exponent: float = AS_LEVEL_EXPONENT
 
     @classmethod
-    def from_calibration(cls, calibration: dict) -> MarketParameters:
-        """Build the parameters from a calibration dict (the content of calibrated.json)."""
+    def from_calibration(cls, calibration: dict) -> MarketCalibration:
+        """Build the tables from a calibration dict (the content of calibrated.json)."""
         about = calibration["about"]
         if (
             about["positive_levels"] != list(POSITIVE_LEVELS)
@@ -359,11 +331,11 @@ class MarketParameters:
         )
 
     @classmethod
-    def default(cls, **overrides) -> MarketParameters:
-        """The parameters fitted on the 2022 Alamitos prices (calibrated.json), with
+    def default(cls, **overrides) -> MarketCalibration:
+        """The tables fitted on the 2022 Alamitos prices (calibrated.json), with
         ``overrides`` replacing fields."""
-        parameters = _default_parameters()
-        return dataclasses.replace(parameters, **overrides) if overrides else parameters
+        fitted = _default_calibration()
+        return dataclasses.replace(fitted, **overrides) if overrides else fitted
 
 
 def load_calibration() -> dict:
@@ -372,84 +344,11 @@ def load_calibration() -> dict:
 
 
 @cache
-def _default_parameters() -> MarketParameters:
-    return read_only_arrays(MarketParameters.from_calibration(load_calibration()))
+def _default_calibration() -> MarketCalibration:
+    return read_only_arrays(MarketCalibration.from_calibration(load_calibration()))
 
 
-# --- Calendar and weather helpers (shared with :mod:`.fit` and :mod:`.calibration`) ---------
-
-
-def nerc_holidays(years) -> set[dt.date]:
-    """NERC off-peak holidays of ``years``: New Year's Day, Memorial Day, Independence Day,
-    Labor Day, Thanksgiving and Christmas (a Sunday holiday moves to Monday)."""
-
-    def observed(day: dt.date) -> dt.date:
-        return day + dt.timedelta(days=1) if day.weekday() == 6 else day
-
-    def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-
-    days = set()
-    for year in {int(y) for y in years}:
-        last_may = dt.date(year, 5, 31)
-        days |= {
-            observed(dt.date(year, 1, 1)),
-            last_may - dt.timedelta(days=last_may.weekday()),
-            observed(dt.date(year, 7, 4)),
-            nth_weekday(year, 9, 0, 1),
-            nth_weekday(year, 11, 3, 4),
-            observed(dt.date(year, 12, 25)),
-        }
-    return days
-
-
-@dataclass(frozen=True)
-class LocalCalendar:
-    """Local-clock description of a UTC interval grid."""
-
-    year: np.ndarray  # local year of each interval start
-    month: np.ndarray  # 0..11
-    clock: np.ndarray  # local clock time of the interval midpoint [h], 0..24
-    hour: np.ndarray  # local clock hour of the interval start, 0..23
-    quarter: np.ndarray  # quarter of the hour of the interval start, 0..3
-    day: np.ndarray  # index of the local day, 0..n_days-1
-    days: pd.DatetimeIndex  # the local days (naive midnights)
-    offday: np.ndarray  # weekend or NERC holiday, per interval
-    interval_minutes: float
-
-
-def local_calendar(index: pd.DatetimeIndex, timezone: str) -> LocalCalendar:
-    """The local month, clock hour, day and day type of each interval of ``index``."""
-    index = pd.DatetimeIndex(index)
-    if index.tz is None:
-        raise ValueError("grid must be timezone-aware (UTC interval starts)")
-    if len(index) > 1:
-        step = float(np.min(np.diff(index.asi8))) / 60e9
-        interval = step if step > 0 else INTERVAL_MINUTES
-    else:
-        interval = INTERVAL_MINUTES
-    start = index.tz_convert(timezone)
-    mid = (index + pd.Timedelta(minutes=interval / 2)).tz_convert(timezone)
-    clock = np.asarray(mid.hour + mid.minute / 60.0 + mid.second / 3600.0, dtype=float)
-    naive_days = start.tz_localize(None).normalize()
-    days, day = np.unique(np.asarray(naive_days, dtype="datetime64[ns]"), return_inverse=True)
-    days = pd.DatetimeIndex(days)
-    holidays = nerc_holidays(days.year.unique())
-    off_days = np.asarray(days.dayofweek >= 5) | np.isin(
-        np.asarray(days.date, dtype=object), list(holidays)
-    )
-    return LocalCalendar(
-        year=np.asarray(start.year, dtype=np.int64),
-        month=np.asarray(start.month, dtype=np.int64) - 1,
-        clock=clock,
-        hour=np.asarray(start.hour, dtype=np.int64),
-        quarter=np.asarray(start.minute, dtype=np.int64) // 15,
-        day=day.astype(np.int64),
-        days=days,
-        offday=off_days[day],
-        interval_minutes=interval,
-    )
+# --- Weather helper (shared with :mod:`.fit`) -------------------------------------------------
 
 
 def daily_tmax_anomaly(calendar: LocalCalendar, temperature: np.ndarray | None) -> np.ndarray:
@@ -469,7 +368,7 @@ def daily_tmax_anomaly(calendar: LocalCalendar, temperature: np.ndarray | None) 
     days = calendar.days
     year_length = np.where(days.is_leap_year, 366.0, 365.0)
     fraction = (np.asarray(days.dayofyear) - 0.5) / year_length
-    normal = daily_normals(fraction, WeatherParameters.default().tmax_normal_c)
+    normal = daily_normals(fraction, WeatherCalibration.default().tmax_normal_c)
     has = np.isfinite(tmax)
     anomaly[has] = tmax[has] - normal[has]
     return anomaly
@@ -478,85 +377,41 @@ def daily_tmax_anomaly(calendar: LocalCalendar, temperature: np.ndarray | None) 
 # --- Model pieces ---------------------------------------------------------------------------
 
 
-def _interp_table(levels: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Piecewise-linear quantile function: ``table[i, j]`` at ``levels[j]``, row by row."""
-    k = len(levels)
-    position = np.interp(u, levels, np.arange(k, dtype=float))
-    j = np.clip(np.floor(position).astype(np.int64), 0, k - 2)
-    frac = position - j
-    rows = np.arange(len(u))
-    return table[rows, j] * (1.0 - frac) + table[rows, j + 1] * frac
-
-
 def base_price(
-    u: np.ndarray, month: np.ndarray, hour: np.ndarray, p: MarketParameters
+    u: np.ndarray, month: np.ndarray, hour: np.ndarray, fitted: MarketCalibration
 ) -> np.ndarray:
     """The base-regime price at level 1 for probability ``u`` in a month-hour cell."""
-    share = p.negative_share[month, hour]
+    share = fitted.negative_share[month, hour]
     negative = u < share
     levels_neg = np.asarray(NEGATIVE_LEVELS)
     levels_pos = np.asarray(POSITIVE_LEVELS)
     u_neg = np.clip(u / np.maximum(share, 1e-12), 0.0, 1.0)
     u_pos = np.clip((u - share) / np.maximum(1.0 - share, 1e-12), 0.0, 1.0)
-    neg = np.interp(u_neg, levels_neg, p.negative_quantiles)
-    pos = _interp_table(levels_pos, p.positive_quantiles[month, hour], u_pos)
+    neg = np.interp(u_neg, levels_neg, fitted.negative_quantiles)
+    pos = quantile_function(u_pos, fitted.positive_quantiles[month, hour], levels_pos)
     return np.where(negative, np.minimum(neg, 0.0), pos)
 
 
-def _daily_ar(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Stationary unit-variance AR(1) series over days (axis 0) with day-varying
-    coefficients ``phi`` (same shape as ``z``)."""
-    out = np.empty_like(z)
-    if len(z) == 0:
-        return out
-    out[0] = z[0]
-    scale = np.sqrt(1.0 - phi * phi)
-    for d in range(1, len(z)):
-        out[d] = phi[d] * out[d - 1] + scale[d] * z[d]
-    return out
-
-
-def _interval_ar(e: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """A unit-variance AR(1) over intervals with interval-varying coefficient ``phi``."""
-    out = np.empty(len(e))
-    scale = np.sqrt(1.0 - phi * phi)
-    previous = 0.0
-    for t, (f, s, x) in enumerate(zip(phi.tolist(), scale.tolist(), e.tolist(), strict=True)):
-        previous = x if t == 0 else f * previous + s * x
-        out[t] = previous
-    return out
-
-
-def _constant_ar(e: np.ndarray, phi: float) -> np.ndarray:
-    from scipy.signal import lfilter
-
-    if e.size == 0:
-        return e
-    scaled = e * np.sqrt(1.0 - phi**2)
-    scaled[0] = e[0]
-    return lfilter([1.0], [1.0, -phi], scaled)
-
-
-def heat_variance(p: MarketParameters) -> np.ndarray:
+def heat_variance(fitted: MarketCalibration, p: MarketParameters) -> np.ndarray:
     """Variance the heat term adds to the latent under typical weather, (12, 24)."""
-    anomaly_var = p.tmax_anomaly_quantiles.var(axis=1)
+    anomaly_var = fitted.tmax_anomaly_quantiles.var(axis=1)
     weight = p.heat_latent_per_c * COOLING_SEASON_WEIGHT[:, None] * HEAT_HOUR_WEIGHT[None, :]
     return weight**2 * anomaly_var[:, None]
 
 
-def regime_loadings(p: MarketParameters) -> np.ndarray:
+def regime_loadings(fitted: MarketCalibration, p: MarketParameters) -> np.ndarray:
     """The factor loadings with the heat term's variance taken out of the first (level)
     factor, (12, N_FACTORS, 24): under typical weather the latent keeps its variance."""
-    loadings = np.array(p.factor_loadings, dtype=float)
+    loadings = np.array(fitted.factor_loadings, dtype=float)
     first = loadings[:, 0, :] ** 2
     loadings[:, 0, :] = np.sign(loadings[:, 0, :]) * np.sqrt(
-        np.maximum(first - heat_variance(p), 0.3 * first)
+        np.maximum(first - heat_variance(fitted, p), 0.3 * first)
     )
     return loadings
 
 
 def interval_levels(
-    calendar: LocalCalendar, p: MarketParameters, level: float | None
+    calendar: LocalCalendar, fitted: MarketCalibration, level: float | None
 ) -> np.ndarray:
     """The price level of each interval: ``level`` if given, else the year's default times
     any known event month's level (e.g. the Dec 2022 gas crisis)."""
@@ -565,7 +420,7 @@ def interval_levels(
     years = calendar.year
     unique, index = np.unique(years, return_inverse=True)
     out = np.array([price_level(y) for y in unique.tolist()], dtype=float)[index]
-    for (year, month), factor in p.event_levels.items():
+    for (year, month), factor in fitted.event_levels.items():
         out[(years == year) & (calendar.month == month - 1)] *= factor
     return out
 
@@ -581,7 +436,7 @@ def simulate_prices(
     weather: pd.DataFrame | None,
     rng: np.random.Generator,
     parameters: MarketParameters | None = None,
-    level: float | None = None,
+    calibration: MarketCalibration | None = None,
 ) -> pd.DataFrame:
     """Simulate 15-min real-time LMP and ancillary-service prices on ``grid``.
 
@@ -601,21 +456,21 @@ def simulate_prices(
     rng : numpy.random.Generator
         The only source of randomness; the same seed and grid give an identical frame.
     parameters : MarketParameters, optional
-        Defaults to :meth:`MarketParameters.default`.
-    level : float, optional
-        Multiplies the price level (1.0 = 2022 outside its December gas crisis). ``None``
-        uses :func:`price_level` of each interval's year, and the fitted level of known
-        event months (Dec 2022).
+        The knobs (price level, floor and cap, spike and AS settings); the defaults
+        reproduce the shipped model. ``parameters.price_level`` ``None`` uses
+        :func:`price_level` of each interval's year, and the fitted level of known event
+        months (Dec 2022).
+    calibration : MarketCalibration, optional
+        The fitted tables; defaults to :meth:`MarketCalibration.default`.
 
     Returns
     -------
     pandas.DataFrame
         Index ``grid``; float64 columns ``lmp`` [$/MWh], ``spin_price``, ``nonspin_price``,
-        ``regup_price``, ``regdown_price`` [$/MW-h].
+        ``regup_price``, ``regdown_price`` [$/MW-h], rounded to the cent.
     """
-    p = MarketParameters.default() if parameters is None else parameters
-    if level is not None and not (np.isfinite(level) and level > 0):
-        raise ValueError(f"level must be a positive number, not {level!r}")
+    p = MarketParameters() if parameters is None else parameters
+    fitted = MarketCalibration.default() if calibration is None else calibration
     grid = pd.DatetimeIndex(grid)
     if grid.tz is None:
         raise ValueError("grid must be timezone-aware (UTC interval starts)")
@@ -623,10 +478,8 @@ def simulate_prices(
     if n == 0:
         return pd.DataFrame({c: np.array([], dtype=float) for c in COLUMNS}, index=grid)
     cal = local_calendar(grid, timezone)
-    n_days = len(cal.days)
-    month, day = cal.month, cal.day
-    day_month = np.zeros(n_days, dtype=np.int64)
-    day_month[day] = month
+    n_days = cal.n_days
+    month, day, day_month = cal.month, cal.day, cal.day_month
     step_ratio = cal.interval_minutes / INTERVAL_MINUTES
 
     temperature = None
@@ -643,7 +496,7 @@ def simulate_prices(
     # Random draws, in a fixed order with grid-determined sizes.
     z_factors = rng.standard_normal((n_days, N_FACTORS))
     z_spike_days = rng.standard_normal(n_days)
-    t_innovations = rng.standard_t(p.innovation_df, n)
+    t_innovations = rng.standard_t(fitted.innovation_df, n)
     u_spike_start = rng.random(n)
     u_spike_length = rng.random(n)
     z_spike_price = rng.standard_normal(n)
@@ -655,29 +508,34 @@ def simulate_prices(
 
     # Latent X: day-type and quarter-hour shifts + heat + multi-day regime + 15-min AR(1).
     hour = cal.hour
-    shift = np.where(cal.offday, p.offday_shift[month, hour], p.workday_shift[month, hour])
-    shift = shift + p.quarter_shift[month, hour, cal.quarter]
+    shift = np.where(
+        cal.offday, fitted.offday_shift[month, hour], fitted.workday_shift[month, hour]
+    )
+    shift = shift + fitted.quarter_shift[month, hour, cal.quarter]
     heat = p.heat_latent_per_c * COOLING_SEASON_WEIGHT[month] * HEAT_HOUR_WEIGHT[hour]
     heat = heat * anomaly[day]
-    factors = _daily_ar(z_factors, p.factor_autocorrelation[day_month])  # (n_days, K)
-    hourly = np.einsum("dk,dkh->dh", factors, regime_loadings(p)[day_month])  # (n_days, 24)
+    factors = ar1_varying(z_factors, fitted.factor_autocorrelation[day_month])  # (n_days, K)
+    loadings = regime_loadings(fitted, p)[day_month]
+    hourly = np.einsum("dk,dkh->dh", factors, loadings)  # (n_days, 24)
     # Interpolate the regime between hour midpoints (across midnight too).
     position = day * 24 + cal.clock - 0.5
     regime = np.interp(position, np.arange(n_days * 24, dtype=float), hourly.ravel())
-    t_scale = np.sqrt((p.innovation_df - 2.0) / p.innovation_df) if p.innovation_df > 2 else 1.0
-    phi = p.interval_autocorrelation[month] ** step_ratio
-    residual = _interval_ar(t_innovations * t_scale, phi)
-    latent = shift + heat + regime + np.sqrt(p.residual_variance[month, hour]) * residual
+    df = fitted.innovation_df
+    t_scale = np.sqrt((df - 2.0) / df) if df > 2 else 1.0
+    phi = fitted.interval_autocorrelation[month] ** step_ratio
+    residual = ar1_varying(t_innovations * t_scale, phi)
+    latent = shift + heat + regime + np.sqrt(fitted.residual_variance[month, hour]) * residual
     u = np.clip(ndtr(latent), 1e-6, 1.0 - 1e-6)
 
     # Base regime (with the negative-price regime in the lower tail of each cell).
-    levels = interval_levels(cal, p, level)
-    base = base_price(u, month, hour, p)
+    levels = interval_levels(cal, fitted, p.price_level)
+    base = base_price(u, month, hour, fitted)
     lmp = np.where(base > 0.0, base * levels, base)
 
     # Spike regime.
     spiking, spike, edge, shoulder = _spikes(
         cal,
+        fitted,
         p,
         anomaly,
         latent,
@@ -689,23 +547,25 @@ def simulate_prices(
         z_spike_price,
         z_spike_jitter,
     )
-    spike = np.maximum(spike, SPIKE_BASE_FLOOR * np.abs(lmp))
+    spike = np.maximum(spike, p.spike_base_floor * np.abs(lmp))
     spike = np.where(edge, 0.5 * (spike + lmp), spike)  # ramp in and out of episodes
-    rise = SPIKE_SHOULDER * np.maximum(shoulder - lmp, 0.0)
+    rise = p.spike_shoulder * np.maximum(shoulder - lmp, 0.0)
     lmp = np.where(spiking, spike, np.where(shoulder > 0, lmp + rise, lmp))
-    lmp = np.clip(lmp, PRICE_FLOOR, PRICE_CAP)
+    lmp = np.clip(lmp, p.price_floor, p.price_cap)
 
     columns = {"lmp": lmp}
     for name in AS_PRODUCTS:
         columns[name] = _ancillary(
-            name, as_draws[name], cal, latent, levels, spiking, lmp, day_month, step_ratio
+            name, as_draws[name], cal, p, latent, levels, spiking, lmp, step_ratio
         )
     frame = pd.DataFrame(columns, index=grid)
-    return frame[list(COLUMNS)].astype("float64")
+    # Rounded only here: the spike and AS processes see the unrounded energy price.
+    return frame[list(COLUMNS)].astype("float64").round(PRICE_DECIMALS)
 
 
 def _spikes(
     cal: LocalCalendar,
+    fitted: MarketCalibration,
     p: MarketParameters,
     anomaly: np.ndarray,
     latent: np.ndarray,
@@ -725,24 +585,22 @@ def _spikes(
     step_ratio = cal.interval_minutes / INTERVAL_MINUTES
     # Spike days: a day-to-day AR(1) latent mixed with the day's heat, above the threshold
     # that gives the month's share of spike days.
-    day_month = np.zeros(len(z_days), dtype=np.int64)
-    day_month[cal.day] = month
-    spread = np.sqrt(np.maximum(p.tmax_anomaly_quantiles.var(axis=1), 1e-6))
+    day_month = cal.day_month
+    spread = np.sqrt(np.maximum(fitted.tmax_anomaly_quantiles.var(axis=1), 1e-6))
     hot = np.clip(anomaly / spread[day_month], -3.0, 3.0)
     c = p.spike_day_heat_weight * COOLING_SEASON_WEIGHT[day_month]
-    rho = np.full(len(z_days), p.spike_day_autocorrelation)
     k = p.spike_day_level_weight
-    own = np.sqrt(np.maximum(1.0 - c * c - k * k, 0.0)) * _daily_ar(z_days, rho)
+    own = np.sqrt(np.maximum(1.0 - c * c - k * k, 0.0)) * ar1(
+        z_days, fitted.spike_day_autocorrelation
+    )
     regime = own + c * hot + k * level_factor
-    share = np.clip(p.spike_day_share[day_month], 1e-6, 1.0 - 1e-6)
-    off_day = np.zeros(len(z_days), dtype=bool)
-    off_day[cal.day] = cal.offday
-    day_type = np.where(off_day, p.spike_offday_factor, p.spike_workday_factor)
+    share = np.clip(fitted.spike_day_share[day_month], 1e-6, 1.0 - 1e-6)
+    day_type = np.where(cal.day_offday, fitted.spike_offday_factor, fitted.spike_workday_factor)
     day_share = np.clip(share * day_type, 1e-6, 1.0 - 1e-6)
     spike_day = regime > ndtri(1.0 - day_share)
     # Within a spike day, episodes start where the latent is high; the day's expected
     # number of starts is kept.
-    hour_weight = p.spike_hour_weight[cal.hour]
+    hour_weight = fitted.spike_hour_weight[cal.hour]
     tight = np.exp(p.spike_latent_coupling * np.clip(latent, -4.0, 4.0))
     weighted = np.zeros(len(z_days))
     plain = np.zeros(len(z_days))
@@ -750,19 +608,24 @@ def _spikes(
     np.add.at(plain, cal.day, hour_weight)
     tight = tight * plain[cal.day] / np.maximum(weighted[cal.day], 1e-300)
     hazard = (
-        p.spike_rate[month] * step_ratio * hour_weight * tight * spike_day[cal.day] / share[cal.day]
+        fitted.spike_rate[month]
+        * step_ratio
+        * hour_weight
+        * tight
+        * spike_day[cal.day]
+        / share[cal.day]
     )
-    cdf = np.cumsum(p.spike_length_pmf) / np.sum(p.spike_length_pmf)
+    cdf = np.cumsum(fitted.spike_length_pmf) / np.sum(fitted.spike_length_pmf)
     lengths = np.searchsorted(cdf, u_length, side="right") + 1
     lengths = np.maximum(1, np.ceil(np.minimum(lengths, MAX_SPIKE_LENGTH) / step_ratio))
     depth = (ndtr(regime) - (1.0 - day_share)) / day_share  # rank within spike days, 0..1
     z_depth = ndtri(np.clip(depth, 1e-6, 1.0 - 1e-6))
-    c = SPIKE_SIZE_DAY_WEIGHT
+    c = p.spike_size_day_weight
     z_size = np.sqrt(1.0 - c * c) * z_price + c * z_depth[cal.day]
-    ratio = np.interp(ndtr(z_size), np.asarray(SPIKE_LEVELS), p.spike_ratio_quantiles)
+    ratio = np.interp(ndtr(z_size), np.asarray(SPIKE_LEVELS), fitted.spike_ratio_quantiles)
     median_level = POSITIVE_LEVELS.index(0.5)
     reference = np.maximum(
-        p.positive_quantiles[month, cal.hour, median_level], SPIKE_MIN_PRICE / SPIKE_RATIO
+        fitted.positive_quantiles[month, cal.hour, median_level], SPIKE_MIN_PRICE / SPIKE_RATIO
     )
     episode_price = ratio * reference
     spiking = np.zeros(n, dtype=bool)
@@ -783,44 +646,44 @@ def _spikes(
         if end < n:
             shoulder[end] = episode_price[t]
         busy_until = end - 1
-    jitter = _constant_ar(z_jitter, SPIKE_JITTER_AUTOCORRELATION**step_ratio)
-    jitter = np.exp(SPIKE_JITTER * jitter - SPIKE_JITTER**2 / 2.0)
+    jitter = ar1(z_jitter, p.spike_jitter_autocorrelation**step_ratio)
+    jitter = np.exp(p.spike_jitter * jitter - p.spike_jitter**2 / 2.0)
     scale = levels**p.spike_level_exponent
     price = price * jitter * scale
     shoulder = np.where(spiking, 0.0, shoulder * scale)
-    return spiking, np.minimum(price, PRICE_CAP), edge, np.minimum(shoulder, PRICE_CAP)
+    return spiking, np.minimum(price, p.price_cap), edge, np.minimum(shoulder, p.price_cap)
 
 
 def _ancillary(
     name: str,
     draws: tuple[np.ndarray, np.ndarray, np.ndarray],
     cal: LocalCalendar,
+    p: MarketParameters,
     energy_latent: np.ndarray,
     levels: np.ndarray,
     spiking: np.ndarray,
     lmp: np.ndarray,
-    day_month: np.ndarray,
     step_ratio: float,
 ) -> np.ndarray:
     """One ancillary-service price [$/MW-h]: its own lognormal process, coupled to the energy
     latent, jumping to scarcity prices during energy spikes."""
-    profiles, sigma, coupling, scarcity_scale = AS_PROFILES[name]
+    product = getattr(p, AS_PARAMETERS[name])
+    sigma, coupling = product.log_std, product.energy_coupling
     z_day, z_interval, z_scarcity = draws
-    table = np.stack(profiles)  # (3, 24)
-    median = table[AS_SEASON[cal.month], cal.hour]
-    own = np.sqrt(AS_DAILY_WEIGHT) * _constant_ar(z_day, AS_DAILY_AUTOCORRELATION)[cal.day]
-    own = own + np.sqrt(1.0 - AS_DAILY_WEIGHT) * _constant_ar(
-        z_interval, AS_INTERVAL_AUTOCORRELATION**step_ratio
-    )
+    median = product.median_scale * AS_MEDIANS[name][AS_SEASON[cal.month], cal.hour]
+    weight = p.as_daily_weight
+    own = np.sqrt(weight) * ar1(z_day, p.as_daily_autocorrelation)[cal.day]
+    own = own + np.sqrt(1.0 - weight) * ar1(z_interval, p.as_interval_autocorrelation**step_ratio)
     energy = np.clip(energy_latent, -4.0, 4.0)
     latent = coupling * energy + np.sqrt(1.0 - coupling**2) * own
-    price = levels**AS_LEVEL_EXPONENT * median * np.exp(sigma * latent - sigma**2 / 2.0)
-    if scarcity_scale > 0:
-        size = np.maximum(lmp, 0.0) / 250.0
+    price = levels**p.as_level_exponent * median * np.exp(sigma * latent - sigma**2 / 2.0)
+    if product.scarcity_scale > 0:
+        size = np.maximum(lmp, 0.0) / SCARCITY_REFERENCE_PRICE
+        spread = p.as_scarcity_spread
         scarcity = (
-            scarcity_scale
-            * size**0.8
-            * np.exp(AS_SCARCITY_SPREAD * z_scarcity - AS_SCARCITY_SPREAD**2 / 2.0)
+            product.scarcity_scale
+            * size**SCARCITY_EXPONENT
+            * np.exp(spread * z_scarcity - spread**2 / 2.0)
         )
         price = np.where(spiking, np.maximum(price, scarcity), price)
-    return np.clip(price, 0.0, AS_MAX)
+    return np.clip(price, 0.0, p.as_cap)

@@ -20,6 +20,8 @@ The steps and the PVWatts v8 conventions they follow (SAM ``cmod_pvwattsv8``, ``
 6. DC: pvlib's PVWatts model at -0.37 %/degC, then the 14.08 % system losses.
 7. AC: pvlib's PVWatts inverter at 96 % nominal, clipped at the AC rating (DC/AC 1.2).
 
+The system and model constants are :class:`vppsim.solar.parameters.SolarParameters`.
+
 PVWatts v8 itself runs a CEC single-diode model of a 320 W module in step 6 and a Sandia
 inverter (self-consumption 0.49 % of the AC rating) in step 7. The linear PVWatts forms used
 here read 0.4-0.9 % higher per month, 0.6 % a year, than PySAM's Pvwattsv8 on the Santa Ana and
@@ -29,34 +31,22 @@ Long Beach TMY files (``tests/test_solar_physics.py``); about 0.15 % of that is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 import pvlib
 
+from vppsim.solar.parameters import SolarParameters
+
 __all__ = [
     "DESOTO_AIRMASS_COEFFICIENTS",
-    "NOCT_RACK",
-    "NOCT_ROOF",
-    "REFERENCE_AZIMUTH",
-    "REFERENCE_TILT",
-    "PVWattsParameters",
     "cover_iam_beam",
     "cover_iam_diffuse",
     "pvwatts_ac",
     "solar_geometry",
 ]
 
-REFERENCE_TILT = 20.0  # [deg]
-REFERENCE_AZIMUTH = 180.0  # [deg]
-
 # De Soto, Klein & Beckman (2006) air-mass modifier, coefficients A0..A4.
 DESOTO_AIRMASS_COEFFICIENTS = (0.918093, 0.086257, -0.024459, 0.002816, -0.000126)
-
-NOCT_ROOF = 49.0  # [degC]
-NOCT_RACK = 45.0  # [degC]
 
 _GLASS_EXTINCTION = 4.0  # [1/m]
 _GLASS_THICKNESS = 0.002  # [m]
@@ -66,79 +56,6 @@ _AOI_LIMITS = (1.0, 89.0)  # [deg], where SAM clamps the beam angle before the c
 _SPECTRAL_ZENITH_LIMIT = 86.0  # [deg], where SAM caps the zenith for the air-mass modifier
 _SUN_COLUMNS = ("apparent_zenith", "azimuth", "dni_extra", "airmass_relative", "airmass_absolute")
 _BLOCK_ELEMENTS = 1 << 20
-
-
-@dataclass(frozen=True)
-class PVWattsParameters:
-    """PVWatts v8 defaults, standard module.
-
-    Parameters
-    ----------
-    dc_ac_ratio : float, default 1.2
-        DC nameplate over AC rating [-]. AC output is clipped at ``1 / dc_ac_ratio`` kW per kW DC.
-    inverter_efficiency : float, default 0.96
-        Nominal inverter efficiency [-].
-    losses_percent : float, default 14.08
-        Total DC system losses [%]; PVWatts' default breakdown, see
-        ``pvlib.pvsystem.pvwatts_losses()``.
-    gamma_pdc : float, default -0.0037
-        Temperature coefficient of DC power [1/degC].
-    albedo : float, default 0.2
-        Ground reflectance [-].
-    array_type : {"roof", "rack"}, default "roof"
-        PVWatts "fixed roof mount" or "fixed open rack". Sets the NOCT (49 or 45 degC). Row
-        self-shading, which PVWatts models for open racks, is not modelled.
-    module_efficiency : float, default 0.1913
-        STC efficiency [-] of the CEC module behind PVWatts v8's standard type (Canadian Solar
-        CS1H-320MS: 35.8 V x 9.01 A / 1.6864 m2); only the cell-temperature model uses it.
-    transmittance_absorptance : float, default 0.9
-        Cover transmittance times cell absorptance at normal incidence [-], NOCT-SAM.
-    glass_index : float, default 1.526
-        Refractive index of the cover glass [-].
-    coating_index : float or None, default 1.3
-        Refractive index of the anti-reflective coating on the beam path [-]; ``None`` for
-        plain glass.
-    airmass_coefficients : tuple of 5 floats
-        Air-mass modifier polynomial A0..A4 [-].
-    """
-
-    dc_ac_ratio: float = 1.2
-    inverter_efficiency: float = 0.96  # nominal
-    losses_percent: float = 14.08
-    gamma_pdc: float = -0.0037  # [1/degC]
-    albedo: float = 0.2
-    array_type: Literal["roof", "rack"] = "roof"  # fixed roof mount / fixed open rack
-    module_efficiency: float = 0.1913
-    transmittance_absorptance: float = 0.9
-    glass_index: float = 1.526
-    coating_index: float | None = 1.3
-    airmass_coefficients: tuple[float, float, float, float, float] = DESOTO_AIRMASS_COEFFICIENTS
-
-    def __post_init__(self) -> None:
-        if self.array_type not in ("roof", "rack"):
-            raise ValueError(f"array_type must be 'roof' or 'rack', not {self.array_type!r}")
-        if self.dc_ac_ratio <= 0:
-            raise ValueError(f"dc_ac_ratio must be positive, not {self.dc_ac_ratio}")
-        if not 0 < self.inverter_efficiency <= 1:
-            raise ValueError(
-                f"inverter_efficiency must be in (0, 1], not {self.inverter_efficiency}"
-            )
-        if not 0 <= self.losses_percent < 100:
-            raise ValueError(f"losses_percent must be in [0, 100), not {self.losses_percent}")
-        if not 0 <= self.albedo <= 1:
-            raise ValueError(f"albedo must be in [0, 1], not {self.albedo}")
-        if len(self.airmass_coefficients) != 5:
-            raise ValueError("airmass_coefficients must hold A0..A4")
-
-    @property
-    def noct(self) -> float:
-        """Nominal operating cell temperature [degC] for the array type."""
-        return NOCT_ROOF if self.array_type == "roof" else NOCT_RACK
-
-    @property
-    def ac_limit(self) -> float:
-        """AC rating per kW of DC [kW/kW]."""
-        return 1.0 / self.dc_ac_ratio
 
 
 def solar_geometry(
@@ -221,7 +138,7 @@ def pvwatts_ac(
     longitude: float,
     tilt,
     azimuth,
-    parameters: PVWattsParameters = PVWattsParameters(),
+    parameters: SolarParameters | None = None,
     geometry: pd.DataFrame | None = None,
     altitude: float = 0.0,
     interval: pd.Timedelta | str | None = None,
@@ -245,7 +162,7 @@ def pvwatts_ac(
     tilt, azimuth : float or 1-D array-like
         Surface tilt from horizontal and azimuth clockwise from north [deg]. Scalars give one
         system; equal-length 1-D arrays give N systems.
-    parameters : PVWattsParameters, optional
+    parameters : SolarParameters, optional
         System and model constants; PVWatts v8 standard roof mount by default.
     geometry : pandas.DataFrame, optional
         :func:`solar_geometry` for `times`, to share one sun position between calls. When given,
@@ -263,6 +180,7 @@ def pvwatts_ac(
         Exactly 0.0 where the sun is down, never negative, never above
         ``parameters.ac_limit``. Daytime NaN weather gives NaN.
     """
+    parameters = SolarParameters() if parameters is None else parameters
     times = _check_times(times)
     n_steps = len(times)
     weather = [
@@ -404,7 +322,7 @@ def _daytime_ac(
     transmitted = poa_direct * iam_direct + poa_sky * iam_sky + poa_ground * iam_ground
 
     coefficients = dict(
-        zip(("A0", "A1", "A2", "A3", "A4"), parameters.airmass_coefficients, strict=True)
+        zip(("A0", "A1", "A2", "A3", "A4"), DESOTO_AIRMASS_COEFFICIENTS, strict=True)
     )
     spectral = pvlib.spectrum.spectral_factor_sapm(airmass_absolute, coefficients)
     effective = transmitted * spectral

@@ -22,12 +22,8 @@ from vppsim.errors import SourceUnavailable
 from vppsim.http import new_client
 from vppsim.options import DatasetOptions, SourceMode
 from vppsim.solar.night import night_failures
-from vppsim.solar.physics import (
-    REFERENCE_AZIMUTH,
-    REFERENCE_TILT,
-    PVWattsParameters,
-    pvwatts_ac,
-)
+from vppsim.solar.parameters import SolarParameters
+from vppsim.solar.physics import pvwatts_ac
 from vppsim.solar.pvwatts import (
     PVWATTS_NOTE,
     PVWATTS_PATH,
@@ -40,11 +36,10 @@ from vppsim.solar.pvwatts import (
 COLUMN = "generation_kw_per_kw_installed"
 
 
-def _reference_parameters() -> dict:
-    parameters = PVWattsParameters()
+def _reference_parameters(parameters: SolarParameters) -> dict:
     return {
-        "tilt": REFERENCE_TILT,
-        "azimuth": REFERENCE_AZIMUTH,
+        "tilt": parameters.reference_tilt,
+        "azimuth": parameters.reference_azimuth,
         "array_type": parameters.array_type,
         "dc_ac_ratio": parameters.dc_ac_ratio,
         "inverter_efficiency": parameters.inverter_efficiency,
@@ -53,8 +48,8 @@ def _reference_parameters() -> dict:
     }
 
 
-class SolarOptions(DatasetOptions):
-    """The solar section of the settings."""
+class SolarOptions(DatasetOptions, SolarParameters):
+    """The solar section of the settings: source and the PV chain's parameters."""
 
 
 class PhysicsSolar(Source):
@@ -76,6 +71,7 @@ class PhysicsSolar(Source):
         weather = inputs["weather"]
         frame = weather.data
         grid = study.grid
+        parameters = options.parameters(SolarParameters)
         midpoints = grid + pd.Timedelta(minutes=study.interval_minutes / 2)
         generation = pvwatts_ac(
             midpoints,
@@ -86,14 +82,19 @@ class PhysicsSolar(Source):
             frame["wind_speed_m_s"].to_numpy(),
             study.latitude,
             study.longitude,
-            REFERENCE_TILT,
-            REFERENCE_AZIMUTH,
+            parameters.reference_tilt,
+            parameters.reference_azimuth,
+            parameters,
         )
         provenance = Provenance(
             SourceKind.SYNTHETIC,
             "pvlib PVWatts-v8 chain on the weather dataset",
             f"pvlib {pvlib.__version__}",
-            {**_reference_parameters(), "weather": weather.provenance.source},
+            {
+                **_reference_parameters(parameters),
+                "weather": weather.provenance.source,
+                "parameters": parameters.model_dump(mode="json"),
+            },
             notes=(
                 f"Driven by the {weather.provenance.kind} weather dataset "
                 f"({weather.provenance.source}), interval midpoints.",
@@ -126,7 +127,7 @@ class PVWattsSolar(Source):
         secret = context.credentials["nlr_api_key"]
         key = secret.get_secret_value() if secret is not None else None
         base_url = context.credentials["nlr_base_url"]
-        reference = _reference_parameters()
+        reference = _reference_parameters(options.parameters(SolarParameters))
         with new_client(context.http_timeout_s) as client:
             # Without a key, a previous build's cached answer is still used.
             content = get_pvwatts(

@@ -39,12 +39,12 @@ from vppsim.weather.synthetic import (
     EMISSION_LEVELS,
     HEAT_EVENT_MIN_DAYS,
     KT_STATE_EDGES,
-    MONTH_POOL_WEIGHT,
     N_KT_STATES,
     RELIABLE_CLEARSKY_W_M2,
     diurnal_curve,
     kt_state,
     noise_envelope,
+    pool_months,
 )
 
 HEAT_EVENT_THRESHOLD_C = 4.0
@@ -426,11 +426,8 @@ def fit_wind(stations: Sequence[pd.DataFrame]) -> dict:
     np.add.at(squares, (frame["month"], frame["hour"]), frame["wind"] ** 2)
     np.add.at(counts, (frame["month"], frame["hour"]), 1)
 
-    def pool(x: np.ndarray) -> np.ndarray:
-        return x + MONTH_POOL_WEIGHT * (np.roll(x, 1, axis=0) + np.roll(x, -1, axis=0))
-
-    mean = pool(sums) / pool(counts)
-    std = np.sqrt(np.maximum(pool(squares) / pool(counts) - mean**2, 0.0))
+    mean = pool_months(sums) / pool_months(counts)
+    std = np.sqrt(np.maximum(pool_months(squares) / pool_months(counts) - mean**2, 0.0))
     z = (frame["wind"] - mean[frame["month"], frame["hour"]]) / std[frame["month"], frame["hour"]]
     z = z.to_numpy()
     same = (frame["station"].to_numpy()[1:] == frame["station"].to_numpy()[:-1]) & (

@@ -33,11 +33,12 @@ from vppsim.weather.nsrdb import (
     read_nsrdb,
     years_spanned,
 )
+from vppsim.weather.parameters import WeatherParameters
 from vppsim.weather.synthetic import simulate_weather
 
 
-class WeatherOptions(DatasetOptions):
-    """The weather section of the settings."""
+class WeatherOptions(DatasetOptions, WeatherParameters):
+    """The weather section of the settings: source and the synthetic model's parameters."""
 
 
 class SyntheticWeather(Source):
@@ -54,6 +55,7 @@ class SyntheticWeather(Source):
         context: SourceContext,
     ) -> SourceResult:
         rng = stream_rng(study.seed, Stream.WEATHER)
+        parameters = options.parameters(WeatherParameters)
         frame = simulate_weather(
             study.grid,
             study.latitude,
@@ -61,6 +63,7 @@ class SyntheticWeather(Source):
             study.timezone,
             study.interval_minutes,
             rng,
+            parameters,
         )
         provenance = Provenance(
             SourceKind.SYNTHETIC,
@@ -74,6 +77,7 @@ class SyntheticWeather(Source):
                 "calibration": "TMY3 Santa Ana (722977), TMY2 Long Beach (23129)",
                 "latitude": study.latitude,
                 "longitude": study.longitude,
+                "parameters": parameters.model_dump(mode="json"),
             },
         )
         return SourceResult(as_table(frame), provenance)

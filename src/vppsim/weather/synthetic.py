@@ -28,8 +28,8 @@ Irradiance
       AR(1) from hour to hour (fitted), so clear hours are smooth rather than jittery.
     * Sub-hourly intervals: each hour's value is spread with the centred slope to its
       neighbours plus zero-mean noise whose mean over the hour is removed, so every hour
-      keeps its hourly mean exactly (up to the clip at :data:`KT_MAX`). The noise standard
-      deviation (:data:`INTRAHOUR_STD_CLEAR` to :data:`INTRAHOUR_STD_BROKEN`, largest for
+      keeps its hourly mean exactly (up to the clip at ``clearsky_index_max``). The noise
+      standard deviation (``intrahour_std_clear`` to ``intrahour_std_broken``, largest for
       broken cloud near ``kt = 0.5``) is a documented constant: hourly TMY data cannot
       calibrate it. At 60-min intervals there is no sub-hourly noise.
     * GHI is split into DNI and DHI with Erbs (pvlib); DNI is capped at 1,400 W/m2 and DHI is
@@ -40,7 +40,7 @@ Temperature
     A diurnal cycle through a morning minimum and an afternoon maximum (monthly anchor hours
     and curve shapes fitted on TMY), around the monthly normals of daily max and min
     (:data:`LA_TMAX_NORMALS_F`, :data:`LA_TMIN_NORMALS_F`, interpolated to days so that each
-    month's mean equals its normal), plus, per day:
+    month's mean equals its normal; ``temperature_offset_c`` shifts them), plus, per day:
 
     * an AR(1) anomaly fitted on the TMY daily-mean anomalies by month (with the sunshine
       effect and the heat events removed), applied with fitted gains to max and min;
@@ -49,7 +49,8 @@ Temperature
     * multi-day heat events (starts per month, mean duration, mean amplitude, lognormal
       spread, share carried by the minimum). The normals already contain a climatological
       share of events, so the model subtracts the expected contribution of the *calibrated*
-      event rate; raising ``heat_event_starts_per_month`` above it makes the period hotter;
+      event rate; raising the rate (``heat_event_starts_per_month``,
+      ``heat_event_rate_factor``) above it makes the period hotter;
     * AR(1) hourly noise fitted on the TMY departures from the curve, tapered to zero at
       the anchors so daily max/min stay on target.
 
@@ -70,6 +71,9 @@ Wind
 Time conventions: hours of the day and days are local *standard* time of ``timezone`` (the
 zone's offset without DST, as TMY files use), so DST days need no special handling.
 
+Knobs: :class:`~vppsim.weather.parameters.WeatherParameters` (the names in ``code`` above);
+fitted tables: :class:`WeatherCalibration` (``calibrated.json``).
+
 Reproducibility: every random array is drawn from the given ``rng`` in a fixed order with
 sizes that depend only on the grid (never on parameter values or on drawn values), so the
 same seed and grid give an identical frame.
@@ -83,11 +87,13 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pvlib
-from scipy.signal import lfilter
 from scipy.special import gammaincinv, ndtr
 
 from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.grid import standard_utc_offset_hours
+from vppsim.stats import quantile_function
+from vppsim.timeseries import ar1, ar1_varying
+from vppsim.weather.parameters import WeatherParameters
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
 
@@ -118,11 +124,6 @@ CANDIDATES_PER_DAY = 64
 """Hourly paths drawn per day, from which the one closest to the day's target is kept."""
 CHUNK_DAYS = 64
 """Days simulated together in the path-selection step (bounds memory for long periods)."""
-INTRAHOUR_STD_CLEAR = 0.01
-INTRAHOUR_STD_BROKEN = 0.12
-"""Sub-hourly clear-sky-index noise [1]: clear or overcast hours vs broken cloud (kt ~ 0.5)."""
-KT_MAX = 1.35
-"""Cap on the interval clear-sky index (cloud enhancement beyond this is rare at 5-60 min)."""
 DNI_MAX_W_M2 = 1400.0
 GHI_MAX_W_M2 = 1500.0
 MIN_DIURNAL_RANGE_C = 1.0
@@ -156,7 +157,7 @@ DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 # --- Parameters -----------------------------------------------------------------------------
 
 
-def _pool_months(x: np.ndarray) -> np.ndarray:
+def pool_months(x: np.ndarray) -> np.ndarray:
     """Add the neighbouring months (axis 0, circular) at :data:`MONTH_POOL_WEIGHT`."""
     return x + MONTH_POOL_WEIGHT * (np.roll(x, 1, axis=0) + np.roll(x, -1, axis=0))
 
@@ -193,7 +194,7 @@ def transition_matrices(counts: np.ndarray, first_counts: np.ndarray):
         The first-state distribution by month.
     """
     counts = np.asarray(counts, dtype=float)
-    pooled = _pool_hours(_pool_months(counts))
+    pooled = _pool_hours(pool_months(counts))
     month_all = pooled.sum(axis=1)  # (12, K, K)
     month_dest = _normalise(month_all.sum(axis=1))  # (12, K)
     # Next hour's state distribution, itself shrunk towards the month's.
@@ -203,7 +204,7 @@ def transition_matrices(counts: np.ndarray, first_counts: np.ndarray):
     full = np.repeat(overall[:, None], 24, axis=1)
     first_hour, last_hour = CHAIN_HOURS
     full[:, first_hour:last_hour] = hourly
-    first = _normalise(_pool_months(np.asarray(first_counts, dtype=float)) + 0.5)
+    first = _normalise(pool_months(np.asarray(first_counts, dtype=float)) + 0.5)
     return full, first
 
 
@@ -217,12 +218,12 @@ def heat_event_offsets(
 
 
 @dataclass(frozen=True, eq=False)
-class WeatherParameters:
-    """Everything the synthetic weather model needs; arrays are indexed by month 0..11.
+class WeatherCalibration:
+    """The fitted tables of the weather model and the normals; arrays are indexed by month 0..11.
 
-    ``default()`` loads the fitted values from the shipped ``calibrated.json`` and adds the
-    documented constants (normals). Change fields with :func:`dataclasses.replace`, e.g.
-    ``replace(p, heat_event_starts_per_month=p.heat_event_starts_per_month * 3)``.
+    ``default()`` loads the fitted values from the shipped ``calibrated.json`` (once) and adds
+    the LA normals. The knobs around them (heat-event rate, temperature offset, ...) are
+    :class:`~vppsim.weather.parameters.WeatherParameters`.
     """
 
     # Clear-sky index
@@ -273,8 +274,8 @@ class WeatherParameters:
             object.__setattr__(self, "heat_offset_min_c", offset_min)
 
     @classmethod
-    def from_calibration(cls, calibration: dict) -> WeatherParameters:
-        """Build the parameters from a calibration dict (the content of calibrated.json)."""
+    def from_calibration(cls, calibration: dict) -> WeatherCalibration:
+        """Build the tables from a calibration dict (the content of calibrated.json)."""
         about = calibration["about"]
         if (
             about["kt_state_edges"] != list(KT_STATE_EDGES)
@@ -321,9 +322,9 @@ class WeatherParameters:
         )
 
     @classmethod
-    def default(cls) -> WeatherParameters:
-        """The parameters fitted on the LA-basin TMY files, shipped as calibrated.json."""
-        return _default_parameters()
+    def default(cls) -> WeatherCalibration:
+        """The tables fitted on the LA-basin TMY files, shipped as calibrated.json."""
+        return _default_calibration()
 
 
 def load_calibration() -> dict:
@@ -332,8 +333,8 @@ def load_calibration() -> dict:
 
 
 @cache
-def _default_parameters() -> WeatherParameters:
-    return read_only_arrays(WeatherParameters.from_calibration(load_calibration()))
+def _default_calibration() -> WeatherCalibration:
+    return read_only_arrays(WeatherCalibration.from_calibration(load_calibration()))
 
 
 # --- Shared model pieces ---------------------------------------------------------------------
@@ -377,16 +378,6 @@ def noise_envelope(g: np.ndarray) -> np.ndarray:
     return 4.0 * g * (1.0 - g)
 
 
-def ar1(innovations: np.ndarray, phi: float, axis: int = 0) -> np.ndarray:
-    """A stationary unit-variance AR(1) series along ``axis``, driven by standard normal
-    ``innovations``."""
-    if innovations.size == 0:
-        return innovations
-    scaled = np.moveaxis(innovations * np.sqrt(1.0 - phi**2), axis, 0)
-    scaled[0] = np.moveaxis(innovations, axis, 0)[0]
-    return np.moveaxis(lfilter([1.0], [1.0, -phi], scaled, axis=0), 0, axis)
-
-
 @cache
 def _normal_interpolation() -> tuple[np.ndarray, np.ndarray]:
     """Mid-month positions and the matrix of monthly means of the interpolated curve."""
@@ -414,23 +405,12 @@ def daily_normals(year_fraction: np.ndarray, monthly: np.ndarray) -> np.ndarray:
 # --- Simulation ------------------------------------------------------------------------------
 
 
-def _quantile_function(levels: np.ndarray, u: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
-    """Piecewise-linear quantile function: ``quantiles[..., j]`` at ``levels[j]``, evenly
-    spaced from 0 to 1; ``u`` (0..1) broadcasts against ``quantiles[..., 0]``."""
-    position = np.clip(u, 0.0, 1.0) * (len(levels) - 1)
-    low = np.minimum(position.astype(np.int64), len(levels) - 2)
-    frac = position - low
-    below = np.take_along_axis(quantiles, low[..., None], axis=-1)[..., 0]
-    above = np.take_along_axis(quantiles, low[..., None] + 1, axis=-1)[..., 0]
-    return below + frac * (above - below)
-
-
 def _hourly_clearsky_index(
     months: np.ndarray,
     cs_hourly: np.ndarray,
     target: np.ndarray,
     rng: np.random.Generator,
-    p: WeatherParameters,
+    p: WeatherCalibration,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw each day's hourly index path from the chain, closest to the day's target index.
 
@@ -462,7 +442,7 @@ def _hourly_chunk(
     cs_hourly: np.ndarray,
     target: np.ndarray,
     rng: np.random.Generator,
-    p: WeatherParameters,
+    p: WeatherCalibration,
 ) -> tuple[np.ndarray, np.ndarray]:
     n_days, n_cand, n_states = len(months), CANDIDATES_PER_DAY, N_KT_STATES
     u = rng.random((n_days, n_cand, 24))
@@ -497,7 +477,7 @@ def _hourly_chunk(
     hold = np.broadcast_to(hold[:, None, :], states.shape)
     states = np.take_along_axis(states, hold, axis=-1)
     rank = np.take_along_axis(rank, hold, axis=-1)
-    kt = _quantile_function(EMISSION_LEVELS, ndtr(rank), p.kt_emission_quantiles[states])
+    kt = quantile_function(ndtr(rank), p.kt_emission_quantiles[states])
 
     weight = cs_hourly.sum(axis=1)
     daily = np.einsum("nch,nh->nc", kt, cs_hourly) / np.where(weight > 0, weight, 1.0)[:, None]
@@ -551,15 +531,9 @@ def _irradiance(
     }
 
 
-def _temperature_anomaly(months: np.ndarray, eps: np.ndarray, p: WeatherParameters) -> np.ndarray:
+def _temperature_anomaly(months: np.ndarray, eps: np.ndarray, p: WeatherCalibration) -> np.ndarray:
     """The day-to-day AR(1) anomaly of the daily mean [degC], month-varying."""
-    phi = p.temp_ar_coefficient[months].tolist()
-    standard = np.empty(len(months))
-    previous = 0.0
-    for d, (f, e) in enumerate(zip(phi, eps.tolist(), strict=True)):
-        previous = e if d == 0 else f * previous + np.sqrt(1.0 - f * f) * e
-        standard[d] = previous
-    return standard * p.temp_ar_std_c[months]
+    return ar1_varying(eps, p.temp_ar_coefficient[months]) * p.temp_ar_std_c[months]
 
 
 def _heat_events(
@@ -567,19 +541,29 @@ def _heat_events(
     u_start: np.ndarray,
     u_duration: np.ndarray,
     z_amplitude: np.ndarray,
+    fitted: WeatherCalibration,
     p: WeatherParameters,
 ) -> np.ndarray:
     """The raise of daily max by heat events [degC] (overlapping events: the larger)."""
-    rate = p.heat_event_starts_per_month[months] / DAYS_IN_MONTH[months]
-    extra = p.heat_event_duration_days - HEAT_EVENT_MIN_DAYS
+    starts = fitted.heat_event_starts_per_month
+    if p.heat_event_starts_per_month is not None:
+        starts = np.full(12, p.heat_event_starts_per_month)
+    rate = starts[months] * p.heat_event_rate_factor / DAYS_IN_MONTH[months]
+    duration = fitted.heat_event_duration_days
+    if p.heat_event_duration_days is not None:
+        duration = p.heat_event_duration_days
+    mean_amplitude = fitted.heat_event_amplitude_c
+    if p.heat_event_amplitude_c is not None:
+        mean_amplitude = p.heat_event_amplitude_c
+    extra = duration - HEAT_EVENT_MIN_DAYS
     if extra > 0:
         # floor(exponential) is geometric; this scale gives a mean of `extra` days.
         scale = 1.0 / np.log1p(1.0 / extra)
         durations = HEAT_EVENT_MIN_DAYS + np.floor(-scale * np.log1p(-u_duration))
     else:
         durations = np.full(len(months), float(HEAT_EVENT_MIN_DAYS))
-    s2 = np.log1p(p.heat_event_amplitude_cv**2)
-    amplitude = p.heat_event_amplitude_c * np.exp(np.sqrt(s2) * z_amplitude - s2 / 2.0)
+    s2 = np.log1p(fitted.heat_event_amplitude_cv**2)
+    amplitude = mean_amplitude * np.exp(np.sqrt(s2) * z_amplitude - s2 / 2.0)
     heat = np.zeros(len(months))
     for d in np.flatnonzero(u_start < rate):
         end = d + int(durations[d])
@@ -591,7 +575,7 @@ def _wind(
     months: np.ndarray,
     hour_of_day: np.ndarray,
     z: np.ndarray,
-    p: WeatherParameters,
+    p: WeatherCalibration,
 ) -> np.ndarray:
     low = np.floor(hour_of_day).astype(np.int64) % 24
     high = (low + 1) % 24
@@ -613,6 +597,7 @@ def simulate_weather(
     rng: np.random.Generator,
     parameters: WeatherParameters | None = None,
     altitude: float = 0.0,
+    calibration: WeatherCalibration | None = None,
 ) -> pd.DataFrame:
     """Simulate weather at one site on ``grid``.
 
@@ -630,9 +615,12 @@ def simulate_weather(
     rng : numpy.random.Generator
         The only source of randomness; the same seed and grid give an identical frame.
     parameters : WeatherParameters, optional
-        Defaults to :meth:`WeatherParameters.default` (LA-basin calibration).
+        The knobs (heat events, temperature offset, sub-hourly noise); the defaults reproduce
+        the shipped model.
     altitude : float
         Site altitude [m], for the clear-sky model.
+    calibration : WeatherCalibration, optional
+        The fitted tables; defaults to :meth:`WeatherCalibration.default` (LA basin).
 
     Returns
     -------
@@ -641,7 +629,8 @@ def simulate_weather(
         ``dhi_w_m2`` [W/m2], ``wind_speed_m_s`` [m/s] and ``clearsky_index`` [1] (GHI over
         clear-sky GHI; 0 when the sun is down).
     """
-    p = WeatherParameters.default() if parameters is None else parameters
+    knobs = WeatherParameters() if parameters is None else parameters
+    p = WeatherCalibration.default() if calibration is None else calibration
     grid = pd.DatetimeIndex(grid)
     if grid.tz is None:
         raise ValueError("grid must be timezone-aware (UTC interval starts)")
@@ -669,7 +658,7 @@ def simulate_weather(
 
     # Random draws, in a fixed order with grid-determined sizes.
     regime = ar1(rng.standard_normal(n_days), p.daily_index_autocorrelation)
-    target = _quantile_function(DAILY_LEVELS, ndtr(regime), p.daily_index_quantiles[months])
+    target = quantile_function(ndtr(regime), p.daily_index_quantiles[months])
     kt_hourly, daily_index = _hourly_clearsky_index(months, cs_hourly, target, rng, p)
     eps_intrahour = rng.standard_normal(len(grid))
     eps_anomaly = rng.standard_normal(n_days)
@@ -681,22 +670,22 @@ def simulate_weather(
 
     # Irradiance.
     flat = kt_hourly.ravel()
-    sigma = INTRAHOUR_STD_CLEAR + (INTRAHOUR_STD_BROKEN - INTRAHOUR_STD_CLEAR) * np.clip(
-        4.0 * flat * (1.0 - flat), 0.0, 1.0
-    )
+    clear, broken = knobs.intrahour_std_clear, knobs.intrahour_std_broken
+    sigma = clear + (broken - clear) * np.clip(4.0 * flat * (1.0 - flat), 0.0, 1.0)
     block = np.floor(hours).astype(np.int64)
     kt, _ = _spread_within_hours(flat, hours, eps_intrahour * sigma[block])
-    kt = np.clip(kt, 0.0, KT_MAX)
+    kt = np.clip(kt, 0.0, knobs.clearsky_index_max)
     columns = _irradiance(kt, clearsky_ghi, solar["zenith"].to_numpy(), midpoints)
 
     # Temperature.
     year_length = np.where(days.is_leap_year, 366.0, 365.0)
     year_fraction = (np.asarray(days.dayofyear) - 0.5) / year_length
     anomaly = _temperature_anomaly(months, eps_anomaly, p)
-    heat = _heat_events(months, u_heat_start, u_heat_duration, z_heat_amplitude, p)
+    heat = _heat_events(months, u_heat_start, u_heat_duration, z_heat_amplitude, p, knobs)
     sun = daily_index - p.daily_clearsky_index_mean[months]
     tmax = (
         daily_normals(year_fraction, p.tmax_normal_c)
+        + knobs.temperature_offset_c
         - p.heat_offset_max_c[months]
         + p.temp_anomaly_gain_max[months] * anomaly
         + p.sun_coupling_max_c[months] * sun
@@ -704,6 +693,7 @@ def simulate_weather(
     )
     tmin = (
         daily_normals(year_fraction, p.tmin_normal_c)
+        + knobs.temperature_offset_c
         - p.heat_offset_min_c[months]
         + p.temp_anomaly_gain_min[months] * anomaly
         + p.sun_coupling_min_c[months] * sun

@@ -1,0 +1,254 @@
+"""The typed model parameters: validation, JSON round trip, every knob reaching its model, and
+the defaults reproducing the default build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+
+import annotated_types
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from vppsim.grid import build_grid
+from vppsim.market.parameters import AncillaryParameters, MarketParameters
+from vppsim.market.synthetic import PRICE_LEVELS, price_level_notes, simulate_prices
+from vppsim.seeds import Stream, stream_rng
+from vppsim.solar.parameters import SolarParameters
+from vppsim.solar.physics import pvwatts_ac
+from vppsim.weather.parameters import WeatherParameters
+from vppsim.weather.synthetic import simulate_weather
+
+TZ = "America/Los_Angeles"
+SITE = (34.05, -118.24)
+MODELS = (WeatherParameters, SolarParameters, MarketParameters, AncillaryParameters)
+
+
+# --- Shape of the models --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_field_has_a_default_bounds_and_a_description_with_units(model):
+    for name, field in model.model_fields.items():
+        assert not field.is_required(), name
+        assert field.description, name
+        annotation = field.annotation
+        if annotation in (float, float | None, int):
+            assert "[" in field.description, f"{name}: no [unit]"
+            kinds = {type(m) for m in field.metadata}
+            assert kinds & {annotated_types.Ge, annotated_types.Gt}, f"{name}: no lower bound"
+            assert kinds & {annotated_types.Le, annotated_types.Lt}, f"{name}: no upper bound"
+        else:  # choices and nested knobs only, never arrays or tables
+            assert annotation.__class__.__name__ == "_LiteralGenericAlias" or (
+                isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            ), name
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        WeatherParameters(heat_event_starts_per_month=2.0, temperature_offset_c=-1.5),
+        SolarParameters(array_type="rack", coating_index=None, reference_azimuth=200.0),
+        MarketParameters(price_level=0.8, spin=AncillaryParameters(log_std=0.3)),
+    ],
+)
+def test_json_round_trip(model):
+    text = model.model_dump_json()
+    again = type(model).model_validate_json(text)
+    assert again == model
+    assert again.model_dump_json() == text
+    assert json.loads(text) == model.model_dump(mode="json")
+    assert type(model)() == type(model).model_validate_json(type(model)().model_dump_json())
+
+
+@pytest.mark.parametrize(
+    ("model", "values", "field"),
+    [
+        (WeatherParameters, {"heat_event_starts_per_month": -1.0}, "heat_event_starts_per_month"),
+        (WeatherParameters, {"heat_event_duration_days": 1.0}, "heat_event_duration_days"),
+        (WeatherParameters, {"heat_event_starz": 1.0}, "heat_event_starz"),
+        (SolarParameters, {"losses_percent": 100.0}, "losses_percent"),
+        (SolarParameters, {"array_type": "tracker"}, "array_type"),
+        (SolarParameters, {"reference_tilt": 95.0}, "reference_tilt"),
+        (MarketParameters, {"price_level": -1.0}, "price_level"),
+        (MarketParameters, {"price_level": 0.0}, "price_level"),
+        (MarketParameters, {"price_cap": "lots"}, "price_cap"),
+        (MarketParameters, {"as_level_exponet": 1.0}, "as_level_exponet"),
+        (MarketParameters, {"spin": {"log_std": -0.1}}, "spin.log_std"),
+        (MarketParameters, {"regdown": {"coupling": 0.1}}, "regdown.coupling"),
+    ],
+)
+def test_validation_errors_name_the_field(model, values, field):
+    with pytest.raises(ValidationError) as error:
+        model(**values)
+    assert [".".join(map(str, e["loc"])) for e in error.value.errors()] == [field]
+    assert field in str(error.value)
+
+
+@pytest.mark.parametrize("model", [WeatherParameters, SolarParameters, MarketParameters])
+def test_parameters_are_frozen(model):
+    parameters = model()
+    name = next(iter(model.model_fields))
+    with pytest.raises(ValidationError, match="frozen"):
+        setattr(parameters, name, None)
+
+
+# --- Defaults reproduce the default build ---------------------------------------------------
+
+
+@cache
+def august(
+    weather: WeatherParameters | None = None, market: MarketParameters | None = None
+) -> tuple[pd.DatetimeIndex, pd.DataFrame, pd.DataFrame]:
+    """The default study's weather and prices (Aug 2023, LA, seed 42)."""
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 31), TZ, 15)
+    frame = simulate_weather(grid, *SITE, TZ, 15, stream_rng(42, Stream.WEATHER), weather)
+    prices = simulate_prices(grid, TZ, frame, stream_rng(42, Stream.MARKET), market)
+    return grid, frame, prices
+
+
+def reference_pv(grid, weather, parameters=None):
+    p = SolarParameters() if parameters is None else parameters
+    return pvwatts_ac(
+        grid + pd.Timedelta(minutes=7.5),
+        *(weather[c].to_numpy() for c in ("ghi_w_m2", "dni_w_m2", "dhi_w_m2")),
+        weather["temp_air_c"].to_numpy(),
+        weather["wind_speed_m_s"].to_numpy(),
+        *SITE,
+        p.reference_tilt,
+        p.reference_azimuth,
+        p,
+    )
+
+
+def test_defaults_reproduce_the_default_build():
+    """Values of the default build written before the parameters were typed (prices then
+    had 17 significant digits; now they are rounded to the cent)."""
+    grid, weather, prices = august(WeatherParameters(), MarketParameters())
+    assert weather.loc["2023-08-10T22:00:00Z", "temp_air_c"] == 31.536448551924
+    assert weather.loc["2023-08-10T22:00:00Z", "dni_w_m2"] == 693.3164883099454
+    assert weather["temp_air_c"].sum() == pytest.approx(67807.00570731092, rel=1e-13)
+    assert prices.loc["2023-08-19T01:30:00Z"].tolist() == [454.08, 33.88, 12.28, 58.8, 1.41]
+    assert prices.loc["2023-08-16T22:00:00Z"].tolist() == [73.19, 2.71, 0.27, 7.74, 2.91]
+    pv = reference_pv(grid, weather, SolarParameters())
+    assert pv.sum() == pytest.approx(635.3736859860674, rel=1e-13)
+    assert pv[1900] == pytest.approx(0.0037072679775195, rel=1e-15)
+    # None means the default instance.
+    pd.testing.assert_frame_equal(august()[1], weather)
+    pd.testing.assert_frame_equal(august()[2], prices)
+
+
+def test_prices_are_given_to_the_cent():
+    """They used to be written with 17 significant digits (e.g. 40.05226874586493)."""
+    values = august()[2].to_numpy().ravel().tolist()
+    assert max(len(repr(v).partition(".")[2]) for v in values) == 2
+    assert august()[2].loc["2023-08-01T07:00:00Z", "lmp"] == 40.05
+
+
+# --- Every knob reaches its model -----------------------------------------------------------
+
+
+def test_as_level_exponent_changes_ancillary_prices_only():
+    """The exponent used to be ignored (the AS process read a module constant)."""
+    grid, weather, default = august()
+    steeper = simulate_prices(
+        grid,
+        TZ,
+        weather,
+        stream_rng(42, Stream.MARKET),
+        MarketParameters(as_level_exponent=1.5),
+    )
+    pd.testing.assert_series_equal(steeper["lmp"], default["lmp"])
+    level = PRICE_LEVELS[2023]
+    calm = (default["lmp"] < 100) & (default["spin_price"] > 2.0)
+    ratio = steeper["spin_price"][calm] / default["spin_price"][calm]
+    # AS prices scale with level ** exponent: one more power of the 2023 level (0.47).
+    assert ratio.median() == pytest.approx(level, rel=0.01)
+    assert (steeper["regup_price"] < default["regup_price"]).mean() > 0.9
+
+
+def test_market_knobs_change_prices():
+    grid, weather, default = august()
+
+    def run(**knobs):
+        rng = stream_rng(42, Stream.MARKET)
+        return simulate_prices(grid, TZ, weather, rng, MarketParameters(**knobs))
+
+    capped = run(price_cap=300.0)
+    assert capped["lmp"].max() == 300.0 < default["lmp"].max()
+    doubled = run(price_level=2 * PRICE_LEVELS[2023])
+    assert doubled["lmp"].median() == pytest.approx(2 * default["lmp"].median(), rel=0.02)
+    no_scarcity = run(spin=AncillaryParameters(log_std=0.6, scarcity_scale=0.0))
+    # Scarcity only ever raises AS prices, in spikes.
+    spiky = default["lmp"] > 250
+    spin, quiet_spin = default["spin_price"], no_scarcity["spin_price"]
+    assert (quiet_spin <= spin).all() and (quiet_spin[spiky] < spin[spiky]).all()
+    assert quiet_spin[~spiky].equals(spin[~spiky])
+    dear_nonspin = run(nonspin=AncillaryParameters(log_std=1.0, median_scale=10.0))
+    assert dear_nonspin["nonspin_price"].median() > 5 * default["nonspin_price"].median()
+    calm_spikes = run(spike_jitter=0.0, spike_shoulder=0.0)
+    assert not calm_spikes["lmp"].equals(default["lmp"])
+
+
+def test_weather_knobs_change_the_weather():
+    default = august()[1]
+    warmer = august(WeatherParameters(temperature_offset_c=2.0))[1]
+    np.testing.assert_allclose(warmer["temp_air_c"] - default["temp_air_c"], 2.0, atol=1e-9)
+    pd.testing.assert_series_equal(warmer["ghi_w_m2"], default["ghi_w_m2"])
+    heat_waves = august(WeatherParameters(heat_event_starts_per_month=4.0))[1]
+    assert heat_waves["temp_air_c"].mean() > default["temp_air_c"].mean() + 0.5
+    none = august(WeatherParameters(heat_event_rate_factor=0.0))[1]
+    assert (none["temp_air_c"] <= default["temp_air_c"] + 1e-9).all()
+    smooth = august(WeatherParameters(intrahour_std_broken=0.0, intrahour_std_clear=0.0))[1]
+    assert smooth["ghi_w_m2"].diff().abs().mean() < default["ghi_w_m2"].diff().abs().mean()
+
+
+def test_solar_knobs_change_the_output():
+    grid, weather, _ = august()
+    default = reference_pv(grid, weather)
+    lossless = reference_pv(grid, weather, SolarParameters(losses_percent=0.0))
+    assert lossless.sum() / default.sum() == pytest.approx(1 / (1 - 0.1408), rel=0.01)
+    clipped = reference_pv(grid, weather, SolarParameters(dc_ac_ratio=2.0))
+    assert clipped.max() == pytest.approx(0.5)
+    west = reference_pv(grid, weather, SolarParameters(reference_azimuth=270.0))
+    hours = grid.tz_convert(TZ).hour
+    assert west[hours >= 15].sum() > default[hours >= 15].sum()
+
+
+# --- A study year beyond the sourced price levels (defect 12) -------------------------------
+
+
+def test_price_level_notes_say_when_a_year_is_extrapolated():
+    assert price_level_notes([2023, 2024]) == ()
+    (note,) = price_level_notes([2025, 2030])
+    assert "2030" in note and "2025" in note and "extrapolated" in note
+    assert len(price_level_notes([2010, 2031])) == 2
+    assert price_level_notes([2030], MarketParameters(price_level=0.5)) == ()
+
+
+def test_the_manifest_notes_an_extrapolated_price_level(tmp_path):
+    from vppsim.dataset.registry import default_registry
+
+    from vppsim.config import load_settings
+    from vppsim.dataset.build import build_dataset
+
+    settings = load_settings(
+        {
+            "start": "2030-07-01",
+            "end": "2030-07-01",
+            "homes": 1,
+            "datasets": "market",
+            "weather_source": "synthetic",
+            "market_source": "synthetic",
+            "out": tmp_path / "data",
+        },
+        env_file=None,
+    )
+    result = build_dataset(settings, default_registry())
+    manifest = json.loads((result.path / "datapackage.json").read_text("utf-8"))
+    notes = manifest["provenance"]["market"]["notes"]
+    assert any("2030" in note and "extrapolated" in note for note in notes), notes
+    assert manifest["provenance"]["market"]["parameters"]["parameters"]["price_level"] is None
