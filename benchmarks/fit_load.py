@@ -8,7 +8,7 @@ The fit is deterministic (no random draws): re-running it writes the same file. 
 compares, side by side:
 
 1. the 9 metered Fontana homes (August, hourly) with an inland, Fontana-like synthetic fleet
-   (``LoadParameters.default(inland_share=1.0, ac_share=1.0)``) on the synthetic LA August
+   (``LoadParameters(inland_share=1.0, ac_share=1.0)``) on the synthetic LA August
    2023 weather (``stream_rng(42, Stream.WEATHER)``, LA Downtown), whose homes add the inland
    temperature offset;
 2. the default LA-basin mix (coastal + inland, 69 % central AC) on the same weather: daily
@@ -38,7 +38,8 @@ from vppsim.load.fit import (
     read_fontana,
 )
 from vppsim.load.homes import draw_homes
-from vppsim.load.model import LoadParameters, simulate_load, weekday_daytime_presence
+from vppsim.load.model import simulate_load, weekday_daytime_presence
+from vppsim.load.parameters import LoadParameters
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
 
@@ -82,7 +83,7 @@ def simulate(parameters: LoadParameters, homes: int, seed: int, grid, weather):
 def report_fontana(homes: int, seed: int, grid, weather) -> None:
     energy, calendar = read_fontana(REFERENCE / "fontana_homes_1_9")
     real = load_figures(*fontana_august(energy, calendar))
-    _, kw = simulate(LoadParameters.default(**FONTANA_LIKE), homes, seed, grid, weather)
+    _, kw = simulate(LoadParameters(**FONTANA_LIKE), homes, seed, grid, weather)
     synthetic = load_figures(*local_hourly(kw, grid))
     print(
         "\nFontana (9 metered homes, Aug) vs inland Fontana-like fleet"
@@ -119,7 +120,7 @@ def report_fontana(homes: int, seed: int, grid, weather) -> None:
 
 
 def report_default(homes: int, seed: int, grid, weather) -> None:
-    table, kw = simulate(LoadParameters.default(), homes, seed, grid, weather)
+    table, kw = simulate(LoadParameters(), homes, seed, grid, weather)
     daily = kw.mean(axis=1) * 24.0
     inland = (table["climate"] == "inland").to_numpy()
     central = table["has_central_ac"].to_numpy()
@@ -158,7 +159,7 @@ def report_default(homes: int, seed: int, grid, weather) -> None:
 
 def report_speed(grid, weather) -> None:
     print("\nGeneration rate (simulate_load alone, August 2023 at 15 min, best of 3):")
-    parameters = LoadParameters.default()
+    parameters = LoadParameters()
     for homes in (200, 10_000):
         table = draw_homes(1, np.arange(homes), parameters)
         simulate_load(table.iloc[:20], weather, grid, SITE["timezone"], 15, 1, parameters)

@@ -342,7 +342,7 @@ def high_hours_share(histogram: pd.Series, hours: tuple[int, int] = HIGH_HOURS) 
 Simulator = Callable[..., np.ndarray]
 """``simulate(overrides, homes, seed, grid, weather, timezone, interval_minutes)`` returns
 (homes, intervals) kW; the default, :func:`simulate_fleet`, runs the load model with
-``LoadParameters.default(**overrides)``."""
+``LoadParameters(**overrides)``."""
 
 
 INLAND_OVERRIDES = {"inland_share": 1.0, "ac_share": 1.0}
@@ -366,9 +366,10 @@ def simulate_fleet(
 ) -> np.ndarray:
     """The load model's fleet of ``homes`` homes (ids 0..homes-1) on ``weather`` [kW]."""
     from vppsim.load.homes import draw_homes
-    from vppsim.load.model import LoadParameters, simulate_load
+    from vppsim.load.model import simulate_load
+    from vppsim.load.parameters import LoadParameters
 
-    parameters = LoadParameters.default(**overrides)
+    parameters = LoadParameters(**overrides)
     table = draw_homes(seed, np.arange(homes, dtype=np.int32), parameters)
     return simulate_load(table, weather, grid, timezone, interval_minutes, seed, parameters)
 

@@ -11,7 +11,8 @@ from vppsim import __version__
 from vppsim.config import Settings
 from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
 from vppsim.load.homes import draw_homes
-from vppsim.load.model import LoadParameters, simulate_load
+from vppsim.load.model import simulate_load
+from vppsim.load.parameters import LoadParameters, shipped_calibration
 
 
 def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndarray], pd.DataFrame]:
@@ -29,12 +30,12 @@ def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndar
     return cached
 
 
-def _scalars(parameters: LoadParameters) -> dict:
-    """The parameters that fit in a manifest (scalars; tables are in the shipped calibration)."""
+def _recorded(parameters: LoadParameters) -> dict:
+    """The parameters as the manifest records them (the tables are the shipped calibration's,
+    of which the fitted weekend presence is recorded)."""
     return {
-        name: value
-        for name, value in vars(parameters).items()
-        if isinstance(value, (bool, int, float, str)) and not name.startswith("_")
+        **parameters.model_dump(mode="json"),
+        "weekend_daytime_presence": shipped_calibration().weekend_daytime_presence,
     }
 
 
@@ -52,7 +53,7 @@ class SyntheticLoad(Source):
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
-        parameters = LoadParameters.default(ev_share=settings.ev_share)
+        parameters = LoadParameters(ev_share=settings.ev_share)
         homes = _last_chunk(lambda ids: draw_homes(settings.seed, ids, parameters))
         stamps = grid.asi8
 
@@ -82,7 +83,7 @@ class SyntheticLoad(Source):
             __version__,
             {
                 "homes": settings.homes,
-                **_scalars(parameters),
+                **_recorded(parameters),
                 "calibration": "Fontana CityLearn homes (Aug), RESNET 301 end-use schedules, "
                 "EVI-Pro LA home charging sessions",
                 "weather": inputs["weather"].provenance.source,
