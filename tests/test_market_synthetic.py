@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vppsim.calendar import local_calendar
 from vppsim.grid import build_grid
 from vppsim.market.calibration import ALAMITOS_FILE, market_calibration_tables
 from vppsim.market.synthetic import (
@@ -23,7 +24,6 @@ from vppsim.market.synthetic import (
     PRICE_LEVEL_SOURCES,
     PRICE_LEVELS,
     MarketParameters,
-    local_calendar,
     price_level,
     simulate_prices,
 )

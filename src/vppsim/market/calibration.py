@@ -19,15 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import local_calendar
 from vppsim.grid import build_grid, parse_timestamps
 from vppsim.market.synthetic import (
     AS_PRODUCTS,
     PRICE_LEVEL_SOURCES,
     PRICE_LEVELS,
-    local_calendar,
     simulate_prices,
 )
 from vppsim.seeds import Stream, stream_rng
+from vppsim.timeseries import autocorrelation
 from vppsim.weather.synthetic import simulate_weather
 
 ALAMITOS_FILE = "ALAMT3G_7_B1_fmm_lmp_15min_2022.csv.gz"
@@ -87,13 +88,6 @@ def read_oasis_lmp(path: Path) -> pd.Series:
 # --- Figures --------------------------------------------------------------------------------
 
 
-def _acf(x: np.ndarray, lag: int) -> float:
-    if len(x) <= lag + 1:
-        return float("nan")
-    a, b = x[:-lag], x[lag:]
-    return float(np.corrcoef(a, b)[0, 1])
-
-
 def _episodes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
     edges = np.diff(padded)
@@ -120,9 +114,9 @@ def period_figures(prices: pd.Series, timezone: str = TIMEZONE) -> dict[str, flo
         "max at 16-21 h": float(
             np.mean((peak_hour >= EVENING_HOURS[0]) & (peak_hour <= EVENING_HOURS[1]))
         ),
-        "acf 1": _acf(x, 1),
-        "acf 4": _acf(x, 4),
-        "acf 96": _acf(x, 96),
+        "acf 1": autocorrelation(x, 1),
+        "acf 4": autocorrelation(x, 4),
+        "acf 96": autocorrelation(x, 96),
         "off/work mean": float(np.mean(off) / np.mean(work)) if off.size and work.size else np.nan,
         "off/work median": float(np.median(off) / np.median(work))
         if off.size and work.size

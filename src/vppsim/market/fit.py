@@ -49,6 +49,7 @@ from scipy.optimize import brentq, least_squares
 from scipy.special import ndtri
 from scipy.stats import multivariate_normal, rankdata
 
+from vppsim.calendar import LocalCalendar, local_calendar
 from vppsim.market.synthetic import (
     ANOMALY_LEVELS,
     CALIBRATION_YEAR,
@@ -59,10 +60,10 @@ from vppsim.market.synthetic import (
     SPIKE_LEVELS,
     SPIKE_MIN_PRICE,
     SPIKE_RATIO,
-    LocalCalendar,
     daily_tmax_anomaly,
-    local_calendar,
 )
+from vppsim.stats import weighted_quantiles
+from vppsim.timeseries import autocorrelation
 
 EVENT_MONTHS = {
     (2022, 12): "Western gas crisis: SoCal Citygate spot gas averaged about $30/MMBtu above "
@@ -182,18 +183,6 @@ def runs(flags: np.ndarray, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends - starts
 
 
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels) -> np.ndarray:
-    """Quantiles of weighted samples (linear between the weighted mid-points, the extremes
-    at levels 0 and 1)."""
-    order = np.argsort(values, kind="stable")
-    v, w = values[order], weights[order]
-    cum = np.cumsum(w)
-    positions = (cum - 0.5 * w) / cum[-1]
-    positions = np.concatenate([[0.0], positions, [1.0]])
-    v = np.concatenate([[v[0]], v, [v[-1]]])
-    return np.interp(np.asarray(levels, dtype=float), positions, v)
-
-
 def fit_base(prices: np.ndarray, cal: LocalCalendar, spikes: np.ndarray) -> dict:
     """Negative share and quantiles by month and hour, and the pooled negative quantiles,
     of the non-spike intervals (the base regime)."""
@@ -280,19 +269,6 @@ def fit_quarters(scores: np.ndarray, cal: LocalCalendar, shifts: dict) -> dict:
     return {"quarter_shift": _r(np.clip(mean, -0.7, 0.7))}
 
 
-def empirical_acf(x: np.ndarray, groups: np.ndarray, lags) -> np.ndarray:
-    """Autocorrelation of ``x`` (NaN = missing) at ``lags``, using pairs in the same group."""
-    valid = np.isfinite(x)
-    mean = np.nanmean(x)
-    var = np.nanvar(x)
-    out = []
-    for k in lags:
-        a, b = x[:-k], x[k:]
-        sel = valid[:-k] & valid[k:] & (groups[:-k] == groups[k:])
-        out.append(np.mean((a[sel] - mean) * (b[sel] - mean)) / var if sel.any() else 0.0)
-    return np.array(out)
-
-
 def hourly_means(x: np.ndarray, cal: LocalCalendar) -> np.ndarray:
     """Mean of ``x`` (NaN = missing) by local day and clock hour, (n_days, 24); hours
     without data get the day's mean (NaN for a day without data)."""
@@ -373,7 +349,7 @@ def fit_dynamics(scores: np.ndarray, cal: LocalCalendar, shifts: dict) -> dict:
             _pool(count, 0, HOUR_POOL_WEIGHT), 1.0
         )
         standard = e / np.sqrt(variance[m][cal.hour])
-        target = empirical_acf(standard, cal.day, lags)
+        target = autocorrelation(standard, lags, groups=cal.day)
         fit = least_squares(
             lambda q, target=target: q[0] ** lags - target, x0=[0.8], bounds=([0.0], [0.995])
         )

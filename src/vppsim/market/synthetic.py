@@ -79,7 +79,6 @@ sizes that depend only on the grid, so the same seed and grid give an identical 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
@@ -87,7 +86,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from vppsim.calendar import LocalCalendar, local_calendar
 from vppsim.calibration_file import read_calibration, read_only_arrays
+from vppsim.stats import quantile_function
+from vppsim.timeseries import ar1, ar1_varying
 from vppsim.weather.synthetic import WeatherParameters, daily_normals
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -376,80 +378,7 @@ def _default_parameters() -> MarketParameters:
     return read_only_arrays(MarketParameters.from_calibration(load_calibration()))
 
 
-# --- Calendar and weather helpers (shared with :mod:`.fit` and :mod:`.calibration`) ---------
-
-
-def nerc_holidays(years) -> set[dt.date]:
-    """NERC off-peak holidays of ``years``: New Year's Day, Memorial Day, Independence Day,
-    Labor Day, Thanksgiving and Christmas (a Sunday holiday moves to Monday)."""
-
-    def observed(day: dt.date) -> dt.date:
-        return day + dt.timedelta(days=1) if day.weekday() == 6 else day
-
-    def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-
-    days = set()
-    for year in {int(y) for y in years}:
-        last_may = dt.date(year, 5, 31)
-        days |= {
-            observed(dt.date(year, 1, 1)),
-            last_may - dt.timedelta(days=last_may.weekday()),
-            observed(dt.date(year, 7, 4)),
-            nth_weekday(year, 9, 0, 1),
-            nth_weekday(year, 11, 3, 4),
-            observed(dt.date(year, 12, 25)),
-        }
-    return days
-
-
-@dataclass(frozen=True)
-class LocalCalendar:
-    """Local-clock description of a UTC interval grid."""
-
-    year: np.ndarray  # local year of each interval start
-    month: np.ndarray  # 0..11
-    clock: np.ndarray  # local clock time of the interval midpoint [h], 0..24
-    hour: np.ndarray  # local clock hour of the interval start, 0..23
-    quarter: np.ndarray  # quarter of the hour of the interval start, 0..3
-    day: np.ndarray  # index of the local day, 0..n_days-1
-    days: pd.DatetimeIndex  # the local days (naive midnights)
-    offday: np.ndarray  # weekend or NERC holiday, per interval
-    interval_minutes: float
-
-
-def local_calendar(index: pd.DatetimeIndex, timezone: str) -> LocalCalendar:
-    """The local month, clock hour, day and day type of each interval of ``index``."""
-    index = pd.DatetimeIndex(index)
-    if index.tz is None:
-        raise ValueError("grid must be timezone-aware (UTC interval starts)")
-    if len(index) > 1:
-        step = float(np.min(np.diff(index.asi8))) / 60e9
-        interval = step if step > 0 else INTERVAL_MINUTES
-    else:
-        interval = INTERVAL_MINUTES
-    start = index.tz_convert(timezone)
-    mid = (index + pd.Timedelta(minutes=interval / 2)).tz_convert(timezone)
-    clock = np.asarray(mid.hour + mid.minute / 60.0 + mid.second / 3600.0, dtype=float)
-    naive_days = start.tz_localize(None).normalize()
-    days, day = np.unique(np.asarray(naive_days, dtype="datetime64[ns]"), return_inverse=True)
-    days = pd.DatetimeIndex(days)
-    holidays = nerc_holidays(days.year.unique())
-    off_days = np.asarray(days.dayofweek >= 5) | np.isin(
-        np.asarray(days.date, dtype=object), list(holidays)
-    )
-    return LocalCalendar(
-        year=np.asarray(start.year, dtype=np.int64),
-        month=np.asarray(start.month, dtype=np.int64) - 1,
-        clock=clock,
-        hour=np.asarray(start.hour, dtype=np.int64),
-        quarter=np.asarray(start.minute, dtype=np.int64) // 15,
-        day=day.astype(np.int64),
-        days=days,
-        offday=off_days[day],
-        interval_minutes=interval,
-    )
+# --- Weather helper (shared with :mod:`.fit`) -------------------------------------------------
 
 
 def daily_tmax_anomaly(calendar: LocalCalendar, temperature: np.ndarray | None) -> np.ndarray:
@@ -478,16 +407,6 @@ def daily_tmax_anomaly(calendar: LocalCalendar, temperature: np.ndarray | None) 
 # --- Model pieces ---------------------------------------------------------------------------
 
 
-def _interp_table(levels: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Piecewise-linear quantile function: ``table[i, j]`` at ``levels[j]``, row by row."""
-    k = len(levels)
-    position = np.interp(u, levels, np.arange(k, dtype=float))
-    j = np.clip(np.floor(position).astype(np.int64), 0, k - 2)
-    frac = position - j
-    rows = np.arange(len(u))
-    return table[rows, j] * (1.0 - frac) + table[rows, j + 1] * frac
-
-
 def base_price(
     u: np.ndarray, month: np.ndarray, hour: np.ndarray, p: MarketParameters
 ) -> np.ndarray:
@@ -499,42 +418,8 @@ def base_price(
     u_neg = np.clip(u / np.maximum(share, 1e-12), 0.0, 1.0)
     u_pos = np.clip((u - share) / np.maximum(1.0 - share, 1e-12), 0.0, 1.0)
     neg = np.interp(u_neg, levels_neg, p.negative_quantiles)
-    pos = _interp_table(levels_pos, p.positive_quantiles[month, hour], u_pos)
+    pos = quantile_function(u_pos, p.positive_quantiles[month, hour], levels_pos)
     return np.where(negative, np.minimum(neg, 0.0), pos)
-
-
-def _daily_ar(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Stationary unit-variance AR(1) series over days (axis 0) with day-varying
-    coefficients ``phi`` (same shape as ``z``)."""
-    out = np.empty_like(z)
-    if len(z) == 0:
-        return out
-    out[0] = z[0]
-    scale = np.sqrt(1.0 - phi * phi)
-    for d in range(1, len(z)):
-        out[d] = phi[d] * out[d - 1] + scale[d] * z[d]
-    return out
-
-
-def _interval_ar(e: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """A unit-variance AR(1) over intervals with interval-varying coefficient ``phi``."""
-    out = np.empty(len(e))
-    scale = np.sqrt(1.0 - phi * phi)
-    previous = 0.0
-    for t, (f, s, x) in enumerate(zip(phi.tolist(), scale.tolist(), e.tolist(), strict=True)):
-        previous = x if t == 0 else f * previous + s * x
-        out[t] = previous
-    return out
-
-
-def _constant_ar(e: np.ndarray, phi: float) -> np.ndarray:
-    from scipy.signal import lfilter
-
-    if e.size == 0:
-        return e
-    scaled = e * np.sqrt(1.0 - phi**2)
-    scaled[0] = e[0]
-    return lfilter([1.0], [1.0, -phi], scaled)
 
 
 def heat_variance(p: MarketParameters) -> np.ndarray:
@@ -623,10 +508,8 @@ def simulate_prices(
     if n == 0:
         return pd.DataFrame({c: np.array([], dtype=float) for c in COLUMNS}, index=grid)
     cal = local_calendar(grid, timezone)
-    n_days = len(cal.days)
-    month, day = cal.month, cal.day
-    day_month = np.zeros(n_days, dtype=np.int64)
-    day_month[day] = month
+    n_days = cal.n_days
+    month, day, day_month = cal.month, cal.day, cal.day_month
     step_ratio = cal.interval_minutes / INTERVAL_MINUTES
 
     temperature = None
@@ -659,14 +542,14 @@ def simulate_prices(
     shift = shift + p.quarter_shift[month, hour, cal.quarter]
     heat = p.heat_latent_per_c * COOLING_SEASON_WEIGHT[month] * HEAT_HOUR_WEIGHT[hour]
     heat = heat * anomaly[day]
-    factors = _daily_ar(z_factors, p.factor_autocorrelation[day_month])  # (n_days, K)
+    factors = ar1_varying(z_factors, p.factor_autocorrelation[day_month])  # (n_days, K)
     hourly = np.einsum("dk,dkh->dh", factors, regime_loadings(p)[day_month])  # (n_days, 24)
     # Interpolate the regime between hour midpoints (across midnight too).
     position = day * 24 + cal.clock - 0.5
     regime = np.interp(position, np.arange(n_days * 24, dtype=float), hourly.ravel())
     t_scale = np.sqrt((p.innovation_df - 2.0) / p.innovation_df) if p.innovation_df > 2 else 1.0
     phi = p.interval_autocorrelation[month] ** step_ratio
-    residual = _interval_ar(t_innovations * t_scale, phi)
+    residual = ar1_varying(t_innovations * t_scale, phi)
     latent = shift + heat + regime + np.sqrt(p.residual_variance[month, hour]) * residual
     u = np.clip(ndtr(latent), 1e-6, 1.0 - 1e-6)
 
@@ -725,19 +608,15 @@ def _spikes(
     step_ratio = cal.interval_minutes / INTERVAL_MINUTES
     # Spike days: a day-to-day AR(1) latent mixed with the day's heat, above the threshold
     # that gives the month's share of spike days.
-    day_month = np.zeros(len(z_days), dtype=np.int64)
-    day_month[cal.day] = month
+    day_month = cal.day_month
     spread = np.sqrt(np.maximum(p.tmax_anomaly_quantiles.var(axis=1), 1e-6))
     hot = np.clip(anomaly / spread[day_month], -3.0, 3.0)
     c = p.spike_day_heat_weight * COOLING_SEASON_WEIGHT[day_month]
-    rho = np.full(len(z_days), p.spike_day_autocorrelation)
     k = p.spike_day_level_weight
-    own = np.sqrt(np.maximum(1.0 - c * c - k * k, 0.0)) * _daily_ar(z_days, rho)
+    own = np.sqrt(np.maximum(1.0 - c * c - k * k, 0.0)) * ar1(z_days, p.spike_day_autocorrelation)
     regime = own + c * hot + k * level_factor
     share = np.clip(p.spike_day_share[day_month], 1e-6, 1.0 - 1e-6)
-    off_day = np.zeros(len(z_days), dtype=bool)
-    off_day[cal.day] = cal.offday
-    day_type = np.where(off_day, p.spike_offday_factor, p.spike_workday_factor)
+    day_type = np.where(cal.day_offday, p.spike_offday_factor, p.spike_workday_factor)
     day_share = np.clip(share * day_type, 1e-6, 1.0 - 1e-6)
     spike_day = regime > ndtri(1.0 - day_share)
     # Within a spike day, episodes start where the latent is high; the day's expected
@@ -783,7 +662,7 @@ def _spikes(
         if end < n:
             shoulder[end] = episode_price[t]
         busy_until = end - 1
-    jitter = _constant_ar(z_jitter, SPIKE_JITTER_AUTOCORRELATION**step_ratio)
+    jitter = ar1(z_jitter, SPIKE_JITTER_AUTOCORRELATION**step_ratio)
     jitter = np.exp(SPIKE_JITTER * jitter - SPIKE_JITTER**2 / 2.0)
     scale = levels**p.spike_level_exponent
     price = price * jitter * scale
@@ -808,8 +687,8 @@ def _ancillary(
     z_day, z_interval, z_scarcity = draws
     table = np.stack(profiles)  # (3, 24)
     median = table[AS_SEASON[cal.month], cal.hour]
-    own = np.sqrt(AS_DAILY_WEIGHT) * _constant_ar(z_day, AS_DAILY_AUTOCORRELATION)[cal.day]
-    own = own + np.sqrt(1.0 - AS_DAILY_WEIGHT) * _constant_ar(
+    own = np.sqrt(AS_DAILY_WEIGHT) * ar1(z_day, AS_DAILY_AUTOCORRELATION)[cal.day]
+    own = own + np.sqrt(1.0 - AS_DAILY_WEIGHT) * ar1(
         z_interval, AS_INTERVAL_AUTOCORRELATION**step_ratio
     )
     energy = np.clip(energy_latent, -4.0, 4.0)

@@ -83,11 +83,12 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pvlib
-from scipy.signal import lfilter
 from scipy.special import gammaincinv, ndtr
 
 from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.grid import standard_utc_offset_hours
+from vppsim.stats import quantile_function
+from vppsim.timeseries import ar1, ar1_varying
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
 
@@ -377,16 +378,6 @@ def noise_envelope(g: np.ndarray) -> np.ndarray:
     return 4.0 * g * (1.0 - g)
 
 
-def ar1(innovations: np.ndarray, phi: float, axis: int = 0) -> np.ndarray:
-    """A stationary unit-variance AR(1) series along ``axis``, driven by standard normal
-    ``innovations``."""
-    if innovations.size == 0:
-        return innovations
-    scaled = np.moveaxis(innovations * np.sqrt(1.0 - phi**2), axis, 0)
-    scaled[0] = np.moveaxis(innovations, axis, 0)[0]
-    return np.moveaxis(lfilter([1.0], [1.0, -phi], scaled, axis=0), 0, axis)
-
-
 @cache
 def _normal_interpolation() -> tuple[np.ndarray, np.ndarray]:
     """Mid-month positions and the matrix of monthly means of the interpolated curve."""
@@ -412,17 +403,6 @@ def daily_normals(year_fraction: np.ndarray, monthly: np.ndarray) -> np.ndarray:
 
 
 # --- Simulation ------------------------------------------------------------------------------
-
-
-def _quantile_function(levels: np.ndarray, u: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
-    """Piecewise-linear quantile function: ``quantiles[..., j]`` at ``levels[j]``, evenly
-    spaced from 0 to 1; ``u`` (0..1) broadcasts against ``quantiles[..., 0]``."""
-    position = np.clip(u, 0.0, 1.0) * (len(levels) - 1)
-    low = np.minimum(position.astype(np.int64), len(levels) - 2)
-    frac = position - low
-    below = np.take_along_axis(quantiles, low[..., None], axis=-1)[..., 0]
-    above = np.take_along_axis(quantiles, low[..., None] + 1, axis=-1)[..., 0]
-    return below + frac * (above - below)
 
 
 def _hourly_clearsky_index(
@@ -497,7 +477,7 @@ def _hourly_chunk(
     hold = np.broadcast_to(hold[:, None, :], states.shape)
     states = np.take_along_axis(states, hold, axis=-1)
     rank = np.take_along_axis(rank, hold, axis=-1)
-    kt = _quantile_function(EMISSION_LEVELS, ndtr(rank), p.kt_emission_quantiles[states])
+    kt = quantile_function(ndtr(rank), p.kt_emission_quantiles[states])
 
     weight = cs_hourly.sum(axis=1)
     daily = np.einsum("nch,nh->nc", kt, cs_hourly) / np.where(weight > 0, weight, 1.0)[:, None]
@@ -553,13 +533,7 @@ def _irradiance(
 
 def _temperature_anomaly(months: np.ndarray, eps: np.ndarray, p: WeatherParameters) -> np.ndarray:
     """The day-to-day AR(1) anomaly of the daily mean [degC], month-varying."""
-    phi = p.temp_ar_coefficient[months].tolist()
-    standard = np.empty(len(months))
-    previous = 0.0
-    for d, (f, e) in enumerate(zip(phi, eps.tolist(), strict=True)):
-        previous = e if d == 0 else f * previous + np.sqrt(1.0 - f * f) * e
-        standard[d] = previous
-    return standard * p.temp_ar_std_c[months]
+    return ar1_varying(eps, p.temp_ar_coefficient[months]) * p.temp_ar_std_c[months]
 
 
 def _heat_events(
@@ -669,7 +643,7 @@ def simulate_weather(
 
     # Random draws, in a fixed order with grid-determined sizes.
     regime = ar1(rng.standard_normal(n_days), p.daily_index_autocorrelation)
-    target = _quantile_function(DAILY_LEVELS, ndtr(regime), p.daily_index_quantiles[months])
+    target = quantile_function(ndtr(regime), p.daily_index_quantiles[months])
     kt_hourly, daily_index = _hourly_clearsky_index(months, cs_hourly, target, rng, p)
     eps_intrahour = rng.standard_normal(len(grid))
     eps_anomaly = rng.standard_normal(n_days)
