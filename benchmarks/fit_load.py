@@ -29,8 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import local_calendar
 from vppsim.calibration_file import dumps_calibration
 from vppsim.grid import build_grid
+from vppsim.load.calibration import daily_max_temperature
 from vppsim.load.fit import (
     fit_calibration,
     fontana_august,
@@ -66,13 +68,11 @@ def august_weather(minutes: int = 15) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
 
 def local_hourly(kw: np.ndarray, grid: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
     """(homes, T) at 15 min in August (no DST change) -> (homes, days, 24) and weekend flags."""
-    local = grid.tz_convert(SITE["timezone"])
-    if local[0].hour != 0 or len(grid) % 96:
+    local = local_calendar(grid, SITE["timezone"])
+    if local.hour[0] != 0 or len(grid) != 96 * local.n_days:
         raise ValueError("expected whole local days at 15 min")
-    days = len(grid) // 96
-    hourly = kw.reshape(kw.shape[0], days, 24, 4).mean(axis=3)
-    weekend = np.asarray(local[::96].dayofweek >= 5)
-    return hourly, weekend
+    hourly = kw.reshape(kw.shape[0], local.n_days, 24, 4).mean(axis=3)
+    return hourly, local.day_weekend
 
 
 def simulate(parameters: LoadParameters, homes: int, seed: int, grid, weather):
@@ -143,16 +143,15 @@ def report_default(homes: int, seed: int, grid, weather) -> None:
         " ".join(f"{v:.2f}" for v in np.percentile(peaks, [5, 50, 95])),
         f"(share within 2-12 kW: {np.mean((peaks >= 2) & (peaks <= 12)):.3f})",
     )
-    local = grid.tz_convert(SITE["timezone"])
-    day = np.asarray((local.normalize() - local[0].normalize()).days)
-    temperature = weather["temp_air_c"].to_numpy()
-    daily_max = np.array([temperature[day == d].max() for d in range(day.max() + 1)])
-    hottest = day == int(np.argmax(daily_max))
+    daily_max = daily_max_temperature(weather, SITE["timezone"])
+    local = local_calendar(grid, SITE["timezone"])
+    hottest = local.day == int(np.argmax(daily_max.to_numpy()))
     fleet = kw[:, hottest].sum(axis=0)
+    peak = int(np.flatnonzero(hottest)[fleet.argmax()])
     print(
-        f"  hottest day {local[hottest][0].date()} (max {daily_max.max():.1f} degC downtown):"
+        f"  hottest day {daily_max.idxmax().date()} (max {daily_max.max():.1f} degC downtown):"
         f" coincident 15-min peak per home {fleet.max() / homes:.2f} kW at"
-        f" {local[hottest][fleet.argmax()].strftime('%H:%M')}; {kw[:, hottest].mean() * 24:.1f}"
+        f" {local.hour[peak]:02d}:{local.minute[peak]:02d}; {kw[:, hottest].mean() * 24:.1f}"
         f" kWh per home that day (month mean {daily.mean():.1f})"
     )
 

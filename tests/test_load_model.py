@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.signal import lfilter
 
 from vppsim.calibration_file import dumps_calibration, read_calibration
 from vppsim.grid import build_grid
@@ -397,3 +398,36 @@ def test_fontana_reference_figures():
     assert figures["load_factor_median"] == pytest.approx(0.30, abs=0.01)
     assert figures["coincident_peak_per_home_kw"]["5"] == pytest.approx(3.5, abs=0.05)
     assert weekend.sum() == 8  # Aug 1 is a Monday: 4 weekends
+
+
+def test_hourly_noise_is_float32_ar1():
+    """The shared AR(1) filter scales float32 scores in float32, as the load noise always did
+    (its float64 scaling would move 40 % of the factors by one ulp)."""
+    u = np.random.default_rng(2).random((6, 5, 24), dtype=np.float32)
+    phi = 0.37
+    z = model._normal(u.reshape(6, -1))
+    scaled = z * np.float32(np.sqrt(1.0 - phi * phi))
+    scaled[:, 0] = z[:, 0]
+    expected = lfilter([1.0], [1.0, -phi], scaled, axis=1).astype(np.float32)
+    scores = model._hourly_ar1(u, phi)
+    assert scores.dtype == np.float32
+    np.testing.assert_array_equal(scores.reshape(6, -1), expected)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "slots"),
+    [
+        (15, [*range(8), *range(4, 96)]),  # 01:00-01:59 comes twice
+        (30, [1, 3, 5, 7, 5, 7, *range(9, 96, 2)]),  # midpoints xx:15 start a slot exactly
+        (60, [2, 6, 6, *range(10, 96, 4)]),
+    ],
+)
+def test_calendar_on_the_autumn_dst_day(minutes, slots):
+    grid = build_grid(dt.date(2023, 11, 5), dt.date(2023, 11, 5), TZ, minutes)
+    cal = model.calendar(grid, TZ, minutes)
+    per_hour = 60 // minutes
+    assert cal.n_steps == 25 * per_hour and cal.n_days == 2  # the day before, then the day
+    assert (cal.day == 1).all() and cal.day_weekend.tolist() == [True, True]  # Sat, Sun
+    assert (cal.daytype == 1).all() and (cal.month == 10).all()
+    np.testing.assert_array_equal(cal.slot, slots)
+    np.testing.assert_array_equal(cal.hour_index[: 3 * per_hour : per_hour], [24, 25, 25])

@@ -68,7 +68,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+from scipy.optimize import brentq
+from scipy.special import expit, ndtri
 
 from vppsim.load.model import OCCUPANCY_PATTERNS
 from vppsim.load.parameters import LoadCalibration, LoadParameters, shipped_calibration
@@ -141,19 +142,19 @@ def ac_shares(
     ac_share: float, inland_share: float, odds_ratio: float = REFERENCE_ODDS_RATIO
 ) -> tuple[float, float]:
     """Central-AC shares (coastal, inland) with the inland ``odds_ratio`` whose mix equals
-    ``ac_share`` at ``inland_share``."""
+    ``ac_share`` at ``inland_share`` (the coastal log-odds solved with
+    :func:`scipy.optimize.brentq`)."""
     if ac_share <= 0.0 or ac_share >= 1.0:
         return ac_share, ac_share
-    low, high = -30.0, 30.0
-    shift = np.log(odds_ratio)
-    for _ in range(200):
-        mid = 0.5 * (low + high)
-        coastal = 1.0 / (1.0 + np.exp(-mid))
-        inland = 1.0 / (1.0 + np.exp(-(mid + shift)))
-        mix = (1.0 - inland_share) * coastal + inland_share * inland
-        low, high = (mid, high) if mix < ac_share else (low, mid)
-    mid = 0.5 * (low + high)
-    return float(1.0 / (1.0 + np.exp(-mid))), float(1.0 / (1.0 + np.exp(-(mid + shift))))
+    shift = float(np.log(odds_ratio))
+
+    def excess(logit: float) -> float:
+        mix = (1.0 - inland_share) * expit(logit) + inland_share * expit(logit + shift)
+        return mix - ac_share
+
+    bound = 40.0 + abs(shift)  # the mix is within 1e-17 of 0 and 1 beyond
+    logit = brentq(excess, -bound, bound, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    return float(expit(logit)), float(expit(logit + shift))
 
 
 def _draws(seed: int, home_ids: np.ndarray) -> np.ndarray:

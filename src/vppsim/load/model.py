@@ -72,9 +72,11 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from vppsim.calendar import local_calendar
 from vppsim.grid import standard_utc_offset_hours
 from vppsim.load.parameters import LoadCalibration, LoadParameters, shipped_calibration
 from vppsim.seeds import Stream, stream_rng
+from vppsim.timeseries import ar1
 
 # --- Structural constants -------------------------------------------------------------------
 # The knobs a user may change are fields of LoadParameters (vppsim.load.parameters); what is
@@ -234,7 +236,9 @@ def _localize(naive: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
 
 
 def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _Calendar:
-    """Local-time axes of a regular UTC grid (interval starts)."""
+    """Local-time axes of a regular UTC grid (interval starts), on the shared
+    :func:`vppsim.calendar.local_calendar`, with one more day in front (events of the day
+    before the grid run into it)."""
     grid = pd.DatetimeIndex(grid)
     if grid.tz is None:
         raise ValueError("grid must be timezone-aware (UTC interval starts)")
@@ -243,17 +247,11 @@ def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _C
     if n > 1 and not (grid[1:] - grid[:-1] == step).all():
         raise ValueError("grid must be regular with interval_minutes spacing")
     utc = grid.tz_convert("UTC")
-    local = (utc + step / 2).tz_convert(timezone)
-    minute_of_day = (
-        np.asarray(local.hour * 60 + local.minute, dtype=float)
-        + np.asarray(local.second, dtype=float) / 60.0
-    )
-    local_dates = local.tz_localize(None).normalize()
-    first = local_dates.min() - pd.Timedelta(days=1)
-    last = local_dates.max()
-    days = pd.date_range(first, last, freq="D")
-    day = np.asarray((local_dates - first) // pd.Timedelta(days=1), dtype=np.int64)
-    hour = np.asarray(local.hour, dtype=np.int64)
+    local = local_calendar(utc, timezone, interval_minutes)
+    days = pd.date_range(local.days[0] - pd.Timedelta(days=1), local.days[-1], freq="D")
+    day = local.day + 1
+    # The midpoint's clock in whole seconds, so slot boundaries are exact.
+    minute_of_day = np.round(local.clock * 3600.0) / 60.0
     offset = standard_utc_offset_hours(timezone, days[1].date())
     hours_utc = np.asarray((utc + step / 2 - utc[0]) / pd.Timedelta(hours=1), dtype=float)
     start_hour = utc[0].hour + utc[0].minute / 60.0 + utc[0].second / 3600.0
@@ -265,10 +263,10 @@ def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _C
         n_steps=n,
         step_minutes=float(interval_minutes),
         slot=np.minimum((minute_of_day // 15).astype(np.int64), SLOTS_PER_DAY - 1),
-        daytype=np.asarray(local.dayofweek >= 5, dtype=np.int64),
+        daytype=local.weekend.astype(np.int64),
         day=day,
-        hour_index=day * 24 + hour,
-        month=np.asarray(local.month - 1, dtype=np.int64),
+        hour_index=day * 24 + local.hour,
+        month=local.month,
         standard_hour=standard_hour,
         n_days=len(days),
         day_weekend=np.asarray(days.dayofweek >= 5),
@@ -340,23 +338,15 @@ def _normal(u: np.ndarray) -> np.ndarray:
     return z
 
 
-def _lognormal(u: np.ndarray, sigma: float) -> np.ndarray:
-    """Lognormal-like factors of mean about one from uniforms."""
-    return np.exp(sigma * _normal(u) - np.float32(0.5 * sigma * sigma))
+def _lognormal(z: np.ndarray, sigma: float) -> np.ndarray:
+    """Lognormal-like factors of mean about one from unit-variance scores ``z``."""
+    return np.exp(sigma * z - np.float32(0.5 * sigma * sigma))
 
 
-def _ar1_normal(u: np.ndarray, phi: float) -> np.ndarray:
-    """Unit-variance AR(1) scores (lag-1 autocorrelation ``phi``) along the hours of a home
-    (H, D, 24) from uniforms."""
-    z = _normal(u.reshape(len(u), -1))
-    scaled = z * np.float32(np.sqrt(1.0 - phi * phi))
-    scaled[:, 0] = z[:, 0]
-    return lfilter([1.0], [1.0, -phi], scaled, axis=1).astype(np.float32).reshape(u.shape)
-
-
-def _lognormal_ar1(u: np.ndarray, sigma: float, phi: float) -> np.ndarray:
-    """Lognormal-like factors of mean about one, AR(1) along the hours, from uniforms."""
-    return np.exp(sigma * _ar1_normal(u, phi) - np.float32(0.5 * sigma * sigma))
+def _hourly_ar1(u: np.ndarray, phi: float) -> np.ndarray:
+    """Unit-variance AR(1) scores (lag-1 autocorrelation ``phi``) running through the hours of
+    each home's days (H, D, 24), from uniforms (float32)."""
+    return ar1(_normal(u.reshape(len(u), -1)), phi, axis=1).reshape(u.shape)
 
 
 def _between(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
@@ -717,8 +707,8 @@ def _simulate_block(
         load += light_table[table_row] * extra[:, None]
     at_home = draws["away"][:, :, 0] >= p.away_day_probability  # (H, D)
     phi = p.hour_noise_autocorrelation
-    noise = _lognormal_ar1(draws["hour_factor"], p.hour_factor_sigma, phi) * (
-        _lognormal(draws["day_factor"], p.day_factor_sigma)
+    noise = _lognormal(_hourly_ar1(draws["hour_factor"], phi), p.hour_factor_sigma) * (
+        _lognormal(_normal(draws["day_factor"]), p.day_factor_sigma)
         * np.where(at_home, 1.0, p.presence_away)[:, :, None]
     )
     load *= np.ascontiguousarray(noise.reshape(n_homes, -1).T, dtype=np.float32)[cal.hour_index]
@@ -744,7 +734,7 @@ def _simulate_block(
     # Day-to-day thermostat changes and away days, by local day (H, D).
     away_setback = np.where(at_home, np.float32(0.0), np.float32(p.away_day_setback_c))
     thermostat = p.thermostat_day_sigma_c * _normal(draws["thermostat"][:, :, 0]) + away_setback
-    thermostat = thermostat[:, :, None] + p.thermostat_hour_sigma_c * _ar1_normal(
+    thermostat = thermostat[:, :, None] + p.thermostat_hour_sigma_c * _hourly_ar1(
         draws["thermostat_hour"], phi
     )
     _hvac(
