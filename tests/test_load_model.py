@@ -27,11 +27,7 @@ from vppsim.load.model import (
     simulate_load,
     weekday_daytime_presence,
 )
-from vppsim.load.parameters import (
-    LoadParameters,
-    load_calibration,
-    shipped_calibration,
-)
+from vppsim.load.parameters import LoadCalibration, LoadParameters, load_calibration
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
 
@@ -359,7 +355,7 @@ def test_presence_mix_matches_its_expectation():
         homes["leave_hour"].to_numpy(float),
         homes["return_hour"].to_numpy(float),
         hours,
-        shipped_calibration().weekend_daytime_presence,
+        LoadCalibration.default().weekend_daytime_presence,
     )
     np.testing.assert_allclose(present[:, 0].mean(axis=0), mean_weekday_presence(hours), atol=0.03)
 

@@ -14,7 +14,7 @@ from vppsim.grid import build_grid
 from vppsim.load import model
 from vppsim.load.homes import draw_homes
 from vppsim.load.model import simulate_load
-from vppsim.load.parameters import LoadCalibration, LoadParameters, shipped_calibration
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
 
@@ -102,6 +102,8 @@ def test_defaults_reproduce_the_default_output(three_days):
         ({"cooling_setpoint_mean_c": 25.0}, "cooling_setpoint_c"),
         ({"plug_load_scale": 1.0}, "plug_kwh_per_day"),
         ({"working_leave_hours": (7.5, 8.0)}, "leave_hour"),
+        ({"central_ac_cop_range": (3.0, 4.0)}, "ac_cop"),
+        ({"household_size_shares": (0.5, 0.5, 0.0, 0.0, 0.0, 0.0)}, "household_size"),
     ],
 )
 def test_a_changed_knob_changes_the_homes(overrides, column):
@@ -146,8 +148,8 @@ def test_occupancy_knobs_move_the_fleet_mean(three_days):
 
 
 def test_calibration_is_separate_and_cached():
-    tables = shipped_calibration()
-    assert tables is shipped_calibration()
+    tables = LoadCalibration.default()
+    assert tables is LoadCalibration.default()
     assert isinstance(tables, LoadCalibration)
     daily, monthly = tables.schedule("refrigerator")
     assert daily.shape == (2, 24) and monthly.shape == (12,)

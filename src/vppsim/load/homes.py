@@ -72,7 +72,7 @@ from scipy.optimize import brentq
 from scipy.special import expit, ndtri
 
 from vppsim.load.model import OCCUPANCY_PATTERNS
-from vppsim.load.parameters import LoadCalibration, LoadParameters, shipped_calibration
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.seeds import Stream, stream_rng
 
 CLIMATES = ("coastal", "inland")
@@ -190,7 +190,7 @@ def draw_homes(
         the name (see the module docstring for the sources).
     """
     p = LoadParameters() if parameters is None else parameters
-    tables = shipped_calibration() if calibration is None else calibration
+    tables = LoadCalibration.default() if calibration is None else calibration
     ids = np.asarray(home_ids, dtype=np.int64).ravel()
     u = _draws(seed, ids)
     n = len(ids)
@@ -300,17 +300,21 @@ def draw_homes(
     has_room = ~has_central & (col("room_ac") < p.room_ac_share)
     design = by_climate("design_temperature_c")
     design_load = ua * (design - 24.0) + aperture * 0.85 + 0.8
-    central_capacity = design_load * between("ac_oversize", 0.6, 0.95)
+    central_capacity = design_load * between("ac_oversize", *p.central_ac_size_factor_range)
     room_capacity = between("room_ac_capacity", 1.5, 3.0)
     ac_capacity = np.where(has_central, central_capacity, np.where(has_room, room_capacity, 0.0))
-    ac_cop = np.where(has_room, between("ac_cop", 2.2, 2.8), between("ac_cop", 2.4, 3.2))
+    ac_cop = np.where(
+        has_room, between("ac_cop", 2.2, 2.8), between("ac_cop", *p.central_ac_cop_range)
+    )
     ac_cop = np.where(has_central | has_room, ac_cop, 0.0)
-    ac_cycle = between("ac_cycle", 12.0, 30.0)
+    ac_cycle = between("ac_cycle", *p.ac_cycle_minutes_range)
     cooling_setpoint = np.clip(
         p.cooling_setpoint_mean_c + p.cooling_setpoint_sd_c * normal("cooling_setpoint"),
         *p.cooling_setpoint_range_c,
     )
-    cooling_setpoint = np.where(has_room, np.maximum(cooling_setpoint, 26.0), cooling_setpoint)
+    cooling_setpoint = np.where(
+        has_room, np.maximum(cooling_setpoint, p.room_ac_min_setpoint_c), cooling_setpoint
+    )
     night_offset = between("night_offset", -2.5, 0.5)
     sets_back = (working | night) & (col("setback_choice") < p.setback_share_of_working)
     setback = np.where(sets_back, between("setback", *p.away_setback_range_c), 0.0)

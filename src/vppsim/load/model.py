@@ -74,7 +74,7 @@ from scipy.signal import lfilter
 
 from vppsim.calendar import local_calendar
 from vppsim.grid import standard_utc_offset_hours
-from vppsim.load.parameters import LoadCalibration, LoadParameters, shipped_calibration
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.seeds import Stream, stream_rng
 from vppsim.timeseries import ar1
 
@@ -646,7 +646,7 @@ def simulate_load(
     parameters : LoadParameters, optional
         The model's knobs; defaults to ``LoadParameters()``.
     calibration : LoadCalibration, optional
-        The fitted tables; defaults to the shipped ones (:func:`shipped_calibration`).
+        The fitted tables; defaults to the shipped ones (:meth:`LoadCalibration.default`).
 
     Returns
     -------
@@ -654,7 +654,7 @@ def simulate_load(
         float32 array (len(homes), len(grid)): mean household demand per interval [kW].
     """
     p = REFERENCE if parameters is None else parameters
-    tables = shipped_calibration() if calibration is None else calibration
+    tables = LoadCalibration.default() if calibration is None else calibration
     grid = pd.DatetimeIndex(grid)
     n_homes, n_steps = len(homes), len(grid)
     if n_homes == 0 or n_steps == 0:

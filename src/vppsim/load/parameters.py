@@ -9,7 +9,7 @@ bounds and its unit, validated on construction and round-tripped through JSON::
 
 It holds no tables: the fitted tables (RESNET 301 schedules, EVI-Pro sessions, the weekend
 presence fitted on ATUS) are :class:`LoadCalibration`, read once from the shipped
-``calibrated.json`` (:func:`shipped_calibration`).
+``calibrated.json`` (:meth:`LoadCalibration.default`).
 
 Sources of the defaults are given in each field's description and in the docstrings of
 :mod:`vppsim.load.model` and :mod:`vppsim.load.homes`.
@@ -52,6 +52,9 @@ _RANGES = (
     "cooling_setpoint_range_c",
     "heating_setpoint_range_c",
     "away_setback_range_c",
+    "central_ac_size_factor_range",
+    "central_ac_cop_range",
+    "ac_cycle_minutes_range",
 )
 """(low, high) pairs that must be ordered (uniform ranges, clip bounds, straight windows)."""
 
@@ -345,6 +348,29 @@ class LoadParameters(BaseModel):
         description="Width of the uniform jitter added to EVI-Pro session starts [min].",
     )
 
+    # --- Air conditioners ----------------------------------------------------------------
+    central_ac_size_factor_range: tuple[
+        Annotated[float, Field(gt=0.0, le=3.0)], Annotated[float, Field(gt=0.0, le=3.0)]
+    ] = Field(
+        (0.6, 0.95),
+        description="Uniform range of central-AC capacity over the design cooling load [1] "
+        "(calibrated on Fontana: effective capacity after duct losses, units sized for typical "
+        "days, so they run flat out on hot afternoons).",
+    )
+    central_ac_cop_range: tuple[
+        Annotated[float, Field(gt=0.0, le=10.0)], Annotated[float, Field(gt=0.0, le=10.0)]
+    ] = Field(
+        (2.4, 3.2),
+        description="Uniform range of the central AC's COP at 35 degC outdoors [1] (SEER 10-16 "
+        "units with duct and fan losses).",
+    )
+    ac_cycle_minutes_range: tuple[PositiveMinutes, PositiveMinutes] = Field(
+        (12.0, 30.0), description="Uniform range of a compressor's on-off cycle length [min]."
+    )
+    room_ac_min_setpoint_c: Celsius = Field(
+        26.0, description="Lowest cooling setpoint of a room/window unit [degC]."
+    )
+
     # --- Thermostats ---------------------------------------------------------------------
     cooling_setpoint_mean_c: Celsius = Field(
         23.5,
@@ -484,13 +510,18 @@ class LoadCalibration:
     weekend_daytime_presence: float
 
     @classmethod
-    def from_dict(cls, calibration: Mapping[str, Any]) -> LoadCalibration:
-        """From the layout of ``calibrated.json``."""
+    def from_calibration(cls, calibration: Mapping[str, Any]) -> LoadCalibration:
+        """Build the tables from a calibration dict (the content of ``calibrated.json``)."""
         return cls(
             schedules=calibration["schedules"],
             ev_sessions=calibration["ev"],
             weekend_daytime_presence=float(calibration["occupancy"]["weekend_daytime_presence"]),
         )
+
+    @classmethod
+    def default(cls) -> LoadCalibration:
+        """The shipped tables, read once per process."""
+        return _default_calibration()
 
     def schedule(self, end_use: str) -> tuple[np.ndarray, np.ndarray]:
         """Hourly fractions (2, 24) [weekday, weekend] and monthly multipliers (12,)."""
@@ -505,6 +536,5 @@ def load_calibration() -> dict:
 
 
 @cache
-def shipped_calibration() -> LoadCalibration:
-    """The shipped calibrated tables, read once per process."""
-    return LoadCalibration.from_dict(load_calibration())
+def _default_calibration() -> LoadCalibration:
+    return LoadCalibration.from_calibration(load_calibration())

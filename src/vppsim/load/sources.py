@@ -12,7 +12,7 @@ from vppsim.config import Settings
 from vppsim.dataset.sources import Provenance, Source, SourceContext, SourceKind, SourceResult
 from vppsim.load.homes import draw_homes
 from vppsim.load.model import simulate_load
-from vppsim.load.parameters import LoadParameters, shipped_calibration
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 
 
 def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndarray], pd.DataFrame]:
@@ -35,7 +35,7 @@ def _recorded(parameters: LoadParameters) -> dict:
     of which the fitted weekend presence is recorded)."""
     return {
         **parameters.model_dump(mode="json"),
-        "weekend_daytime_presence": shipped_calibration().weekend_daytime_presence,
+        "weekend_daytime_presence": LoadCalibration.default().weekend_daytime_presence,
     }
 
 
