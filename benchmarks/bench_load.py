@@ -64,9 +64,10 @@ def chunks(homes: int, size: int):
 def generation_rate(homes: int, chunk: int, repeat: int, grid, weather) -> dict:
     """Best-of-``repeat`` seconds to draw the homes and to generate their load."""
     from vppsim.load.homes import draw_homes
-    from vppsim.load.model import LoadParameters, simulate_load
+    from vppsim.load.model import simulate_load
+    from vppsim.load.parameters import LoadParameters
 
-    parameters = LoadParameters.default()
+    parameters = LoadParameters()
     ids = list(chunks(homes, chunk))
     draw_times, load_times = [], []
     for _ in range(repeat):
@@ -115,12 +116,13 @@ def child_writer(homes: int, chunk: int, out: Path) -> dict:
     import pyarrow.parquet as pq
 
     from vppsim.load.homes import draw_homes
-    from vppsim.load.model import LoadParameters, simulate_load
+    from vppsim.load.model import simulate_load
+    from vppsim.load.parameters import LoadParameters
 
     clock = time.perf_counter()
     grid, weather = study_weather(START, END)
     seconds = {"weather": time.perf_counter() - clock, "generate": 0.0, "write": 0.0}
-    parameters = LoadParameters.default()
+    parameters = LoadParameters()
     stamps = grid.asi8 // 1000  # [us]
     schema = pa.schema(
         [

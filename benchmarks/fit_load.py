@@ -8,7 +8,7 @@ The fit is deterministic (no random draws): re-running it writes the same file. 
 compares, side by side:
 
 1. the 9 metered Fontana homes (August, hourly) with an inland, Fontana-like synthetic fleet
-   (``LoadParameters.default(inland_share=1.0, ac_share=1.0)``) on the synthetic LA August
+   (``LoadParameters(inland_share=1.0, ac_share=1.0)``) on the synthetic LA August
    2023 weather (``stream_rng(42, Stream.WEATHER)``, LA Downtown), whose homes add the inland
    temperature offset;
 2. the default LA-basin mix (coastal + inland, 69 % central AC) on the same weather: daily
@@ -29,8 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import local_calendar
 from vppsim.calibration_file import dumps_calibration
 from vppsim.grid import build_grid
+from vppsim.load.calibration import daily_max_temperature
 from vppsim.load.fit import (
     fit_calibration,
     fontana_august,
@@ -38,7 +40,8 @@ from vppsim.load.fit import (
     read_fontana,
 )
 from vppsim.load.homes import draw_homes
-from vppsim.load.model import LoadParameters, simulate_load, weekday_daytime_presence
+from vppsim.load.model import simulate_load, weekday_daytime_presence
+from vppsim.load.parameters import LoadParameters
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
 
@@ -65,13 +68,11 @@ def august_weather(minutes: int = 15) -> tuple[pd.DatetimeIndex, pd.DataFrame]:
 
 def local_hourly(kw: np.ndarray, grid: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
     """(homes, T) at 15 min in August (no DST change) -> (homes, days, 24) and weekend flags."""
-    local = grid.tz_convert(SITE["timezone"])
-    if local[0].hour != 0 or len(grid) % 96:
+    local = local_calendar(grid, SITE["timezone"])
+    if local.hour[0] != 0 or len(grid) != 96 * local.n_days:
         raise ValueError("expected whole local days at 15 min")
-    days = len(grid) // 96
-    hourly = kw.reshape(kw.shape[0], days, 24, 4).mean(axis=3)
-    weekend = np.asarray(local[::96].dayofweek >= 5)
-    return hourly, weekend
+    hourly = kw.reshape(kw.shape[0], local.n_days, 24, 4).mean(axis=3)
+    return hourly, local.day_weekend
 
 
 def simulate(parameters: LoadParameters, homes: int, seed: int, grid, weather):
@@ -82,7 +83,7 @@ def simulate(parameters: LoadParameters, homes: int, seed: int, grid, weather):
 def report_fontana(homes: int, seed: int, grid, weather) -> None:
     energy, calendar = read_fontana(REFERENCE / "fontana_homes_1_9")
     real = load_figures(*fontana_august(energy, calendar))
-    _, kw = simulate(LoadParameters.default(**FONTANA_LIKE), homes, seed, grid, weather)
+    _, kw = simulate(LoadParameters(**FONTANA_LIKE), homes, seed, grid, weather)
     synthetic = load_figures(*local_hourly(kw, grid))
     print(
         "\nFontana (9 metered homes, Aug) vs inland Fontana-like fleet"
@@ -119,7 +120,7 @@ def report_fontana(homes: int, seed: int, grid, weather) -> None:
 
 
 def report_default(homes: int, seed: int, grid, weather) -> None:
-    table, kw = simulate(LoadParameters.default(), homes, seed, grid, weather)
+    table, kw = simulate(LoadParameters(), homes, seed, grid, weather)
     daily = kw.mean(axis=1) * 24.0
     inland = (table["climate"] == "inland").to_numpy()
     central = table["has_central_ac"].to_numpy()
@@ -142,23 +143,22 @@ def report_default(homes: int, seed: int, grid, weather) -> None:
         " ".join(f"{v:.2f}" for v in np.percentile(peaks, [5, 50, 95])),
         f"(share within 2-12 kW: {np.mean((peaks >= 2) & (peaks <= 12)):.3f})",
     )
-    local = grid.tz_convert(SITE["timezone"])
-    day = np.asarray((local.normalize() - local[0].normalize()).days)
-    temperature = weather["temp_air_c"].to_numpy()
-    daily_max = np.array([temperature[day == d].max() for d in range(day.max() + 1)])
-    hottest = day == int(np.argmax(daily_max))
+    daily_max = daily_max_temperature(weather, SITE["timezone"])
+    local = local_calendar(grid, SITE["timezone"])
+    hottest = local.day == int(np.argmax(daily_max.to_numpy()))
     fleet = kw[:, hottest].sum(axis=0)
+    peak = int(np.flatnonzero(hottest)[fleet.argmax()])
     print(
-        f"  hottest day {local[hottest][0].date()} (max {daily_max.max():.1f} degC downtown):"
+        f"  hottest day {daily_max.idxmax().date()} (max {daily_max.max():.1f} degC downtown):"
         f" coincident 15-min peak per home {fleet.max() / homes:.2f} kW at"
-        f" {local[hottest][fleet.argmax()].strftime('%H:%M')}; {kw[:, hottest].mean() * 24:.1f}"
+        f" {local.hour[peak]:02d}:{local.minute[peak]:02d}; {kw[:, hottest].mean() * 24:.1f}"
         f" kWh per home that day (month mean {daily.mean():.1f})"
     )
 
 
 def report_speed(grid, weather) -> None:
     print("\nGeneration rate (simulate_load alone, August 2023 at 15 min, best of 3):")
-    parameters = LoadParameters.default()
+    parameters = LoadParameters()
     for homes in (200, 10_000):
         table = draw_homes(1, np.arange(homes), parameters)
         simulate_load(table.iloc[:20], weather, grid, SITE["timezone"], 15, 1, parameters)

@@ -26,6 +26,7 @@ from vppsim.load.calibration import (
     temperature_slope,
     weekend_ratio,
 )
+from vppsim.timeseries import autocorrelation as shared_autocorrelation
 
 from .conftest import SHARED
 
@@ -156,16 +157,21 @@ def test_coincident_peak_of_random_groups_falls_with_diversity():
 
 
 def test_autocorrelation_known_series():
+    # The shared estimator (vppsim.timeseries): the mean lagged product over the variance,
+    # so a strictly periodic series has an autocorrelation of exactly +-1 at any length.
     n = 1000
     alternating = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
-    assert autocorrelation(alternating, 1) == pytest.approx(-(n - 1) / n)
-    assert autocorrelation(alternating, 2) == pytest.approx((n - 2) / n)
+    assert autocorrelation(alternating, 1) == pytest.approx(-1.0)
+    assert autocorrelation(alternating, 2) == pytest.approx(1.0)
     days = np.sin(2 * np.pi * np.arange(96 * 20) / 96)  # a daily cycle at 15 min
-    assert autocorrelation(days, 96) == pytest.approx(19 / 20, abs=1e-9)
-    assert autocorrelation(days, 48) == pytest.approx(-(1 - 48 / (96 * 20)), abs=1e-9)
+    assert autocorrelation(days, 96) == pytest.approx(1.0, abs=1e-9)
+    assert autocorrelation(days, 48) == pytest.approx(-1.0, abs=1e-9)
     # homes are averaged; a constant home has no autocorrelation and is left out
     both = np.vstack([alternating, np.full(n, 3.0)])
-    assert autocorrelation(both, 1) == pytest.approx(-(n - 1) / n)
+    assert autocorrelation(both, 1) == pytest.approx(-1.0)
+    ramp = np.vstack([np.arange(50.0), np.arange(50.0) ** 2])
+    expected = np.mean([shared_autocorrelation(row, 3) for row in ramp])
+    assert autocorrelation(ramp, 3) == pytest.approx(expected)
     with pytest.raises(ValueError, match="lag"):
         autocorrelation(alternating, n)
 

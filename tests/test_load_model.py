@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.signal import lfilter
 
 from vppsim.calibration_file import dumps_calibration, read_calibration
 from vppsim.grid import build_grid
@@ -21,13 +21,13 @@ from vppsim.load.fit import (
 )
 from vppsim.load.homes import ac_shares, draw_homes
 from vppsim.load.model import (
-    LoadParameters,
     mean_weekday_presence,
     presence,
     render_events,
     simulate_load,
     weekday_daytime_presence,
 )
+from vppsim.load.parameters import LoadCalibration, LoadParameters, load_calibration
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
 
@@ -111,7 +111,7 @@ def test_home_attributes_do_not_depend_on_the_other_homes():
 def test_ev_share_changes_only_the_ev_attributes():
     ev_columns = ["has_ev", "ev_type", "ev_charger_level", "ev_charger_kw"]
     without = draw_homes(2, np.arange(100))
-    with_ev = draw_homes(2, np.arange(100), LoadParameters.default(ev_share=1.0))
+    with_ev = draw_homes(2, np.arange(100), LoadParameters(ev_share=1.0))
     pd.testing.assert_frame_equal(
         without.drop(columns=ev_columns), with_ev.drop(columns=ev_columns)
     )
@@ -152,11 +152,11 @@ def test_series_identical_whatever_the_chunk_and_fleet(two_weeks):
 
 def test_internal_blocks_do_not_change_the_series(two_weeks, monkeypatch):
     grid, weather = two_weeks
-    homes = draw_homes(4, np.arange(12), LoadParameters.default(ev_share=0.5))
-    whole = run(homes, weather, grid, seed=4, parameters=LoadParameters.default(ev_share=0.5))
+    homes = draw_homes(4, np.arange(12), LoadParameters(ev_share=0.5))
+    whole = run(homes, weather, grid, seed=4, parameters=LoadParameters(ev_share=0.5))
     monkeypatch.setattr(model, "BLOCK_HOMES", 5)
     monkeypatch.setattr(model, "CUMSUM_ROWS", 3)  # the row-by-row path of the renderer too
-    blocks = run(homes, weather, grid, seed=4, parameters=LoadParameters.default(ev_share=0.5))
+    blocks = run(homes, weather, grid, seed=4, parameters=LoadParameters(ev_share=0.5))
     np.testing.assert_array_equal(whole, blocks)
 
 
@@ -250,8 +250,8 @@ def test_heat_event_raises_afternoon_and_evening_load(two_weeks):
 
 def test_ev_adds_evening_energy_at_level_2_power(two_weeks):
     grid, weather = two_weeks
-    without = LoadParameters.default()
-    with_ev = LoadParameters.default(ev_share=1.0)
+    without = LoadParameters()
+    with_ev = LoadParameters(ev_share=1.0)
     base = run(draw_homes(3, np.arange(150), without), weather, grid, seed=3, parameters=without)
     ev = run(draw_homes(3, np.arange(150), with_ev), weather, grid, seed=3, parameters=with_ev)
     extra = ev - base
@@ -280,8 +280,8 @@ def test_weekends_differ_from_weekdays(august):
 
 def test_default_mix_uses_less_than_an_inland_fontana_like_fleet(august):
     grid, weather = august
-    default = LoadParameters.default()
-    inland = LoadParameters.default(**FONTANA_LIKE)
+    default = LoadParameters()
+    inland = LoadParameters(**FONTANA_LIKE)
     mix = run(draw_homes(13, np.arange(300), default), weather, grid, seed=13, parameters=default)
     hot = run(draw_homes(13, np.arange(300), inland), weather, grid, seed=13, parameters=inland)
     mix_daily, hot_daily = mix.mean(axis=1) * 24, hot.mean(axis=1) * 24
@@ -296,7 +296,7 @@ def test_default_mix_uses_less_than_an_inland_fontana_like_fleet(august):
 
 def test_fontana_like_fleet_reproduces_the_fontana_figures(august):
     grid, weather = august
-    parameters = LoadParameters.default(**FONTANA_LIKE)
+    parameters = LoadParameters(**FONTANA_LIKE)
     kw = run(draw_homes(21, np.arange(300), parameters), weather, grid, 21, parameters)
     hourly = kw.reshape(len(kw), 31, 24, 4).mean(axis=3)
     weekend = np.asarray(grid.tz_convert(TZ)[::96].dayofweek >= 5)
@@ -355,25 +355,16 @@ def test_presence_mix_matches_its_expectation():
         homes["leave_hour"].to_numpy(float),
         homes["return_hour"].to_numpy(float),
         hours,
-        LoadParameters.default().weekend_daytime_presence,
+        LoadCalibration.default().weekend_daytime_presence,
     )
     np.testing.assert_allclose(present[:, 0].mean(axis=0), mean_weekday_presence(hours), atol=0.03)
-
-
-def test_parameters_validate_and_replace():
-    with pytest.raises(ValueError, match="ev_share"):
-        LoadParameters.default(ev_share=1.5)
-    with pytest.raises(ValueError, match="occupancy_shares"):
-        LoadParameters.default(occupancy_shares=(0.5, 0.5, 0.5))
-    p = dataclasses.replace(LoadParameters.default(), inland_share=1.0)
-    assert p.inland_share == 1.0 and p.schedules is LoadParameters.default().schedules
 
 
 # --- Calibration ---------------------------------------------------------------------------------
 
 
 def test_shipped_calibration_has_the_expected_tables():
-    calibration = model.load_calibration()
+    calibration = load_calibration()
     schedules = calibration["schedules"]
     for end_use in ("lighting_interior", "plug_loads_other", "cooking_range", "clothes_washer"):
         assert sum(schedules[end_use]["weekday"]) == pytest.approx(1.0, abs=2e-3)
@@ -403,3 +394,36 @@ def test_fontana_reference_figures():
     assert figures["load_factor_median"] == pytest.approx(0.30, abs=0.01)
     assert figures["coincident_peak_per_home_kw"]["5"] == pytest.approx(3.5, abs=0.05)
     assert weekend.sum() == 8  # Aug 1 is a Monday: 4 weekends
+
+
+def test_hourly_noise_is_float32_ar1():
+    """The shared AR(1) filter scales float32 scores in float32, as the load noise always did
+    (its float64 scaling would move 40 % of the factors by one ulp)."""
+    u = np.random.default_rng(2).random((6, 5, 24), dtype=np.float32)
+    phi = 0.37
+    z = model._normal(u.reshape(6, -1))
+    scaled = z * np.float32(np.sqrt(1.0 - phi * phi))
+    scaled[:, 0] = z[:, 0]
+    expected = lfilter([1.0], [1.0, -phi], scaled, axis=1).astype(np.float32)
+    scores = model._hourly_ar1(u, phi)
+    assert scores.dtype == np.float32
+    np.testing.assert_array_equal(scores.reshape(6, -1), expected)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "slots"),
+    [
+        (15, [*range(8), *range(4, 96)]),  # 01:00-01:59 comes twice
+        (30, [1, 3, 5, 7, 5, 7, *range(9, 96, 2)]),  # midpoints xx:15 start a slot exactly
+        (60, [2, 6, 6, *range(10, 96, 4)]),
+    ],
+)
+def test_calendar_on_the_autumn_dst_day(minutes, slots):
+    grid = build_grid(dt.date(2023, 11, 5), dt.date(2023, 11, 5), TZ, minutes)
+    cal = model.calendar(grid, TZ, minutes)
+    per_hour = 60 // minutes
+    assert cal.n_steps == 25 * per_hour and cal.n_days == 2  # the day before, then the day
+    assert (cal.day == 1).all() and cal.day_weekend.tolist() == [True, True]  # Sat, Sun
+    assert (cal.daytype == 1).all() and (cal.month == 10).all()
+    np.testing.assert_array_equal(cal.slot, slots)
+    np.testing.assert_array_equal(cal.hour_index[: 3 * per_hour : per_hour], [24, 25, 25])

@@ -33,7 +33,9 @@ def ar1(innovations: np.ndarray, phi: float, axis: int = 0) -> np.ndarray:
     """
     if innovations.size == 0:
         return innovations
-    scaled = np.moveaxis(innovations * np.sqrt(1.0 - phi**2), axis, 0)
+    # The scale in the innovations' precision: float32 noise stays float32 arithmetic.
+    scale = np.asarray(np.sqrt(1.0 - phi**2), dtype=np.result_type(innovations, np.float32))
+    scaled = np.moveaxis(innovations * scale, axis, 0)
     scaled[0] = np.moveaxis(innovations, axis, 0)[0]
     out = lfilter([1.0], [1.0, -phi], scaled, axis=0)
     return np.moveaxis(out.astype(innovations.dtype, copy=False), 0, axis)

@@ -28,6 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import local_calendar
+from vppsim.stats import ks_distance, linear_fit
+from vppsim.timeseries import autocorrelation as shared_autocorrelation
+
 FONTANA_FOLDER = Path("load") / "fontana_homes_1_9"
 FONTANA_HOMES = tuple(range(1, 10))
 FONTANA_FIRST_DAY = dt.date(2016, 7, 31)
@@ -212,18 +216,6 @@ def daily_kwh(fleet: Fleet) -> np.ndarray:
     return fleet.kw.sum(axis=2) * fleet.step_hours
 
 
-def ks_distance(a: Iterable[float], b: Iterable[float]) -> float:
-    """Two-sample Kolmogorov-Smirnov distance: the largest gap between the empirical CDFs."""
-    a = np.sort(np.ravel(np.asarray(a, dtype=float)))
-    b = np.sort(np.ravel(np.asarray(b, dtype=float)))
-    if a.size == 0 or b.size == 0:
-        raise ValueError("both samples need at least one value")
-    points = np.concatenate([a, b])
-    cdf_a = np.searchsorted(a, points, side="right") / a.size
-    cdf_b = np.searchsorted(b, points, side="right") / b.size
-    return float(np.max(np.abs(cdf_a - cdf_b)))
-
-
 def peaks(fleet: Fleet) -> np.ndarray:
     """Each home's highest step over the period [kW], shape (homes,)."""
     return fleet.series.max(axis=1)
@@ -291,31 +283,26 @@ def coincident_peak_curve(
 def autocorrelation(series: np.ndarray, lag: int) -> float:
     """The sample autocorrelation at ``lag`` steps of each home's series, averaged over homes.
 
-    Each home's series is centred on its own mean and normalised by its own variance (the
-    usual ACF estimator); homes with a constant series are left out.
+    Each home's is :func:`vppsim.timeseries.autocorrelation` (centred on the home's mean, the
+    mean lagged product over the home's variance); homes with a constant series are left out.
     """
-    x = np.asarray(series, dtype=float)
-    x = np.atleast_2d(x)
+    x = np.atleast_2d(np.asarray(series, dtype=float))
     if not 0 < lag < x.shape[1]:
         raise ValueError(f"lag {lag} is outside 1..{x.shape[1] - 1}")
-    x = x - x.mean(axis=1, keepdims=True)
-    numerator = (x[:, :-lag] * x[:, lag:]).sum(axis=1)
-    denominator = (x * x).sum(axis=1)
-    valid = denominator > 0
-    return float(np.mean(numerator[valid] / denominator[valid]))
+    per_home = shared_autocorrelation(x, lag)
+    return float(np.mean(per_home[np.isfinite(per_home)]))
 
 
 def temperature_slope(daily: np.ndarray, tmax: np.ndarray) -> tuple[float, float]:
     """Least-squares slope of the fleet's mean daily kWh per home against the daily maximum
-    temperature [kWh/day per degC], and the correlation.
+    temperature [kWh/day per degC], and the correlation (:func:`vppsim.stats.linear_fit`).
 
     ``daily`` is (homes, days) or already the per-day fleet mean; ``tmax`` is (days,).
     """
     daily = np.asarray(daily, dtype=float)
     mean = daily.mean(axis=0) if daily.ndim == 2 else daily
-    tmax = np.asarray(tmax, dtype=float)
-    slope = np.polyfit(tmax, mean, 1)[0]
-    return float(slope), float(np.corrcoef(tmax, mean)[0, 1])
+    fit = linear_fit(tmax, mean)
+    return fit.slope, fit.r
 
 
 def weekend_ratio(daily: np.ndarray, days: pd.DatetimeIndex) -> float:
@@ -342,7 +329,7 @@ def high_hours_share(histogram: pd.Series, hours: tuple[int, int] = HIGH_HOURS) 
 Simulator = Callable[..., np.ndarray]
 """``simulate(overrides, homes, seed, grid, weather, timezone, interval_minutes)`` returns
 (homes, intervals) kW; the default, :func:`simulate_fleet`, runs the load model with
-``LoadParameters.default(**overrides)``."""
+``LoadParameters(**overrides)``."""
 
 
 INLAND_OVERRIDES = {"inland_share": 1.0, "ac_share": 1.0}
@@ -366,9 +353,10 @@ def simulate_fleet(
 ) -> np.ndarray:
     """The load model's fleet of ``homes`` homes (ids 0..homes-1) on ``weather`` [kW]."""
     from vppsim.load.homes import draw_homes
-    from vppsim.load.model import LoadParameters, simulate_load
+    from vppsim.load.model import simulate_load
+    from vppsim.load.parameters import LoadParameters
 
-    parameters = LoadParameters.default(**overrides)
+    parameters = LoadParameters(**overrides)
     table = draw_homes(seed, np.arange(homes, dtype=np.int32), parameters)
     return simulate_load(table, weather, grid, timezone, interval_minutes, seed, parameters)
 
@@ -394,9 +382,9 @@ def synthetic_weather(
 
 def daily_max_temperature(weather: pd.DataFrame, timezone: str) -> pd.Series:
     """Daily maximum of ``temp_air_c`` by local calendar day (naive midnights)."""
-    local = pd.DatetimeIndex(weather.index).tz_convert(timezone).tz_localize(None)
-    temp = pd.Series(weather["temp_air_c"].to_numpy(), index=local)
-    return temp.groupby(local.normalize()).max()
+    local = local_calendar(pd.DatetimeIndex(weather.index), timezone)
+    highest = pd.Series(weather["temp_air_c"].to_numpy(dtype=float)).groupby(local.day).max()
+    return pd.Series(highest.to_numpy(), index=local.days)
 
 
 # ------------------------------------------------------------------------------ the report

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.load.calibration import autocorrelation
 from vppsim.load.calibration import read_fontana as read_fontana_frame
 
 DIGITS = 4
@@ -341,12 +342,6 @@ def load_figures(
     peak = flat.max(axis=1)
     load_factor = flat.mean(axis=1) / np.where(peak > 0, peak, 1.0)
 
-    def acf(lag: int) -> float:
-        x = flat - flat.mean(axis=1, keepdims=True)
-        num = (x[:, lag:] * x[:, :-lag]).sum(axis=1)
-        den = (x * x).sum(axis=1)
-        return float(np.mean(num / np.where(den > 0, den, 1.0)))
-
     return {
         "homes": int(n_homes),
         "days": int(hourly.shape[1]),
@@ -362,8 +357,8 @@ def load_figures(
         "profile_weekend_kw": _rounded(hourly[:, weekend].mean(axis=(0, 1))),
         "weekend_weekday_daily_ratio": float(daily[:, weekend].mean() / daily[:, ~weekend].mean()),
         "peak_hour_histogram": np.bincount(hourly.argmax(axis=2).ravel(), minlength=24).tolist(),
-        "acf_lag_1h": acf(1),
-        "acf_lag_24h": acf(24),
+        "acf_lag_1h": autocorrelation(flat, 1),
+        "acf_lag_24h": autocorrelation(flat, 24),
         "coincident_peak_per_home_kw": coincident_peak_per_home(flat, group_sizes),
     }
 

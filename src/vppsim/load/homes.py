@@ -4,7 +4,8 @@ Home ``i``'s attributes come only from ``stream_rng(seed, Stream.HOMES, i)``: on
 home draws a fixed block of :data:`N_DRAWS` uniforms (the same whatever the parameters), and
 every attribute is a vectorised transform of its own columns. A home's attributes therefore
 do not depend on the other homes drawn with it, and changing one share (e.g. ``ev_share``)
-changes only the attributes that depend on it.
+changes only the attributes that depend on it. The defaults below are those of
+:class:`vppsim.load.parameters.LoadParameters`, whose fields change them.
 
 Sources of the relations (single-family detached homes). Where a value is marked
 *calibrated*, it was set by hand so that the inland Fontana-like fleet on the synthetic LA
@@ -19,10 +20,10 @@ the comparison) and the coastal homes stay within 8-15 kWh/day:
 * Plug loads (residual MELs) and televisions: RECS 2020 relations used by OpenStudio-HPXML
   for single-family detached homes, ``786.9 + 241.8 N + 0.33 CFA`` and
   ``334 + 92.2 N + 0.06 CFA`` kWh/yr (N occupants, CFA in ft2), times
-  :data:`PLUG_LOAD_SCALE` (*calibrated*: California homes use less than the national
+  ``plug_load_scale`` (*calibrated*: California homes use less than the national
   relation) and a home's usage factor (lognormal, log-sd 0.25);
-  :data:`MISC_EVENT_SHARE` of the MELs is drawn as short high-power events and half of the
-  rest is always on (:data:`vppsim.load.model.IDLE_SHARE_OF_PLUG_LOADS`).
+  ``misc_event_share`` of the MELs is drawn as short high-power events and half of the
+  rest is always on (``idle_share_of_plug_loads``).
 * Lighting: ANSI/RESNET/ICC 301 Addendum G, ``0.9 / 0.925 (455 + 0.8 CFA) adj +
   0.1 (455 + 0.8 CFA)`` with a lamp mix of 70 % LED, 20 % CFL, 10 % incandescent
   (``adj = 0.267``), plus exterior ``(100 + 0.05 CFA) adj``.
@@ -42,7 +43,7 @@ the comparison) and the coastal homes stay within 8-15 kWh/day:
   0.03-0.06 kWh/(K m2) (drywall, furnishings, part of the slab); solar aperture 2.5-3.5 %
   of floor area (effective GHI collecting area: windows x SHGC plus roof and wall sol-air
   gains; half of it reaches the house through the attic with a 4 h lag).
-* Central AC: sized for the climate's design temperature (:data:`DESIGN_TEMPERATURE_C`)
+* Central AC: sized for the climate's design temperature (``design_temperature_c_*``)
   times 0.6-0.95 (*calibrated*: effective capacity after duct losses, and units sized for
   typical rather than design days, so that they run flat out on hot afternoons as the
   Fontana homes' plateau shows); COP at 35 degC 2.4-3.2 (SEER 10-16 units with duct and
@@ -67,42 +68,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+from scipy.optimize import brentq
+from scipy.special import expit, ndtri
 
-from vppsim.load.model import (
-    IDLE_SHARE_OF_PLUG_LOADS,
-    NIGHT_SHIFT_LEAVE_HOURS,
-    NIGHT_SHIFT_RETURN_HOURS,
-    OCCUPANCY_PATTERNS,
-    WORKING_LEAVE_HOURS,
-    WORKING_RETURN_HOURS,
-    LoadParameters,
-)
+from vppsim.load.model import OCCUPANCY_PATTERNS
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.seeds import Stream, stream_rng
 
 CLIMATES = ("coastal", "inland")
 HEATING_TYPES = ("gas_furnace", "heat_pump", "electric_resistance")
 EV_TYPES = ("none", "bev", "phev")
 
-HOUSEHOLD_SIZE_SHARES = (0.24, 0.28, 0.17, 0.15, 0.08, 0.08)
-FLOOR_AREA_MEDIAN_M2 = {"coastal": 120.0, "inland": 175.0}
-FLOOR_AREA_LOG_SD = 0.18
-TEMP_OFFSET_MAX_C = {"coastal": -3.0, "inland": 5.5}
-TEMP_OFFSET_MIN_C = {"coastal": -0.5, "inland": -0.5}
-TEMP_OFFSET_MAX_SPREAD_C = 1.5
-TEMP_OFFSET_MIN_SPREAD_C = 1.0
-DESIGN_TEMPERATURE_C = {"coastal": 33.0, "inland": 40.0}
-"""Outdoor design temperature for AC sizing (about the 0.4 % cooling design dry bulb)."""
-AC_INLAND_ODDS_RATIO = 9.0
-"""Odds of central AC inland over the coast (about 90 % vs 50 % at the 69 % overall share)."""
 LAMP_ADJUSTMENT = 0.1 + 0.2 * 15.0 / 60.0 + 0.7 * 15.0 / 90.0
 """Lighting energy relative to all-incandescent (RESNET 301 efficacy ratios 15/60, 15/90)."""
-MISC_EVENT_SHARE = 0.2
-PLUG_LOAD_SCALE = 0.8
-"""California plug-load and TV use relative to the national RECS 2020 relations."""
-USAGE_LOG_SD = 0.25
-SETBACK_SHARE_OF_WORKING = 0.5
 BEV_LEVEL2_FALLBACK = 0.8
+"""Level-2 share of a vehicle type whose session table lacks the source's session counts."""
 
 _LAYOUT = (
     "climate",
@@ -155,27 +135,26 @@ _LAYOUT = (
 N_DRAWS = len(_LAYOUT) + 14
 """Uniforms drawn per home (spare columns keep the layout stable when attributes are added)."""
 _COLUMN = {name: i for i, name in enumerate(_LAYOUT)}
+REFERENCE_ODDS_RATIO = LoadParameters().ac_inland_odds_ratio
 
 
-def _logit(p: float) -> float:
-    return float(np.log(p / (1.0 - p)))
-
-
-def ac_shares(ac_share: float, inland_share: float) -> tuple[float, float]:
-    """Central-AC shares (coastal, inland) with the fixed inland odds ratio whose mix equals
-    ``ac_share`` at ``inland_share``."""
+def ac_shares(
+    ac_share: float, inland_share: float, odds_ratio: float = REFERENCE_ODDS_RATIO
+) -> tuple[float, float]:
+    """Central-AC shares (coastal, inland) with the inland ``odds_ratio`` whose mix equals
+    ``ac_share`` at ``inland_share`` (the coastal log-odds solved with
+    :func:`scipy.optimize.brentq`)."""
     if ac_share <= 0.0 or ac_share >= 1.0:
         return ac_share, ac_share
-    low, high = -30.0, 30.0
-    shift = np.log(AC_INLAND_ODDS_RATIO)
-    for _ in range(200):
-        mid = 0.5 * (low + high)
-        coastal = 1.0 / (1.0 + np.exp(-mid))
-        inland = 1.0 / (1.0 + np.exp(-(mid + shift)))
-        mix = (1.0 - inland_share) * coastal + inland_share * inland
-        low, high = (mid, high) if mix < ac_share else (low, mid)
-    mid = 0.5 * (low + high)
-    return float(1.0 / (1.0 + np.exp(-mid))), float(1.0 / (1.0 + np.exp(-(mid + shift))))
+    shift = float(np.log(odds_ratio))
+
+    def excess(logit: float) -> float:
+        mix = (1.0 - inland_share) * expit(logit) + inland_share * expit(logit + shift)
+        return mix - ac_share
+
+    bound = 40.0 + abs(shift)  # the mix is within 1e-17 of 0 and 1 beyond
+    logit = brentq(excess, -bound, bound, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    return float(expit(logit)), float(expit(logit + shift))
 
 
 def _draws(seed: int, home_ids: np.ndarray) -> np.ndarray:
@@ -186,9 +165,23 @@ def _draws(seed: int, home_ids: np.ndarray) -> np.ndarray:
 
 
 def draw_homes(
-    seed: int, home_ids: np.ndarray, parameters: LoadParameters | None = None
+    seed: int,
+    home_ids: np.ndarray,
+    parameters: LoadParameters | None = None,
+    calibration: LoadCalibration | None = None,
 ) -> pd.DataFrame:
     """Draw the attributes of ``home_ids``.
+
+    Parameters
+    ----------
+    seed : int
+        Study seed; home ``i`` draws only from ``stream_rng(seed, Stream.HOMES, i)``.
+    home_ids : int array
+        The homes to draw.
+    parameters : LoadParameters, optional
+        The model's knobs; defaults to ``LoadParameters()``.
+    calibration : LoadCalibration, optional
+        The fitted tables (EV chargers); defaults to the shipped ones.
 
     Returns
     -------
@@ -196,7 +189,8 @@ def draw_homes(
         One row per home, ``home_id`` (int32) first, then every attribute with its unit in
         the name (see the module docstring for the sources).
     """
-    p = LoadParameters.default() if parameters is None else parameters
+    p = LoadParameters() if parameters is None else parameters
+    tables = LoadCalibration.default() if calibration is None else calibration
     ids = np.asarray(home_ids, dtype=np.int64).ravel()
     u = _draws(seed, ids)
     n = len(ids)
@@ -213,19 +207,20 @@ def draw_homes(
     inland = col("climate") < p.inland_share
     climate = np.where(inland, "inland", "coastal")
 
-    def by_climate(table: dict) -> np.ndarray:
-        return np.where(inland, table["inland"], table["coastal"])
+    def by_climate(name: str) -> np.ndarray:
+        return np.where(inland, getattr(p, f"{name}_inland"), getattr(p, f"{name}_coastal"))
 
-    offset_max = by_climate(TEMP_OFFSET_MAX_C) + TEMP_OFFSET_MAX_SPREAD_C * (
+    offset_max = by_climate("temp_offset_max_c") + p.temp_offset_max_spread_c * (
         2.0 * col("offset_max") - 1.0
     )
-    offset_min = by_climate(TEMP_OFFSET_MIN_C) + TEMP_OFFSET_MIN_SPREAD_C * (
+    offset_min = by_climate("temp_offset_min_c") + p.temp_offset_min_spread_c * (
         2.0 * col("offset_min") - 1.0
     )
-    household = 1 + np.searchsorted(np.cumsum(HOUSEHOLD_SIZE_SHARES), col("household"), "right")
-    household = np.minimum(household, len(HOUSEHOLD_SIZE_SHARES))
+    sizes = p.household_size_shares
+    household = 1 + np.searchsorted(np.cumsum(sizes), col("household"), "right")
+    household = np.minimum(household, len(sizes))
     floor_area = np.clip(
-        by_climate(FLOOR_AREA_MEDIAN_M2) * np.exp(FLOOR_AREA_LOG_SD * normal("floor_area")),
+        by_climate("floor_area_median_m2") * np.exp(p.floor_area_log_sd * normal("floor_area")),
         50.0,
         500.0,
     )
@@ -239,13 +234,13 @@ def draw_homes(
     night = occupancy == 2
     leave = np.where(
         night,
-        between("leave", *NIGHT_SHIFT_LEAVE_HOURS),
-        between("leave", *WORKING_LEAVE_HOURS),
+        between("leave", *p.night_shift_leave_hours),
+        between("leave", *p.working_leave_hours),
     )
     back = np.where(
         night,
-        between("return", *NIGHT_SHIFT_RETURN_HOURS),
-        between("return", *WORKING_RETURN_HOURS),
+        between("return", *p.night_shift_return_hours),
+        between("return", *p.working_return_hours),
     )
     at_home = occupancy == 1
     leave = np.where(at_home, 0.0, leave)
@@ -253,10 +248,10 @@ def draw_homes(
     shift = between("shift", -1.0, 1.0)
 
     # Appliances and plug loads [kWh/day].
-    usage = np.exp(USAGE_LOG_SD * normal("usage") - 0.5 * USAGE_LOG_SD**2)
-    mels = PLUG_LOAD_SCALE * (786.9 + 241.8 * household + 0.33 * cfa_ft2) / 365.0 * usage
+    usage = np.exp(p.usage_log_sd * normal("usage") - 0.5 * p.usage_log_sd**2)
+    mels = p.plug_load_scale * (786.9 + 241.8 * household + 0.33 * cfa_ft2) / 365.0 * usage
     tv = (
-        PLUG_LOAD_SCALE
+        p.plug_load_scale
         * (334.0 + 92.2 * household + 0.06 * cfa_ft2)
         / 365.0
         * np.exp(0.3 * (2.0 * col("tv_usage") - 1.0))
@@ -300,22 +295,29 @@ def draw_homes(
     aperture = floor_area * between("aperture", 0.025, 0.035)
 
     # Cooling.
-    coastal_ac, inland_ac = ac_shares(p.ac_share, p.inland_share)
+    coastal_ac, inland_ac = ac_shares(p.ac_share, p.inland_share, p.ac_inland_odds_ratio)
     has_central = col("central_ac") < np.where(inland, inland_ac, coastal_ac)
     has_room = ~has_central & (col("room_ac") < p.room_ac_share)
-    design = by_climate(DESIGN_TEMPERATURE_C)
+    design = by_climate("design_temperature_c")
     design_load = ua * (design - 24.0) + aperture * 0.85 + 0.8
-    central_capacity = design_load * between("ac_oversize", 0.6, 0.95)
+    central_capacity = design_load * between("ac_oversize", *p.central_ac_size_factor_range)
     room_capacity = between("room_ac_capacity", 1.5, 3.0)
     ac_capacity = np.where(has_central, central_capacity, np.where(has_room, room_capacity, 0.0))
-    ac_cop = np.where(has_room, between("ac_cop", 2.2, 2.8), between("ac_cop", 2.4, 3.2))
+    ac_cop = np.where(
+        has_room, between("ac_cop", 2.2, 2.8), between("ac_cop", *p.central_ac_cop_range)
+    )
     ac_cop = np.where(has_central | has_room, ac_cop, 0.0)
-    ac_cycle = between("ac_cycle", 12.0, 30.0)
-    cooling_setpoint = np.clip(23.5 + 1.0 * normal("cooling_setpoint"), 20.5, 27.5)
-    cooling_setpoint = np.where(has_room, np.maximum(cooling_setpoint, 26.0), cooling_setpoint)
+    ac_cycle = between("ac_cycle", *p.ac_cycle_minutes_range)
+    cooling_setpoint = np.clip(
+        p.cooling_setpoint_mean_c + p.cooling_setpoint_sd_c * normal("cooling_setpoint"),
+        *p.cooling_setpoint_range_c,
+    )
+    cooling_setpoint = np.where(
+        has_room, np.maximum(cooling_setpoint, p.room_ac_min_setpoint_c), cooling_setpoint
+    )
     night_offset = between("night_offset", -2.5, 0.5)
-    sets_back = (working | night) & (col("setback_choice") < SETBACK_SHARE_OF_WORKING)
-    setback = np.where(sets_back, between("setback", 2.0, 7.0), 0.0)
+    sets_back = (working | night) & (col("setback_choice") < p.setback_share_of_working)
+    setback = np.where(sets_back, between("setback", *p.away_setback_range_c), 0.0)
     # Room units are switched off when nobody is home.
     setback = np.where(has_room & (working | night), 10.0, setback)
 
@@ -330,7 +332,10 @@ def draw_homes(
             0,
         ),
     )
-    heating_setpoint = np.clip(20.0 + 0.8 * normal("heating_setpoint"), 17.0, 21.5)
+    heating_setpoint = np.clip(
+        p.heating_setpoint_mean_c + p.heating_setpoint_sd_c * normal("heating_setpoint"),
+        *p.heating_setpoint_range_c,
+    )
     heating_setpoint = np.minimum(heating_setpoint, cooling_setpoint + night_offset - 1.0)
     heat_design = ua * (21.0 - 2.0) * between("heat_capacity", 1.2, 1.8)
     heating_capacity = np.where(
@@ -347,7 +352,7 @@ def draw_homes(
     # EV.
     has_ev = col("has_ev") < p.ev_share
     is_bev = col("ev_type") < p.bev_share
-    level2_share = np.where(is_bev, _level2_share(p, "bev"), _level2_share(p, "phev"))
+    level2_share = np.where(is_bev, _level2_share(tables, "bev"), _level2_share(tables, "phev"))
     level = np.where(col("ev_level") < level2_share, 2, 1)
     ev_type = np.where(has_ev, np.where(is_bev, "bev", "phev"), "none")
     ev_level = np.where(has_ev, level, 0)
@@ -355,10 +360,10 @@ def draw_homes(
     for vehicle in ("bev", "phev"):
         for charger in (1, 2):
             mask = (ev_type == vehicle) & (ev_level == charger)
-            ev_kw[mask] = float(p.ev_sessions[f"{vehicle}_l{charger}"]["power_kw"])
+            ev_kw[mask] = float(tables.ev_sessions[f"{vehicle}_l{charger}"]["power_kw"])
 
     fridge_avg = fridge_kwh / 24.0 + second_kwh / 24.0
-    standby = IDLE_SHARE_OF_PLUG_LOADS * mels * (1.0 - MISC_EVENT_SHARE) / 24.0
+    standby = p.idle_share_of_plug_loads * mels * (1.0 - p.misc_event_share) / 24.0
 
     f32 = np.float32
     frame = pd.DataFrame(
@@ -379,8 +384,8 @@ def draw_homes(
             "usage_factor": usage.astype(f32),
             "baseload_kw": (fridge_avg + standby).astype(f32),
             "lighting_kwh_per_day": lighting.astype(f32),
-            "plug_kwh_per_day": (mels * (1.0 - MISC_EVENT_SHARE)).astype(f32),
-            "misc_kwh_per_day": (mels * MISC_EVENT_SHARE).astype(f32),
+            "plug_kwh_per_day": (mels * (1.0 - p.misc_event_share)).astype(f32),
+            "misc_kwh_per_day": (mels * p.misc_event_share).astype(f32),
             "tv_kwh_per_day": tv.astype(f32),
             "fridge_kwh_per_day": fridge_kwh.astype(f32),
             "has_second_fridge": has_second,
@@ -428,11 +433,11 @@ def draw_homes(
     return frame
 
 
-def _level2_share(p: LoadParameters, vehicle: str) -> float:
+def _level2_share(tables: LoadCalibration, vehicle: str) -> float:
     """Share of level-2 chargers for a vehicle type, from the EVI-Pro session counts."""
     try:
-        l1 = p.ev_sessions[f"{vehicle}_l1"]["sessions_in_source"]
-        l2 = p.ev_sessions[f"{vehicle}_l2"]["sessions_in_source"]
+        l1 = tables.ev_sessions[f"{vehicle}_l1"]["sessions_in_source"]
+        l2 = tables.ev_sessions[f"{vehicle}_l2"]["sessions_in_source"]
     except KeyError:
         return BEV_LEVEL2_FALLBACK
     return float(l2 / (l1 + l2))

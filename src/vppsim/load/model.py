@@ -50,7 +50,7 @@ Space conditioning
 
 EV charging (off by default)
     Each EV home has a BEV or PHEV and a level-1 or level-2 charger; on each day it plugs in
-    with a probability that gives :data:`EV_HOME_KWH_PER_DAY` a day on average (at most one
+    with a probability that gives ``ev_home_kwh_per_day`` a day on average (at most one
     session a day), and the session (start minute, charging minutes) is drawn from the
     EVI-Pro LA-Long Beach table for its type, at the type's charger power.
 
@@ -66,39 +66,27 @@ Memory and time are linear in ``len(homes) x len(grid)``; the caller chunks the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from vppsim.calibration_file import read_calibration
+from vppsim.calendar import local_calendar
 from vppsim.grid import standard_utc_offset_hours
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.seeds import Stream, stream_rng
+from vppsim.timeseries import ar1
 
-# --- Documented constants ---------------------------------------------------------------------
+# --- Structural constants -------------------------------------------------------------------
+# The knobs a user may change are fields of LoadParameters (vppsim.load.parameters); what is
+# left here fixes the model's structure (the layout of each home's draws, the end uses) or
+# only its speed.
 
 OCCUPANCY_PATTERNS = ("working", "at_home", "night_shift")
-DEFAULT_OCCUPANCY_SHARES = (0.50, 0.38, 0.12)
-"""Shares of households whose adults are all away on weekday daytime (working), mostly at
-home (retired, home-makers, remote workers) and night-shift workers. About 60 % of
-California adults are employed (BLS) and ~30 % of California households have no worker
-(retirees); ~15 % of US wage earners work evening or night shifts (BLS). The
-normalisation of the presence modulation uses these default shares."""
-WORKING_LEAVE_HOURS = (6.5, 9.0)
-WORKING_RETURN_HOURS = (16.0, 19.0)
-"""Uniform ranges of the weekday leave and return clock hours of working households."""
-NIGHT_SHIFT_LEAVE_HOURS = (20.5, 22.5)
-NIGHT_SHIFT_RETURN_HOURS = (6.0, 8.0)
-NIGHT_SHIFT_SLEEP_HOURS = (8.5, 15.0)
-"""Night-shift households: away overnight on weekdays, asleep late morning to afternoon."""
-PRESENCE_AWAY = 0.25
-"""Presence-sensitive loads while the household is away (standby, pets, a remaining member)."""
-PRESENCE_ASLEEP = 0.5
 WEEKEND_DAYTIME_HOURS = (10.0, 18.0)
-"""Weekend outing hours; their presence (``weekend_daytime_presence``) is fitted on ATUS."""
+"""Weekend outing hours; their presence (``weekend_daytime_presence``) is fitted on ATUS for
+these hours, so they go with the calibration."""
 PRESENCE_ELASTICITY = {
     "lighting_interior": 1.0,
     "lighting_exterior": 0.3,
@@ -111,78 +99,15 @@ PRESENCE_ELASTICITY = {
 }
 """How strongly each end use follows presence (1: fully; 0: not at all)."""
 
-IDLE_SHARE_OF_PLUG_LOADS = 0.5
-"""Share of the plug loads that is always on (standby, network, chargers, controls): with the
-refrigerators it gives a baseload near the ~160 W always-on load measured in Northern
-California homes (NRDC 2015, PG&E smart meters). It is flat and noise-free."""
-DAY_FACTOR_SIGMA = 0.15
-HOUR_FACTOR_SIGMA = 0.45
-"""Log-standard deviations of the day and hour factors of the continuous loads."""
-HOUR_NOISE_AUTOCORRELATION = 0.5
-"""Lag-1 h autocorrelation of the hour factors and of the hourly thermostat changes."""
-THERMOSTAT_DAY_SIGMA_C = 0.8
-THERMOSTAT_HOUR_SIGMA_C = 0.8
-"""Standard deviations of a home's thermostat settings from day to day and from hour to
-hour (people adjust them, open windows, run fans)."""
-AWAY_DAY_PROBABILITY = 0.03
-"""Share of days a household is away all day (trips, vacations: ~10 nights a year plus day
-trips): occupant loads drop to :data:`PRESENCE_AWAY`, no appliance or EV use, and the
-thermostat is set up by :data:`AWAY_DAY_SETBACK_C`."""
-AWAY_DAY_SETBACK_C = 6.0
-LIGHT_CLOUD_GAIN = 0.4
-"""Daytime lighting rises by this share of (1 - clear-sky index) on cloudy intervals."""
-
 WASHER_SLOTS = 2
 DISHWASHER_SLOTS = 2
 COOKING_SLOTS = 3
 MISC_SLOTS = 6
 HOT_WATER_SLOTS = 4
-"""Event slots per day: each slot fires with probability rate / slots (at most slots a day)."""
-WASHER_KW = 0.45
-WASHER_MINUTES = (30.0, 60.0)
-DRYER_GAP_MINUTES = (0.0, 45.0)
-DRYER_MINUTES = (40.0, 70.0)
-DRYER_ELEMENT_DUTY = 0.7
-"""Washer motor power; the dryer starts after the washer and its element cycles at this duty."""
-DISHWASHER_KW = 0.75
-DISHWASHER_MINUTES = (60.0, 110.0)
-"""Mean dishwasher draw over a cycle (about 1 kWh with its own water heating)."""
-COOKING_KW = (1.2, 3.0)
-COOKING_MINUTES = (10.0, 50.0)
-"""Electric cooktop burner / oven element power and duration of one cooking event."""
-MISC_KW = (0.9, 1.8)
-MISC_MINUTES = (3.0, 25.0)
-"""Short high-power plug-in events (microwave, kettle, toaster, hair dryer, vacuum)."""
-HOT_WATER_SHARE_SPREAD = 0.5
-"""Each draw's share of the day's hot-water energy is (1 + spread * (u - 0.5)) / slots."""
-POOL_DURATION_JITTER = 0.1
-
-EV_HOME_KWH_PER_DAY = 8.0
-"""Mean home charging energy a day of an EV [kWh]: ~12,000 miles a year at ~0.3 kWh/mile
-with ~80 % charged at home (California EV owners drive more than the 4,500-mile default
-of OpenStudio-HPXML). Sessions are drawn with probability min(1, this / mean session)."""
-EV_START_JITTER_MINUTES = 15.0
-
-ROOF_SOLAR_SHARE = 0.5
-ATTIC_LAG_HOURS = 4.0
-SOLAR_TO_AIR_SHARE = 0.3
-"""Share of the solar gain that heats the air directly (the rest is absorbed by the mass)."""
-INTERNAL_GAIN_FRACTION = 0.8
-"""Share of the indoor electric load that heats the conditioned space."""
-PERSON_GAIN_KW = 0.07
-"""Sensible heat of one person at home [kW]."""
-COP_TEMPERATURE_SLOPE = 0.03
-"""Relative COP change per degC of outdoor temperature below 35 degC (EER vs ambient)."""
-COP_FACTOR_RANGE = (0.6, 1.5)
-HEAT_MODE_MEAN_C = 16.0
-"""Thermostats are in heating mode on days whose mean outdoor temperature at the home is
-below this (about the 61 degF balance point), in cooling mode on the other days."""
+"""Event slots per day: each slot fires with probability rate / slots (at most slots a day).
+They size each home's block of draws, so changing one changes every series."""
 OFF_SETPOINT_C = 1000.0
-HEATING_NIGHT_SETBACK_C = 2.0
-CLIMATE_OFFSET_PEAK_HOUR = 15.0
-"""Local standard hour at which a home's climate offset equals its offset on daily max."""
-NIGHT_HOURS = (22.0, 6.0)
-"""Clock hours of the night setpoint offset."""
+"""A setpoint that switches a thermostat mode off on a day."""
 
 CUMSUM_ROWS = 300
 """Below this many homes numpy's cumsum over time is faster than a loop over intervals."""
@@ -191,111 +116,9 @@ BLOCK_HOMES = 384
 SLOTS_PER_DAY = 96
 """Resolution of the per-home daily profiles (15 min); intervals read their midpoint slot."""
 
-
-# --- Parameters -------------------------------------------------------------------------------
-
-
-def load_calibration() -> dict:
-    """The shipped calibration (calibrated.json next to this module)."""
-    return read_calibration("vppsim.load")
-
-
-@cache
-def _shipped() -> dict:
-    return load_calibration()
-
-
-@dataclass(frozen=True, eq=False)
-class LoadParameters:
-    """Fleet-level settings of the load model; everything per home is drawn in :mod:`.homes`.
-
-    ``LoadParameters()`` or :meth:`default` fill the fitted tables (``schedules``,
-    ``ev_sessions``, ``weekend_daytime_presence``) from the shipped ``calibrated.json``.
-    Change fields with :meth:`default` overrides or :func:`dataclasses.replace`, e.g. an
-    inland, Fontana-like fleet: ``LoadParameters.default(inland_share=1.0, ac_share=1.0)``.
-    """
-
-    ev_share: float = 0.0
-    """Share of homes with an EV charging at home (off by default)."""
-    ac_share: float = 0.69
-    """Share of homes with central AC (Greater LA, smart-meter study, Environ. Res. Lett.
-    14, 094004), split between climates with :data:`vppsim.load.homes.AC_INLAND_ODDS_RATIO`
-    so that the fleet's share is ``ac_share`` at the given ``inland_share``."""
-    inland_share: float = 0.5
-    """Share of homes in the hot inland valleys (San Fernando, San Gabriel, Inland Empire)
-    rather than the coastal basin."""
-    room_ac_share: float = 0.3
-    """Share of homes without central AC that run a room/window unit."""
-    occupancy_shares: tuple[float, float, float] = DEFAULT_OCCUPANCY_SHARES
-    electric_dryer_share: float = 0.25
-    electric_range_share: float = 0.40
-    dishwasher_share: float = 0.70
-    washer_share: float = 0.85
-    second_fridge_share: float = 0.25
-    pool_pump_share_inland: float = 0.18
-    pool_pump_share_coastal: float = 0.05
-    """Shares of homes with a pool pump (pools are far more common in the hot valleys)."""
-    electric_water_heater_share: float = 0.08
-    heat_pump_share: float = 0.12
-    """Share of central-AC homes whose AC is a heat pump (electric heating)."""
-    electric_resistance_heat_share: float = 0.18
-    """Share of the other homes heated by electric resistance (wall heaters); the rest have
-    a gas furnace."""
-    bev_share: float = 0.75
-    """Share of EVs that are battery-electric (the rest plug-in hybrids)."""
-    ev_home_kwh_per_day: float = EV_HOME_KWH_PER_DAY
-    schedules: Mapping | None = None
-    """Hourly weekday/weekend fractions and monthly multipliers by end use (RESNET 301)."""
-    ev_sessions: Mapping | None = None
-    """EVI-Pro session tables by type (``bev_l1``, ``bev_l2``, ``phev_l1``, ``phev_l2``)."""
-    weekend_daytime_presence: float | None = None
-    """Presence on weekend daytime (outings), fitted on the ATUS schedule."""
-
-    def __post_init__(self) -> None:
-        shipped = None
-        if self.schedules is None or self.ev_sessions is None:
-            shipped = _shipped()
-        if self.schedules is None:
-            object.__setattr__(self, "schedules", shipped["schedules"])
-        if self.ev_sessions is None:
-            object.__setattr__(self, "ev_sessions", shipped["ev"])
-        if self.weekend_daytime_presence is None:
-            value = _shipped()["occupancy"]["weekend_daytime_presence"]
-            object.__setattr__(self, "weekend_daytime_presence", float(value))
-        shares = np.asarray(self.occupancy_shares, dtype=float)
-        if shares.shape != (3,) or (shares < 0).any() or not np.isclose(shares.sum(), 1.0):
-            raise ValueError("occupancy_shares must be 3 non-negative shares summing to 1")
-        for name in (
-            "ev_share",
-            "ac_share",
-            "inland_share",
-            "room_ac_share",
-            "electric_dryer_share",
-            "electric_range_share",
-            "dishwasher_share",
-            "washer_share",
-            "second_fridge_share",
-            "pool_pump_share_inland",
-            "pool_pump_share_coastal",
-            "electric_water_heater_share",
-            "heat_pump_share",
-            "electric_resistance_heat_share",
-            "bev_share",
-        ):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be within [0, 1], got {value}")
-
-    @classmethod
-    def default(cls, **overrides) -> LoadParameters:
-        """The shipped calibration with documented constants; keyword overrides replace fields."""
-        return cls(**overrides)
-
-    def schedule(self, end_use: str) -> tuple[np.ndarray, np.ndarray]:
-        """Hourly fractions (2, 24) [weekday, weekend] and monthly multipliers (12,)."""
-        entry = self.schedules[end_use]
-        daily = np.array([entry["weekday"], entry["weekend"]], dtype=float)
-        return daily, np.asarray(entry["monthly"], dtype=float)
+REFERENCE = LoadParameters()
+"""The default parameters: the presence modulation is normalised on their occupancy mix, so
+the default fleet's mean follows the RESNET schedules on weekdays."""
 
 
 # --- Occupancy ------------------------------------------------------------------------------
@@ -314,6 +137,7 @@ def presence(
     return_hour: np.ndarray,
     hours: np.ndarray,
     weekend_daytime: float,
+    parameters: LoadParameters = REFERENCE,
 ) -> np.ndarray:
     """Presence of each home's household by day type and clock hour.
 
@@ -327,18 +151,21 @@ def presence(
         Clock hours at which to evaluate.
     weekend_daytime : float
         Presence during weekend outing hours.
+    parameters : LoadParameters
+        Night-shift sleep hours and the presence away and asleep.
 
     Returns
     -------
     array (H, 2, S)
-        1 at home and awake, :data:`PRESENCE_AWAY` away, :data:`PRESENCE_ASLEEP` asleep in
-        the daytime (night shift); index 0 weekdays, 1 weekends.
+        1 at home and awake, ``presence_away`` away, ``presence_asleep`` asleep in the
+        daytime (night shift); index 0 weekdays, 1 weekends.
     """
+    p = parameters
     h = hours[None, :]
     pattern = pattern[:, None]
     away = _in_window(h, leave_hour[:, None], return_hour[:, None]) & (pattern != 1)
-    asleep = (pattern == 2) & _in_window(h, *NIGHT_SHIFT_SLEEP_HOURS)
-    weekday = np.where(away, PRESENCE_AWAY, np.where(asleep, PRESENCE_ASLEEP, 1.0))
+    asleep = (pattern == 2) & _in_window(h, *p.night_shift_sleep_hours)
+    weekday = np.where(away, p.presence_away, np.where(asleep, p.presence_asleep, 1.0))
     outing = _in_window(hours, *WEEKEND_DAYTIME_HOURS)
     weekend = np.broadcast_to(np.where(outing, weekend_daytime, 1.0), weekday.shape)
     return np.stack([weekday, weekend], axis=1)
@@ -346,28 +173,33 @@ def presence(
 
 def _uniform_cdf(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
     low, high = bounds
+    if high <= low:  # a fixed hour: a step
+        return (x >= low).astype(float)
     return np.clip((x - low) / (high - low), 0.0, 1.0)
 
 
-def mean_weekday_presence(hours: np.ndarray) -> np.ndarray:
-    """Expected weekday presence of the default pattern mix at clock ``hours``.
+def mean_weekday_presence(hours: np.ndarray, parameters: LoadParameters = REFERENCE) -> np.ndarray:
+    """Expected weekday presence of a pattern mix (by default the reference one) at clock
+    ``hours``.
 
     Leave and return hours are uniform on their ranges, so the probability of being away
     at ``h`` is ``P(leave <= h) - P(return <= h)`` (shifted by a day for night shifts).
     """
+    p = parameters
     h = np.asarray(hours, dtype=float)
-    working_away = _uniform_cdf(h, WORKING_LEAVE_HOURS) - _uniform_cdf(h, WORKING_RETURN_HOURS)
+    working_away = _uniform_cdf(h, p.working_leave_hours) - _uniform_cdf(h, p.working_return_hours)
     night_away = np.where(
         h >= 12.0,
-        _uniform_cdf(h, NIGHT_SHIFT_LEAVE_HOURS),
-        1.0 - _uniform_cdf(h, NIGHT_SHIFT_RETURN_HOURS),
+        _uniform_cdf(h, p.night_shift_leave_hours),
+        1.0 - _uniform_cdf(h, p.night_shift_return_hours),
     )
-    asleep = _in_window(h, *NIGHT_SHIFT_SLEEP_HOURS)
-    working, at_home, night = DEFAULT_OCCUPANCY_SHARES
-    night_presence = night_away * PRESENCE_AWAY + (1.0 - night_away) * np.where(
-        asleep, PRESENCE_ASLEEP, 1.0
+    asleep = _in_window(h, *p.night_shift_sleep_hours)
+    working, at_home, night = p.occupancy_shares
+    away = p.presence_away
+    night_presence = night_away * away + (1.0 - night_away) * np.where(
+        asleep, p.presence_asleep, 1.0
     )
-    return working * (1.0 - working_away * (1.0 - PRESENCE_AWAY)) + at_home + night * night_presence
+    return working * (1.0 - working_away * (1.0 - away)) + at_home + night * night_presence
 
 
 def weekday_daytime_presence() -> float:
@@ -404,7 +236,9 @@ def _localize(naive: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
 
 
 def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _Calendar:
-    """Local-time axes of a regular UTC grid (interval starts)."""
+    """Local-time axes of a regular UTC grid (interval starts), on the shared
+    :func:`vppsim.calendar.local_calendar`, with one more day in front (events of the day
+    before the grid run into it)."""
     grid = pd.DatetimeIndex(grid)
     if grid.tz is None:
         raise ValueError("grid must be timezone-aware (UTC interval starts)")
@@ -413,17 +247,11 @@ def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _C
     if n > 1 and not (grid[1:] - grid[:-1] == step).all():
         raise ValueError("grid must be regular with interval_minutes spacing")
     utc = grid.tz_convert("UTC")
-    local = (utc + step / 2).tz_convert(timezone)
-    minute_of_day = (
-        np.asarray(local.hour * 60 + local.minute, dtype=float)
-        + np.asarray(local.second, dtype=float) / 60.0
-    )
-    local_dates = local.tz_localize(None).normalize()
-    first = local_dates.min() - pd.Timedelta(days=1)
-    last = local_dates.max()
-    days = pd.date_range(first, last, freq="D")
-    day = np.asarray((local_dates - first) // pd.Timedelta(days=1), dtype=np.int64)
-    hour = np.asarray(local.hour, dtype=np.int64)
+    local = local_calendar(utc, timezone, interval_minutes)
+    days = pd.date_range(local.days[0] - pd.Timedelta(days=1), local.days[-1], freq="D")
+    day = local.day + 1
+    # The midpoint's clock in whole seconds, so slot boundaries are exact.
+    minute_of_day = np.round(local.clock * 3600.0) / 60.0
     offset = standard_utc_offset_hours(timezone, days[1].date())
     hours_utc = np.asarray((utc + step / 2 - utc[0]) / pd.Timedelta(hours=1), dtype=float)
     start_hour = utc[0].hour + utc[0].minute / 60.0 + utc[0].second / 3600.0
@@ -435,10 +263,10 @@ def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _C
         n_steps=n,
         step_minutes=float(interval_minutes),
         slot=np.minimum((minute_of_day // 15).astype(np.int64), SLOTS_PER_DAY - 1),
-        daytype=np.asarray(local.dayofweek >= 5, dtype=np.int64),
+        daytype=local.weekend.astype(np.int64),
         day=day,
-        hour_index=day * 24 + hour,
-        month=np.asarray(local.month - 1, dtype=np.int64),
+        hour_index=day * 24 + local.hour,
+        month=local.month,
         standard_hour=standard_hour,
         n_days=len(days),
         day_weekend=np.asarray(days.dayofweek >= 5),
@@ -510,23 +338,15 @@ def _normal(u: np.ndarray) -> np.ndarray:
     return z
 
 
-def _lognormal(u: np.ndarray, sigma: float) -> np.ndarray:
-    """Lognormal-like factors of mean about one from uniforms."""
-    return np.exp(sigma * _normal(u) - np.float32(0.5 * sigma * sigma))
+def _lognormal(z: np.ndarray, sigma: float) -> np.ndarray:
+    """Lognormal-like factors of mean about one from unit-variance scores ``z``."""
+    return np.exp(sigma * z - np.float32(0.5 * sigma * sigma))
 
 
-def _ar1_normal(u: np.ndarray) -> np.ndarray:
-    """Unit-variance AR(1) scores along the hours of a home (H, D, 24) from uniforms."""
-    z = _normal(u.reshape(len(u), -1))
-    phi = HOUR_NOISE_AUTOCORRELATION
-    scaled = z * np.float32(np.sqrt(1.0 - phi * phi))
-    scaled[:, 0] = z[:, 0]
-    return lfilter([1.0], [1.0, -phi], scaled, axis=1).astype(np.float32).reshape(u.shape)
-
-
-def _lognormal_ar1(u: np.ndarray, sigma: float) -> np.ndarray:
-    """Lognormal-like factors of mean about one, AR(1) along the hours, from uniforms."""
-    return np.exp(sigma * _ar1_normal(u) - np.float32(0.5 * sigma * sigma))
+def _hourly_ar1(u: np.ndarray, phi: float) -> np.ndarray:
+    """Unit-variance AR(1) scores (lag-1 autocorrelation ``phi``) running through the hours of
+    each home's days (H, D, 24), from uniforms (float32)."""
+    return ar1(_normal(u.reshape(len(u), -1)), phi, axis=1).reshape(u.shape)
 
 
 def _between(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
@@ -748,17 +568,20 @@ def _codes(homes: pd.DataFrame, name: str, categories: tuple[str, ...]) -> np.nd
 class _Profiles:
     """Per-home daily activity profiles (H, 2, 96) of each end use."""
 
-    def __init__(self, homes: pd.DataFrame, p: LoadParameters) -> None:
-        self.p = p
+    def __init__(
+        self, homes: pd.DataFrame, p: LoadParameters, calibration: LoadCalibration
+    ) -> None:
+        self.calibration = calibration
         self.hours = (np.arange(SLOTS_PER_DAY) + 0.5) * 24.0 / SLOTS_PER_DAY
         self.present = presence(
             _codes(homes, "occupancy", OCCUPANCY_PATTERNS),
             _column(homes, "leave_hour"),
             _column(homes, "return_hour"),
             self.hours,
-            p.weekend_daytime_presence,
+            calibration.weekend_daytime_presence,
+            p,
         )
-        self.mean_present = mean_weekday_presence(self.hours)
+        self.mean_present = mean_weekday_presence(self.hours)  # the reference mix
         self.relative_present = self.present / self.mean_present[None, None, :]
         self.shift = _column(homes, "schedule_shift_h")
         # Read hourly fractions at clock ``hours - shift``, linear between hour centres.
@@ -771,7 +594,7 @@ class _Profiles:
     def __call__(self, end_use: str) -> np.ndarray:
         """RESNET fractions (per hour of the day's energy) at the home's shifted clock,
         modulated by its presence relative to the default mix's weekday presence."""
-        daily, _ = self.p.schedule(end_use)
+        daily, _ = self.calibration.schedule(end_use)
         low = np.stack([daily[0][self.low], daily[1][self.low]], axis=1)  # (H, 2, S)
         high = np.stack([daily[0][self.high], daily[1][self.high]], axis=1)
         base = low + self.weight * (high - low)
@@ -801,6 +624,7 @@ def simulate_load(
     interval_minutes: int,
     seed: int,
     parameters: LoadParameters | None = None,
+    calibration: LoadCalibration | None = None,
 ) -> np.ndarray:
     """Simulate the household demand of ``homes`` on ``grid``.
 
@@ -820,14 +644,17 @@ def simulate_load(
     seed : int
         Study seed; home ``i`` draws only from ``stream_rng(seed, Stream.LOAD, i)``.
     parameters : LoadParameters, optional
-        Defaults to :meth:`LoadParameters.default`.
+        The model's knobs; defaults to ``LoadParameters()``.
+    calibration : LoadCalibration, optional
+        The fitted tables; defaults to the shipped ones (:meth:`LoadCalibration.default`).
 
     Returns
     -------
     numpy.ndarray
         float32 array (len(homes), len(grid)): mean household demand per interval [kW].
     """
-    p = LoadParameters.default() if parameters is None else parameters
+    p = REFERENCE if parameters is None else parameters
+    tables = LoadCalibration.default() if calibration is None else calibration
     grid = pd.DatetimeIndex(grid)
     n_homes, n_steps = len(homes), len(grid)
     if n_homes == 0 or n_steps == 0:
@@ -836,23 +663,28 @@ def simulate_load(
         raise ValueError("weather must be indexed by the grid")
     cal = calendar(grid, timezone, interval_minutes)
     if n_homes <= BLOCK_HOMES:
-        return _simulate_block(homes, weather, cal, seed, p)
+        return _simulate_block(homes, weather, cal, seed, p, tables)
     out = np.empty((n_homes, n_steps), dtype=np.float32)
     for first in range(0, n_homes, BLOCK_HOMES):
         block = homes.iloc[first : first + BLOCK_HOMES]
-        out[first : first + len(block)] = _simulate_block(block, weather, cal, seed, p)
+        out[first : first + len(block)] = _simulate_block(block, weather, cal, seed, p, tables)
     return out
 
 
 def _simulate_block(
-    homes: pd.DataFrame, weather: pd.DataFrame, cal: _Calendar, seed: int, p: LoadParameters
+    homes: pd.DataFrame,
+    weather: pd.DataFrame,
+    cal: _Calendar,
+    seed: int,
+    p: LoadParameters,
+    tables: LoadCalibration,
 ) -> np.ndarray:
     """:func:`simulate_load` for one block of homes (homes are independent)."""
     n_homes = len(homes)
     draws = _split(
         _draw_uniforms(seed, _column(homes, "home_id", np.int64), cal.n_days), cal.n_days
     )
-    profiles = _Profiles(homes, p)
+    profiles = _Profiles(homes, p, tables)
     months, table_row = _table_index(cal)
 
     # Continuous occupancy-driven loads (lighting, plug loads, TV), time-major (T, H).
@@ -860,23 +692,24 @@ def _simulate_block(
         0.9 * profiles("lighting_interior") + 0.1 * profiles("lighting_exterior")
     )
     plug_kwh = _column(homes, "plug_kwh_per_day")
-    plugs = (1.0 - IDLE_SHARE_OF_PLUG_LOADS) * plug_kwh[:, None, None] * profiles(
+    plugs = (1.0 - p.idle_share_of_plug_loads) * plug_kwh[:, None, None] * profiles(
         "plug_loads_other"
     ) + _column(homes, "tv_kwh_per_day")[:, None, None] * profiles("plug_loads_tv")
-    _, light_months = p.schedule("lighting_interior")
+    _, light_months = tables.schedule("lighting_interior")
     ones = np.ones(12)
     occupant_table = _by_month(lighting, light_months, months) + _by_month(plugs, ones, months)
     load = occupant_table.astype(np.float32)[table_row]
     if "clearsky_index" in weather.columns:
         kt = np.clip(weather["clearsky_index"].to_numpy(dtype=np.float64), 0.0, 1.0)
         daylight = weather["ghi_w_m2"].to_numpy(dtype=np.float64) > 0
-        extra = np.where(daylight, LIGHT_CLOUD_GAIN * (1.0 - kt), 0.0).astype(np.float32)
+        extra = np.where(daylight, p.light_cloud_gain * (1.0 - kt), 0.0).astype(np.float32)
         light_table = _by_month(lighting, light_months, months).astype(np.float32)
         load += light_table[table_row] * extra[:, None]
-    at_home = draws["away"][:, :, 0] >= AWAY_DAY_PROBABILITY  # (H, D)
-    noise = _lognormal_ar1(draws["hour_factor"], HOUR_FACTOR_SIGMA) * (
-        _lognormal(draws["day_factor"], DAY_FACTOR_SIGMA)
-        * np.where(at_home, 1.0, PRESENCE_AWAY)[:, :, None]
+    at_home = draws["away"][:, :, 0] >= p.away_day_probability  # (H, D)
+    phi = p.hour_noise_autocorrelation
+    noise = _lognormal(_hourly_ar1(draws["hour_factor"], phi), p.hour_factor_sigma) * (
+        _lognormal(_normal(draws["day_factor"]), p.day_factor_sigma)
+        * np.where(at_home, 1.0, p.presence_away)[:, :, None]
     )
     load *= np.ascontiguousarray(noise.reshape(n_homes, -1).T, dtype=np.float32)[cal.hour_index]
 
@@ -884,25 +717,25 @@ def _simulate_block(
     # multipliers) and the always-on share of the plug loads; no noise.
     fridge_kwh = _column(homes, "fridge_kwh_per_day") + _column(homes, "second_fridge_kwh_per_day")
     fridge = fridge_kwh[:, None, None] * profiles("refrigerator")
-    _, fridge_months = p.schedule("refrigerator")
+    _, fridge_months = tables.schedule("refrigerator")
     base_table = _by_month(fridge, fridge_months, months)
-    base_table += (IDLE_SHARE_OF_PLUG_LOADS / 24.0 * plug_kwh)[None, :]
+    base_table += (p.idle_share_of_plug_loads / 24.0 * plug_kwh)[None, :]
     load += base_table.astype(np.float32)[table_row]
 
     # Discrete appliance, EV and pool-pump events.
-    _appliance_events(homes, cal, draws, profiles, p, at_home).render(load, cal)
+    _appliance_events(homes, cal, draws, profiles, p, tables, at_home).render(load, cal)
 
     # Space conditioning, driven by the expected indoor gains.
-    gains = INTERNAL_GAIN_FRACTION * (occupant_table + base_table) + _by_month(
-        _column(homes, "household_size")[:, None, None] * PERSON_GAIN_KW * profiles.present,
+    gains = p.internal_gain_fraction * (occupant_table + base_table) + _by_month(
+        _column(homes, "household_size")[:, None, None] * p.person_gain_kw * profiles.present,
         ones,
         months,
     )
     # Day-to-day thermostat changes and away days, by local day (H, D).
-    away_setback = np.where(at_home, np.float32(0.0), np.float32(AWAY_DAY_SETBACK_C))
-    thermostat = THERMOSTAT_DAY_SIGMA_C * _normal(draws["thermostat"][:, :, 0]) + away_setback
-    thermostat = thermostat[:, :, None] + THERMOSTAT_HOUR_SIGMA_C * _ar1_normal(
-        draws["thermostat_hour"]
+    away_setback = np.where(at_home, np.float32(0.0), np.float32(p.away_day_setback_c))
+    thermostat = p.thermostat_day_sigma_c * _normal(draws["thermostat"][:, :, 0]) + away_setback
+    thermostat = thermostat[:, :, None] + p.thermostat_hour_sigma_c * _hourly_ar1(
+        draws["thermostat_hour"], phi
     )
     _hvac(
         homes,
@@ -914,6 +747,7 @@ def _simulate_block(
         draws["ac_phase"][:, 0],
         thermostat,
         away_setback,
+        p,
         out=load,
     )
     np.maximum(load, 0.0, out=load)
@@ -926,6 +760,7 @@ def _appliance_events(
     draws: dict[str, np.ndarray],
     profiles: _Profiles,
     p: LoadParameters,
+    tables: LoadCalibration,
     at_home: np.ndarray,
 ) -> _Events:
     """All discrete events; ``at_home`` (H, D) is False on away days."""
@@ -948,18 +783,18 @@ def _appliance_events(
         uw,
         washer_rate,
         _hour_cdf(washer_activity),
-        WASHER_KW,
-        WASHER_MINUTES,
+        p.washer_kw,
+        p.washer_minutes,
         at_home,
     )
     ud = slots("dryer", WASHER_SLOTS)[active]
-    dryer_start = washer_end + _between(ud[:, 0], DRYER_GAP_MINUTES)
+    dryer_start = washer_end + _between(ud[:, 0], p.dryer_gap_minutes)
     dryer_kw = _column(homes, "dryer_kw") * _column(homes, "has_electric_dryer", bool)
     events.add(
         rows,
         dryer_start,
-        dryer_start + _between(ud[:, 1], DRYER_MINUTES),
-        dryer_kw[rows] * DRYER_ELEMENT_DUTY,
+        dryer_start + _between(ud[:, 1], p.dryer_minutes),
+        dryer_kw[rows] * p.dryer_element_duty,
     )
     # Dishwasher.
     dish_activity = profiles("dishwasher")
@@ -973,15 +808,15 @@ def _appliance_events(
             dish_activity,
         ),
         _hour_cdf(dish_activity),
-        DISHWASHER_KW,
-        DISHWASHER_MINUTES,
+        p.dishwasher_kw,
+        p.dishwasher_minutes,
         at_home,
     )
     # Electric cooking, and short plug-in events at kitchen times in every home.
     cook_activity = profiles("cooking_range")
     cook_cdf = _hour_cdf(cook_activity)
     uc = slots("cooking", COOKING_SLOTS)
-    cook_event_kwh = np.mean(COOKING_KW) * np.mean(COOKING_MINUTES) / 60.0
+    cook_event_kwh = np.mean(p.cooking_kw) * np.mean(p.cooking_minutes) / 60.0
     _slot_events(
         events,
         cal,
@@ -993,29 +828,29 @@ def _appliance_events(
             cook_activity,
         ),
         cook_cdf,
-        COOKING_KW,
-        COOKING_MINUTES,
+        p.cooking_kw,
+        p.cooking_minutes,
         at_home,
     )
     um = slots("misc", MISC_SLOTS)
-    misc_event_kwh = np.mean(MISC_KW) * np.mean(MISC_MINUTES) / 60.0
+    misc_event_kwh = np.mean(p.misc_kw) * np.mean(p.misc_minutes) / 60.0
     _slot_events(
         events,
         cal,
         um,
         _weekly_rates(_column(homes, "misc_kwh_per_day") / misc_event_kwh, cook_activity),
         cook_cdf,
-        MISC_KW,
-        MISC_MINUTES,
+        p.misc_kw,
+        p.misc_minutes,
         at_home,
     )
     # Electric water heater: every draw slot fires with a share of the day's energy.
     ewh = np.flatnonzero(_column(homes, "has_electric_water_heater", bool))
     if len(ewh):
         uh = slots("hot_water", HOT_WATER_SLOTS)[ewh]
-        _, hw_months = p.schedule("hot_water_fixtures")
+        _, hw_months = tables.schedule("hot_water_fixtures")
         day_kwh = _column(homes, "hot_water_kwh_per_day")[ewh, None] * hw_months[cal.day_month]
-        share = (1.0 + HOT_WATER_SHARE_SPREAD * (uh[..., 2] - 0.5)) / HOT_WATER_SLOTS
+        share = (1.0 + p.hot_water_share_spread * (uh[..., 2] - 0.5)) / HOT_WATER_SLOTS
         heater_kw = _column(homes, "water_heater_kw")[ewh]
         minutes = 60.0 * day_kwh[:, :, None] * share / heater_kw[:, None, None]
         rows, day, slot = (x.ravel() for x in np.indices(uh.shape[:3]))
@@ -1029,9 +864,9 @@ def _appliance_events(
     # Pool pump on a timer.
     pool = np.flatnonzero(_column(homes, "has_pool_pump", bool))
     if len(pool):
-        _, pool_months = p.schedule("pool_pump")
+        _, pool_months = tables.schedule("pool_pump")
         pool_kw = _column(homes, "pool_pump_kw")[pool]
-        jitter = 1.0 + POOL_DURATION_JITTER * (2.0 * draws["pool"][pool, :, 0] - 1.0)
+        jitter = 1.0 + p.pool_duration_jitter * (2.0 * draws["pool"][pool, :, 0] - 1.0)
         hours_on = (
             _column(homes, "pool_pump_kwh_per_day")[pool, None]
             * pool_months[cal.day_month][None, :]
@@ -1046,7 +881,7 @@ def _appliance_events(
     # EV sessions.
     ev_rows = np.flatnonzero(_column(homes, "has_ev", bool))
     if len(ev_rows):
-        _ev_events(events, cal, homes, ev_rows, draws["ev"][ev_rows], at_home[ev_rows], p)
+        _ev_events(events, cal, homes, ev_rows, draws["ev"][ev_rows], at_home[ev_rows], p, tables)
     return events
 
 
@@ -1058,6 +893,7 @@ def _ev_events(
     u: np.ndarray,
     at_home: np.ndarray,
     p: LoadParameters,
+    tables: LoadCalibration,
 ) -> None:
     """At most one session a day per EV home, drawn from its type's EVI-Pro table."""
     ev_type = homes["ev_type"].astype(str).to_numpy()[ev_rows]
@@ -1067,14 +903,14 @@ def _ev_events(
             mine = np.flatnonzero((ev_type == vehicle) & (level == charger))
             if not len(mine):
                 continue
-            table = p.ev_sessions[f"{vehicle}_l{charger}"]
+            table = tables.ev_sessions[f"{vehicle}_l{charger}"]
             starts = np.asarray(table["start_minute"], dtype=np.float64)
             charge = np.asarray(table["charge_minutes"], dtype=np.float64)
             probability = min(1.0, p.ev_home_kwh_per_day / float(table["mean_session_kwh"]))
             uu = u[mine]
             r, day = np.nonzero((uu[:, :, 0] < probability) & at_home[mine])
             pick = np.minimum((uu[r, day, 1] * len(starts)).astype(np.int64), len(starts) - 1)
-            clock = starts[pick] + EV_START_JITTER_MINUTES * (uu[r, day, 2] - 0.5)
+            clock = starts[pick] + p.ev_start_jitter_minutes * (uu[r, day, 2] - 0.5)
             start = _clock_to_grid_minutes(cal, day, clock)
             events.add(ev_rows[mine][r], start, start + charge[pick], float(table["power_kw"]))
 
@@ -1142,15 +978,17 @@ def _thermal(
     return free, air
 
 
-def _attic_lag(solar: np.ndarray, step_minutes: float) -> np.ndarray:
-    """Solar gain reaching the house: :data:`ROOF_SOLAR_SHARE` of it through the attic,
-    delayed by a first-order lag of :data:`ATTIC_LAG_HOURS` (the attic and the ducts in it
-    stay hot into the evening), the rest at once (windows)."""
-    if ROOF_SOLAR_SHARE <= 0.0 or len(solar) == 0:
+def _attic_lag(
+    solar: np.ndarray, step_minutes: float, roof_share: float, lag_hours: float
+) -> np.ndarray:
+    """Solar gain reaching the house: ``roof_share`` of it through the attic, delayed by a
+    first-order lag of ``lag_hours`` [h] (the attic and the ducts in it stay hot into the
+    evening), the rest at once (windows)."""
+    if roof_share <= 0.0 or len(solar) == 0:
         return solar
-    keep = np.exp(-step_minutes / 60.0 / ATTIC_LAG_HOURS)
+    keep = np.exp(-step_minutes / 60.0 / lag_hours)
     lagged = lfilter([1.0 - keep], [1.0, -keep], solar, zi=[keep * solar[0]])[0]
-    return (1.0 - ROOF_SOLAR_SHARE) * solar + ROOF_SOLAR_SHARE * lagged
+    return (1.0 - roof_share) * solar + roof_share * lagged
 
 
 def _hvac(
@@ -1163,6 +1001,7 @@ def _hvac(
     ac_phase: np.ndarray,
     hour_offset: np.ndarray,
     away_setback: np.ndarray,
+    p: LoadParameters,
     out: np.ndarray,
 ) -> np.ndarray:
     """Add the electric power of cooling and heating to ``out`` (T, H) [kW].
@@ -1185,7 +1024,7 @@ def _hvac(
 
     # Outdoor temperature at each home: the climate offset peaks in the afternoon.
     shape = 0.5 * (
-        1.0 + np.cos(2.0 * np.pi * (cal.standard_hour - CLIMATE_OFFSET_PEAK_HOUR) / 24.0)
+        1.0 + np.cos(2.0 * np.pi * (cal.standard_hour - p.climate_offset_peak_hour) / 24.0)
     )
     off_min = _column(sub, "temp_offset_min_c")
     off_max = _column(sub, "temp_offset_max_c")
@@ -1193,21 +1032,22 @@ def _hvac(
     t_out += weather["temp_air_c"].to_numpy(dtype=f32)[:, None]
     t_out += off_min.astype(f32)[None, :]
     solar_kw = np.clip(weather["ghi_w_m2"].to_numpy(dtype=np.float64), 0.0, None) / 1000.0
-    solar_kw = _attic_lag(solar_kw, cal.step_minutes).astype(f32)
+    solar_kw = _attic_lag(solar_kw, cal.step_minutes, p.roof_solar_share, p.attic_lag_hours)
+    solar_kw = solar_kw.astype(f32)
     aperture = _column(sub, "solar_aperture_m2")
     # Air balance terms (independent of the states) and the mass's exact update, (T, R).
     air_base = gains_table[:, rows].astype(f32)[table_row]  # internal gains [kW]
-    air_base += np.multiply.outer(solar_kw, (SOLAR_TO_AIR_SHARE * aperture).astype(f32))
+    air_base += np.multiply.outer(solar_kw, (p.solar_to_air_share * aperture).astype(f32))
     air_base /= air_total.astype(f32)[None, :]
     air_base += t_out * (env["air_out"] / air_total).astype(f32)[None, :]
     mass_base = np.multiply.outer(
-        solar_kw, ((1.0 - keep) * (1.0 - SOLAR_TO_AIR_SHARE) * aperture / mass_total).astype(f32)
+        solar_kw, ((1.0 - keep) * (1.0 - p.solar_to_air_share) * aperture / mass_total).astype(f32)
     )
     mass_base += t_out * ((1.0 - keep) * env["mass_out"] / mass_total).astype(f32)[None, :]
     # Setpoint schedules (R, 2, 96) -> (T, R), plus the hourly changes.
     hours = profiles.hours[None, :] - profiles.shift[rows, None]
-    night = _in_window(np.mod(hours, 24.0), *NIGHT_HOURS)[:, None, :]
-    away = profiles.present[rows] <= PRESENCE_AWAY + 1e-9
+    night = _in_window(np.mod(hours, 24.0), *p.night_hours)[:, None, :]
+    away = profiles.present[rows] <= p.presence_away + 1e-9
     away[:, 1] = False
     cool = (
         _column(sub, "cooling_setpoint_c")[:, None, None]
@@ -1217,12 +1057,12 @@ def _hvac(
     months = np.unique(cal.month)
     ones = np.ones(12)
     # Thermostat mode by day: heating on days whose mean outdoor temperature at the home is
-    # below HEAT_MODE_MEAN_C, cooling on the others (a far setpoint switches a mode off).
+    # below heat_mode_mean_c, cooling on the others (a far setpoint switches a mode off).
     day_count = np.bincount(cal.day, minlength=cal.n_days)
     site_mean = np.bincount(cal.day, weather["temp_air_c"].to_numpy(np.float64), cal.n_days)
     site_mean = site_mean / np.maximum(day_count, 1)
     home_mean = off_min + shape.mean() * (off_max - off_min)
-    heat_mode = (site_mean[:, None] + home_mean[None, :]) < HEAT_MODE_MEAN_C  # (D, R)
+    heat_mode = (site_mean[:, None] + home_mean[None, :]) < p.heat_mode_mean_c  # (D, R)
     present_days = day_count > 0
     use_heat = bool(heat_mode[present_days].any())
     use_cool = bool((~heat_mode[present_days]).any())
@@ -1235,7 +1075,7 @@ def _hvac(
         if heat_mode_t is not None:
             cool_t[heat_mode_t] = OFF_SETPOINT_C
     if use_heat:
-        heat = _column(sub, "heating_setpoint_c")[:, None, None] - HEATING_NIGHT_SETBACK_C * night
+        heat = _column(sub, "heating_setpoint_c")[:, None, None] - p.heating_night_setback_c * night
         heat_t = _by_month(np.broadcast_to(heat, cool.shape), ones, months).astype(f32)[table_row]
         heat_t -= np.ascontiguousarray(away_setback[rows].T, dtype=f32)[cal.day]
         if heat_mode_t is not None:
@@ -1291,9 +1131,9 @@ def _hvac(
     on = _cycled_on_fraction(duty, _column(sub, "ac_cycle_min"), ac_phase[rows], cal.step_minutes)
     cop = t_out
     np.subtract(f32(35.0), cop, out=cop)
-    cop *= f32(COP_TEMPERATURE_SLOPE)
+    cop *= f32(p.cop_temperature_slope)
     cop += f32(1.0)
-    np.clip(cop, *COP_FACTOR_RANGE, out=cop)
+    np.clip(cop, *p.cop_factor_range, out=cop)
     cop *= np.where(has_ac, _column(sub, "ac_cop"), 1.0).astype(f32)[None, :]
     on /= cop
     on *= (capacity * has_ac).astype(f32)[None, :]

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from vppsim import __version__
 from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
@@ -21,16 +20,13 @@ from vppsim.dataset.sources import (
     Study,
 )
 from vppsim.load.homes import draw_homes
-from vppsim.load.model import LoadParameters, simulate_load
+from vppsim.load.model import simulate_load
+from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.options import DatasetOptions
 
 
-class LoadOptions(DatasetOptions):
-    """The load section of the settings."""
-
-    ev_share: float = Field(
-        0.0, ge=0, le=1, description="Share of homes with an EV charging at home (0: no EVs)."
-    )
+class LoadOptions(DatasetOptions, LoadParameters):
+    """The load section of the settings: source and the load model's parameters."""
 
 
 def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndarray], pd.DataFrame]:
@@ -48,12 +44,12 @@ def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndar
     return cached
 
 
-def _scalars(parameters: LoadParameters) -> dict:
-    """The parameters that fit in a manifest (scalars; tables are in the shipped calibration)."""
+def _recorded(parameters: LoadParameters) -> dict:
+    """The parameters as the manifest records them (the tables are the shipped calibration's,
+    of which the fitted weekend presence is recorded)."""
     return {
-        name: value
-        for name, value in vars(parameters).items()
-        if isinstance(value, (bool, int, float, str)) and not name.startswith("_")
+        **parameters.model_dump(mode="json"),
+        "weekend_daytime_presence": LoadCalibration.default().weekend_daytime_presence,
     }
 
 
@@ -71,7 +67,7 @@ class SyntheticLoad(Source):
         context: SourceContext,
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
-        parameters = LoadParameters.default(ev_share=options.ev_share)
+        parameters = options.parameters(LoadParameters)
         homes = _last_chunk(lambda ids: draw_homes(study.seed, ids, parameters))
         grid = study.grid
         stamps = grid.asi8
@@ -102,7 +98,7 @@ class SyntheticLoad(Source):
             __version__,
             {
                 "homes": study.homes,
-                **_scalars(parameters),
+                **_recorded(parameters),
                 "calibration": "Fontana CityLearn homes (Aug), RESNET 301 end-use schedules, "
                 "EVI-Pro LA home charging sessions",
                 "weather": inputs["weather"].provenance.source,
