@@ -75,7 +75,10 @@ def coarsen_table(spec: DatasetSpec, frame: pd.DataFrame, factor: int) -> pd.Dat
     parts = []
     for _, group in grouped:
         n = len(group) // factor
-        part = {key: group[key].to_numpy()[: n * factor : factor] for key in [*others, TIMESTAMP]}
+        part = {
+            key: group[key].iloc[: n * factor : factor].reset_index(drop=True)
+            for key in [*others, TIMESTAMP]
+        }
         for name in values:
             column = group[name].to_numpy()
             part[name] = column[: n * factor].reshape(n, factor).mean(axis=1, dtype=np.float64)
@@ -94,16 +97,14 @@ def coarsen_homes(spec: DatasetSpec, batch: HomeBatch, factor: int) -> HomeBatch
         rows = len(frame) // factor
         result = {
             HOME_ID: frame[HOME_ID].to_numpy()[::factor],
-            TIMESTAMP: frame[TIMESTAMP].to_numpy()[::factor],
+            TIMESTAMP: frame[TIMESTAMP].iloc[::factor].reset_index(drop=True),
         }
         for column in spec.value_columns:
             if column.name in frame.columns:
                 values = frame[column.name].to_numpy()
                 mean = values.reshape(rows, factor).mean(axis=1, dtype=np.float64)
                 result[column.name] = mean.astype(values.dtype)
-        coarse_frame = pd.DataFrame(result)
-        coarse_frame[TIMESTAMP] = pd.DatetimeIndex(coarse_frame[TIMESTAMP]).tz_localize("UTC")
-        return coarse_frame
+        return pd.DataFrame(result)
 
     return coarse
 
