@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 
 from vppsim.dataset.schemas import TIMESTAMP
 from vppsim.errors import ConfigError, VppsimError
+from vppsim.grid import local_midnight
 from vppsim.viz.analysis import (
     MIN_FIT_DAYS,
     SKY_CLASSES,
@@ -230,7 +231,9 @@ def market_figure(queries: DatasetQueries) -> Figure:
     ax_days = figure.add_subplot(grid[2, 1], sharey=ax)
     by_type = hourly_profile_band(market, "lmp", tz, by_day_type=True)
     for day_type in by_type.index.unique("day_type"):
-        days = local[(local.dayofweek >= 5) == (day_type == "weekend")].normalize().unique()
+        # Wall-clock dates: a zone may repeat or skip its midnight.
+        wall = local[(local.dayofweek >= 5) == (day_type == "weekend")].tz_localize(None)
+        days = wall.normalize().unique()
         _band(
             ax_days,
             by_type.loc[day_type],
@@ -823,10 +826,7 @@ def _sky_handles(counts: pd.Series, classes, alpha: float = 1.0) -> list[Patch]:
 
 def _day_span(day: date, tz: str) -> tuple:
     """Local midnight to local midnight of ``day`` (23 or 25 h on DST change days)."""
-    start = pd.Timestamp(day).tz_localize(tz)
-    return start.to_pydatetime(), (
-        pd.Timestamp(day + timedelta(days=1)).tz_localize(tz).to_pydatetime()
-    )
+    return tuple(local_midnight(d, tz).to_pydatetime() for d in (day, day + timedelta(days=1)))
 
 
 def _window(daily_peak: pd.Series) -> tuple[date, date]:

@@ -27,6 +27,7 @@ from vppsim.dataset.schemas import HOME_ID, SPECS, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
+from vppsim.viz.analysis import local_calendar
 
 AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
 """Aggregation levels: the column of the ``steps`` table that starts each bucket (local
@@ -180,16 +181,7 @@ class DatasetQueries:
             self.timezone,
             self.interval_minutes,
         )
-        local = timestamps.tz_convert(self.timezone)
-        steps = pd.DataFrame(
-            {
-                TIMESTAMP: timestamps,
-                "day": local.normalize().tz_localize(None).date,
-                "hour": local.hour.astype("int32"),
-                "hour_start": local.floor("h").tz_convert("UTC"),
-                "day_start": local.normalize().tz_convert("UTC"),
-            }
-        )
+        steps = local_calendar(timestamps, self.timezone)
         with self._lock:
             self._con.register("steps_frame", steps)
             self._con.execute("CREATE TABLE steps AS SELECT * FROM steps_frame")
