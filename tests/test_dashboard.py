@@ -150,3 +150,17 @@ def test_cli_dashboard_rejects_a_non_dataset(tmp_path):
     assert result.exit_code == 2
     assert "is not a vppsim dataset" in result.output
     assert "Traceback" not in result.output
+
+
+def test_diversity_figure_draws_the_factor_on_its_own_axis():
+    curve = pd.DataFrame(
+        {
+            "homes": [1, 2, 8],
+            "peak_kw_per_home": [5.0, 4.0, 2.0],
+            "coincidence_factor": [1.0, 0.8, 0.4],
+            "groups": [8, 3, 1],
+        }
+    )
+    peak, factor = figures.diversity_curve(curve).data
+    assert list(peak.y) == [5.0, 4.0, 2.0] and peak.yaxis in (None, "y")
+    assert list(factor.y) == [1.0, 0.8, 0.4] and factor.yaxis == "y2"

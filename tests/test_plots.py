@@ -74,3 +74,13 @@ def test_load_figure_without_weather_leaves_out_the_temperature_panel(built):
     titles = [ax.get_title() for ax in without.axes]
     assert not any("temperature" in title for title in titles)
     assert "weather" not in without.texts[-1].get_text()
+
+
+def test_load_chart_diversity_uses_every_home_and_the_true_factor(built):
+    queries = DatasetQueries(built)
+    own = queries.home_daily_stats()["peak_kw"]
+    fleet_peak = queries.fleet_load()["load_kw"].max()
+    figure = load_figure(queries)
+    texts = " | ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+    assert f"{own.mean():.2f} kW alone (mean own peak)" in texts
+    assert f"coincidence factor {fleet_peak / own.sum():.2f}" in texts

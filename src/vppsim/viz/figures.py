@@ -223,11 +223,35 @@ def homes_and_fleet(
 
 
 def diversity_curve(curve: pd.DataFrame) -> go.Figure:
-    """Coincident peak per home against the number of homes (log x)."""
+    """Coincident peak per home and the coincidence factor against the number of homes (log x).
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``homes``, ``peak_kw_per_home`` [kW per home] and ``coincidence_factor`` [1], as
+        :meth:`~vppsim.viz.queries.DatasetQueries.diversity_curve` returns.
+    """
     figure = _figure("Diversity: coincident peak per home", "homes in group", "peak [kW per home]")
     figure.add_trace(
-        go.Scatter(x=curve["homes"], y=curve["peak_kw_per_home"], mode="lines+markers", name="mean")
+        go.Scatter(
+            x=curve["homes"],
+            y=curve["peak_kw_per_home"],
+            mode="lines+markers",
+            name="coincident peak per home",
+        )
     )
+    figure.add_trace(
+        go.Scatter(
+            x=curve["homes"],
+            y=curve["coincidence_factor"],
+            mode="lines+markers",
+            name="coincidence factor (group peak / sum of own peaks)",
+            yaxis="y2",
+            line={"dash": "dot"},
+        )
+    )
+    _right_axis(figure, "coincidence factor [-]")
+    figure.update_layout(yaxis2={"range": [0, 1.05]})
     figure.update_xaxes(type="log")
     return figure
 

@@ -483,7 +483,7 @@ def load_figure(queries: DatasetQueries) -> Figure:
     if len(curve) > 1:
         single, whole = curve["peak_kw_per_home"].iloc[[0, -1]]
         ax.annotate(
-            f"{single:.2f} kW alone",
+            f"{single:.2f} kW alone (mean own peak)",
             (curve["homes"].iloc[0], single),
             xytext=(8, -4),
             textcoords="offset points",
@@ -491,7 +491,7 @@ def load_figure(queries: DatasetQueries) -> Figure:
         )
         ax.annotate(
             f"{whole:.2f} kW per home\nfor all {homes:,}\n"
-            f"(coincidence factor {whole / single:.2f})",
+            f"(coincidence factor {curve['coincidence_factor'].iloc[-1]:.2f})",
             (curve["homes"].iloc[-1], whole),
             xytext=(-8, 12),
             textcoords="offset points",
