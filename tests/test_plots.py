@@ -1,3 +1,5 @@
+import os
+import stat
 from pathlib import Path
 
 import matplotlib.image
@@ -84,3 +86,36 @@ def test_load_chart_diversity_uses_every_home_and_the_true_factor(built):
     texts = " | ".join(t.get_text() for ax in figure.axes for t in ax.texts)
     assert f"{own.mean():.2f} kW alone (mean own peak)" in texts
     assert f"coincidence factor {fleet_peak / own.sum():.2f}" in texts
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_pngs_get_the_permissions_of_the_umask(built, umask):
+    previous = os.umask(umask)
+    try:
+        paths = write_plots(built)
+    finally:
+        os.umask(previous)
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
+    assert stat.S_IMODE((built / "plots").stat().st_mode) == 0o777 & ~umask
+
+
+def test_read_only_dataset_is_a_one_line_error(built, monkeypatch):
+    if os.geteuid() == 0:  # root writes anywhere: refuse as the kernel would for a user
+        real_mkdir = Path.mkdir
+
+        def refuse(self, *args, **kwargs):
+            if self.parent == built:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_mkdir(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "mkdir", refuse)
+    built.chmod(0o555)
+    try:
+        with pytest.raises(ConfigError) as error:
+            write_plots(built)
+    finally:
+        built.chmod(0o755)
+    message = str(error.value)
+    assert message == f"cannot write the charts to {built / 'plots'}: Permission denied"
+    assert "\n" not in message

@@ -9,7 +9,7 @@ resolution and fonts, and no software or date stamp in the file.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -117,7 +117,8 @@ def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> l
     Raises
     ------
     ConfigError
-        If ``pv_share`` is outside [0, 1].
+        If ``pv_share`` is outside [0, 1], or the folder for the PNGs cannot be created or
+        written (e.g. a read-only dataset).
     VppsimError
         If the dataset holds nothing any chart can show, or is not a dataset.
     """
@@ -139,17 +140,26 @@ def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> l
     if not drawable:
         raise VppsimError(f"{root} has no market, solar or load data to plot")
     folder = Path(out) if out is not None else root / "plots"
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with mpl.rc_context(STYLE):
-        for name, draw in drawable:
-            written.append(_save(draw(), folder / name))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with mpl.rc_context(STYLE):
+            for name, draw in drawable:
+                written.append(_save(draw(), folder / name))
+    except OSError as exc:
+        # A read-only dataset (or plots folder) is a setting to change, not a crash.
+        raise ConfigError(f"cannot write the charts to {folder}: {exc.strerror or exc}") from None
     return written
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    """Write ``figure`` to ``path`` atomically: a reader never sees half a PNG."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    """Write ``figure`` to ``path`` atomically: a reader never sees half a PNG.
+
+    The file gets the permissions the umask gives any new file (not ``mkstemp``'s 0600):
+    the temporary file is created with mode 0666, which the umask narrows.
+    """
+    temporary = path.parent / f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
             figure.savefig(stream, format="png", dpi=DPI, metadata={"Software": None})
