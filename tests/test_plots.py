@@ -15,6 +15,7 @@ from vppsim.viz.plots import (
     MARKET_PNG,
     SOLAR_PNG,
     load_figure,
+    market_figure,
     write_plots,
 )
 from vppsim.viz.queries import DatasetQueries
@@ -119,3 +120,22 @@ def test_read_only_dataset_is_a_one_line_error(built, monkeypatch):
     message = str(error.value)
     assert message == f"cannot write the charts to {built / 'plots'}: Permission denied"
     assert "\n" not in message
+
+
+def test_market_title_names_a_node_only_over_live_prices(built):
+    queries = DatasetQueries(built)
+    node = queries.manifest["vppsim"]["config"]["market_node"]
+    title = market_figure(queries).get_suptitle()
+    assert title.startswith("Synthetic market prices") and node not in title
+    queries.provenance("market")["kind"] = "live"
+    assert market_figure(queries).get_suptitle().startswith(f"CAISO market prices at {node}, ")
+
+
+def test_capacity_prices_are_drawn_on_their_own_axis(built):
+    capacity = [
+        ax
+        for ax in market_figure(DatasetQueries(built)).axes
+        if any("reserve" in line.get_label() for line in ax.get_lines())
+    ]
+    assert [ax.get_ylabel() for ax in capacity] == ["AS price [$/MW-h]"]
+    assert not any("LMP" in line.get_label() for line in capacity[0].get_lines())

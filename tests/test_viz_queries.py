@@ -82,6 +82,16 @@ def test_fleet_load_and_filters(dataset, load, homes):
     np.testing.assert_allclose(hourly["load_kw"].mean(), expected.iloc[96:192].mean(), rtol=1e-6)
 
 
+def test_filter_counts_and_units(dataset, homes):
+    q = DatasetQueries(dataset)
+    counts = q.filter_counts()
+    assert counts["all"] == 10 and counts["ev"] == homes["has_ev"].sum()
+    assert counts["ac"] + counts["no_ac"] == counts["inland"] + counts["coastal"] == 10
+    assert {key: q.home_count(HomeSelection(key)) for key in counts} == counts
+    units = q.units("market")
+    assert units["lmp"] == "$/MWh" and units["spin_price"] == units["nonspin_price"] == "$/MW-h"
+
+
 def test_profile_band_and_daily_stats(dataset, load):
     q = DatasetQueries(dataset)
     band = q.profile_band()

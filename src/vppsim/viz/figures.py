@@ -74,22 +74,31 @@ def time_series(
     tz: str,
     title: str,
     y_title: str,
+    right: dict[str, str] | None = None,
+    right_title: str | None = None,
 ) -> go.Figure:
-    """Lines over time, one per column.
+    """Lines over time, one per column; ``right`` columns on a second axis (another unit).
 
     Parameters
     ----------
     frame : DataFrame
         ``timestamp`` (UTC) and the columns to draw.
-    columns : dict
-        Column name -> legend label.
+    columns, right : dict
+        Column name -> legend label, for the left and the right axis.
     tz : str
         Time zone of the x axis.
+    y_title, right_title : str
+        Axis titles, with the unit of their columns.
     """
     figure = _figure(title, f"local time ({tz})", y_title)
     frame = _wall_clock(frame, tz)
-    for column, label in columns.items():
-        figure.add_trace(go.Scatter(x=frame["x"], y=frame[column], name=label, mode="lines"))
+    for axis, drawn in (("y", columns), ("y2", right or {})):
+        for column, label in drawn.items():
+            figure.add_trace(
+                go.Scatter(x=frame["x"], y=frame[column], name=label, mode="lines", yaxis=axis)
+            )
+    if right:
+        _right_axis(figure, right_title or "")
     return figure
 
 

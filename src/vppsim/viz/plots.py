@@ -74,6 +74,8 @@ COLORS = {
     "lmp": "#1f4e79",
     "spin_price": "#d95f02",
     "nonspin_price": "#7570b3",
+    "regup_price": "#1b9e77",
+    "regdown_price": "#e7298a",
     "spike": "#c0392b",
     "weekday": "#1b7837",
     "weekend": "#d95f02",
@@ -85,7 +87,13 @@ COLORS = {
     "cloudy": "#636363",
 }
 
-AS_LABELS = {"spin_price": "spinning reserve", "nonspin_price": "non-spinning reserve"}
+AS_LABELS = {
+    "spin_price": "spinning reserve",
+    "nonspin_price": "non-spinning reserve",
+    "regup_price": "regulation up",
+    "regdown_price": "regulation down",
+}
+"""Ancillary-service capacity prices [$/MW-h], drawn apart from the LMP [$/MWh]."""
 INDIVIDUAL_HOMES = 5
 WINDOW_DAYS = 7
 MIDDAY, EVENING = (10, 15), (16, 22)
@@ -189,10 +197,8 @@ def market_figure(queries: DatasetQueries) -> Figure:
     tz = queries.timezone
     market = queries.table("market")
     local = local_index(market[TIMESTAMP], tz)
-    node = queries.manifest["vppsim"].get("config", {}).get("market_node", "")
     figure = _figure(
-        f"CAISO market prices{f' at {node}' if node else ''}, {_period(queries)}",
-        queries.source_caption("market"),
+        f"{market_title(queries)}, {_period(queries)}", queries.source_caption("market")
     )
     grid = figure.add_gridspec(3, 3, height_ratios=[1.2, 0.8, 1.1])
 
@@ -285,6 +291,15 @@ def market_figure(queries: DatasetQueries) -> Figure:
     )
     ax.legend(loc="upper right")
     return figure
+
+
+def market_title(queries: DatasetQueries) -> str:
+    """What the prices are: a CAISO node's only when they came from CAISO (live), since a
+    synthetic series (or a fallback to one) belongs to no node."""
+    node = queries.manifest["vppsim"].get("config", {}).get("market_node", "")
+    if queries.provenance("market").get("kind") == "live":
+        return f"CAISO market prices at {node}" if node else "CAISO market prices"
+    return "Synthetic market prices (CAISO-calibrated model, no real node)"
 
 
 def solar_figure(queries: DatasetQueries) -> Figure:

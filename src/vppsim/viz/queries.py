@@ -117,7 +117,7 @@ class DatasetQueries:
             self._create_steps(meta["config"])
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetNotReadable(f"{manifest_path} is not a vppsim manifest: {exc}") from exc
-        self._columns: dict[str, list[str]] = {}
+        self._units: dict[str, dict[str, str]] = {}
         self.datasets: list[str] = []
         for name in (*_TABLES, "load"):
             if self._create_view(name):
@@ -153,7 +153,7 @@ class DatasetQueries:
             return False
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
         present = {row[0] for row in self._con.execute(f"DESCRIBE {name}").fetchall()}
-        self._columns[name] = [c.name for c in spec.columns if c.name in present]
+        self._units[name] = {c.name: c.unit for c in spec.columns if c.name in present}
         return True
 
     @staticmethod
@@ -210,6 +210,12 @@ class DatasetQueries:
                 for name in tables:
                     self._con.unregister(name)
         return _utc_times(frame)
+
+    def units(self, dataset: str) -> dict[str, str]:
+        """The value columns ``dataset`` holds, each with its unit (e.g. ``"lmp": "$/MWh"``,
+        ``"spin_price": "$/MW-h"``), in the schema's order."""
+        self.require(dataset)
+        return dict(self._units[dataset])
 
     def provenance(self, dataset: str) -> dict[str, Any]:
         """The manifest's provenance record of ``dataset`` (empty if it was not built)."""
@@ -298,7 +304,7 @@ class DatasetQueries:
             ``timestamp`` (UTC start of each bucket) and the table's value columns.
         """
         self.require(name)
-        means = ", ".join(f"avg({c}) AS {c}" for c in self._columns[name])
+        means = ", ".join(f"avg({c}) AS {c}" for c in self.units(name))
         return self.sql(
             f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, {means} "
             f"FROM {name} JOIN steps USING ({TIMESTAMP}) "
@@ -315,6 +321,17 @@ class DatasetQueries:
                 f"SELECT count(*) FROM {self._homes_source()} WHERE {self._home_where(selection)}"
             ).iloc[0, 0]
         )
+
+    def filter_counts(self) -> dict[str, int]:
+        """How many homes each filter of :data:`HOME_FILTERS` selects (only ``all`` without
+        a homes table, which the other filters need)."""
+        if not self.has_homes:
+            return {"all": self.home_count() if "load" in self.datasets else 0}
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {condition or 'TRUE'}) AS {key}"
+            for key, (_, condition) in HOME_FILTERS.items()
+        )
+        return {key: int(n) for key, n in self.sql(f"SELECT {counts} FROM homes").iloc[0].items()}
 
     def fleet_summary(
         self,
