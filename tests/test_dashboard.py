@@ -57,21 +57,19 @@ def _graphs(children) -> dict[str, dict]:
     return {graph["props"]["id"]: graph["props"]["figure"] for graph in grid}
 
 
+def _components(node):
+    """Every component of a serialised Dash tree, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.get("props", {}).values():
+            yield from _components(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _components(item)
+
+
 def _graph_ids(children) -> list[str]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Graph":
-                found.append(node["props"]["id"])
-            for value in node.get("props", {}).values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(children)
-    return found
+    return [c["props"]["id"] for c in _components(children) if c.get("type") == "Graph"]
 
 
 def test_parse_home_ids():
@@ -199,19 +197,8 @@ def test_filters_without_homes_are_not_offered_and_say_so(dataset):
     app = create_app(dataset, validate=False, prewarm=False)
     client = app.server.test_client()
     layout = client.get("/_dash-layout").get_json()
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("props", {}).get("id") == "home-filter":
-                found.extend(option["value"] for option in node["props"]["options"])
-            for value in node.get("props", {}).values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(layout)
+    control = next(c for c in _components(layout) if c.get("props", {}).get("id") == "home-filter")
+    found = [option["value"] for option in control["props"]["options"]]
     # The default study has no EVs (ev_share 0): "with an EV" would draw empty axes.
     assert "all" in found and "no_ev" in found and "ev" not in found
     for tab in ("load", "integrated"):

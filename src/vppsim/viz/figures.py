@@ -241,24 +241,17 @@ def diversity_curve(curve: pd.DataFrame) -> go.Figure:
         :meth:`~vppsim.viz.queries.DatasetQueries.diversity_curve` returns.
     """
     figure = _figure("Diversity: coincident peak per home", "homes in group", "peak [kW per home]")
-    figure.add_trace(
-        go.Scatter(
-            x=curve["homes"],
-            y=curve["peak_kw_per_home"],
-            mode="lines+markers",
-            name="coincident peak per home",
+    lines = {
+        "peak_kw_per_home": ("coincident peak per home", {}),
+        "coincidence_factor": (
+            "coincidence factor (group peak / sum of own peaks)",
+            {"yaxis": "y2", "line": {"dash": "dot"}},
+        ),
+    }
+    for column, (name, style) in lines.items():
+        figure.add_trace(
+            go.Scatter(x=curve["homes"], y=curve[column], mode="lines+markers", name=name, **style)
         )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=curve["homes"],
-            y=curve["coincidence_factor"],
-            mode="lines+markers",
-            name="coincidence factor (group peak / sum of own peaks)",
-            yaxis="y2",
-            line={"dash": "dot"},
-        )
-    )
     _right_axis(figure, "coincidence factor [-]")
     figure.update_layout(yaxis2={"range": [0, 1.05]})
     figure.update_xaxes(type="log")
