@@ -138,7 +138,7 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
     return app
 
 
-def unknown_homes(queries: DatasetQueries, ids: list[int]) -> str:
+def _unknown_homes(queries: DatasetQueries, ids: list[int]) -> str:
     """A status note naming typed home ids the dataset does not have, and the ids it has."""
     have = queries.home_ids()
     span = f"its homes are {have[0]} to {have[-1]}" if have else "it has no homes"
@@ -274,7 +274,7 @@ def _render(
             f"{', '.join(map(str, shown)) or 'none'}; {period}"
         )
         if unknown:
-            status = f"{unknown_homes(q, unknown)}; {status}"
+            status = f"{_unknown_homes(q, unknown)}; {status}"
         return [layout.graph_grid(graphs), caption], status
     view = views.integrated(selection, start, end, aggregation, pv_share)
     graphs = {
