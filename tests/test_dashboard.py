@@ -26,13 +26,15 @@ def dataset(small_settings):
     return settings.out
 
 
-def _render(client, tab, start="2023-08-01", end="2023-08-03", ids="0, 1", home_filter="all"):
+def _render(
+    client, tab, start="2023-08-01", end="2023-08-03", ids="0, 1", home_filter="all", price="lmp"
+):
     values = {
         ("tabs", "value"): tab,
         ("dates", "start_date"): start,
         ("dates", "end_date"): end,
         ("aggregation", "value"): "hourly",
-        ("price", "value"): "lmp",
+        ("price", "value"): price,
         ("home-filter", "value"): home_filter,
         ("home-ids", "value"): ids,
         ("pv-share", "value"): 0.5,
@@ -49,21 +51,25 @@ def _render(client, tab, start="2023-08-01", end="2023-08-03", ids="0, 1", home_
     return response.get("tab-content", {}).get("children"), response["status"]["children"]
 
 
+def _graphs(children) -> dict[str, dict]:
+    """The figures of a tab's graphs, by graph id."""
+    grid = children[0]["props"]["children"]
+    return {graph["props"]["id"]: graph["props"]["figure"] for graph in grid}
+
+
+def _components(node):
+    """Every component of a serialised Dash tree, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.get("props", {}).values():
+            yield from _components(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _components(item)
+
+
 def _graph_ids(children) -> list[str]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Graph":
-                found.append(node["props"]["id"])
-            for value in node.get("props", {}).values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(children)
-    return found
+    return [c["props"]["id"] for c in _components(children) if c.get("type") == "Graph"]
 
 
 def test_parse_home_ids():
@@ -150,3 +156,62 @@ def test_cli_dashboard_rejects_a_non_dataset(tmp_path):
     assert result.exit_code == 2
     assert "is not a vppsim dataset" in result.output
     assert "Traceback" not in result.output
+
+
+def test_diversity_figure_draws_the_factor_on_its_own_axis():
+    curve = pd.DataFrame(
+        {
+            "homes": [1, 2, 8],
+            "peak_kw_per_home": [5.0, 4.0, 2.0],
+            "coincidence_factor": [1.0, 0.8, 0.4],
+            "groups": [8, 3, 1],
+        }
+    )
+    peak, factor = figures.diversity_curve(curve).data
+    assert list(peak.y) == [5.0, 4.0, 2.0] and peak.yaxis in (None, "y")
+    assert list(factor.y) == [1.0, 0.8, 0.4] and factor.yaxis == "y2"
+
+
+def test_capacity_prices_are_never_on_an_energy_price_axis(dataset):
+    client = create_app(dataset, validate=False, prewarm=False).server.test_client()
+    children, _ = _render(client, "market")
+    prices = _graphs(children)["market-prices"]
+    axis = {trace["name"]: trace.get("yaxis", "y") for trace in prices["data"]}
+    assert axis.pop("LMP") == "y"
+    assert axis == dict.fromkeys(
+        ["Spinning reserve", "Non-spinning reserve", "Regulation up", "Regulation down"], "y2"
+    )
+    layout = prices["layout"]
+    assert layout["yaxis"]["title"]["text"] == "price [$/MWh]"
+    assert layout["yaxis2"]["title"]["text"] == "capacity price [$/MW-h]"
+    for price in ("spin_price", "nonspin_price", "regup_price", "regdown_price"):
+        children, _ = _render(client, "market", price=price)
+        graphs = _graphs(children)
+        del graphs["market-prices"]  # checked above: both units, each on its own axis
+        for graph_id, figure in graphs.items():
+            titles = " ".join(figure["layout"][a]["title"]["text"] for a in ("xaxis", "yaxis"))
+            assert "$/MW-h" in titles and "$/MWh" not in titles, (price, graph_id, titles)
+
+
+def test_filters_without_homes_are_not_offered_and_say_so(dataset):
+    app = create_app(dataset, validate=False, prewarm=False)
+    client = app.server.test_client()
+    layout = client.get("/_dash-layout").get_json()
+    control = next(c for c in _components(layout) if c.get("props", {}).get("id") == "home-filter")
+    found = [option["value"] for option in control["props"]["options"]]
+    # The default study has no EVs (ev_share 0): "with an EV" would draw empty axes.
+    assert "all" in found and "no_ev" in found and "ev" not in found
+    for tab in ("load", "integrated"):
+        children, status = _render(client, tab, home_filter="ev")
+        assert status == "No homes match the filter “Homes with an EV” in this dataset."
+        assert _graph_ids(children) == []
+
+
+def test_unknown_home_ids_are_named(dataset):
+    client = create_app(dataset, validate=False, prewarm=False).server.test_client()
+    children, status = _render(client, "load", ids="1, 999, 123")
+    assert status.startswith("No homes 999, 123 in this dataset (its homes are 0 to 7); ")
+    homes = _graphs(children)["load-homes"]["data"]
+    assert [t["name"] for t in homes] == ["home 1", "fleet mean per home"]
+    _, status = _render(client, "load", ids="999")
+    assert status.startswith("No home 999 in this dataset") and "showing homes none" in status

@@ -1,3 +1,5 @@
+import os
+import stat
 from pathlib import Path
 
 import matplotlib.image
@@ -13,6 +15,7 @@ from vppsim.viz.plots import (
     MARKET_PNG,
     SOLAR_PNG,
     load_figure,
+    market_figure,
     write_plots,
 )
 from vppsim.viz.queries import DatasetQueries
@@ -74,3 +77,65 @@ def test_load_figure_without_weather_leaves_out_the_temperature_panel(built):
     titles = [ax.get_title() for ax in without.axes]
     assert not any("temperature" in title for title in titles)
     assert "weather" not in without.texts[-1].get_text()
+
+
+def test_load_chart_diversity_uses_every_home_and_the_true_factor(built):
+    queries = DatasetQueries(built)
+    own = queries.home_daily_stats()["peak_kw"]
+    fleet_peak = queries.fleet_load()["load_kw"].max()
+    figure = load_figure(queries)
+    texts = " | ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+    assert f"{own.mean():.2f} kW alone (mean own peak)" in texts
+    assert f"coincidence factor {fleet_peak / own.sum():.2f}" in texts
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_pngs_get_the_permissions_of_the_umask(built, umask):
+    previous = os.umask(umask)
+    try:
+        paths = write_plots(built)
+    finally:
+        os.umask(previous)
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
+    assert stat.S_IMODE((built / "plots").stat().st_mode) == 0o777 & ~umask
+
+
+def test_read_only_dataset_is_a_one_line_error(built, monkeypatch):
+    if os.geteuid() == 0:  # root writes anywhere: refuse as the kernel would for a user
+        real_mkdir = Path.mkdir
+
+        def refuse(self, *args, **kwargs):
+            if self.parent == built:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_mkdir(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "mkdir", refuse)
+    built.chmod(0o555)
+    try:
+        with pytest.raises(ConfigError) as error:
+            write_plots(built)
+    finally:
+        built.chmod(0o755)
+    message = str(error.value)
+    assert message == f"cannot write the charts to {built / 'plots'}: Permission denied"
+    assert "\n" not in message
+
+
+def test_market_title_names_a_node_only_over_live_prices(built):
+    queries = DatasetQueries(built)
+    node = queries.manifest["vppsim"]["config"]["market_node"]
+    title = market_figure(queries).get_suptitle()
+    assert title.startswith("Synthetic market prices") and node not in title
+    queries.provenance("market")["kind"] = "live"
+    assert market_figure(queries).get_suptitle().startswith(f"CAISO market prices at {node}, ")
+
+
+def test_capacity_prices_are_drawn_on_their_own_axis(built):
+    capacity = [
+        ax
+        for ax in market_figure(DatasetQueries(built)).axes
+        if any("reserve" in line.get_label() for line in ax.get_lines())
+    ]
+    assert [ax.get_ylabel() for ax in capacity] == ["AS price [$/MW-h]"]
+    assert not any("LMP" in line.get_label() for line in capacity[0].get_lines())

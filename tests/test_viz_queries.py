@@ -82,6 +82,16 @@ def test_fleet_load_and_filters(dataset, load, homes):
     np.testing.assert_allclose(hourly["load_kw"].mean(), expected.iloc[96:192].mean(), rtol=1e-6)
 
 
+def test_filter_counts_and_units(dataset, homes):
+    q = DatasetQueries(dataset)
+    counts = q.filter_counts()
+    assert counts["all"] == 10 and counts["ev"] == homes["has_ev"].sum()
+    assert counts["ac"] + counts["no_ac"] == counts["inland"] + counts["coastal"] == 10
+    assert {key: q.home_count(HomeSelection(key)) for key in counts} == counts
+    units = q.units("market")
+    assert units["lmp"] == "$/MWh" and units["spin_price"] == units["nonspin_price"] == "$/MW-h"
+
+
 def test_profile_band_and_daily_stats(dataset, load):
     q = DatasetQueries(dataset)
     band = q.profile_band()
@@ -111,13 +121,15 @@ def test_diversity_curve(dataset, load):
     q = DatasetQueries(dataset)
     curve = q.diversity_curve(draws=3)
     assert list(curve["homes"]) == [1, 2, 5, 10]
-    assert list(curve["draws"]) == [3, 3, 3, 1]
-    whole = load.groupby("timestamp")["load_kw"].sum().max() / 10
-    assert curve["peak_kw_per_home"].iloc[-1] == pytest.approx(whole, rel=1e-6)
-    single = load.groupby("home_id")["load_kw"].max()
-    assert single.min() <= curve["peak_kw_per_home"].iloc[0] <= single.max()
-    # Coincidence: a group's peak per home never exceeds its homes' mean own peak.
-    assert curve["peak_kw_per_home"].iloc[-1] <= single.mean()
+    assert list(curve["groups"]) == [10, 3, 3, 1]
+    own = load.groupby("home_id")["load_kw"].max()
+    # One home: every home's own peak, not a few sampled ones (issue 10, defect 9).
+    assert curve["peak_kw_per_home"].iloc[0] == pytest.approx(own.mean(), rel=1e-6)
+    assert curve["coincidence_factor"].iloc[0] == 1
+    fleet_peak = load.groupby("timestamp")["load_kw"].sum().max()
+    assert curve["peak_kw_per_home"].iloc[-1] == pytest.approx(fleet_peak / 10, rel=1e-6)
+    assert curve["coincidence_factor"].iloc[-1] == pytest.approx(fleet_peak / own.sum(), rel=1e-6)
+    assert curve["coincidence_factor"].between(0, 1).all()
     pd.testing.assert_frame_equal(curve, q.diversity_curve(draws=3))  # seeded
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.calendar import local_calendar
+from vppsim.diversity import diversity_curve, group_peaks
 from vppsim.stats import ks_distance, linear_fit
 from vppsim.timeseries import autocorrelation as shared_autocorrelation
 
@@ -243,11 +244,6 @@ def mean_daily_shape(fleet: Fleet) -> pd.Series:
     return pd.Series(hourly.kw.mean(axis=(0, 1)), index=pd.RangeIndex(24, name="hour"))
 
 
-def coincident_peak(series: np.ndarray) -> float:
-    """The combined peak of a group of homes per home [kW]: max over time of their mean."""
-    return float(np.asarray(series, dtype=float).mean(axis=0).max())
-
-
 def coincident_peak_curve(
     series: np.ndarray, sizes: Iterable[int], rng: np.random.Generator, draws: int = 200
 ) -> pd.Series:
@@ -264,20 +260,27 @@ def coincident_peak_curve(
     draws : int
         Random groups per N. Where there are no more than ``draws`` distinct groups, every
         one is used, so the result is exact.
+
+    Returns
+    -------
+    pandas.Series
+        Index ``N``; the mean coincident peak per home [kW] (see
+        :func:`vppsim.diversity.diversity_curve`).
     """
     series = np.asarray(series, dtype=float)
     homes = series.shape[0]
-    curve = {}
+    sizes = list(sizes)
+    groups: list = []
     for n in sizes:
         if n > homes:
-            curve[n] = np.nan
             continue
         if math.comb(homes, n) <= draws:
-            groups: Iterable = itertools.combinations(range(homes), n)
+            groups.extend(itertools.combinations(range(homes), n))
         else:
-            groups = (rng.choice(homes, size=n, replace=False) for _ in range(draws))
-        curve[n] = float(np.mean([coincident_peak(series[list(g)]) for g in groups]))
-    return pd.Series(curve, name="kW per home").rename_axis("N")
+            groups.extend(rng.choice(homes, size=n, replace=False) for _ in range(draws))
+    found, per_home, _, _ = diversity_curve(*group_peaks(series, groups))
+    curve = pd.Series(per_home, index=found, dtype=float).reindex(sizes)
+    return curve.rename("kW per home").rename_axis("N")
 
 
 def autocorrelation(series: np.ndarray, lag: int) -> float:

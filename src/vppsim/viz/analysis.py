@@ -68,6 +68,50 @@ def _local_days(local: pd.DatetimeIndex) -> pd.Index:
     return pd.Index(local.tz_localize(None).normalize().date, name="day")
 
 
+def local_calendar(timestamps, tz: str) -> pd.DataFrame:
+    """The local day and hour of each interval, and the UTC starts of its local hour and day.
+
+    Parameters
+    ----------
+    timestamps : array-like of datetime
+        UTC interval starts covering whole local days (e.g. a study's grid); naive values
+        are taken as UTC.
+    tz : str
+        IANA time zone of the calendar.
+
+    Returns
+    -------
+    DataFrame
+        One row per timestamp: ``timestamp`` (UTC), ``day`` (local date), ``hour`` (local
+        clock hour, 0-23), ``hour_start`` and ``day_start`` (UTC instants: the first of the
+        given timestamps in the same local hour, or local day).
+
+    Notes
+    -----
+    Nothing is localised from a wall-clock time, so no time is ambiguous or missing: when
+    clocks go back, the repeated hour is its own bucket (a 25-hour day has 25 hourly
+    buckets, two labelled 01 h); when they go forward, the skipped hour has none.
+    """
+    local = local_index(timestamps, tz)
+    utc = local.tz_convert("UTC")
+    wall = local.tz_localize(None)
+    # The UTC offset tells the two passes of a repeated wall-clock hour apart.
+    offset = wall - utc.tz_localize(None)
+    frame = pd.DataFrame(
+        {
+            TIMESTAMP: utc,
+            "day": wall.normalize().date,
+            "hour": wall.hour.astype("int32"),
+            "wall_hour": wall.floor("h"),
+            "offset": offset,
+        }
+    )
+    first = frame.groupby(["wall_hour", "offset"])[TIMESTAMP].transform("min")
+    frame["hour_start"] = first
+    frame["day_start"] = frame.groupby("day")[TIMESTAMP].transform("min")
+    return frame.drop(columns=["wall_hour", "offset"])
+
+
 def hourly_profile_band(
     frame: pd.DataFrame,
     column: str,

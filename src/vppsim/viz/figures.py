@@ -36,9 +36,20 @@ def _figure(title: str, x_title: str, y_title: str) -> go.Figure:
     return figure
 
 
-def _local(frame: pd.DataFrame, tz: str) -> pd.Series:
-    # Plotly draws naive times as given: show the local wall clock.
-    return frame[TIMESTAMP].dt.tz_convert(tz).dt.tz_localize(None)
+def _wall_clock(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """``frame`` with ``x``, its local wall-clock time, and a gap row where the clock goes back.
+
+    Plotly draws naive times as given, so the axis shows the local wall clock. When clocks
+    go back, the repeated hour is drawn over the first one as its own line: the empty row
+    before it breaks the line instead of drawing it back across the hour (or, for hourly
+    means, straight up at 01 h).
+    """
+    frame = frame.assign(x=frame[TIMESTAMP].dt.tz_convert(tz).dt.tz_localize(None))
+    back = np.flatnonzero(np.diff(frame["x"].to_numpy()) <= np.timedelta64(0)) + 1
+    if not back.size:
+        return frame
+    rows = np.arange(len(frame), dtype=float)
+    return frame.set_axis(rows).reindex(np.sort(np.concatenate([rows, back - 0.5])))
 
 
 def _right_axis(figure: go.Figure, title: str) -> None:
@@ -63,22 +74,31 @@ def time_series(
     tz: str,
     title: str,
     y_title: str,
+    right: dict[str, str] | None = None,
+    right_title: str | None = None,
 ) -> go.Figure:
-    """Lines over time, one per column.
+    """Lines over time, one per column; ``right`` columns on a second axis (another unit).
 
     Parameters
     ----------
     frame : DataFrame
         ``timestamp`` (UTC) and the columns to draw.
-    columns : dict
-        Column name -> legend label.
+    columns, right : dict
+        Column name -> legend label, for the left and the right axis.
     tz : str
         Time zone of the x axis.
+    y_title, right_title : str
+        Axis titles, with the unit of their columns.
     """
     figure = _figure(title, f"local time ({tz})", y_title)
-    x = _local(frame, tz)
-    for column, label in columns.items():
-        figure.add_trace(go.Scatter(x=x, y=frame[column], name=label, mode="lines"))
+    frame = _wall_clock(frame, tz)
+    for axis, drawn in (("y", columns), ("y2", right or {})):
+        for column, label in drawn.items():
+            figure.add_trace(
+                go.Scatter(x=frame["x"], y=frame[column], name=label, mode="lines", yaxis=axis)
+            )
+    if right:
+        _right_axis(figure, right_title or "")
     return figure
 
 
@@ -193,13 +213,15 @@ def homes_and_fleet(
     """
     figure = _figure(title, f"local time ({tz})", "load [kW]")
     for home_id, home in homes.groupby(HOME_ID):
+        home = _wall_clock(home, tz)
         figure.add_trace(
-            go.Scatter(x=_local(home, tz), y=home["load_kw"], name=f"home {home_id}", mode="lines")
+            go.Scatter(x=home["x"], y=home["load_kw"], name=f"home {home_id}", mode="lines")
         )
     if len(fleet):
+        fleet = _wall_clock(fleet, tz)
         figure.add_trace(
             go.Scatter(
-                x=_local(fleet, tz),
+                x=fleet["x"],
                 y=fleet["load_kw"] / fleet["homes"],
                 name="fleet mean per home",
                 mode="lines",
@@ -210,11 +232,28 @@ def homes_and_fleet(
 
 
 def diversity_curve(curve: pd.DataFrame) -> go.Figure:
-    """Coincident peak per home against the number of homes (log x)."""
+    """Coincident peak per home and the coincidence factor against the number of homes (log x).
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``homes``, ``peak_kw_per_home`` [kW per home] and ``coincidence_factor`` [1], as
+        :meth:`~vppsim.viz.queries.DatasetQueries.diversity_curve` returns.
+    """
     figure = _figure("Diversity: coincident peak per home", "homes in group", "peak [kW per home]")
-    figure.add_trace(
-        go.Scatter(x=curve["homes"], y=curve["peak_kw_per_home"], mode="lines+markers", name="mean")
-    )
+    lines = {
+        "peak_kw_per_home": ("coincident peak per home", {}),
+        "coincidence_factor": (
+            "coincidence factor (group peak / sum of own peaks)",
+            {"yaxis": "y2", "line": {"dash": "dot"}},
+        ),
+    }
+    for column, (name, style) in lines.items():
+        figure.add_trace(
+            go.Scatter(x=curve["homes"], y=curve[column], mode="lines+markers", name=name, **style)
+        )
+    _right_axis(figure, "coincidence factor [-]")
+    figure.update_layout(yaxis2={"range": [0, 1.05]})
     figure.update_xaxes(type="log")
     return figure
 
@@ -251,9 +290,9 @@ def net_load(frame: pd.DataFrame, tz: str, pv_share: float) -> go.Figure:
     figure = _figure(
         f"Fleet net load with PV on {pv_share:.0%} of homes", f"local time ({tz})", "power [kW]"
     )
-    x = _local(frame, tz)
+    frame = _wall_clock(frame, tz)
     for column, label in (("load_kw", "load"), ("pv_kw", "PV"), ("net_kw", "net load")):
-        figure.add_trace(go.Scatter(x=x, y=frame[column], name=label, mode="lines"))
+        figure.add_trace(go.Scatter(x=frame["x"], y=frame[column], name=label, mode="lines"))
     return figure
 
 

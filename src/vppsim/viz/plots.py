@@ -9,7 +9,7 @@ resolution and fonts, and no software or date stamp in the file.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 
 from vppsim.dataset.schemas import TIMESTAMP
 from vppsim.errors import ConfigError, VppsimError
+from vppsim.grid import local_midnight
 from vppsim.viz.analysis import (
     MIN_FIT_DAYS,
     SKY_CLASSES,
@@ -73,6 +74,8 @@ COLORS = {
     "lmp": "#1f4e79",
     "spin_price": "#d95f02",
     "nonspin_price": "#7570b3",
+    "regup_price": "#1b9e77",
+    "regdown_price": "#e7298a",
     "spike": "#c0392b",
     "weekday": "#1b7837",
     "weekend": "#d95f02",
@@ -84,7 +87,13 @@ COLORS = {
     "cloudy": "#636363",
 }
 
-AS_LABELS = {"spin_price": "spinning reserve", "nonspin_price": "non-spinning reserve"}
+AS_LABELS = {
+    "spin_price": "spinning reserve",
+    "nonspin_price": "non-spinning reserve",
+    "regup_price": "regulation up",
+    "regdown_price": "regulation down",
+}
+"""Ancillary-service capacity prices [$/MW-h], drawn apart from the LMP [$/MWh]."""
 INDIVIDUAL_HOMES = 5
 WINDOW_DAYS = 7
 MIDDAY, EVENING = (10, 15), (16, 22)
@@ -120,7 +129,8 @@ def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> l
     Raises
     ------
     ConfigError
-        If ``pv_share`` is outside [0, 1].
+        If ``pv_share`` is outside [0, 1], or the folder for the PNGs cannot be created or
+        written (e.g. a read-only dataset).
     VppsimError
         If the dataset holds nothing any chart can show, or is not a dataset.
     """
@@ -142,17 +152,26 @@ def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> l
     if not drawable:
         raise VppsimError(f"{root} has no market, solar or load data to plot")
     folder = Path(out) if out is not None else root / PLOTS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with mpl.rc_context(STYLE):
-        for name, draw in drawable:
-            written.append(_save(draw(), folder / name))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with mpl.rc_context(STYLE):
+            for name, draw in drawable:
+                written.append(_save(draw(), folder / name))
+    except OSError as exc:
+        # A read-only dataset (or plots folder) is a setting to change, not a crash.
+        raise ConfigError(f"cannot write the charts to {folder}: {exc.strerror or exc}") from None
     return written
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    """Write ``figure`` to ``path`` atomically: a reader never sees half a PNG."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    """Write ``figure`` to ``path`` atomically: a reader never sees half a PNG.
+
+    The file gets the permissions the umask gives any new file (not ``mkstemp``'s 0600):
+    the temporary file is created with mode 0666, which the umask narrows.
+    """
+    temporary = path.parent / f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
             figure.savefig(stream, format="png", dpi=DPI, metadata={"Software": None})
@@ -182,10 +201,8 @@ def market_figure(queries: DatasetQueries) -> Figure:
     tz = queries.timezone
     market = queries.table("market")
     local = local_index(market[TIMESTAMP], tz)
-    node = queries.manifest["vppsim"].get("config", {}).get("market", {}).get("node", "")
     figure = _figure(
-        f"CAISO market prices{f' at {node}' if node else ''}, {_period(queries)}",
-        queries.source_caption("market"),
+        f"{market_title(queries)}, {_period(queries)}", queries.source_caption("market")
     )
     grid = figure.add_gridspec(3, 3, height_ratios=[1.2, 0.8, 1.1])
 
@@ -234,7 +251,9 @@ def market_figure(queries: DatasetQueries) -> Figure:
     ax_days = figure.add_subplot(grid[2, 1], sharey=ax)
     by_type = hourly_profile_band(market, "lmp", tz, by_day_type=True)
     for day_type in by_type.index.unique("day_type"):
-        days = local[(local.dayofweek >= 5) == (day_type == "weekend")].normalize().unique()
+        # Wall-clock dates: a zone may repeat or skip its midnight.
+        wall = local[(local.dayofweek >= 5) == (day_type == "weekend")].tz_localize(None)
+        days = wall.normalize().unique()
         _band(
             ax_days,
             by_type.loc[day_type],
@@ -276,6 +295,15 @@ def market_figure(queries: DatasetQueries) -> Figure:
     )
     ax.legend(loc="upper right")
     return figure
+
+
+def market_title(queries: DatasetQueries) -> str:
+    """What the prices are: a CAISO node's only when they came from CAISO (live), since a
+    synthetic series (or a fallback to one) belongs to no node."""
+    node = queries.manifest["vppsim"].get("config", {}).get("market", {}).get("node", "")
+    if queries.provenance("market").get("kind") == "live":
+        return f"CAISO market prices at {node}" if node else "CAISO market prices"
+    return "Synthetic market prices (CAISO-calibrated model, no real node)"
 
 
 def solar_figure(queries: DatasetQueries) -> Figure:
@@ -484,7 +512,7 @@ def load_figure(queries: DatasetQueries) -> Figure:
     if len(curve) > 1:
         single, whole = curve["peak_kw_per_home"].iloc[[0, -1]]
         ax.annotate(
-            f"{single:.2f} kW alone",
+            f"{single:.2f} kW alone (mean own peak)",
             (curve["homes"].iloc[0], single),
             xytext=(8, -4),
             textcoords="offset points",
@@ -492,7 +520,7 @@ def load_figure(queries: DatasetQueries) -> Figure:
         )
         ax.annotate(
             f"{whole:.2f} kW per home\nfor all {homes:,}\n"
-            f"(coincidence factor {whole / single:.2f})",
+            f"(coincidence factor {curve['coincidence_factor'].iloc[-1]:.2f})",
             (curve["homes"].iloc[-1], whole),
             xytext=(-8, 12),
             textcoords="offset points",
@@ -827,10 +855,7 @@ def _sky_handles(counts: pd.Series, classes, alpha: float = 1.0) -> list[Patch]:
 
 def _day_span(day: date, tz: str) -> tuple:
     """Local midnight to local midnight of ``day`` (23 or 25 h on DST change days)."""
-    start = pd.Timestamp(day).tz_localize(tz)
-    return start.to_pydatetime(), (
-        pd.Timestamp(day + timedelta(days=1)).tz_localize(tz).to_pydatetime()
-    )
+    return tuple(local_midnight(d, tz).to_pydatetime() for d in (day, day + timedelta(days=1)))
 
 
 def _window(daily_peak: pd.Series) -> tuple[date, date]:

@@ -22,12 +22,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from vppsim import diversity
 from vppsim.dataset.atomic import MANIFEST
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
+from vppsim.viz.analysis import local_calendar
 
 AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
 """Aggregation levels: the column of the ``steps`` table that starts each bucket (local
@@ -116,7 +118,7 @@ class DatasetQueries:
             self._create_steps(meta["config"])
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetNotReadable(f"{manifest_path} is not a vppsim manifest: {exc}") from exc
-        self._columns: dict[str, list[str]] = {}
+        self._units: dict[str, dict[str, str]] = {}
         self.datasets: list[str] = []
         for name in (*_TABLES, "load"):
             if self._create_view(name):
@@ -152,7 +154,7 @@ class DatasetQueries:
             return False
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
         present = {row[0] for row in self._con.execute(f"DESCRIBE {name}").fetchall()}
-        self._columns[name] = [c.name for c in spec.columns if c.name in present]
+        self._units[name] = {c.name: c.unit for c in spec.columns if c.name in present}
         return True
 
     @staticmethod
@@ -181,16 +183,7 @@ class DatasetQueries:
             self.timezone,
             self.interval_minutes,
         )
-        local = timestamps.tz_convert(self.timezone)
-        steps = pd.DataFrame(
-            {
-                TIMESTAMP: timestamps,
-                "day": local.normalize().tz_localize(None).date,
-                "hour": local.hour.astype("int32"),
-                "hour_start": local.floor("h").tz_convert("UTC"),
-                "day_start": local.normalize().tz_convert("UTC"),
-            }
-        )
+        steps = local_calendar(timestamps, self.timezone)
         with self._lock:
             self._con.register("steps_frame", steps)
             self._con.execute("CREATE TABLE steps AS SELECT * FROM steps_frame")
@@ -218,6 +211,12 @@ class DatasetQueries:
                 for name in tables:
                     self._con.unregister(name)
         return _utc_times(frame)
+
+    def units(self, dataset: str) -> dict[str, str]:
+        """The value columns ``dataset`` holds, each with its unit (e.g. ``"lmp": "$/MWh"``,
+        ``"spin_price": "$/MW-h"``), in the schema's order."""
+        self.require(dataset)
+        return dict(self._units[dataset])
 
     def provenance(self, dataset: str) -> dict[str, Any]:
         """The manifest's provenance record of ``dataset`` (empty if it was not built)."""
@@ -306,7 +305,7 @@ class DatasetQueries:
             ``timestamp`` (UTC start of each bucket) and the table's value columns.
         """
         self.require(name)
-        means = ", ".join(f"avg({c}) AS {c}" for c in self._columns[name])
+        means = ", ".join(f"avg({c}) AS {c}" for c in self.units(name))
         return self.sql(
             f"SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, {means} "
             f"FROM {name} JOIN steps USING ({TIMESTAMP}) "
@@ -323,6 +322,17 @@ class DatasetQueries:
                 f"SELECT count(*) FROM {self._homes_source()} WHERE {self._home_where(selection)}"
             ).iloc[0, 0]
         )
+
+    def filter_counts(self) -> dict[str, int]:
+        """How many homes each filter of :data:`HOME_FILTERS` selects (only ``all`` without
+        a homes table, which the other filters need)."""
+        if not self.has_homes:
+            return {"all": self.home_count() if "load" in self.datasets else 0}
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {condition or 'TRUE'}) AS {key}"
+            for key, (_, condition) in HOME_FILTERS.items()
+        )
+        return {key: int(n) for key, n in self.sql(f"SELECT {counts} FROM homes").iloc[0].items()}
 
     def fleet_summary(
         self,
@@ -481,36 +491,43 @@ class DatasetQueries:
         draws: int = 5,
         sampled_homes: int = 1000,
     ) -> pd.DataFrame:
-        """Coincident peak per home against group size, over random groups of homes.
+        """Coincident peak per home and coincidence factor against group size (see
+        :func:`vppsim.diversity.diversity_curve`).
 
-        Groups are drawn from the dataset's seed (stream ``GROUP_SAMPLES``), so the curve
-        is the same every time for a dataset; only home ids are held in memory. Sizes
-        run 1, 2, 5, 10, ... up to ``sampled_homes``; each gets ``draws`` groups while the
-        groups of a size add up to at most ``sampled_homes`` homes (at least one group).
-        The whole selection is the last point: the curve is flat long before it.
+        Size 1 is every home of the selection on its own, and the last point is the whole
+        selection. Between them, sizes 2, 5, 10, ... below ``sampled_homes`` get random
+        groups: ``draws`` of a size while they add up to at most ``sampled_homes`` homes
+        (at least one group), drawn from the dataset's seed (stream ``GROUP_SAMPLES``), so
+        the curve is the same every time for a dataset. Only peaks and home ids are held in
+        memory; the summing is done in SQL.
 
         Returns
         -------
         DataFrame
-            ``homes`` (group size), ``peak_kw_per_home`` [kW] (mean over the groups of the
-            highest summed interval load divided by the group size) and ``draws``.
+            ``homes`` (group size), ``peak_kw_per_home`` [kW per home],
+            ``coincidence_factor`` [1] and ``groups`` (how many were averaged).
         """
-        ids = np.asarray(self.home_ids(selection), dtype=np.int64)
-        total = len(ids)
+        own = self.fleet_summary(selection, start, end).stats.set_index(HOME_ID)["peak_kw"]
+        total = len(own)
         if total == 0:
-            return pd.DataFrame(columns=["homes", "peak_kw_per_home", "draws"])
-        members = []
-        for n in (n for n in diversity_sizes(total) if n < total and n <= sampled_homes):
+            return pd.DataFrame(
+                columns=["homes", "peak_kw_per_home", "coincidence_factor", "groups"]
+            )
+        ids = own.index.to_numpy(dtype=np.int64)
+        # Every home alone: its coincident peak is its own peak.
+        own_kw = own.to_numpy()
+        sizes, coincident, member_sum = [np.ones(total, np.int64)], [own_kw], [own_kw]
+        picks = []
+        for n in (n for n in diversity_sizes(total) if 1 < n < total and n <= sampled_homes):
             for draw in range(max(1, min(draws, sampled_homes // n))):
                 rng = stream_rng(self.seed, Stream.GROUP_SAMPLES, n, draw)
                 chosen = rng.choice(ids, size=n, replace=False)
-                members.append(pd.DataFrame({"n": n, "draw": draw, HOME_ID: chosen}))
-        curve = []
-        if members:
+                picks.append(pd.DataFrame({"n": n, "draw": draw, HOME_ID: chosen}))
+        if picks:
+            members = pd.concat(picks, ignore_index=True)
             period = self._period_where(start, end, "l." + TIMESTAMP)
-            curve.append(
-                self.sql(
-                    f"""
+            groups = self.sql(
+                f"""
                 WITH summed AS (
                     SELECT m.n, m.draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
                     FROM (
@@ -519,19 +536,33 @@ class DatasetQueries:
                         WHERE {period} AND {HOME_ID} IN (SELECT {HOME_ID} FROM members)
                     ) l JOIN members m USING ({HOME_ID})
                     GROUP BY 1, 2, 3
-                ),
-                peaks AS (SELECT n, draw, max(kw) / n AS peak FROM summed GROUP BY n, draw)
-                SELECT n AS homes, avg(peak) AS peak_kw_per_home, count(*) AS draws
-                FROM peaks GROUP BY n ORDER BY n
-                """,
-                    tables={"members": pd.concat(members)},
                 )
+                SELECT n, draw, max(kw) AS peak FROM summed GROUP BY n, draw ORDER BY n, draw
+                """,
+                tables={"members": members},
             )
-        # The whole selection is the fleet total the summary already holds.
-        fleet = self.fleet_summary(selection, start, end).fleet
-        whole = fleet["load_kw"].max() / total if len(fleet) else np.nan
-        curve.append(pd.DataFrame({"homes": [total], "peak_kw_per_home": [whole], "draws": [1]}))
-        return pd.concat(curve, ignore_index=True)
+            members["own"] = own.reindex(members[HOME_ID]).to_numpy()
+            groups = groups.merge(members.groupby(["n", "draw"], as_index=False)["own"].sum())
+            sizes.append(groups["n"].to_numpy())
+            coincident.append(groups["peak"].to_numpy())
+            member_sum.append(groups["own"].to_numpy())
+        if total > 1:
+            # The whole selection is the fleet total the summary already holds.
+            fleet = self.fleet_summary(selection, start, end).fleet
+            sizes.append(np.array([total]))
+            coincident.append(np.array([fleet["load_kw"].max()]))
+            member_sum.append(np.array([own.sum()]))
+        homes, per_home, factor, counts = diversity.diversity_curve(
+            np.concatenate(sizes), np.concatenate(coincident), np.concatenate(member_sum)
+        )
+        return pd.DataFrame(
+            {
+                "homes": homes,
+                "peak_kw_per_home": per_home,
+                "coincidence_factor": factor,
+                "groups": counts,
+            }
+        )
 
 
 def _utc_times(frame: pd.DataFrame) -> pd.DataFrame:

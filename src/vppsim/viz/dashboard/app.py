@@ -19,7 +19,7 @@ from vppsim.viz import figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
 from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
-from vppsim.viz.queries import DatasetQueries, HomeSelection
+from vppsim.viz.queries import HOME_FILTERS, DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
 
@@ -138,6 +138,14 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
     return app
 
 
+def _unknown_homes(queries: DatasetQueries, ids: list[int]) -> str:
+    """A status note naming typed home ids the dataset does not have, and the ids it has."""
+    have = queries.home_ids()
+    span = f"its homes are {have[0]} to {have[-1]}" if have else "it has no homes"
+    plural = "s" if len(ids) > 1 else ""
+    return f"No home{plural} {', '.join(map(str, ids))} in this dataset ({span})"
+
+
 def _render(
     views: DashboardViews,
     tab: str,
@@ -159,31 +167,42 @@ def _render(
         message = f"This dataset has no {', '.join(missing)} data."
         return html.Div(message, className="error"), message
     caption = layout.caption(q.source_caption(*needs))
+    if "load" in needs and q.home_count(selection) == 0:
+        message = (
+            f"No homes match the filter “{HOME_FILTERS[selection.filter][0]}” in this dataset."
+        )
+        return html.Div(message, className="error"), message
     if tab == "market":
         view = views.market(start, end, aggregation, price)
-        label = figures.PRICE_LABELS[price]
+        units = q.units("market")
+        label, unit = figures.PRICE_LABELS[price], units[price]
+        # The LMP is an energy price [$/MWh]; reserves and regulation are capacity prices
+        # [$/MW-h]: one axis per unit, never both on one.
+        by_unit: dict[str, dict[str, str]] = {}
+        for column, name in figures.PRICE_LABELS.items():
+            if column in view["series"]:
+                by_unit.setdefault(units[column], {})[column] = name
+        (left_unit, left), (right_unit, right) = [*by_unit.items(), ("", {})][:2]
         graphs = {
             "market-prices": figures.time_series(
                 view["series"],
-                {
-                    c: figures.PRICE_LABELS[c]
-                    for c in ("lmp", "spin_price", "nonspin_price")
-                    if c in view["series"]
-                },
+                left,
                 tz,
                 f"Prices ({aggregation} means)",
-                "price [$/MWh]",
+                f"price [{left_unit}]",
+                right=right,
+                right_title=f"capacity price [{right_unit}]",
             ),
             "market-band": figures.profile_band(
-                view["band"], tz, f"{label}: daily profile", "price [$/MWh]"
+                view["band"], tz, f"{label}: daily profile", f"price [{unit}]"
             ),
             "market-daytype": figures.day_type_profiles(
-                view["day_types"], tz, f"{label}: weekday against weekend", "median [$/MWh]"
+                view["day_types"], tz, f"{label}: weekday against weekend", f"median [{unit}]"
             ),
             "market-histogram": figures.histogram(
                 view["values"],
-                f"{label}: distribution of 15-min prices",
-                "price [$/MWh]",
+                f"{label}: distribution of {q.interval_minutes}-min prices",
+                f"price [{unit}]",
                 threshold=SPIKE_THRESHOLD_USD_MWH if price == "lmp" else None,
                 log_y=True,
             ),
@@ -218,7 +237,9 @@ def _render(
         status = f"PV, {period}: {clear} clear of {len(daily)} days"
         return [layout.graph_grid(graphs), caption], status
     if tab == "load":
-        shown = ids[:SHOWN_HOMES] if ids else tuple(q.home_ids(selection, limit=3))
+        known = q.home_ids(HomeSelection(ids=ids)) if ids else q.home_ids(selection, limit=3)
+        unknown = [i for i in ids if i not in known]
+        shown = tuple(known[:SHOWN_HOMES])
         view = views.load(selection, shown, start, end, aggregation)
         stats, temperature = view["stats"], view["temperature"]
         graphs = {
@@ -252,6 +273,8 @@ def _render(
             f"{view['homes']:,} homes selected ({selection.filter}); showing homes "
             f"{', '.join(map(str, shown)) or 'none'}; {period}"
         )
+        if unknown:
+            status = f"{_unknown_homes(q, unknown)}; {status}"
         return [layout.graph_grid(graphs), caption], status
     view = views.integrated(selection, start, end, aggregation, pv_share)
     graphs = {

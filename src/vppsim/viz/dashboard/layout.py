@@ -24,8 +24,10 @@ def _control(label: str, component) -> html.Div:
 
 
 def prices(queries: DatasetQueries) -> list[str]:
-    """The price types the Price control offers."""
-    return [c for c in ("lmp", "spin_price", "nonspin_price") if "market" in queries.datasets]
+    """The price types the Price control offers: those the market data holds."""
+    if "market" not in queries.datasets:
+        return []
+    return [c for c in queries.units("market") if c in PRICE_LABELS]
 
 
 def default_price(queries: DatasetQueries) -> str | None:
@@ -34,7 +36,12 @@ def default_price(queries: DatasetQueries) -> str | None:
 
 def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
     """The controls shared by every tab."""
-    filters = HOME_FILTERS if queries.has_homes else {"all": HOME_FILTERS["all"]}
+    # A filter no home passes would only draw empty axes: it is not offered.
+    filters = {
+        key: HOME_FILTERS[key]
+        for key, n in queries.filter_counts().items()
+        if n > 0 or key == "all"
+    }
     return html.Div(
         [
             _control(

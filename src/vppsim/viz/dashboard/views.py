@@ -157,7 +157,7 @@ class DashboardViews:
             ),
             "temperature": None,
         }
-        if "weather" in self.q.datasets and len(fleet):
+        if "weather" in self.q.datasets:
             view["temperature"] = self._daily_load_and_temperature(fleet, start, end)
         return view
 
