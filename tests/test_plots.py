@@ -124,7 +124,7 @@ def test_read_only_dataset_is_a_one_line_error(built, monkeypatch):
 
 def test_market_title_names_a_node_only_over_live_prices(built):
     queries = DatasetQueries(built)
-    node = queries.manifest["vppsim"]["config"]["market_node"]
+    node = queries.manifest["vppsim"]["config"]["market"]["node"]
     title = market_figure(queries).get_suptitle()
     assert title.startswith("Synthetic market prices") and node not in title
     queries.provenance("market")["kind"] = "live"
