@@ -230,10 +230,9 @@ def test_price_level_notes_say_when_a_year_is_extrapolated():
 
 
 def test_the_manifest_notes_an_extrapolated_price_level(tmp_path):
-    from vppsim.dataset.registry import default_registry
-
     from vppsim.config import load_settings
     from vppsim.dataset.build import build_dataset
+    from vppsim.registry import default_registry
 
     settings = load_settings(
         {

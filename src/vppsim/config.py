@@ -300,6 +300,8 @@ def _from_environment(
     bare = {name for name in core if name.isupper()}
     flat = {}
     for name, value in variables.items():
+        if value is None or value == "":
+            continue  # an empty entry (``NLR_API_KEY=`` in .env.example) means unset
         if name in bare:
             flat[name] = value
         elif name.startswith(ENV_PREFIX) and name not in TOOL_VARIABLES:

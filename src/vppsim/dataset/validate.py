@@ -163,8 +163,13 @@ def _table_failures(root, spec, files: list[Resource], study: Study) -> list[str
     return failures
 
 
-_CSV_FILES_PER_BATCH = 250
-_HOMES_PER_SLICE = 250
+ROWS_PER_SLICE = 2_000_000
+"""Rows read at once when checking per-home files, so memory stays flat however long the
+period or large the fleet."""
+
+
+def _homes_per_slice(intervals: int) -> int:
+    return max(1, ROWS_PER_SLICE // max(intervals, 1))
 
 
 def _read_home_file(root: Path, spec: DatasetSpec, path: str) -> pd.DataFrame:
@@ -174,11 +179,12 @@ def _read_home_file(root: Path, spec: DatasetSpec, path: str) -> pd.DataFrame:
     return frame
 
 
-def _part_slices(path: Path) -> Iterator[pd.DataFrame]:
-    """A Parquet part's rows, a few hundred homes at a time, so memory stays flat."""
+def _part_slices(path: Path, intervals: int) -> Iterator[pd.DataFrame]:
+    """A Parquet part's rows, a bounded number of rows at a time, so memory stays flat."""
     homes = np.unique(pq.read_table(path, columns=[HOME_ID]).column(HOME_ID).to_numpy())
-    for first in range(0, len(homes), _HOMES_PER_SLICE):
-        group = homes[first : first + _HOMES_PER_SLICE]
+    size = _homes_per_slice(intervals)
+    for first in range(0, len(homes), size):
+        group = homes[first : first + size]
         rows = (HOME_ID, ">=", int(group[0])), (HOME_ID, "<=", int(group[-1]))
         frame = pq.read_table(path, filters=list(rows)).to_pandas(coerce_temporal_nanoseconds=True)
         frame[TIMESTAMP] = frame[TIMESTAMP].astype("datetime64[ns, UTC]")
@@ -196,7 +202,7 @@ def _part_failures(root, spec, files, study: Study) -> list[str]:
     failures = []
     homes, n = study.homes, len(study.grid)
     for path in files:
-        for frame in _part_slices(root / path):
+        for frame in _part_slices(root / path, n):
             failures += check_homes(spec, frame, study, path)
     rows, distinct, low, high = duckdb.execute(
         f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
@@ -213,8 +219,9 @@ def _part_failures(root, spec, files, study: Study) -> list[str]:
 
 def _profile_failures(root, spec, files, study: Study) -> list[str]:
     failures = []
-    for first in range(0, len(files), _CSV_FILES_PER_BATCH):
-        batch = files[first : first + _CSV_FILES_PER_BATCH]
+    size = _homes_per_slice(len(study.grid))
+    for first in range(0, len(files), size):
+        batch = files[first : first + size]
         frames = [_read_home_file(root, spec, path) for path in batch]
         if len(batch) > 1 and not check_homes(
             spec, pd.concat(frames, ignore_index=True), study, ""
