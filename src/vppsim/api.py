@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,7 @@ from vppsim.config import load_settings
 from vppsim.dataset.build import BuildResult, Pipeline, write_dataset
 from vppsim.dataset.sources import Registry
 from vppsim.errors import ConfigError
-
-
-def _plots() -> dict[str, Callable[[Path], object]]:
-    from vppsim.viz.plots import PLOTS_FOLDER, write_plots
-
-    return {PLOTS_FOLDER: write_plots}
+from vppsim.viz import DERIVED_OUTPUTS
 
 
 class DataCollector:
@@ -123,4 +117,4 @@ class DataCollector:
         stop the build unless ``force`` (then they are carried over).
         """
         target = Path(out_dir) if out_dir is not None else Path(self.settings.out)
-        return write_dataset(self._pipeline, target, force=force, derived=_plots())
+        return write_dataset(self._pipeline, target, force=force, derived=DERIVED_OUTPUTS)

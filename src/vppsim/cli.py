@@ -23,6 +23,7 @@ from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
 from vppsim.dataset.validate import validate_directory
 from vppsim.errors import ConfigError, VppsimError
 from vppsim.options import SourceMode
+from vppsim.viz import DERIVED_OUTPUTS
 
 app = typer.Typer(
     name="vppsim",
@@ -117,13 +118,6 @@ def _registry():
     from vppsim.registry import default_registry
 
     return default_registry()
-
-
-def _derived_outputs() -> dict[str, Callable[[Path], object]]:
-    """Outputs a rebuild writes anew when the previous dataset had them."""
-    from vppsim.viz.plots import PLOTS_FOLDER, write_plots
-
-    return {PLOTS_FOLDER: write_plots}
 
 
 @app.command()
@@ -288,7 +282,7 @@ def build(
                 registry,
                 progress=_RichProgress(progress),
                 force=force,
-                derived=_derived_outputs(),
+                derived=DERIVED_OUTPUTS,
             )
     except VppsimError as exc:
         raise _fail(exc) from None

@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 from vppsim.dataset.schemas import TIMESTAMP
 from vppsim.errors import ConfigError, VppsimError
 from vppsim.grid import local_midnight
+from vppsim.viz import PLOTS_FOLDER
 from vppsim.viz.analysis import (
     MIN_FIT_DAYS,
     SKY_CLASSES,
@@ -100,10 +101,6 @@ MIDDAY, EVENING = (10, 15), (16, 22)
 KWH_SHIFTED_PER_HOME = 1.0
 FLEET_COLUMNS = ["load_kw", "pv_kw", "net_kw"]
 PV_MEDIAN_KW = 6.5
-
-
-PLOTS_FOLDER = "plots"
-"""Where :func:`write_plots` puts the PNGs inside a dataset (a rebuild draws them anew)."""
 
 
 def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> list[Path]:
