@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import io
 import re
+import time
 import zipfile
 from collections.abc import Callable
 
@@ -593,6 +594,19 @@ def test_a_timeout_is_retried_then_reported(server, quick):
     assert_short(str(caught.value))
 
 
+def test_a_silent_oasis_gives_up_within_the_deadline(server, quick):
+    kwargs, waits = quick
+    url = server.route(PATH, Canned(200, NO_DATA_ZIP, delay_s=10.0))
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 2), LA, 15)
+    started = time.monotonic()
+    with new_client(20) as client, pytest.raises(SourceUnavailable) as caught:
+        get_caiso_market(client, grid, base_url=url, deadline_s=1.0, **kwargs)
+    assert time.monotonic() - started < 6  # was 4 attempts x 20 s
+    assert "no answer within the 1 s deadline (ReadTimeout; 1 attempt)" in str(caught.value)
+    assert server.count(PATH) == 1 and waits == []
+    assert_short(str(caught.value))
+
+
 def test_read_oasis_zip_reports_no_data_and_broken_zips():
     with pytest.raises(SourceUnavailable) as caught:
         read_oasis_zip(NO_DATA_ZIP)
@@ -624,16 +638,25 @@ def test_too_old_or_future_periods_fail_without_a_request(server, quick):
     url = serve(server, FakeOasis(synthetic_lmp))
     old = build_grid(dt.date(2019, 8, 1), dt.date(2019, 8, 31), LA, 15)
     future = build_grid(dt.date(2024, 1, 14), dt.date(2024, 1, 16), LA, 15)
-    with new_client(5) as client:
-        with pytest.raises(SourceUnavailable) as too_old:
-            get_caiso_market(client, old, base_url=url, **kwargs)
-        with pytest.raises(SourceUnavailable) as too_new:
-            get_caiso_market(client, future, base_url=url, **kwargs)
-    assert str(too_old.value) == (
-        "CAISO OASIS keeps about 39 months of data; 2019-08 is older "
-        "(it serves from about 2020-10-14)"
+    reasons = []
+    # The same study refused on two different days gives the same reason: a manifest that
+    # records it does not change from day to day.
+    for now in (NOW - pd.Timedelta(days=3), NOW):
+        with new_client(5) as client:
+            with pytest.raises(SourceUnavailable) as too_old:
+                get_caiso_market(client, old, base_url=url, **{**kwargs, "now": now})
+            with pytest.raises(SourceUnavailable) as too_new:
+                get_caiso_market(client, future, base_url=url, **{**kwargs, "now": now})
+        reasons.append((str(too_old.value), str(too_new.value)))
+    assert reasons[0] == reasons[1]
+    too_old_reason, too_new_reason = reasons[0]
+    assert too_old_reason == (
+        "CAISO OASIS keeps about 39 months of data; the period starts in 2019-08, before that"
     )
-    assert "after now (2024-01-15 00:00Z)" in str(too_new.value)
+    assert too_new_reason == (
+        "CAISO OASIS: the period runs to 2024-01-17 08:00Z, not yet published; "
+        "prices are published only once the market has run"
+    )
     assert server.hits == []
 
 

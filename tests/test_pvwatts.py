@@ -273,6 +273,15 @@ def test_read_timeout(server, sleeps):
     assert time.monotonic() - started < 3 and recorded == [1.0]
 
 
+def test_a_silent_host_gives_up_within_the_deadline(server, sleeps):
+    recorded, sleep = sleeps
+    server.route(PVWATTS_PATH, Canned(200, b"{}", delay_s=10.0))
+    started = time.monotonic()
+    message = failure(server, sleep, timeout_s=20.0, deadline_s=1.0)
+    assert message == "PVWatts v8: no answer within the 1 s deadline (ReadTimeout; 1 attempt)"
+    assert time.monotonic() - started < 6 and recorded == []  # was 4 attempts x 20 s
+
+
 def test_connection_refused_is_fast(sleeps):
     recorded, sleep = sleeps
     from vppsim.solar.pvwatts import get_pvwatts
