@@ -153,3 +153,11 @@ def test_cli_prints_the_market_report_readably_at_80_columns_from_anywhere():
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "('" not in text and "│ spin_price    │ Mar-May │ night 0-5" in text
     assert "-: no episode above $250 that month, so no episode length" in text
+
+
+def test_a_terminal_narrower_than_a_word_folds_it_rather_than_cutting_it():
+    frame = pd.DataFrame({"x": [123456789.5]}, index=pd.Index(["a-rather-long-label"]))
+    text = drawn("Narrow", frame, width=20)
+    assert max(len(line) for line in text.splitlines()) <= 20 and "…" not in text
+    rows = [line.split("│") for line in text.splitlines() if line.startswith("│")]
+    assert "".join(row[2].strip() for row in rows) == "123,456,789.5"  # folded, all digits

@@ -405,7 +405,7 @@ def calibrate(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic side.")] = 42,
 ) -> None:
     """Print each synthetic model next to the real data it was calibrated on."""
-    from vppsim.report import reference_dir
+    from vppsim.report import frame_tables, reference_dir
 
     parts = CALIBRATION_PARTS if part == "all" else (part,)
     problems = []
@@ -436,16 +436,10 @@ def calibrate(
                 highlight=False,
             )
             raise typer.Exit(2) from None
+    # Tables fit the terminal (80 columns when piped); titles wrap to their table's width.
     for title, frame in tables.items():
-        for table in _frame_tables(title, frame):
+        for table in frame_tables(title, frame, out.width):
             out.print(table, soft_wrap=False)
-
-
-def _frame_tables(title: str, frame) -> list[Table]:
-    """``frame`` as tables that fit the terminal (80 columns when piped), numbers whole."""
-    from vppsim.report import frame_tables
-
-    return frame_tables(title, frame, out.width)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m vppsim`

@@ -69,8 +69,6 @@ def format_cell(value: Any) -> str:
         return value
     if value is None or value is pd.NA or value is pd.NaT:
         return MISSING
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     number = float(value)
@@ -99,9 +97,16 @@ def _span(texts: Sequence[str]) -> tuple[int, int]:
 
 
 def _widths(spans: Sequence[tuple[int, int]], room: int) -> list[int]:
-    """Column widths: each its narrowest, then the room left shared out up to its widest."""
+    """Column widths: each its narrowest, then the room left shared out up to its widest.
+
+    With less room than the narrowest (a terminal narrower than one long word), the widest
+    columns give way, down to one character, and their words fold.
+    """
     widths = [low for low, _ in spans]
     left = room - sum(widths)
+    while left < 0 and max(widths) > 1:
+        widths[widths.index(max(widths))] -= 1
+        left += 1
     while left > 0:
         short = [i for i, (_, high) in enumerate(spans) if widths[i] < high]
         if not short:
