@@ -39,13 +39,13 @@ def pytest_runtest_setup(item):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Turn a skip for want of the reference data into a failure: CI must not pass quietly
-    without it (a skip whose reason names ``shared/reference`` or the folder)."""
+    without it (a skip whose reason names ``../shared``, ``shared/reference`` or the folder)."""
     outcome = yield
     report = outcome.get_result()
     if not report.skipped or hasattr(report, "wasxfail"):
         return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    if "shared/reference" in reason or str(SHARED) in reason:
+    if any(name in reason for name in ("../shared", "shared/reference", str(SHARED))):
         report.outcome = "failed"
         report.longrepr = _reference_missing(reason.removeprefix("Skipped: "))
 

@@ -2,6 +2,7 @@
 side, in tables that stay readable at 80 columns and when piped."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,12 +10,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from vppsim import report
 from vppsim.calibrate import PVWATTS_LA_AUGUST_KWH_PER_KW, calibration_tables
 from vppsim.cli import app
 from vppsim.errors import ConfigError
 from vppsim.report import MISSING_NOTE, format_cell, frame_tables, reference_dir
 
-from .conftest import REFERENCE
+from .conftest import REFERENCE, ROOT_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +109,28 @@ def test_a_missing_figure_is_a_dash_with_the_reason_given():
     assert "-: no episode above $250 that month, so no episode length" in words
 
 
+def fake_project(tmp_path, monkeypatch, reference=None) -> Path:
+    """As far as vppsim knows, it runs from tmp_path/project/repo, next to
+    tmp_path/project/shared/reference (a link to ``reference`` when given); the working
+    directory is tmp_path/work, where ../shared/reference does not exist."""
+    folder = tmp_path / "project" / "shared" / "reference"
+    folder.parent.mkdir(parents=True)
+    if reference is None:
+        folder.mkdir()
+    else:
+        folder.symlink_to(reference)
+    monkeypatch.setattr(report, "project_root", lambda: tmp_path / "project" / "repo")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    return folder
+
+
 def test_the_reference_folder_is_found_from_the_project_not_the_working_directory(
     tmp_path, monkeypatch
 ):
-    # The test runs in tmp_path (conftest): ../shared/reference there does not exist.
-    assert reference_dir() == REFERENCE.absolute()
+    assert report.project_root() == ROOT_TESTS.parent  # the checkout the tests run from
+    folder = fake_project(tmp_path, monkeypatch)
+    assert reference_dir() == folder
     monkeypatch.setenv("VPPSIM_REFERENCE", str(tmp_path))
     assert reference_dir() == tmp_path
     assert reference_dir(REFERENCE) == REFERENCE.absolute()
@@ -120,7 +139,7 @@ def test_the_reference_folder_is_found_from_the_project_not_the_working_director
         reference_dir()
 
 
-def test_cli_names_missing_references_and_bad_parts(tmp_path, monkeypatch):
+def test_cli_names_missing_references_and_bad_parts(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["calibrate", "--part", "solar", "--reference", str(tmp_path)])
     assert result.exit_code == 2
@@ -142,8 +161,9 @@ def test_cli_names_missing_references_and_bad_parts(tmp_path, monkeypatch):
 
 
 @pytest.mark.reference
-def test_cli_prints_the_market_report_readably_at_80_columns_from_anywhere():
-    # No --reference, run from tmp_path: the project's ../shared/reference is found.
+def test_cli_prints_the_market_report_readably_at_80_columns_from_anywhere(tmp_path, monkeypatch):
+    # No --reference, run from elsewhere: the project's ../shared/reference is found.
+    fake_project(tmp_path, monkeypatch, REFERENCE)
     result = CliRunner().invoke(
         app, ["calibrate", "--part", "market", "--years", "1"], env={"COLUMNS": "80"}
     )

@@ -17,6 +17,7 @@ def test_tests_that_need_the_reference_fail_without_it(tmp_path):
     env = {**os.environ, "VPPSIM_TEST_SHARED": str(nowhere), "PYTHONPATH": str(ROOT / "src")}
     chosen = [
         "tests/test_tmy.py",  # a skipif naming ../shared/reference: turned into a failure
+        "tests/test_weather_synthetic.py::test_august_is_mostly_clear",  # one naming ../shared
         "tests/test_calibrate.py::test_pv_energy_is_compared_with_every_reference",  # marked
         "tests/test_oasis.py::test_the_recorded_answer_parses_anywhere",  # needs no reference
     ]
@@ -34,6 +35,7 @@ def test_tests_that_need_the_reference_fail_without_it(tmp_path):
     assert f"reference data: {nowhere / 'reference'} (MISSING)" in run.stdout
     assert f"{nowhere / 'reference'} is missing (needs ../shared/reference/solar)" in run.stdout
     assert f"{nowhere / 'reference'} is missing (marked reference)" in run.stdout
+    assert f"{nowhere / 'reference'} is missing (needs ../shared TMY files)" in run.stdout
 
 
 def test_ci_run_stops_at_once_without_the_reference(tmp_path):
