@@ -133,7 +133,7 @@ def test_the_reference_folder_is_found_from_the_project_not_the_working_director
     assert reference_dir() == folder
     monkeypatch.setenv("VPPSIM_REFERENCE", str(tmp_path))
     assert reference_dir() == tmp_path
-    assert reference_dir(REFERENCE) == REFERENCE.absolute()
+    assert reference_dir(folder) == folder  # an explicit folder wins over the variable
     monkeypatch.setenv("VPPSIM_REFERENCE", str(tmp_path / "nowhere"))
     with pytest.raises(ConfigError, match=r"reference folder not found: .*nowhere"):
         reference_dir()
