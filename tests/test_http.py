@@ -218,6 +218,15 @@ def test_no_wait_is_started_that_would_end_past_the_deadline(server):
         fetch(client, url, PARAMS, source=SOURCE, sleep=clock.sleep, clock=clock, deadline_s=10)
     assert clock.slept == [] and server.count("/later") == 1
     assert "10 s deadline (HTTP 429; 1 attempt)" in str(info.value)
+    # The rate limiter's spacing counts too: a 30 s spacing leaves no time in 10 s.
+    clock = FakeClock()
+    limiter = RateLimiter(30.0, clock=clock, sleep=clock.sleep)
+    url = server.route("/spaced", Canned(200, b"{}"))
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as info:
+        for _ in range(2):
+            fetch(client, url, PARAMS, source=SOURCE, clock=clock, limiter=limiter, deadline_s=10)
+    assert server.count("/spaced") == 1 and clock.slept == [30.0]
+    assert "no time left after the rate limiter's wait" in str(info.value)
     with new_client(5) as client, pytest.raises(ValueError, match="deadline_s must be > 0"):
         fetch(client, url, PARAMS, source=SOURCE, deadline_s=0)
 

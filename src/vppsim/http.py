@@ -407,7 +407,7 @@ def fetch(
             limiter.wait()
         remaining = left()
         if remaining <= 0:
-            raise _Retry("the rate limiter's wait", kind="deadline")
+            raise _Retry("no time left after the rate limiter's wait", kind="deadline")
         try:
             response = client.get(
                 url,
