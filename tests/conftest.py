@@ -12,7 +12,42 @@ from .fakeserver import FakeServer
 from .sources import test_registry
 
 ROOT_TESTS = Path(__file__).resolve().parent
-SHARED = ROOT_TESTS.parents[1] / "shared"
+SHARED = Path(os.environ.get("VPPSIM_TEST_SHARED") or ROOT_TESTS.parents[1] / "shared")
+"""``../shared`` next to the repository (``VPPSIM_TEST_SHARED`` points elsewhere)."""
+REFERENCE = SHARED / "reference"
+
+
+def _reference_missing(reason: str) -> str:
+    state = "is missing" if not REFERENCE.is_dir() else "lacks a file"
+    return (
+        f"reference data required, not optional: {REFERENCE} {state} ({reason}); put "
+        "../shared next to the repository or set VPPSIM_TEST_SHARED"
+    )
+
+
+def pytest_report_header(config):
+    return f"reference data: {REFERENCE} ({'found' if REFERENCE.is_dir() else 'MISSING'})"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test marked ``reference`` fails, before its fixtures run, without the folder."""
+    if item.get_closest_marker("reference") is not None and not REFERENCE.is_dir():
+        pytest.fail(_reference_missing("marked reference"), pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Turn a skip for want of the reference data into a failure: CI must not pass quietly
+    without it (a skip whose reason names ``../shared``, ``shared/reference`` or the folder)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if any(name in reason for name in ("../shared", "shared/reference", str(SHARED))):
+        report.outcome = "failed"
+        report.longrepr = _reference_missing(reason.removeprefix("Skipped: "))
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +57,6 @@ def isolated_environment(tmp_path, monkeypatch):
         if name.startswith("VPPSIM_") or name in {
             "NLR_API_KEY",
             "NREL_API_KEY",
-            "GRIDSTATUS_API_KEY",
         }:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)

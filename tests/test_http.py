@@ -188,6 +188,49 @@ def test_read_timeout_then_success(server, sleeps):
     assert recorded == [1.0]
 
 
+def test_a_host_that_never_answers_costs_the_deadline_not_attempts_x_timeout(server, sleeps):
+    # Accepts the connection, then says nothing: with a 20 s timeout and 4 attempts this
+    # used to take 80 s and more. The deadline caps the attempt's timeout at the time left.
+    recorded, sleep = sleeps
+    url = server.route("/silent", Canned(200, b"{}", delay_s=10.0))
+    started = time.monotonic()
+    with new_client(20) as client, pytest.raises(SourceUnavailable) as info:
+        fetch(client, url, PARAMS, source=SOURCE, sleep=sleep, attempts=4, deadline_s=1.0)
+    assert time.monotonic() - started < 5
+    assert (
+        str(info.value) == f"{SOURCE}: no answer within the 1 s deadline (ReadTimeout; 1 attempt)"
+    )
+    assert server.count("/silent") == 1 and recorded == []
+    assert_no_key(info.value, repr(info.value))
+
+
+def test_no_wait_is_started_that_would_end_past_the_deadline(server):
+    url = server.route("/busy", Canned(503, b""))
+    clock = FakeClock()
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as info:
+        fetch(client, url, PARAMS, source=SOURCE, sleep=clock.sleep, clock=clock, deadline_s=5)
+    # Waits of 1 and 2 s fit in 5 s; the next (4 s) would end at 7 s: give up after 3.
+    assert clock.slept == [1.0, 2.0] and server.count("/busy") == 3
+    assert str(info.value) == f"{SOURCE}: no answer within the 5 s deadline (HTTP 503; 3 attempts)"
+    clock = FakeClock()
+    url = server.route("/later", Canned(429, b"", headers={"Retry-After": "30"}))
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as info:
+        fetch(client, url, PARAMS, source=SOURCE, sleep=clock.sleep, clock=clock, deadline_s=10)
+    assert clock.slept == [] and server.count("/later") == 1
+    assert "10 s deadline (HTTP 429; 1 attempt)" in str(info.value)
+    # The rate limiter's spacing counts too: a 30 s spacing leaves no time in 10 s.
+    clock = FakeClock()
+    limiter = RateLimiter(30.0, clock=clock, sleep=clock.sleep)
+    url = server.route("/spaced", Canned(200, b"{}"))
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as info:
+        for _ in range(2):
+            fetch(client, url, PARAMS, source=SOURCE, clock=clock, limiter=limiter, deadline_s=10)
+    assert server.count("/spaced") == 1 and clock.slept == [30.0]
+    assert "no time left after the rate limiter's wait" in str(info.value)
+    with new_client(5) as client, pytest.raises(ValueError, match="deadline_s must be > 0"):
+        fetch(client, url, PARAMS, source=SOURCE, deadline_s=0)
+
+
 def test_connection_refused_fails_fast_without_retries(sleeps):
     recorded, sleep = sleeps
     url = f"http://127.0.0.1:{free_port()}/api?api_key={FAKE_KEY}"
@@ -295,7 +338,8 @@ def test_rawcache_put_get_and_meta_without_key(tmp_path):
     assert meta["source"] == "pvwatts" and meta["status"] == 200
     assert meta["params"]["api_key"] == REDACTED and meta["params"]["lat"] == "33.8"
     assert meta["bytes"] == len(got) and len(meta["sha256"]) == 64
-    assert meta["fetched_at"].endswith("Z")
+    # Nothing records when the answer came: the same answer gives the same files any day.
+    assert set(meta) == {"source", "key", "file", "url", "params", "status", "sha256", "bytes"}
     # Another key, same request: same entry. Other parameters: another entry.
     assert cache.get("pvwatts", url, {**PARAMS, "api_key": "other-key-123"}) == got
     assert cache.get("pvwatts", url, {**PARAMS, "lat": "34"}) is None

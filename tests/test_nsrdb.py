@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -98,9 +99,9 @@ def test_request_parameters_and_years():
 EMAIL = "someone@example.org"
 
 
-def fetch_day(server, *answers, year=2023, cache=None):
+def fetch_day(server, *answers, year=2023, cache=None, timeout_s=2.0, deadline_s=20.0):
     url = server.route(NSRDB_PATH, *answers)
-    with new_client(2.0) as client:
+    with new_client(timeout_s) as client:
         return get_nsrdb(
             client,
             FAKE_KEY,
@@ -111,6 +112,7 @@ def fetch_day(server, *answers, year=2023, cache=None):
             30,
             base_url=url.removesuffix(NSRDB_PATH),
             cache=cache,
+            deadline_s=deadline_s,
         )
 
 
@@ -148,6 +150,16 @@ def test_error_answers_are_clear_and_keyless(server, answer, fragment):
         fetch_day(server, answer)
     assert_no_key(str(caught.value))
     assert EMAIL not in str(caught.value)
+
+
+def test_a_silent_host_gives_up_within_the_deadline(server):
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable) as caught:
+        fetch_day(server, Canned(200, b"", delay_s=10.0), timeout_s=20.0, deadline_s=1.0)
+    assert time.monotonic() - started < 6  # was 4 attempts x 20 s
+    assert str(caught.value).endswith("no answer within the 1 s deadline (ReadTimeout; 1 attempt)")
+    assert server.count(NSRDB_PATH) == 1
+    assert_no_key(str(caught.value))
 
 
 def test_years_outside_the_archive_fail_without_a_request(server):

@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import io
 import re
+import time
 import zipfile
 from collections.abc import Callable
 
@@ -36,17 +37,18 @@ from vppsim.market.oasis import (
 )
 from vppsim.rawcache import RawCache
 
-from .conftest import SHARED
+from .conftest import REFERENCE, ROOT_TESTS
 from .fakeserver import Canned
 
 LA = "America/Los_Angeles"
 PATH = "/oasisapi/SingleZip"
-RAW_DIR = SHARED / "reference" / "market" / "caiso_oasis_raw"
+RAW_DIR = REFERENCE / "market" / "caiso_oasis_raw"
 RAW_NAME = "20230731_20230830_PRC_RTPD_LMP_RTPD_20230927_12_23_20_v2.csv"
 RAW = RAW_DIR / f"{RAW_NAME}.gz"
 RAW_NODE = "MIL1_3_PASGNODE"
 NOW = pd.Timestamp("2024-01-15T00:00Z")  # OASIS still held 2023 then
-needs_raw = pytest.mark.skipif(not RAW.is_file(), reason="shared/reference OASIS file missing")
+RECORDED = ROOT_TESTS / "data" / "oasis" / "prc_rtpd_lmp_mil1_20230817T00-02Z.zip"
+"""Eight intervals of the real file, as OASIS serves them (tests/data/oasis/README.md)."""
 
 LMP_HEADER = (
     "INTERVALSTARTTIME_GMT,INTERVALENDTIME_GMT,OPR_DT,OPR_HR,NODE_ID_XML,NODE_ID,NODE,"
@@ -304,7 +306,43 @@ def test_query_is_the_documented_oasis_url():
 # --------------------------------------------------------------------------- real replay
 
 
-@needs_raw
+def test_the_recorded_answer_parses_anywhere():
+    # A real OASIS answer in tests/data: the parser is tested even without ../shared.
+    rows = read_oasis_zip(RECORDED.read_bytes())
+    assert list(rows.columns) == LMP_HEADER.split(",") and len(rows) == 40
+    assert not rows["INTERVALSTARTTIME_GMT"].is_monotonic_increasing  # OASIS does not sort
+    lmp = read_rtpd_lmp(rows, node=RAW_NODE)
+    start = pd.Timestamp("2023-08-17T00:00Z")
+    assert lmp.index.equals(pd.date_range(start, periods=8, freq="15min"))
+    parts = lmp[["lmp_energy", "lmp_congestion", "lmp_loss", "lmp_ghg"]].sum(axis=1)
+    assert (parts - lmp["lmp"]).abs().max() <= 1e-4 + 1e-9
+    spike = lmp.loc[pd.Timestamp("2023-08-17T01:30Z")]
+    assert spike["lmp_energy"] == 2000 and spike["lmp_congestion"] == pytest.approx(-1933.9948)
+    assert spike["lmp"] == pytest.approx(66.0052)
+    assert lmp.loc[start, "lmp"] == pytest.approx(274.9976)
+
+
+def test_market_on_the_grid_from_the_recorded_answer(server, quick):
+    kwargs, _ = quick
+    with zipfile.ZipFile(RECORDED) as archive:
+        (name,) = archive.namelist()
+        _, *lines = archive.read(name).decode().splitlines()
+    recorded = pd.Series(lines, index=pd.to_datetime([line[:25] for line in lines], utc=True))
+
+    def answer(start, end, node):
+        return recorded[(recorded.index >= start) & (recorded.index < end)].tolist()
+
+    url = serve(server, FakeOasis(answer))
+    day = build_grid(dt.date(2023, 8, 16), dt.date(2023, 8, 16), LA, 15)
+    grid = day[(day >= "2023-08-17T00:00Z") & (day < "2023-08-17T02:00Z")]
+    with new_client(5) as client:
+        frame, details = get_caiso_market(client, grid, node=RAW_NODE, base_url=url, **kwargs)
+    assert frame.index.equals(grid) and not frame.isna().any().any()
+    assert frame.loc[pd.Timestamp("2023-08-17T01:30Z"), "lmp_energy"] == 2000
+    assert details["windows"] == ["2023-08-17T00:00Z/2023-08-17T02:00Z"]
+
+
+@pytest.mark.reference
 def test_replay_of_the_real_file_gives_every_interval(server, quick):
     kwargs, _ = quick
     url = serve(server, FakeOasis(replay_lmp()))
@@ -330,7 +368,7 @@ def test_replay_of_the_real_file_gives_every_interval(server, quick):
     assert np.array_equal(lmp["lmp"].to_numpy(), truth.sort_index().to_numpy())
 
 
-@needs_raw
+@pytest.mark.reference
 def test_market_on_the_grid_from_the_real_file(server, quick):
     kwargs, _ = quick
     url = serve(server, FakeOasis(replay_lmp()))
@@ -370,7 +408,7 @@ def test_market_on_the_grid_from_the_real_file(server, quick):
     assert details["url"] == url and "held" in details["as_prices"]
 
 
-@needs_raw
+@pytest.mark.reference
 def test_a_day_missing_from_the_csv_is_caught_and_named(server, quick):
     kwargs, _ = quick
 
@@ -593,6 +631,19 @@ def test_a_timeout_is_retried_then_reported(server, quick):
     assert_short(str(caught.value))
 
 
+def test_a_silent_oasis_gives_up_within_the_deadline(server, quick):
+    kwargs, waits = quick
+    url = server.route(PATH, Canned(200, NO_DATA_ZIP, delay_s=10.0))
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 2), LA, 15)
+    started = time.monotonic()
+    with new_client(20) as client, pytest.raises(SourceUnavailable) as caught:
+        get_caiso_market(client, grid, base_url=url, deadline_s=1.0, **kwargs)
+    assert time.monotonic() - started < 6  # was 4 attempts x 20 s
+    assert "no answer within the 1 s deadline (ReadTimeout; 1 attempt)" in str(caught.value)
+    assert server.count(PATH) == 1 and waits == []
+    assert_short(str(caught.value))
+
+
 def test_read_oasis_zip_reports_no_data_and_broken_zips():
     with pytest.raises(SourceUnavailable) as caught:
         read_oasis_zip(NO_DATA_ZIP)
@@ -624,16 +675,25 @@ def test_too_old_or_future_periods_fail_without_a_request(server, quick):
     url = serve(server, FakeOasis(synthetic_lmp))
     old = build_grid(dt.date(2019, 8, 1), dt.date(2019, 8, 31), LA, 15)
     future = build_grid(dt.date(2024, 1, 14), dt.date(2024, 1, 16), LA, 15)
-    with new_client(5) as client:
-        with pytest.raises(SourceUnavailable) as too_old:
-            get_caiso_market(client, old, base_url=url, **kwargs)
-        with pytest.raises(SourceUnavailable) as too_new:
-            get_caiso_market(client, future, base_url=url, **kwargs)
-    assert str(too_old.value) == (
-        "CAISO OASIS keeps about 39 months of data; 2019-08 is older "
-        "(it serves from about 2020-10-14)"
+    reasons = []
+    # The same study refused on two different days gives the same reason: a manifest that
+    # records it does not change from day to day.
+    for now in (NOW - pd.Timedelta(days=3), NOW):
+        with new_client(5) as client:
+            with pytest.raises(SourceUnavailable) as too_old:
+                get_caiso_market(client, old, base_url=url, **{**kwargs, "now": now})
+            with pytest.raises(SourceUnavailable) as too_new:
+                get_caiso_market(client, future, base_url=url, **{**kwargs, "now": now})
+        reasons.append((str(too_old.value), str(too_new.value)))
+    assert reasons[0] == reasons[1]
+    too_old_reason, too_new_reason = reasons[0]
+    assert too_old_reason == (
+        "CAISO OASIS keeps about 39 months of data; the period starts in 2019-08, before that"
     )
-    assert "after now (2024-01-15 00:00Z)" in str(too_new.value)
+    assert too_new_reason == (
+        "CAISO OASIS: the period runs to 2024-01-17 08:00Z, not yet published; "
+        "prices are published only once the market has run"
+    )
     assert server.hits == []
 
 

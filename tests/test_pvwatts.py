@@ -45,8 +45,6 @@ LB_LAT, LB_LON = 33.8167, -118.15
 
 @pytest.fixture(scope="module")
 def v5_hourly() -> bytes:
-    if not V5_HOURLY.is_file():
-        pytest.skip(f"recorded PVWatts answer not found: {V5_HOURLY}")
     return V5_HOURLY.read_bytes()
 
 
@@ -133,6 +131,7 @@ def test_request_parameters_follow_v8():
 # --------------------------------------------------------------------------- replay
 
 
+@pytest.mark.reference
 def test_recorded_v5_answer_replayed_through_server(server, sleeps, v5_hourly, tmp_path):
     recorded, sleep = sleeps
     server.route(PVWATTS_PATH, Canned(200, v5_hourly))
@@ -159,6 +158,7 @@ def test_recorded_v5_answer_replayed_through_server(server, sleeps, v5_hourly, t
     assert recorded == []
 
 
+@pytest.mark.reference
 def test_recorded_hour_convention_is_hour_beginning_lst(v5_hourly):
     """Hour i covers [i, i+1) LST: never output while the sun is down all that hour."""
     result = read_pvwatts(v5_hourly)
@@ -271,6 +271,15 @@ def test_read_timeout(server, sleeps):
     message = failure(server, sleep, timeout_s=0.3, attempts=2)
     assert message == "PVWatts v8: timed out after 0.3 s (2 attempts)"
     assert time.monotonic() - started < 3 and recorded == [1.0]
+
+
+def test_a_silent_host_gives_up_within_the_deadline(server, sleeps):
+    recorded, sleep = sleeps
+    server.route(PVWATTS_PATH, Canned(200, b"{}", delay_s=10.0))
+    started = time.monotonic()
+    message = failure(server, sleep, timeout_s=20.0, deadline_s=1.0)
+    assert message == "PVWatts v8: no answer within the 1 s deadline (ReadTimeout; 1 attempt)"
+    assert time.monotonic() - started < 6 and recorded == []  # was 4 attempts x 20 s
 
 
 def test_connection_refused_is_fast(sleeps):

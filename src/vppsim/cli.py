@@ -455,8 +455,12 @@ def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, 
 @app.command()
 def calibrate(
     reference: Annotated[
-        Path, typer.Option(help="The shared reference folder (solar/, market/, load/).")
-    ] = Path("../shared/reference"),
+        Path | None,
+        typer.Option(
+            help="The shared reference folder (solar/, market/, load/). Default: "
+            "$VPPSIM_REFERENCE, else ../shared/reference next to the repository."
+        ),
+    ] = None,
     part: Annotated[
         str, typer.Option(help="solar (weather and PV), market, load, or all.")
     ] = "all",
@@ -465,6 +469,8 @@ def calibrate(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic side.")] = 42,
 ) -> None:
     """Print each synthetic model next to the real data it was calibrated on."""
+    from vppsim.report import frame_tables, reference_dir
+
     parts = CALIBRATION_PARTS if part == "all" else (part,)
     problems = []
     if any(name not in CALIBRATION_PARTS for name in parts):
@@ -474,8 +480,12 @@ def calibrate(
     if homes < 1:
         problems.append(f"homes={homes}: need at least one home")
     if problems:
-        err.print(f"[bold red]error:[/] {'; '.join(problems)}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape('; '.join(problems))}", highlight=False)
         raise typer.Exit(2)
+    try:
+        folder = reference_dir(reference)
+    except ConfigError as exc:
+        raise _fail(exc) from None
     tables = {}
     with (
         tempfile.TemporaryDirectory(prefix="vppsim-calibrate-") as workdir,
@@ -483,27 +493,17 @@ def calibrate(
     ):
         try:
             for name in parts:
-                tables.update(_calibration(name, reference, years, homes, seed, Path(workdir)))
+                tables.update(_calibration(name, folder, years, homes, seed, Path(workdir)))
         except FileNotFoundError as exc:
             err.print(
-                f"[bold red]error:[/] missing reference file: {exc.filename}", highlight=False
+                f"[bold red]error:[/] missing reference file: {escape(str(exc.filename))}",
+                highlight=False,
             )
             raise typer.Exit(2) from None
+    # Tables fit the terminal (80 columns when piped); titles wrap to their table's width.
     for title, frame in tables.items():
-        out.print(_frame_table(title, frame))
-
-
-def _frame_table(title: str, frame) -> Table:
-    table = Table(title=escape(title), title_justify="left")
-    table.add_column(frame.index.name or "")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right")
-    for label, row in frame.iterrows():
-        cells = [
-            v if isinstance(v, str) else f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3f}" for v in row
-        ]
-        table.add_row(str(label), *cells)
-    return table
+        for table in frame_tables(title, frame, out.width):
+            out.print(table, soft_wrap=False)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m vppsim`

@@ -48,7 +48,9 @@ ENV_PREFIX = "VPPSIM_"
 SECRETS = ("nlr_api_key", "nlr_email")
 """Settings never printed, logged or written (the manifest shows them masked)."""
 
-TOOL_VARIABLES = frozenset({"VPPSIM_REQUIRE_BROWSER", "VPPSIM_SCREENSHOTS", "VPPSIM_REFERENCE"})
+TOOL_VARIABLES = frozenset(
+    {"VPPSIM_REQUIRE_BROWSER", "VPPSIM_SCREENSHOTS", "VPPSIM_REFERENCE", "VPPSIM_TEST_SHARED"}
+)
 """``VPPSIM_*`` variables read by vppsim's tests and tools, not settings: never refused."""
 
 DEFAULT_ENV_FILE = Path(".env")
@@ -300,11 +302,11 @@ def _from_environment(
     bare = {name for name in core if name.isupper()}
     flat = {}
     for name, value in variables.items():
-        if value is None or value == "":
+        if value is None or value == "" or name in TOOL_VARIABLES:
             continue  # an empty entry (``NLR_API_KEY=`` in .env.example) means unset
         if name in bare:
             flat[name] = value
-        elif name.startswith(ENV_PREFIX) and name not in TOOL_VARIABLES:
+        elif name.startswith(ENV_PREFIX):
             flat[name.removeprefix(ENV_PREFIX).lower().replace("__", ".")] = value
         elif origin != "the environment":
             # A .env file is vppsim's own: a name it does not know is a typo, not another tool's.

@@ -10,11 +10,16 @@ key in any message, log line or cache file.
   ends the fetch at once with a message saying so.
 - Connection errors (DNS failure, refused, connect timeout) are not retried: with no
   network or a wrong host the build falls back to synthetic data in seconds.
+- A deadline (``deadline_s``, default 20 s) bounds one fetch as a whole: attempts, waits
+  between them and the rate limiter. Each attempt's timeouts are capped at the time left,
+  and a wait that would end past the deadline is not started, so a host that accepts the
+  connection but never answers costs at most the deadline, not attempts x timeout.
 - Other answers (2xx, 3xx, and 4xx other than 429) go back to the caller, which knows
   how its API words errors.
 
 On final failure ``fetch`` raises :class:`vppsim.errors.SourceUnavailable` with a short
-reason, e.g. ``"PVWatts v8: HTTP 503 after 4 attempts"``.
+reason, e.g. ``"PVWatts v8: HTTP 503 after 4 attempts"`` or ``"PVWatts v8: no answer within
+the 20 s deadline (ReadTimeout; 1 attempt)"``.
 """
 
 from __future__ import annotations
@@ -52,6 +57,9 @@ USER_AGENT = f"vppsim/{_VERSION} (+https://pypi.org/project/vppsim/; python-http
 
 CONNECT_TIMEOUT_CAP_S = 10.0
 """A host that does not accept a connection within this long counts as unreachable."""
+
+DEFAULT_DEADLINE_S = 20.0
+"""Longest time one fetch may take, retries and waits included, before it gives up [s]."""
 
 MIN_SECRET_LENGTH = 6
 """Shorter values are not scrubbed from free text (they would mangle it); real keys are longer."""
@@ -306,6 +314,20 @@ def _attempt_text(n: int) -> str:
     return f"{n} attempt" + ("" if n == 1 else "s")
 
 
+def _capped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
+    """``timeout`` with each of its parts no longer than ``left`` [s] (None: no limit)."""
+
+    def cap(value: float | None) -> float:
+        return left if value is None else min(value, left)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
+
+
 def fetch(
     client: httpx.Client,
     url: str,
@@ -315,16 +337,19 @@ def fetch(
     source: str,
     attempts: int = 4,
     max_wait_s: float = 60.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     limiter: RateLimiter | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
-    """GET ``url`` with ``params``, retrying what is worth retrying.
+    """GET ``url`` with ``params``, retrying what is worth retrying, within a deadline.
 
     Parameters
     ----------
     client : httpx.Client
-        From :func:`new_client`; its timeouts apply to each attempt.
+        From :func:`new_client`; its timeouts apply to each attempt, capped at the time
+        left before the deadline.
     url, params : str, mapping
         The request. Secret values travel only here, never into messages.
     secrets : iterable of str
@@ -336,8 +361,13 @@ def fetch(
     max_wait_s : float
         Longest single wait between attempts [s]. A server asking for more ends the
         fetch at once.
-    sleep : callable
-        ``time.sleep``; tests inject a recorder.
+    deadline_s : float
+        Longest time the whole fetch may take [s]: attempts, the waits between them and
+        the rate limiter (``math.inf``: no bound). A wait that would end past it is not
+        started. A body that keeps arriving is not cut off: each read may take up to the
+        time that was left when its attempt began.
+    sleep, clock : callable
+        ``time.sleep`` and ``time.monotonic``; tests inject a recorder and a fake clock.
     limiter : RateLimiter, optional
         Consulted before every attempt.
     headers : mapping, optional
@@ -352,11 +382,13 @@ def fetch(
     Raises
     ------
     SourceUnavailable
-        Unreachable host, or retries exhausted (timeouts, 429, 5xx). The message never
-        holds a secret value.
+        Unreachable host, retries exhausted (timeouts, 429, 5xx) or the deadline reached.
+        The message never holds a secret value.
     """
     if attempts < 1:
         raise ValueError("attempts must be >= 1")
+    if not deadline_s > 0:
+        raise ValueError(f"deadline_s must be > 0, got {deadline_s}")
     secrets = tuple(secrets)
     hidden = secret_values(params, secrets)
     try:
@@ -365,12 +397,24 @@ def fetch(
         safe_url = scrub_text(redact_url(url, secrets), hidden)
     host = urlsplit(url).hostname or url
     read_timeout = client.timeout.read
+    started = clock()
+
+    def left() -> float:
+        return deadline_s - (clock() - started)
 
     def attempt() -> httpx.Response:
         if limiter is not None:
             limiter.wait()
+        remaining = left()
+        if remaining <= 0:
+            raise _Retry("no time left after the rate limiter's wait", kind="deadline")
         try:
-            response = client.get(url, params=dict(params or {}), headers=headers)
+            response = client.get(
+                url,
+                params=dict(params or {}),
+                headers=headers,
+                timeout=_capped(client.timeout, remaining),
+            )
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             reason = scrub_text(f"bad URL: {type(exc).__name__}: {exc}", hidden)
             raise SourceUnavailable(f"{source}: {reason}") from None
@@ -407,6 +451,10 @@ def fetch(
         exc = state.outcome.exception() if state.outcome else None
         return isinstance(exc, _Retry) and exc.wait_s is not None and exc.wait_s > max_wait_s
 
+    def out_of_time(state: tenacity.RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return isinstance(exc, _Retry) and (exc.kind == "deadline" or wait(state) >= left())
+
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         log.warning(
@@ -420,7 +468,7 @@ def fetch(
         )
 
     retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(attempts) | too_long,
+        stop=tenacity.stop_after_attempt(attempts) | too_long | out_of_time,
         wait=wait,
         retry=tenacity.retry_if_exception_type(_Retry),
         sleep=sleep,
@@ -431,9 +479,7 @@ def fetch(
         return retrying(attempt)
     except _Retry as exc:
         made = retrying.statistics.get("attempt_number", attempts)
-        if exc.kind == "timeout":
-            message = f"timed out after {read_timeout:g} s ({_attempt_text(made)})"
-        elif exc.wait_s is not None and exc.wait_s > max_wait_s:
+        if exc.wait_s is not None and exc.wait_s > max_wait_s:
             wanted = (
                 "an unknown time (the rate limit is used up: X-RateLimit-Remaining: 0)"
                 if math.isinf(exc.wait_s)
@@ -443,6 +489,13 @@ def fetch(
                 f"{exc.reason}: the server asks to wait {wanted}, longer than "
                 f"max_wait_s={max_wait_s:g} s; giving up after {_attempt_text(made)}"
             )
+        elif made < attempts or exc.kind == "deadline":
+            message = (
+                f"no answer within the {deadline_s:g} s deadline "
+                f"({exc.reason}; {_attempt_text(made)})"
+            )
+        elif exc.kind == "timeout":
+            message = f"timed out after {read_timeout:g} s ({_attempt_text(made)})"
         else:
             message = f"{exc.reason} after {_attempt_text(made)}"
         raise SourceUnavailable(scrub_text(f"{source}: {message}", hidden)) from None

@@ -3,19 +3,19 @@
 Layout under ``directory`` (the build's ``raw/`` folder in the staging dataset)::
 
     <source>/<key>.<ext>         the response body, as served (secret values scrubbed)
-    <source>/<key>.meta.json     source, url and params (redacted), fetched_at (UTC ISO),
-                                 status, sha256 and bytes of the body, file name
+    <source>/<key>.meta.json     source, url and params (redacted), status, sha256 and
+                                 bytes of the body, file name
 
 ``key`` is the sha256 of the source, the URL and the sorted parameters without their
 secrets, so the same request with another key hits the same entry. ``previous`` is the
 ``raw/`` folder of the dataset built before: an entry found there is copied into
 ``directory`` so it survives the atomic swap of the dataset and a rerun does not refetch.
-An entry whose body does not match the sha256 in its meta is ignored.
+An entry whose body does not match the sha256 in its meta is ignored. Nothing in an entry
+records when it was fetched, so the same answer gives the same files whenever it came.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -187,7 +187,6 @@ class RawCache:
                 )
                 for name, value in redact_params(params, secrets).items()
             },
-            "fetched_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "status": int(status),
             "sha256": hashlib.sha256(content).hexdigest(),
             "bytes": len(content),

@@ -9,14 +9,11 @@ where that means something (peaks, load factor, diversity, persistence).
 
 The statistics are plain functions of arrays so that they can be checked on small
 constructed cases; :func:`load_calibration_tables` puts them side by side as DataFrames,
-one per figure, which the CLI (or :func:`format_tables`) renders.
-
-    python -m vppsim.load.calibration [--reference ../shared/reference] [--homes 200]
+one per figure, which ``vppsim calibrate --part load`` (or :func:`format_tables`) renders.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import itertools
 import math
@@ -30,6 +27,7 @@ import pandas as pd
 
 from vppsim.calendar import local_calendar
 from vppsim.diversity import diversity_curve, group_peaks
+from vppsim.report import tables_text
 from vppsim.stats import ks_distance, linear_fit
 from vppsim.timeseries import autocorrelation as shared_autocorrelation
 
@@ -737,36 +735,6 @@ def load_calibration_tables(
 # ------------------------------------------------------------------------------ rendering
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    value = float(value)
-    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
-
-
-def format_tables(tables: Mapping[str, pd.DataFrame]) -> str:
-    """Plain-text rendering of report tables (numbers as the CLI shows them)."""
-    blocks = []
-    for title, frame in tables.items():
-        text = frame.map(_cell)
-        text.index = [str(i) for i in frame.index]
-        text.index.name = frame.index.name
-        blocks.append(f"{title}\n{text.to_string()}")
-    return "\n\n".join(blocks)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Residential load: synthetic against Fontana.")
-    parser.add_argument("--reference", type=Path, default=Path("../shared/reference"))
-    parser.add_argument("--homes", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args(argv)
-    tables = load_calibration_tables(args.reference, homes=args.homes, seed=args.seed)
-    with pd.option_context("display.width", 250, "display.max_columns", 50):
-        print(format_tables(tables))
-
-
-if __name__ == "__main__":
-    main()
+def format_tables(tables: Mapping[str, pd.DataFrame], width: int = 100) -> str:
+    """Plain-text rendering of report tables, as ``vppsim calibrate`` draws them."""
+    return tables_text(tables, width)

@@ -238,6 +238,7 @@ def market_calibration_tables(
     shape = _side_by_side(
         real, syn, ["midday/overnight", "evening peak/median", "episodes >$250", "episode length"]
     )
+    shape.attrs["missing"] = "-: no episode above $250 that month, so no episode length"
 
     mil1 = period_figures(read_oasis_lmp(market / MIL1_AUG_2023_FILE), timezone)
     keys = [

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.errors import SourceUnavailable
-from vppsim.http import RateLimiter, error_summary, fetch, preview
+from vppsim.http import DEFAULT_DEADLINE_S, RateLimiter, error_summary, fetch, preview
 from vppsim.rawcache import RawCache
 
 log = logging.getLogger(__name__)
@@ -181,23 +181,30 @@ def check_period(
 ) -> None:
     """Refuse, without a request, a period OASIS cannot serve.
 
+    ``now`` decides, but never appears in a message: the same study gets the same reason
+    whenever it is built, so a manifest recording the reason does not depend on the day.
+
+    Parameters
+    ----------
+    now : pandas.Timestamp, optional
+        The current time (UTC); default the clock's.
+
     Raises
     ------
     SourceUnavailable
-        The period starts more than about 39 months ago, or ends more than ``future_ok``
-        after ``now``.
+        The period starts more than about 39 months before ``now``, or ends more than
+        ``future_ok`` after it.
     """
     start, end, now = _utc(start_utc, "start_utc"), _utc(end_utc, "end_utc"), _now(now)
-    oldest = _oldest(now)
-    if start < oldest:
+    if start < _oldest(now):
         raise SourceUnavailable(
-            f"{SOURCE} keeps about {RETENTION_MONTHS} months of data; {_month(start)} is older "
-            f"(it serves from about {oldest.tz_convert(CAISO_TZ):%Y-%m-%d})"
+            f"{SOURCE} keeps about {RETENTION_MONTHS} months of data; the period starts in "
+            f"{_month(start)}, before that"
         )
     if end > now + future_ok:
         raise SourceUnavailable(
-            f"{SOURCE}: the period runs to {end:%Y-%m-%d %H:%M}Z, after now "
-            f"({now:%Y-%m-%d %H:%M}Z); prices are published only once the market has run"
+            f"{SOURCE}: the period runs to {end:%Y-%m-%d %H:%M}Z, not yet published; "
+            "prices are published only once the market has run"
         )
 
 
@@ -244,6 +251,7 @@ def get_oasis(
     limiter: RateLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     attempts: int = 4,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     now: pd.Timestamp | None = None,
 ) -> bytes:
     """Fetch one window of one OASIS report: the zip bytes as served.
@@ -265,6 +273,9 @@ def get_oasis(
         Consulted before every attempt; default the process-wide ``OASIS_LIMITER`` (5 s).
     sleep : callable
         Back-off between retries (tests inject a recorder).
+    deadline_s : float
+        Longest time this request may take, retries, back-off and the limiter's spacing
+        included [s] (:func:`vppsim.http.fetch`).
     now : pandas.Timestamp, optional
         The current time, for the retention check (tests pin it).
 
@@ -293,6 +304,7 @@ def get_oasis(
         secrets=(),
         source=label,
         attempts=attempts,
+        deadline_s=deadline_s,
         sleep=sleep,
         limiter=OASIS_LIMITER if limiter is None else limiter,
     )
@@ -677,6 +689,7 @@ def get_caiso_market(
     limiter: RateLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     attempts: int = 4,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     now: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Real-time 15-min LMP at ``node`` and AS prices in ``as_region`` on the study grid.
@@ -721,6 +734,7 @@ def get_caiso_market(
         "limiter": limiter,
         "sleep": sleep,
         "attempts": attempts,
+        "deadline_s": deadline_s,
         "now": now,
     }
     windows = oasis_windows(start, end)

@@ -99,6 +99,7 @@ class CaisoMarket(Source):
                 study.grid,
                 node=options.node,
                 as_region=options.as_region,
+                deadline_s=context.deadline_s,
                 cache=context.raw_cache(),
             )
         provenance = Provenance(

@@ -35,6 +35,7 @@ import pvlib
 
 from vppsim.errors import ConfigError, SourceUnavailable
 from vppsim.http import (
+    DEFAULT_DEADLINE_S,
     REDACTED,
     RateLimiter,
     error_code,
@@ -246,11 +247,14 @@ def get_pvwatts(
     attempts: int = 4,
     max_wait_s: float = 60.0,
     limiter: RateLimiter | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
 ) -> bytes:
     """Fetch a PVWatts v8 hourly answer: ``GET {base_url}/api/pvwatts/v8.json``.
 
     The cache (when given) is consulted first, so a rerun needs neither the network nor
     the key. A fresh answer is checked with :func:`read_pvwatts` before it is cached.
+    ``deadline_s`` [s] bounds the request, retries and waits included
+    (:func:`vppsim.http.fetch`).
 
     Returns
     -------
@@ -301,6 +305,7 @@ def get_pvwatts(
         source=SOURCE,
         attempts=attempts,
         max_wait_s=max_wait_s,
+        deadline_s=deadline_s,
         sleep=sleep,
         limiter=limiter,
     )

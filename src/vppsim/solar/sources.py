@@ -136,6 +136,7 @@ class PVWattsSolar(Source):
                 study.latitude,
                 study.longitude,
                 base_url=base_url,
+                deadline_s=context.deadline_s,
                 tilt=reference["tilt"],
                 azimuth=reference["azimuth"],
                 cache=context.raw_cache(),

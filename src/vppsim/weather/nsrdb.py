@@ -18,7 +18,7 @@ import pandas as pd
 import pvlib
 
 from vppsim.errors import SourceUnavailable
-from vppsim.http import error_summary, fetch, preview
+from vppsim.http import DEFAULT_DEADLINE_S, error_summary, fetch, preview
 from vppsim.rawcache import RawCache
 
 NSRDB_PATH = "/api/nsrdb/v2/solar/nsrdb-GOES-conus-v4-0-0-download.csv"
@@ -69,14 +69,19 @@ def get_nsrdb(
     *,
     base_url: str = "https://developer.nlr.gov",
     cache: RawCache | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
 ) -> bytes:
     """Fetch one year of NSRDB PSM4 data for a point, as the CSV bytes the API serves.
+
+    ``deadline_s`` [s] bounds the request, retries and waits included
+    (:func:`vppsim.http.fetch`).
 
     Raises
     ------
     SourceUnavailable
         The year or interval is not served, the key is rejected, the host cannot be
-        reached, or the answer is not a PSM4 CSV. The message never holds the key or e-mail.
+        reached, the deadline passed, or the answer is not a PSM4 CSV. The message never
+        holds the key or e-mail.
     """
     if year not in NSRDB_YEARS:
         raise SourceUnavailable(
@@ -90,7 +95,7 @@ def get_nsrdb(
         cached = cache.get("nsrdb", url, params, SECRETS)
         if cached is not None:
             return cached
-    response = fetch(client, url, params, secrets=SECRETS, source=SOURCE)
+    response = fetch(client, url, params, secrets=SECRETS, source=SOURCE, deadline_s=deadline_s)
     if response.status_code != 200:
         summary = error_summary(response, (api_key, email))
         raise SourceUnavailable(f"{SOURCE}: HTTP {response.status_code}: {summary}")

@@ -120,6 +120,7 @@ class NsrdbWeather(Source):
                     study.interval_minutes,
                     base_url=base_url,
                     cache=cache,
+                    deadline_s=context.deadline_s,
                 )
                 data, meta = read_nsrdb(content)
                 frames.append(data)
