@@ -92,6 +92,7 @@ CHILD_BUILD = "build"
 def registry_serves_load() -> bool:
     """Whether ``default_registry()`` has a synthetic load source yet."""
     from vppsim.dataset.registry import default_registry
+
     from vppsim.dataset.sources import SourceKind
 
     return default_registry().get("load", SourceKind.SYNTHETIC) is not None
@@ -100,6 +101,7 @@ def registry_serves_load() -> bool:
 def build_registry():
     """The default registry if it serves load, else synthetic weather plus the load source."""
     from vppsim.dataset.registry import default_registry
+
     from vppsim.dataset.sources import SourceRegistry
 
     if registry_serves_load():
