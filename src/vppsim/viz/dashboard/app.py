@@ -309,10 +309,8 @@ def _quality(views: DashboardViews) -> html.Div:
     ]
     resources = []
     for resource in manifest.get("resources", []):
-        paths = resource["path"]
-        where = paths if isinstance(paths, str) else f"{paths[0]} … ({len(paths)} files)"
-        digest = str(resource.get("sha256", ""))
-        resources.append([resource["name"], where, resource.get("rows", ""), digest[:23] + "…"])
+        digest = f"sha256:{resource.get('sha256', '')[:16]}…"
+        resources.append([resource["name"], resource["path"], resource.get("rows", ""), digest])
     return html.Div(
         [
             html.H4("Validation"),
