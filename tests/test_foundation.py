@@ -266,3 +266,90 @@ def test_a_dataset_may_have_several_live_sources_chosen_by_a_setting(small_setti
     assert chosen.manifest.provenance["market"].source == "other ISO"
     with pytest.raises(ConfigError, match=r"market.live='nope': unknown live source \(use "):
         build_dataset(small_settings(market={"live": "nope"}), registry)
+
+
+# -- found in review -----------------------------------------------------------------------
+
+
+def test_files_under_raw_or_another_tools_package_are_never_deleted(tmp_path):
+    out = tmp_path / "data"
+    base = ["build", "--offline", "--start", "2023-08-01", "--end", "2023-08-01"]
+    base += ["--homes", "2", "--out", str(out)]
+    assert runner.invoke(app, base).exit_code == 0
+    (out / "raw").mkdir()
+    (out / "raw" / "mine.txt").write_text("x")
+    result = runner.invoke(app, base)
+    assert result.exit_code == 2 and "raw/mine.txt" in result.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "datapackage.json").write_text('{"resources": [{"path": "sales.csv"}]}')
+    (other / "sales.csv").write_text("a\n1\n")
+    result = runner.invoke(app, [*base[:-1], str(other)])
+    assert result.exit_code == 2 and "not a vppsim dataset" in result.stderr
+    assert (other / "sales.csv").is_file()
+
+
+def test_a_rebuild_without_the_charted_data_drops_the_charts(tmp_path):
+    out = tmp_path / "data"
+    base = ["build", "--offline", "--start", "2023-08-01", "--end", "2023-08-01"]
+    base += ["--homes", "2", "--out", str(out)]
+    assert runner.invoke(app, base).exit_code == 0
+    assert runner.invoke(app, ["plots", str(out)]).exit_code == 0
+    result = runner.invoke(app, [*base, "--only", "weather"])
+    assert result.exit_code == 0, result.output
+    assert not (out / "plots").exists()
+
+
+def test_offline_cannot_be_undone_and_nested_options_reach_every_layer(tmp_path, monkeypatch):
+    result = runner.invoke(
+        app, ["build", "--offline", "--set", "market.source=auto", "--out", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 2 and "choose sources with --source" in result.stderr
+    settings = load_settings({"market.spin.median_scale": "2"}, env_file=None)
+    assert settings.market.spin.median_scale == 2.0
+    assert settings.market.spin.log_std == 0.6  # the product's own default, kept
+    monkeypatch.setenv("VPPSIM_MARKET__NONSPIN__MEDIAN_SCALE", "3")
+    nonspin = load_settings(env_file=None).market.nonspin
+    assert (nonspin.median_scale, nonspin.scarcity_scale) == (3.0, 8.0)
+    with pytest.raises(ConfigError, match="'load' in the arguments is a section"):
+        load_settings({"load": 3}, env_file=None)
+
+
+def test_env_file_lines_must_be_settings_and_a_named_env_file_must_exist(tmp_path):
+    bad = tmp_path / "bad.env"
+    bad.write_text("VPPSIM_SEDD\n")
+    with pytest.raises(ConfigError, match=r"line 'VPPSIM_SEDD' in env file .* is not NAME=VALUE"):
+        load_settings(env_file=bad)
+    empty_typo = tmp_path / "empty.env"
+    empty_typo.write_text("VPPSIM_HOMZ=\nNLR_API_KEY=\n")
+    with pytest.raises(ConfigError, match="unknown setting 'homz'"):
+        load_settings(env_file=empty_typo)
+    result = runner.invoke(app, ["build", "--env-file", ".env", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "env file not found: .env" in result.stderr
+
+
+def test_hourly_prices_are_written_short_and_urls_lose_their_passwords(tmp_path):
+    period = ["--start", "2023-08-01", "--end", "2023-08-01", "--homes", "1", "--only", "market"]
+    result = runner.invoke(
+        app,
+        ["build", "--offline", "--interval", "60", *period, "--out", str(tmp_path / "d")]
+        + ["--nlr-base-url", "https://user:hunter2@example.org"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = (tmp_path / "d" / "market_data.csv").read_text().splitlines()[1:]
+    assert all(len(v.partition(".")[2]) <= 5 for row in rows for v in row.split(",")[1:])
+    assert "hunter2" not in (tmp_path / "d" / "datapackage.json").read_text()
+
+
+def test_info_on_a_manifest_without_its_study_settings_is_one_line(built, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / "datapackage.json").read_text())
+    del manifest["vppsim"]["config"]["homes"]
+    (copy / "datapackage.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["info", str(copy)])
+    assert result.exit_code == 2
+    assert "missing study setting(s) homes" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -169,7 +169,7 @@ def test_missing_or_broken_manifest(built, tmp_path):
     shutil.copytree(built, copy)
     (copy / "datapackage.json").write_text("{")
     report = validate_directory(copy)
-    assert not report.ok and "cannot read" in report.failures[0]
+    assert not report.ok and "is not a vppsim manifest" in report.failures[0]
     manifest = json.loads((built / "datapackage.json").read_text())
     manifest["vppsim"]["grid"]["intervals"] = 100
     (copy / "datapackage.json").write_text(json.dumps(manifest))

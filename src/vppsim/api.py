@@ -46,6 +46,10 @@ class DataCollector:
         registry: Registry | None = None,
         **settings: Any,
     ):
+        for alias, name in (("start_date", "start"), ("end_date", "end")):
+            given = start_date if alias == "start_date" else end_date
+            if given is not None and name in settings:
+                raise ConfigError(f"{alias} and {name} both given: use one")
         if registry is None:
             from vppsim.registry import default_registry
 

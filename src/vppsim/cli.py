@@ -17,7 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vppsim.config import DEFAULT_ENV_FILE, load_settings
+from vppsim.config import OPTIONAL_ENV_FILE, load_settings
+from vppsim.dataset.budget import format_bytes
 from vppsim.dataset.build import BuildResult, build_dataset
 from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
 from vppsim.dataset.validate import validate_directory
@@ -44,7 +45,7 @@ SOURCE_HELP = "auto (live if reachable, else synthetic), live (never fall back) 
 
 
 def _fail(exc: VppsimError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -66,14 +67,6 @@ class _RichProgress:
         return lambda advance: self._progress.advance(task, advance)
 
 
-def _size(nbytes: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if nbytes < 1000 or unit == "GB":
-            return f"{nbytes:,.0f} {unit}" if unit == "B" else f"{nbytes:,.1f} {unit}"
-        nbytes /= 1000
-    raise AssertionError("unreachable")
-
-
 def _dataset_table(manifest: Manifest) -> Table:
     table = Table(title="datasets", title_justify="left")
     for column in ("dataset", "source", "kind", "rows", "files", "size"):
@@ -88,11 +81,11 @@ def _dataset_table(manifest: Manifest) -> Table:
         kind = provenance.kind + (" (fallback)" if provenance.fallback_reason else "")
         table.add_row(
             name,
-            provenance.source,
+            escape(provenance.source),
             kind,
             f"{rows:,}",
             f"{len(resources):,}",
-            _size(sum(r.size for r in resources)),
+            format_bytes(sum(r.size for r in resources)),
         )
     return table
 
@@ -100,7 +93,10 @@ def _dataset_table(manifest: Manifest) -> Table:
 def _print_notes(manifest: Manifest) -> None:
     for name, provenance in manifest.provenance.items():
         if provenance.fallback_reason:
-            out.print(f"  {name}: synthetic because {provenance.fallback_reason}", highlight=False)
+            out.print(
+                f"  {name}: synthetic because {escape(provenance.fallback_reason)}",
+                highlight=False,
+            )
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -239,6 +235,17 @@ def build(
                 name, value = next(iter(clashing.items()))
                 raise ConfigError(f"--offline conflicts with --source {name}={value}")
             modes = dict.fromkeys(registry.names, SourceMode.SYNTHETIC.value)
+        options = _pairs(set_, "--set")
+        chosen = {f"{name}.source": mode for name, mode in modes.items()}
+        twice = sorted(
+            name
+            for name in options
+            if name in chosen or name.endswith("_source") or name.endswith(".source")
+        )
+        if twice:
+            raise ConfigError(
+                f"--set {twice[0]}: choose sources with --source or --offline, not --set"
+            )
         settings = load_settings(
             {
                 "start": start,
@@ -257,11 +264,11 @@ def build(
                 "nlr_base_url": nlr_base_url,
                 "http_timeout_s": http_timeout,
                 "fallback_deadline_s": fallback_deadline,
-                **{f"{name}.source": mode for name, mode in modes.items()},
-                **_pairs(set_, "--set"),
+                **chosen,
+                **options,
             },
             config_file=config,
-            env_file=env_file if env_file is not None else DEFAULT_ENV_FILE,
+            env_file=env_file if env_file is not None else OPTIONAL_ENV_FILE,
             registry=registry,
         )
         if not settings.writes_home_csvs:
@@ -303,7 +310,7 @@ def _print_summary(result: BuildResult) -> None:
     meta, grid = manifest.vppsim, manifest.vppsim.grid
     homes = f"{meta.config['homes']:,} homes, " if _has_homes(manifest) else ""
     out.print(
-        f"[bold green]Built[/] {result.path} : {', '.join(meta.datasets)}; "
+        f"[bold green]Built[/] {escape(str(result.path))} : {', '.join(meta.datasets)}; "
         f"{grid.intervals:,} intervals of {grid.interval_minutes} min from "
         f"{grid.first_interval_start}, {homes}seed {meta.seed}",
         highlight=False,
@@ -313,7 +320,8 @@ def _print_summary(result: BuildResult) -> None:
     passed = sum(check.ok for check in result.report.checks)
     out.print(
         f"Validated: {passed}/{len(result.report.checks)} checks passed. "
-        f"Manifest: {result.path / MANIFEST}"
+        f"Manifest: {escape(str(result.path / MANIFEST))}",
+        highlight=False,
     )
 
 
@@ -323,6 +331,8 @@ DIRECTORY = Annotated[Path, typer.Argument(help="A dataset folder written by `vp
 @app.command()
 def validate(directory: DIRECTORY) -> None:
     """Check a dataset against its manifest, schemas and time grid; list every failure."""
+    if not (directory / MANIFEST).is_file():
+        raise _fail(ConfigError(f"{directory} is not a vppsim dataset: no {MANIFEST}"))
     specs = {dataset.name: dataset.spec for dataset in _registry().datasets}
     report = validate_directory(directory, specs)
     table = Table(title=f"validation of {directory}", title_justify="left")
@@ -331,12 +341,12 @@ def validate(directory: DIRECTORY) -> None:
     table.add_column("detail")
     for check in report.checks:
         status = "[green]pass[/]" if check.ok else "[bold red]FAIL[/]"
-        table.add_row(check.name, status, "\n".join(check.failures) or check.detail)
+        table.add_row(escape(check.name), status, escape("\n".join(check.failures) or check.detail))
     out.print(table)
     if not report.ok:
         err.print(f"[bold red]{len(report.failures)} failure(s):[/]")
         for failure in report.failures:
-            err.print(f"  {failure}", highlight=False)
+            err.print(f"  {escape(failure)}", highlight=False)
         raise typer.Exit(1)
     out.print(f"[bold green]All {len(report.checks)} checks passed.[/]")
 
@@ -350,7 +360,7 @@ def info(directory: DIRECTORY) -> None:
         raise _fail(exc) from None
     meta, grid = manifest.vppsim, manifest.vppsim.grid
     config = meta.config
-    out.print(f"[bold]{manifest.title}[/]")
+    out.print(f"[bold]{escape(manifest.title)}[/]")
     out.print(
         f"period   {config['start']} to {config['end']} ({config['timezone']}), "
         f"{grid.intervals:,} x {grid.interval_minutes} min, "
@@ -368,7 +378,7 @@ def info(directory: DIRECTORY) -> None:
         out.print("fallbacks:")
         _print_notes(manifest)
     total = sum(r.size for r in manifest.resources)
-    out.print(f"total    {_size(total)} in {directory}")
+    out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
 
 
 @app.command()
@@ -388,7 +398,7 @@ def plots(
     except VppsimError as exc:
         raise _fail(exc) from None
     for path in written:
-        out.print(f"wrote {path}", highlight=False)
+        out.print(f"wrote {escape(str(path))}", highlight=False)
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -427,11 +437,17 @@ def dashboard(
         dash_app = create_app(directory)
     except VppsimError as exc:
         raise _fail(exc) from None
-    out.print(f"vppsim dashboard for {directory} on http://{host}:{port}/ (Ctrl-C stops)")
+    out.print(
+        f"vppsim dashboard for {escape(str(directory))} on http://{host}:{port}/ (Ctrl-C stops)",
+        highlight=False,
+    )
     try:
         dash_app.run(host=host, port=port, debug=False)
     except (OSError, SystemExit) as exc:
-        err.print(f"[bold red]error:[/] cannot serve on {host}:{port}: {exc}", highlight=False)
+        err.print(
+            f"[bold red]error:[/] cannot serve on {host}:{port}: {escape(str(exc))}",
+            highlight=False,
+        )
         raise typer.Exit(1) from None
 
 

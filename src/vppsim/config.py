@@ -56,6 +56,16 @@ TOOL_VARIABLES = frozenset(
 DEFAULT_ENV_FILE = Path(".env")
 
 
+class _Default:
+    """``env_file`` left at its default: read ``.env`` if there is one."""
+
+    def __repr__(self) -> str:
+        return "'.env' if present"
+
+
+OPTIONAL_ENV_FILE: Any = _Default()
+
+
 class OutputFormat(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
@@ -185,7 +195,9 @@ class Settings(BaseSettings):
         value = _split(value)
         if not value:
             raise ValueError("at least one output format is needed (csv, parquet)")
-        return tuple(dict.fromkeys(value))
+        # One order whatever the order given, so the manifest does not depend on it.
+        order = list(OutputFormat)
+        return tuple(sorted(set(value), key=lambda f: order.index(f) if f in order else -1))
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
@@ -226,8 +238,11 @@ class Settings(BaseSettings):
         The output folder is where the dataset lives, not what it holds, so it is left out
         to keep the manifest identical wherever the same study is built.
         """
+        from vppsim.http import redact_url
+
         values = self.model_dump(mode="json", exclude={"out"})
         values["datasets"] = list(self.built_datasets)
+        values["nlr_base_url"] = redact_url(self.nlr_base_url)
         for name in SECRETS:
             values[name] = REDACTED if values[name] is not None else None
         return values
@@ -267,26 +282,47 @@ def _unknown(name: str, known: Iterable[str], origin: str) -> str:
     return f"unknown setting {name!r} in {origin}{hint}"
 
 
+def _put(nested: dict[str, Any], path: list[str], value: Any, name: str, problems: list[str]):
+    """Set ``nested[path...] = value``; the same setting given twice differently is a problem."""
+    target = nested
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            problems.append(f"{name!r} sets a part of a setting given as a whole")
+            return
+    key = path[-1]
+    if key in target and target[key] != value:
+        problems.append(f"{name!r} given twice ({target[key]!r} and {value!r})")
+    target[key] = value
+
+
 def _nest(values: Mapping[str, Any], cls: type[Settings], origin: str) -> dict[str, Any]:
     """One layer's flat or dotted names as the settings' nested layout.
 
-    ``market_source`` and ``market.source`` both mean the ``source`` of section ``market``.
-    Raises :class:`ConfigError` naming every unknown name.
+    ``market_source`` and ``market.source`` both mean the ``source`` of section ``market``;
+    ``market.spin.median_scale`` reaches into a nested parameter model.
+    Raises :class:`ConfigError` naming every unknown or conflicting name.
     """
     core, sections = _names(cls)
     known = core | sections | {f"{s}_source" for s in sections}
     nested: dict[str, Any] = {}
-    problems = []
+    problems: list[str] = []
     for name, value in values.items():
         section, dot, key = name.partition(".")
-        if dot and section in sections:
-            nested.setdefault(section, {})[key] = value
+        if dot and section in sections and key:
+            _put(nested, [section, *key.split(".")], value, name, problems)
         elif name.endswith("_source") and name.removesuffix("_source") in sections:
-            nested.setdefault(name.removesuffix("_source"), {})["source"] = value
-        elif name in sections and isinstance(value, Mapping):
-            nested.setdefault(name, {}).update(value)
+            _put(nested, [name.removesuffix("_source"), "source"], value, name, problems)
+        elif name in sections:
+            if not isinstance(value, Mapping):
+                problems.append(
+                    f"{name!r} in {origin} is a section: set {name}.<option> (e.g. {name}.source)"
+                )
+                continue
+            for part, item in value.items():
+                _put(nested, [name, part], item, f"{name}.{part}", problems)
         elif name in core:
-            nested[name] = value
+            _put(nested, [name], value, name, problems)
         else:
             problems.append(_unknown(name, known, origin))
     if problems:
@@ -297,21 +333,49 @@ def _nest(values: Mapping[str, Any], cls: type[Settings], origin: str) -> dict[s
 def _from_environment(
     variables: Mapping[str, str | None], cls: type[Settings], origin: str
 ) -> dict[str, Any]:
-    """``VPPSIM_*`` variables (``__`` between section and key) and the bare key names."""
+    """``VPPSIM_*`` variables (``__`` between nested names) and the bare key names.
+
+    In a ``.env`` file, vppsim's own, every name must be known and every line ``NAME=VALUE``;
+    in the environment, only ``VPPSIM_*`` names are vppsim's.
+    """
     core, _ = _names(cls)
     bare = {name for name in core if name.isupper()}
+    own_file = origin != "the environment"
     flat = {}
+    problems = []
     for name, value in variables.items():
-        if value is None or value == "" or name in TOOL_VARIABLES:
-            continue  # an empty entry (``NLR_API_KEY=`` in .env.example) means unset
+        if name in TOOL_VARIABLES:
+            continue
+        if own_file and value is None:
+            problems.append(f"line {name!r} in {origin} is not NAME=VALUE")
+            continue
         if name in bare:
-            flat[name] = value
+            key = name
         elif name.startswith(ENV_PREFIX):
-            flat[name.removeprefix(ENV_PREFIX).lower().replace("__", ".")] = value
-        elif origin != "the environment":
-            # A .env file is vppsim's own: a name it does not know is a typo, not another tool's.
-            flat[name] = value
-    return _nest(flat, cls, origin)
+            key = name.removeprefix(ENV_PREFIX).lower().replace("__", ".")
+        elif own_file:
+            key = name  # a typo (``HOMES=4``), refused by name below
+        else:
+            continue
+        # An empty entry (``NLR_API_KEY=`` as in .env.example) means unset, once its name
+        # is known to be right.
+        flat[key] = value
+    if problems:
+        raise ConfigError("; ".join(problems))
+    nested = _nest(flat, cls, origin)
+    return _without_empty(nested)
+
+
+def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
+    kept = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _without_empty(value)
+            if value:
+                kept[key] = value
+        elif value != "":
+            kept[key] = value
+    return kept
 
 
 def _read_env_file(path: Path, cls: type[Settings]) -> dict[str, Any]:
@@ -366,7 +430,7 @@ def _describe(error: Mapping[str, Any]) -> str:
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     config_file: Path | str | None = None,
-    env_file: Path | str | None = DEFAULT_ENV_FILE,
+    env_file: Path | str | None = OPTIONAL_ENV_FILE,
     registry: Registry | None = None,
 ) -> Settings:
     """Read the settings from every source and validate them.
@@ -379,8 +443,8 @@ def load_settings(
     config_file : path, optional
         A TOML file: study settings as top-level keys, dataset sections as tables.
     env_file : path, optional
-        The dotenv file to read. The default ``.env`` is optional; any other file named
-        must exist. ``None`` reads none.
+        The dotenv file to read; a file named must exist. By default ``.env`` is read if
+        there is one. ``None`` reads none.
     registry : Registry, optional
         The datasets whose sections the settings hold (default: the ones vppsim ships).
 
@@ -397,12 +461,13 @@ def load_settings(
     merged: dict[str, Any] = {}
     if config_file is not None:
         merged = _merge(merged, _read_toml(Path(config_file), cls))
+    if env_file is OPTIONAL_ENV_FILE:
+        env_file = DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.is_file() else None
     if env_file is not None:
         path = Path(env_file)
-        if path.exists() or path != DEFAULT_ENV_FILE:
-            if not path.is_file():
-                raise ConfigError(f"env file not found: {path}")
-            merged = _merge(merged, _read_env_file(path, cls))
+        if not path.is_file():
+            raise ConfigError(f"env file not found: {path}")
+        merged = _merge(merged, _read_env_file(path, cls))
     merged = _merge(merged, _from_environment(os.environ, cls, "the environment"))
     explicit = {key: value for key, value in (overrides or {}).items() if value is not None}
     merged = _merge(merged, _nest(explicit, cls, "the arguments"))

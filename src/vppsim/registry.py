@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import pkgutil
 from importlib.metadata import entry_points
 
@@ -65,10 +66,3 @@ def in_dependency_order(datasets: list[Dataset]) -> list[Dataset]:
 def default_registry() -> Registry:
     """Every dataset vppsim ships or a plugin declares, in dependency order."""
     return Registry(in_dependency_order(_shipped() + _plugins()))
-
-
-def registry_with(*datasets: Dataset) -> Registry:
-    """The default registry plus (or with replacements of) ``datasets``."""
-    known = {dataset.name: dataset for dataset in default_registry().datasets}
-    known.update({dataset.name: dataset for dataset in datasets})
-    return Registry(in_dependency_order(list(known.values())))

@@ -15,16 +15,31 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from vppsim.dataset.manifest import MANIFEST
+from vppsim.dataset.schemas import listed
 from vppsim.errors import ConfigError
 
-RAW = "raw"
 _RENAME_EXCHANGE = 2
-_LISTED = 5
+
+
+class DerivedOutput(NamedTuple):
+    """An output vppsim derives into a folder of a dataset (e.g. ``plots/``).
+
+    ``files`` are the names it may write there (only those count as vppsim's); ``write``
+    draws them from the dataset at a root folder (raising a VppsimError when the data does
+    not support them).
+    """
+
+    files: tuple[str, ...]
+    write: Callable[[Path], object]
+
+
+Derived = Mapping[str, DerivedOutput]
 
 
 def _staging_prefix(target: Path) -> str:
@@ -66,51 +81,57 @@ def _files(folder: Path) -> set[str]:
     }
 
 
-def _written_by_vppsim(target: Path) -> set[str]:
-    """The files of a dataset's manifest, the manifest itself and the raw-answer cache."""
+def _written_by_vppsim(target: Path, derived: Derived) -> set[str] | None:
+    """The files vppsim wrote in the dataset at ``target``: those its manifest lists (data,
+    raw answers, the manifest itself) and the derived outputs' files; None when ``target``
+    holds no vppsim manifest (another tool's ``datapackage.json`` is not one)."""
     try:
         manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
-        resources = manifest["resources"]
+        section = manifest["vppsim"]
+        # Datasets of earlier vppsim versions listed several files per resource.
         listed = {
-            entry["path"] for resource in resources for entry in resource.get("files", [resource])
+            entry["path"]
+            for resource in manifest["resources"]
+            for entry in resource.get("files", [resource])
         }
+        listed.update(section.get("raw_files", []))
     except (OSError, ValueError, KeyError, TypeError):
-        listed = set()
-    raw = {path for path in _files(target) if path.split(os.sep, 1)[0] == RAW}
-    return listed | raw | {MANIFEST}
+        return None
+    for folder, output in derived.items():
+        listed.update(f"{folder}/{name}" for name in output.files)
+    return listed | {MANIFEST}
 
 
-def foreign_files(target: Path, also_ours: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """Files in ``target`` that vppsim did not write (relative paths, sorted)."""
-    return sorted(_files(target) - _written_by_vppsim(target) - set(also_ours))
+def foreign_files(target: Path, derived: Derived) -> list[str]:
+    """Files in the dataset ``target`` that vppsim did not write (relative paths, sorted)."""
+    ours = _written_by_vppsim(target, derived) or set()
+    return sorted(_files(target) - ours)
 
 
 def _refuse_foreign(target: Path, foreign: list[str]) -> None:
-    shown = ", ".join(foreign[:_LISTED]) + (
-        f" (+{len(foreign) - _LISTED} more)" if len(foreign) > _LISTED else ""
-    )
     raise ConfigError(
         f"refusing to replace {target}: it holds {len(foreign)} file(s) vppsim did not write "
-        f"({shown}); move them, or use --force to carry them over into the new dataset"
+        f"({listed(foreign)}); move them, or use --force to carry them over into the new dataset"
     )
 
 
-def check_replaceable(target: Path, force: bool = False, derived: frozenset[str] = frozenset()):
+def check_replaceable(target: Path, force: bool = False, derived: Derived | None = None):
     """Refuse an output that is a link, a file, a folder that is not a vppsim dataset, or a
-    dataset holding files vppsim did not write (unless ``force``; files in the ``derived``
-    folders are checked when they have been written anew, see :func:`commit`)."""
+    dataset holding files vppsim did not write (unless ``force``)."""
     if target.is_symlink():
         raise ConfigError(f"output {target} is a symbolic link; give the folder it points to")
     if not target.exists():
         return
     if not target.is_dir():
         raise ConfigError(f"output {target} exists and is not a folder")
-    if any(target.iterdir()) and not (target / MANIFEST).is_file():
+    if not any(target.iterdir()):
+        return
+    if _written_by_vppsim(target, derived or {}) is None:
         raise ConfigError(
-            f"refusing to replace {target}: it is not empty and holds no {MANIFEST}, "
+            f"refusing to replace {target}: it is not empty and holds no vppsim {MANIFEST}, "
             "so it is not a vppsim dataset"
         )
-    foreign = [path for path in foreign_files(target) if path.split(os.sep, 1)[0] not in derived]
+    foreign = foreign_files(target, derived or {})
     if foreign and not force:
         _refuse_foreign(target, foreign)
 
@@ -123,7 +144,7 @@ def _umask() -> int:
 
 @contextmanager
 def staging_folder(
-    target: Path, force: bool = False, derived: frozenset[str] = frozenset()
+    target: Path, force: bool = False, derived: Derived | None = None
 ) -> Iterator[tuple[Path, Path]]:
     """Yield a fresh staging folder beside ``target`` (and ``target`` as an absolute path);
     remove the staging folder if the block fails."""
@@ -172,19 +193,19 @@ def _carry_over(target: Path, staging: Path, foreign: list[str]) -> None:
         os.rename(target / relative, destination)
 
 
-def commit(staging: Path, target: Path, force: bool = False) -> None:
+def commit(staging: Path, target: Path, force: bool = False, derived: Derived | None = None):
     """Put ``staging`` at ``target``, replacing any earlier dataset there in one step.
 
-    The earlier dataset is deleted only once every file in it is known as vppsim's: listed
-    in its manifest, in its raw cache, or written anew in ``staging`` (derived outputs such
-    as charts). Other files stop the commit, or with ``force`` move into the new dataset.
+    The earlier dataset is deleted only once every file in it is known as vppsim's (see
+    :func:`foreign_files`). Other files stop the commit, or with ``force`` move into the new
+    dataset at the same places (``.kept`` added where the new dataset has that name).
     """
     target = Path(target).absolute()
-    check_replaceable(target, force=True)
+    check_replaceable(target, force=True, derived=derived)
     if not target.exists():
         os.rename(staging, target)
         return
-    foreign = foreign_files(target, _files(staging))
+    foreign = foreign_files(target, derived or {})
     if foreign:
         if not force:
             _refuse_foreign(target, foreign)

@@ -46,14 +46,15 @@ def homes_per_chunk(settings: Settings, intervals: int) -> int:
 
 def estimate(settings: Settings, specs: Sequence[DatasetSpec]) -> Estimate:
     """Estimated peak memory and disk use of building ``specs`` for ``settings``."""
-    intervals = len(build_grid(settings.start, settings.end, settings.timezone, 15))
+    minutes = min(settings.interval_minutes, 15)  # the models' grid (see dataset.build)
+    intervals = len(build_grid(settings.start, settings.end, settings.timezone, minutes))
     per_home = any(spec.per_home for spec in specs)
     tables = sum(not spec.per_home for spec in specs)
     chunk = homes_per_chunk(settings, intervals) if per_home else 0
     memory = intervals * (
         BYTES_IN_MEMORY["table_interval"] + chunk * BYTES_IN_MEMORY["home_interval"]
     )
-    written = intervals * 15 / settings.interval_minutes
+    written = intervals * minutes / settings.interval_minutes
     disk = written * BYTES_ON_DISK["table_interval"] * tables / 4
     if per_home:
         if OutputFormat.PARQUET in settings.formats:
@@ -82,10 +83,11 @@ def _free_disk_bytes(target: Path) -> float:
     return float(shutil.disk_usage(folder).free)
 
 
-def _size(value: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+def format_bytes(value: float) -> str:
+    """A size in SI units, e.g. ``22.6 MB``."""
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
         if value < 1000 or unit == "PB":
-            return f"{value:,.1f} {unit}"
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
 
@@ -105,11 +107,14 @@ def check_budget(
     memory = available_memory_bytes()
     if needed.memory_bytes > memory:
         problems.append(
-            f"needs about {_size(needed.memory_bytes)} of memory, {_size(memory)} is available"
+            f"needs about {format_bytes(needed.memory_bytes)} of memory, "
+            f"{format_bytes(memory)} is available"
         )
     disk = _free_disk_bytes(target)
     if needed.disk_bytes > disk:
-        problems.append(f"writes about {_size(needed.disk_bytes)}, {_size(disk)} is free")
+        problems.append(
+            f"writes about {format_bytes(needed.disk_bytes)}, {format_bytes(disk)} is free"
+        )
     if problems and not force:
         raise ConfigError(
             f"study too large for this machine: {'; '.join(problems)} "

@@ -7,6 +7,7 @@ load at every resolution (a coarser interval only averages them).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.config import Settings
-from vppsim.dataset.atomic import commit, staging_folder
+from vppsim.dataset.atomic import Derived, commit, staging_folder
 from vppsim.dataset.budget import check_budget, homes_per_chunk
 from vppsim.dataset.manifest import Manifest
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_source_data
@@ -29,9 +30,8 @@ from vppsim.dataset.sources import (
     resolve,
 )
 from vppsim.dataset.validate import ValidationReport, validate_directory
-from vppsim.dataset.writer import DatasetWriter
-from vppsim.errors import ValidationFailed
-from vppsim.grid import build_grid
+from vppsim.dataset.writer import RAW, DatasetWriter
+from vppsim.errors import ValidationFailed, VppsimError
 
 SIMULATION_MINUTES = 15
 """The finest interval the synthetic models are built for; coarser studies average it."""
@@ -51,18 +51,23 @@ class _Silent:
 
 def study_of(settings: Settings, interval_minutes: int | None = None) -> Study:
     """The :class:`Study` of ``settings`` on its own grid or on ``interval_minutes``."""
-    minutes = interval_minutes or settings.interval_minutes
-    return Study(
-        grid=build_grid(settings.start, settings.end, settings.timezone, minutes),
-        start=settings.start,
-        end=settings.end,
-        timezone=settings.timezone,
-        latitude=settings.latitude,
-        longitude=settings.longitude,
-        interval_minutes=minutes,
-        seed=settings.seed,
-        homes=settings.homes,
+    return Study.over(
+        settings.start,
+        settings.end,
+        settings.timezone,
+        settings.latitude,
+        settings.longitude,
+        interval_minutes or settings.interval_minutes,
+        settings.seed,
+        settings.homes,
     )
+
+
+def _block_means(values: np.ndarray, factor: int) -> np.ndarray:
+    """Means of consecutive runs of ``factor`` values, in the values' own dtype."""
+    n = len(values) // factor
+    means = values[: n * factor].reshape(n, factor).mean(axis=1, dtype=np.float64)
+    return means.astype(values.dtype)
 
 
 def coarsen_table(spec: DatasetSpec, frame: pd.DataFrame, factor: int) -> pd.DataFrame:
@@ -80,9 +85,7 @@ def coarsen_table(spec: DatasetSpec, frame: pd.DataFrame, factor: int) -> pd.Dat
             for key in [*others, TIMESTAMP]
         }
         for name in values:
-            column = group[name].to_numpy()
-            part[name] = column[: n * factor].reshape(n, factor).mean(axis=1, dtype=np.float64)
-            part[name] = part[name].astype(column.dtype)
+            part[name] = _block_means(group[name].to_numpy(), factor)
         parts.append(pd.DataFrame(part))
     return pd.concat(parts, ignore_index=True)[list(frame.columns)]
 
@@ -94,16 +97,13 @@ def coarsen_homes(spec: DatasetSpec, batch: HomeBatch, factor: int) -> HomeBatch
 
     def coarse(home_ids: np.ndarray) -> pd.DataFrame:
         frame = batch(home_ids)
-        rows = len(frame) // factor
         result = {
             HOME_ID: frame[HOME_ID].to_numpy()[::factor],
             TIMESTAMP: frame[TIMESTAMP].iloc[::factor].reset_index(drop=True),
         }
         for column in spec.value_columns:
             if column.name in frame.columns:
-                values = frame[column.name].to_numpy()
-                mean = values.reshape(rows, factor).mean(axis=1, dtype=np.float64)
-                result[column.name] = mean.astype(values.dtype)
+                result[column.name] = _block_means(frame[column.name].to_numpy(), factor)
         return pd.DataFrame(result)
 
     return coarse
@@ -200,17 +200,13 @@ class BuildResult:
         }
 
 
-Derived = Callable[[Path], object]
-"""Rewrites an output derived from a dataset (e.g. the charts) inside a dataset folder."""
-
-
 def build_dataset(
     settings: Settings,
     registry: Registry | None = None,
     progress: Progress | None = None,
     *,
     force: bool = False,
-    derived: Mapping[str, Derived] | None = None,
+    derived: Derived | None = None,
 ) -> BuildResult:
     """Build every dataset of ``settings`` into ``settings.out`` (see :func:`write_dataset`)."""
     return write_dataset(
@@ -224,15 +220,16 @@ def write_dataset(
     progress: Progress | None = None,
     *,
     force: bool = False,
-    derived: Mapping[str, Derived] | None = None,
+    derived: Derived | None = None,
 ) -> BuildResult:
     """Write every dataset of ``pipeline`` into ``target``, atomically.
 
     The build goes into a hidden sibling folder, is validated there, and only then
     replaces ``target``. On any failure the previous dataset stays as it was. Files in
     ``target`` that vppsim did not write are never deleted: the build refuses (or, with
-    ``force``, carries them over). Derived folders the previous dataset had (``derived``:
-    folder name -> writer, e.g. ``plots``) are written anew from the new data.
+    ``force``, carries them over). Derived outputs the previous dataset had (``derived``:
+    folder name -> :class:`DerivedOutput`, e.g. the charts) are written anew from the new
+    data, or left out where the new data does not support them.
 
     Raises
     ------
@@ -253,10 +250,10 @@ def write_dataset(
     check_budget(settings, specs, target, force=force)
     progress = progress or _Silent()
     chunk = homes_per_chunk(settings, len(pipeline.simulation.grid))
-    folders = frozenset(derived or {})
-    with staging_folder(target, force=force, derived=folders) as (staging, previous):
-        pipeline.raw_dir = staging / "raw"
-        pipeline.previous_raw_dir = target.absolute() / "raw"
+    derived = derived or {}
+    with staging_folder(target, force=force, derived=derived) as (staging, previous):
+        pipeline.raw_dir = staging / RAW
+        pipeline.previous_raw_dir = target.absolute() / RAW
         writer = DatasetWriter(staging, settings, pipeline.grid, chunk)
         for spec in specs:
             if spec.per_home:
@@ -274,8 +271,11 @@ def write_dataset(
         advance(1)
         if not report.ok:
             raise ValidationFailed(report.failures)
-        for folder, write in (derived or {}).items():
+        for folder, output in derived.items():
             if (previous / folder).is_dir():
-                write(staging)
-        commit(staging, target, force=force)
+                # A derived output the new data does not support (charts of a dataset
+                # this build no longer holds) is left out, like the data it showed.
+                with contextlib.suppress(VppsimError):
+                    output.write(staging)
+        commit(staging, target, force=force, derived=derived)
     return BuildResult(target, manifest, report)

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vppsim.errors import VppsimError
 
@@ -84,6 +84,10 @@ class GridInfo(_Model):
     timestamps: str = "UTC interval start, ISO 8601 with Z"
 
 
+STUDY_KEYS = ("start", "end", "timezone", "latitude", "longitude", "interval_minutes", "seed")
+"""Settings every manifest's ``config`` holds: they rebuild the study's grid."""
+
+
 class VppsimSection(_Model):
     version: str
     seed: int
@@ -92,6 +96,17 @@ class VppsimSection(_Model):
     grid: GridInfo
     python: str
     libraries: dict[str, str]
+    raw_files: list[str] = Field(
+        default_factory=list, description="Cached live answers under raw/ (relative paths)."
+    )
+
+    @field_validator("config")
+    @classmethod
+    def _study_settings(cls, config: dict[str, Any]) -> dict[str, Any]:
+        missing = [key for key in (*STUDY_KEYS, "homes") if key not in config]
+        if missing:
+            raise ValueError(f"missing study setting(s) {', '.join(missing)}")
+        return config
 
 
 class Manifest(_Model):

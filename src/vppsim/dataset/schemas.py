@@ -46,6 +46,8 @@ class ColumnSpec:
     required: bool = True
     dtype: str = "float64"
     key: bool = False
+    decimals: int | None = None
+    """Digits kept after the point when written (prices in cents: 2); None keeps all."""
 
     @property
     def is_datetime(self) -> bool:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from vppsim.dataset.schemas import DatasetSpec
 from vppsim.errors import ConfigError, MissingSources, SourceUnavailable, ValidationFailed
+from vppsim.grid import build_grid
 from vppsim.options import DatasetOptions, SourceMode
 from vppsim.rawcache import RawCache
 
@@ -113,6 +114,31 @@ class Study:
     interval_minutes: int
     seed: int
     homes: int
+
+    @classmethod
+    def over(
+        cls,
+        start: dt.date,
+        end: dt.date,
+        timezone: str,
+        latitude: float,
+        longitude: float,
+        interval_minutes: int,
+        seed: int,
+        homes: int,
+    ) -> Study:
+        """The study of local days ``start`` to ``end`` on its grid of ``interval_minutes``."""
+        return cls(
+            build_grid(start, end, timezone, interval_minutes),
+            start,
+            end,
+            timezone,
+            latitude,
+            longitude,
+            interval_minutes,
+            seed,
+            homes,
+        )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_homes,
 from vppsim.dataset.schemas import listed as _listed
 from vppsim.dataset.sources import Study
 from vppsim.dataset.writer import sha256_file
-from vppsim.grid import build_grid
 
 
 @dataclass
@@ -65,17 +64,15 @@ def _guard(check: Check, work: Callable[..., list[str]], *args: Any) -> Check:
 def study_of_manifest(manifest: Manifest) -> Study:
     """The study a manifest describes (its grid rebuilt from its settings)."""
     config = manifest.vppsim.config
-    start, end = dt.date.fromisoformat(config["start"]), dt.date.fromisoformat(config["end"])
-    return Study(
-        grid=build_grid(start, end, config["timezone"], config["interval_minutes"]),
-        start=start,
-        end=end,
-        timezone=config["timezone"],
-        latitude=config["latitude"],
-        longitude=config["longitude"],
-        interval_minutes=config["interval_minutes"],
-        seed=config["seed"],
-        homes=config["homes"],
+    return Study.over(
+        dt.date.fromisoformat(config["start"]),
+        dt.date.fromisoformat(config["end"]),
+        config["timezone"],
+        config["latitude"],
+        config["longitude"],
+        config["interval_minutes"],
+        config["seed"],
+        config["homes"],
     )
 
 
@@ -88,8 +85,11 @@ def validate_directory(root: Path, specs: Mapping[str, DatasetSpec]) -> Validati
     try:
         manifest = read_manifest(root)
         study = study_of_manifest(manifest)
-    except (ManifestError, ValueError, KeyError, TypeError) as exc:
-        manifest_check.failures.append(f"cannot read {root / 'datapackage.json'}: {exc}")
+    except ManifestError as exc:
+        manifest_check.failures.append(str(exc))
+        return report
+    except (ValueError, KeyError, TypeError) as exc:
+        manifest_check.failures.append(f"its settings do not describe a study: {exc!r}")
         return report
     resources = manifest.resources
     manifest_check.detail = f"{len(resources)} resources"

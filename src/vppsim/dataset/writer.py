@@ -36,6 +36,8 @@ from vppsim.grid import TIMESTAMP_FORMAT, format_timestamps
 LIBRARIES = ("numpy", "pandas", "pyarrow", "pandera", "pvlib", "pydantic", "duckdb")
 HOMES_PARQUET = "parquet/homes.parquet"
 HOMES_CSV = "homes.csv"
+RAW = "raw"
+"""Where live sources cache their raw answers inside a dataset."""
 _CSV_OPTIONS = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
 _MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
@@ -63,8 +65,12 @@ def arrow_table(spec: DatasetSpec, frame: pd.DataFrame) -> pa.Table:
             column = spec.column(name)
             kind = _arrow_type(column.dtype)
             meta = {"unit": column.unit, "description": column.description}
+        values = frame[name]
+        if name not in (TIMESTAMP, HOME_ID) and spec.column(name).decimals is not None:
+            # Means of coarser intervals would otherwise bring back 17-digit prices.
+            values = values.round(spec.column(name).decimals)
         fields.append(pa.field(name, kind, nullable=False, metadata=meta))
-        arrays.append(pa.Array.from_pandas(frame[name]).cast(kind))
+        arrays.append(pa.Array.from_pandas(values).cast(kind))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
@@ -263,6 +269,11 @@ class DatasetWriter:
                 ),
                 python=platform.python_version(),
                 libraries={name: metadata.version(name) for name in LIBRARIES},
+                raw_files=sorted(
+                    str(path.relative_to(self.root))
+                    for path in (self.root / RAW).rglob("*")
+                    if path.is_file()
+                ),
             ),
             provenance={
                 name: ProvenanceEntry(

@@ -7,7 +7,9 @@ documented choices around them. Every default reproduces the shipped model.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class AncillaryParameters(BaseModel):
@@ -193,3 +195,18 @@ class MarketParameters(BaseModel):
         AncillaryParameters(log_std=0.55, energy_coupling=-0.3, scarcity_scale=0.0),
         description="Regulation down (regdown_price) [$/MW-h].",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _products_from_their_defaults(cls, data: Any) -> Any:
+        """A product given in part (``[market.nonspin] median_scale = 2``) keeps the rest of
+        its own defaults, not the generic ones of :class:`AncillaryParameters`."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in ("spin", "nonspin", "regup", "regdown"):
+            given = data.get(name)
+            if isinstance(given, dict):
+                default = cls.model_fields[name].default.model_dump()
+                merged[name] = {**default, **given}
+        return merged

@@ -110,19 +110,37 @@ class CaisoMarket(Source):
 
 _AS_RANGE = (-1000, 10000)
 # Ranges catch corruption and unit mix-ups, not unusual prices: they are market limits.
+# Five decimals is OASIS's own precision; it also keeps means of coarser intervals short.
 MARKET = DatasetSpec(
     name="market",
     title="CAISO real-time 15-min LMP and ancillary-service prices",
     columns=(
-        ColumnSpec("lmp", "$/MWh", "Locational marginal price (FMM)", -5000, 5000),
-        ColumnSpec("spin_price", "$/MW-h", "Spinning reserve capacity price", *_AS_RANGE),
-        ColumnSpec("nonspin_price", "$/MW-h", "Non-spinning reserve capacity price", *_AS_RANGE),
-        ColumnSpec("regup_price", "$/MW-h", "Regulation up capacity price", *_AS_RANGE, False),
-        ColumnSpec("regdown_price", "$/MW-h", "Regulation down capacity price", *_AS_RANGE, False),
-        ColumnSpec("lmp_energy", "$/MWh", "LMP energy component", -5000, 5000, False),
-        ColumnSpec("lmp_congestion", "$/MWh", "LMP congestion component", -5000, 5000, False),
-        ColumnSpec("lmp_loss", "$/MWh", "LMP loss component", -5000, 5000, False),
-        ColumnSpec("lmp_ghg", "$/MWh", "LMP greenhouse-gas component", -5000, 5000, False),
+        ColumnSpec("lmp", "$/MWh", "Locational marginal price (FMM)", -5000, 5000, decimals=5),
+        ColumnSpec(
+            "spin_price", "$/MW-h", "Spinning reserve capacity price", *_AS_RANGE, decimals=5
+        ),
+        ColumnSpec(
+            "nonspin_price", "$/MW-h", "Non-spinning reserve capacity price", *_AS_RANGE, decimals=5
+        ),
+        ColumnSpec(
+            "regup_price", "$/MW-h", "Regulation up capacity price", *_AS_RANGE, False, decimals=5
+        ),
+        ColumnSpec(
+            "regdown_price",
+            "$/MW-h",
+            "Regulation down capacity price",
+            *_AS_RANGE,
+            False,
+            decimals=5,
+        ),
+        ColumnSpec("lmp_energy", "$/MWh", "LMP energy component", -5000, 5000, False, decimals=5),
+        ColumnSpec(
+            "lmp_congestion", "$/MWh", "LMP congestion component", -5000, 5000, False, decimals=5
+        ),
+        ColumnSpec("lmp_loss", "$/MWh", "LMP loss component", -5000, 5000, False, decimals=5),
+        ColumnSpec(
+            "lmp_ghg", "$/MWh", "LMP greenhouse-gas component", -5000, 5000, False, decimals=5
+        ),
     ),
     csv_path="market_data.csv",
     parquet_path="parquet/market.parquet",

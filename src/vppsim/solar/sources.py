@@ -122,7 +122,7 @@ class PVWattsSolar(Source):
             raise SourceUnavailable(
                 "PVWatts answers a typical year, not the study's weather, so with source=auto "
                 "solar is modelled from the weather dataset and PV, load and prices see the same "
-                "clouds (set solar_source=live to use PVWatts)"
+                "clouds (use --source solar=live, or solar.source = live, for PVWatts)"
             )
         secret = context.credentials["nlr_api_key"]
         key = secret.get_secret_value() if secret is not None else None

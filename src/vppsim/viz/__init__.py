@@ -1,13 +1,20 @@
 """Charts and the dashboard over a written dataset.
 
-Kept free of imports so that a build can name the derived outputs it redraws without
+Kept free of heavy imports so that a build can name the derived outputs it redraws without
 loading matplotlib unless there are charts to redraw.
 """
 
 from pathlib import Path
 
+from vppsim.dataset.atomic import DerivedOutput
+
 PLOTS_FOLDER = "plots"
 """Where ``vppsim plots`` puts the PNGs inside a dataset (a rebuild draws them anew)."""
+
+MARKET_PNG = "vpp_market_analysis.png"
+SOLAR_PNG = "vpp_solar_analysis.png"
+LOAD_PNG = "vpp_load_analysis.png"
+INTEGRATED_PNG = "vpp_integrated_analysis.png"
 
 
 def redraw_plots(root: Path) -> list[Path]:
@@ -17,5 +24,10 @@ def redraw_plots(root: Path) -> list[Path]:
     return write_plots(root)
 
 
-DERIVED_OUTPUTS = {PLOTS_FOLDER: redraw_plots}
-"""Folders a rebuild writes anew from the new data when the previous dataset had them."""
+DERIVED_OUTPUTS = {
+    PLOTS_FOLDER: DerivedOutput(
+        files=(MARKET_PNG, SOLAR_PNG, LOAD_PNG, INTEGRATED_PNG), write=redraw_plots
+    )
+}
+"""Outputs vppsim derives into a dataset folder: a rebuild draws them anew from the new
+data, and counts these files (and no others in the folder) as its own."""

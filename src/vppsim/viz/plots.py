@@ -27,7 +27,7 @@ from matplotlib.patches import Patch
 from vppsim.dataset.schemas import TIMESTAMP
 from vppsim.errors import ConfigError, VppsimError
 from vppsim.grid import local_midnight
-from vppsim.viz import PLOTS_FOLDER
+from vppsim.viz import INTEGRATED_PNG, LOAD_PNG, MARKET_PNG, PLOTS_FOLDER, SOLAR_PNG
 from vppsim.viz.analysis import (
     MIN_FIT_DAYS,
     SKY_CLASSES,
@@ -44,11 +44,6 @@ from vppsim.viz.analysis import (
     shift_revenue,
 )
 from vppsim.viz.queries import DatasetQueries
-
-MARKET_PNG = "vpp_market_analysis.png"
-SOLAR_PNG = "vpp_solar_analysis.png"
-LOAD_PNG = "vpp_load_analysis.png"
-INTEGRATED_PNG = "vpp_integrated_analysis.png"
 
 FIGSIZE = (14.0, 12.0)
 """Figure size [in]; with :data:`DPI` 1540 x 1320 pixels."""
