@@ -332,8 +332,10 @@ def test_hourly_prices_are_written_short_and_urls_lose_their_passwords(tmp_path)
     period = ["--start", "2023-08-01", "--end", "2023-08-01", "--homes", "1", "--only", "market"]
     result = runner.invoke(
         app,
-        ["build", "--offline", "--interval", "60", *period, "--out", str(tmp_path / "d")]
-        + ["--nlr-base-url", "https://user:hunter2@example.org"],
+        [
+            *["build", "--offline", "--interval", "60", *period, "--out", str(tmp_path / "d")],
+            *["--nlr-base-url", "https://user:hunter2@example.org"],
+        ],
     )
     assert result.exit_code == 0, result.output
     rows = (tmp_path / "d" / "market_data.csv").read_text().splitlines()[1:]
