@@ -13,8 +13,7 @@
    float32``, zstd, one part per chunk); the parent reports its wall time and its peak
    RSS (``os.wait4``). ``build`` mode runs ``build_dataset`` with ``datasets=load,
    formats=parquet, weather_source=synthetic``: the load source, the writer, homes.parquet
-   and validation, as ``vppsim build`` does (with ``default_registry()`` once it serves load,
-   else a registry of the synthetic weather and ``vppsim.load.sources.SyntheticLoad``).
+   and validation, as ``vppsim build`` does (with ``default_registry()``).
    ``writer`` mode generates the same parts and writes them straight from numpy with
    pyarrow: the floor under the build's own conversion and validation.
 3. richardsonpy (RWTH-EBC; occupancy plus appliance and lighting load of one household at
@@ -89,27 +88,11 @@ CHILD_WRITER = "writer"
 CHILD_BUILD = "build"
 
 
-def registry_serves_load() -> bool:
-    """Whether ``default_registry()`` has a synthetic load source yet."""
-    from vppsim.dataset.registry import default_registry
-
-    from vppsim.dataset.sources import SourceKind
-
-    return default_registry().get("load", SourceKind.SYNTHETIC) is not None
-
-
 def build_registry():
-    """The default registry if it serves load, else synthetic weather plus the load source."""
-    from vppsim.dataset.registry import default_registry
+    """The datasets vppsim ships (the load dataset and the weather it reads)."""
+    from vppsim.registry import default_registry
 
-    from vppsim.dataset.sources import SourceRegistry
-
-    if registry_serves_load():
-        return default_registry()
-    from vppsim.load.sources import SyntheticLoad
-    from vppsim.weather.sources import SyntheticWeather
-
-    return SourceRegistry([SyntheticWeather, SyntheticLoad])
+    return default_registry()
 
 
 def child_writer(homes: int, chunk: int, out: Path) -> dict:
@@ -177,12 +160,12 @@ def child_build(homes: int, chunk: int, out: Path) -> dict:
         env_file=None,
     )
     result = build_dataset(settings, build_registry())
-    resources = result.manifest["resources"]
-    load = [r for r in resources if r["name"] == "load_parquet"]
+    resources = result.manifest.resources
+    load = [r for r in resources if r.name.startswith("load_part_")]
     return {
-        "rows": sum(r["rows"] for r in load),
-        "bytes": sum(r["bytes"] for r in resources),
-        "parts": len(load[0]["path"]) if load and isinstance(load[0]["path"], list) else 1,
+        "rows": sum(r.rows for r in load),
+        "bytes": sum(r.size for r in resources),
+        "parts": len(load),
     }
 
 
@@ -311,8 +294,7 @@ def main() -> int:
             args.stream_mode, [CHILD_BUILD]
         )
         if CHILD_BUILD in modes:
-            where = "default_registry()" if registry_serves_load() else "weather + load.sources"
-            print(f"build mode: build_dataset with {where}")
+            print("build mode: build_dataset with default_registry()")
         print(
             f"\nstreamed to Parquet: {args.stream_homes:,} homes x Aug 2023, chunks of "
             f"{args.chunk:,} homes, a fresh process each"

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from vppsim.cli import app as cli
 from vppsim.dataset.build import build_dataset
 from vppsim.errors import VppsimError
+from vppsim.registry import default_registry
 from vppsim.viz import figures
 from vppsim.viz.dashboard.app import create_app, parse_home_ids
 
@@ -22,7 +23,7 @@ RENDER_OUTPUTS = [
 @pytest.fixture
 def dataset(small_settings):
     settings = small_settings(end="2023-08-03", homes=8)
-    build_dataset(settings)
+    build_dataset(settings, default_registry())
     return settings.out
 
 
@@ -125,7 +126,7 @@ def test_bad_controls_give_messages(dataset):
 
 def test_missing_dataset_tab_says_so(small_settings):
     settings = small_settings(datasets=["weather", "market"])
-    build_dataset(settings)
+    build_dataset(settings, default_registry())
     client = create_app(settings.out, validate=False, prewarm=False).server.test_client()
     children, status = _render(client, "load")
     assert status == "This dataset has no load data."

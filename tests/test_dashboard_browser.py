@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from vppsim.dataset.build import build_dataset
+from vppsim.registry import default_registry
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,7 +59,7 @@ def _free_port() -> int:
 def dashboard(small_settings):
     """`vppsim dashboard` serving a 6-day, 12-home build; yields its URL."""
     settings = small_settings(end="2023-08-06", homes=12)
-    build_dataset(settings)
+    build_dataset(settings, default_registry())
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "vppsim", "dashboard", str(settings.out), "--port", str(port)],

@@ -13,6 +13,7 @@ import pytest
 from vppsim.dataset.build import build_dataset
 from vppsim.dataset.readers import read_parquet
 from vppsim.errors import VppsimError
+from vppsim.registry import default_registry
 from vppsim.viz.queries import DatasetNotReadable, DatasetQueries, HomeSelection, diversity_sizes
 
 TZ = "America/Los_Angeles"
@@ -28,7 +29,7 @@ def dataset(tmp_path_factory):
         {"start": "2023-08-01", "end": "2023-08-03", "homes": 10, "chunk_homes": 4, "out": out},
         env_file=None,
     )
-    build_dataset(settings)
+    build_dataset(settings, default_registry())
     return out
 
 

@@ -112,11 +112,7 @@ def coarsen_homes(spec: DatasetSpec, batch: HomeBatch, factor: int) -> HomeBatch
 class Pipeline:
     """Resolves datasets once each, in dependency order, so every dataset sees one weather."""
 
-    def __init__(self, settings: Settings, registry: Registry | None = None):
-        if registry is None:
-            from vppsim.registry import default_registry
-
-            registry = default_registry()
+    def __init__(self, settings: Settings, registry: Registry):
         self.settings = settings
         self.registry = registry
         self.study = study_of(settings)
@@ -202,7 +198,7 @@ class BuildResult:
 
 def build_dataset(
     settings: Settings,
-    registry: Registry | None = None,
+    registry: Registry,
     progress: Progress | None = None,
     *,
     force: bool = False,

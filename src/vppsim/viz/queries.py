@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim import diversity
-from vppsim.dataset.atomic import MANIFEST
+from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.grid import build_grid
@@ -103,21 +103,25 @@ class DatasetQueries:
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
-        manifest_path = self.root / MANIFEST
-        if not manifest_path.is_file():
-            raise DatasetNotReadable(f"{self.root} is not a vppsim dataset: no {MANIFEST} in it")
+        try:
+            manifest = read_manifest(self.root)
+        except ManifestError as exc:
+            raise DatasetNotReadable(str(exc)) from None
         self._lock = threading.Lock()
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
         try:
-            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+            # The views read it as JSON, the way it is written.
+            self.manifest: dict[str, Any] = json.loads(manifest.to_json())
             meta = self.manifest["vppsim"]
             self.timezone: str = meta["grid"]["timezone"]
             self.interval_minutes: int = int(meta["grid"]["interval_minutes"])
             self.seed: int = int(meta["seed"])
             self._create_steps(meta["config"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise DatasetNotReadable(f"{manifest_path} is not a vppsim manifest: {exc}") from exc
+            raise DatasetNotReadable(
+                f"{self.root / MANIFEST} is not a vppsim manifest: {exc}"
+            ) from exc
         self._units: dict[str, dict[str, str]] = {}
         self.datasets: list[str] = []
         for name in (*_TABLES, "load"):
