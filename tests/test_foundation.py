@@ -355,3 +355,13 @@ def test_info_on_a_manifest_without_its_study_settings_is_one_line(built, tmp_pa
     assert result.exit_code == 2
     assert "missing study setting(s) homes" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_settings_lists_every_section_with_defaults_and_units():
+    result = runner.invoke(app, ["settings"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for fragment in ("market.price_level", "weather.heat_event_starts_per_month", "[$/MWh]"):
+        assert fragment in result.stdout
+    assert "load.ev_share" in result.stdout and "fallback_deadline_s" in result.stdout
+    result = runner.invoke(app, ["settings", "prices"])
+    assert result.exit_code == 2 and "unknown section 'prices'" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import signal
 import socket
 import sys
@@ -12,12 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vppsim.config import OPTIONAL_ENV_FILE, load_settings
+from vppsim.config import OPTIONAL_ENV_FILE, load_settings, settings_class
 from vppsim.dataset.budget import format_bytes
 from vppsim.dataset.build import BuildResult, build_dataset
 from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
@@ -153,7 +156,7 @@ def build(
         Path | None,
         typer.Option(
             help="TOML file of settings: study settings as top-level keys, dataset options "
-            'as tables ([market] source = "live").'
+            'as tables (\\[market] source = "live").'
         ),
     ] = None,
     env_file: Annotated[
@@ -191,13 +194,13 @@ def build(
         typer.Option(help="NREL/NLR API host. \\[default: https://developer.nlr.gov]"),
     ] = None,
     http_timeout: Annotated[
-        float | None, typer.Option(help="Timeout of each HTTP request [s]. \\[default: 20]")
+        float | None, typer.Option(help="Timeout of each HTTP request \\[s]. \\[default: 20]")
     ] = None,
     fallback_deadline: Annotated[
         float | None,
         typer.Option(
             help="Longest a live source may try, retries included, before the build falls "
-            "back [s]. \\[default: 20]"
+            "back \\[s]. \\[default: 20]"
         ),
     ] = None,
     formats: Annotated[
@@ -449,6 +452,49 @@ def dashboard(
             highlight=False,
         )
         raise typer.Exit(1) from None
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
+    """(name, default, description) of every field of ``model``, nested models flattened."""
+    rows = []
+    for name, field in model.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            rows += _rows(type(default), f"{prefix}{name}.")
+            continue
+        shown = json.dumps(to_jsonable_python(default))
+        rows.append((f"{prefix}{name}", shown, field.description or ""))
+    return rows
+
+
+@app.command()
+def settings(
+    section: Annotated[
+        str | None,
+        typer.Argument(help="study, or a dataset (e.g. market), for that section only."),
+    ] = None,
+) -> None:
+    """List every setting: the study's, then each dataset's options and model parameters,
+    with defaults and units (set them with flags, --set DATASET.OPTION=VALUE, VPPSIM_*
+    variables or a TOML file)."""
+    registry = _registry()
+    if section not in (None, "study", *registry.names):
+        names = ", ".join(("study", *registry.names))
+        raise _fail(ConfigError(f"unknown section {section!r} (use {names})"))
+    model = settings_class(registry)
+    sections = [section] if section else ["study", *registry.names]
+    for name in sections:
+        table = Table(title=name, title_justify="left")
+        for column in ("setting", "default", "meaning"):
+            table.add_column(column)
+        if name == "study":
+            core = [f for f in model.model_fields if f not in registry.names]
+            rows = [r for r in _rows(model, "") if r[0] in core]
+        else:
+            rows = _rows(registry[name].options, f"{name}.")
+        for row in rows:
+            table.add_row(*(escape(cell) for cell in row))
+        out.print(table)
 
 
 CALIBRATION_PARTS = ("solar", "market", "load")
