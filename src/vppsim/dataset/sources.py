@@ -317,7 +317,7 @@ class Registry:
             )
 
 
-Check = Callable[[DatasetSpec, "pd.DataFrame | HomeBatch", Study], list[str]]
+ContractCheck = Callable[[DatasetSpec, "pd.DataFrame | HomeBatch", Study], list[str]]
 
 
 def resolve(
@@ -325,7 +325,7 @@ def resolve(
     options: DatasetOptions,
     study: Study,
     inputs: Mapping[str, SourceResult],
-    check: Check,
+    check: ContractCheck,
     context: Callable[[type[Source]], SourceContext],
 ) -> SourceResult:
     """Produce ``dataset`` from the source its options ask for, falling back when allowed.
