@@ -109,6 +109,8 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"{flag} {item!r}: use NAME=VALUE")
+        if name.strip() in pairs and pairs[name.strip()] != value.strip():
+            raise ConfigError(f"{flag} {name.strip()} given twice")
         pairs[name.strip()] = value.strip()
     return pairs
 
