@@ -365,3 +365,18 @@ def test_settings_lists_every_section_with_defaults_and_units():
     assert "load.ev_share" in result.stdout and "fallback_deadline_s" in result.stdout
     result = runner.invoke(app, ["settings", "prices"])
     assert result.exit_code == 2 and "unknown section 'prices'" in result.stderr
+
+
+def test_a_dataset_of_an_earlier_vppsim_asks_to_be_rebuilt(built, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / "datapackage.json").read_text())
+    manifest["version"] = "1.0"
+    del manifest["resources"][0]["sha256"]
+    (copy / "datapackage.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["info", str(copy)])
+    assert result.exit_code == 2
+    assert "written by an earlier vppsim (manifest 1.0" in result.stderr
+    assert "build the dataset again" in result.stderr

@@ -155,9 +155,26 @@ def read_manifest(root: Path) -> Manifest:
     try:
         return Manifest.model_validate_json(text)
     except ValidationError as exc:
+        version = _stated_version(text)
+        if version is not None and version != MANIFEST_VERSION:
+            raise ManifestError(
+                f"{path} was written by an earlier vppsim (manifest {version}, this one reads "
+                f"{MANIFEST_VERSION}): build the dataset again"
+            ) from None
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise ManifestError(
             f"{path} is not a vppsim manifest ({exc.error_count()} problem(s); first: "
             f"{where}: {first['msg']})"
         ) from None
+
+
+def _stated_version(text: str) -> str | None:
+    """The manifest version a vppsim manifest states, or None for anything else."""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(values, dict) and isinstance(values.get("vppsim"), dict):
+        return str(values.get("version"))
+    return None
