@@ -16,7 +16,6 @@ from pathlib import Path
 from vppsim.config import OutputFormat, Settings
 from vppsim.dataset.schemas import DatasetSpec
 from vppsim.errors import ConfigError
-from vppsim.grid import build_grid
 
 HOME_INTERVALS_PER_CHUNK = 8_000_000
 """Most home-intervals generated at once: the load model holds ~150 B per home-interval
@@ -44,17 +43,17 @@ def homes_per_chunk(settings: Settings, intervals: int) -> int:
     return max(1, min(settings.chunk_homes, HOME_INTERVALS_PER_CHUNK // max(intervals, 1)))
 
 
-def estimate(settings: Settings, specs: Sequence[DatasetSpec]) -> Estimate:
-    """Estimated peak memory and disk use of building ``specs`` for ``settings``."""
-    minutes = min(settings.interval_minutes, 15)  # the models' grid (see dataset.build)
-    intervals = len(build_grid(settings.start, settings.end, settings.timezone, minutes))
+def estimate(
+    settings: Settings, specs: Sequence[DatasetSpec], intervals: int, written: int
+) -> Estimate:
+    """Estimated peak memory and disk use of building ``specs`` for ``settings``, simulated
+    on ``intervals`` intervals and written on ``written``."""
     per_home = any(spec.per_home for spec in specs)
     tables = sum(not spec.per_home for spec in specs)
     chunk = homes_per_chunk(settings, intervals) if per_home else 0
     memory = intervals * (
         BYTES_IN_MEMORY["table_interval"] + chunk * BYTES_IN_MEMORY["home_interval"]
     )
-    written = intervals * minutes / settings.interval_minutes
     disk = written * BYTES_ON_DISK["table_interval"] * tables / 4
     if per_home:
         if OutputFormat.PARQUET in settings.formats:
@@ -93,7 +92,12 @@ def format_bytes(value: float) -> str:
 
 
 def check_budget(
-    settings: Settings, specs: Sequence[DatasetSpec], target: Path, force: bool = False
+    settings: Settings,
+    specs: Sequence[DatasetSpec],
+    intervals: int,
+    written: int,
+    target: Path,
+    force: bool = False,
 ) -> Estimate:
     """Refuse a study beyond this machine's memory or disk (unless ``force``).
 
@@ -102,7 +106,7 @@ def check_budget(
     ConfigError
         One line with the estimate and what is available.
     """
-    needed = estimate(settings, specs)
+    needed = estimate(settings, specs, intervals, written)
     problems = []
     memory = available_memory_bytes()
     if needed.memory_bytes > memory:

@@ -243,9 +243,10 @@ def write_dataset(
     target = Path(target)
     pipeline.registry.require_all({name: settings.options(name) for name in pipeline.datasets})
     specs = [pipeline.registry.spec(name) for name in pipeline.datasets]
-    check_budget(settings, specs, target, force=force)
+    intervals = len(pipeline.simulation.grid)
+    check_budget(settings, specs, intervals, len(pipeline.grid), target, force=force)
     progress = progress or _Silent()
-    chunk = homes_per_chunk(settings, len(pipeline.simulation.grid))
+    chunk = homes_per_chunk(settings, intervals)
     derived = derived or {}
     with staging_folder(target, force=force, derived=derived) as (staging, previous):
         pipeline.raw_dir = staging / RAW
