@@ -32,8 +32,8 @@ from vppsim.market.oasis import (
     oasis_query,
     oasis_windows,
     read_as_prices,
+    read_lmp,
     read_oasis_zip,
-    read_rtpd_lmp,
 )
 from vppsim.rawcache import RawCache
 
@@ -54,7 +54,13 @@ LMP_HEADER = (
     "INTERVALSTARTTIME_GMT,INTERVALENDTIME_GMT,OPR_DT,OPR_HR,NODE_ID_XML,NODE_ID,NODE,"
     "MARKET_RUN_ID,LMP_TYPE,XML_DATA_ITEM,PNODE_RESMRID,GRP_TYPE,POS,PRC,OPR_INTERVAL,GROUP"
 )
-# PRC_AS (DAM) and PRC_INTVL_AS (RTM) CSV headers as OASIS serves them.
+# PRC_LMP (DAM, hourly; the price in MW), PRC_AS (DAM) and PRC_INTVL_AS (RTM) CSV headers as
+# OASIS serves them (gridstatus's parsers read the same layouts; no DAM answer is recorded in
+# shared/reference, so the day-ahead rows are built in this layout).
+DAM_LMP_HEADER = (
+    "INTERVALSTARTTIME_GMT,INTERVALENDTIME_GMT,OPR_DT,OPR_HR,OPR_INTERVAL,NODE_ID_XML,NODE_ID,"
+    "NODE,MARKET_RUN_ID,LMP_TYPE,XML_DATA_ITEM,PNODE_RESMRID,GRP_TYPE,POS,MW,GROUP"
+)
 AS_HEADER = (
     "INTERVALSTARTTIME_GMT,INTERVALENDTIME_GMT,OPR_DT,OPR_HR,OPR_INTERVAL,OPR_TYPE,ANC_TYPE,"
     "ANC_REGION,MARKET_RUN_ID,XML_DATA_ITEM,MW,GROUP"
@@ -168,6 +174,24 @@ def synthetic_lmp_lines(start: pd.Timestamp, end: pd.Timestamp, node: str) -> li
     return lines
 
 
+def dam_lmp_lines(start: pd.Timestamp, end: pd.Timestamp, node: str) -> list[str]:
+    """PRC_LMP DAM rows (hourly) in OASIS's 16-column layout; LMP = MCE+MCC+MCL+MGHG."""
+    stamps = pd.date_range(start.floor("h"), end, freq="h", inclusive="left")
+    local = stamps.tz_convert(LA)
+    energy = 35.0 + stamps.hour
+    parts = {"MCE": energy, "MCC": np.full(len(stamps), 1.0), "MCL": np.full(len(stamps), 0.5)}
+    parts["MGHG"] = np.zeros(len(stamps))
+    parts["LMP"] = parts["MCE"] + 1.5
+    lines = []
+    for kind, values in parts.items():
+        for stamp, here, value in zip(stamps, local, values, strict=True):
+            begin, stop = gmt(pd.DatetimeIndex([stamp, stamp + pd.Timedelta(hours=1)]))
+            fields = [begin, stop, f"{here:%Y-%m-%d}", here.hour + 1, 0, node, node, node]
+            fields += ["DAM", kind, f"LMP_{kind}_PRC", node, "ALL", 1, round(value, 5), 1]
+            lines.append(",".join(map(str, fields)))
+    return lines
+
+
 def as_lines(
     start: pd.Timestamp, end: pd.Timestamp, products, region: str, market: str, step="h"
 ) -> list[str]:
@@ -212,6 +236,8 @@ class FakeOasis:
         name = query["queryname"]
         if name == "PRC_RTPD_LMP":
             header, lines = LMP_HEADER, self.lmp(start, end, query["node"])
+        elif name == "PRC_LMP" and query["market_run_id"] == "DAM":
+            header, lines = DAM_LMP_HEADER, dam_lmp_lines(start, end, query["node"])
         elif name in ("PRC_AS", "PRC_INTVL_AS"):
             kind = query["anc_type"]
             products = list(AS_ITEMS) if kind == "ALL" else [kind]
@@ -311,7 +337,7 @@ def test_the_recorded_answer_parses_anywhere():
     rows = read_oasis_zip(RECORDED.read_bytes())
     assert list(rows.columns) == LMP_HEADER.split(",") and len(rows) == 40
     assert not rows["INTERVALSTARTTIME_GMT"].is_monotonic_increasing  # OASIS does not sort
-    lmp = read_rtpd_lmp(rows, node=RAW_NODE)
+    lmp = read_lmp(rows, node=RAW_NODE)
     start = pd.Timestamp("2023-08-17T00:00Z")
     assert lmp.index.equals(pd.date_range(start, periods=8, freq="15min"))
     parts = lmp[["lmp_energy", "lmp_congestion", "lmp_loss", "lmp_ghg"]].sum(axis=1)
@@ -354,7 +380,7 @@ def test_replay_of_the_real_file_gives_every_interval(server, quick):
         )
     rows = read_oasis_zip(content)
     assert list(rows.columns) == LMP_HEADER.split(",") and len(rows) == 14_400
-    lmp = read_rtpd_lmp(rows, node=RAW_NODE)
+    lmp = read_lmp(rows, node=RAW_NODE)
     span = pd.date_range(start, end, freq="15min", inclusive="left")
     assert len(lmp) == 2_880 and lmp.index.equals(span)  # sorted, although the rows are not
     check_complete(lmp.index, span, "PRC_RTPD_LMP")
@@ -386,9 +412,12 @@ def test_market_on_the_grid_from_the_real_file(server, quick):
     assert (hour["spin_price"] == AS_BASE["SR"] + 0.01).all()
     assert (hour["regdown_price"] == AS_BASE["RD"] + 0.01).all()
     assert frame.loc[pd.Timestamp("2023-08-17T02:00Z"), "nonspin_price"] == AS_BASE["NR"] + 0.02
-    # One LMP request (29 days) and one PRC_AS request per product, as OASIS expects them.
+    # The day-ahead LMP is hourly, held across the hour's intervals.
+    assert (hour["da_lmp"] == 35.0 + 1 + 1.5).all()
+    # One FMM and one DAM LMP request (29 days) and one PRC_AS request per product.
     queries = [hit.query for hit in server.hits]
-    assert [q["queryname"] for q in queries] == ["PRC_RTPD_LMP"] + ["PRC_AS"] * 4
+    assert [q["queryname"] for q in queries] == ["PRC_RTPD_LMP", "PRC_LMP"] + ["PRC_AS"] * 4
+    assert (queries[1]["market_run_id"], queries[1]["version"]) == ("DAM", "12")
     assert queries[0] == {
         "resultformat": "6",
         "queryname": "PRC_RTPD_LMP",
@@ -398,12 +427,12 @@ def test_market_on_the_grid_from_the_real_file(server, quick):
         "startdatetime": "20230801T07:00-0000",
         "enddatetime": "20230830T07:00-0000",
     }
-    assert [q["anc_type"] for q in queries[1:]] == ["SR", "NR", "RU", "RD"]
-    assert {(q["version"], q["market_run_id"], q["anc_region"]) for q in queries[1:]} == {
+    assert [q["anc_type"] for q in queries[2:]] == ["SR", "NR", "RU", "RD"]
+    assert {(q["version"], q["market_run_id"], q["anc_region"]) for q in queries[2:]} == {
         ("12", "DAM", "AS_CAISO_EXP")
     }
     assert details["node"] == RAW_NODE and details["as_region"] == "AS_CAISO_EXP"
-    assert details["reports"] == "PRC_RTPD_LMP v3 RTPD; PRC_AS v12 DAM"
+    assert details["reports"] == "PRC_RTPD_LMP v3 RTPD; PRC_LMP v12 DAM; PRC_AS v12 DAM"
     assert details["windows"] == ["2023-08-01T07:00Z/2023-08-30T07:00Z"]
     assert details["url"] == url and "held" in details["as_prices"]
 
@@ -480,16 +509,17 @@ def test_rtm_as_prices_come_per_hour_at_15_min(server, quick):
     with new_client(5) as client:
         frame, details = get_caiso_market(client, grid, as_market="RTM", base_url=url, **kwargs)
     queries = [hit.query for hit in server.hits]
-    assert [q["queryname"] for q in queries] == ["PRC_RTPD_LMP", "PRC_INTVL_AS", "PRC_INTVL_AS"]
-    assert {(q["version"], q["market_run_id"], q["anc_type"]) for q in queries[1:]} == {
+    expected = ["PRC_RTPD_LMP", "PRC_LMP", "PRC_INTVL_AS", "PRC_INTVL_AS"]
+    assert [q["queryname"] for q in queries] == expected
+    assert {(q["version"], q["market_run_id"], q["anc_type"]) for q in queries[2:]} == {
         ("1", "RTM", "ALL")
     }
-    assert [q["startdatetime"] for q in queries[1:]] == [
+    assert [q["startdatetime"] for q in queries[2:]] == [
         "20230801T07:00-0000",
         "20230801T08:00-0000",
     ]
     assert frame.loc[pd.Timestamp("2023-08-01T07:15Z"), "spin_price"] == 3.0 + 0.07 + 0.0015
-    assert details["reports"] == "PRC_RTPD_LMP v3 RTPD; PRC_INTVL_AS v1 RTM"
+    assert details["reports"] == "PRC_RTPD_LMP v3 RTPD; PRC_LMP v12 DAM; PRC_INTVL_AS v1 RTM"
 
 
 # --------------------------------------------------------------------------- LMP parsing
@@ -502,24 +532,24 @@ def lmp_frame(lines: list[str]) -> pd.DataFrame:
 def test_lmp_reader_refuses_bad_rows():
     start, end = pd.Timestamp("2023-08-01T07:00Z"), pd.Timestamp("2023-08-01T08:00Z")
     lines = synthetic_lmp_lines(start, end, "A")
-    assert len(read_rtpd_lmp(lmp_frame(lines))) == 4
+    assert len(read_lmp(lmp_frame(lines))) == 4
     with pytest.raises(SourceUnavailable, match="2 duplicate rows"):
-        read_rtpd_lmp(lmp_frame([*lines, lines[0]]))
+        read_lmp(lmp_frame([*lines, lines[0]]))
     no_ghg = [line for line in lines if ",MGHG," not in line]
     with pytest.raises(SourceUnavailable, match="no MGHG rows"):
-        read_rtpd_lmp(lmp_frame(no_ghg))
+        read_lmp(lmp_frame(no_ghg))
     wrong = [line.replace(",LMP_PRC,A,ALL,1,", ",LMP_PRC,A,ALL,1,9") for line in lines]
     with pytest.raises(SourceUnavailable, match="differs from the LMP at 4 intervals"):
-        read_rtpd_lmp(lmp_frame(wrong))
+        read_lmp(lmp_frame(wrong))
     two_nodes = lines + synthetic_lmp_lines(start, end, "B")
     with pytest.raises(SourceUnavailable, match="2 NODE values"):
-        read_rtpd_lmp(lmp_frame(two_nodes))
-    assert read_rtpd_lmp(lmp_frame(two_nodes), node="B").shape == (4, 5)
+        read_lmp(lmp_frame(two_nodes))
+    assert read_lmp(lmp_frame(two_nodes), node="B").shape == (4, 5)
     with pytest.raises(SourceUnavailable, match="no rows for C"):
-        read_rtpd_lmp(lmp_frame(two_nodes), node="C")
+        read_lmp(lmp_frame(two_nodes), node="C")
     hourly = [line.replace("T07:15:00-00:00,", "T08:00:00-00:00,", 1) for line in lines[:1]]
     with pytest.raises(SourceUnavailable, match="not 0 days 00:15:00 long"):
-        read_rtpd_lmp(lmp_frame(hourly + lines[1:]))
+        read_lmp(lmp_frame(hourly + lines[1:]))
 
 
 def test_check_complete_names_days_and_first_intervals():
@@ -560,7 +590,7 @@ def test_429_then_success_honours_retry_after(server, quick):
     with new_client(5) as client:
         content = lmp_call(client, url, kwargs)
     assert content == good and server.count(PATH) == 2 and waits == [7.0]
-    assert len(read_rtpd_lmp(read_oasis_zip(content))) == 96
+    assert len(read_lmp(read_oasis_zip(content))) == 96
 
 
 @pytest.mark.parametrize(
@@ -726,8 +756,8 @@ def test_62_days_over_the_clock_change_make_3_windows_spaced_5_s(server):
         ("20231101T07:00-0000", "20231202T07:00-0000"),
         ("20231202T07:00-0000", "20231202T08:00-0000"),
     ]
-    assert len(server.hits) == 3 + 3 * 4  # LMP plus four AS products per window
-    assert clock.slept == [5.0] * 14  # every request after the first waited 5 s
+    assert len(server.hits) == 3 * 6  # FMM and DAM LMP plus four AS products per window
+    assert clock.slept == [5.0] * 17  # every request after the first waited 5 s
     assert len(details["windows"]) == 3
     assert frame.index.equals(grid) and not frame.isna().any().any()
     # The repeated 01:00 PST hour on Nov 5 is there twice, once per UTC hour.
@@ -752,9 +782,9 @@ def test_a_rerun_is_served_from_the_cache(server, quick, tmp_path):
             limiter=RateLimiter(5.0, clock=clock, sleep=clock.sleep),
             now=NOW,
         )
-    assert made == 5 and server.count(PATH) == made and clock.slept == []
+    assert made == 6 and server.count(PATH) == made and clock.slept == []
     pd.testing.assert_frame_equal(first, again)
-    assert len(list((tmp_path / "next" / "oasis").glob("*.zip"))) == 5
+    assert len(list((tmp_path / "next" / "oasis").glob("*.zip"))) == 6
 
 
 def test_hourly_and_5_min_grids(server, quick):

@@ -1,4 +1,5 @@
-"""CAISO OASIS live client: 15-min real-time LMP (FMM) and ancillary-service prices.
+"""CAISO OASIS live client: 15-min real-time LMP (FMM), hourly day-ahead LMP (IFM) and
+ancillary-service prices.
 
 - :func:`get_oasis` fetches one window of one OASIS report (``SingleZip``,
   ``resultformat=6``: a zip holding a CSV) through :func:`vppsim.http.fetch` (timeouts,
@@ -7,7 +8,8 @@
 - :func:`read_oasis_zip` turns the zip into a frame; "no data" (an XML error file inside
   the zip, under HTTP 200), a damaged zip or an HTML page raise
   :class:`~vppsim.errors.SourceUnavailable`.
-- :func:`read_rtpd_lmp` and :func:`read_as_prices` turn OASIS's long rows into price columns.
+- :func:`read_lmp` (``PRC_RTPD_LMP`` 15-min, ``PRC_LMP`` DAM hourly) and
+  :func:`read_as_prices` turn OASIS's long rows into price columns.
 - :func:`get_caiso_market` puts it together for a study grid: windows of at most 31 days,
   about 5 s between requests, and a completeness check against the grid, so a window that
   failed or came back short never passes as data.
@@ -91,6 +93,7 @@ AS_COLUMNS = {
 AS_IGNORED = frozenset({"RMU", "RMD"})
 MARKET_COLUMNS = (
     "lmp",
+    "da_lmp",
     "spin_price",
     "nonspin_price",
     "regup_price",
@@ -485,8 +488,16 @@ def _check_step(frame: pd.DataFrame, stamps: pd.DatetimeIndex, step: pd.Timedelt
         )
 
 
-def read_rtpd_lmp(frame: pd.DataFrame, node: str | None = None) -> pd.DataFrame:
-    """Turn ``PRC_RTPD_LMP`` long rows (one per interval and ``LMP_TYPE``) into columns.
+def read_lmp(
+    frame: pd.DataFrame,
+    node: str | None = None,
+    report: str = "PRC_RTPD_LMP",
+    step: pd.Timedelta = _LMP_STEP,
+) -> pd.DataFrame:
+    """Turn LMP long rows (one per interval and ``LMP_TYPE``) into columns.
+
+    ``PRC_RTPD_LMP`` (FMM) has 15-min intervals and its price in ``PRC``; ``PRC_LMP``
+    (``market_run_id=DAM``, the day-ahead IFM) hourly ones, its price in ``MW``.
 
     Parameters
     ----------
@@ -494,6 +505,10 @@ def read_rtpd_lmp(frame: pd.DataFrame, node: str | None = None) -> pd.DataFrame:
         From :func:`read_oasis_zip` (rows in any order).
     node : str, optional
         Keep this ``NODE``; required when the rows hold several nodes.
+    report : str
+        The report the rows came from, for messages.
+    step : pandas.Timedelta
+        The report's interval length (15 min for FMM, 1 h for DAM).
 
     Returns
     -------
@@ -505,9 +520,9 @@ def read_rtpd_lmp(frame: pd.DataFrame, node: str | None = None) -> pd.DataFrame:
     ------
     SourceUnavailable
         Missing columns or LMP types, duplicate rows, non-numeric or missing prices,
-        intervals that are not 15 min, or components that do not add up to the LMP.
+        intervals that are not ``step`` long, or components that do not add up to the LMP.
     """
-    what = "PRC_RTPD_LMP"
+    what = report
     _require(frame, ("INTERVALSTARTTIME_GMT", "LMP_TYPE"), what)
     value = _value_column(frame, what)
     frame = _select(frame, "NODE", node, what)
@@ -517,7 +532,7 @@ def read_rtpd_lmp(frame: pd.DataFrame, node: str | None = None) -> pd.DataFrame:
     if frame.empty:
         raise SourceUnavailable(f"{SOURCE}: {what}: no LMP, MCE, MCC, MCL or MGHG rows")
     stamps = _gmt(frame["INTERVALSTARTTIME_GMT"], what)
-    _check_step(frame, stamps, _LMP_STEP, what)
+    _check_step(frame, stamps, step, what)
     prices = pd.to_numeric(frame[value], errors="coerce")
     wide = _long_to_wide(stamps, kinds, prices, what)
     absent = [kind for kind in LMP_COLUMNS if kind not in wide.columns]
@@ -692,11 +707,14 @@ def get_caiso_market(
     deadline_s: float = DEFAULT_DEADLINE_S,
     now: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Real-time 15-min LMP at ``node`` and AS prices in ``as_region`` on the study grid.
+    """Real-time 15-min and day-ahead hourly LMP at ``node`` and AS prices in ``as_region``
+    on the study grid.
 
     Requests, each through :func:`get_oasis` (cache first, ``limiter`` between requests):
 
     - ``PRC_RTPD_LMP`` (FMM, ``market_run_id=RTPD``) per window of at most 31 days;
+    - ``PRC_LMP`` (IFM, ``market_run_id=DAM``) per window: the hourly day-ahead LMP
+      (``da_lmp``), held over each hour's intervals;
     - ``as_market="DAM"`` or ``"HASP"``: ``PRC_AS`` per window and per product (SR, NR,
       RU, RD), hourly prices held over each hour's intervals;
       ``as_market="RTM"``: ``PRC_INTVL_AS`` (``anc_type=ALL``) per hour, 15-min prices.
@@ -709,8 +727,8 @@ def get_caiso_market(
     Returns
     -------
     frame : pandas.DataFrame
-        Index ``grid``; columns ``MARKET_COLUMNS`` (``lmp``, the four AS prices, then the
-        LMP components) [$/MWh, $/MW-h].
+        Index ``grid``; columns ``MARKET_COLUMNS`` (``lmp``, ``da_lmp``, the four AS prices,
+        then the LMP components) [$/MWh, $/MW-h].
     details : dict
         Provenance: source, url, node, as_region, as_market, reports (with versions),
         windows, and how the AS prices were put on the grid.
@@ -745,10 +763,23 @@ def get_caiso_market(
         log.info("%s PRC_RTPD_LMP %s: window %d of %d", SOURCE, node, number, len(windows))
         content = get_oasis(client, "PRC_RTPD_LMP", a, b, params=lmp_params, **common)
         lmp_parts.append(_within(read_oasis_zip(content), a, b))
-    lmp = read_rtpd_lmp(pd.concat(lmp_parts, ignore_index=True), node=node)
+    lmp = read_lmp(pd.concat(lmp_parts, ignore_index=True), node=node)
     lmp_grid = pd.date_range(start, end, freq=_LMP_STEP, inclusive="left")
     check_complete(lmp.index, lmp_grid, f"PRC_RTPD_LMP at {node}")
     lmp = lmp.reindex(lmp_grid)
+
+    hours = (start.floor(_HOUR), end.ceil(_HOUR))
+    hour_windows = windows if hours == (start, end) else oasis_windows(*hours)
+    da_parts = []
+    for number, (a, b) in enumerate(hour_windows, 1):
+        log.info("%s PRC_LMP DAM %s: window %d of %d", SOURCE, node, number, len(hour_windows))
+        params = {"market_run_id": "DAM", "node": node}
+        content = get_oasis(client, "PRC_LMP", a, b, params=params, **common)
+        da_parts.append(_within(read_oasis_zip(content), a, b))
+    da = read_lmp(pd.concat(da_parts, ignore_index=True), node, "PRC_LMP DAM", _HOUR)
+    da_grid = pd.date_range(*hours, freq=_HOUR, inclusive="left")
+    check_complete(da.index, da_grid, f"PRC_LMP DAM at {node}")
+    da = da[["lmp"]].rename(columns={"lmp": "da_lmp"}).reindex(da_grid)
 
     if as_market == "RTM":
         as_query, as_step = "PRC_INTVL_AS", _LMP_STEP
@@ -756,8 +787,7 @@ def get_caiso_market(
         products: tuple[str, ...] = ("ALL",)
     else:
         as_query, as_step = "PRC_AS", _HOUR
-        hours = (start.floor(_HOUR), end.ceil(_HOUR))
-        as_windows = windows if hours == (start, end) else oasis_windows(*hours)
+        as_windows = hour_windows
         products = tuple(AS_COLUMNS)
     as_parts = []
     for number, (a, b) in enumerate(as_windows, 1):
@@ -783,7 +813,12 @@ def get_caiso_market(
     prices = prices.reindex(as_grid)
 
     frame = pd.concat(
-        [_onto_grid(lmp, grid, _LMP_STEP, step), _onto_grid(prices, grid, as_step, step)], axis=1
+        [
+            _onto_grid(lmp, grid, _LMP_STEP, step),
+            _onto_grid(da, grid, _HOUR, step),
+            _onto_grid(prices, grid, as_step, step),
+        ],
+        axis=1,
     )[list(MARKET_COLUMNS)]
     frame.index.name = "timestamp"
     if frame.isna().any().any():  # cannot happen after the checks above; never pass a gap
@@ -792,6 +827,7 @@ def get_caiso_market(
     details_as = f"{as_market} {native} clearing prices{_mapping(as_step, step)}"
     reports = [
         f"PRC_RTPD_LMP v{VERSIONS['PRC_RTPD_LMP']} RTPD",
+        f"PRC_LMP v{VERSIONS['PRC_LMP']} DAM",
         f"{as_query} v{VERSIONS[as_query]} {as_market}",
     ]
     details = {
@@ -803,6 +839,7 @@ def get_caiso_market(
         "reports": "; ".join(reports),
         "windows": [f"{_stamp(a)}/{_stamp(b)}" for a, b in windows],
         "lmp": "FMM (RTPD) 15-min LMP = MCE + MCC + MCL + MGHG" + _mapping(_LMP_STEP, step),
+        "da_lmp": "IFM (DAM) hourly LMP" + _mapping(_HOUR, step),
         "as_prices": details_as,
     }
     return frame, details
