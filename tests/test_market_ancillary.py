@@ -13,6 +13,7 @@ import pytest
 
 from vppsim.market.ancillary import (
     AS_COLUMNS,
+    STORAGE_CAPACITY_MW,
     ancillary_annual_means,
     ancillary_prices,
     storage_capacity,
@@ -179,8 +180,8 @@ def test_the_level_exponent_scales_prices_with_gas():
 
 def test_more_storage_makes_reserves_cheaper_by_their_elasticities():
     hours, net_load, scarcity, gas = flat_week()
-    more = AncillaryServicesParameters(storage_capacity_mw={"2024-01-01": 2 * 9280.0})
-    base = AncillaryServicesParameters(storage_capacity_mw={"2024-01-01": 9280.0})
+    more = AncillaryServicesParameters(storage_capacity_mw=2 * DEFAULT.reference_storage_mw)
+    base = AncillaryServicesParameters(storage_capacity_mw=DEFAULT.reference_storage_mw)
     ratio = run(hours, net_load, scarcity, gas, parameters=more) / run(
         hours, net_load, scarcity, gas, parameters=base
     )
@@ -189,15 +190,18 @@ def test_more_storage_makes_reserves_cheaper_by_their_elasticities():
         np.testing.assert_allclose(ratio[column].median(), expected, rtol=0.05)
 
 
-def test_storage_capacity_interpolates_its_dated_table_and_holds_it_beyond():
-    table = {"2024-01-01": 7000.0, "2025-01-01": 12000.0}
-    parameters = AncillaryServicesParameters(storage_capacity_mw=table)
-    hours = pd.DatetimeIndex(
-        ["2020-01-01", "2024-01-01", "2024-07-02", "2025-01-01", "2030-01-01"], tz="UTC"
-    )
-    capacity = storage_capacity(hours, parameters)
-    np.testing.assert_allclose(capacity[[0, 1, 3, 4]], [7000.0, 7000.0, 12000.0, 12000.0])
-    assert 9400.0 < capacity[2] < 9600.0
+def test_storage_capacity_interpolates_its_sourced_table_and_holds_it_beyond():
+    dates = pd.DatetimeIndex(list(STORAGE_CAPACITY_MW), tz="UTC")
+    np.testing.assert_allclose(storage_capacity(dates), list(STORAGE_CAPACITY_MW.values()))
+    outside = pd.DatetimeIndex(["2015-01-01", "2030-01-01"], tz="UTC")
+    np.testing.assert_allclose(storage_capacity(outside), [500.0, 14700.0])
+    between = storage_capacity(pd.DatetimeIndex(["2024-05-17T12:00"], tz="UTC"))[0]
+    assert 7100.0 < between < 10219.0
+    # The 2024 mean is the reference the levels apply at.
+    year = pd.date_range("2024-01-01", "2025-01-01", freq="h", tz="UTC", inclusive="left")
+    assert storage_capacity(year).mean() == pytest.approx(DEFAULT.reference_storage_mw, rel=0.01)
+    scenario = AncillaryServicesParameters(storage_capacity_mw=20000.0)
+    assert (storage_capacity(year, scenario) == 20000.0).all()
 
 
 # --- bounds ---------------------------------------------------------------------------------
@@ -223,10 +227,10 @@ def test_a_product_given_in_part_keeps_its_own_defaults():
     parameters = AncillaryServicesParameters(nonspin={"level": 2.0})
     assert parameters.nonspin.level == 2.0
     assert parameters.nonspin.log_std == DEFAULT.nonspin.log_std
+    with pytest.raises(pydantic.ValidationError, match="levle"):
+        AncillaryServicesParameters(spin={"levle": 2.0})
     with pytest.raises(pydantic.ValidationError):
-        AncillaryServicesParameters(storage_capacity_mw={"not a date": 1.0})
-    with pytest.raises(pydantic.ValidationError):
-        AncillaryServicesParameters(storage_capacity_mw={})
+        AncillaryServicesParameters(storage_capacity_mw=-1.0)
 
 
 # --- calibration ----------------------------------------------------------------------------

@@ -17,8 +17,8 @@ cost:
   with ``(gas / reference gas) ** level_exponent``.
 * **Storage**: batteries offer reserves at near-zero opportunity cost while they hold charge
   for the evening, so prices fall as ``(storage / reference storage) ** -storage_elasticity``
-  with the installed capacity of the hour's date. This is what made 2025 cheaper than 2024
-  (spin 0.40 x) although gas rose.
+  with the installed capacity of the hour's date (:data:`STORAGE_CAPACITY_MW`). This is
+  what made 2025 cheaper than 2024 (spin 0.40 x) although gas rose.
 * **Randomness**: a mean-one lognormal latent per product, a daily AR(1) plus an hourly AR(1),
   sharing a common factor (a tight day makes every reserve dear).
 
@@ -32,38 +32,67 @@ import numpy as np
 import pandas as pd
 
 from vppsim.calendar import local_calendar
-from vppsim.market.parameters import AS_PRODUCTS, AncillaryServicesParameters
+from vppsim.market.parameters import ANCILLARY_PRODUCTS, AncillaryServicesParameters
 from vppsim.timeseries import ar1
 
-__all__ = ["AS_COLUMNS", "ancillary_annual_means", "ancillary_prices", "storage_capacity"]
+__all__ = [
+    "AS_COLUMNS",
+    "STORAGE_CAPACITY_MW",
+    "ancillary_annual_means",
+    "ancillary_prices",
+    "storage_capacity",
+]
 
-AS_COLUMNS = tuple(f"{name}_price" for name in AS_PRODUCTS)
-"""The output columns, in the order of :data:`vppsim.market.parameters.AS_PRODUCTS`."""
+AS_COLUMNS = tuple(f"{name}_price" for name in ANCILLARY_PRODUCTS)
+"""The output columns, in the order of :data:`vppsim.market.parameters.ANCILLARY_PRODUCTS`."""
+
+
+STORAGE_CAPACITY_MW: dict[str, float] = {
+    "2020-07-01": 500.0,
+    "2023-07-01": 5600.0,
+    "2024-01-01": 7100.0,
+    "2024-10-01": 10219.0,
+    "2024-12-31": 12000.0,
+    "2025-06-30": 13100.0,
+    "2025-09-30": 14700.0,
+}
+"""Installed battery capacity in the CAISO balancing area [MW] by date.
+
+About 500 MW in mid 2020 and 5,600 MW on 2023-07-01 (CAISO, quoted in
+https://world-energy.org/article/34393.html); 7,100 MW at the start of 2024 and 10,219 MW on
+2024-10-01 (CAISO Key Statistics, Sep 2024, quoted in
+https://pv-magazine.com/2024/10/14/california-crosses-10-gw-utility-battery-storage-threshold);
+about 12,000 MW at the end of 2024 (CAISO's Master Control Area Generating Capability List,
+https://modoenergy.com/research/caiso-battery-energy-storage-california-capacity-rated-power-pipeline-buildout-congestion-zone-2024-2025);
+14,700 MW on 2025-09-30, after 1,600 MW added in Q3 2025, hence 13,100 MW on 2025-06-30
+(https://modoenergy.com/research/caiso-battery-buildout-long-duration-bess-hybrid-colocated).
+"""
 
 
 def storage_capacity(
-    hours: pd.DatetimeIndex, parameters: AncillaryServicesParameters
+    hours: pd.DatetimeIndex, parameters: AncillaryServicesParameters | None = None
 ) -> np.ndarray:
     """Installed battery capacity at each of ``hours`` [MW].
 
-    Linear in time between the dates of ``parameters.storage_capacity_mw``, flat beyond them.
+    ``parameters.storage_capacity_mw`` when set; else :data:`STORAGE_CAPACITY_MW`, linear in
+    time between its dates and held flat before the first and after the last.
 
     Parameters
     ----------
     hours : pandas.DatetimeIndex
         Timezone-aware instants.
-    parameters : AncillaryServicesParameters
+    parameters : AncillaryServicesParameters, optional
 
     Returns
     -------
     numpy.ndarray
         float64, one value per instant [MW].
     """
-    table = sorted(
-        (pd.Timestamp(day, tz="UTC").value, mw)
-        for day, mw in parameters.storage_capacity_mw.items()
-    )
-    dates, capacities = (np.array(column, dtype=float) for column in zip(*table, strict=True))
+    p = AncillaryServicesParameters() if parameters is None else parameters
+    if p.storage_capacity_mw is not None:
+        return np.full(len(hours), p.storage_capacity_mw)
+    dates = np.array([pd.Timestamp(day, tz="UTC").value for day in STORAGE_CAPACITY_MW], float)
+    capacities = np.array(list(STORAGE_CAPACITY_MW.values()))
     return np.interp(hours.as_unit("ns").asi8.astype(float), dates, capacities)
 
 
@@ -126,8 +155,8 @@ def ancillary_prices(
 
     # Sizes depend on the length only (a local day has at least 23 hours), so the generator
     # advances the same way for any inputs of the same length.
-    z_day = rng.standard_normal((n // 23 + 2, len(AS_PRODUCTS) + 1))
-    z_hour = rng.standard_normal((n, len(AS_PRODUCTS) + 1))
+    z_day = rng.standard_normal((n // 23 + 2, len(ANCILLARY_PRODUCTS) + 1))
+    z_hour = rng.standard_normal((n, len(ANCILLARY_PRODUCTS) + 1))
     if n == 0:
         return pd.DataFrame({c: np.empty(0) for c in AS_COLUMNS}, index=hours)
     cal = local_calendar(hours, timezone, 60.0)
@@ -142,7 +171,7 @@ def ancillary_prices(
     storage = storage_capacity(hours, p) / p.reference_storage_mw
 
     columns = {}
-    for k, (name, column) in enumerate(zip(AS_PRODUCTS, AS_COLUMNS, strict=True)):
+    for k, (name, column) in enumerate(zip(ANCILLARY_PRODUCTS, AS_COLUMNS, strict=True)):
         q = getattr(p, name)
         c = q.common_weight
         z = c * latent[:, 0] + np.sqrt(1.0 - c * c) * latent[:, k + 1]

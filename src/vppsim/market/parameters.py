@@ -7,10 +7,9 @@ documented choices around them. Every default reproduces the shipped model.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class AncillaryParameters(BaseModel):
@@ -42,7 +41,7 @@ class AncillaryParameters(BaseModel):
     )
 
 
-AS_PRODUCTS = ("spin", "nonspin", "regup", "regdown")
+ANCILLARY_PRODUCTS = ("spin", "nonspin", "regup", "regdown")
 """The ancillary-service products, in the order their random draws are made."""
 
 
@@ -52,57 +51,59 @@ class AncillaryProductParameters(BaseModel):
     The hour's price is ``level`` times the gas, storage and net-load factors of
     :class:`AncillaryServicesParameters`, times ``exp(net_load_coefficient * (share - reference
     share) + ramp_up_coefficient * up + ramp_down_coefficient * down)``, times a mean-one
-    lognormal latent, plus ``scarcity_price * scarcity`` (see the module docstring).
+    lognormal latent, plus ``scarcity_price * scarcity`` (see the module docstring). The
+    field defaults are neutral; each shipped product's are those of its field in
+    :class:`AncillaryServicesParameters`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     level: float = Field(
-        ...,
+        1.0,
         ge=0.0,
         le=1000.0,
         description="Mean price at the reference conditions [$/MW-h]: net load at the "
         "reference share of the peak and flat, reference gas and storage, no scarcity.",
     )
     net_load_coefficient: float = Field(
-        ...,
+        0.0,
         ge=-20.0,
         le=20.0,
         description="Log-change of the price per unit of net load over the reference peak [1] "
         "(negative: dear when net load is low, as regulation down at midday oversupply).",
     )
     ramp_up_coefficient: float = Field(
-        ...,
+        0.0,
         ge=-5.0,
         le=5.0,
         description="Log-change per reference ramp of rising net load [1] (the evening ramp).",
     )
     ramp_down_coefficient: float = Field(
-        ...,
+        0.0,
         ge=-5.0,
         le=5.0,
         description="Log-change per reference ramp of falling net load [1] (the morning solar "
         "ramp).",
     )
     storage_elasticity: float = Field(
-        ...,
+        0.0,
         ge=0.0,
         le=10.0,
         description="Price falls as installed storage ** -this [1]: batteries offer reserves "
         "at near-zero opportunity cost while they hold charge for the evening.",
     )
     log_std: float = Field(
-        ..., ge=0.0, le=3.0, description="Standard deviation of the log price latent [1]."
+        0.5, ge=0.0, le=3.0, description="Standard deviation of the log price latent [1]."
     )
     common_weight: float = Field(
-        ...,
+        0.5,
         ge=-1.0,
         le=1.0,
         description="Correlation of the product's latent with the latent shared by all "
         "products [1] (a tight day makes every upward reserve dear).",
     )
     scarcity_price: float = Field(
-        ...,
+        0.0,
         ge=0.0,
         le=10000.0,
         description="Price added at scarcity 1 [$/MW-h], in proportion to the scarcity input "
@@ -117,24 +118,16 @@ class AncillaryServicesParameters(BaseModel):
     -----
     Sources and calibration:
 
-    * ``storage_capacity_mw``: CAISO's installed battery capacity [MW]: about 500 MW in mid
-      2020 and 5,600 MW on 2023-07-01 (CAISO, https://world-energy.org/article/34393.html);
-      7,100 MW at the start of 2024 and 10,219 MW on 2024-10-01 (CAISO Key Statistics, Sep
-      2024, https://pv-magazine.com/2024/10/14/california-crosses-10-gw-utility-battery-storage-threshold);
-      about 12,000 MW at the end of 2024 (CAISO Master Control Area Generating Capability
-      List, https://modoenergy.com/research/caiso-battery-energy-storage-california-capacity-rated-power-pipeline-buildout-congestion-zone-2024-2025);
-      13,100 and 14,700 MW at the ends of Q2 and Q3 2025 (14.7 GW less the 1.6 GW added in
-      Q3, https://modoenergy.com/research/caiso-battery-buildout-long-duration-bess-hybrid-colocated).
     * ``reference_gas_usd_per_mmbtu``, ``reference_storage_mw`` and
       ``reference_peak_net_load_mw`` are 2024's: mean power-plant gas price
       (``reference/market/gas/``, through :func:`vppsim.system.reference.reference_drivers`),
-      mean of the storage table over 2024, and peak hourly net load (EIA-930 demand less
-      solar and wind).
+      mean of :data:`vppsim.market.ancillary.STORAGE_CAPACITY_MW` over 2024, and peak hourly
+      net load (EIA-930 demand less solar and wind).
     * Each product's ``level`` and ``storage_elasticity`` are calibrated on CAISO's published
       2024 and 2025 day-ahead annual means
       (``reference/market/summaries/caiso_as_dam_price_annual_means_2024-2025.csv``) driven by
       the real 2024-2025 hourly drivers: the elasticity so that the storage built in 2025
-      (+49 % on the year's mean) brings the 2025/2024 ratio (spin 0.40, non-spin 0.39, reg up
+      (+45 % on the year's mean) brings the 2025/2024 ratio (spin 0.40, non-spin 0.39, reg up
       0.77, reg down 0.90) while gas rose 18 %; the level so that the two years' means are
       met on geometric average. With two years the elasticity is identified, not validated.
     * The net-load and ramp coefficients, spreads and scarcity prices are assumptions shaped
@@ -160,24 +153,21 @@ class AncillaryServicesParameters(BaseModel):
     reference_gas_usd_per_mmbtu: float = Field(
         3.62, gt=0.0, le=100.0, description="Gas price at which levels apply [$/MMBtu]."
     )
-    storage_capacity_mw: dict[str, float] = Field(
-        {
-            "2020-07-01": 500.0,
-            "2023-07-01": 5600.0,
-            "2024-01-01": 7100.0,
-            "2024-10-01": 10219.0,
-            "2024-12-31": 12000.0,
-            "2025-06-30": 13100.0,
-            "2025-09-30": 14700.0,
-        },
-        description="Installed battery capacity [MW] by date (ISO dates), interpolated "
-        "linearly in time and held flat beyond the first and last dates.",
+    storage_capacity_mw: float | None = Field(
+        None,
+        ge=0.0,
+        le=1e6,
+        description="Installed battery capacity [MW] for every hour (a scenario). None: the "
+        "sourced capacity of each hour's date (vppsim.market.ancillary.STORAGE_CAPACITY_MW).",
     )
     reference_storage_mw: float = Field(
         9280.0, gt=0.0, le=1e6, description="Storage at which levels apply [MW]."
     )
     reference_peak_net_load_mw: float = Field(
-        43100.0, gt=0.0, le=1e6, description="Net load of a tight system [MW]."
+        43100.0,
+        gt=0.0,
+        le=1e6,
+        description="Peak net load the net-load share is taken of [MW] (2024's hourly peak).",
     )
     reference_net_load_share: float = Field(
         0.4,
@@ -276,24 +266,12 @@ class AncillaryServicesParameters(BaseModel):
         if not isinstance(data, dict):
             return data
         merged = dict(data)
-        for name in AS_PRODUCTS:
+        for name in ANCILLARY_PRODUCTS:
             given = data.get(name)
             if isinstance(given, dict):
                 default = cls.model_fields[name].default.model_dump()
                 merged[name] = {**default, **given}
         return merged
-
-    @field_validator("storage_capacity_mw")
-    @classmethod
-    def _dated_capacities(cls, value: dict[str, float]) -> dict[str, float]:
-        """At least one entry; keys are ISO dates; capacities are non-negative."""
-        if not value:
-            raise ValueError("storage_capacity_mw needs at least one date")
-        for day, mw in value.items():
-            dt.date.fromisoformat(day)
-            if mw < 0:
-                raise ValueError(f"storage_capacity_mw[{day}] is negative")
-        return value
 
 
 class MarketParameters(BaseModel):
