@@ -94,12 +94,14 @@ def test_a_sub_hourly_grid_is_refused():
         run(quarter, np.full(96, 2e4), np.zeros(96), np.full(96, 3.0))
 
 
-def test_inputs_of_the_wrong_length_or_scarcity_out_of_range_are_refused():
+def test_inputs_of_the_wrong_length_missing_or_scarcity_out_of_range_are_refused():
     hours, net_load, scarcity, gas = flat_week()
     with pytest.raises(ValueError, match="one value per hour"):
         run(hours, net_load[:-1], scarcity, gas)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         run(hours, net_load, scarcity + 1.5, gas)
+    with pytest.raises(ValueError, match="finite"):
+        run(hours, np.where(np.arange(len(hours)) == 5, np.nan, net_load), scarcity, gas)
 
 
 # --- determinism ----------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def test_a_product_given_in_part_keeps_its_own_defaults():
     with pytest.raises(pydantic.ValidationError, match="levle"):
         AncillaryServicesParameters(spin={"levle": 2.0})
     with pytest.raises(pydantic.ValidationError):
-        AncillaryServicesParameters(storage_capacity_mw=-1.0)
+        AncillaryServicesParameters(storage_capacity_mw=0.0)
 
 
 # --- calibration ----------------------------------------------------------------------------

@@ -136,8 +136,8 @@ def ancillary_prices(
     Raises
     ------
     ValueError
-        If an input's length differs from ``hours``, the hours are not consecutive, or
-        scarcity leaves [0, 1].
+        If an input's length differs from ``hours`` or holds NaN, the hours are not
+        consecutive, or scarcity leaves [0, 1].
     """
     p = AncillaryServicesParameters() if parameters is None else parameters
     n = len(hours)
@@ -150,6 +150,8 @@ def ancillary_prices(
         )
     if n > 1 and np.any(np.diff(hours.as_unit("ns").asi8) != 3_600_000_000_000):
         raise ValueError("hours must be consecutive hour starts")
+    if not all(np.isfinite(a).all() for a in (net_load, scarce, gas)):
+        raise ValueError("net_load_mw, scarcity and gas_price_usd_per_mmbtu must be finite")
     if np.any((scarce < 0.0) | (scarce > 1.0)):
         raise ValueError("scarcity must lie in [0, 1]")
 

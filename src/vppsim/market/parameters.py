@@ -155,10 +155,12 @@ class AncillaryServicesParameters(BaseModel):
     )
     storage_capacity_mw: float | None = Field(
         None,
-        ge=0.0,
+        ge=500.0,
         le=1e6,
         description="Installed battery capacity [MW] for every hour (a scenario). None: the "
-        "sourced capacity of each hour's date (vppsim.market.ancillary.STORAGE_CAPACITY_MW).",
+        "sourced capacity of each hour's date (vppsim.market.ancillary.STORAGE_CAPACITY_MW). "
+        "The storage elasticities are calibrated at 7-15 GW; at least 500 MW (CAISO's 2020 "
+        "fleet), below which the power law means nothing.",
     )
     reference_storage_mw: float = Field(
         9280.0, gt=0.0, le=1e6, description="Storage at which levels apply [MW]."
