@@ -249,10 +249,11 @@ def test_annual_means_land_near_the_published_2024_and_2025_means():
     synthetic = ancillary_annual_means(real_prices(), TZ).loc[published.index]
     ratio = synthetic / published
     assert ((ratio > 1.0 / TOLERANCE) & (ratio < TOLERANCE)).all().all(), ratio
-    # The cause, not the level: spin and non-spin fall to about 0.4 x from 2024 to 2025.
+    # The cause, not a level per year: with the storage built in 2025, spin and non-spin fall
+    # to about 0.4 x of 2024 (published 0.40 and 0.39; 0.32-0.55 over 30 seeds).
     year_ratio = synthetic.loc[2025] / synthetic.loc[2024]
     for column in ("spin_price", "nonspin_price"):
-        assert 0.3 < year_ratio[column] < 0.55
+        assert 0.3 < year_ratio[column] < 0.6
 
 
 def test_non_spin_is_cents_to_a_dollar_most_hours():
