@@ -305,7 +305,7 @@ def arbitrage_dp(
     forbid = np.where(feasible, 0.0, -np.inf)
 
     final_low = max(battery.final_soc, battery.min_soc) * high
-    first = int(round((battery.initial_soc * high - low) / step_kwh))
+    first = round((battery.initial_soc * high - low) / step_kwh)
     at_end = np.where(energy >= final_low - 1e-9, 0.0, -np.inf)
     policy = np.empty((n, points + 1), dtype=np.int16)
     value = at_end
