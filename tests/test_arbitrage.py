@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from vppsim.fleet.arbitrage import (
     arbitrage,
     arbitrage_dp,
+    arbitrage_dual,
     arbitrage_ratio_table,
     monthly_arbitrage,
     waste_price,
@@ -73,6 +74,7 @@ def test_two_prices_closed_form():
     assert result.discharged_kwh == pytest.approx(e * SMALL.discharge_efficiency)
     # The grid holds every state of this optimum: the DP finds it exactly.
     assert arbitrage_dp(hourly([p_lo, p_hi]), SMALL).revenue == pytest.approx(expected, rel=1e-9)
+    assert arbitrage_dual(hourly([p_lo, p_hi]), SMALL)[0] == pytest.approx(expected, rel=1e-9)
 
 
 def test_unprofitable_spread_and_flat_prices_do_not_trade():
@@ -111,9 +113,16 @@ def test_no_simultaneous_charge_and_discharge_at_negative_prices():
     assert waste_price(lossless_cost) == pytest.approx(0.0)
 
 
-def test_lp_agrees_with_the_dp_on_a_real_week():
+def test_lp_agrees_with_its_dual_and_the_dp_on_a_real_week():
     prices = real_week()
     lp = arbitrage(prices, REFERENCE_BATTERY)
+    for horizon in ("month", "day"):
+        dual, water = arbitrage_dual(prices, REFERENCE_BATTERY, horizon)
+        assert dual == pytest.approx(
+            arbitrage(prices, REFERENCE_BATTERY, horizon).revenue, rel=1e-8
+        )
+    # Stored energy is worth about what it sells for: cents per kWh.
+    assert 0.0 < water.median() < 0.2
     dp = arbitrage_dp(prices, REFERENCE_BATTERY, energy_step_kwh=0.025)
     # The DP is restricted to a grid: a lower bound, within 1 % of the LP.
     assert dp.revenue <= lp.revenue + 1e-9

@@ -3,11 +3,13 @@
 The measuring instrument of issue 11 ("what a VPP cares about"): the most a battery could have
 earned buying and selling at the given prices, knowing them all in advance, energy only.
 
-Two independent solvers of the same problem:
+Three solvers of the same problem, written independently of each other:
 
 * :func:`arbitrage`, a linear programme solved by HiGHS (through
   :func:`scipy.optimize.linprog`, which ships HiGHS), on per-interval AC charge and discharge
   energies and the stored energy, the sparse constraint matrix built directly;
+* :func:`arbitrage_dual`, its dual LP, on the value of stored energy over time (the "water
+  value"): by strong duality the same optimum;
 * :func:`arbitrage_dp`, an exact dynamic programme over a grid of stored energies. Restricting
   the stored energy to a grid can only lose revenue, so it bounds the LP's optimum from below
   and converges to it as the grid is refined.
@@ -155,6 +157,62 @@ def _net(
     return np.where(up, stored / eta_c, 0.0), np.where(up, 0.0, -stored * eta_d)
 
 
+@dataclass(frozen=True, eq=False)
+class _Problem:
+    """The data of the arbitrage LP on a price series (energies per interval [kWh])."""
+
+    index: pd.DatetimeIndex
+    dt_h: float
+    price: np.ndarray  # [$/MWh]
+    starts: np.ndarray  # bool: the interval opens a horizon
+    keep: float  # share of the stored energy kept over one interval (standby loss) [1]
+    initial: float  # stored energy at each horizon start [kWh]
+    c_max: float  # [kWh]
+    d_max: np.ndarray  # [kWh], 0 below the waste price
+    s_low: np.ndarray  # [kWh], the final bound at each horizon end
+    s_high: float  # [kWh]
+
+    @property
+    def n(self) -> int:
+        return self.price.size
+
+    @property
+    def per_kwh(self) -> np.ndarray:
+        """Price [$/kWh]."""
+        return self.price / 1000.0
+
+    @property
+    def b_eq(self) -> np.ndarray:
+        """Right-hand side of the energy balances: the initial energy at horizon starts."""
+        return np.where(self.starts, self.keep * self.initial, 0.0)
+
+
+def _problem(
+    prices: pd.Series, battery: BatteryParameters, horizon: Horizon, timezone: str
+) -> _Problem:
+    index = pd.DatetimeIndex(prices.index)
+    dt_h = _interval_hours(index)
+    price = prices.to_numpy(dtype=float)
+    if not np.all(np.isfinite(price)):
+        raise ValueError("prices must be finite")
+    starts = _horizon_starts(index, horizon, timezone)
+    ends = np.roll(starts, -1)
+    ends[-1] = True
+    capacity = battery.usable_energy_kwh
+    return _Problem(
+        index=index,
+        dt_h=dt_h,
+        price=price,
+        starts=starts,
+        keep=(1.0 - battery.standby_loss_per_h) ** dt_h,
+        initial=battery.initial_soc * capacity,
+        c_max=battery.charge_kw * dt_h,
+        d_max=np.where(price < waste_price(battery), 0.0, battery.discharge_kw * dt_h),
+        s_low=np.where(ends, max(battery.final_soc, battery.min_soc), battery.min_soc) * capacity,
+        s_high=capacity,
+    )
+
+
 def arbitrage(
     prices: pd.Series,
     battery: BatteryParameters,
@@ -190,33 +248,21 @@ def arbitrage(
     ``0 <= d_t <= P_d dt`` (0 where ``p_t`` is below :func:`waste_price`),
     ``min_soc E <= s_t <= E`` and ``s_t >= final_soc E`` at each horizon end.
     """
-    index = pd.DatetimeIndex(prices.index)
-    dt_h = _interval_hours(index)
-    price = prices.to_numpy(dtype=float)
-    if not np.all(np.isfinite(price)):
-        raise ValueError("prices must be finite")
-    n = price.size
-    starts = _horizon_starts(index, horizon, timezone)
-    ends = np.roll(starts, -1)
-    ends[-1] = True
+    lp = _problem(prices, battery, horizon, timezone)
+    n = lp.n
     eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
-    keep = (1.0 - battery.standby_loss_per_h) ** dt_h
-    capacity = battery.usable_energy_kwh
-    initial = battery.initial_soc * capacity
-
     # Columns: c (0..n-1), d (n..2n-1), s (2n..3n-1); row t is the energy balance of t.
     rows = np.arange(n)
-    previous = np.flatnonzero(~starts)
+    previous = np.flatnonzero(~lp.starts)
+    values = [
+        np.full(n, -eta_c),
+        np.full(n, 1.0 / eta_d),
+        np.ones(n),
+        np.full(previous.size, -lp.keep),
+    ]
     a_eq = sp.csc_matrix(
         (
-            np.concatenate(
-                [
-                    np.full(n, -eta_c),
-                    np.full(n, 1.0 / eta_d),
-                    np.ones(n),
-                    np.full(previous.size, -keep),
-                ]
-            ),
+            np.concatenate(values),
             (
                 np.concatenate([rows, rows, rows, previous]),
                 np.concatenate([rows, n + rows, 2 * n + rows, 2 * n + previous - 1]),
@@ -224,24 +270,87 @@ def arbitrage(
         ),
         shape=(n, 3 * n),
     )
-    b_eq = np.where(starts, keep * initial, 0.0)
-    per_kwh = price / 1000.0
-    cost = np.concatenate([per_kwh, battery.throughput_cost_usd_per_kwh - per_kwh, np.zeros(n)])
-    d_max = np.where(price < waste_price(battery), 0.0, battery.discharge_kw * dt_h)
-    s_low = np.where(ends, max(battery.final_soc, battery.min_soc), battery.min_soc) * capacity
+    cost = np.concatenate(
+        [lp.per_kwh, battery.throughput_cost_usd_per_kwh - lp.per_kwh, np.zeros(n)]
+    )
     bounds = np.column_stack(
         [
-            np.zeros(3 * n),
-            np.concatenate([np.full(n, battery.charge_kw * dt_h), d_max, np.full(n, capacity)]),
+            np.concatenate([np.zeros(2 * n), lp.s_low]),
+            np.concatenate([np.full(n, lp.c_max), lp.d_max, np.full(n, lp.s_high)]),
         ]
     )
-    bounds[2 * n :, 0] = s_low
-    solution = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    solution = linprog(cost, A_eq=a_eq, b_eq=lp.b_eq, bounds=bounds, method="highs")
     if solution.status != 0:
         raise RuntimeError(f"arbitrage LP failed: {solution.message}")
     x = solution.x
     charge, discharge = _net(np.maximum(x[:n], 0.0), np.maximum(x[n : 2 * n], 0.0), battery)
-    return _result(index, price, charge, discharge, x[2 * n :], dt_h, battery, -solution.fun)
+    return _result(
+        lp.index, lp.price, charge, discharge, x[2 * n :], lp.dt_h, battery, -solution.fun
+    )
+
+
+def arbitrage_dual(
+    prices: pd.Series,
+    battery: BatteryParameters,
+    horizon: Horizon = "month",
+    timezone: str = TIMEZONE,
+) -> tuple[float, pd.Series]:
+    """The same optimum from the dual LP: the value of stored energy over time.
+
+    By strong duality its optimum equals :func:`arbitrage`'s revenue; it is written out
+    independently (no shared matrix), so a wrong coefficient in either shows as a gap.
+
+    Parameters
+    ----------
+    prices : pandas.Series
+        Energy prices [$/MWh] on a regular, timezone-aware grid.
+    battery : BatteryParameters
+    horizon : {"month", "day"}
+    timezone : str
+
+    Returns
+    -------
+    revenue : float
+        The optimum net revenue [$].
+    water_value : pandas.Series
+        ``-mu_t``, the marginal value of one more kWh stored at the end of each interval
+        [$/kWh].
+
+    Notes
+    -----
+    With ``mu_t`` the multiplier of the energy balance of interval ``t`` and ``pi_t`` the price
+    [$/kWh], minimise ``-(b . mu) + C sum(bc) + sum(D_t bd_t) - sum(L_t as_t) + U sum(bs_t)``
+    over free ``mu`` and non-negative ``bc, bd, as, bs`` (the multipliers of the upper and
+    lower bounds) subject to ``-eta_c mu_t - bc_t <= pi_t`` (charging), ``mu_t / eta_d - bd_t
+    <= kappa - pi_t`` (discharging) and ``mu_t - k mu_{t+1} + as_t - bs_t = 0`` (storage,
+    ``mu_{t+1}`` within the same horizon only).
+    """
+    lp = _problem(prices, battery, horizon, timezone)
+    n = lp.n
+    eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
+    kappa = battery.throughput_cost_usd_per_kwh
+    eye = sp.identity(n, format="csc")
+    zero = sp.csc_matrix((n, n))
+    # Columns: mu, bc, bd, as, bs (n each).
+    a_ub = sp.bmat(
+        [[-eta_c * eye, -eye, zero, zero, zero], [eye / eta_d, zero, -eye, zero, zero]],
+        format="csc",
+    )
+    b_ub = np.concatenate([lp.per_kwh, kappa - lp.per_kwh])
+    same_horizon = np.concatenate([~lp.starts[1:], [False]]).astype(float)
+    successor = sp.diags(-lp.keep * same_horizon[:-1], 1, shape=(n, n), format="csc")
+    a_eq = sp.bmat([[eye + successor, zero, zero, eye, -eye]], format="csc")
+    cost = np.concatenate(
+        [-lp.b_eq, np.full(n, lp.c_max), lp.d_max, -lp.s_low, np.full(n, lp.s_high)]
+    )
+    bounds = [(None, None)] * n + [(0.0, None)] * (4 * n)
+    solution = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.zeros(n), bounds=bounds, method="highs"
+    )
+    if solution.status != 0:
+        raise RuntimeError(f"arbitrage dual LP failed: {solution.message}")
+    water = pd.Series(-solution.x[:n], index=lp.index, name="water_value")
+    return float(solution.fun), water
 
 
 def arbitrage_dp(
@@ -337,7 +446,11 @@ def arbitrage_dp(
     return _result(index, price, charge, discharge, energy[position], dt_h, battery, objective)
 
 
-def _by_month(result: ArbitrageResult, battery: BatteryParameters, timezone: str) -> pd.DataFrame:
+def revenue_by_month(
+    result: ArbitrageResult, battery: BatteryParameters, timezone: str = TIMEZONE
+) -> pd.DataFrame:
+    """A result's revenue per local month (the columns of :func:`monthly_arbitrage`), e.g. of
+    :func:`arbitrage_dp`'s schedule."""
     schedule = result.schedule
     dt_h = _interval_hours(pd.DatetimeIndex(schedule.index))
     charge = schedule["charge_kw"].to_numpy() * dt_h
@@ -381,7 +494,7 @@ def monthly_arbitrage(
         ``revenue [$]`` (net), ``revenue [$/kW-month]`` (per kW of discharge power),
         ``discharged [kWh]`` and ``cycles`` (full discharges of the usable energy).
     """
-    return _by_month(arbitrage(prices, battery, "month", timezone), battery, timezone)
+    return revenue_by_month(arbitrage(prices, battery, "month", timezone), battery, timezone)
 
 
 def arbitrage_ratio_table(
