@@ -24,8 +24,8 @@ cost ``kappa``. It never pays unless the price is below :func:`waste_price`
 prices an optimum with both can be netted (:func:`_net`) to one without at no loss. Below that
 price the LP forbids discharging (exporting would cost more than $180/MWh there); the DP,
 which never does both, may still discharge, so the two agree exactly only when no price is
-that low (the 2022 Alamitos minimum is -$36/MWh). CAISO's real-time bid floor is -$150/MWh
-(https://www.caiso.com/documents/bidcapsandprices.pdf).
+that low (the 2022 Alamitos minimum is -$36/MWh; issue 11 puts CAISO's oversupply floor at
+about -$150/MWh).
 """
 
 from __future__ import annotations

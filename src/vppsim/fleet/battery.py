@@ -110,7 +110,8 @@ REFERENCE_BATTERY = BatteryParameters(
 
 13.5 kWh usable, 5 kW continuous charge and discharge, 90 % round-trip efficiency (split as
 its square root on each leg): Tesla, *Powerwall 2 AC Datasheet* (North America),
-https://www.tesla.com/sites/default/files/pdfs/powerwall/Powerwall%202_AC_Datasheet_en_northamerica.pdf.
+https://www.tesla.com/sites/default/files/pdfs/powerwall/Powerwall%202_AC_Datasheet_en_northamerica.pdf
+(the same figures as CALIBRATION.md's "Assets and dispatch").
 The $0.02/kWh throughput cost is issue 11's reference assumption (energy only, perfect
 foresight). Tesla publishes no self-discharge figure: no standby loss. Half full at the start
 and at least half full at the end of each horizon, so a horizon neither borrows nor lends
