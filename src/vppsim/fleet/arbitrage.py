@@ -22,10 +22,10 @@ kWh per kWh discharged: worth ``-price * (1 / (eta_c eta_d) - 1)`` and costs the
 cost ``kappa``. It never pays unless the price is below :func:`waste_price`
 (``-kappa eta_c eta_d / (1 - eta_c eta_d)``, -$180/MWh for the reference battery), so at higher
 prices an optimum with both can be netted (:func:`_net`) to one without at no loss. Below that
-price the LP forbids discharging (exporting would cost more than $180/MWh there); the DP,
-which never does both, may still discharge, so the two agree exactly only when no price is
-that low (the 2022 Alamitos minimum is -$36/MWh; issue 11 puts CAISO's oversupply floor at
-about -$150/MWh).
+price the LP forbids discharging (exporting there costs more than the waste price's
+magnitude); the DP, which never does both, may still discharge, so the two solve the same
+problem only when no price is that low (the 2022 Alamitos minimum is -$36/MWh; issue 11
+puts CAISO's oversupply floor at about -$150/MWh).
 """
 
 from __future__ import annotations
