@@ -1,0 +1,1 @@
+"""The fleet: home assets, their pure device physics, and their dispatch."""
