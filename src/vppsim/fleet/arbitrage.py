@@ -5,11 +5,12 @@ earned buying and selling at the given prices, knowing them all in advance, ener
 
 Three solvers of the same problem, written independently of each other:
 
-* :func:`arbitrage`, a linear programme solved by HiGHS (through
-  :func:`scipy.optimize.linprog`, which ships HiGHS), on per-interval AC charge and discharge
-  energies and the stored energy, the sparse constraint matrix built directly;
+* :func:`arbitrage`, a linear programme passed to HiGHS through ``highspy`` (its own API:
+  the sparse constraint matrix built directly, no modelling layer), on per-interval AC charge
+  and discharge energies and the stored energy;
 * :func:`arbitrage_dual`, its dual LP, on the value of stored energy over time (the "water
-  value"): by strong duality the same optimum;
+  value"), solved separately through :func:`scipy.optimize.linprog`: by strong duality the
+  same optimum;
 * :func:`arbitrage_dp`, an exact dynamic programme over a grid of stored energies. Restricting
   the stored energy to a grid can only lose revenue, so it bounds the LP's optimum from below
   and converges to it as the grid is refined.
@@ -30,9 +31,12 @@ puts CAISO's oversupply floor at about -$150/MWh).
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
+import highspy
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -279,14 +283,50 @@ def arbitrage(
             np.concatenate([np.full(n, lp.c_max), lp.d_max, np.full(n, lp.s_high)]),
         ]
     )
-    solution = linprog(cost, A_eq=a_eq, b_eq=lp.b_eq, bounds=bounds, method="highs")
-    if solution.status != 0:
-        raise RuntimeError(f"arbitrage LP failed: {solution.message}")
-    x = solution.x
+    x, objective = _solve_highs(cost, a_eq, lp.b_eq, bounds)
     charge, discharge = _net(np.maximum(x[:n], 0.0), np.maximum(x[n : 2 * n], 0.0), battery)
-    return _result(
-        lp.index, lp.price, charge, discharge, x[2 * n :], lp.dt_h, battery, -solution.fun
-    )
+    return _result(lp.index, lp.price, charge, discharge, x[2 * n :], lp.dt_h, battery, -objective)
+
+
+def _highs() -> highspy.Highs:
+    """A silent HiGHS instance. HiGHS prints its banner from C++ to the process's stdout when
+    the first instance is made, before any option can be set; the banner would land in the
+    middle of ``vppsim calibrate``'s tables, so stdout's descriptor is pointed at /dev/null
+    while the instance is made."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            solver = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    solver.setOptionValue("output_flag", False)
+    return solver
+
+
+def _solve_highs(
+    cost: np.ndarray, a_eq: sp.csc_matrix, b_eq: np.ndarray, bounds: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Minimise ``cost @ x`` subject to ``a_eq @ x == b_eq`` and column ``bounds`` with HiGHS;
+    the solution and the objective."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a_eq.shape[1], a_eq.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_, lp.col_upper_ = bounds[:, 0], bounds[:, 1]
+    lp.row_lower_ = lp.row_upper_ = b_eq
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a_eq.indptr
+    lp.a_matrix_.index_ = a_eq.indices
+    lp.a_matrix_.value_ = a_eq.data
+    solver = _highs()
+    solver.passModel(lp)
+    solver.run()
+    status = solver.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"arbitrage LP failed: {solver.modelStatusToString(status)}")
+    return np.asarray(solver.getSolution().col_value), solver.getInfo().objective_function_value
 
 
 def arbitrage_dual(
