@@ -32,7 +32,7 @@ from vppsim.fleet.arbitrage import (
     revenue_by_month,
 )
 from vppsim.fleet.battery import REFERENCE_BATTERY
-from vppsim.market.calibration import ALAMITOS_FILE, read_fmm_csv
+from vppsim.market.evaluation import ALAMITOS_FILE, read_fmm_csv
 from vppsim.report import reference_dir
 
 GRID_SCALE_2023 = 80.0

@@ -25,7 +25,7 @@ from vppsim.fleet.battery import (
     step,
     violations,
 )
-from vppsim.market.calibration import ALAMITOS_FILE, read_fmm_csv
+from vppsim.market.evaluation import ALAMITOS_FILE, read_fmm_csv
 
 from .conftest import REFERENCE
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from vppsim.market import evaluation as ev
-from vppsim.market.calibration import ALAMITOS_FILE, read_fmm_csv
+from vppsim.market.evaluation import ALAMITOS_FILE, read_fmm_csv
 
 from .conftest import REFERENCE
 

@@ -35,13 +35,59 @@ import numpy as np
 import pandas as pd
 
 from vppsim.calendar import local_calendar
-from vppsim.market.calibration import (
-    EVENING_HOURS,
-    SPIKE_PRICE,
-    TIMEZONE,
-    distribution_figures,
-)
+from vppsim.grid import parse_timestamps
 from vppsim.timeseries import autocorrelation
+
+ALAMITOS_FILE = "ALAMT3G_7_B1_fmm_lmp_15min_2022.csv.gz"
+MIL1_AUG_2023_FILE = (
+    "caiso_oasis_raw/20230731_20230830_PRC_RTPD_LMP_RTPD_20230927_12_23_20_v2.csv.gz"
+)
+TIMEZONE = "America/Los_Angeles"
+SPIKE_PRICE = 250.0
+"""Threshold of the spike figures [$/MWh], as in CAISO's monthly market reports."""
+EVENING_HOURS = (16, 21)
+"""The daily maximum "falls in the evening" when its interval starts at 16:00-21:59."""
+
+
+# --- Readers of real prices -----------------------------------------------------------------
+
+
+def read_fmm_csv(path: Path) -> pd.Series:
+    """Read an ``interval_start_utc, node, lmp`` file into a price series [$/MWh] indexed by
+    UTC interval starts."""
+    frame = pd.read_csv(path)
+    index = parse_timestamps(frame["interval_start_utc"].to_numpy())
+    series = pd.Series(frame["lmp"].to_numpy(dtype=float), index=index, name="lmp")
+    return series.sort_index()
+
+
+def read_oasis_lmp(path: Path) -> pd.Series:
+    """Read an OASIS ``PRC_RTPD_LMP`` CSV: the ``LMP`` rows' ``PRC`` [$/MWh], indexed by
+    ``INTERVALSTARTTIME_GMT`` (UTC), time-sorted."""
+    frame = pd.read_csv(path)
+    frame = frame[frame["LMP_TYPE"] == "LMP"]
+    index = pd.DatetimeIndex(pd.to_datetime(frame["INTERVALSTARTTIME_GMT"], utc=True))
+    series = pd.Series(frame["PRC"].to_numpy(dtype=float), index=index, name="lmp")
+    return series.sort_index()
+
+
+DISTRIBUTION = ("median", "p5", "p95", "p99", "mean", "negative %", "above $250 %")
+"""Figures of the price distribution: for several simulated years they are taken on all the
+years' intervals pooled (the model's distribution); the others are averaged over the years."""
+
+
+def distribution_figures(x: np.ndarray) -> dict[str, float]:
+    """The :data:`DISTRIBUTION` figures of a set of prices."""
+    return {
+        "median": float(np.median(x)),
+        "p5": float(np.percentile(x, 5)),
+        "p95": float(np.percentile(x, 95)),
+        "p99": float(np.percentile(x, 99)),
+        "mean": float(np.mean(x)),
+        "negative %": 100.0 * float(np.mean(x < 0)),
+        "above $250 %": 100.0 * float(np.mean(x > SPIKE_PRICE)),
+    }
+
 
 PUBLISHED_SHARES_FILE = "summaries/caiso_fmm_dlap_spike_negative_share_monthly.csv"
 DAYAHEAD_SUMMARY_FILE = "summaries/caiso_th_sp15_dam_lmp_daily_summary_2024-2025.csv"
