@@ -140,7 +140,7 @@ CAISO's 2021 and 2025 year-end figures (about 2.5 GW and 15 GW) from its battery
 reports (approximate)."""
 GAUSS_HERMITE_NODES = 7
 """Nodes of the quadrature that integrates the 15-min residual out of the day-ahead price."""
-SCARCITY_LATENT_COUPLING = 0.5
+SCARCITY_LATENT_COUPLING = 0.85
 """Correlation of the scarcity latent with the day-level price latent [1]: scarcity comes on
 days that are already dear (an assumption; the fit sets the marginal probability)."""
 PRICE_DECIMALS = 2
