@@ -108,7 +108,7 @@ def test_calibrated_json_is_reproducible_from_the_references():
 
 def test_a_real_month_from_its_drivers():
     real, _ = month_system(8)
-    out = run(8)
+    out = pd.concat([run(8, seed) for seed in range(4)])  # one August varies a lot
     assert 0.8 < out["lmp"].median() / real.median() < 1.25
     assert 0.7 < out["lmp"].quantile(0.95) / real.quantile(0.95) < 1.4
     assert 0.3 < (out["lmp"] > 250).mean() / (real > 250).mean() < 3.0

@@ -118,7 +118,7 @@ def test_sourced_tables():
 def test_ancillary_services_still_their_own_processes():
     grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 31), TZ, 15)
     frame = simulate_prices(grid, TZ, flat_system(grid), np.random.default_rng(7),
-                            MarketParameters(scarcity_propensity=5.0))  # fmt: skip
+                            MarketParameters(scarcity_propensity=50.0))  # fmt: skip
     for name in AS_PRODUCTS:
         assert (frame[name] >= 0).all()
         ratio = frame[name][frame["lmp"] > 5] / frame["lmp"][frame["lmp"] > 5]
