@@ -124,9 +124,24 @@ def _group_means(x: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     )
 
 
+def _fill_months(values: np.ndarray) -> np.ndarray:
+    """A (12,) table with each missing (NaN, left-out) month the mean of its nearest months
+    with values on either side (the calendar is circular)."""
+    out = np.array(values, dtype=float)
+    have = np.flatnonzero(np.isfinite(out))
+    for m in np.flatnonzero(~np.isfinite(out)):
+        before = max((k for k in have if k < m), default=have[-1])
+        after = min((k for k in have if k > m), default=have[0])
+        out[m] = 0.5 * (out[before] + out[after])
+    return out
+
+
 def _month_hour_means(z: np.ndarray, month: np.ndarray, hour: np.ndarray) -> np.ndarray:
     """Mean of the finite ``z`` by month (0-11) and hour, (12, 24); a month without data (left
-    out) takes the mean of the nearest months on either side (the calendar is circular)."""
+    out) takes the mean of the nearest months on either side (the calendar is circular).
+
+    Each month's level is part of it: what the drivers leave of the season (spring
+    maintenance outages and imports, the timing of snowmelt), as in 2022."""
     out = np.full((12, 24), np.nan)
     finite = np.isfinite(z)
     for m in range(12):
@@ -139,8 +154,7 @@ def _month_hour_means(z: np.ndarray, month: np.ndarray, hour: np.ndarray) -> np.
         before = max((k for k in have if k < m), default=have[-1])
         after = min((k for k in have if k > m), default=have[0])
         out[m] = 0.5 * (out[before] + out[after])
-    # The shape by month only: each month's level is left to the drivers.
-    return out - out.mean(axis=1, keepdims=True) + np.nanmean(z)
+    return out
 
 
 def hydro_table(daily_hydro: pd.Series) -> dict:
@@ -206,12 +220,13 @@ def fit_calibration(
         day_autocorrelation=0.0,
         shape_variance=0.0,
         shape_autocorrelation=0.0,
-        interval_variance=0.0,
-        interval_autocorrelation=0.0,
+        interval_variance=np.zeros(12),
+        interval_autocorrelation=np.zeros(12),
         innovation_df=5.0,
         scarcity_coefficients=np.zeros(3),
         scarcity_autocorrelation=0.0,
         scarcity_quantiles=np.zeros(len(SCARCITY_LEVELS)),
+        scarcity_tightness=np.zeros(2),
         hydro_monthly=hydro["monthly_mw"],
         hydro_climatology=np.asarray(hydro["climatology_mw"], dtype=float),
         reference_fuel_cost=1.0,
@@ -226,7 +241,7 @@ def fit_calibration(
     negative = price <= 0.0
 
     # Oversupply.
-    r_gw = d.residual_mw / 1000.0
+    r_gw = d.surplus_mw / 1000.0
     features = np.column_stack([np.ones(base.sum()), r_gw[base]])
     oversupply = _logistic(features, negative[base].astype(float))
     negative_quantiles = np.quantile(price[base & negative], NEGATIVE_LEVELS)
@@ -258,7 +273,7 @@ def fit_calibration(
     )
 
     # Latent: each price's probability in its conditional distribution.
-    share = oversupply_probability(d.residual_mw, fitted, p)
+    share = oversupply_probability(d.surplus_mw, fitted, p)
     quantiles = heat_rate_quantiles(d.residual_mw, fitted)
     levels = np.asarray(HEAT_RATE_LEVELS)
     below = (quantiles <= heat_rate[:, None]).sum(axis=1)
@@ -286,6 +301,13 @@ def fit_calibration(
     hourly = _group_means(intraday, hour_key, cal.n_days * 24).reshape(cal.n_days, 24)
     fast = intraday - hourly.ravel()[hour_key]
     phi = _lag1(fast)
+    month_phi = _fill_months(
+        np.array([_lag1(np.where(cal.month == m, fast, np.nan)) for m in range(12)])
+    )
+    month_variance = _fill_months(
+        np.array([np.nanvar(fast[cal.month == m]) if np.isfinite(fast[cal.month == m]).any()
+                  else np.nan for m in range(12)])
+    )  # fmt: skip
     innovations = fast[1:] - phi * fast[:-1]
     innovations = innovations[np.isfinite(innovations)]
     kurtosis = float(np.mean(innovations**4) / np.mean(innovations**2) ** 2 - 3.0)
@@ -301,6 +323,7 @@ def fit_calibration(
     mean_length = float(np.mean(lengths)) if len(lengths) else 1.0
     scarcity_phi = _threshold_autocorrelation(max(share_scarce, 1e-4), mean_length)
     scarcity_quantiles = np.quantile(price[keep & scarce], SCARCITY_LEVELS)
+    tightness = d.tightness[keep & scarce]
 
     def rounded(x, digits=5):
         return np.round(np.asarray(x, dtype=float), digits).tolist()
@@ -333,14 +356,16 @@ def fit_calibration(
             "day_autocorrelation": round(_lag1(day_mean), 5),
             "shape_variance": round(float(np.nanvar(hourly)), 5),
             "shape_autocorrelation": round(shape_phi, 5),
-            "interval_variance": round(float(np.nanvar(fast)), 5),
-            "interval_autocorrelation": round(phi, 5),
+            "interval_variance": rounded(month_variance),
+            "interval_autocorrelation": rounded(month_phi),
             "innovation_df": round(innovation_df, 3),
         },
         "scarcity": {
             "coefficients": rounded(scarcity, 6),
             "autocorrelation": round(scarcity_phi, 5),
             "quantiles": rounded(scarcity_quantiles, 2),
+            "tightness_mean": round(float(np.mean(tightness)), 5),
+            "tightness_std": round(float(np.std(tightness)), 5),
         },
         "hydro": hydro,
     }

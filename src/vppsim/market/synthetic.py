@@ -77,7 +77,7 @@ from scipy.special import expit, ndtr, ndtri
 from vppsim.calendar import LocalCalendar, local_calendar
 from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.market.parameters import MarketParameters
-from vppsim.timeseries import ar1
+from vppsim.timeseries import ar1, ar1_varying
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
 
@@ -96,6 +96,8 @@ RESIDUAL_BINS = 16
 """Bins of residual load (equal counts in the fit) of the heat-rate quantile table."""
 INTERVAL_MINUTES = 15.0
 """Resolution of the calibration data [min]."""
+HOLD_LIMIT = 8
+"""Grid intervals a driver is held past its last (or before its first) value."""
 SYSTEM_COLUMNS = ("demand_mw", "net_load_mw", "gas_price_usd_per_mmbtu")
 """The columns of the ``system`` frame the model needs (``solar_mw`` and ``wind_mw`` enter
 through the net load)."""
@@ -143,6 +145,10 @@ GAUSS_HERMITE_NODES = 7
 SCARCITY_LATENT_COUPLING = 0.85
 """Correlation of the scarcity latent with the day-level price latent [1]: scarcity comes on
 days that are already dear (an assumption; the fit sets the marginal probability)."""
+SCARCITY_SIZE_TIGHTNESS = 0.7
+"""Weight of the standardised tightness in the normal score of a scarcity price's size [1]:
+the tighter the system, the higher the scarcity price (in 2022 the $1,000-2,000 prices came
+in the 6 Sep heat wave at record load); the rest is the latent's depth in its tail."""
 PRICE_DECIMALS = 2
 """Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
 
@@ -229,15 +235,16 @@ class MarketCalibration:
     quarter_shift: np.ndarray  # (24, 4) by local hour and quarter of the hour
     day_variance: float
     day_autocorrelation: float
-    shape_variance: float  # hour-by-hour departures within a day, AR(1) from day to day
-    shape_autocorrelation: float
-    interval_variance: float
-    interval_autocorrelation: float
+    shape_variance: float  # each hour's departure from the day level
+    shape_autocorrelation: float  # its AR(1) from day to day (same hour)
+    interval_variance: np.ndarray  # (12,) by month
+    interval_autocorrelation: np.ndarray  # (12,) by month, at 15 min
     innovation_df: float
     # Scarcity: logit P = c0 + c1 * R / reference peak + c2 * coming hour's rise of R [GW]
     scarcity_coefficients: np.ndarray  # (3,)
     scarcity_autocorrelation: float  # 15-min AR(1) of the scarcity latent
     scarcity_quantiles: np.ndarray  # (len(SCARCITY_LEVELS),) [$/MWh]
+    scarcity_tightness: np.ndarray  # (2,) mean and std of tightness in scarcity intervals
     # Hydro: CAISO's mean hydro output by month [MW]; climatology for other months
     hydro_monthly: dict  # {"YYYY-MM": MW}
     hydro_climatology: np.ndarray  # (12,) [MW]
@@ -269,12 +276,15 @@ class MarketCalibration:
             day_autocorrelation=float(latent["day_autocorrelation"]),
             shape_variance=float(latent["shape_variance"]),
             shape_autocorrelation=float(latent["shape_autocorrelation"]),
-            interval_variance=float(latent["interval_variance"]),
-            interval_autocorrelation=float(latent["interval_autocorrelation"]),
+            interval_variance=a(latent["interval_variance"], dtype=float),
+            interval_autocorrelation=a(latent["interval_autocorrelation"], dtype=float),
             innovation_df=float(latent["innovation_df"]),
             scarcity_coefficients=a(scarcity["coefficients"], dtype=float),
             scarcity_autocorrelation=float(scarcity["autocorrelation"]),
             scarcity_quantiles=a(scarcity["quantiles"], dtype=float),
+            scarcity_tightness=a(
+                [scarcity["tightness_mean"], scarcity["tightness_std"]], dtype=float
+            ),
             hydro_monthly={str(k): float(v) for k, v in hydro["monthly_mw"].items()},
             hydro_climatology=a(hydro["climatology_mw"], dtype=float),
             reference_fuel_cost=float(supply["reference_fuel_cost"]),
@@ -301,19 +311,18 @@ def _default_calibration() -> MarketCalibration:
 
 
 def drivers_on_grid(drivers: pd.DataFrame, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    """Hourly (or any coarser) drivers on the 15-min ``grid``: MW columns interpolated in
-    time between hour starts, held at the ends; the gas price and daily hydro held."""
+    """Hourly drivers on the 15-min ``grid``: MW columns interpolated in time between hour
+    starts, the gas price and the daily hydro held; values are held at most
+    :data:`HOLD_LIMIT` beyond the data (a column the period lacks stays NaN)."""
     grid = pd.DatetimeIndex(grid)
-    index = pd.DatetimeIndex(drivers.index)
-    union = index.union(grid)
+    union = pd.DatetimeIndex(drivers.index).union(grid)
     out = {}
     for name in drivers.columns:
-        series = drivers[name].astype(float)
+        full = drivers[name].astype(float).reindex(union)
         if name.endswith("_mw") and name != "hydro_mw":
-            full = series.reindex(union).interpolate("time", limit_area="inside")
-            out[name] = full.ffill().bfill().reindex(grid).to_numpy()
-        else:
-            out[name] = series.reindex(union).ffill().bfill().reindex(grid).to_numpy()
+            full = full.interpolate("time", limit_area="inside")
+        full = full.ffill(limit=HOLD_LIMIT).bfill(limit=HOLD_LIMIT)
+        out[name] = full.reindex(grid).to_numpy()
     return pd.DataFrame(out, index=grid)
 
 
@@ -439,6 +448,7 @@ class PriceDrivers:
     """What sets the price on each interval (:func:`price_drivers`)."""
 
     residual_mw: np.ndarray  # net load less hydro and the storage shift [MW]
+    surplus_mw: np.ndarray  # the same without the batteries' charging [MW] (oversupply)
     fuel_cost: np.ndarray  # gas + GHG allowance cost [$/MMBtu]
     tightness: np.ndarray  # residual load over the reference peak [1]
     ramp_gw: np.ndarray  # rise of the residual load over the coming hour, >= 0 [GW]
@@ -482,7 +492,10 @@ def price_drivers(
     ahead = max(1, round(60.0 / cal.interval_minutes))
     future = np.concatenate([residual[ahead:], np.repeat(residual[-1:], min(ahead, len(residual)))])
     ramp = np.maximum(future[: len(residual)] - residual, 0.0) / 1000.0
-    return PriceDrivers(residual, fuel, residual / p.reference_peak_mw, ramp, storage, hydro)
+    surplus = residual + np.minimum(storage, 0.0)
+    return PriceDrivers(
+        residual, surplus, fuel, residual / p.reference_peak_mw, ramp, storage, hydro
+    )
 
 
 # --- Model pieces ---------------------------------------------------------------------------
@@ -533,17 +546,22 @@ def _rowwise_interp(u: np.ndarray, table: np.ndarray, levels: np.ndarray) -> np.
 def base_price(
     u: np.ndarray,
     residual_mw: np.ndarray,
+    surplus_mw: np.ndarray,
     fuel_cost: np.ndarray,
     fitted: MarketCalibration,
     p: MarketParameters,
 ) -> np.ndarray:
     """The non-scarcity price [$/MWh] at probability ``u`` of the conditional distribution
     given the residual load and fuel cost: an oversupply price below the oversupply
-    probability, else heat rate times fuel cost."""
-    share = oversupply_probability(residual_mw, fitted, p)
+    probability (of the residual load before the batteries' charging, ``surplus_mw``: they
+    charge from what would be curtailed and take the oversupply price), deeper the deeper
+    the oversupply (``oversupply_depth``), else heat rate times fuel cost."""
+    share = oversupply_probability(surplus_mw, fitted, p)
     u_neg = np.clip(u / np.maximum(share, 1e-12), 0.0, 1.0)
     u_pos = np.clip((u - share) / np.maximum(1.0 - share, 1e-12), 0.0, 1.0)
     negative = np.interp(u_neg, np.asarray(NEGATIVE_LEVELS), fitted.negative_quantiles)
+    odds = np.log(np.maximum(share, 1e-12)) - np.log(np.maximum(1.0 - share, 1e-12))
+    negative = negative * np.exp(p.oversupply_depth * np.maximum(odds, 0.0))
     table = heat_rate_quantiles(residual_mw, fitted)
     heat_rate = _rowwise_interp(u_pos, table, np.asarray(HEAT_RATE_LEVELS))
     positive = np.maximum(heat_rate, 0.0) * fuel_cost
@@ -552,8 +570,11 @@ def base_price(
     return np.where(u < share, np.minimum(negative, 0.0), positive)
 
 
-def _latent_scale(fitted: MarketCalibration, p: MarketParameters) -> tuple[float, float, float]:
-    """Standard deviations of the latent's day level, day shape and 15-min residual."""
+def _latent_scale(
+    fitted: MarketCalibration, p: MarketParameters
+) -> tuple[float, float, np.ndarray]:
+    """Standard deviations of the latent's day level, day shape and 15-min residual (by
+    month, (12,))."""
     return (
         p.residual_scale * np.sqrt(fitted.day_variance),
         p.residual_scale * np.sqrt(fitted.shape_variance),
@@ -632,14 +653,15 @@ def simulate_prices(
     shape = shape_sd * ar1(z_shape, fitted.shape_autocorrelation)
     df = fitted.innovation_df
     t_scale = np.sqrt((df - 2.0) / df) if df > 2 else 1.0
-    residual = ar1(t_innovations * t_scale, fitted.interval_autocorrelation**step_ratio)
+    phi = fitted.interval_autocorrelation[cal.month] ** step_ratio
+    residual = ar1_varying(t_innovations * t_scale, phi)
     systematic = (
         fitted.hour_shift[cal.month, cal.hour] + fitted.quarter_shift[cal.hour, cal.quarter]
     )
     level = day_sd * day_level[cal.day] + shape[cal.day, cal.hour]
-    latent = systematic + level + interval_sd * residual
+    latent = systematic + level + interval_sd[cal.month] * residual
     u = np.clip(ndtr(latent), 1e-6, 1.0 - 1e-6)
-    base = base_price(u, drivers.residual_mw, drivers.fuel_cost, fitted, p)
+    base = base_price(u, drivers.residual_mw, drivers.surplus_mw, drivers.fuel_cost, fitted, p)
 
     # Scarcity: a persistent latent, coupled to the day level, above the threshold of the
     # regime's probability; the price grows with the depth into the tail.
@@ -650,7 +672,11 @@ def simulate_prices(
     threshold = ndtri(np.clip(1.0 - probability, 1e-12, 1.0))
     scarce = tail > threshold
     depth = np.clip((ndtr(tail) - (1.0 - probability)) / np.maximum(probability, 1e-12), 0, 1)
-    spike = np.interp(depth, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
+    mean_tight, std_tight = fitted.scarcity_tightness
+    tighter = np.clip((drivers.tightness - mean_tight) / max(std_tight, 1e-6), -3.0, 3.0)
+    k = SCARCITY_SIZE_TIGHTNESS
+    size = ndtr(np.sqrt(1.0 - k * k) * ndtri(np.clip(depth, 1e-6, 1.0 - 1e-6)) + k * tighter)
+    spike = np.interp(size, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
     if p.price_level is not None:
         spike = spike * p.price_level
     lmp = np.where(scarce, np.maximum(spike, base), base)
@@ -696,14 +722,14 @@ def day_ahead_prices(
     if "da_net_load_mw" in system and system["da_net_load_mw"].notna().any():
         da_system = system.copy()
         da_system["da_net_load_mw"] = system["da_net_load_mw"].fillna(system["net_load_mw"])
-        residual = (
-            price_drivers(cal, da_system, p, fitted, net_load_column="da_net_load_mw")
-        ).residual_mw
+        ahead = price_drivers(cal, da_system, p, fitted, net_load_column="da_net_load_mw")
     else:
-        residual = drivers.residual_mw
+        ahead = drivers
+    residual, surplus = ahead.residual_mw, ahead.surplus_mw
     hour_key = cal.day * 24 + cal.hour
     keys, hour_index, counts = np.unique(hour_key, return_inverse=True, return_counts=True)
     residual_h = np.bincount(hour_index, residual) / counts
+    surplus_h = np.bincount(hour_index, surplus) / counts
     fuel_h = np.bincount(hour_index, drivers.fuel_cost) / counts
     day_h = keys // 24
     hour_h = keys % 24
@@ -720,10 +746,11 @@ def day_ahead_prices(
     weights = weights / weights.sum()
     expected = np.zeros(len(keys))
     for x, w in zip(nodes, weights, strict=True):
-        u = np.clip(ndtr(centre + interval_sd * x), 1e-6, 1.0 - 1e-6)
-        expected += w * base_price(u, residual_h, fuel_h, fitted, p)
+        u = np.clip(ndtr(centre + interval_sd[month_h] * x), 1e-6, 1.0 - 1e-6)
+        expected += w * base_price(u, residual_h, surplus_h, fuel_h, fitted, p)
     tight = PriceDrivers(
         residual_h,
+        surplus_h,
         fuel_h,
         residual_h / p.reference_peak_mw,
         np.bincount(hour_index, drivers.ramp_gw) / counts,
