@@ -93,6 +93,8 @@ def _lag1(x: np.ndarray) -> float:
     """Lag-1 autocorrelation over the pairs where both values are finite."""
     a, b = x[:-1], x[1:]
     ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3:
+        return float("nan")
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 

@@ -10,7 +10,8 @@ Real-time energy price (``lmp``, $/MWh)
     * **Residual load** ``R`` [MW]: net load (demand less utility solar and wind) less hydro
       (the system frame's ``hydro_mw``, else the sourced monthly CAISO hydro output in
       ``calibrated.json``, times ``hydro_scale``) less the battery fleet's daily shift: each
-      local day the batteries (sourced capacity :data:`STORAGE_MW`, 4-hour, 85 % round trip)
+      local day the batteries (sourced capacity :data:`STORAGE_MW` times ``storage_availability``,
+      4-hour, 85 % round trip)
       discharge into the day's highest residual load and charge in its lowest, flattening
       both (:func:`storage_shift`).
     * **Supply curve scaled by fuel**: the marginal unit's implied heat rate rises with ``R``;
@@ -19,21 +20,26 @@ Real-time energy price (``lmp``, $/MWh)
       distribution of the heat rate given ``R`` is a fitted quantile table, monotone in
       ``R`` at every level (:data:`HEAT_RATE_LEVELS`).
     * **Oversupply regime**: the probability of a zero or negative price is a logistic
-      function of ``R`` (low midday residual load: curtailment bids); its prices come from
-      the fitted distribution of 2022's negative prices (a few cents to about -$30), which
-      does not scale with gas. ``oversupply_propensity`` multiplies the odds.
-    * **Persistent heavy-tailed residual**: a Gaussian latent ``z`` (a fitted shift by local
-      hour, a day-level AR(1) from day to day, and a 15-min AR(1) with Student-t innovations)
-      picks the quantile (copula form): a low ``z`` is an oversupply price, a high one the
-      upper tail of the heat rate. In log-price terms this is a persistent, heavy-tailed
-      residual around the supply curve.
+      function of the residual load before the batteries' charging (low midday residual
+      load: curtailment bids; batteries charge from what would be curtailed and take that
+      price). Its prices come from the fitted distribution of 2022's negative prices (a few
+      cents to about -$30), which does not scale with gas, made deeper where the oversupply
+      odds exceed 1 (``oversupply_depth``). ``oversupply_propensity`` multiplies the odds.
+    * **Persistent heavy-tailed residual**: a Gaussian latent ``z`` picks the quantile
+      (copula form): a low ``z`` is an oversupply price, a high one the upper tail of the
+      heat rate. ``z`` is a fitted mean by month and local hour (what the drivers leave of
+      the season and the clock, as in 2022), a shift by quarter of the hour, a day level
+      (AR(1) from day to day), each hour's departure from it (AR(1) from day to day at the
+      same hour) and a 15-min AR(1) with Student-t innovations (variance and persistence by
+      month). In log-price terms: a persistent, heavy-tailed residual around the supply curve.
     * **Scarcity regime**: the probability of scarcity is a logistic function of ``R`` over
       the reference peak (``reference_peak_mw``) and the coming hour's rise in ``R`` (the
       evening ramp), times ``scarcity_propensity`` in odds. Episodes are where a persistent
-      15-min AR(1) latent, correlated with ``z`` (:data:`SCARCITY_LATENT_COUPLING`), exceeds
-      the threshold that gives that probability, so they cluster (about an hour) on tight
-      days; their price, from the fitted distribution of 2022's scarcity prices, grows with
-      how deep into the tail the latent is, never below the base price and capped at
+      15-min AR(1) latent, correlated with the day level (:data:`SCARCITY_LATENT_COUPLING`),
+      exceeds the threshold that gives that probability, so they cluster (about 45 min) on
+      dear days and in runs of days; their price, from the fitted distribution of 2022's
+      scarcity prices, grows with the depth into the tail and with the tightness
+      (:data:`SCARCITY_SIZE_TIGHTNESS`), never below the base price and capped at
       ``price_cap``.
 
 Day-ahead energy price (``da_lmp``, $/MWh, hourly, held over the hour's intervals)
@@ -144,7 +150,9 @@ GAUSS_HERMITE_NODES = 7
 """Nodes of the quadrature that integrates the 15-min residual out of the day-ahead price."""
 SCARCITY_LATENT_COUPLING = 0.85
 """Correlation of the scarcity latent with the day-level price latent [1]: scarcity comes on
-days that are already dear (an assumption; the fit sets the marginal probability)."""
+days that are already dear and in runs of days, as in the Aug-Sep 2022 heat waves (chosen
+among 0.5 and 0.85 on the 2022 lag-96 autocorrelation of Jul-Aug; the fit sets the marginal
+probability)."""
 SCARCITY_SIZE_TIGHTNESS = 0.7
 """Weight of the standardised tightness in the normal score of a scarcity price's size [1]:
 the tighter the system, the higher the scarcity price (in 2022 the $1,000-2,000 prices came
@@ -713,15 +721,19 @@ def day_ahead_prices(
 
     The expected real-time price given the hour's day-ahead drivers: the residual load from
     ``da_net_load_mw`` where the system frame has it (else the actual net load), less the
-    same hydro and storage; the day level as the market anticipates it (a share
-    ``1 - da_forecast_error`` of its variance is known, the rest is the DA market's own
-    error, drawn from ``z_da``); the 15-min residual integrated out by Gauss-Hermite
-    quadrature; and the expected scarcity premium (probability times the mean scarcity
-    price above the base).
+    same hydro and storage; the day level and the hour's shape as the market anticipates
+    them (a share ``1 - da_forecast_error`` of their variance is known; for the day level the
+    rest is the DA market's own error, drawn from ``z_da``); the 15-min residual and the
+    unknown part of the shape integrated out by Gauss-Hermite quadrature; and the expected scarcity premium (the probability of scarcity given the
+    market's view of the day level, times the mean scarcity price at the hour's tightness
+    above the base).
     """
     if "da_net_load_mw" in system and system["da_net_load_mw"].notna().any():
+        # The forecast's error, less its mean over the period: EIA-930's day-ahead demand
+        # runs about 2.5 % under the actual in 2022, a bias the market does not price.
+        error = (system["da_net_load_mw"] - system["net_load_mw"]).fillna(0.0)
         da_system = system.copy()
-        da_system["da_net_load_mw"] = system["da_net_load_mw"].fillna(system["net_load_mw"])
+        da_system["da_net_load_mw"] = system["net_load_mw"] + error - error.mean()
         ahead = price_drivers(cal, da_system, p, fitted, net_load_column="da_net_load_mw")
     else:
         ahead = drivers
@@ -733,20 +745,21 @@ def day_ahead_prices(
     fuel_h = np.bincount(hour_index, drivers.fuel_cost) / counts
     day_h = keys // 24
     hour_h = keys % 24
-    day_sd, _, interval_sd = _latent_scale(fitted, p)
+    day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
     known = np.sqrt(1.0 - p.da_forecast_error)
     error = np.sqrt(p.da_forecast_error)
     month_h = cal.month[np.searchsorted(hour_key, keys)]
+    estimate = known * day_level + error * z_da  # the DA market's view of the day level
     centre = (
-        fitted.hour_shift[month_h, hour_h]
-        + day_sd * (known * day_level[day_h] + error * z_da[day_h])
-        + known * shape[day_h, hour_h]
+        fitted.hour_shift[month_h, hour_h] + day_sd * estimate[day_h] + known * shape[day_h, hour_h]
     )
+    # What the market cannot know: the 15-min residual and the rest of the hour's shape.
+    unknown_sd = np.sqrt(interval_sd[month_h] ** 2 + (1.0 - known**2) * shape_sd**2)
     nodes, weights = np.polynomial.hermite_e.hermegauss(GAUSS_HERMITE_NODES)
     weights = weights / weights.sum()
     expected = np.zeros(len(keys))
     for x, w in zip(nodes, weights, strict=True):
-        u = np.clip(ndtr(centre + interval_sd[month_h] * x), 1e-6, 1.0 - 1e-6)
+        u = np.clip(ndtr(centre + unknown_sd * x), 1e-6, 1.0 - 1e-6)
         expected += w * base_price(u, residual_h, surplus_h, fuel_h, fitted, p)
     tight = PriceDrivers(
         residual_h,
@@ -757,11 +770,22 @@ def day_ahead_prices(
         np.zeros(len(keys)),
         np.zeros(len(keys)),
     )
+    # Scarcity as the DA market expects it: the scarcity latent given its view of the day
+    # level, and the mean scarcity price at the hour's tightness.
     probability = scarcity_probability(tight, fitted, p)
-    mean_spike = float(np.mean(fitted.scarcity_quantiles))
+    c = SCARCITY_LATENT_COUPLING * known
+    threshold = ndtri(np.clip(1.0 - probability, 1e-12, 1.0))
+    expected_probability = ndtr((c * estimate[day_h] - threshold) / np.sqrt(1.0 - c * c))
+    mean_tight, std_tight = fitted.scarcity_tightness
+    tighter = np.clip((tight.tightness - mean_tight) / max(std_tight, 1e-6), -3.0, 3.0)
+    k = SCARCITY_SIZE_TIGHTNESS
+    spike = np.zeros(len(keys))
+    for x, w in zip(nodes, weights, strict=True):
+        size = ndtr(np.sqrt(1.0 - k * k) * x + k * tighter)
+        spike += w * np.interp(size, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
     if p.price_level is not None:
-        mean_spike *= p.price_level
-    expected = expected + probability * np.maximum(mean_spike - expected, 0.0)
+        spike = spike * p.price_level
+    expected = expected + expected_probability * np.maximum(spike - expected, 0.0)
     return np.clip(expected, p.price_floor, p.price_cap)[hour_index]
 
 
