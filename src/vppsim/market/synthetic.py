@@ -724,9 +724,10 @@ def day_ahead_prices(
     same hydro and storage; the day level and the hour's shape as the market anticipates
     them (a share ``1 - da_forecast_error`` of their variance is known; for the day level the
     rest is the DA market's own error, drawn from ``z_da``); the 15-min residual and the
-    unknown part of the shape integrated out by Gauss-Hermite quadrature; and the expected scarcity premium (the probability of scarcity given the
-    market's view of the day level, times the mean scarcity price at the hour's tightness
-    above the base).
+    unknown part of the shape integrated out by Gauss-Hermite quadrature; and the expected
+    scarcity premium (the probability of scarcity given the market's view of the day level,
+    times the mean scarcity price at the hour's tightness above the base). The forecast net
+    load enters as the actual one plus the forecast's error less its mean over the period.
     """
     if "da_net_load_mw" in system and system["da_net_load_mw"].notna().any():
         # The forecast's error, less its mean over the period: EIA-930's day-ahead demand
