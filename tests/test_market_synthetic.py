@@ -70,6 +70,9 @@ def test_dst_days(day, intervals):
 def test_empty_grid_and_missing_columns():
     grid = build_grid(dt.date(2023, 1, 1), dt.date(2023, 1, 1), TZ, 15)
     assert simulate_prices(grid[:0], TZ, flat_system(grid)[:0], np.random.default_rng(0)).empty
+    with pytest.raises(ValueError, match="no net_load_mw"):
+        simulate_prices(grid, TZ, flat_system(grid).assign(net_load_mw=np.nan),
+                        np.random.default_rng(0))  # fmt: skip
     with pytest.raises(ValueError, match="gas_price"):
         simulate_prices(grid, TZ, flat_system(grid).drop(columns="gas_price_usd_per_mmbtu"),
                         np.random.default_rng(0))  # fmt: skip

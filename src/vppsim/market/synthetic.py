@@ -477,6 +477,8 @@ def price_drivers(
     the data does not become a price gap.
     """
     net = pd.Series(system[net_load_column].to_numpy(dtype=float))
+    if not np.isfinite(net.to_numpy()).any():
+        raise ValueError(f"system frame has no {net_load_column} values on the grid")
     net = net.interpolate(limit_direction="both").fillna(0.0).to_numpy()
     gas = pd.Series(system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float))
     gas = gas.ffill().bfill().fillna(0.0).to_numpy()
