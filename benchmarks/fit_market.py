@@ -2,7 +2,8 @@
 
     python benchmarks/fit_market.py                # fit, write, print the in-sample check
     python benchmarks/fit_market.py --check        # fit and fail if the shipped file differs
-    python benchmarks/fit_market.py --leave-out 8  # refit without August, print its check
+    python benchmarks/fit_market.py --leave-out 8  # refit without August, print the check
+    python benchmarks/fit_market.py --out-of-sample  # each month from the fit without it
 
 The fit is deterministic: re-running it writes the same file. Data (``../shared/reference``):
 the real 2022 FMM prices at ALAMT3G_7_B1 and the real 2022 hourly drivers
@@ -14,6 +15,7 @@ CAISO daily hydro, EIA power-plant gas); the monthly hydro table from CAISO's da
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -62,30 +64,53 @@ def fitted_text(reference: Path = REFERENCE, exclude_months=()) -> str:
     return dumps_calibration(fit)
 
 
-def monthly_check(calibration: dict, seeds: int = 5, reference: Path = REFERENCE):
-    """Real vs synthetic (real 2022 drivers, ``seeds`` seeds pooled) figures by month."""
-    prices, drivers, _ = inputs(reference)
-    fitted = MarketCalibration.from_calibration(calibration)
+def _figures(x: np.ndarray, name: str) -> dict:
+    return {
+        f"median {name}": np.median(x),
+        f"p95 {name}": np.quantile(x, 0.95),
+        f"p99 {name}": np.quantile(x, 0.99),
+        f"neg% {name}": 100 * np.mean(x < 0),
+        f">250% {name}": 100 * np.mean(x > 250),
+    }
+
+
+def monthly_check(
+    calibration: dict | None, seeds: int = 5, reference: Path = REFERENCE
+) -> tuple[pd.DataFrame, float]:
+    """Real vs synthetic figures by month of 2022: the synthetic driven by the real 2022
+    drivers, ``seeds`` seeds pooled; ``calibration`` None refits without each month in turn
+    (month-blocked out of sample). Also returns the mean time of one simulated year [s]."""
+    prices, drivers, hydro = inputs(reference)
     system = drivers_on_grid(drivers, prices.index)
+    month = prices.index.tz_convert(TIMEZONE).month
+    fits = {}
+    for m in range(1, 13):
+        if calibration is None:
+            fit = fit_calibration(prices, drivers, hydro, TIMEZONE, [m], SOURCE)
+        else:
+            fit = calibration
+        fits[m] = MarketCalibration.from_calibration(fit)
     start = time.perf_counter()
-    runs = [
-        simulate_prices(prices.index, TIMEZONE, system, np.random.default_rng(s), None, fitted)
+    year = [
+        simulate_prices(prices.index, TIMEZONE, system, np.random.default_rng(s), None, fits[1])
         for s in range(seeds)
     ]
     elapsed = (time.perf_counter() - start) / seeds
-    month = prices.index.tz_convert(TIMEZONE).month
     rows = []
     for m in range(1, 13):
-        real = prices.to_numpy()[month == m]
-        syn = np.concatenate([r["lmp"].to_numpy()[month == m] for r in runs])
-        row = {"month": m}
-        for name, x in (("real", real), ("syn", syn)):
-            row[f"median {name}"] = np.median(x)
-            row[f"p95 {name}"] = np.quantile(x, 0.95)
-            row[f"p99 {name}"] = np.quantile(x, 0.99)
-            row[f"neg% {name}"] = 100 * np.mean(x < 0)
-            row[f">250% {name}"] = 100 * np.mean(x > 250)
-        rows.append(row)
+        sel = month == m
+        if calibration is None:
+            runs = [
+                simulate_prices(
+                    prices.index[sel], TIMEZONE, system[sel], np.random.default_rng(s), None,
+                    fits[m],
+                )["lmp"].to_numpy()
+                for s in range(seeds)
+            ]  # fmt: skip
+        else:
+            runs = [r["lmp"].to_numpy()[sel] for r in year]
+        real = prices.to_numpy()[sel]
+        rows.append({"month": m, **_figures(real, "real"), **_figures(np.concatenate(runs), "syn")})
     return pd.DataFrame(rows).set_index("month"), elapsed
 
 
@@ -93,6 +118,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare with the shipped file")
     parser.add_argument("--leave-out", type=int, nargs="*", default=[], help="months 1-12")
+    parser.add_argument(
+        "--out-of-sample", action="store_true", help="each month from the fit without it"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     text = fitted_text(exclude_months=args.leave_out)
@@ -104,9 +132,7 @@ def main() -> int:
     if not args.leave_out:
         OUTPUT.write_text(text, "utf-8")
         print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
-    import json
-
-    table, elapsed = monthly_check(json.loads(text))
+    table, elapsed = monthly_check(None if args.out_of_sample else json.loads(text))
     print(f"one year of prices in {elapsed:.2f} s")
     with pd.option_context("display.width", 250, "display.float_format", "{:.3g}".format):
         print(table.to_string())
