@@ -1,66 +1,141 @@
-"""Fit the synthetic price model on real CAISO prices and write calibrated.json.
+"""Fit the structural price model on real 2022 CAISO prices and drivers; write calibrated.json.
 
-    python benchmarks/fit_market.py                # fit, write, print the calibration report
+    python benchmarks/fit_market.py                # fit, write, print the in-sample check
     python benchmarks/fit_market.py --check        # fit and fail if the shipped file differs
-    python benchmarks/fit_market.py --report-only --years 5 --seed 1
+    python benchmarks/fit_market.py --leave-out 8  # refit without August, print the check
+    python benchmarks/fit_market.py --out-of-sample  # each month from the fit without it
 
-The fit is deterministic: re-running it writes the same file. Data: the real 2022 FMM prices
-at ALAMT3G_7_B1 in ``../shared/reference/market`` and the default synthetic weather (for the
-typical daily-max temperature anomaly). The report (:mod:`vppsim.market.calibration`)
-prints, month by month, the real figures next to the synthetic ones.
+The fit is deterministic: re-running it writes the same file. Data (``../shared/reference``):
+the real 2022 FMM prices at ALAMT3G_7_B1 and the real 2022 hourly drivers
+(:func:`vppsim.system.reference.reference_drivers`: EIA-930 demand, CAISO hub solar and wind,
+CAISO daily hydro, EIA power-plant gas); the monthly hydro table from CAISO's daily fuel mix
+(2018-04 to 2025-08).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vppsim.calibration_file import dumps_calibration
-from vppsim.market.calibration import ALAMITOS_FILE, market_calibration_tables, read_fmm_csv
-from vppsim.market.fit import fit_calibration, typical_weather
+from vppsim.market.fit import fit_calibration, hydro_table
+from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
+from vppsim.system.reference import FUEL_MIX_FILE, read_fuel_mix_daily, reference_drivers
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
 OUTPUT = ROOT / "src" / "vppsim" / "market" / "calibrated.json"
+PRICES_FILE = Path("market") / "ALAMT3G_7_B1_fmm_lmp_15min_2022.csv.gz"
 TIMEZONE = "America/Los_Angeles"
+SOURCE = {
+    "file": str(PRICES_FILE),
+    "node": "ALAMT3G_7_B1",
+    "market": "CAISO FMM (RTPD) 15-min LMP",
+    "period": "2022 (Pacific time)",
+    "drivers": "vppsim.system.reference.reference_drivers 2022; hydro: CAISO daily fuel mix",
+}
 
 
-def fitted_text(reference: Path = REFERENCE) -> str:
+def read_prices(reference: Path = REFERENCE) -> pd.Series:
+    """The real 2022 15-min prices [$/MWh] by UTC interval start."""
+    frame = pd.read_csv(reference / PRICES_FILE)
+    index = pd.DatetimeIndex(pd.to_datetime(frame["interval_start_utc"], utc=True))
+    return pd.Series(frame["lmp"].to_numpy(float), index=index, name="lmp").sort_index()
+
+
+def inputs(reference: Path = REFERENCE) -> tuple[pd.Series, pd.DataFrame, dict]:
+    """The 2022 prices, their hourly drivers (with an hour's margin) and the hydro table."""
+    prices = read_prices(reference)
+    drivers = reference_drivers(reference, "2021-12-31 20:00", "2023-01-01 12:00")
+    hydro = hydro_table(read_fuel_mix_daily(reference / FUEL_MIX_FILE)["hydro_mw"])
+    return prices, drivers, hydro
+
+
+def fitted_text(reference: Path = REFERENCE, exclude_months=()) -> str:
     """The calibrated.json text fitted on the shared references."""
-    prices = read_fmm_csv(reference / "market" / ALAMITOS_FILE)
-    source = {
-        "file": ALAMITOS_FILE,
-        "node": "ALAMT3G_7_B1",
-        "market": "CAISO FMM (RTPD) 15-min LMP",
-        "period": "2022 (Pacific time)",
+    prices, drivers, hydro = inputs(reference)
+    fit = fit_calibration(prices, drivers, hydro, TIMEZONE, exclude_months, SOURCE)
+    return dumps_calibration(fit)
+
+
+def _figures(x: np.ndarray, name: str) -> dict:
+    return {
+        f"median {name}": np.median(x),
+        f"p95 {name}": np.quantile(x, 0.95),
+        f"p99 {name}": np.quantile(x, 0.99),
+        f"neg% {name}": 100 * np.mean(x < 0),
+        f">250% {name}": 100 * np.mean(x > 250),
     }
-    return dumps_calibration(fit_calibration(prices, TIMEZONE, typical_weather(), source))
+
+
+def monthly_check(
+    calibration: dict | None, seeds: int = 5, reference: Path = REFERENCE
+) -> tuple[pd.DataFrame, float]:
+    """Real vs synthetic figures by month of 2022: the synthetic driven by the real 2022
+    drivers, ``seeds`` seeds pooled; ``calibration`` None refits without each month in turn
+    (month-blocked out of sample). Also returns the mean time of one simulated year [s]."""
+    prices, drivers, hydro = inputs(reference)
+    system = drivers_on_grid(drivers, prices.index)
+    month = prices.index.tz_convert(TIMEZONE).month
+    fits = {}
+    for m in range(1, 13):
+        if calibration is None:
+            fit = fit_calibration(prices, drivers, hydro, TIMEZONE, [m], SOURCE)
+        else:
+            fit = calibration
+        fits[m] = MarketCalibration.from_calibration(fit)
+    start = time.perf_counter()
+    year = [
+        simulate_prices(prices.index, TIMEZONE, system, np.random.default_rng(s), None, fits[1])
+        for s in range(seeds)
+    ]
+    elapsed = (time.perf_counter() - start) / seeds
+    rows = []
+    for m in range(1, 13):
+        sel = month == m
+        if calibration is None:
+            runs = [
+                simulate_prices(
+                    prices.index[sel], TIMEZONE, system[sel], np.random.default_rng(s), None,
+                    fits[m],
+                )["lmp"].to_numpy()
+                for s in range(seeds)
+            ]  # fmt: skip
+        else:
+            runs = [r["lmp"].to_numpy()[sel] for r in year]
+        real = prices.to_numpy()[sel]
+        rows.append({"month": m, **_figures(real, "real"), **_figures(np.concatenate(runs), "syn")})
+    return pd.DataFrame(rows).set_index("month"), elapsed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare with the shipped file")
-    parser.add_argument("--report-only", action="store_true", help="do not fit or write")
-    parser.add_argument("--years", type=int, default=5, help="simulated years in the report")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--leave-out", type=int, nargs="*", default=[], help="months 1-12")
+    parser.add_argument(
+        "--out-of-sample", action="store_true", help="each month from the fit without it"
+    )
     args = parser.parse_args()
-    if not args.report_only:
-        text = fitted_text()
-        if args.check:
-            same = OUTPUT.read_text("utf-8") == text
-            print("calibrated.json is up to date" if same else "calibrated.json differs")
-            return 0 if same else 1
+    start = time.perf_counter()
+    text = fitted_text(exclude_months=args.leave_out)
+    print(f"fit in {time.perf_counter() - start:.2f} s")
+    if args.check:
+        same = OUTPUT.read_text("utf-8") == text
+        print("calibrated.json is up to date" if same else "calibrated.json differs")
+        return 0 if same else 1
+    if not args.leave_out:
         OUTPUT.write_text(text, "utf-8")
         print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
-    tables = market_calibration_tables(REFERENCE, years=args.years, seed=args.seed)
-    with pd.option_context(
-        "display.width", 250, "display.max_columns", 50, "display.float_format", "{:.3g}".format
-    ):
-        for title, table in tables.items():
-            print(f"\n{title}\n{table.to_string()}")
+    table, elapsed = monthly_check(None if args.out_of_sample else json.loads(text))
+    print(f"one year of prices in {elapsed:.2f} s")
+    with pd.option_context("display.width", 250, "display.float_format", "{:.3g}".format):
+        print(table.to_string())
     return 0
 
 

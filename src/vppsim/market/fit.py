@@ -1,546 +1,373 @@
-"""Fit the synthetic price model (:mod:`.synthetic`) on a year of real 15-min prices.
+"""Fit the structural price model (:mod:`.synthetic`) on real prices and their real drivers.
 
-Pure functions: a price series (UTC interval starts) and a synthetic-weather frame in, a
-JSON-ready calibration dict out. ``benchmarks/fit_market.py`` runs the fit on the real FMM
-prices at ``ALAMT3G_7_B1`` (2022) and writes ``calibrated.json``; the result is
-deterministic.
+Deterministic and fast (no simulation): every table is a statistic of the data.
 
-What is fitted:
+* The drivers of each interval (residual load, fuel cost, tightness, ramp) are those the
+  model computes (:func:`vppsim.market.synthetic.price_drivers`), so fit and simulation agree.
+* **Scarcity** intervals are those whose implied heat rate (price over fuel cost) exceeds
+  :data:`SCARCITY_HEAT_RATE` and whose price exceeds :data:`SCARCITY_MIN_PRICE`: no gas unit
+  burns that much fuel per MWh, so such prices are scarcity rents, not fuel costs (the Dec
+  2022 gas crisis priced at $250-600/MWh is fuel, at a heat rate of 9-20).
+* **Oversupply**: a logistic regression of "price <= 0" on the residual load (Newton's method),
+  on the non-scarcity intervals; the negative prices' quantiles.
+* **Supply curve**: quantiles of the implied heat rate of the positive non-scarcity prices in
+  :data:`~vppsim.market.synthetic.RESIDUAL_BINS` equal-count bins of residual load, made
+  monotone in residual load at every level (pool-adjacent-violators) and across levels.
+* **Latent**: each observed price's probability in its conditional distribution, as a normal
+  score ``z``; its mean by local hour, a day-level AR(1) (daily means of the rest) and a
+  15-min AR(1) of what remains, with Student-t innovations (degrees of freedom from their
+  kurtosis).
+* **Scarcity regime**: a logistic regression of the scarcity indicator on tightness and the
+  coming hour's ramp; the 15-min autocorrelation of a thresholded Gaussian AR(1) that gives
+  the observed mean episode length; the scarcity prices' quantiles.
 
-* **event months**: a month whose level is far off its neighbours for a known reason (the
-  Dec 2022 western gas crisis, :data:`EVENT_MONTHS`) gets a level factor, its median over
-  the geometric mean of the neighbouring months' medians; its positive prices are divided
-  by it before everything else, so the shipped shape is a typical December;
-* **event days** (:data:`EVENT_DAYS`, the Aug 31-Sep 9 2022 heat wave) are left out of the
-  whole fit: under typical weather the model should not make that heat wave every year;
-  hot synthetic weather raises prices and spikes through the heat effect;
-* **spikes**: intervals above both :data:`~.synthetic.SPIKE_RATIO` times their month-hour
-  median and :data:`~.synthetic.SPIKE_MIN_PRICE`; runs of them are episodes, and days
-  with one are spike days. Fitted: the share of spike days by month and the episode start
-  rate (three-month windows), the persistence of spike days (as the correlation of a
-  thresholded Gaussian AR(1)), the start probability by hour (pooled with the neighbouring
-  hours, with a small floor), the share of spike days by day type (shrunk towards 1), the
-  length distribution (runs one calm interval apart are one episode), and the spike prices
-  as multiples of their cell's median (outside the event days);
-* **base distribution** by month and local clock hour, of the non-spike intervals: the share
-  of negative prices (pooled with the neighbouring hours at :data:`HOUR_POOL_WEIGHT`), the
-  quantiles of the non-negative prices (exact cell) and of
-  the negative prices (all months pooled);
-* **shifts**: each interval's normal score within its cell (mid-ranks, spikes included at
-  the top, so that the dynamics see spike days as high days); the mean score of
-  workdays and of off-days, pooled with neighbouring hours and months at 0.25, and of each
-  quarter of the hour, pooled with neighbouring months;
-* **dynamics** by month (three-month windows): the leading principal components of the
-  daily 24-hour profiles of the normal scores (shifts removed) as the multi-day regime's
-  loadings, each factor's lag-1 day autocorrelation, and, for what they leave, the
-  variance by hour, the 15-min AR(1) coefficient and the Student-t degrees of freedom
-  (from the kurtosis of its 15-min changes);
-* **weather climatology**: the quantiles by month of the daily-max temperature anomaly of
-  the default synthetic weather (what "typical" means for the heat effect).
+``exclude_months`` leaves calendar months out of every statistic (month-blocked
+out-of-sample refits).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, least_squares
-from scipy.special import ndtri
-from scipy.stats import multivariate_normal, rankdata
+from scipy.special import expit, ndtri
+from scipy.stats import multivariate_normal
 
-from vppsim.calendar import LocalCalendar, local_calendar
+from vppsim.calendar import local_calendar
+from vppsim.market.parameters import MarketParameters
 from vppsim.market.synthetic import (
-    ANOMALY_LEVELS,
     CALIBRATION_YEAR,
-    MAX_SPIKE_LENGTH,
-    N_FACTORS,
+    HEAT_RATE_LEVELS,
     NEGATIVE_LEVELS,
-    POSITIVE_LEVELS,
-    SPIKE_LEVELS,
-    SPIKE_MIN_PRICE,
-    SPIKE_RATIO,
-    daily_tmax_anomaly,
+    RESIDUAL_BINS,
+    SCARCITY_LEVELS,
+    MarketCalibration,
+    drivers_on_grid,
+    heat_rate_quantiles,
+    oversupply_probability,
+    price_drivers,
 )
-from vppsim.stats import weighted_quantiles
-from vppsim.timeseries import autocorrelation, runs
+from vppsim.timeseries import runs
 
-EVENT_MONTHS = {
-    (2022, 12): "Western gas crisis: SoCal Citygate spot gas averaged about $30/MMBtu above "
-    "Henry Hub in Dec 2022 (NGI); CAISO wholesale prices averaged about $250/MWh, five times "
-    "Dec 2021 (CAISO). Fitted: the month's median over the geometric mean of the Nov and Jan "
-    "medians."
-}
-"""Known months whose level is set apart from the year's (a year, month key: the reason)."""
-EVENT_DAYS = {
-    (dt.date(2022, 8, 31), dt.date(2022, 9, 9)): "Western heat wave: CAISO Flex Alerts every "
-    "day, record CAISO peak load of 52,061 MW on Sep 6 2022, prices at the cap for hours. "
-    "Left out of the fit (its September would otherwise be a heat-wave month every year)."
-}
-"""Known extreme days of the calibration data (first and last local day: the reason)."""
-HOUR_POOL_WEIGHT = 0.5
-"""Weight of each neighbouring hour in the negative share and the residual variance."""
-MONTH_POOL_WEIGHT = 0.5
-"""Weight of each neighbouring month in the quarter-hour shifts."""
-DAY_TYPE_POOL_WEIGHT = 0.25
-"""Weight of each neighbouring hour and month in the day-type shifts (about 9 off-days a
-month: some pooling, but the weekend effect differs by season)."""
-SPIKE_MONTH_POOL_WEIGHT = 1.0
-"""Weight of each neighbouring month in the spike rate: a three-month moving total, so that
-one extreme event (the Aug 31-Sep 9 2022 heat wave) is spread over its season; also for the
-share of spike days."""
-SPIKE_EPISODE_GAP = 1
-"""Spike runs separated by a single calmer interval are one episode."""
-SPIKE_DAY_PRIOR = 0.5
-"""Pseudo-count of spike days and of quiet days added to each month's share."""
-SPIKE_HOUR_POOL_WEIGHT = 0.25
-"""Weight of each neighbouring hour in the spike start hours (spikes keep to the net-load
-peak: 18-19 h in summer)."""
-SPIKE_HOUR_FLOOR = 0.25
-"""Pseudo-count of spike starts added to every hour (spikes can happen at any hour)."""
-SPIKE_DAYTYPE_PRIOR = 2.0
-"""Pseudo-count of spike days shrinking the off-day and workday factors towards 1."""
-DIGITS = 4
-PRICE_DIGITS = 2
+SCARCITY_HEAT_RATE = 20.0
+"""Implied heat rate above which a price is a scarcity price [MMBtu/MWh]: above the least
+efficient gas units' (EIA Electric Power Annual table 8.2: gas turbines about 11-13,
+steam units 10-11; old peakers rarely above 15-18)."""
+SCARCITY_MIN_PRICE = 150.0
+"""A scarcity price is also above this [$/MWh] (low-fuel-cost hours are not scarcity)."""
+DAY_COVERAGE = 0.8
+"""Days with less than this share of valid intervals do not enter the day-level fit."""
 
 
-def _r(values, digits: int = DIGITS):
-    return np.round(np.asarray(values, dtype=float), digits).tolist()
+def _pav(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Pool-adjacent-violators: the weighted non-decreasing fit of ``values``."""
+    blocks: list[list[float]] = []
+    for v, w in zip(values.tolist(), weights.tolist(), strict=True):
+        blocks.append([v * w, w, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            s, w2, c = blocks.pop()
+            blocks[-1][0] += s
+            blocks[-1][1] += w2
+            blocks[-1][2] += c
+    return np.concatenate([np.full(c, s / w) for s, w, c in blocks])
 
 
-def _pool(x: np.ndarray, axis: int, weight: float, circular: bool = True) -> np.ndarray:
-    """``x`` plus ``weight`` times its neighbours along ``axis``."""
-    x = np.asarray(x, dtype=float)
-    if circular:
-        return x + weight * (np.roll(x, 1, axis=axis) + np.roll(x, -1, axis=axis))
-    y = x.copy()
-    moved = np.moveaxis(y, axis, 0)
-    source = np.moveaxis(x, axis, 0)
-    moved[1:] += weight * source[:-1]
-    moved[:-1] += weight * source[1:]
-    return y
+def _logistic(features: np.ndarray, y: np.ndarray, ridge: float = 1e-6) -> np.ndarray:
+    """Maximum-likelihood logistic regression coefficients (Newton's method)."""
+    beta = np.zeros(features.shape[1])
+    beta[0] = np.log(max(y.mean(), 1e-6) / max(1.0 - y.mean(), 1e-6))
+    for _ in range(50):
+        prob = expit(features @ beta)
+        gradient = features.T @ (y - prob) - ridge * beta
+        hessian = (features * (prob * (1.0 - prob))[:, None]).T @ features
+        hessian += ridge * np.eye(len(beta))
+        step = np.linalg.solve(hessian, gradient)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return beta
 
 
-def event_levels(prices: np.ndarray, cal: LocalCalendar) -> dict[tuple[int, int], float]:
-    """Level factor of each :data:`EVENT_MONTHS` month present in the data."""
-    out = {}
-    medians = {m: np.median(prices[cal.month == m]) for m in np.unique(cal.month).tolist()}
-    for year, month in EVENT_MONTHS:
-        m = month - 1
-        if not np.any((cal.year == year) & (cal.month == m)):
-            continue
-        before, after = medians.get((m - 1) % 12), medians.get((m + 1) % 12)
-        typical = np.sqrt(before * after)
-        out[(year, month)] = float(medians[m] / typical)
+def _lag1(x: np.ndarray) -> float:
+    """Lag-1 autocorrelation over the pairs where both values are finite."""
+    a, b = x[:-1], x[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def _threshold_autocorrelation(share: float, mean_length: float) -> float:
+    """The AR(1) coefficient of a Gaussian latent whose exceedances of its ``1 - share``
+    quantile last ``mean_length`` intervals on average (bisection on the bivariate normal)."""
+    c = float(ndtri(1.0 - share))
+    target = 1.0 - 1.0 / max(mean_length, 1.0)  # P(next in | in)
+    lo, hi = 0.0, 0.999
+    for _ in range(30):
+        rho = 0.5 * (lo + hi)
+        both = multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, rho], [rho, 1.0]]).cdf([-c, -c])
+        if both / share < target:
+            lo = rho
+        else:
+            hi = rho
+    return 0.5 * (lo + hi)
+
+
+def _group_means(x: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Mean of the finite ``x`` by ``group`` (0..n-1); NaN for groups with less than
+    :data:`DAY_COVERAGE` of their values finite."""
+    finite = np.isfinite(x)
+    valid = np.bincount(group, finite, minlength=n)
+    total = np.bincount(group, minlength=n)
+    sums = np.bincount(group, np.where(finite, x, 0.0), minlength=n)
+    return np.where(
+        valid >= DAY_COVERAGE * np.maximum(total, 1), sums / np.maximum(valid, 1), np.nan
+    )
+
+
+def _fill_months(values: np.ndarray) -> np.ndarray:
+    """A (12,) table with each missing (NaN, left-out) month the mean of its nearest months
+    with values on either side (the calendar is circular)."""
+    out = np.array(values, dtype=float)
+    have = np.flatnonzero(np.isfinite(out))
+    for m in np.flatnonzero(~np.isfinite(out)):
+        before = max((k for k in have if k < m), default=have[-1])
+        after = min((k for k in have if k > m), default=have[0])
+        out[m] = 0.5 * (out[before] + out[after])
     return out
 
 
-def event_days(cal: LocalCalendar) -> np.ndarray:
-    """Whether each interval falls on one of the :data:`EVENT_DAYS`."""
-    days = np.asarray(cal.days.date, dtype=object)[cal.day]
-    out = np.zeros(len(cal.day), dtype=bool)
-    for first, last in EVENT_DAYS:
-        out |= (days >= first) & (days <= last)
-    return out
+def _month_hour_means(z: np.ndarray, month: np.ndarray, hour: np.ndarray) -> np.ndarray:
+    """Mean of the finite ``z`` by month (0-11) and hour, (12, 24); a month without data (left
+    out) takes the mean of the nearest months on either side (the calendar is circular).
 
-
-def remove_events(
-    prices: np.ndarray, cal: LocalCalendar, levels: dict[tuple[int, int], float]
-) -> np.ndarray:
-    """Positive prices of event months divided by their level (negative prices kept)."""
-    out = prices.copy()
-    for (year, month), factor in levels.items():
-        sel = (cal.year == year) & (cal.month == month - 1) & (out > 0)
-        out[sel] /= factor
-    return out
-
-
-def cell_medians(prices: np.ndarray, cal: LocalCalendar) -> np.ndarray:
-    """Median price of each month and local hour, (12, 24)."""
-    frame = pd.DataFrame({"p": prices, "m": cal.month, "h": cal.hour})
-    table = frame.groupby(["m", "h"])["p"].median().unstack().reindex(range(12)).to_numpy()
-    return table
-
-
-def detect_spikes(prices: np.ndarray, cal: LocalCalendar, medians: np.ndarray) -> np.ndarray:
-    """Spike intervals: above ``SPIKE_RATIO`` times the cell median and ``SPIKE_MIN_PRICE``."""
-    threshold = np.maximum(SPIKE_MIN_PRICE, SPIKE_RATIO * medians[cal.month, cal.hour])
-    return prices > threshold
-
-
-def fit_base(prices: np.ndarray, cal: LocalCalendar, spikes: np.ndarray) -> dict:
-    """Negative share and quantiles by month and hour, and the pooled negative quantiles,
-    of the non-spike intervals (the base regime)."""
-    keep = ~spikes
-    negative = np.zeros((12, 24))
-    counts = np.zeros((12, 24))
-    np.add.at(negative, (cal.month[keep], cal.hour[keep]), (prices[keep] < 0).astype(float))
-    np.add.at(counts, (cal.month[keep], cal.hour[keep]), 1.0)
-    pooled_negative = _pool(negative, 1, HOUR_POOL_WEIGHT)
-    pooled_counts = _pool(counts, 1, HOUR_POOL_WEIGHT)
-    share = np.where(pooled_counts > 0, pooled_negative / np.maximum(pooled_counts, 1e-9), 0.0)
-    quantiles = np.zeros((12, 24, len(POSITIVE_LEVELS)))
+    Each month's level is part of it: what the drivers leave of the season (spring
+    maintenance outages and imports, the timing of snowmelt), as in 2022."""
+    out = np.full((12, 24), np.nan)
+    finite = np.isfinite(z)
     for m in range(12):
         for h in range(24):
-            sel = keep & (cal.month == m) & (cal.hour == h) & (prices >= 0)
-            values = prices[sel]
-            if values.size == 0:  # no data: borrow the month's other hours
-                values = prices[keep & (cal.month == m) & (prices >= 0)]
-            if values.size == 0:
-                values = prices[keep & (prices >= 0)]
-            quantiles[m, h] = weighted_quantiles(values, np.ones(values.size), POSITIVE_LEVELS)
-    negatives = prices[keep & (prices < 0)]
-    if negatives.size == 0:
-        negatives = np.array([-0.01])
-    negative_quantiles = weighted_quantiles(negatives, np.ones(negatives.size), NEGATIVE_LEVELS)
+            sel = finite & (month == m) & (hour == h)
+            if sel.any():
+                out[m, h] = z[sel].mean()
+    have = np.flatnonzero(np.isfinite(out[:, 0]))
+    for m in np.flatnonzero(~np.isfinite(out[:, 0])):
+        before = max((k for k in have if k < m), default=have[-1])
+        after = min((k for k in have if k > m), default=have[0])
+        out[m] = 0.5 * (out[before] + out[after])
+    return out
+
+
+def hydro_table(daily_hydro: pd.Series) -> dict:
+    """Monthly means of CAISO's daily hydro output [MW] by ``YYYY-MM`` and their climatology
+    by calendar month, from :func:`vppsim.system.reference.read_fuel_mix_daily`'s
+    ``hydro_mw``."""
+    series = daily_hydro.dropna()
+    months = pd.PeriodIndex(pd.to_datetime(series.index), freq="M")
+    monthly = series.groupby(months).mean()
+    monthly = monthly[series.groupby(months).size() >= 20]
+    climatology = monthly.groupby(monthly.index.month).mean().reindex(range(1, 13))
     return {
-        "negative_share": _r(share),
-        "positive_quantiles": _r(quantiles, PRICE_DIGITS),
-        "negative_quantiles": _r(np.minimum(negative_quantiles, 0.0), PRICE_DIGITS),
+        "monthly_mw": {str(k): round(float(v), 1) for k, v in monthly.items()},
+        "climatology_mw": [round(float(v), 1) for v in climatology.to_numpy()],
     }
-
-
-def normal_scores(prices: np.ndarray, cal: LocalCalendar, exclude: np.ndarray) -> np.ndarray:
-    """Normal score of each interval within its month-hour cell (mid-ranks); NaN where
-    ``exclude``."""
-    scores = np.full(len(prices), np.nan)
-    cell = cal.month * 24 + cal.hour
-    for c in np.unique(cell[~exclude]).tolist():
-        sel = np.flatnonzero((cell == c) & ~exclude)
-        ranks = rankdata(prices[sel], method="average")
-        scores[sel] = ndtri((ranks - 0.5) / len(sel))
-    return scores
-
-
-def fit_day_type(scores: np.ndarray, cal: LocalCalendar) -> dict:
-    """Mean normal score of workdays and off-days by month and hour, pooled."""
-    out = {}
-    valid = np.isfinite(scores)
-    for name, flag in (("workday_shift", False), ("offday_shift", True)):
-        sel = valid & (cal.offday == flag)
-        total = np.zeros((12, 24))
-        count = np.zeros((12, 24))
-        np.add.at(total, (cal.month[sel], cal.hour[sel]), scores[sel])
-        np.add.at(count, (cal.month[sel], cal.hour[sel]), 1.0)
-        total = _pool(_pool(total, 1, DAY_TYPE_POOL_WEIGHT), 0, DAY_TYPE_POOL_WEIGHT)
-        count = _pool(_pool(count, 1, DAY_TYPE_POOL_WEIGHT), 0, DAY_TYPE_POOL_WEIGHT)
-        out[name] = np.where(count > 0, total / np.maximum(count, 1e-9), 0.0)
-    return {k: _r(np.clip(v, -0.7, 0.7)) for k, v in out.items()}
-
-
-def day_type_shift(cal: LocalCalendar, shifts: dict) -> np.ndarray:
-    """The fitted day-type shift of each interval."""
-    return np.where(
-        cal.offday,
-        np.asarray(shifts["offday_shift"])[cal.month, cal.hour],
-        np.asarray(shifts["workday_shift"])[cal.month, cal.hour],
-    )
-
-
-def fit_quarters(scores: np.ndarray, cal: LocalCalendar, shifts: dict) -> dict:
-    """Mean normal score of each quarter of the hour by month and hour (ramps within an
-    hour), pooled with the neighbouring months, centred within each hour."""
-    residual = scores - day_type_shift(cal, shifts)
-    valid = np.isfinite(residual)
-    total = np.zeros((12, 24, 4))
-    count = np.zeros((12, 24, 4))
-    index = (cal.month[valid], cal.hour[valid], cal.quarter[valid])
-    np.add.at(total, index, residual[valid])
-    np.add.at(count, index, 1.0)
-    total = _pool(total, 0, MONTH_POOL_WEIGHT)
-    count = _pool(count, 0, MONTH_POOL_WEIGHT)
-    mean = np.where(count > 0, total / np.maximum(count, 1e-9), 0.0)
-    mean -= mean.mean(axis=2, keepdims=True)
-    return {"quarter_shift": _r(np.clip(mean, -0.7, 0.7))}
-
-
-def hourly_means(x: np.ndarray, cal: LocalCalendar) -> np.ndarray:
-    """Mean of ``x`` (NaN = missing) by local day and clock hour, (n_days, 24); hours
-    without data get the day's mean (NaN for a day without data)."""
-    n_days = len(cal.days)
-    total = np.zeros((n_days, 24))
-    count = np.zeros((n_days, 24))
-    ok = np.isfinite(x)
-    np.add.at(total, (cal.day[ok], cal.hour[ok]), x[ok])
-    np.add.at(count, (cal.day[ok], cal.hour[ok]), 1.0)
-    means = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
-    hours = count.sum(axis=1, keepdims=True)
-    day_total = np.where(count > 0, means, 0.0).sum(axis=1, keepdims=True)
-    day_mean = np.where(
-        hours > 0, day_total / np.maximum((count > 0).sum(axis=1, keepdims=True), 1), np.nan
-    )
-    return np.where(np.isfinite(means), means, day_mean)
-
-
-def _sign(vector: np.ndarray) -> np.ndarray:
-    """Fix an eigenvector's sign: positive sum (or positive largest entry)."""
-    total = vector.sum()
-    if abs(total) > 1e-9:
-        return vector if total > 0 else -vector
-    return vector if vector[np.argmax(np.abs(vector))] > 0 else -vector
-
-
-def fit_dynamics(scores: np.ndarray, cal: LocalCalendar, shifts: dict) -> dict:
-    """The multi-day regime (hourly factors), the 15-min AR(1) residual and its t d.o.f.
-
-    For each month, the normal scores (day-type and quarter shifts removed) are averaged by
-    day and hour over the month and its neighbours; the leading :data:`N_FACTORS`
-    principal components of these daily 24-hour profiles are the regime's loadings by hour
-    (the first is the day's overall level, the next ones move midday against the evening
-    and night), and each factor's lag-1 day autocorrelation is its persistence. What the
-    factors leave is the 15-min residual: its variance by hour and its AR(1) coefficient
-    (least squares on the autocorrelation at lags 1-8 within a day).
-    """
-    quarter = np.asarray(shifts["quarter_shift"])[cal.month, cal.hour, cal.quarter]
-    residual = scores - day_type_shift(cal, shifts) - quarter
-    profiles = hourly_means(residual, cal)
-    day_month = np.zeros(len(cal.days), dtype=np.int64)
-    day_month[cal.day] = cal.month
-    loadings = np.zeros((12, N_FACTORS, 24))
-    persistence = np.zeros((12, N_FACTORS))
-    variance = np.zeros((12, 24))
-    phis = np.zeros(12)
-    lags = np.arange(1, 9)
-    changes = []
-    for m in range(12):
-        present = np.all(np.isfinite(profiles), axis=1)
-        window = np.isin(day_month, [(m - 1) % 12, m, (m + 1) % 12]) & present
-        x = profiles[window]
-        eigenvalues, vectors = np.linalg.eigh(np.cov(x.T))
-        order = np.argsort(eigenvalues)[::-1][:N_FACTORS]
-        days = np.flatnonzero(window)
-        consecutive = np.diff(days) == 1
-        for k, j in enumerate(order):
-            vector = _sign(vectors[:, j])
-            value = max(float(eigenvalues[j]), 0.0)
-            loadings[m, k] = np.sqrt(value) * vector
-            factor = (x - x.mean(axis=0)) @ vector
-            a, b = factor[:-1][consecutive], factor[1:][consecutive]
-            rho = np.corrcoef(a, b)[0, 1] if a.size > 2 and np.std(a) > 0 else 0.0
-            persistence[m, k] = np.clip(rho, 0.0, 0.95)
-        # The 15-min residual of this month's intervals.
-        factors = (profiles - profiles[window].mean(axis=0)) @ (
-            loadings[m].T / np.maximum(np.sum(loadings[m] ** 2, axis=1), 1e-12)
-        )  # (n_days, K) unit-variance scores
-        fitted = np.einsum("dk,kh->dh", factors, loadings[m])
-        in_month = cal.month == m
-        e = np.where(in_month, residual - fitted[cal.day, cal.hour], np.nan)
-        total = np.zeros(24)
-        count = np.zeros(24)
-        ok = np.isfinite(e)
-        np.add.at(total, cal.hour[ok], e[ok] ** 2)
-        np.add.at(count, cal.hour[ok], 1.0)
-        variance[m] = _pool(total, 0, HOUR_POOL_WEIGHT) / np.maximum(
-            _pool(count, 0, HOUR_POOL_WEIGHT), 1.0
-        )
-        standard = e / np.sqrt(variance[m][cal.hour])
-        target = autocorrelation(standard, lags, groups=cal.day)
-        fit = least_squares(
-            lambda q, target=target: q[0] ** lags - target, x0=[0.8], bounds=([0.0], [0.995])
-        )
-        phis[m] = fit.x[0]
-        same_day = (cal.day[1:] == cal.day[:-1]) & in_month[1:]
-        change = np.diff(standard)[same_day]
-        changes.append(change[np.isfinite(change)])
-    # Heavy tails of the 15-min changes of the residual.
-    change = np.concatenate(changes)
-    change = change / np.std(change)
-    excess = float(np.mean(change**4) - 3.0)
-    df = float(np.clip(4.0 + 6.0 / max(excess, 1e-6), 4.5, 30.0))
-    return {
-        "factor_loadings": _r(loadings),
-        "factor_autocorrelation": _r(persistence),
-        "residual_variance": _r(variance),
-        "interval_autocorrelation": _r(phis),
-        "innovation_df": round(df, 2),
-        "change_excess_kurtosis": round(excess, 2),
-    }
-
-
-def spike_day_autocorrelation(spike_day: np.ndarray, valid: np.ndarray) -> float:
-    """Correlation of a day-to-day Gaussian AR(1) whose exceedances of a fixed threshold
-    reproduce the share of spike days and the chance that a spike day follows one (on the
-    ``valid`` days)."""
-    share = float(np.mean(spike_day[valid]))
-    pairs = valid[:-1] & valid[1:]
-    previous = spike_day[:-1] & pairs
-    if share <= 0 or share >= 1 or not previous.any():
-        return 0.0
-    follow = float(np.sum(previous & spike_day[1:]) / np.sum(previous))
-    tau = float(ndtri(1.0 - share))
-
-    def excess(rho: float) -> float:
-        both = multivariate_normal([0.0, 0.0], [[1.0, rho], [rho, 1.0]]).cdf([-tau, -tau])
-        return float(both) / share - follow
-
-    if excess(0.0) >= 0:
-        return 0.0
-    if excess(0.99) <= 0:
-        return 0.99
-    return float(brentq(excess, 0.0, 0.99, xtol=1e-6))
-
-
-def fit_spikes(
-    prices: np.ndarray,
-    cal: LocalCalendar,
-    spikes: np.ndarray,
-    medians: np.ndarray,
-    exclude: np.ndarray,
-) -> dict:
-    """Spike episode rates, hours, day types, lengths, and prices relative to the month-hour
-    median, outside the ``exclude`` (event) intervals."""
-    starts, lengths = runs(spikes, SPIKE_EPISODE_GAP)
-    kept = ~exclude[starts]
-    starts, lengths = starts[kept], lengths[kept]
-    start_month, start_hour = cal.month[starts], cal.hour[starts]
-    n_month = np.bincount(cal.month[~exclude], minlength=12).astype(float)
-    starts_month = np.bincount(start_month, minlength=12).astype(float)
-    rate = _pool(starts_month, 0, SPIKE_MONTH_POOL_WEIGHT) / np.maximum(
-        _pool(n_month, 0, SPIKE_MONTH_POOL_WEIGHT), 1.0
-    )
-    hours = np.bincount(start_hour, minlength=24).astype(float)
-    hours = _pool(hours, 0, SPIKE_HOUR_POOL_WEIGHT) + SPIKE_HOUR_FLOOR
-    n_hour = np.bincount(cal.hour[~exclude], minlength=24).astype(float)
-    hour_rate = hours / np.maximum(n_hour, 1.0)
-    hour_weight = hour_rate / np.mean(hour_rate)
-    pmf = np.bincount(np.minimum(lengths, MAX_SPIKE_LENGTH), minlength=MAX_SPIKE_LENGTH + 1)[1:]
-    pmf = pmf.astype(float) + 0.1
-    pmf /= pmf.sum()
-    # Spike days: their share by month (three-month window) and their persistence.
-    n_days = len(cal.days)
-    spike_day = np.zeros(n_days, dtype=bool)
-    np.logical_or.at(spike_day, cal.day, spikes)
-    valid = np.ones(n_days, dtype=bool)
-    valid[cal.day[exclude]] = False
-    day_month = np.zeros(n_days, dtype=np.int64)
-    day_month[cal.day] = cal.month
-    days_month = np.bincount(day_month[valid], minlength=12).astype(float)
-    spike_days_month = np.bincount(day_month[spike_day & valid], minlength=12).astype(float)
-    day_share = (_pool(spike_days_month, 0, SPIKE_MONTH_POOL_WEIGHT) + SPIKE_DAY_PRIOR) / (
-        _pool(days_month, 0, SPIKE_MONTH_POOL_WEIGHT) + 2.0 * SPIKE_DAY_PRIOR
-    )
-    day_rho = spike_day_autocorrelation(spike_day, valid)
-    # Off-days (weekends, holidays) are less often spike days.
-    off_day = np.zeros(n_days, dtype=bool)
-    off_day[cal.day] = cal.offday
-    overall = float(np.mean(spike_day[valid]))
-    factors = {}
-    for name, flag in (("offday_factor", True), ("workday_factor", False)):
-        observed = float(np.sum(spike_day & valid & (off_day == flag)))
-        expected = overall * float(np.sum(valid & (off_day == flag)))
-        factors[name] = (observed + SPIKE_DAYTYPE_PRIOR) / (expected + SPIKE_DAYTYPE_PRIOR)
-    # Sizes (the heat-driven tail comes from the spike-day depth).
-    sized = spikes & ~exclude if np.any(spikes & ~exclude) else spikes
-    reference = np.maximum(medians, SPIKE_MIN_PRICE / SPIKE_RATIO)
-    ratios = prices[sized] / reference[cal.month, cal.hour][sized]
-    ratio_quantiles = weighted_quantiles(ratios, np.ones(ratios.size), SPIKE_LEVELS)
-    return {
-        "rate": _r(rate, 7),
-        "day_share": _r(day_share),
-        "day_autocorrelation": round(day_rho, DIGITS),
-        "hour_weight": _r(hour_weight),
-        "offday_factor": round(factors["offday_factor"], DIGITS),
-        "workday_factor": round(factors["workday_factor"], DIGITS),
-        "length_pmf": _r(pmf),
-        "ratio_quantiles": _r(ratio_quantiles, 3),
-        "episodes": len(starts),
-        "mean_length_intervals": round(float(np.mean(lengths)), 3) if len(starts) else 0.0,
-        "episodes_by_month": np.bincount(start_month, minlength=12).tolist(),
-    }
-
-
-def tmax_anomaly_quantiles(weather: pd.DataFrame, timezone: str) -> np.ndarray:
-    """Quantiles by month of the daily-max temperature anomaly of a weather frame, (12, K)."""
-    cal = local_calendar(weather.index, timezone)
-    anomaly = daily_tmax_anomaly(cal, weather["temp_air_c"].to_numpy(dtype=float))
-    day_month = np.zeros(len(cal.days), dtype=np.int64)
-    day_month[cal.day] = cal.month
-    return np.array([np.quantile(anomaly[day_month == m], ANOMALY_LEVELS) for m in range(12)])
 
 
 def fit_calibration(
-    prices: pd.Series, timezone: str, weather: pd.DataFrame, source: dict | None = None
+    prices: pd.Series,
+    drivers: pd.DataFrame,
+    hydro: dict,
+    timezone: str = "America/Los_Angeles",
+    exclude_months: Iterable[int] = (),
+    source: dict | None = None,
 ) -> dict:
-    """Fit every part of the price model.
+    """Fit the model's tables on real prices and the real drivers of the same period.
 
     Parameters
     ----------
     prices : pandas.Series
-        Real 15-min prices [$/MWh] indexed by UTC interval starts (a full year).
+        Real 15-min FMM LMP [$/MWh] indexed by UTC interval starts (2022 for the shipped fit).
+    drivers : pandas.DataFrame
+        Real drivers (hourly or 15-min, UTC index) with the ``system`` columns
+        (:data:`~vppsim.market.synthetic.SYSTEM_COLUMNS`) and ``hydro_mw``, e.g.
+        :func:`vppsim.system.reference.reference_drivers`.
+    hydro : dict
+        The sourced hydro table (:func:`hydro_table`), stored with the fit.
     timezone : str
-        The market's zone (local clock hours and days).
-    weather : pandas.DataFrame
-        Default synthetic weather (``temp_air_c``) over several years, for the typical
-        daily-max temperature anomaly.
+        The market's zone (local hours and days).
+    exclude_months : iterable of int
+        Calendar months (1-12) left out of every statistic.
     source : dict, optional
-        Description of the data, stored under ``about``.
+        Where the prices came from, stored in ``about``.
+
+    Returns
+    -------
+    dict
+        The content of ``calibrated.json``.
     """
     prices = prices.sort_index()
-    cal = local_calendar(prices.index, timezone)
-    raw = prices.to_numpy(dtype=float)
-    levels = event_levels(raw, cal)
-    values = remove_events(raw, cal, levels)
-    medians = cell_medians(values, cal)
-    spikes = detect_spikes(values, cal, medians)
-    event = event_days(cal)
-    base = fit_base(values, cal, spikes | event)
-    scores = normal_scores(values, cal, event)
-    day_type = fit_day_type(scores, cal)
-    day_type |= fit_quarters(scores, cal, day_type)
-    dynamics = fit_dynamics(scores, cal, day_type)
+    grid = pd.DatetimeIndex(prices.index)
+    system = drivers_on_grid(drivers, grid)
+    cal = local_calendar(grid, timezone)
+    p = MarketParameters()
+    placeholder = MarketCalibration(
+        residual_centers=np.zeros(1),
+        heat_rate_quantiles=np.zeros((1, len(HEAT_RATE_LEVELS))),
+        oversupply_coefficients=np.zeros(2),
+        negative_quantiles=np.zeros(len(NEGATIVE_LEVELS)),
+        hour_shift=np.zeros((12, 24)),
+        quarter_shift=np.zeros((24, 4)),
+        day_variance=0.0,
+        day_autocorrelation=0.0,
+        shape_variance=0.0,
+        shape_autocorrelation=0.0,
+        interval_variance=np.zeros(12),
+        interval_autocorrelation=np.zeros(12),
+        innovation_df=5.0,
+        scarcity_coefficients=np.zeros(3),
+        scarcity_autocorrelation=0.0,
+        scarcity_quantiles=np.zeros(len(SCARCITY_LEVELS)),
+        scarcity_tightness=np.zeros(2),
+        hydro_monthly=hydro["monthly_mw"],
+        hydro_climatology=np.asarray(hydro["climatology_mw"], dtype=float),
+        reference_fuel_cost=1.0,
+    )
+    d = price_drivers(cal, system, p, placeholder)
+    price = prices.to_numpy(dtype=float)
+    excluded = np.isin(cal.month + 1, np.asarray(list(exclude_months), dtype=int))
+    keep = np.isfinite(price) & np.isfinite(system["net_load_mw"].to_numpy(float)) & ~excluded
+    heat_rate = price / d.fuel_cost
+    scarce = (heat_rate > SCARCITY_HEAT_RATE) & (price > SCARCITY_MIN_PRICE)
+    base = keep & ~scarce
+    negative = price <= 0.0
+
+    # Oversupply.
+    r_gw = d.surplus_mw / 1000.0
+    features = np.column_stack([np.ones(base.sum()), r_gw[base]])
+    oversupply = _logistic(features, negative[base].astype(float))
+    negative_quantiles = np.quantile(price[base & negative], NEGATIVE_LEVELS)
+
+    # Supply curve.
+    positive = base & ~negative
+    edges = np.quantile(d.residual_mw[positive], np.linspace(0, 1, RESIDUAL_BINS + 1))
+    bins = np.clip(np.searchsorted(edges, d.residual_mw, side="right") - 1, 0, RESIDUAL_BINS - 1)
+    centers = np.array(
+        [np.median(d.residual_mw[positive & (bins == b)]) for b in range(RESIDUAL_BINS)]
+    )
+    table = np.array(
+        [
+            np.quantile(heat_rate[positive & (bins == b)], HEAT_RATE_LEVELS)
+            for b in range(RESIDUAL_BINS)
+        ]
+    )
+    counts = np.array([np.sum(positive & (bins == b)) for b in range(RESIDUAL_BINS)], dtype=float)
+    table = np.column_stack([_pav(table[:, k], counts) for k in range(table.shape[1])])
+    table = np.sort(table, axis=1)
+    fitted = MarketCalibration(
+        **{
+            **placeholder.__dict__,
+            "residual_centers": centers,
+            "heat_rate_quantiles": table,
+            "oversupply_coefficients": oversupply,
+            "negative_quantiles": negative_quantiles,
+        }
+    )
+
+    # Latent: each price's probability in its conditional distribution.
+    share = oversupply_probability(d.surplus_mw, fitted, p)
+    quantiles = heat_rate_quantiles(d.residual_mw, fitted)
+    levels = np.asarray(HEAT_RATE_LEVELS)
+    below = (quantiles <= heat_rate[:, None]).sum(axis=1)
+    k = np.clip(below - 1, 0, len(levels) - 2)
+    rows = np.arange(len(price))
+    lo, hi = quantiles[rows, k], quantiles[rows, k + 1]
+    w = np.clip((heat_rate - lo) / np.maximum(hi - lo, 1e-9), 0.0, 1.0)
+    u_pos = levels[k] + w * (levels[k + 1] - levels[k])
+    u_neg = np.interp(price, negative_quantiles, np.asarray(NEGATIVE_LEVELS))
+    u = np.where(negative, share * u_neg, share + (1.0 - share) * u_pos)
+    u = np.where(scarce, 0.995, u)
+    z = np.where(keep, ndtri(np.clip(u, 1e-4, 1.0 - 1e-4)), np.nan)
+    hour_shift = _month_hour_means(z, cal.month, cal.hour)
+    quarter_shift = np.array(
+        [
+            [np.nanmean((z - hour_shift[cal.month, cal.hour])[(cal.hour == h) & (cal.quarter == q)])
+             for q in range(4)]
+            for h in range(24)
+        ]
+    )  # fmt: skip
+    rest = z - hour_shift[cal.month, cal.hour] - quarter_shift[cal.hour, cal.quarter]
+    day_mean = _group_means(rest, cal.day, cal.n_days)
+    intraday = rest - day_mean[cal.day]
+    hour_key = cal.day * 24 + cal.hour
+    hourly = _group_means(intraday, hour_key, cal.n_days * 24).reshape(cal.n_days, 24)
+    fast = intraday - hourly.ravel()[hour_key]
+    phi = _lag1(fast)
+    month_phi = _fill_months(
+        np.array([_lag1(np.where(cal.month == m, fast, np.nan)) for m in range(12)])
+    )
+    month_variance = _fill_months(
+        np.array([np.nanvar(fast[cal.month == m]) if np.isfinite(fast[cal.month == m]).any()
+                  else np.nan for m in range(12)])
+    )  # fmt: skip
+    innovations = fast[1:] - phi * fast[:-1]
+    innovations = innovations[np.isfinite(innovations)]
+    kurtosis = float(np.mean(innovations**4) / np.mean(innovations**2) ** 2 - 3.0)
+    innovation_df = float(np.clip(4.0 + 6.0 / max(kurtosis, 1e-3), 3.0, 30.0))
+    shape_phi = float(np.nanmean([_lag1(hourly[:, h]) for h in range(24)]))
+
+    # Scarcity regime.
+    features = np.column_stack([np.ones(keep.sum()), d.tightness[keep], d.ramp_gw[keep]])
+    scarcity = _logistic(features, scarce[keep].astype(float), ridge=1e-3)
+    flags = np.where(keep, scarce, False)
+    _, lengths = runs(flags)
+    share_scarce = float(scarce[keep].mean())
+    mean_length = float(np.mean(lengths)) if len(lengths) else 1.0
+    scarcity_phi = _threshold_autocorrelation(max(share_scarce, 1e-4), mean_length)
+    scarcity_quantiles = np.quantile(price[keep & scarce], SCARCITY_LEVELS)
+    tightness = d.tightness[keep & scarce]
+
+    def rounded(x, digits=5):
+        return np.round(np.asarray(x, dtype=float), digits).tolist()
+
     return {
         "about": {
-            "description": "vppsim synthetic market calibration; see vppsim.market.fit",
+            "model": "structural: heat rate by residual load x fuel cost, oversupply and "
+            "scarcity regimes, day-level and 15-min latent",
+            "year": CALIBRATION_YEAR,
             "source": source or {},
-            "calibration_year": CALIBRATION_YEAR,
-            "intervals": len(raw),
-            "positive_levels": list(POSITIVE_LEVELS),
+            "excluded_months": sorted(int(m) for m in exclude_months),
+            "heat_rate_levels": list(HEAT_RATE_LEVELS),
             "negative_levels": list(NEGATIVE_LEVELS),
-            "spike_levels": list(SPIKE_LEVELS),
-            "anomaly_levels": list(ANOMALY_LEVELS),
-            "max_spike_length": MAX_SPIKE_LENGTH,
-            "factors": N_FACTORS,
-            "spike_rule": {"ratio_to_cell_median": SPIKE_RATIO, "min_price": SPIKE_MIN_PRICE},
+            "scarcity_levels": list(SCARCITY_LEVELS),
+            "residual_bins": RESIDUAL_BINS,
+            "scarcity_share": round(share_scarce, 6),
+            "scarcity_mean_length": round(mean_length, 3),
         },
-        "events": {
-            "levels": [
-                {"year": y, "month": m, "level": round(v, DIGITS), "why": EVENT_MONTHS[(y, m)]}
-                for (y, m), v in levels.items()
-            ],
-            "days_left_out_of_the_base": [
-                {"first": a.isoformat(), "last": b.isoformat(), "why": why}
-                for (a, b), why in EVENT_DAYS.items()
-            ],
+        "supply": {
+            "residual_centers_mw": rounded(centers, 1),
+            "heat_rate_quantiles": rounded(table, 4),
+            "oversupply_coefficients": rounded(oversupply, 6),
+            "negative_quantiles": rounded(negative_quantiles, 3),
+            "reference_fuel_cost": round(float(np.mean(d.fuel_cost[keep])), 4),
         },
-        "base": base | day_type,
-        "dynamics": dynamics,
-        "spikes": fit_spikes(values, cal, spikes, medians, event),
-        "weather": {"tmax_anomaly_quantiles": _r(tmax_anomaly_quantiles(weather, timezone), 3)},
+        "latent": {
+            "hour_shift": rounded(hour_shift, 4),
+            "quarter_shift": rounded(quarter_shift, 4),
+            "day_variance": round(float(np.nanvar(day_mean)), 5),
+            "day_autocorrelation": round(_lag1(day_mean), 5),
+            "shape_variance": round(float(np.nanvar(hourly)), 5),
+            "shape_autocorrelation": round(shape_phi, 5),
+            "interval_variance": rounded(month_variance),
+            "interval_autocorrelation": rounded(month_phi),
+            "innovation_df": round(innovation_df, 3),
+        },
+        "scarcity": {
+            "coefficients": rounded(scarcity, 6),
+            "autocorrelation": round(scarcity_phi, 5),
+            "quantiles": rounded(scarcity_quantiles, 2),
+            "tightness_mean": round(float(np.mean(tightness)), 5),
+            "tightness_std": round(float(np.std(tightness)), 5),
+        },
+        "hydro": hydro,
     }
-
-
-TYPICAL_WEATHER_YEARS = 10
-TYPICAL_WEATHER_SEED = 2022
-TYPICAL_SITE = {"latitude": 34.05, "longitude": -118.24, "timezone": "America/Los_Angeles"}
-
-
-def typical_weather(
-    years: int = TYPICAL_WEATHER_YEARS, seed: int = TYPICAL_WEATHER_SEED
-) -> pd.DataFrame:
-    """Default synthetic weather at LA Downtown over ``years`` years (2001 on), 15 min: the
-    climatology behind "typical weather" in the heat effect (deterministic)."""
-    import datetime as dt
-
-    from vppsim.grid import build_grid
-    from vppsim.weather.synthetic import simulate_weather
-
-    site = TYPICAL_SITE
-    grid = build_grid(dt.date(2001, 1, 1), dt.date(2000 + years, 12, 31), site["timezone"], 15)
-    return simulate_weather(
-        grid,
-        site["latitude"],
-        site["longitude"],
-        site["timezone"],
-        15,
-        np.random.default_rng(seed),
-    )

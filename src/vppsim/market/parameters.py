@@ -1,8 +1,9 @@
 """The synthetic price model's knobs: what a user may change without refitting.
 
-The fitted tables (price quantiles by month and hour, regime dynamics, spike statistics) stay
-in ``calibrated.json`` (:class:`vppsim.market.synthetic.MarketCalibration`); these are the
-documented choices around them. Every default reproduces the shipped model.
+The fitted tables (heat-rate quantiles by residual load, the oversupply and scarcity regimes,
+the latent's dynamics) stay in ``calibrated.json``
+(:class:`vppsim.market.synthetic.MarketCalibration`); these are the documented choices around
+them. Every default reproduces the shipped model.
 """
 
 from __future__ import annotations
@@ -277,30 +278,16 @@ class AncillaryServicesParameters(BaseModel):
 
 
 class MarketParameters(BaseModel):
-    """Knobs of the synthetic CAISO price model (:func:`vppsim.market.synthetic.simulate_prices`).
+    """Knobs of the structural CAISO price model (:func:`vppsim.market.synthetic.simulate_prices`).
 
-    Notes
-    -----
-    Why the defaults (none can be fitted on the shared data):
-
-    * ``heat_latent_per_c``: there is no 2022 temperature series at Alamitos; 0.15 makes a
-      +5 degC heat day move summer evening prices up by about 0.75 of a normal score (+25-30 %
-      in August).
-    * ``spike_day_heat_weight``: a day 2 standard deviations hotter than normal in August
-      (about +5 degC) is a spike day with probability ~0.6 instead of ~0.25.
-    * ``spike_day_level_weight``: spike days are days of high prices and come in runs (Aug 6-11
-      and Aug 28-31 2022), as the day level persists.
-    * ``spike_size_day_weight``: the hottest days of a heat wave (Sep 5-8 2022, at the cap)
-      have the biggest spikes.
-    * ``spike_level_exponent``: at the 2023 level, typical weather gives about 0.4 % of August
-      intervals above $250 (0-1.9 % across simulated years), between the two 2023 references:
-      0.17 % at MIL1_3_PASGNODE and 1.54 % of CAISO's FMM DLAP prices.
-    * The AS knobs are assumptions at the levels of CALIBRATION.md (no real AS series in the
-      shared references).
+    The energy knobs move the causes of prices (hydro, storage, GHG cost, the propensity to
+    scarcity and oversupply); the gas price itself is a column of the ``system`` dataset.
+    The yearly price level is an outcome of gas, load, hydro and storage; ``price_level``
+    only overrides it. Defaults reproduce the shipped model (fitted on 2022).
 
     Examples
     --------
-    >>> MarketParameters(price_level=1.0, as_level_exponent=1.0)  # 2022 prices, AS in step
+    >>> MarketParameters(scarcity_propensity=2.0, storage_mw=20000.0)  # tighter, more storage
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -309,81 +296,117 @@ class MarketParameters(BaseModel):
         None,
         gt=0.0,
         le=20.0,
-        description="Multiplier of all positive prices [1] (1.0: 2022 outside its December gas "
-        "crisis). None: each year's sourced level (PRICE_LEVELS; years beyond them hold the "
-        "nearest year's level) and the fitted level of known event months.",
+        description="Optional multiplier of all positive energy prices [1]. None: the level "
+        "follows from gas, load, hydro and storage (the structural model).",
     )
     price_floor: float = Field(
-        -150.0, ge=-10000.0, le=0.0, description="Energy price floor (bid floor) [$/MWh]."
+        -150.0,
+        ge=-10000.0,
+        le=0.0,
+        description="Energy price floor [$/MWh] (CAISO's -$150 bid floor, tariff 39.6.1).",
     )
     price_cap: float = Field(
-        2000.0, gt=0.0, le=100000.0, description="Energy price cap (hard bid cap) [$/MWh]."
+        2000.0,
+        gt=0.0,
+        le=100000.0,
+        description="Energy price cap [$/MWh] (CAISO's $2,000 hard energy bid cap, FERC Order "
+        "831).",
     )
-    heat_latent_per_c: float = Field(
-        0.15,
+    scarcity_propensity: float = Field(
+        1.0,
         ge=0.0,
-        le=2.0,
-        description="Shift of the energy latent per degC of daily-max temperature anomaly "
-        "[1/degC], at full hour and season weight (+5 degC moves a summer evening from the "
-        "month's median to about its 77th percentile).",
+        le=100.0,
+        description="Multiplier of the odds of the scarcity regime [1] (2: twice the odds at "
+        "the same residual load and ramp; 0: no scarcity).",
     )
-    spike_day_heat_weight: float = Field(
-        0.6,
+    oversupply_propensity: float = Field(
+        1.0,
         ge=0.0,
-        le=1.0,
-        description="Weight of the day's standardised heat anomaly in the spike-day latent [1].",
+        le=100.0,
+        description="Multiplier of the odds of an oversupply (negative) price [1] at the same "
+        "residual load (curtailment bids, export limits).",
     )
-    spike_day_level_weight: float = Field(
-        0.7,
+    oversupply_depth: float = Field(
+        1.0,
         ge=0.0,
-        le=1.0,
-        description="Weight of the energy regime's day level in the spike-day latent [1] "
-        "(spike days come in runs).",
+        le=3.0,
+        description="Deepening of negative prices with the oversupply [1]: where the "
+        "oversupply odds exceed 1, negative prices are multiplied by odds ** this (2022's "
+        "negatives, fitted, are shallow: median -$3; CAISO's TH_SP15 day-ahead midday means "
+        "of -$25 to -$30 in Mar-Apr 2024 need deeper ones; 1.0 gives the smallest error over "
+        "the 2024-2025 monthly midday means of 0.3-2.0 tried).",
     )
-    spike_latent_coupling: float = Field(
+    hydro_scale: float = Field(
         1.0,
         ge=0.0,
         le=5.0,
-        description="Within a spike day, log-increase of the episode start probability per "
-        "unit of the energy latent [1] (episodes start where prices are already high).",
+        description="Multiplier of the hydro output [1] (a wet year: about 1.5 of 2022's; the "
+        "sourced monthly table is in calibrated.json).",
     )
-    spike_size_day_weight: float = Field(
-        0.7,
+    hydro_mw: float | None = Field(
+        None,
         ge=0.0,
-        le=1.0,
-        description="Correlation of a spike's size with how tight the day is [1].",
+        le=20000.0,
+        description="Constant hydro output [MW] instead of the system frame's ``hydro_mw`` or "
+        "the sourced monthly table (then times ``hydro_scale``).",
     )
-    spike_level_exponent: float = Field(
-        0.3,
+    storage_mw: float | None = Field(
+        None,
         ge=0.0,
-        le=2.0,
-        description="Spike prices scale with level ** this [1] (scarcity follows bid caps more "
-        "than gas).",
+        le=100000.0,
+        description="Installed battery power in the CAISO balancing area [MW]. None: the "
+        "sourced capacity on each day (vppsim.market.synthetic.STORAGE_MW).",
     )
-    spike_jitter: float = Field(
-        0.25,
-        ge=0.0,
-        le=2.0,
-        description="Standard deviation of the log price around an episode's price [1].",
+    storage_hours: float = Field(
+        4.0,
+        gt=0.0,
+        le=24.0,
+        description="Battery energy per power [h] (CAISO's fleet is mostly 4-hour).",
     )
-    spike_jitter_autocorrelation: float = Field(
+    storage_efficiency: float = Field(
         0.85,
-        ge=0.0,
-        lt=1.0,
-        description="Lag-1 (15-min) autocorrelation of that jitter [1].",
+        gt=0.0,
+        le=1.0,
+        description="Battery round-trip efficiency [1] (lithium-ion, AC-AC, NREL ATB ~0.85).",
     )
-    spike_shoulder: float = Field(
-        0.35,
+    storage_availability: float = Field(
+        0.5,
         ge=0.0,
         le=1.0,
-        description="Share of the way from the base price to the episode price that the "
-        "intervals just before and after an episode rise [1].",
+        description="Share of the installed battery power whose daily shift moves the price "
+        "[1]: calibrated on CAISO's 2024-2025 TH_SP15 day-ahead evening means (0.3-0.75 "
+        "tried; 0.5 gives the smallest error). Batteries bid their opportunity cost and keep "
+        "some power for ancillary services, so they flatten prices less than their power "
+        "(CAISO's discharge record: 8,354 MW on 7 Oct 2024 with about 11 GW installed).",
     )
-    spike_base_floor: float = Field(
-        1.2,
-        ge=1.0,
-        le=10.0,
-        description="A spike interval is at least this many times the base price [1].",
+    ghg_price: float | None = Field(
+        None,
+        ge=0.0,
+        le=500.0,
+        description="GHG allowance price [$/tCO2e]. None: the year's CARB auction settlement "
+        "price (vppsim.market.synthetic.GHG_PRICE).",
+    )
+    reference_peak_mw: float = Field(
+        46000.0,
+        gt=0.0,
+        le=200000.0,
+        description="System demand the scarcity regime measures tightness against [MW] "
+        "(CAISO's typical annual peak: 43,982 MW in 2021, 44,534 MW in 2023; record 52,061 MW "
+        "on 6 Sep 2022).",
+    )
+    residual_scale: float = Field(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        description="Multiplier of the standard deviation of the price latent's random part "
+        "[1] (day level and 15-min residual; 0: prices at each hour's conditional median).",
+    )
+    da_forecast_error: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of the day-level residual's variance the day-ahead market does "
+        "not anticipate [1] (the rest it prices in).",
     )
     as_level_exponent: float = Field(
         0.5,

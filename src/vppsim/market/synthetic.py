@@ -1,82 +1,73 @@
-"""Synthetic 15-min CAISO real-time (FMM) LMP and ancillary-service prices for the LA basin.
+"""Synthetic CAISO real-time (FMM, 15-min) and day-ahead (IFM, hourly) energy prices from their
+causes, and ancillary-service prices, for the LA basin (SCE area, TH_SP15).
 
-The model is a regime-switching price model in the tradition of Janczura & Weron (2010) and
-Cartea & Figueroa (2005), written in normal-score (Gaussian copula) form so that every
-month's distribution and daily shape follow the real data. It is calibrated (see
-:mod:`.fit` and ``benchmarks/fit_market.py``) on a full year of real 15-min FMM prices at
-``ALAMT3G_7_B1`` (Alamitos, Long Beach; SCE area, a TH_SP15 member), calendar 2022, and
-checked against real Aug 2023 prices at ``MIL1_3_PASGNODE`` (LA) by
-:mod:`.calibration`.
+A structural model: the system's drivers (the ``system`` dataset: demand, solar, wind, net
+load, gas) set the price; the randomness is what those drivers leave. Fitted
+(:mod:`.fit`, ``benchmarks/fit_market.py``) on the real 2022 15-min FMM prices at
+``ALAMT3G_7_B1`` (Alamitos, Long Beach) with the real 2022 drivers only.
 
-Energy price (``lmp``, $/MWh)
-    A latent standard-normal process ``X`` is mapped, interval by interval, through the
-    real price distribution of its month and local clock hour. Parts:
+Real-time energy price (``lmp``, $/MWh)
+    * **Residual load** ``R`` [MW]: net load (demand less utility solar and wind) less hydro
+      (the system frame's ``hydro_mw``, else the sourced monthly CAISO hydro output in
+      ``calibrated.json``, times ``hydro_scale``) less the battery fleet's daily shift: each
+      local day the batteries (sourced capacity :data:`STORAGE_MW` times ``storage_availability``,
+      4-hour, 85 % round trip)
+      discharge into the day's highest residual load and charge in its lowest, flattening
+      both (:func:`storage_shift`).
+    * **Supply curve scaled by fuel**: the marginal unit's implied heat rate rises with ``R``;
+      the price of the positive regime is ``heat rate x (gas + GHG allowance x 0.0531
+      t/MMBtu)`` (:data:`CO2_PER_MMBTU`; allowance price :data:`GHG_PRICE`). The conditional
+      distribution of the heat rate given ``R`` is a fitted quantile table, monotone in
+      ``R`` at every level (:data:`HEAT_RATE_LEVELS`).
+    * **Oversupply regime**: the probability of a zero or negative price is a logistic
+      function of the residual load before the batteries' charging (low midday residual
+      load: curtailment bids; batteries charge from what would be curtailed and take that
+      price). Its prices come from the fitted distribution of 2022's negative prices (a few
+      cents to about -$30), which does not scale with gas, made deeper where the oversupply
+      odds exceed 1 (``oversupply_depth``). ``oversupply_propensity`` multiplies the odds.
+    * **Persistent heavy-tailed residual**: a Gaussian latent ``z`` picks the quantile
+      (copula form): a low ``z`` is an oversupply price, a high one the upper tail of the
+      heat rate. ``z`` is a fitted mean by month and local hour (what the drivers leave of
+      the season and the clock, as in 2022), a shift by quarter of the hour, a day level
+      (AR(1) from day to day), each hour's departure from it (AR(1) from day to day at the
+      same hour) and a 15-min AR(1) with Student-t innovations (variance and persistence by
+      month). In log-price terms: a persistent, heavy-tailed residual around the supply curve.
+    * **Scarcity regime**: the probability of scarcity is a logistic function of ``R`` over
+      the reference peak (``reference_peak_mw``) and the coming hour's rise in ``R`` (the
+      evening ramp), times ``scarcity_propensity`` in odds. Episodes are where a persistent
+      15-min AR(1) latent, correlated with the day level (:data:`SCARCITY_LATENT_COUPLING`),
+      exceeds the threshold that gives that probability, so they cluster (about 45 min) on
+      dear days and in runs of days; their price, from the fitted distribution of 2022's
+      scarcity prices, grows with the depth into the tail and with the tightness
+      (:data:`SCARCITY_SIZE_TIGHTNESS`), never below the base price and capped at
+      ``price_cap``.
 
-    * **Seasonal shape by hour, day type and month**: the quantiles of the real prices of
-      each month and local hour (the summer evening peak, the spring midday solar trough
-      with its negative prices), and shifts of ``X`` by day type (workday vs weekend and
-      NERC holiday) and by quarter of the hour (ramps within the hour), fitted as mean
-      normal scores.
-    * **Negative-price regime**: each month and hour has its own probability of a negative
-      price (Mar-May midday common, Jul-Aug almost never); when ``X`` falls in that lower
-      tail, the price is drawn from the real distribution of negative prices (a few cents
-      to about -$20, renewable curtailment bids). Entered from a low latent value, negative
-      prices cluster on low-price days and at midday.
-    * **Multi-day level regime**: :data:`N_FACTORS` daily factors, each an AR(1) from day to
-      day, with loadings by hour (the principal components of the real daily 24-hour
-      profiles of normal scores: the day's overall level, then midday against the evening
-      and night, ...), fitted by month with their day-to-day persistence.
-    * **Weather (heat)**: the daily maximum temperature's departure from the LA normals
-      raises ``X`` (mostly in the afternoon and evening, and mostly in the cooling season),
-      so heat events raise evening prices; the variance it adds under typical weather is
-      taken out of the level factor, so the monthly distributions stay calibrated.
-    * **AR residual at 15 min**: what the factors leave, an AR(1) with Student-t
-      innovations (fitted degrees of freedom: heavy-tailed interval-to-interval changes) and
-      a variance by month and hour. Mapped through each hour's quantiles, its volatility in
-      $ depends on the hour.
-    * **Spike regime**: a day is a spike day when a latent (its own day-to-day AR(1), the
-      energy regime's day level and the day's heat) exceeds the threshold giving the
-      month's share of spike days (fitted, like the persistence of spike days; off-days
-      about half as often as workdays). On spike days episodes start with a probability
-      by month and hour (fitted: late afternoon and evening, 18-19 h in summer),
-      preferably where ``X`` is high; their
-      lengths follow the real distribution (mean about 3 intervals, clustered into episodes
-      of up to about an hour); the size, a multiple of the cell's median from the real
-      spikes, is larger on tighter (hotter) days; prices move smoothly within an episode,
-      ramp in and out, never fall below the base price and are capped at
-      ``price_cap`` ($2,000, the bid cap).
-    * **Price level**: positive prices scale with ``level`` (gas prices move the level of
-      the whole positive distribution, see :data:`PRICE_LEVELS`); negative prices, set by
-      renewable bids, do not scale; spike prices scale with
-      ``level ** spike_level_exponent`` (scarcity prices follow bid caps more than gas).
+Day-ahead energy price (``da_lmp``, $/MWh, hourly, held over the hour's intervals)
+    The market's expectation of the real-time price given the day-ahead drivers (the
+    ``da_*`` columns if the system frame has them, else the hour's actual drivers): the
+    hour's mean residual load, the day-level latent as far as the market anticipates it
+    (``1 - da_forecast_error`` of its variance), the 15-min residual integrated out
+    (Gauss-Hermite) and the expected scarcity premium. Hence smoother than real time, with a
+    small mean DA-RT spread and a real-time price more volatile than day-ahead, as CAISO's
+    Department of Market Monitoring reports every year (e.g. DMM 2022 Annual Report on Market
+    Issues and Performance, section 2: day-ahead and 15-minute prices within a few $/MWh on
+    average, 5-minute and 15-minute prices more volatile).
 
-    The result is clipped to [``price_floor``, ``price_cap``] (the -$150 bid floor and the
-    $2,000 cap by default) and given to the cent.
+Scarcity (``scarcity``, 1/0, and ``scarcity_probability``, [1])
+    The interval's scarcity indicator and the regime's probability. Ancillary services
+    (:func:`_ancillary`) jump to their scarcity prices when ``scarcity`` is 1.
 
 Ancillary services (``spin_price``, ``nonspin_price``, ``regup_price``, ``regdown_price``,
 $/MW-h)
-    Each is its own lognormal process, not a share of the LMP: an hourly median profile by
-    season times ``exp(sigma * Y)``, where ``Y`` is the product's own latent (a day-to-day
-    AR(1) plus a 15-min AR(1)), correlated with the energy latent ``X`` by a coupling
-    coefficient (positive for spin, non-spin and reg up: tight evening net-load peaks;
-    negative for reg down, which is dear at midday when energy is cheap). During energy
-    spikes (scarcity), spin, non-spin and reg up jump to scarcity prices drawn from their
-    own distributions, increasing with the spike's size. There is no real AS series in the
-    shared references, so the medians and spreads are **assumptions** set to the levels in
-    CALIBRATION.md (non-spin cents to ~$1; spin a few dollars off-peak; reg up and reg down
-    a few dollars to ~$10s, reg down highest at midday solar hours; spin and non-spin jump
-    in evening peaks and scarcity); see :data:`AS_MEDIANS`. AS prices scale with
-    ``level ** as_level_exponent`` and are given to the cent.
+    Each its own lognormal process around an assumed hourly median profile
+    (:data:`AS_MEDIANS`), coupled to the energy latent, jumping to scarcity prices in
+    scarcity intervals, scaled by the fuel cost relative to 2022's mean to the power
+    ``as_level_exponent``.
 
-Time conventions: hours of the day and days are the local *clock* time of ``timezone``
-(prices follow people's clocks), so DST days simply have 92 or 100 intervals. Days are
-workdays or off-days (weekends and NERC holidays, the days CAISO treats as off-peak).
-
-Knobs: :class:`~vppsim.market.parameters.MarketParameters` (the names in ``code`` above);
-fitted tables: :class:`MarketCalibration` (``calibrated.json``).
-
-Reproducibility: every random array is drawn from the given ``rng`` in a fixed order with
-sizes that depend only on the grid, so the same seed and grid give an identical frame.
+Time conventions: hours and days are the local *clock* time of ``timezone``; DST days have
+92 or 100 intervals. Knobs: :class:`~vppsim.market.parameters.MarketParameters`; fitted tables:
+:class:`MarketCalibration` (``calibrated.json``). Every random array is drawn from the given
+``rng`` in a fixed order with sizes that depend only on the grid.
 """
 
 from __future__ import annotations
@@ -87,58 +78,94 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
+from scipy.special import expit, ndtr, ndtri
 
 from vppsim.calendar import LocalCalendar, local_calendar
 from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.market.parameters import MarketParameters
-from vppsim.stats import quantile_function
 from vppsim.timeseries import ar1, ar1_varying
-from vppsim.weather.synthetic import WeatherCalibration, daily_normals
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
 
 CALIBRATION_YEAR = 2022
-"""The year of the real prices the shipped parameters were fitted on (level 1.0)."""
-POSITIVE_LEVELS = (
+"""The year of the real prices and drivers the shipped tables were fitted on."""
+HEAT_RATE_LEVELS = (
     0.0, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5,
     0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 1.0,
 )  # fmt: skip
-"""Probability levels of the stored quantiles of the non-negative, non-spike prices."""
+"""Probability levels of the stored implied-heat-rate quantiles (positive, non-scarcity)."""
 NEGATIVE_LEVELS = tuple(np.round(np.linspace(0.0, 1.0, 21), 3).tolist())
-"""Probability levels of the stored quantiles of the negative prices (all months pooled)."""
-SPIKE_LEVELS = tuple(np.round(np.linspace(0.0, 1.0, 21), 3).tolist())
-"""Probability levels of the stored quantiles of the spike prices."""
-ANOMALY_LEVELS = tuple(np.round((np.arange(20) + 0.5) / 20, 4).tolist())
-"""Probability levels (bin midpoints) of the stored daily-max temperature anomalies."""
-SPIKE_RATIO = 2.5
-SPIKE_MIN_PRICE = 200.0
-"""An interval is a spike when its price exceeds both ``SPIKE_RATIO`` times its month-hour
-median and ``SPIKE_MIN_PRICE`` [$/MWh] (the fit's detection rule)."""
-N_FACTORS = 4
-"""Hourly factors of the multi-day regime (principal components of the daily profiles)."""
-MAX_SPIKE_LENGTH = 16
-"""Longest spike episode [intervals] in the stored length distribution."""
+"""Probability levels of the stored quantiles of the negative prices."""
+SCARCITY_LEVELS = tuple(np.round(np.linspace(0.0, 1.0, 21), 3).tolist())
+"""Probability levels of the stored quantiles of the scarcity prices."""
+RESIDUAL_BINS = 16
+"""Bins of residual load (equal counts in the fit) of the heat-rate quantile table."""
 INTERVAL_MINUTES = 15.0
 """Resolution of the calibration data [min]."""
+HOLD_LIMIT = 8
+"""Grid intervals a driver is held past its last (or before its first) value."""
+SYSTEM_COLUMNS = ("demand_mw", "net_load_mw", "gas_price_usd_per_mmbtu")
+"""The columns of the ``system`` frame the model needs (``solar_mw`` and ``wind_mw`` enter
+through the net load)."""
 
 # --- Documented constants (not fitted; the knobs are in :class:`MarketParameters`) ---------
 
-HEAT_HOUR_WEIGHT = np.array(
-    [0.3] * 6 + [0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0]
-    + [1.0, 1.0, 1.0, 0.8, 0.5, 0.4]
-)  # fmt: skip
-"""Weight of the heat effect by local hour: the cooling load peaks in the late afternoon and
-the net load (load less solar) in the evening."""
-COOLING_SEASON_WEIGHT = np.array([0.2, 0.2, 0.2, 0.3, 0.6, 1.0, 1.0, 1.0, 1.0, 0.8, 0.4, 0.2])
-"""Weight of the heat effect by month (Jan..Dec): air conditioning drives load in Jun-Oct;
-winter warm spells (Santa Ana winds) barely move prices."""
+CO2_PER_MMBTU = 0.0531
+"""CO2 emitted per MMBtu of natural gas burned [t/MMBtu] (EPA, 53.06 kg CO2/MMBtu, 40 CFR
+98 Subpart C Table C-1): the allowance cost per MMBtu of fuel is this times the price."""
+GHG_PRICE: dict[int, float] = {
+    2018: 15.0,
+    2019: 17.0,
+    2020: 17.0,
+    2021: 23.0,
+    2022: 28.0,
+    2023: 30.0,
+    2024: 38.0,
+    2025: 29.0,
+}
+"""California cap-and-trade allowance price by year [$/tCO2e]: approximate yearly means of the
+CARB/Quebec joint auction current-vintage settlement prices
+(https://ww2.arb.ca.gov/our-work/programs/cap-and-trade-program/auction-information; e.g.
+2022: $29.15 in February, $30.85 in May, $26.80 in November). Years outside hold the nearest
+year's price (:func:`ghg_price`)."""
+STORAGE_MW: dict[str, float] = {
+    "2019-12-31": 250.0,
+    "2020-07-01": 500.0,
+    "2021-12-31": 2500.0,
+    "2023-05-01": 5000.0,
+    "2023-07-01": 5600.0,
+    "2024-01-01": 7100.0,
+    "2024-10-01": 10219.0,
+    "2024-12-31": 12000.0,
+    "2025-12-31": 15000.0,
+}
+"""Installed battery power in the CAISO balancing area [MW] on given dates, linearly
+interpolated between them and held outside. Sources: CAISO news release (13 Jul 2023): "about
+500 MW" three years before, 5,000 MW in May 2023 and 5,600 MW on 1 Jul 2023; CAISO Key
+Statistics (Sep 2024): 10,219 MW on 1 Oct 2024, 7.1 GW at the start of 2024; Modo Energy (Nov
+2024) from CAISO's Master Control Area Generating Capability List: 12 GW by the end of 2024;
+CAISO's 2021 and 2025 year-end figures (about 2.5 GW and 15 GW) from its battery special
+reports (approximate)."""
+GAUSS_HERMITE_NODES = 7
+"""Nodes of the quadrature that integrates the 15-min residual out of the day-ahead price."""
+SCARCITY_LATENT_COUPLING = 0.85
+"""Correlation of the scarcity latent with the day-level price latent [1]: scarcity comes on
+days that are already dear and in runs of days, as in the Aug-Sep 2022 heat waves (chosen
+among 0.5 and 0.85 on the 2022 lag-96 autocorrelation of Jul-Aug; the fit sets the marginal
+probability)."""
+SCARCITY_SIZE_TIGHTNESS = 0.7
+"""Weight of the standardised tightness in the normal score of a scarcity price's size [1]:
+the tighter the system, the higher the scarcity price (in 2022 the $1,000-2,000 prices came
+in the 6 Sep heat wave at record load); the rest is the latent's depth in its tail."""
+PRICE_DECIMALS = 2
+"""Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
+
+# --- Ancillary services (assumed profiles; see :func:`_ancillary`) ------------------------
+
 SCARCITY_REFERENCE_PRICE = 250.0
 SCARCITY_EXPONENT = 0.8
 """An AS scarcity price is its product's scale times (energy price / this reference
 [$/MWh]) ** :data:`SCARCITY_EXPONENT`."""
-PRICE_DECIMALS = 2
-"""Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
 
 AS_PRODUCTS = ("spin_price", "nonspin_price", "regup_price", "regdown_price")
 AS_PARAMETERS = dict(zip(AS_PRODUCTS, ("spin", "nonspin", "regup", "regdown"), strict=True))
@@ -179,74 +206,19 @@ in the evening, reg up/down a few dollars to ~$10s, reg down highest at midday s
 (most in spring). Seasons: index 0 Mar-May, 1 Jun-Oct, 2 Nov-Feb."""
 AS_SEASON = np.array([2, 2, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2])
 
-# --- Price levels ---------------------------------------------------------------------------
 
-PRICE_LEVELS: dict[int, float] = {
-    2019: 0.45,
-    2020: 0.40,
-    2021: 0.65,
-    2022: 1.00,
-    2023: 0.47,
-    2024: 0.40,
-    2025: 0.45,
-}
-"""Default price level of each year relative to 2022 (the calibration year, December's gas
-crisis aside: see :data:`EVENT_LEVELS`). The level multiplies all positive prices."""
-PRICE_LEVEL_SOURCES: dict[int, str] = {
-    2022: "Calibration year: real FMM prices at ALAMT3G_7_B1 (Jan-Nov 2022 mean about "
-    "$75/MWh, cf. CAISO monthly market report: LADWP ELAP FMM average $108.15 in Aug 2022 "
-    "vs $108.44 at ALAMT3G_7_B1). Henry Hub 2022 average $6.45/MMBtu (EIA).",
-    2023: "Real data: Aug 2023 FMM median at MIL1_3_PASGNODE (LA) $42.5 vs $89.6 at "
-    "ALAMT3G_7_B1 in Aug 2022 (ratio 0.47); Sep 18-19 2023 at SANBRDNO_6_GN002 (SCE) median "
-    "$33 vs $75.6 in Sep 2022 (0.44). Henry Hub 2023 average $2.53/MMBtu (EIA), down 61 %. "
-    "Jan-Feb 2023 (tail of the western gas crisis) ran far higher and are not modelled.",
-    2019: "Gas-cost scaling from 2023: Henry Hub 2019 average $2.56/MMBtu (EIA) with a "
-    "wider SoCal Citygate premium (Aliso Canyon limits) than in 2023; CAISO DMM put 2019 "
-    "wholesale costs near their 2016-2017 levels ($34-42/MWh).",
-    2020: "Gas-cost scaling from 2023: Henry Hub 2020 average $2.03/MMBtu (EIA), the lowest "
-    "in decades; CAISO prices were low apart from the Aug 2020 heat wave.",
-    2021: "Gas-cost scaling: Henry Hub 2021 average $3.89/MMBtu (EIA) with a large SoCal "
-    "Citygate premium in the second half; CAISO 2022 system prices 'nearly doubled' from 2021 "
-    "(Ascend Analytics, 2023), i.e. 2021 at roughly 0.55-0.65 of 2022.",
-    2024: "Gas-cost scaling from 2023: Henry Hub 2024 average $2.19/MMBtu (EIA); CAISO "
-    "monthly reports for 2024 note prices below the same months of 2023.",
-    2025: "Gas-cost scaling from 2023: Henry Hub 2025 near $3.5/MMBtu (EIA STEO) but SoCal "
-    "Citygate mostly at or below Henry Hub in spring 2025 (S&P Global, Jun 2025).",
-}
-"""Where each default comes from. The 2023 value rests on the real reference data; the other
-years scale the 2023 level by the change in marginal gas-plant cost (heat rate about 8.5
-MMBtu/MWh on the delivered gas price, plus about $15/MWh of GHG and variable costs) and are
-approximate (the EIA and DMM figures could not be re-checked offline)."""
-
-
-def price_level(year: int) -> float:
-    """The default price level of ``year`` relative to 2022 (:data:`PRICE_LEVELS`).
-
-    Years outside the table get the nearest known year's level (before 2019: 2019's; after
-    2025: 2025's), i.e. the price level is held flat beyond the sourced years
-    (:func:`price_level_notes` says so).
-    """
-    known = sorted(PRICE_LEVELS)
+def ghg_price(year: int) -> float:
+    """The allowance price of ``year`` [$/tCO2e] (:data:`GHG_PRICE`; nearest year outside)."""
+    known = sorted(GHG_PRICE)
     nearest = min(known, key=lambda y: (abs(y - int(year)), -y))
-    return PRICE_LEVELS[nearest]
+    return GHG_PRICE[nearest]
 
 
-def price_level_notes(years, parameters: MarketParameters | None = None) -> tuple[str, ...]:
-    """What the provenance of a synthetic study over ``years`` should say about its price
-    level: one note per year without a sourced level (:data:`PRICE_LEVELS`), which gets the
-    nearest sourced year's level; none when ``parameters.price_level`` sets the level."""
-    p = MarketParameters() if parameters is None else parameters
-    if p.price_level is not None:
-        return ()
-    first, last = min(PRICE_LEVELS), max(PRICE_LEVELS)
-    notes = []
-    for year in sorted({int(y) for y in years} - set(PRICE_LEVELS)):
-        nearest = first if year < first else last
-        notes.append(
-            f"No sourced price level for {year} (sourced: {first}-{last}): extrapolated flat "
-            f"at {nearest}'s level {PRICE_LEVELS[nearest]}; set market.price_level to choose."
-        )
-    return tuple(notes)
+def storage_capacity(days: pd.DatetimeIndex) -> np.ndarray:
+    """Installed battery power on each (naive local) day [MW] (:data:`STORAGE_MW`)."""
+    stamps = pd.DatetimeIndex(list(STORAGE_MW)).asi8.astype(float)
+    values = np.array(list(STORAGE_MW.values()), dtype=float)
+    return np.interp(pd.DatetimeIndex(days).asi8.astype(float), stamps, values)
 
 
 # --- Calibration ----------------------------------------------------------------------------
@@ -254,86 +226,81 @@ def price_level_notes(years, parameters: MarketParameters | None = None) -> tupl
 
 @dataclass(frozen=True, eq=False)
 class MarketCalibration:
-    """The fitted tables of the price model; arrays are indexed by month 0..11 and local hour.
+    """The fitted tables of the price model (``calibrated.json``, fitted by :mod:`.fit`).
 
-    ``default()`` loads them from the shipped ``calibrated.json`` (once); keyword overrides
-    replace fields, e.g. ``MarketCalibration.default(spike_rate=np.zeros(12))``. The knobs
-    around them are :class:`MarketParameters`.
+    ``default()`` loads them once; keyword overrides replace fields, e.g.
+    ``MarketCalibration.default(scarcity_coefficients=np.array([-50.0, 0.0, 0.0]))``.
     """
 
-    # Base distribution by month and local hour
-    negative_share: np.ndarray  # (12, 24) probability of a negative (non-spike) price
-    positive_quantiles: np.ndarray  # (12, 24, len(POSITIVE_LEVELS)) [$/MWh at level 1]
-    negative_quantiles: np.ndarray  # (len(NEGATIVE_LEVELS),) [$/MWh], all months pooled
-    workday_shift: np.ndarray  # (12, 24) mean normal score on workdays
-    offday_shift: np.ndarray  # (12, 24) mean normal score on weekends and holidays
-    quarter_shift: np.ndarray  # (12, 24, 4) mean normal score by quarter of the hour
-    # Latent dynamics
-    factor_loadings: np.ndarray  # (12, N_FACTORS, 24) multi-day regime loadings by hour
-    factor_autocorrelation: np.ndarray  # (12, N_FACTORS) lag-1 day autocorrelation
-    residual_variance: np.ndarray  # (12, 24) variance of the 15-min residual by hour
-    interval_autocorrelation: np.ndarray  # (12,) AR(1) coefficient at 15 min
-    innovation_df: float  # Student-t degrees of freedom of the 15-min innovations
-    # Spikes
-    spike_rate: np.ndarray  # (12,) episode starts per interval (typical weather)
-    spike_day_share: np.ndarray  # (12,) share of days with spikes (typical weather)
-    spike_day_autocorrelation: float  # day-to-day AR(1) of the spike-day regime's latent
-    spike_hour_weight: np.ndarray  # (24,) relative start probability by hour (mean 1)
-    spike_offday_factor: float  # spike-day probability on off-days relative to the average
-    spike_workday_factor: float  # ... on workdays
-    spike_length_pmf: np.ndarray  # (MAX_SPIKE_LENGTH,) P(length = 1..MAX) [intervals]
-    spike_ratio_quantiles: np.ndarray  # (len(SPIKE_LEVELS),) spike price / reference price
-    # Weather climatology of the default synthetic weather, for the normalisation
-    tmax_anomaly_quantiles: np.ndarray  # (12, len(ANOMALY_LEVELS)) [degC]
-    # Known months off the yearly level, e.g. {(2022, 12): 3.5}
-    event_levels: dict
+    # Supply curve: implied heat rate [MMBtu/MWh] quantiles by residual-load bin
+    residual_centers: np.ndarray  # (RESIDUAL_BINS,) [MW], increasing
+    heat_rate_quantiles: np.ndarray  # (RESIDUAL_BINS, len(HEAT_RATE_LEVELS)) [MMBtu/MWh]
+    # Oversupply: logit P(negative) = a + b * R [GW]; negative prices' quantiles [$/MWh]
+    oversupply_coefficients: np.ndarray  # (2,)
+    negative_quantiles: np.ndarray  # (len(NEGATIVE_LEVELS),)
+    # Latent: shift by local hour, day level AR(1), 15-min AR(1) with Student-t innovations
+    hour_shift: np.ndarray  # (12, 24) mean normal score by month and local hour
+    quarter_shift: np.ndarray  # (24, 4) by local hour and quarter of the hour
+    day_variance: float
+    day_autocorrelation: float
+    shape_variance: float  # each hour's departure from the day level
+    shape_autocorrelation: float  # its AR(1) from day to day (same hour)
+    interval_variance: np.ndarray  # (12,) by month
+    interval_autocorrelation: np.ndarray  # (12,) by month, at 15 min
+    innovation_df: float
+    # Scarcity: logit P = c0 + c1 * R / reference peak + c2 * coming hour's rise of R [GW]
+    scarcity_coefficients: np.ndarray  # (3,)
+    scarcity_autocorrelation: float  # 15-min AR(1) of the scarcity latent
+    scarcity_quantiles: np.ndarray  # (len(SCARCITY_LEVELS),) [$/MWh]
+    scarcity_tightness: np.ndarray  # (2,) mean and std of tightness in scarcity intervals
+    # Hydro: CAISO's mean hydro output by month [MW]; climatology for other months
+    hydro_monthly: dict  # {"YYYY-MM": MW}
+    hydro_climatology: np.ndarray  # (12,) [MW]
+    reference_fuel_cost: float  # 2022 mean fuel cost [$/MMBtu], the AS level's reference
 
     @classmethod
     def from_calibration(cls, calibration: dict) -> MarketCalibration:
         """Build the tables from a calibration dict (the content of calibrated.json)."""
         about = calibration["about"]
         if (
-            about["positive_levels"] != list(POSITIVE_LEVELS)
+            about["heat_rate_levels"] != list(HEAT_RATE_LEVELS)
             or about["negative_levels"] != list(NEGATIVE_LEVELS)
-            or about["spike_levels"] != list(SPIKE_LEVELS)
-            or about["anomaly_levels"] != list(ANOMALY_LEVELS)
-            or about["max_spike_length"] != MAX_SPIKE_LENGTH
-            or about["factors"] != N_FACTORS
+            or about["scarcity_levels"] != list(SCARCITY_LEVELS)
+            or about["residual_bins"] != RESIDUAL_BINS
         ):
             raise ValueError("calibration was fitted for a different model structure")
-        base, dyn, spikes = (calibration[k] for k in ("base", "dynamics", "spikes"))
+        supply, latent, scarcity, hydro = (
+            calibration[k] for k in ("supply", "latent", "scarcity", "hydro")
+        )
         a = np.asarray
         return cls(
-            negative_share=a(base["negative_share"], dtype=float),
-            positive_quantiles=a(base["positive_quantiles"], dtype=float),
-            negative_quantiles=a(base["negative_quantiles"], dtype=float),
-            workday_shift=a(base["workday_shift"], dtype=float),
-            offday_shift=a(base["offday_shift"], dtype=float),
-            quarter_shift=a(base["quarter_shift"], dtype=float),
-            factor_loadings=a(dyn["factor_loadings"], dtype=float),
-            factor_autocorrelation=a(dyn["factor_autocorrelation"], dtype=float),
-            residual_variance=a(dyn["residual_variance"], dtype=float),
-            interval_autocorrelation=a(dyn["interval_autocorrelation"], dtype=float),
-            innovation_df=float(dyn["innovation_df"]),
-            spike_rate=a(spikes["rate"], dtype=float),
-            spike_day_share=a(spikes["day_share"], dtype=float),
-            spike_day_autocorrelation=float(spikes["day_autocorrelation"]),
-            spike_hour_weight=a(spikes["hour_weight"], dtype=float),
-            spike_offday_factor=float(spikes["offday_factor"]),
-            spike_workday_factor=float(spikes["workday_factor"]),
-            spike_length_pmf=a(spikes["length_pmf"], dtype=float),
-            spike_ratio_quantiles=a(spikes["ratio_quantiles"], dtype=float),
-            tmax_anomaly_quantiles=a(calibration["weather"]["tmax_anomaly_quantiles"], dtype=float),
-            event_levels={
-                (int(e["year"]), int(e["month"])): float(e["level"])
-                for e in calibration["events"]["levels"]
-            },
+            residual_centers=a(supply["residual_centers_mw"], dtype=float),
+            heat_rate_quantiles=a(supply["heat_rate_quantiles"], dtype=float),
+            oversupply_coefficients=a(supply["oversupply_coefficients"], dtype=float),
+            negative_quantiles=a(supply["negative_quantiles"], dtype=float),
+            hour_shift=a(latent["hour_shift"], dtype=float),
+            quarter_shift=a(latent["quarter_shift"], dtype=float),
+            day_variance=float(latent["day_variance"]),
+            day_autocorrelation=float(latent["day_autocorrelation"]),
+            shape_variance=float(latent["shape_variance"]),
+            shape_autocorrelation=float(latent["shape_autocorrelation"]),
+            interval_variance=a(latent["interval_variance"], dtype=float),
+            interval_autocorrelation=a(latent["interval_autocorrelation"], dtype=float),
+            innovation_df=float(latent["innovation_df"]),
+            scarcity_coefficients=a(scarcity["coefficients"], dtype=float),
+            scarcity_autocorrelation=float(scarcity["autocorrelation"]),
+            scarcity_quantiles=a(scarcity["quantiles"], dtype=float),
+            scarcity_tightness=a(
+                [scarcity["tightness_mean"], scarcity["tightness_std"]], dtype=float
+            ),
+            hydro_monthly={str(k): float(v) for k, v in hydro["monthly_mw"].items()},
+            hydro_climatology=a(hydro["climatology_mw"], dtype=float),
+            reference_fuel_cost=float(supply["reference_fuel_cost"]),
         )
 
     @classmethod
     def default(cls, **overrides) -> MarketCalibration:
-        """The tables fitted on the 2022 Alamitos prices (calibrated.json), with
-        ``overrides`` replacing fields."""
+        """The tables fitted on 2022 (calibrated.json), with ``overrides`` replacing fields."""
         fitted = _default_calibration()
         return dataclasses.replace(fitted, **overrides) if overrides else fitted
 
@@ -348,126 +315,324 @@ def _default_calibration() -> MarketCalibration:
     return read_only_arrays(MarketCalibration.from_calibration(load_calibration()))
 
 
-# --- Weather helper (shared with :mod:`.fit`) -------------------------------------------------
+# --- Drivers ----------------------------------------------------------------------------------
 
 
-def daily_tmax_anomaly(calendar: LocalCalendar, temperature: np.ndarray | None) -> np.ndarray:
-    """Each local day's maximum air temperature less the LA normal for that day [degC].
+def drivers_on_grid(drivers: pd.DataFrame, grid: pd.DatetimeIndex) -> pd.DataFrame:
+    """Hourly drivers on the 15-min ``grid``: MW columns interpolated in time between hour
+    starts, the gas price and the daily hydro held; values are held at most
+    :data:`HOLD_LIMIT` beyond the data (a column the period lacks stays NaN)."""
+    grid = pd.DatetimeIndex(grid)
+    union = pd.DatetimeIndex(drivers.index).union(grid)
+    out = {}
+    for name in drivers.columns:
+        full = drivers[name].astype(float).reindex(union)
+        if name.endswith("_mw") and name != "hydro_mw":
+            full = full.interpolate("time", limit_area="inside")
+        full = full.ffill(limit=HOLD_LIMIT).bfill(limit=HOLD_LIMIT)
+        out[name] = full.reindex(grid).to_numpy()
+    return pd.DataFrame(out, index=grid)
 
-    The normals are those of the synthetic weather model (LA Downtown/USC, interpolated to
-    days). Days without a temperature get 0.
+
+def hydro_output(
+    cal: LocalCalendar,
+    system: pd.DataFrame,
+    p: MarketParameters,
+    fitted: MarketCalibration,
+) -> np.ndarray:
+    """Hydro output of each interval [MW]: ``p.hydro_mw``, else the system frame's
+    ``hydro_mw``, else the sourced month's mean (climatology outside the table), times
+    ``p.hydro_scale``."""
+    n = len(cal.month)
+    if p.hydro_mw is not None:
+        return np.full(n, p.hydro_mw * p.hydro_scale)
+    keys = np.char.add(
+        np.char.add(cal.year.astype(str), "-"), np.char.zfill((cal.month + 1).astype(str), 2)
+    )
+    unique, index = np.unique(keys, return_inverse=True)
+    months = np.array([int(k[-2:]) - 1 for k in unique.tolist()], dtype=int)
+    table = np.array(
+        [
+            fitted.hydro_monthly.get(k, fitted.hydro_climatology[m])
+            for k, m in zip(unique.tolist(), months, strict=True)
+        ],
+        dtype=float,
+    )
+    hydro = table[index]
+    if "hydro_mw" in system:
+        given = system["hydro_mw"].to_numpy(dtype=float)
+        hydro = np.where(np.isfinite(given), given, hydro)
+    return hydro * p.hydro_scale
+
+
+def _by_day(values: np.ndarray, cal: LocalCalendar) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as a (days, slots) matrix padded with NaN, and each interval's slot."""
+    day = cal.day
+    starts = np.searchsorted(day, np.arange(cal.n_days))
+    slot = np.arange(len(day)) - starts[day]
+    matrix = np.full((cal.n_days, int(slot.max()) + 1), np.nan)
+    matrix[day, slot] = values
+    return matrix, slot
+
+
+def _fill_level(matrix: np.ndarray, energy: np.ndarray, cap: np.ndarray, sign: float):
+    """Per row, the level L with sum(clip(sign * (x - L), 0, cap)) = energy (water-filling,
+    by bisection; NaN slots ignored); returns L (rows,)."""
+    lo = np.nanmin(matrix, axis=1) - cap
+    hi = np.nanmax(matrix, axis=1) + cap
+    x = np.nan_to_num(matrix, nan=np.nan)
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        moved = np.nansum(np.clip(sign * (x - mid[:, None]), 0.0, cap[:, None]), axis=1)
+        # For discharge (sign +1) the energy falls as the level rises; for charge it grows.
+        above = moved > energy if sign > 0 else moved < energy
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def storage_shift(
+    residual: np.ndarray,
+    cal: LocalCalendar,
+    power_mw: np.ndarray,
+    hours: float,
+    efficiency: float,
+) -> np.ndarray:
+    """The battery fleet's net output on each interval [MW] (discharge positive).
+
+    Each local day the fleet discharges ``power x hours`` of energy into the day's highest
+    residual load and charges ``1 / efficiency`` times that in its lowest, each by
+    water-filling (the peak is shaved to a level, the trough filled to one; at most
+    ``power`` per interval), as price-taking arbitrage does. If the two levels would cross
+    (a flat day), the energy is halved until they do not.
+
+    Parameters
+    ----------
+    residual : numpy.ndarray
+        Residual load before storage [MW].
+    cal : vppsim.calendar.LocalCalendar
+        The grid's local calendar (days).
+    power_mw : numpy.ndarray
+        Available battery power of each local day [MW].
+    hours, efficiency : float
+        Energy per power [h] and round-trip efficiency [1].
     """
-    n_days = len(calendar.days)
-    anomaly = np.zeros(n_days)
-    if temperature is None or n_days == 0:
-        return anomaly
-    temp = np.asarray(temperature, dtype=float)
-    tmax = np.full(n_days, -np.inf)
-    valid = np.isfinite(temp)
-    np.maximum.at(tmax, calendar.day[valid], temp[valid])
-    days = calendar.days
-    year_length = np.where(days.is_leap_year, 366.0, 365.0)
-    fraction = (np.asarray(days.dayofyear) - 0.5) / year_length
-    normal = daily_normals(fraction, WeatherCalibration.default().tmax_normal_c)
-    has = np.isfinite(tmax)
-    anomaly[has] = tmax[has] - normal[has]
-    return anomaly
+    step = cal.interval_minutes / 60.0
+    matrix, slot = _by_day(residual, cal)
+    power = np.asarray(power_mw, dtype=float)
+    energy = power * hours / step  # in MW-intervals
+    discharge_level = charge_level = np.zeros(len(power))
+    for _ in range(6):
+        discharge_level = _fill_level(matrix, energy, power, 1.0)
+        charge_level = _fill_level(matrix, energy / efficiency, power, -1.0)
+        crossed = discharge_level < charge_level
+        if not crossed.any():
+            break
+        energy = np.where(crossed, 0.5 * energy, energy)
+    crossed = discharge_level < charge_level
+    power = np.where(crossed, 0.0, power)
+    out = np.clip(matrix - discharge_level[:, None], 0.0, power[:, None])
+    out = out - np.clip(charge_level[:, None] - matrix, 0.0, power[:, None])
+    return out[cal.day, slot]
+
+
+def _system_columns(system: pd.DataFrame, grid: pd.DatetimeIndex) -> pd.DataFrame:
+    """The system frame aligned to ``grid`` (a UTC index is reindexed; another index of the
+    same length is taken row by row)."""
+    missing = [c for c in SYSTEM_COLUMNS if c not in system]
+    if missing:
+        raise ValueError(f"system frame lacks column(s) {', '.join(missing)}")
+    if system.index.equals(grid):
+        return system
+    if isinstance(system.index, pd.DatetimeIndex) and system.index.tz is not None:
+        return system.reindex(grid)
+    if len(system) == len(grid):
+        return system.set_axis(grid)
+    raise ValueError("system frame does not cover the grid")
+
+
+@dataclass(frozen=True)
+class PriceDrivers:
+    """What sets the price on each interval (:func:`price_drivers`)."""
+
+    residual_mw: np.ndarray  # net load less hydro and the storage shift [MW]
+    surplus_mw: np.ndarray  # the same without the batteries' charging [MW] (oversupply)
+    fuel_cost: np.ndarray  # gas + GHG allowance cost [$/MMBtu]
+    tightness: np.ndarray  # residual load over the reference peak [1]
+    ramp_gw: np.ndarray  # rise of the residual load over the coming hour, >= 0 [GW]
+    storage_mw: np.ndarray  # the battery fleet's net output [MW]
+    hydro_mw: np.ndarray  # hydro output [MW]
+
+
+def price_drivers(
+    cal: LocalCalendar,
+    system: pd.DataFrame,
+    p: MarketParameters,
+    fitted: MarketCalibration,
+    net_load_column: str = "net_load_mw",
+) -> PriceDrivers:
+    """The causes of the price on each interval of ``cal`` from the ``system`` frame.
+
+    Missing drivers (NaN) are filled in time (interpolated, held at the ends), so a gap in
+    the data does not become a price gap.
+    """
+    net = pd.Series(system[net_load_column].to_numpy(dtype=float))
+    if not np.isfinite(net.to_numpy()).any():
+        raise ValueError(f"system frame has no {net_load_column} values on the grid")
+    net = net.interpolate(limit_direction="both").fillna(0.0).to_numpy()
+    gas = pd.Series(system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float))
+    gas = gas.ffill().bfill().fillna(0.0).to_numpy()
+    hydro = hydro_output(cal, system, p, fitted)
+    hydro = pd.Series(hydro).interpolate(limit_direction="both").fillna(0.0).to_numpy()
+    before = net - hydro
+    if p.storage_mw is not None:
+        power = np.full(cal.n_days, p.storage_mw)
+    else:
+        power = storage_capacity(cal.days)
+    storage = storage_shift(
+        before, cal, power * p.storage_availability, p.storage_hours, p.storage_efficiency
+    )
+    residual = before - storage
+    years, index = np.unique(cal.year, return_inverse=True)
+    if p.ghg_price is None:
+        ghg = np.array([ghg_price(y) for y in years.tolist()], dtype=float)[index]
+    else:
+        ghg = np.full(len(residual), p.ghg_price)
+    fuel = gas + CO2_PER_MMBTU * ghg
+    ahead = max(1, round(60.0 / cal.interval_minutes))
+    future = np.concatenate([residual[ahead:], np.repeat(residual[-1:], min(ahead, len(residual)))])
+    ramp = np.maximum(future[: len(residual)] - residual, 0.0) / 1000.0
+    surplus = residual + np.minimum(storage, 0.0)
+    return PriceDrivers(
+        residual, surplus, fuel, residual / p.reference_peak_mw, ramp, storage, hydro
+    )
 
 
 # --- Model pieces ---------------------------------------------------------------------------
 
 
-def base_price(
-    u: np.ndarray, month: np.ndarray, hour: np.ndarray, fitted: MarketCalibration
+def oversupply_probability(
+    residual_mw: np.ndarray, fitted: MarketCalibration, p: MarketParameters
 ) -> np.ndarray:
-    """The base-regime price at level 1 for probability ``u`` in a month-hour cell."""
-    share = fitted.negative_share[month, hour]
-    negative = u < share
-    levels_neg = np.asarray(NEGATIVE_LEVELS)
-    levels_pos = np.asarray(POSITIVE_LEVELS)
+    """Probability of a zero or negative price [1] at residual load ``residual_mw`` [MW]."""
+    a, b = fitted.oversupply_coefficients
+    if p.oversupply_propensity <= 0:
+        return np.zeros(len(residual_mw))
+    logit = a + b * residual_mw / 1000.0 + np.log(p.oversupply_propensity)
+    return expit(logit)
+
+
+def scarcity_probability(
+    drivers: PriceDrivers, fitted: MarketCalibration, p: MarketParameters
+) -> np.ndarray:
+    """Probability of the scarcity regime [1] from tightness and the coming ramp."""
+    c0, c1, c2 = fitted.scarcity_coefficients
+    if p.scarcity_propensity <= 0:
+        return np.zeros(len(drivers.tightness))
+    logit = c0 + c1 * drivers.tightness + c2 * drivers.ramp_gw + np.log(p.scarcity_propensity)
+    return expit(logit)
+
+
+def heat_rate_quantiles(residual_mw: np.ndarray, fitted: MarketCalibration) -> np.ndarray:
+    """The implied heat rate's quantiles at each residual load, (n, len(HEAT_RATE_LEVELS))
+    [MMBtu/MWh]: the fitted table interpolated between bin centres, held beyond them."""
+    centers = fitted.residual_centers
+    return np.stack(
+        [np.interp(residual_mw, centers, fitted.heat_rate_quantiles[:, k]) for k in
+         range(len(HEAT_RATE_LEVELS))],
+        axis=1,
+    )  # fmt: skip
+
+
+def _rowwise_interp(u: np.ndarray, table: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Row by row, the quantile function ``table[i]`` (at ``levels``) at probability ``u[i]``."""
+    k = np.clip(np.searchsorted(levels, u, side="right") - 1, 0, len(levels) - 2)
+    lo, hi = levels[k], levels[k + 1]
+    w = np.clip((u - lo) / (hi - lo), 0.0, 1.0)
+    rows = np.arange(len(u))
+    return table[rows, k] * (1.0 - w) + table[rows, k + 1] * w
+
+
+def base_price(
+    u: np.ndarray,
+    residual_mw: np.ndarray,
+    surplus_mw: np.ndarray,
+    fuel_cost: np.ndarray,
+    fitted: MarketCalibration,
+    p: MarketParameters,
+) -> np.ndarray:
+    """The non-scarcity price [$/MWh] at probability ``u`` of the conditional distribution
+    given the residual load and fuel cost: an oversupply price below the oversupply
+    probability (of the residual load before the batteries' charging, ``surplus_mw``: they
+    charge from what would be curtailed and take the oversupply price), deeper the deeper
+    the oversupply (``oversupply_depth``), else heat rate times fuel cost."""
+    share = oversupply_probability(surplus_mw, fitted, p)
     u_neg = np.clip(u / np.maximum(share, 1e-12), 0.0, 1.0)
     u_pos = np.clip((u - share) / np.maximum(1.0 - share, 1e-12), 0.0, 1.0)
-    neg = np.interp(u_neg, levels_neg, fitted.negative_quantiles)
-    pos = quantile_function(u_pos, fitted.positive_quantiles[month, hour], levels_pos)
-    return np.where(negative, np.minimum(neg, 0.0), pos)
+    negative = np.interp(u_neg, np.asarray(NEGATIVE_LEVELS), fitted.negative_quantiles)
+    odds = np.log(np.maximum(share, 1e-12)) - np.log(np.maximum(1.0 - share, 1e-12))
+    negative = negative * np.exp(p.oversupply_depth * np.maximum(odds, 0.0))
+    table = heat_rate_quantiles(residual_mw, fitted)
+    heat_rate = _rowwise_interp(u_pos, table, np.asarray(HEAT_RATE_LEVELS))
+    positive = np.maximum(heat_rate, 0.0) * fuel_cost
+    if p.price_level is not None:
+        positive = positive * p.price_level
+    return np.where(u < share, np.minimum(negative, 0.0), positive)
 
 
-def heat_variance(fitted: MarketCalibration, p: MarketParameters) -> np.ndarray:
-    """Variance the heat term adds to the latent under typical weather, (12, 24)."""
-    anomaly_var = fitted.tmax_anomaly_quantiles.var(axis=1)
-    weight = p.heat_latent_per_c * COOLING_SEASON_WEIGHT[:, None] * HEAT_HOUR_WEIGHT[None, :]
-    return weight**2 * anomaly_var[:, None]
-
-
-def regime_loadings(fitted: MarketCalibration, p: MarketParameters) -> np.ndarray:
-    """The factor loadings with the heat term's variance taken out of the first (level)
-    factor, (12, N_FACTORS, 24): under typical weather the latent keeps its variance."""
-    loadings = np.array(fitted.factor_loadings, dtype=float)
-    first = loadings[:, 0, :] ** 2
-    loadings[:, 0, :] = np.sign(loadings[:, 0, :]) * np.sqrt(
-        np.maximum(first - heat_variance(fitted, p), 0.3 * first)
+def _latent_scale(
+    fitted: MarketCalibration, p: MarketParameters
+) -> tuple[float, float, np.ndarray]:
+    """Standard deviations of the latent's day level, day shape and 15-min residual (by
+    month, (12,))."""
+    return (
+        p.residual_scale * np.sqrt(fitted.day_variance),
+        p.residual_scale * np.sqrt(fitted.shape_variance),
+        p.residual_scale * np.sqrt(fitted.interval_variance),
     )
-    return loadings
-
-
-def interval_levels(
-    calendar: LocalCalendar, fitted: MarketCalibration, level: float | None
-) -> np.ndarray:
-    """The price level of each interval: ``level`` if given, else the year's default times
-    any known event month's level (e.g. the Dec 2022 gas crisis)."""
-    if level is not None:
-        return np.full(len(calendar.month), float(level))
-    years = calendar.year
-    unique, index = np.unique(years, return_inverse=True)
-    out = np.array([price_level(y) for y in unique.tolist()], dtype=float)[index]
-    for (year, month), factor in fitted.event_levels.items():
-        out[(years == year) & (calendar.month == month - 1)] *= factor
-    return out
 
 
 # --- Simulation ------------------------------------------------------------------------------
 
-COLUMNS = ("lmp", *AS_PRODUCTS)
+COLUMNS = ("lmp", "da_lmp", *AS_PRODUCTS, "scarcity", "scarcity_probability")
 
 
 def simulate_prices(
     grid: pd.DatetimeIndex,
     timezone: str,
-    weather: pd.DataFrame | None,
+    system: pd.DataFrame,
     rng: np.random.Generator,
     parameters: MarketParameters | None = None,
     calibration: MarketCalibration | None = None,
 ) -> pd.DataFrame:
-    """Simulate 15-min real-time LMP and ancillary-service prices on ``grid``.
+    """Simulate 15-min real-time and hourly day-ahead energy prices, scarcity, and AS prices.
 
     Parameters
     ----------
     grid : pandas.DatetimeIndex
-        Timezone-aware interval starts (UTC), e.g. from :func:`vppsim.grid.build_grid`; any
-        period (any month, any year, several years, DST days). The model is calibrated at
-        15 min; other interval lengths rescale the 15-min autocorrelation.
+        Timezone-aware interval starts (UTC); any period. Calibrated at 15 min; other
+        interval lengths rescale the 15-min autocorrelations.
     timezone : str
         IANA zone of the market (``America/Los_Angeles``): hours and days are its local clock.
-    weather : pandas.DataFrame or None
-        Frame with ``temp_air_c`` [degC] (the synthetic or live weather), indexed like
-        ``grid`` (a UTC index is aligned to it; another index of the same length is taken
-        row by row); its daily maximum drives the heat effect. ``None`` (or missing values)
-        means typical weather (no anomaly).
+    system : pandas.DataFrame
+        The ``system`` drivers on ``grid`` (a UTC index is aligned to it; another index of the
+        same length is taken row by row): ``demand_mw``, ``net_load_mw`` [MW],
+        ``gas_price_usd_per_mmbtu`` [$/MMBtu]; optionally ``hydro_mw`` [MW] and the day-ahead
+        ``da_net_load_mw`` [MW] (else the sourced hydro table and the actual net load).
     rng : numpy.random.Generator
-        The only source of randomness; the same seed and grid give an identical frame.
+        The only source of randomness.
     parameters : MarketParameters, optional
-        The knobs (price level, floor and cap, spike and AS settings); the defaults
-        reproduce the shipped model. ``parameters.price_level`` ``None`` uses
-        :func:`price_level` of each interval's year, and the fitted level of known event
-        months (Dec 2022).
+        The knobs; defaults reproduce the shipped model.
     calibration : MarketCalibration, optional
         The fitted tables; defaults to :meth:`MarketCalibration.default`.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``grid``; float64 columns ``lmp`` [$/MWh], ``spin_price``, ``nonspin_price``,
-        ``regup_price``, ``regdown_price`` [$/MW-h], rounded to the cent.
+        Index ``grid``; float64 columns ``lmp`` [$/MWh] (FMM), ``da_lmp`` [$/MWh] (IFM,
+        constant within each local hour), ``spin_price``, ``nonspin_price``, ``regup_price``,
+        ``regdown_price`` [$/MW-h], ``scarcity`` (1 in a scarcity interval, else 0) and
+        ``scarcity_probability`` [1]; prices to the cent.
     """
     p = MarketParameters() if parameters is None else parameters
     fitted = MarketCalibration.default() if calibration is None else calibration
@@ -477,181 +642,154 @@ def simulate_prices(
     n = len(grid)
     if n == 0:
         return pd.DataFrame({c: np.array([], dtype=float) for c in COLUMNS}, index=grid)
+    system = _system_columns(system, grid)
     cal = local_calendar(grid, timezone)
-    n_days = cal.n_days
-    month, day, day_month = cal.month, cal.day, cal.day_month
     step_ratio = cal.interval_minutes / INTERVAL_MINUTES
 
-    temperature = None
-    if weather is not None and "temp_air_c" in weather:
-        temp = weather["temp_air_c"]
-        if temp.index.equals(grid):
-            temperature = temp.to_numpy(dtype=float)
-        elif isinstance(temp.index, pd.DatetimeIndex) and temp.index.tz is not None:
-            temperature = temp.reindex(grid).to_numpy(dtype=float)
-        elif len(temp) == n:  # same length, other index: taken row by row
-            temperature = temp.to_numpy(dtype=float)
-    anomaly = daily_tmax_anomaly(cal, temperature)
-
     # Random draws, in a fixed order with grid-determined sizes.
-    z_factors = rng.standard_normal((n_days, N_FACTORS))
-    z_spike_days = rng.standard_normal(n_days)
+    z_days = rng.standard_normal(cal.n_days)
+    z_shape = rng.standard_normal((cal.n_days, 24))
     t_innovations = rng.standard_t(fitted.innovation_df, n)
-    u_spike_start = rng.random(n)
-    u_spike_length = rng.random(n)
-    z_spike_price = rng.standard_normal(n)
-    z_spike_jitter = rng.standard_normal(n)
+    z_scarcity = rng.standard_normal(n)
+    z_da = rng.standard_normal(cal.n_days)
     as_draws = {
-        name: (rng.standard_normal(n_days), rng.standard_normal(n), rng.standard_normal(n))
+        name: (rng.standard_normal(cal.n_days), rng.standard_normal(n), rng.standard_normal(n))
         for name in AS_PRODUCTS
     }
 
-    # Latent X: day-type and quarter-hour shifts + heat + multi-day regime + 15-min AR(1).
-    hour = cal.hour
-    shift = np.where(
-        cal.offday, fitted.offday_shift[month, hour], fitted.workday_shift[month, hour]
-    )
-    shift = shift + fitted.quarter_shift[month, hour, cal.quarter]
-    heat = p.heat_latent_per_c * COOLING_SEASON_WEIGHT[month] * HEAT_HOUR_WEIGHT[hour]
-    heat = heat * anomaly[day]
-    factors = ar1_varying(z_factors, fitted.factor_autocorrelation[day_month])  # (n_days, K)
-    loadings = regime_loadings(fitted, p)[day_month]
-    hourly = np.einsum("dk,dkh->dh", factors, loadings)  # (n_days, 24)
-    # Interpolate the regime between hour midpoints (across midnight too).
-    position = day * 24 + cal.clock - 0.5
-    regime = np.interp(position, np.arange(n_days * 24, dtype=float), hourly.ravel())
+    drivers = price_drivers(cal, system, p, fitted)
+    day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
+    day_level = ar1(z_days, fitted.day_autocorrelation)
+    shape = shape_sd * ar1(z_shape, fitted.shape_autocorrelation)
     df = fitted.innovation_df
     t_scale = np.sqrt((df - 2.0) / df) if df > 2 else 1.0
-    phi = fitted.interval_autocorrelation[month] ** step_ratio
+    phi = fitted.interval_autocorrelation[cal.month] ** step_ratio
     residual = ar1_varying(t_innovations * t_scale, phi)
-    latent = shift + heat + regime + np.sqrt(fitted.residual_variance[month, hour]) * residual
-    u = np.clip(ndtr(latent), 1e-6, 1.0 - 1e-6)
-
-    # Base regime (with the negative-price regime in the lower tail of each cell).
-    levels = interval_levels(cal, fitted, p.price_level)
-    base = base_price(u, month, hour, fitted)
-    lmp = np.where(base > 0.0, base * levels, base)
-
-    # Spike regime.
-    spiking, spike, edge, shoulder = _spikes(
-        cal,
-        fitted,
-        p,
-        anomaly,
-        latent,
-        factors[:, 0],
-        levels,
-        z_spike_days,
-        u_spike_start,
-        u_spike_length,
-        z_spike_price,
-        z_spike_jitter,
+    systematic = (
+        fitted.hour_shift[cal.month, cal.hour] + fitted.quarter_shift[cal.hour, cal.quarter]
     )
-    spike = np.maximum(spike, p.spike_base_floor * np.abs(lmp))
-    spike = np.where(edge, 0.5 * (spike + lmp), spike)  # ramp in and out of episodes
-    rise = p.spike_shoulder * np.maximum(shoulder - lmp, 0.0)
-    lmp = np.where(spiking, spike, np.where(shoulder > 0, lmp + rise, lmp))
+    level = day_sd * day_level[cal.day] + shape[cal.day, cal.hour]
+    latent = systematic + level + interval_sd[cal.month] * residual
+    u = np.clip(ndtr(latent), 1e-6, 1.0 - 1e-6)
+    base = base_price(u, drivers.residual_mw, drivers.surplus_mw, drivers.fuel_cost, fitted, p)
+
+    # Scarcity: a persistent latent, coupled to the day level, above the threshold of the
+    # regime's probability; the price grows with the depth into the tail.
+    probability = scarcity_probability(drivers, fitted, p)
+    c = SCARCITY_LATENT_COUPLING
+    own = ar1(z_scarcity, fitted.scarcity_autocorrelation**step_ratio)
+    tail = c * day_level[cal.day] + np.sqrt(1.0 - c * c) * own
+    threshold = ndtri(np.clip(1.0 - probability, 1e-12, 1.0))
+    scarce = tail > threshold
+    depth = np.clip((ndtr(tail) - (1.0 - probability)) / np.maximum(probability, 1e-12), 0, 1)
+    mean_tight, std_tight = fitted.scarcity_tightness
+    tighter = np.clip((drivers.tightness - mean_tight) / max(std_tight, 1e-6), -3.0, 3.0)
+    k = SCARCITY_SIZE_TIGHTNESS
+    size = ndtr(np.sqrt(1.0 - k * k) * ndtri(np.clip(depth, 1e-6, 1.0 - 1e-6)) + k * tighter)
+    spike = np.interp(size, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
+    if p.price_level is not None:
+        spike = spike * p.price_level
+    lmp = np.where(scarce, np.maximum(spike, base), base)
     lmp = np.clip(lmp, p.price_floor, p.price_cap)
 
-    columns = {"lmp": lmp}
+    da = day_ahead_prices(cal, system, drivers, day_level, shape, z_da, fitted, p)
+    level = drivers.fuel_cost / fitted.reference_fuel_cost
+    if p.price_level is not None:
+        level = level * p.price_level
+    columns = {"lmp": lmp, "da_lmp": da}
     for name in AS_PRODUCTS:
         columns[name] = _ancillary(
-            name, as_draws[name], cal, p, latent, levels, spiking, lmp, step_ratio
+            name, as_draws[name], cal, p, latent, level, scarce, lmp, step_ratio
         )
-    frame = pd.DataFrame(columns, index=grid)
-    # Rounded only here: the spike and AS processes see the unrounded energy price.
-    return frame[list(COLUMNS)].astype("float64").round(PRICE_DECIMALS)
+    columns["scarcity"] = scarce.astype(float)
+    columns["scarcity_probability"] = probability
+    frame = pd.DataFrame(columns, index=grid)[list(COLUMNS)].astype("float64")
+    prices = ["lmp", "da_lmp", *AS_PRODUCTS]
+    frame[prices] = frame[prices].round(PRICE_DECIMALS)
+    return frame
 
 
-def _spikes(
+def day_ahead_prices(
     cal: LocalCalendar,
+    system: pd.DataFrame,
+    drivers: PriceDrivers,
+    day_level: np.ndarray,
+    shape: np.ndarray,
+    z_da: np.ndarray,
     fitted: MarketCalibration,
     p: MarketParameters,
-    anomaly: np.ndarray,
-    latent: np.ndarray,
-    level_factor: np.ndarray,
-    levels: np.ndarray,
-    z_days: np.ndarray,
-    u_start: np.ndarray,
-    u_length: np.ndarray,
-    z_price: np.ndarray,
-    z_jitter: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The spike regime: which intervals spike, their price [$/MWh], the first and last
-    intervals of episodes longer than two intervals, and the episode price next to each
-    episode (0 elsewhere), towards which the intervals just before and after rise."""
-    n = len(u_start)
-    month = cal.month
-    step_ratio = cal.interval_minutes / INTERVAL_MINUTES
-    # Spike days: a day-to-day AR(1) latent mixed with the day's heat, above the threshold
-    # that gives the month's share of spike days.
-    day_month = cal.day_month
-    spread = np.sqrt(np.maximum(fitted.tmax_anomaly_quantiles.var(axis=1), 1e-6))
-    hot = np.clip(anomaly / spread[day_month], -3.0, 3.0)
-    c = p.spike_day_heat_weight * COOLING_SEASON_WEIGHT[day_month]
-    k = p.spike_day_level_weight
-    own = np.sqrt(np.maximum(1.0 - c * c - k * k, 0.0)) * ar1(
-        z_days, fitted.spike_day_autocorrelation
+) -> np.ndarray:
+    """The day-ahead price of each interval's local hour [$/MWh].
+
+    The expected real-time price given the hour's day-ahead drivers: the residual load from
+    ``da_net_load_mw`` where the system frame has it (else the actual net load), less the
+    same hydro and storage; the day level and the hour's shape as the market anticipates
+    them (a share ``1 - da_forecast_error`` of their variance is known; for the day level the
+    rest is the DA market's own error, drawn from ``z_da``); the 15-min residual and the
+    unknown part of the shape integrated out by Gauss-Hermite quadrature; and the expected
+    scarcity premium (the probability of scarcity given the market's view of the day level,
+    times the mean scarcity price at the hour's tightness above the base). The forecast net
+    load enters as the actual one plus the forecast's error less its mean over the period.
+    """
+    if "da_net_load_mw" in system and system["da_net_load_mw"].notna().any():
+        # The forecast's error, less its mean over the period: EIA-930's day-ahead demand
+        # runs about 2.5 % under the actual in 2022, a bias the market does not price.
+        error = (system["da_net_load_mw"] - system["net_load_mw"]).fillna(0.0)
+        da_system = system.copy()
+        da_system["da_net_load_mw"] = system["net_load_mw"] + error - error.mean()
+        ahead = price_drivers(cal, da_system, p, fitted, net_load_column="da_net_load_mw")
+    else:
+        ahead = drivers
+    residual, surplus = ahead.residual_mw, ahead.surplus_mw
+    hour_key = cal.day * 24 + cal.hour
+    keys, hour_index, counts = np.unique(hour_key, return_inverse=True, return_counts=True)
+    residual_h = np.bincount(hour_index, residual) / counts
+    surplus_h = np.bincount(hour_index, surplus) / counts
+    fuel_h = np.bincount(hour_index, drivers.fuel_cost) / counts
+    day_h = keys // 24
+    hour_h = keys % 24
+    day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
+    known = np.sqrt(1.0 - p.da_forecast_error)
+    error = np.sqrt(p.da_forecast_error)
+    month_h = cal.month[np.searchsorted(hour_key, keys)]
+    estimate = known * day_level + error * z_da  # the DA market's view of the day level
+    centre = (
+        fitted.hour_shift[month_h, hour_h] + day_sd * estimate[day_h] + known * shape[day_h, hour_h]
     )
-    regime = own + c * hot + k * level_factor
-    share = np.clip(fitted.spike_day_share[day_month], 1e-6, 1.0 - 1e-6)
-    day_type = np.where(cal.day_offday, fitted.spike_offday_factor, fitted.spike_workday_factor)
-    day_share = np.clip(share * day_type, 1e-6, 1.0 - 1e-6)
-    spike_day = regime > ndtri(1.0 - day_share)
-    # Within a spike day, episodes start where the latent is high; the day's expected
-    # number of starts is kept.
-    hour_weight = fitted.spike_hour_weight[cal.hour]
-    tight = np.exp(p.spike_latent_coupling * np.clip(latent, -4.0, 4.0))
-    weighted = np.zeros(len(z_days))
-    plain = np.zeros(len(z_days))
-    np.add.at(weighted, cal.day, hour_weight * tight)
-    np.add.at(plain, cal.day, hour_weight)
-    tight = tight * plain[cal.day] / np.maximum(weighted[cal.day], 1e-300)
-    hazard = (
-        fitted.spike_rate[month]
-        * step_ratio
-        * hour_weight
-        * tight
-        * spike_day[cal.day]
-        / share[cal.day]
+    # What the market cannot know: the 15-min residual and the rest of the hour's shape.
+    unknown_sd = np.sqrt(interval_sd[month_h] ** 2 + (1.0 - known**2) * shape_sd**2)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(GAUSS_HERMITE_NODES)
+    weights = weights / weights.sum()
+    expected = np.zeros(len(keys))
+    for x, w in zip(nodes, weights, strict=True):
+        u = np.clip(ndtr(centre + unknown_sd * x), 1e-6, 1.0 - 1e-6)
+        expected += w * base_price(u, residual_h, surplus_h, fuel_h, fitted, p)
+    tight = PriceDrivers(
+        residual_h,
+        surplus_h,
+        fuel_h,
+        residual_h / p.reference_peak_mw,
+        np.bincount(hour_index, drivers.ramp_gw) / counts,
+        np.zeros(len(keys)),
+        np.zeros(len(keys)),
     )
-    cdf = np.cumsum(fitted.spike_length_pmf) / np.sum(fitted.spike_length_pmf)
-    lengths = np.searchsorted(cdf, u_length, side="right") + 1
-    lengths = np.maximum(1, np.ceil(np.minimum(lengths, MAX_SPIKE_LENGTH) / step_ratio))
-    depth = (ndtr(regime) - (1.0 - day_share)) / day_share  # rank within spike days, 0..1
-    z_depth = ndtri(np.clip(depth, 1e-6, 1.0 - 1e-6))
-    c = p.spike_size_day_weight
-    z_size = np.sqrt(1.0 - c * c) * z_price + c * z_depth[cal.day]
-    ratio = np.interp(ndtr(z_size), np.asarray(SPIKE_LEVELS), fitted.spike_ratio_quantiles)
-    median_level = POSITIVE_LEVELS.index(0.5)
-    reference = np.maximum(
-        fitted.positive_quantiles[month, cal.hour, median_level], SPIKE_MIN_PRICE / SPIKE_RATIO
-    )
-    episode_price = ratio * reference
-    spiking = np.zeros(n, dtype=bool)
-    edge = np.zeros(n, dtype=bool)
-    price = np.zeros(n)
-    shoulder = np.zeros(n)
-    busy_until = -1
-    for t in np.flatnonzero(u_start < hazard).tolist():
-        if t <= busy_until:
-            continue
-        end = min(n, t + int(lengths[t]))
-        spiking[t:end] = True
-        price[t:end] = episode_price[t]
-        if end - t > 2:
-            edge[t] = edge[end - 1] = True
-        if t > 0 and not spiking[t - 1]:
-            shoulder[t - 1] = episode_price[t]
-        if end < n:
-            shoulder[end] = episode_price[t]
-        busy_until = end - 1
-    jitter = ar1(z_jitter, p.spike_jitter_autocorrelation**step_ratio)
-    jitter = np.exp(p.spike_jitter * jitter - p.spike_jitter**2 / 2.0)
-    scale = levels**p.spike_level_exponent
-    price = price * jitter * scale
-    shoulder = np.where(spiking, 0.0, shoulder * scale)
-    return spiking, np.minimum(price, p.price_cap), edge, np.minimum(shoulder, p.price_cap)
+    # Scarcity as the DA market expects it: the scarcity latent given its view of the day
+    # level, and the mean scarcity price at the hour's tightness.
+    probability = scarcity_probability(tight, fitted, p)
+    c = SCARCITY_LATENT_COUPLING * known
+    threshold = ndtri(np.clip(1.0 - probability, 1e-12, 1.0))
+    expected_probability = ndtr((c * estimate[day_h] - threshold) / np.sqrt(1.0 - c * c))
+    mean_tight, std_tight = fitted.scarcity_tightness
+    tighter = np.clip((tight.tightness - mean_tight) / max(std_tight, 1e-6), -3.0, 3.0)
+    k = SCARCITY_SIZE_TIGHTNESS
+    spike = np.zeros(len(keys))
+    for x, w in zip(nodes, weights, strict=True):
+        size = ndtr(np.sqrt(1.0 - k * k) * x + k * tighter)
+        spike += w * np.interp(size, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
+    if p.price_level is not None:
+        spike = spike * p.price_level
+    expected = expected + expected_probability * np.maximum(spike - expected, 0.0)
+    return np.clip(expected, p.price_floor, p.price_cap)[hour_index]
 
 
 def _ancillary(
@@ -666,7 +804,8 @@ def _ancillary(
     step_ratio: float,
 ) -> np.ndarray:
     """One ancillary-service price [$/MW-h]: its own lognormal process, coupled to the energy
-    latent, jumping to scarcity prices during energy spikes."""
+    latent, scaled by ``levels ** as_level_exponent`` (the fuel cost relative to 2022's mean),
+    jumping to scarcity prices in scarcity intervals (``spiking``)."""
     product = getattr(p, AS_PARAMETERS[name])
     sigma, coupling = product.log_std, product.energy_coupling
     z_day, z_interval, z_scarcity = draws

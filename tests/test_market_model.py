@@ -1,0 +1,114 @@
+"""The structural price model against its causes and the real 2022 prices and drivers: gas,
+net load, oversupply, storage, the fit (deterministic, month left out) and a real month."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vppsim.market.fit import fit_calibration
+from vppsim.market.parameters import MarketParameters
+from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
+from vppsim.report import reference_dir
+
+TZ = "America/Los_Angeles"
+
+
+@cache
+def _script():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_market.py"
+    spec = importlib.util.spec_from_file_location("fit_market", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def _inputs():
+    return _script().inputs(reference_dir())
+
+
+@cache
+def month_system(month: int) -> tuple[pd.Series, pd.DataFrame]:
+    prices, drivers, _ = _inputs()
+    local = prices.index.tz_convert(TZ)
+    real = prices[local.month == month]
+    return real, drivers_on_grid(drivers, real.index)
+
+
+def run(month: int, seed: int = 0, **knobs) -> pd.DataFrame:
+    real, system = month_system(month)
+    rng = np.random.default_rng(seed)
+    return simulate_prices(real.index, TZ, system, rng, MarketParameters(**knobs))
+
+
+def test_higher_gas_raises_the_price_level():
+    real, system = month_system(7)
+    dear = system.assign(gas_price_usd_per_mmbtu=system["gas_price_usd_per_mmbtu"] * 2)
+    base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
+    high = simulate_prices(real.index, TZ, dear, np.random.default_rng(0))
+    assert 1.6 < high["lmp"].median() / base["lmp"].median() < 2.4
+
+
+def test_higher_net_load_raises_prices_and_spikes():
+    real, system = month_system(8)
+    more = system.assign(net_load_mw=system["net_load_mw"] + 4000.0)
+    base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
+    high = simulate_prices(real.index, TZ, more, np.random.default_rng(0))
+    assert high["lmp"].median() > 1.05 * base["lmp"].median()
+    assert (high["lmp"] > 250).mean() > 1.5 * (base["lmp"] > 250).mean()
+    assert high["scarcity_probability"].mean() > base["scarcity_probability"].mean()
+
+
+def test_low_midday_residual_load_gives_negative_prices():
+    real, system = month_system(4)
+    local = real.index.tz_convert(TZ)
+    midday = (local.hour >= 10) & (local.hour < 15)
+    base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
+    wet = simulate_prices(real.index, TZ, system, np.random.default_rng(0),
+                          MarketParameters(hydro_scale=2.5))  # fmt: skip
+    assert (base["lmp"][midday] < 0).mean() > 3 * (base["lmp"][~midday] < 0).mean()
+    assert (wet["lmp"][midday] < 0).mean() > 1.2 * (base["lmp"][midday] < 0).mean()
+    assert base["lmp"].min() >= MarketParameters().price_floor
+
+
+def test_storage_flattens_the_evening_peak():
+    real, _ = month_system(8)
+    local = real.index.tz_convert(TZ)
+    evening = (local.hour >= 17) & (local.hour < 21)
+    none = run(8, storage_mw=0.0)
+    lots = run(8, storage_mw=20000.0)
+    assert lots["lmp"][evening].mean() < 0.85 * none["lmp"][evening].mean()
+
+
+def test_fit_is_deterministic_and_leaves_a_month_out():
+    prices, drivers, hydro = _inputs()
+    a = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])
+    b = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])
+    assert a == b
+    full = fit_calibration(prices, drivers, hydro, TZ)
+    assert a["about"]["excluded_months"] == [12] and full["about"]["excluded_months"] == []
+    # December's $250-600 gas-crisis prices are fuel, not scarcity: leaving it out moves the
+    # supply curve only a little.
+    assert a["supply"] != full["supply"]
+    fitted = MarketCalibration.from_calibration(a)
+    real, system = month_system(12)
+    out = simulate_prices(real.index, TZ, system, np.random.default_rng(0), None, fitted)
+    assert 0.7 < out["lmp"].median() / real.median() < 1.3
+
+
+def test_calibrated_json_is_reproducible_from_the_references():
+    script = _script()
+    assert script.fitted_text(reference_dir()) == script.OUTPUT.read_text("utf-8")
+
+
+def test_a_real_month_from_its_drivers():
+    real, _ = month_system(8)
+    out = pd.concat([run(8, seed) for seed in range(4)])  # one August varies a lot
+    assert 0.8 < out["lmp"].median() / real.median() < 1.25
+    assert 0.7 < out["lmp"].quantile(0.95) / real.quantile(0.95) < 1.4
+    assert 0.3 < (out["lmp"] > 250).mean() / (real > 250).mean() < 3.0
