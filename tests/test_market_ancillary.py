@@ -13,12 +13,12 @@ import pytest
 
 from vppsim.market.ancillary import (
     AS_COLUMNS,
-    STORAGE_CAPACITY_MW,
+    MIN_STORAGE_MW,
     ancillary_annual_means,
     ancillary_prices,
-    storage_capacity,
 )
 from vppsim.market.parameters import AncillaryServicesParameters
+from vppsim.market.storage import STORAGE_MW, storage_capacity
 from vppsim.report import reference_dir
 from vppsim.system.reference import reference_drivers
 
@@ -61,7 +61,10 @@ def real_drivers() -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
 def real_prices(seed: int = 7) -> pd.DataFrame:
     hours, net_load, gas = real_drivers()
     scarcity = scarcity_proxy(net_load, DEFAULT.reference_peak_net_load_mw)
-    return ancillary_prices(hours, TZ, net_load, scarcity, gas, np.random.default_rng(seed))
+    storage = storage_capacity(hours)
+    return ancillary_prices(
+        hours, TZ, net_load, scarcity, gas, storage, np.random.default_rng(seed)
+    )
 
 
 def flat_week(net_load: float = 20000.0, gas: float = 3.62):
@@ -70,9 +73,10 @@ def flat_week(net_load: float = 20000.0, gas: float = 3.62):
     return hours, np.full(n, net_load), np.zeros(n), np.full(n, gas)
 
 
-def run(hours, net_load, scarcity, gas, seed=1, parameters=DEFAULT):
+def run(hours, net_load, scarcity, gas, seed=1, parameters=DEFAULT, storage=None):
+    fleet = np.full(len(hours), DEFAULT.reference_storage_mw if storage is None else storage)
     return ancillary_prices(
-        hours, TZ, net_load, scarcity, gas, np.random.default_rng(seed), parameters
+        hours, TZ, net_load, scarcity, gas, fleet, np.random.default_rng(seed), parameters
     )
 
 
@@ -110,9 +114,10 @@ def test_inputs_of_the_wrong_length_missing_or_scarcity_out_of_range_are_refused
 def test_same_generator_same_prices_and_draws_depend_on_length_only():
     hours, net_load, scarcity, gas = flat_week()
     a, b = np.random.default_rng(3), np.random.default_rng(3)
-    first = ancillary_prices(hours, TZ, net_load, scarcity, gas, a)
+    fleet = np.full(len(hours), DEFAULT.reference_storage_mw)
+    first = ancillary_prices(hours, TZ, net_load, scarcity, gas, fleet, a)
     ramped = net_load + 5000.0 * np.sin(np.arange(len(hours)))
-    ancillary_prices(hours, TZ, ramped, scarcity + 0.5, 2 * gas, b)
+    ancillary_prices(hours, TZ, ramped, scarcity + 0.5, 2 * gas, 2 * fleet, b)
     assert a.random() == b.random()  # both advanced by the same number of draws
     pd.testing.assert_frame_equal(first, run(hours, net_load, scarcity, gas, seed=3))
     assert not first.equals(run(hours, net_load, scarcity, gas, seed=4))
@@ -182,28 +187,33 @@ def test_the_level_exponent_scales_prices_with_gas():
 
 def test_more_storage_makes_reserves_cheaper_by_their_elasticities():
     hours, net_load, scarcity, gas = flat_week()
-    more = AncillaryServicesParameters(storage_capacity_mw=2 * DEFAULT.reference_storage_mw)
-    base = AncillaryServicesParameters(storage_capacity_mw=DEFAULT.reference_storage_mw)
-    ratio = run(hours, net_load, scarcity, gas, parameters=more) / run(
-        hours, net_load, scarcity, gas, parameters=base
-    )
+    more = run(hours, net_load, scarcity, gas, storage=2 * DEFAULT.reference_storage_mw)
+    ratio = more / run(hours, net_load, scarcity, gas)
     for name, column in zip(("spin", "nonspin", "regup", "regdown"), AS_COLUMNS, strict=True):
         expected = 2.0 ** -getattr(DEFAULT, name).storage_elasticity
         np.testing.assert_allclose(ratio[column].median(), expected, rtol=0.05)
 
 
 def test_storage_capacity_interpolates_its_sourced_table_and_holds_it_beyond():
-    dates = pd.DatetimeIndex(list(STORAGE_CAPACITY_MW), tz="UTC")
-    np.testing.assert_allclose(storage_capacity(dates), list(STORAGE_CAPACITY_MW.values()))
+    dates = pd.DatetimeIndex(list(STORAGE_MW), tz="UTC")
+    np.testing.assert_allclose(storage_capacity(dates), list(STORAGE_MW.values()))
     outside = pd.DatetimeIndex(["2015-01-01", "2030-01-01"], tz="UTC")
-    np.testing.assert_allclose(storage_capacity(outside), [500.0, 14700.0])
+    np.testing.assert_allclose(storage_capacity(outside), [250.0, 14700.0])
+    # Naive local dates read as UTC midnights.
+    naive = pd.DatetimeIndex(["2024-10-01"])
+    assert storage_capacity(naive)[0] == STORAGE_MW["2024-10-01"]
     between = storage_capacity(pd.DatetimeIndex(["2024-05-17T12:00"], tz="UTC"))[0]
     assert 7100.0 < between < 10219.0
     # The 2024 mean is the reference the levels apply at.
     year = pd.date_range("2024-01-01", "2025-01-01", freq="h", tz="UTC", inclusive="left")
     assert storage_capacity(year).mean() == pytest.approx(DEFAULT.reference_storage_mw, rel=0.01)
-    scenario = AncillaryServicesParameters(storage_capacity_mw=20000.0)
-    assert (storage_capacity(year, scenario) == 20000.0).all()
+
+
+def test_a_fleet_below_the_calibrated_range_is_priced_as_the_smallest_known():
+    hours, net_load, scarcity, gas = flat_week()
+    tiny = run(hours, net_load, scarcity, gas, storage=10.0)
+    pd.testing.assert_frame_equal(tiny, run(hours, net_load, scarcity, gas, storage=MIN_STORAGE_MW))
+    assert np.isfinite(tiny.to_numpy()).all()
 
 
 # --- bounds ---------------------------------------------------------------------------------
@@ -232,7 +242,7 @@ def test_a_product_given_in_part_keeps_its_own_defaults():
     with pytest.raises(pydantic.ValidationError, match="levle"):
         AncillaryServicesParameters(spin={"levle": 2.0})
     with pytest.raises(pydantic.ValidationError):
-        AncillaryServicesParameters(storage_capacity_mw=0.0)
+        AncillaryServicesParameters(cap=0.0)
 
 
 # --- calibration ----------------------------------------------------------------------------

@@ -17,9 +17,9 @@ cost:
   with ``(gas / reference gas) ** level_exponent``.
 * **Storage**: batteries offer reserves at near-zero opportunity cost while they hold charge
   for the evening, so prices fall as ``(storage / reference storage) ** -storage_elasticity``
-  with the installed capacity of the hour's date (:data:`STORAGE_CAPACITY_MW`). The model
-  puts 2025's lower prices (spin 0.40 x of 2024 although gas rose 18 %) down to this: the
-  fleet's mean grew 45 %. Two published years identify the elasticities; nothing here
+  with the installed capacity of the hour's date (:data:`vppsim.market.storage.STORAGE_MW`).
+  The model puts 2025's lower prices (spin 0.40 x of 2024 although gas rose 18 %) down to
+  this: the fleet's mean grew 45 %. Two published years identify the elasticities; nothing here
   validates them on a third.
 * **Randomness**: a mean-one lognormal latent per product, a daily AR(1) plus an hourly AR(1),
   sharing a common factor (a tight day makes every reserve dear).
@@ -39,63 +39,16 @@ from vppsim.timeseries import ar1
 
 __all__ = [
     "AS_COLUMNS",
-    "STORAGE_CAPACITY_MW",
     "ancillary_annual_means",
     "ancillary_prices",
-    "storage_capacity",
 ]
 
 AS_COLUMNS = tuple(f"{name}_price" for name in ANCILLARY_PRODUCTS)
 """The output columns, in the order of :data:`vppsim.market.parameters.ANCILLARY_PRODUCTS`."""
-
-
-STORAGE_CAPACITY_MW: dict[str, float] = {
-    "2020-07-01": 500.0,
-    "2023-07-01": 5600.0,
-    "2024-01-01": 7100.0,
-    "2024-10-01": 10219.0,
-    "2024-12-31": 12000.0,
-    "2025-06-30": 13100.0,
-    "2025-09-30": 14700.0,
-}
-"""Installed battery capacity in the CAISO balancing area [MW] by date.
-
-About 500 MW in mid 2020 and 5,600 MW on 2023-07-01 (CAISO, quoted in
-https://world-energy.org/article/34393.html); 7,100 MW at the start of 2024 and 10,219 MW on
-2024-10-01 (CAISO Key Statistics, Sep 2024, quoted in
-https://pv-magazine.com/2024/10/14/california-crosses-10-gw-utility-battery-storage-threshold);
-about 12,000 MW at the end of 2024 (CAISO's Master Control Area Generating Capability List,
-https://modoenergy.com/research/caiso-battery-energy-storage-california-capacity-rated-power-pipeline-buildout-congestion-zone-2024-2025);
-14,700 MW on 2025-09-30, after 1,600 MW added in Q3 2025, hence 13,100 MW on 2025-06-30
-(https://modoenergy.com/research/caiso-battery-buildout-long-duration-bess-hybrid-colocated).
-"""
-
-
-def storage_capacity(
-    hours: pd.DatetimeIndex, parameters: AncillaryServicesParameters | None = None
-) -> np.ndarray:
-    """Installed battery capacity at each of ``hours`` [MW].
-
-    ``parameters.storage_capacity_mw`` when set; else :data:`STORAGE_CAPACITY_MW`, linear in
-    time between its dates and held flat before the first and after the last.
-
-    Parameters
-    ----------
-    hours : pandas.DatetimeIndex
-        Timezone-aware instants.
-    parameters : AncillaryServicesParameters, optional
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, one value per instant [MW].
-    """
-    p = AncillaryServicesParameters() if parameters is None else parameters
-    if p.storage_capacity_mw is not None:
-        return np.full(len(hours), p.storage_capacity_mw)
-    dates = np.array([pd.Timestamp(day, tz="UTC").value for day in STORAGE_CAPACITY_MW], float)
-    capacities = np.array(list(STORAGE_CAPACITY_MW.values()))
-    return np.interp(hours.as_unit("ns").asi8.astype(float), dates, capacities)
+MIN_STORAGE_MW = 500.0
+"""The storage elasticities are calibrated at 7-15 GW; a smaller fleet (scenarios, years
+before 2020) is priced as CAISO's 2020 fleet of about 500 MW, below which the power law would
+send reserve prices to infinity [MW]."""
 
 
 def ancillary_prices(
@@ -104,6 +57,7 @@ def ancillary_prices(
     net_load_mw: np.ndarray,
     scarcity: np.ndarray,
     gas_price_usd_per_mmbtu: np.ndarray,
+    storage_mw: np.ndarray,
     rng: np.random.Generator,
     parameters: AncillaryServicesParameters | None = None,
 ) -> pd.DataFrame:
@@ -122,6 +76,10 @@ def ancillary_prices(
         share of the hour's intervals in scarcity.
     gas_price_usd_per_mmbtu : numpy.ndarray
         Power-plant gas price of each hour [$/MMBtu].
+    storage_mw : numpy.ndarray
+        Installed battery power of the CAISO fleet in each hour [MW], e.g.
+        :func:`vppsim.market.storage.storage_capacity` (at least 500 MW: below CAISO's 2020
+        fleet the power law means nothing).
     rng : numpy.random.Generator
         Source of all randomness; draws ``(len(hours) // 23 + 2) * 5`` daily then
         ``len(hours) * 5`` hourly standard normals, whatever the inputs' values.
@@ -146,14 +104,17 @@ def ancillary_prices(
     net_load = np.asarray(net_load_mw, dtype=float)
     scarce = np.asarray(scarcity, dtype=float)
     gas = np.asarray(gas_price_usd_per_mmbtu, dtype=float)
-    if any(len(a) != n for a in (net_load, scarce, gas)):
+    fleet = np.maximum(np.asarray(storage_mw, dtype=float), MIN_STORAGE_MW)
+    if any(len(a) != n for a in (net_load, scarce, gas, fleet)):
         raise ValueError(
-            "net_load_mw, scarcity and gas_price_usd_per_mmbtu need one value per hour"
+            "net_load_mw, scarcity, gas_price_usd_per_mmbtu and storage_mw need one value per hour"
         )
     if n > 1 and np.any(np.diff(hours.as_unit("ns").asi8) != 3_600_000_000_000):
         raise ValueError("hours must be consecutive hour starts")
-    if not all(np.isfinite(a).all() for a in (net_load, scarce, gas)):
-        raise ValueError("net_load_mw, scarcity and gas_price_usd_per_mmbtu must be finite")
+    if not all(np.isfinite(a).all() for a in (net_load, scarce, gas, fleet)):
+        raise ValueError(
+            "net_load_mw, scarcity, gas_price_usd_per_mmbtu and storage_mw must be finite"
+        )
     if np.any((scarce < 0.0) | (scarce > 1.0)):
         raise ValueError("scarcity must lie in [0, 1]")
 
@@ -172,7 +133,7 @@ def ancillary_prices(
     ramp = np.gradient(net_load) / p.reference_ramp_mw_per_h if n > 1 else np.zeros(n)
     up, down = np.maximum(ramp, 0.0), np.maximum(-ramp, 0.0)
     common = (gas / p.reference_gas_usd_per_mmbtu) ** p.level_exponent
-    storage = storage_capacity(hours, p) / p.reference_storage_mw
+    storage = fleet / p.reference_storage_mw
 
     columns = {}
     for k, (name, column) in enumerate(zip(ANCILLARY_PRODUCTS, AS_COLUMNS, strict=True)):

@@ -12,36 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class AncillaryParameters(BaseModel):
-    """One ancillary-service product: a lognormal process around its hourly median profile
-    (:data:`vppsim.market.synthetic.AS_PROFILES`), coupled to the energy latent, jumping to a
-    scarcity price during energy spikes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    median_scale: float = Field(
-        1.0, ge=0.0, le=100.0, description="Multiplier of the hourly median profile [1]."
-    )
-    log_std: float = Field(
-        0.6, ge=0.0, le=3.0, description="Standard deviation of the log price [1]."
-    )
-    energy_coupling: float = Field(
-        0.45,
-        ge=-1.0,
-        le=1.0,
-        description="Correlation of the product's latent with the energy latent [1] (negative: "
-        "dear when energy is cheap).",
-    )
-    scarcity_scale: float = Field(
-        25.0,
-        ge=0.0,
-        le=10000.0,
-        description="Scarcity price during a $250/MWh energy spike [$/MW-h] (0: no scarcity "
-        "jumps); it grows with the spike's size to the power 0.8.",
-    )
-
-
 ANCILLARY_PRODUCTS = ("spin", "nonspin", "regup", "regdown")
 """The ancillary-service products, in the order their random draws are made."""
 
@@ -122,7 +92,7 @@ class AncillaryServicesParameters(BaseModel):
     * ``reference_gas_usd_per_mmbtu``, ``reference_storage_mw`` and
       ``reference_peak_net_load_mw`` are 2024's: mean power-plant gas price
       (``reference/market/gas/``, through :func:`vppsim.system.reference.reference_drivers`),
-      mean of :data:`vppsim.market.ancillary.STORAGE_CAPACITY_MW` over 2024, and peak hourly
+      mean of :data:`vppsim.market.storage.STORAGE_MW` over 2024, and peak hourly
       net load (EIA-930 demand less solar and wind).
     * Each product's ``level`` and ``storage_elasticity`` are calibrated on CAISO's published
       2024 and 2025 day-ahead annual means
@@ -153,15 +123,6 @@ class AncillaryServicesParameters(BaseModel):
     )
     reference_gas_usd_per_mmbtu: float = Field(
         3.62, gt=0.0, le=100.0, description="Gas price at which levels apply [$/MMBtu]."
-    )
-    storage_capacity_mw: float | None = Field(
-        None,
-        ge=500.0,
-        le=1e6,
-        description="Installed battery capacity [MW] for every hour (a scenario). None: the "
-        "sourced capacity of each hour's date (vppsim.market.ancillary.STORAGE_CAPACITY_MW). "
-        "The storage elasticities are calibrated at 7-15 GW; at least 500 MW (CAISO's 2020 "
-        "fleet), below which the power law means nothing.",
     )
     reference_storage_mw: float = Field(
         9280.0, gt=0.0, le=1e6, description="Storage at which levels apply [MW]."
@@ -355,7 +316,8 @@ class MarketParameters(BaseModel):
         ge=0.0,
         le=100000.0,
         description="Installed battery power in the CAISO balancing area [MW]. None: the "
-        "sourced capacity on each day (vppsim.market.synthetic.STORAGE_MW).",
+        "sourced capacity on each day (vppsim.market.storage.STORAGE_MW). Sets both the "
+        "energy model's daily shift and the ancillary-service prices' fleet.",
     )
     storage_hours: float = Field(
         4.0,
@@ -408,63 +370,8 @@ class MarketParameters(BaseModel):
         description="Share of the day-level residual's variance the day-ahead market does "
         "not anticipate [1] (the rest it prices in).",
     )
-    as_level_exponent: float = Field(
-        0.5,
-        ge=0.0,
-        le=2.0,
-        description="Ancillary-service prices scale with level ** this [1] (opportunity costs "
-        "follow energy margins only in part).",
+    ancillary: AncillaryServicesParameters = Field(
+        AncillaryServicesParameters(),
+        description="Ancillary-service prices (hourly, day-ahead): spin, non-spin, reg up, "
+        "reg down and their shared knobs.",
     )
-    as_daily_weight: float = Field(
-        0.4,
-        ge=0.0,
-        le=1.0,
-        description="Variance share of the day-to-day component of each AS latent [1].",
-    )
-    as_daily_autocorrelation: float = Field(
-        0.6, ge=0.0, lt=1.0, description="Lag-1 day autocorrelation of that component [1]."
-    )
-    as_interval_autocorrelation: float = Field(
-        0.95,
-        ge=0.0,
-        lt=1.0,
-        description="Lag-1 (15-min) autocorrelation of the rest of each AS latent [1].",
-    )
-    as_scarcity_spread: float = Field(
-        0.4,
-        ge=0.0,
-        le=3.0,
-        description="Log standard deviation of an AS scarcity price around its scale [1].",
-    )
-    as_cap: float = Field(10000.0, gt=0.0, le=1e6, description="Cap on every AS price [$/MW-h].")
-    spin: AncillaryParameters = Field(
-        AncillaryParameters(log_std=0.6, energy_coupling=0.45, scarcity_scale=25.0),
-        description="Spinning reserve (spin_price) [$/MW-h].",
-    )
-    nonspin: AncillaryParameters = Field(
-        AncillaryParameters(log_std=1.0, energy_coupling=0.45, scarcity_scale=8.0),
-        description="Non-spinning reserve (nonspin_price) [$/MW-h].",
-    )
-    regup: AncillaryParameters = Field(
-        AncillaryParameters(log_std=0.55, energy_coupling=0.4, scarcity_scale=30.0),
-        description="Regulation up (regup_price) [$/MW-h].",
-    )
-    regdown: AncillaryParameters = Field(
-        AncillaryParameters(log_std=0.55, energy_coupling=-0.3, scarcity_scale=0.0),
-        description="Regulation down (regdown_price) [$/MW-h].",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _products_from_their_defaults(cls, data: Any) -> Any:
-        """A product given in part (``[market.nonspin] median_scale = 2``) keeps the rest of
-        its own defaults, not the generic ones of :class:`AncillaryParameters`."""
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name in ("spin", "nonspin", "regup", "regdown"):
-            given = data.get(name)
-            if isinstance(given, dict):
-                default = cls.model_fields[name].default.model_dump()
-                merged[name] = {**default, **given}
-        return merged

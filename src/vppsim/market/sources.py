@@ -1,5 +1,5 @@
 """The market dataset: its contract, its options, and its sources (CAISO OASIS, live; the
-synthetic price model)."""
+structural price model, driven by the ``system`` dataset)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from vppsim.dataset.sources import (
 from vppsim.http import new_client
 from vppsim.market.oasis import DEFAULT_AS_REGION, DEFAULT_NODE, get_caiso_market
 from vppsim.market.parameters import MarketParameters
-from vppsim.market.synthetic import price_level, price_level_notes, simulate_prices
+from vppsim.market.synthetic import PRICE_COLUMNS, simulate_prices
 from vppsim.options import DatasetOptions
 from vppsim.seeds import Stream, stream_rng
 
@@ -37,7 +37,8 @@ class MarketOptions(DatasetOptions, MarketParameters):
 
 
 class SyntheticMarket(Source):
-    """Regime-switching 15-min LMP and AS prices, calibrated on real SCE-area prices."""
+    """Real-time and day-ahead LMP and hourly AS prices from their causes (the ``system``
+    dataset's net load and gas, hydro, storage), fitted on real SCE-area prices."""
 
     dataset = "market"
     kind = SourceKind.SYNTHETIC
@@ -49,32 +50,30 @@ class SyntheticMarket(Source):
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        weather = inputs["weather"].data.set_index("timestamp")
+        system = inputs["system"].data.set_index("timestamp")
         parameters = options.parameters(MarketParameters)
         frame = simulate_prices(
             study.grid,
             study.timezone,
-            weather,
+            system,
             stream_rng(study.seed, Stream.MARKET),
             parameters,
-        )
-        years = sorted(set(study.grid.tz_convert(study.timezone).year))
+        )[list(PRICE_COLUMNS)]
         provenance = Provenance(
             SourceKind.SYNTHETIC,
-            "vppsim synthetic CAISO prices",
+            "vppsim structural CAISO prices",
             __version__,
             {
-                "model": "seasonal hour x day-type x month shape, heat-driven level regime, "
-                "AR(1) residual with hourly volatility, spike and negative-price regimes; "
-                "ancillary services as separate processes",
-                "calibration": "FMM LMP ALAMT3G_7_B1 2022; OASIS MIL1_3_PASGNODE Aug 2023",
-                "price_level": parameters.price_level
-                if parameters.price_level is not None
-                else {str(year): price_level(year) for year in years},
-                "weather": inputs["weather"].provenance.source,
+                "model": "real-time: supply curve in residual load (net load less hydro and "
+                "the battery fleet's daily shift) scaled by gas and GHG cost, oversupply and "
+                "scarcity regimes, persistent heavy-tailed residual; day-ahead: the expected "
+                "real-time price given the day-ahead drivers, hourly; ancillary services: "
+                "hourly day-ahead prices from net load, ramps, gas, storage and scarcity",
+                "calibration": "FMM LMP ALAMT3G_7_B1 2022 with 2022 drivers; AS on CAISO's "
+                "2024-2025 published means",
+                "system": inputs["system"].provenance.source,
                 "parameters": parameters.model_dump(mode="json"),
             },
-            notes=price_level_notes(years, parameters),
         )
         return SourceResult(as_table(frame), provenance)
 
@@ -113,22 +112,50 @@ _AS_RANGE = (-1000, 10000)
 # Five decimals is OASIS's own precision; it also keeps means of coarser intervals short.
 MARKET = DatasetSpec(
     name="market",
-    title="CAISO real-time 15-min LMP and ancillary-service prices",
+    title="CAISO real-time and day-ahead LMP and day-ahead ancillary-service prices",
     columns=(
-        ColumnSpec("lmp", "$/MWh", "Locational marginal price (FMM)", -5000, 5000, decimals=5),
         ColumnSpec(
-            "spin_price", "$/MW-h", "Spinning reserve capacity price", *_AS_RANGE, decimals=5
+            "lmp",
+            "$/MWh",
+            "Real-time (FMM, 15-min) locational marginal price",
+            -5000,
+            5000,
+            decimals=5,
         ),
         ColumnSpec(
-            "nonspin_price", "$/MW-h", "Non-spinning reserve capacity price", *_AS_RANGE, decimals=5
+            "da_lmp",
+            "$/MWh",
+            "Day-ahead (IFM) hourly LMP, held across the hour",
+            -5000,
+            5000,
+            decimals=5,
         ),
         ColumnSpec(
-            "regup_price", "$/MW-h", "Regulation up capacity price", *_AS_RANGE, False, decimals=5
+            "spin_price",
+            "$/MW-h",
+            "Spinning reserve day-ahead capacity price, hourly",
+            *_AS_RANGE,
+            decimals=5,
+        ),
+        ColumnSpec(
+            "nonspin_price",
+            "$/MW-h",
+            "Non-spinning reserve day-ahead capacity price, hourly",
+            *_AS_RANGE,
+            decimals=5,
+        ),
+        ColumnSpec(
+            "regup_price",
+            "$/MW-h",
+            "Regulation up day-ahead capacity price, hourly",
+            *_AS_RANGE,
+            False,
+            decimals=5,
         ),
         ColumnSpec(
             "regdown_price",
             "$/MW-h",
-            "Regulation down capacity price",
+            "Regulation down day-ahead capacity price, hourly",
             *_AS_RANGE,
             False,
             decimals=5,
@@ -144,7 +171,7 @@ MARKET = DatasetSpec(
     ),
     csv_path="market_data.csv",
     parquet_path="parquet/market.parquet",
-    depends_on=("weather",),
+    depends_on=("system",),
 )
 
 DATASET = Dataset(MARKET, MarketOptions, (SyntheticMarket, CaisoMarket))

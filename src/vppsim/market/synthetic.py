@@ -54,15 +54,13 @@ Day-ahead energy price (``da_lmp``, $/MWh, hourly, held over the hour's interval
     average, 5-minute and 15-minute prices more volatile).
 
 Scarcity (``scarcity``, 1/0, and ``scarcity_probability``, [1])
-    The interval's scarcity indicator and the regime's probability. Ancillary services
-    (:func:`_ancillary`) jump to their scarcity prices when ``scarcity`` is 1.
+    The interval's scarcity indicator and the regime's probability.
 
 Ancillary services (``spin_price``, ``nonspin_price``, ``regup_price``, ``regdown_price``,
-$/MW-h)
-    Each its own lognormal process around an assumed hourly median profile
-    (:data:`AS_MEDIANS`), coupled to the energy latent, jumping to scarcity prices in
-    scarcity intervals, scaled by the fuel cost relative to 2022's mean to the power
-    ``as_level_exponent``.
+$/MW-h, hourly, held over the hour's intervals)
+    Day-ahead prices from :mod:`vppsim.market.ancillary`: driven by the hour's (day-ahead) net
+    load and its ramps, the gas price, the battery fleet (:mod:`vppsim.market.storage`) and
+    the hour's expected scarcity (the mean ``scarcity_probability``).
 
 Time conventions: hours and days are the local *clock* time of ``timezone``; DST days have
 92 or 100 intervals. Knobs: :class:`~vppsim.market.parameters.MarketParameters`; fitted tables:
@@ -82,7 +80,9 @@ from scipy.special import expit, ndtr, ndtri
 
 from vppsim.calendar import LocalCalendar, local_calendar
 from vppsim.calibration_file import read_calibration, read_only_arrays
+from vppsim.market.ancillary import AS_COLUMNS, ancillary_prices
 from vppsim.market.parameters import MarketParameters
+from vppsim.market.storage import storage_capacity
 from vppsim.timeseries import ar1, ar1_varying
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -128,24 +128,6 @@ CARB/Quebec joint auction current-vintage settlement prices
 (https://ww2.arb.ca.gov/our-work/programs/cap-and-trade-program/auction-information; e.g.
 2022: $29.15 in February, $30.85 in May, $26.80 in November). Years outside hold the nearest
 year's price (:func:`ghg_price`)."""
-STORAGE_MW: dict[str, float] = {
-    "2019-12-31": 250.0,
-    "2020-07-01": 500.0,
-    "2021-12-31": 2500.0,
-    "2023-05-01": 5000.0,
-    "2023-07-01": 5600.0,
-    "2024-01-01": 7100.0,
-    "2024-10-01": 10219.0,
-    "2024-12-31": 12000.0,
-    "2025-12-31": 15000.0,
-}
-"""Installed battery power in the CAISO balancing area [MW] on given dates, linearly
-interpolated between them and held outside. Sources: CAISO news release (13 Jul 2023): "about
-500 MW" three years before, 5,000 MW in May 2023 and 5,600 MW on 1 Jul 2023; CAISO Key
-Statistics (Sep 2024): 10,219 MW on 1 Oct 2024, 7.1 GW at the start of 2024; Modo Energy (Nov
-2024) from CAISO's Master Control Area Generating Capability List: 12 GW by the end of 2024;
-CAISO's 2021 and 2025 year-end figures (about 2.5 GW and 15 GW) from its battery special
-reports (approximate)."""
 GAUSS_HERMITE_NODES = 7
 """Nodes of the quadrature that integrates the 15-min residual out of the day-ahead price."""
 SCARCITY_LATENT_COUPLING = 0.85
@@ -160,65 +142,12 @@ in the 6 Sep heat wave at record load); the rest is the latent's depth in its ta
 PRICE_DECIMALS = 2
 """Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
 
-# --- Ancillary services (assumed profiles; see :func:`_ancillary`) ------------------------
-
-SCARCITY_REFERENCE_PRICE = 250.0
-SCARCITY_EXPONENT = 0.8
-"""An AS scarcity price is its product's scale times (energy price / this reference
-[$/MWh]) ** :data:`SCARCITY_EXPONENT`."""
-
-AS_PRODUCTS = ("spin_price", "nonspin_price", "regup_price", "regdown_price")
-AS_PARAMETERS = dict(zip(AS_PRODUCTS, ("spin", "nonspin", "regup", "regdown"), strict=True))
-"""The :class:`MarketParameters` field of each AS product."""
-
-
-def _hourly(night: float, morning: float, midday: float, afternoon: float, evening: float):
-    """A 24-h profile: 0-5 h night, 6-8 h morning ramp, 9-14 h midday, 15-16 h afternoon,
-    17-21 h evening peak, 22-23 h night."""
-    return np.array(
-        [night] * 6 + [morning] * 3 + [midday] * 6 + [afternoon] * 2 + [evening] * 5 + [night] * 2
-    )
-
-
-AS_MEDIANS = {
-    # product: median by hour in Mar-May, Jun-Oct, Nov-Feb [$/MW-h]
-    "spin_price": np.stack(
-        [_hourly(2.5, 3.5, 1.5, 3.0, 6.0), _hourly(3.0, 4.0, 2.5, 5.0, 10.0),
-         _hourly(3.0, 4.0, 2.5, 3.5, 7.0)]
-    ),
-    "nonspin_price": np.stack(
-        [_hourly(0.08, 0.15, 0.05, 0.1, 0.4), _hourly(0.1, 0.2, 0.1, 0.3, 0.8),
-         _hourly(0.1, 0.2, 0.08, 0.15, 0.5)]
-    ),
-    "regup_price": np.stack(
-        [_hourly(5.0, 7.0, 4.0, 6.0, 10.0), _hourly(6.0, 8.0, 6.0, 9.0, 15.0),
-         _hourly(6.0, 8.0, 5.0, 7.0, 12.0)]
-    ),
-    "regdown_price": np.stack(
-        [_hourly(4.0, 5.0, 12.0, 7.0, 3.0), _hourly(4.0, 4.0, 8.0, 5.0, 3.0),
-         _hourly(4.0, 4.5, 8.0, 5.0, 3.0)]
-    ),
-}  # fmt: skip
-"""Ancillary-service median profiles, assumptions (no real AS series in the shared
-references; their spreads, couplings and scarcity scales are :class:`AncillaryParameters`).
-Medians follow CALIBRATION.md: non-spin cents to ~$1, spin a few dollars off-peak and higher
-in the evening, reg up/down a few dollars to ~$10s, reg down highest at midday solar hours
-(most in spring). Seasons: index 0 Mar-May, 1 Jun-Oct, 2 Nov-Feb."""
-AS_SEASON = np.array([2, 2, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2])
-
 
 def ghg_price(year: int) -> float:
     """The allowance price of ``year`` [$/tCO2e] (:data:`GHG_PRICE`; nearest year outside)."""
     known = sorted(GHG_PRICE)
     nearest = min(known, key=lambda y: (abs(y - int(year)), -y))
     return GHG_PRICE[nearest]
-
-
-def storage_capacity(days: pd.DatetimeIndex) -> np.ndarray:
-    """Installed battery power on each (naive local) day [MW] (:data:`STORAGE_MW`)."""
-    stamps = pd.DatetimeIndex(list(STORAGE_MW)).asi8.astype(float)
-    values = np.array(list(STORAGE_MW.values()), dtype=float)
-    return np.interp(pd.DatetimeIndex(days).asi8.astype(float), stamps, values)
 
 
 # --- Calibration ----------------------------------------------------------------------------
@@ -594,7 +523,9 @@ def _latent_scale(
 
 # --- Simulation ------------------------------------------------------------------------------
 
-COLUMNS = ("lmp", "da_lmp", *AS_PRODUCTS, "scarcity", "scarcity_probability")
+PRICE_COLUMNS = ("lmp", "da_lmp", *AS_COLUMNS)
+"""The prices :func:`simulate_prices` gives (the ``market`` dataset's synthetic columns)."""
+COLUMNS = (*PRICE_COLUMNS, "scarcity", "scarcity_probability")
 
 
 def simulate_prices(
@@ -652,10 +583,6 @@ def simulate_prices(
     t_innovations = rng.standard_t(fitted.innovation_df, n)
     z_scarcity = rng.standard_normal(n)
     z_da = rng.standard_normal(cal.n_days)
-    as_draws = {
-        name: (rng.standard_normal(cal.n_days), rng.standard_normal(n), rng.standard_normal(n))
-        for name in AS_PRODUCTS
-    }
 
     drivers = price_drivers(cal, system, p, fitted)
     day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
@@ -693,19 +620,12 @@ def simulate_prices(
     lmp = np.clip(lmp, p.price_floor, p.price_cap)
 
     da = day_ahead_prices(cal, system, drivers, day_level, shape, z_da, fitted, p)
-    level = drivers.fuel_cost / fitted.reference_fuel_cost
-    if p.price_level is not None:
-        level = level * p.price_level
     columns = {"lmp": lmp, "da_lmp": da}
-    for name in AS_PRODUCTS:
-        columns[name] = _ancillary(
-            name, as_draws[name], cal, p, latent, level, scarce, lmp, step_ratio
-        )
+    columns.update(_ancillary_on_grid(grid, timezone, system, drivers, probability, rng, p))
     columns["scarcity"] = scarce.astype(float)
     columns["scarcity_probability"] = probability
     frame = pd.DataFrame(columns, index=grid)[list(COLUMNS)].astype("float64")
-    prices = ["lmp", "da_lmp", *AS_PRODUCTS]
-    frame[prices] = frame[prices].round(PRICE_DECIMALS)
+    frame[list(PRICE_COLUMNS)] = frame[list(PRICE_COLUMNS)].round(PRICE_DECIMALS)
     return frame
 
 
@@ -792,37 +712,42 @@ def day_ahead_prices(
     return np.clip(expected, p.price_floor, p.price_cap)[hour_index]
 
 
-def _ancillary(
-    name: str,
-    draws: tuple[np.ndarray, np.ndarray, np.ndarray],
-    cal: LocalCalendar,
+def _ancillary_on_grid(
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    system: pd.DataFrame,
+    drivers: PriceDrivers,
+    scarcity_probability: np.ndarray,
+    rng: np.random.Generator,
     p: MarketParameters,
-    energy_latent: np.ndarray,
-    levels: np.ndarray,
-    spiking: np.ndarray,
-    lmp: np.ndarray,
-    step_ratio: float,
-) -> np.ndarray:
-    """One ancillary-service price [$/MW-h]: its own lognormal process, coupled to the energy
-    latent, scaled by ``levels ** as_level_exponent`` (the fuel cost relative to 2022's mean),
-    jumping to scarcity prices in scarcity intervals (``spiking``)."""
-    product = getattr(p, AS_PARAMETERS[name])
-    sigma, coupling = product.log_std, product.energy_coupling
-    z_day, z_interval, z_scarcity = draws
-    median = product.median_scale * AS_MEDIANS[name][AS_SEASON[cal.month], cal.hour]
-    weight = p.as_daily_weight
-    own = np.sqrt(weight) * ar1(z_day, p.as_daily_autocorrelation)[cal.day]
-    own = own + np.sqrt(1.0 - weight) * ar1(z_interval, p.as_interval_autocorrelation**step_ratio)
-    energy = np.clip(energy_latent, -4.0, 4.0)
-    latent = coupling * energy + np.sqrt(1.0 - coupling**2) * own
-    price = levels**p.as_level_exponent * median * np.exp(sigma * latent - sigma**2 / 2.0)
-    if product.scarcity_scale > 0:
-        size = np.maximum(lmp, 0.0) / SCARCITY_REFERENCE_PRICE
-        spread = p.as_scarcity_spread
-        scarcity = (
-            product.scarcity_scale
-            * size**SCARCITY_EXPONENT
-            * np.exp(spread * z_scarcity - spread**2 / 2.0)
-        )
-        price = np.where(spiking, np.maximum(price, scarcity), price)
-    return np.clip(price, 0.0, p.as_cap)
+) -> dict[str, np.ndarray]:
+    """Hourly day-ahead AS prices (:func:`vppsim.market.ancillary.ancillary_prices`) held over
+    each hour's intervals. The day-ahead market sees the hour's mean of the day-ahead net load
+    where the system frame has it (else the actual), the gas price, the battery fleet and the
+    hour's mean scarcity probability (its expectation of scarcity, not the realised one)."""
+    hour_of = grid.floor("h")
+    hours = pd.date_range(hour_of[0], hour_of[-1], freq="h")
+    net = system["net_load_mw"]
+    if "da_net_load_mw" in system and system["da_net_load_mw"].notna().all():
+        net = system["da_net_load_mw"]
+    frame = pd.DataFrame(
+        {
+            "net": net.to_numpy(dtype=float),
+            "gas": system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float),
+            "scarcity": scarcity_probability,
+        },
+        index=hour_of,
+    )
+    hourly = frame.groupby(level=0).mean().reindex(hours).interpolate(limit_direction="both")
+    fleet = np.full(len(hours), p.storage_mw) if p.storage_mw is not None else None
+    prices = ancillary_prices(
+        hours,
+        timezone,
+        hourly["net"].to_numpy(),
+        hourly["scarcity"].clip(0.0, 1.0).to_numpy(),
+        hourly["gas"].to_numpy(),
+        storage_capacity(hours) if fleet is None else fleet,
+        rng,
+        p.ancillary,
+    )
+    return {column: prices[column].reindex(hour_of).to_numpy() for column in AS_COLUMNS}
