@@ -1,14 +1,30 @@
-"""The market calibration report: synthetic prices next to real ones, month by month.
+"""The market calibration report (``vppsim calibrate --part market``): what issue 11 must show.
 
-Real: the 2022 FMM prices at ``ALAMT3G_7_B1`` (Alamitos, Long Beach) for every month, the
-Aug 2023 FMM prices at ``MIL1_3_PASGNODE`` (LA) as the 2023 reference, and the figures of
-CALIBRATION.md (CAISO's monthly market reports and the DMM). Synthetic: the model on the same
-calendar (2022 with the 2022 level, Aug and Sep 2023 with the 2023 level), driven by the
-synthetic LA weather, over several simulated years (independent seeds), figures averaged over
-the years.
+Every table sets synthetic prices beside real or published ones, with the verdict of
+:mod:`vppsim.market.evaluation` (criteria in its docstring) or
+:func:`vppsim.fleet.arbitrage.arbitrage_ratio_table`:
 
-:func:`market_calibration_tables` returns the side-by-side tables as DataFrames;
-``benchmarks/fit_market.py`` prints them.
+1. **2022 in sample**: the model driven by the real 2022 drivers (EIA-930 demand, CAISO hub
+   solar and wind, daily hydro, the power-plant gas price) against the real FMM prices at
+   ALAMT3G_7_B1 it was fitted on, month by month.
+2. **2022 out of sample, month-blocked**: each month from a fit that never saw it
+   (:func:`vppsim.market.fit.fit_calibration` with ``exclude_months``), driven by its own
+   real drivers.
+3. **Arbitrage value**: the perfect-foresight revenue of the reference home battery
+   (:data:`vppsim.fleet.battery.REFERENCE_BATTERY`) on synthetic against real prices, in and
+   out of sample.
+4. **2023, a year never fitted**, driven by its real drivers, against the real figures issue
+   11 quotes for an SCE node (:data:`ISSUE_2023`).
+5. **Published shares**: CAISO's monthly shares of FMM DLAP prices above $250 and below $0
+   (2021, 2022, 2024, 2025) against the full synthetic chain (synthetic weather, synthetic
+   system with that year's sourced capacities and the month's real gas price).
+6. **Day-ahead**: monthly midday and evening means of ``da_lmp`` driven by the real 2024-2025
+   drivers against the TH_SP15 daily summaries.
+7. **Ancillary services**: annual means of the same runs against CAISO's 2024-2025 means.
+8. **The default study** (Aug 2023, synthetic weather and system) against the real Aug 2023
+   FMM prices at MIL1_3_PASGNODE (LA) and CAISO's DLAP share above $250.
+
+Synthetic figures are means over ``years`` realisations (seeds ``seed``, ``seed + 1``, ...).
 """
 
 from __future__ import annotations
@@ -19,278 +35,292 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vppsim.calendar import local_calendar
+from vppsim.fleet.arbitrage import arbitrage_ratio_table
+from vppsim.fleet.battery import REFERENCE_BATTERY
 from vppsim.grid import build_grid
 from vppsim.market.evaluation import (
     ALAMITOS_FILE,
+    ANCILLARY_MEANS_FILE,
+    DAYAHEAD_SUMMARY_FILE,
     DISTRIBUTION,
-    EVENING_HOURS,
     MIL1_AUG_2023_FILE,
+    PUBLISHED_SHARES_FILE,
     SPIKE_PRICE,
     TIMEZONE,
+    ancillary_checks,
+    battery_checks,
+    dayahead_checks,
     distribution_figures,
+    passes_by_month,
+    period_shares,
+    price_figures,
+    published_share_checks,
+    read_ancillary_means,
+    read_dayahead_summary,
     read_fmm_csv,
     read_oasis_lmp,
+    read_published_shares,
 )
-from vppsim.market.parameters import MarketParameters
-from vppsim.market.synthetic import (
-    AS_PRODUCTS,
-    PRICE_LEVEL_SOURCES,
-    PRICE_LEVELS,
-    simulate_prices,
-)
+from vppsim.market.fit import fit_calibration, hydro_table
+from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
 from vppsim.seeds import Stream, stream_rng
-from vppsim.timeseries import autocorrelation, runs
+from vppsim.system.model import simulate_system
+from vppsim.system.parameters import SystemParameters
+from vppsim.system.reference import (
+    CITYGATE_GAS_FILE,
+    ELECTRIC_POWER_GAS_FILE,
+    FUEL_MIX_FILE,
+    read_fuel_mix_daily,
+    read_gas_monthly,
+    reference_drivers,
+)
 from vppsim.weather.synthetic import simulate_weather
 
 SITE = (34.05, -118.24)
-CALIBRATION_FIGURES = {
-    "Aug 2023 share above $250 (FMM DLAP)": "1.54 %",
-    "Sep 2023 share above $250 (FMM DLAP)": "0.24 %",
-    "negative share, SCE node 2023": "Mar-May 8-17 %, Jul-Aug < 0.2 %",
-    "autocorrelation": "lag 1: 0.6-0.95, lag 96: 0.4-0.75",
-    "weekend vs weekday, summer": "25-30 % below",
-    "summer daily shape": "midday trough ~0.6 x overnight, evening peak ~2 x median",
-}
-"""The figures CALIBRATION.md asks the model to reproduce (quoted)."""
-CALIBRATION_2023 = {
-    "negative %": "Jul-Aug < 0.2",
-    "above $250 %": "Aug 1.54, Sep 0.24",
-    "max at 16-21 h": "nearly all (summer)",
-    "acf 1": "0.6-0.95",
-    "acf 96": "0.4-0.75",
-    "off/work mean": "0.70-0.75 (summer)",
-    "midday/overnight": "~0.6 (summer)",
-    "evening peak/median": "~2 (summer)",
-}
-"""CALIBRATION.md's figures next to the 2023 rows."""
+"""Los Angeles [deg N, deg E]: the default study's site."""
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+ISSUE_2023 = pd.DataFrame(
+    {
+        "median": [141, 46, 18, 54, 51, 51],
+        "p95": [222, 117, 55, 133, 117, 108],
+        "negative %": [0.1, 16.7, 14.2, 0.0, 0.1, 6.1],
+        "above $250 %": [2.0, 0.5, 0.3, 1.9, 1.6, 0.4],
+    },
+    index=pd.Index([1, 4, 5, 7, 8, 10], name="month"),
+)
+"""Real 2023 15-min FMM figures at an SCE node in the LA basin, as issue 11 quotes them
+[$/MWh, %]."""
+AUG_2023_DLAP_SHARE = 1.54
+"""CAISO's monthly market report: share of FMM DLAP prices above $250 in Aug 2023 [%]."""
 
 
-# --- Readers --------------------------------------------------------------------------------
+# --- Real inputs ----------------------------------------------------------------------------
 
 
-# --- Figures --------------------------------------------------------------------------------
+def _period(year: int, months: tuple[int, int] = (1, 12)) -> tuple[dt.date, dt.date]:
+    start = dt.date(year, months[0], 1)
+    end = (pd.Timestamp(year, months[1], 1) + pd.offsets.MonthEnd(0)).date()
+    return start, end
 
 
-def period_figures(prices: pd.Series, timezone: str = TIMEZONE) -> dict[str, float]:
-    """The report's figures for one contiguous stretch of 15-min prices (e.g. a month)."""
-    x = prices.to_numpy(dtype=float)
-    if x.size == 0:
-        raise ValueError("no prices")
-    cal = local_calendar(prices.index, timezone)
-    frame = pd.DataFrame({"p": x, "day": cal.day, "hour": cal.hour})
-    peak_hour = frame.loc[frame.groupby("day")["p"].idxmax(), "hour"].to_numpy()
-    hourly = frame.groupby("hour")["p"].median().reindex(range(24))
-    overall = float(np.median(x))
-    overnight = float(hourly.loc[0:5].median())
-    midday = float(hourly.loc[10:15].median())
-    starts, lengths = runs(x > SPIKE_PRICE)
-    off, work = x[cal.offday], x[~cal.offday]
+def real_system(reference: Path, grid: pd.DatetimeIndex) -> pd.DataFrame:
+    """The real drivers (:func:`reference_drivers`, hourly, an hour's margin) on ``grid``."""
+    start = (grid[0] - pd.Timedelta(hours=4)).strftime("%Y-%m-%dT%H:00")
+    end = (grid[-1] + pd.Timedelta(hours=4)).strftime("%Y-%m-%dT%H:00")
+    return drivers_on_grid(reference_drivers(reference, start, end), grid)
+
+
+def _runs(
+    grid: pd.DatetimeIndex,
+    system: pd.DataFrame,
+    years: int,
+    seed: int,
+    calibration: MarketCalibration | None = None,
+) -> list[pd.DataFrame]:
+    return [
+        simulate_prices(
+            grid, TIMEZONE, system, stream_rng(seed + i, Stream.MARKET), None, calibration
+        )
+        for i in range(years)
+    ]
+
+
+def _check_tables(
+    real: pd.Series, synthetic: list[pd.Series], label: str
+) -> dict[str, pd.DataFrame]:
+    """The battery (figures side by side with their verdicts) and its monthly summary."""
+    checks = battery_checks(
+        price_figures(real, TIMEZONE), [price_figures(s, TIMEZONE) for s in synthetic]
+    )
+    summary = passes_by_month(checks)
+    summary.index = [MONTH_NAMES[m - 1] for m in summary.index]
+    wide = checks.reset_index()
+    wide["month"] = [MONTH_NAMES[m - 1] for m in wide["month"]]
+    failed = wide[~wide["pass"]].set_index(["month", "check"])[["real", "synthetic", "criterion"]]
+    passed = int(summary["pass"].sum())
     return {
-        **distribution_figures(x),
-        "max at 16-21 h": float(
-            np.mean((peak_hour >= EVENING_HOURS[0]) & (peak_hour <= EVENING_HOURS[1]))
-        ),
-        "acf 1": autocorrelation(x, 1),
-        "acf 4": autocorrelation(x, 4),
-        "acf 96": autocorrelation(x, 96),
-        "off/work mean": float(np.mean(off) / np.mean(work)) if off.size and work.size else np.nan,
-        "off/work median": float(np.median(off) / np.median(work))
-        if off.size and work.size
-        else np.nan,
-        "midday/overnight": midday / overnight if overnight else np.nan,
-        "evening peak/median": float(hourly.loc[17:21].max()) / overall if overall else np.nan,
-        "episodes >$250": float(len(starts)),
-        "episode length": float(np.mean(lengths)) if len(starts) else np.nan,
-        "hourly": hourly.to_numpy(),
+        f"{label}: months passing the battery of CALIBRATION.md ({passed} of "
+        f"{len(summary)})": summary,
+        f"{label}: the checks that fail (real, synthetic, criterion)": failed
+        if len(failed)
+        else pd.DataFrame({"note": ["every check passes"]}),
     }
 
 
-def monthly_figures(prices: pd.Series, timezone: str = TIMEZONE) -> pd.DataFrame:
-    """:func:`period_figures` for each local calendar month of ``prices`` (rows: month 1-12,
-    or ``(year, month)`` when the series spans several years is not needed here)."""
-    local = prices.index.tz_convert(timezone)
+def _arbitrage(real: pd.Series, synthetic: list[pd.Series], label: str) -> dict:
+    table = arbitrage_ratio_table(real, synthetic, REFERENCE_BATTERY, TIMEZONE)
+    table.index = [MONTH_NAMES[m - 1] if m != "year" else "year" for m in table.index]
+    return {
+        f"{label}: perfect-foresight revenue of a 13.5 kWh / 5 kW battery (90 % round trip, "
+        "$0.02/kWh), synthetic over real (pass 0.6-1.6 a month, 0.8-1.25 the year)": table
+    }
+
+
+# --- The parts ------------------------------------------------------------------------------
+
+
+def in_and_out_of_sample(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Parts 1-3: 2022 in sample and month-blocked out of sample, battery and arbitrage."""
+    market = Path(reference) / "market"
+    real = read_fmm_csv(market / ALAMITOS_FILE)
+    start, end = _period(2022)
+    grid = build_grid(start, end, TIMEZONE, 15)
+    real = real.reindex(grid)
+    system = real_system(reference, grid)
+    inside = [r["lmp"] for r in _runs(grid, system, years, seed)]
+
+    hourly = reference_drivers(reference, "2021-12-31T20:00", "2023-01-01T12:00")
+    hydro = hydro_table(read_fuel_mix_daily(Path(reference) / FUEL_MIX_FILE)["hydro_mw"])
+    month = grid.tz_convert(TIMEZONE).month
+    outside = [pd.Series(np.nan, index=grid) for _ in range(years)]
+    for m in range(1, 13):
+        fitted = MarketCalibration.from_calibration(
+            fit_calibration(real, hourly, hydro, TIMEZONE, [m])
+        )
+        sel = month == m
+        for i, run in enumerate(_runs(grid[sel], system[sel], years, seed + 100 * m, fitted)):
+            outside[i][sel] = run["lmp"].to_numpy()
+    return {
+        **_check_tables(real, inside, "2022 in sample (real 2022 drivers)"),
+        **_check_tables(real, outside, "2022 out of sample, month-blocked"),
+        **_arbitrage(real, inside, "2022 in sample"),
+        **_arbitrage(real, outside, "2022 out of sample, month-blocked"),
+    }
+
+
+def year_2023(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Part 4: 2023 driven by its real drivers against the issue's SCE-node figures."""
+    start, end = _period(2023)
+    grid = build_grid(start, end, TIMEZONE, 15)
+    system = real_system(reference, grid)
+    runs = [r["lmp"] for r in _runs(grid, system, years, seed)]
+    month = grid.tz_convert(TIMEZONE).month
     rows = {}
-    for month, part in prices.groupby(local.month):
-        rows[int(month)] = period_figures(part, timezone)
-    return pd.DataFrame.from_dict(rows, orient="index")
+    for m in ISSUE_2023.index:
+        values = np.concatenate([r.to_numpy()[month == m] for r in runs])
+        figures = distribution_figures(values)
+        rows[MONTH_NAMES[m - 1]] = {
+            f"{k} {side}": (ISSUE_2023.loc[m, k] if side == "real" else figures[k])
+            for k in ISSUE_2023.columns
+            for side in ("real", "syn")
+        }
+    return {
+        "2023, never fitted, real 2023 drivers: synthetic against the real SCE-node figures "
+        "issue 11 quotes [$/MWh, %]": pd.DataFrame.from_dict(rows, orient="index")
+    }
 
 
-def _pooled(series: list[pd.Series], timezone: str) -> pd.DataFrame:
-    """:data:`DISTRIBUTION` figures by local month of several simulated series pooled."""
-    values = pd.concat([s.reset_index(drop=True) for s in series], ignore_index=True)
-    months = np.concatenate([np.asarray(s.index.tz_convert(timezone).month) for s in series])
-    rows = {int(m): distribution_figures(values.to_numpy()[months == m]) for m in np.unique(months)}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def _average(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    scalar = [c for c in tables[0].columns if c != "hourly"]
-    mean = sum(t[scalar] for t in tables) / len(tables)
-    mean["hourly"] = [
-        np.mean([t.loc[m, "hourly"] for t in tables], axis=0) for m in tables[0].index
-    ]
-    return mean
-
-
-def synthetic_prices(
-    start: dt.date,
-    end: dt.date,
+def synthetic_chain(
+    grid: pd.DatetimeIndex,
     seed: int,
-    parameters: MarketParameters | None = None,
-    timezone: str = TIMEZONE,
+    system_parameters: SystemParameters | None = None,
 ) -> pd.DataFrame:
-    """One realisation of the model on local days ``start``..``end`` with synthetic weather."""
-    grid = build_grid(start, end, timezone, 15)
-    weather = simulate_weather(grid, *SITE, timezone, 15, stream_rng(seed, Stream.WEATHER))
-    return simulate_prices(grid, timezone, weather, stream_rng(seed, Stream.MARKET), parameters)
+    """One realisation of the full synthetic chain on ``grid``: weather, system, market
+    (the streams of a build with seed ``seed``)."""
+    frame = simulate_weather(grid, *SITE, TIMEZONE, 15, stream_rng(seed, Stream.WEATHER))
+    system = simulate_system(
+        grid, TIMEZONE, frame, stream_rng(seed, Stream.SYSTEM), system_parameters
+    )
+    return simulate_prices(grid, TIMEZONE, system, stream_rng(seed, Stream.MARKET))
 
 
-def _synthetic_period(series: list[pd.Series], timezone: str, keys) -> list[float]:
-    """Figures of one period simulated several times: distribution figures pooled, the
-    others averaged."""
-    figures = [period_figures(s, timezone) for s in series]
-    pooled = distribution_figures(np.concatenate([s.to_numpy() for s in series]))
-    return [pooled[k] if k in pooled else float(np.mean([f[k] for f in figures])) for k in keys]
+def published_shares(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Part 5: each published month from the full synthetic chain with the month's real gas."""
+    market = Path(reference) / "market"
+    published = read_published_shares(market / PUBLISHED_SHARES_FILE)
+    gas = read_gas_monthly(
+        Path(reference) / ELECTRIC_POWER_GAS_FILE, Path(reference) / CITYGATE_GAS_FILE
+    )
+    shares = []
+    for month in published.index:
+        grid = build_grid(month.start_time.date(), month.end_time.date(), TIMEZONE, 15)
+        parameters = SystemParameters(gas_price_usd_per_mmbtu=float(gas[month]))
+        runs = [
+            period_shares(synthetic_chain(grid, seed + i, parameters)["lmp"], TIMEZONE)
+            for i in range(years)
+        ]
+        shares.append(sum(runs[1:], runs[0]) / len(runs))
+    table = published_share_checks(pd.concat(shares), published)
+    passed = int(table["pass"].sum())
+    return {
+        f"Published CAISO FMM DLAP shares [%] against the synthetic chain with each month's "
+        f"real gas and sourced capacity ({passed} of {len(table)} pass: x2 where published >= "
+        "0.5 %, else 1 point)": table
+    }
 
 
-def _side_by_side(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> pd.DataFrame:
-    data = {}
-    for c in columns:
-        data[f"{c} real"] = real[c]
-        data[f"{c} syn"] = synthetic[c]
-    table = pd.DataFrame(data)
-    table.index.name = "month"
-    return table
+def dayahead_and_ancillary(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Parts 6-7: 2024-2025 driven by their real drivers, day-ahead and AS against the
+    published summaries."""
+    market = Path(reference) / "market"
+    start, end = dt.date(2024, 1, 1), dt.date(2025, 12, 31)
+    grid = build_grid(start, end, TIMEZONE, 15)
+    system = real_system(reference, grid)
+    # No hourly wind is in the references after Aug 2025: the calendar month's mean.
+    month = grid.tz_convert(TIMEZONE).month
+    wind = system["wind_mw"].fillna(system["wind_mw"].groupby(month).transform("mean"))
+    system = system.assign(wind_mw=wind)
+    system["net_load_mw"] = system["demand_mw"] - system["solar_mw"] - system["wind_mw"]
+    runs = _runs(grid, system, years, seed)
+    da = pd.concat([r["da_lmp"] for r in runs], axis=1).mean(axis=1)
+    summary = read_dayahead_summary(market / DAYAHEAD_SUMMARY_FILE)
+    da_table = dayahead_checks(da.resample("h").first().dropna(), summary, TIMEZONE)
+    ancillary = pd.concat(runs).groupby(level=0).mean()
+    as_table = ancillary_checks(ancillary, read_ancillary_means(market / ANCILLARY_MEANS_FILE))
+    return {
+        "Day-ahead TH_SP15, 2024-2025: monthly midday (10-15 h) and evening (17-20 h) means "
+        f"[$/MWh], synthetic on the real drivers ({int(da_table['pass'].sum())} of "
+        f"{len(da_table)} within max($15, 35 %))": da_table,
+        "Day-ahead ancillary services, annual means [$/MW-h], synthetic on the real 2024-2025 "
+        "drivers against CAISO's published means": as_table,
+    }
+
+
+def default_study(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Part 8: the default study (Aug 2023) against the real Aug 2023 prices in LA."""
+    market = Path(reference) / "market"
+    real = read_oasis_lmp(market / MIL1_AUG_2023_FILE)
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 31), TIMEZONE, 15)
+    runs = [synthetic_chain(grid, seed + i)["lmp"].to_numpy() for i in range(years)]
+    real_local = real[real.index.tz_convert(TIMEZONE).month == 8].to_numpy()
+    syn = distribution_figures(np.concatenate(runs))
+    figures = distribution_figures(real_local)
+    keys = [k for k in DISTRIBUTION]
+    table = pd.DataFrame(
+        {
+            "real MIL1_3_PASGNODE": [figures[k] for k in keys],
+            "synthetic default study": [syn[k] for k in keys],
+        },
+        index=keys,
+    )
+    table.loc[f"above ${SPIKE_PRICE:.0f} % (CAISO FMM DLAP)"] = [AUG_2023_DLAP_SHARE, np.nan]
+    return {
+        "The default study, Aug 2023 (synthetic weather and system), against the real Aug "
+        "2023 FMM prices in LA [$/MWh, %]": table
+    }
 
 
 def market_calibration_tables(
-    reference_dir: Path, years: int = 5, seed: int = 42, timezone: str = TIMEZONE
+    reference_dir: Path, years: int = 5, seed: int = 42
 ) -> dict[str, pd.DataFrame]:
-    """Synthetic against real, side by side, per month.
+    """Every table of the report (module docstring), in order.
 
     Parameters
     ----------
     reference_dir : path
-        ``../shared/reference`` (holds ``market/``).
+        ``../shared/reference``.
     years : int
-        Simulated years (independent realisations of 2022, and of Aug-Sep 2023).
+        Synthetic realisations per comparison.
     seed : int
-        Seed of the first realisation (the others use ``seed + 1``, ...).
+        Seed of the first realisation.
     """
-    market = Path(reference_dir) / "market"
-    real = monthly_figures(read_fmm_csv(market / ALAMITOS_FILE), timezone)
-    runs, aug, sep = [], [], []
-    as_frames = []
-    for i in range(years):
-        frame = synthetic_prices(dt.date(2022, 1, 1), dt.date(2022, 12, 31), seed + i)
-        runs.append(monthly_figures(frame["lmp"], timezone))
-        as_frames.append(frame)
-        late = synthetic_prices(dt.date(2023, 8, 1), dt.date(2023, 9, 30), seed + 1000 + i)
-        local = late.index.tz_convert(timezone)
-        aug.append(late["lmp"][local.month == 8])
-        sep.append(late["lmp"][local.month == 9])
-    syn = _average(runs)
-    pooled = _pooled([f["lmp"] for f in as_frames], timezone)
-    syn[list(DISTRIBUTION)] = pooled[list(DISTRIBUTION)]
-
-    level = _side_by_side(real, syn, ["median", "p5", "p95", "p99", "mean"])
-    regimes = _side_by_side(real, syn, ["negative %", "above $250 %", "max at 16-21 h"])
-    regimes["hourly median corr"] = [
-        float(np.corrcoef(real.loc[m, "hourly"], syn.loc[m, "hourly"])[0, 1]) for m in real.index
-    ]
-    persistence = _side_by_side(real, syn, ["acf 1", "acf 4", "acf 96", "off/work mean"])
-    shape = _side_by_side(
-        real, syn, ["midday/overnight", "evening peak/median", "episodes >$250", "episode length"]
-    )
-    shape.attrs["missing"] = "-: no episode above $250 that month, so no episode length"
-
-    mil1 = period_figures(read_oasis_lmp(market / MIL1_AUG_2023_FILE), timezone)
-    keys = [
-        "median", "p5", "p95", "p99", "mean", "negative %", "above $250 %", "max at 16-21 h",
-        "acf 1", "acf 4", "acf 96", "off/work mean", "midday/overnight", "evening peak/median",
-    ]  # fmt: skip
-    reference_2023 = pd.DataFrame(
-        {
-            "real MIL1 Aug 2023": [mil1[k] for k in keys],
-            "syn Aug 2023": _synthetic_period(aug, timezone, keys),
-            "syn Sep 2023": _synthetic_period(sep, timezone, keys),
-            "CALIBRATION.md": [CALIBRATION_2023.get(k, "") for k in keys],
-        },
-        index=keys,
-    )
-
-    ancillary = ancillary_summary(pd.concat(as_frames), timezone)
-    coupling = ancillary_coupling(pd.concat(as_frames))
-    levels = pd.DataFrame(
-        {
-            "level": pd.Series(PRICE_LEVELS),
-            "source": pd.Series(PRICE_LEVEL_SOURCES),
-        }
-    )
-    levels.index.name = "year"
-    figures = pd.DataFrame({"CALIBRATION.md": pd.Series(CALIBRATION_FIGURES)})
-    return {
-        f"LMP level and spread by month [$/MWh]: real ALAMT3G_7_B1 2022 vs synthetic "
-        f"(2022 level, {years} y; Dec at the fitted Dec 2022 gas-crisis level; the Aug 31-Sep 9 "
-        "2022 heat wave is left out of the fit, typical weather has none)": level,
-        "Regimes and timing by month: negative and >$250 shares [%], share of days whose "
-        "max falls at 16-21 h, correlation of the hourly median shapes": regimes,
-        "Persistence and day type by month: autocorrelation at lags 1, 4, 96 (15 min); "
-        "off-day (weekend/holiday) over workday mean": persistence,
-        "Daily shape and spike episodes by month: midday (10-15 h) over overnight (0-5 h) "
-        "median, evening (17-21 h) peak over median, episodes above $250 and their mean "
-        "length [intervals]": shape,
-        "2023 (2023 level) vs real MIL1_3_PASGNODE Aug 2023 and CALIBRATION.md": reference_2023,
-        f"Ancillary services, synthetic 2022 ({years} y) [$/MW-h]: no real series; "
-        "assumed levels (CALIBRATION.md)": ancillary,
-        "Ancillary services vs LMP, synthetic 2022: correlation and AS/LMP ratio spread": coupling,
-        "Default price levels (relative to 2022) and their sources": levels,
-        "CALIBRATION.md figures": figures,
-    }
-
-
-def ancillary_summary(frame: pd.DataFrame, timezone: str = TIMEZONE) -> pd.DataFrame:
-    """Median, p95 and max of each AS price by season and hour group."""
-    local = frame.index.tz_convert(timezone)
-    season = np.select(
-        [local.month.isin([3, 4, 5]), local.month.isin([6, 7, 8, 9, 10])],
-        ["Mar-May", "Jun-Oct"],
-        "Nov-Feb",
-    )
-    group = np.select(
-        [local.hour < 6, local.hour < 10, local.hour < 16, local.hour < 22],
-        ["night 0-5", "morning 6-9", "midday 10-15", "evening 16-21"],
-        "night 22-23",
-    )
-    group = np.where(group == "night 22-23", "night 0-5", group)
-    rows = {}
-    for product in AS_PRODUCTS:
-        values = frame[product]
-        for s in ("Mar-May", "Jun-Oct", "Nov-Feb"):
-            for g in ("night 0-5", "morning 6-9", "midday 10-15", "evening 16-21"):
-                sel = (season == s) & (group == g)
-                rows[(product, s, g)] = {
-                    "median": float(np.median(values[sel])),
-                    "p95": float(np.percentile(values[sel], 95)),
-                    "max": float(np.max(values[sel])),
-                }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index = pd.MultiIndex.from_tuples(table.index, names=["product", "season", "hours"])
-    return table
-
-
-def ancillary_coupling(frame: pd.DataFrame) -> pd.DataFrame:
-    """How each AS price relates to the LMP: correlation, and the spread of its ratio to the
-    LMP (p5, p50, p95 of AS / LMP where LMP > $5): a fixed share would have one ratio."""
-    lmp = frame["lmp"]
-    rows = {}
-    for product in AS_PRODUCTS:
-        ratio = (frame[product] / lmp)[lmp > 5.0]
-        rows[product] = {
-            "corr with LMP": float(np.corrcoef(frame[product], lmp)[0, 1]),
-            "ratio p5": float(ratio.quantile(0.05)),
-            "ratio p50": float(ratio.quantile(0.5)),
-            "ratio p95": float(ratio.quantile(0.95)),
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    tables: dict[str, pd.DataFrame] = {}
+    for part in (
+        in_and_out_of_sample,
+        year_2023,
+        published_shares,
+        dayahead_and_ancillary,
+        default_study,
+    ):
+        tables.update(part(Path(reference_dir), years, seed))
+    return tables
