@@ -28,7 +28,7 @@ def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert result.stderr.strip() == (
         "error: no source implemented yet for: load (synthetic), market (synthetic), "
-        "solar (synthetic); nothing was written"
+        "solar (synthetic), system (synthetic); nothing was written"
     )
     assert not (tmp_path / "data").exists()
 
