@@ -95,9 +95,7 @@ def synthetic_year(
     weather = simulate_weather(
         grid, *SITE, TIMEZONE, interval_minutes, stream_rng(seed, Stream.WEATHER)
     )
-    system = simulate_system(
-        grid, TIMEZONE, weather, stream_rng(seed, Stream.SYSTEM), parameters
-    )
+    system = simulate_system(grid, TIMEZONE, weather, stream_rng(seed, Stream.SYSTEM), parameters)
     return weather, system
 
 

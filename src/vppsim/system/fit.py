@@ -20,12 +20,18 @@ Sources of the hard-coded figures:
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 from scipy.special import ndtri
 
 from vppsim.calendar import local_calendar
+from vppsim.grid import build_grid
+from vppsim.seeds import Stream, stream_rng
+from vppsim.system import reference as ref
 from vppsim.system.model import (
     _MID_MONTH_DAY,
     WIND_LEVELS,
@@ -35,6 +41,7 @@ from vppsim.system.model import (
     sourced_capacity,
 )
 from vppsim.timeseries import autocorrelation
+from vppsim.weather.synthetic import simulate_weather
 
 TIMEZONE = "America/Los_Angeles"
 BASE_YEAR = 2022
@@ -72,9 +79,7 @@ def capacity_table(fuel_mix: pd.DataFrame, kind: str) -> tuple[list[int], list[f
     return [int(y) for y in capacity.index], [round(float(v), 1) for v in capacity]
 
 
-def demand_levels(
-    eia930: pd.Series, fuel_mix: pd.DataFrame
-) -> tuple[list[int], list[float]]:
+def demand_levels(eia930: pd.Series, fuel_mix: pd.DataFrame) -> tuple[list[int], list[float]]:
     """Annual mean demand over 2022's [1]: EIA-930 where it covers the whole year, CAISO's
     daily fuel mix (its own 2022 as the base) for whole years before.
 
@@ -169,7 +174,7 @@ def fit_demand(
         ecdd = _month_hour_means(np.maximum(t_eff - cool, 0.0), clim.month, clim.hour)
         cooling_columns = np.zeros((n_cells, 24))
         cooling_columns[cells, hour_of] = ecdd[month_of, hour_of]
-        for heat in HEATING_BASES_C[HEATING_BASES_C <= cool]:
+        for heat in HEATING_BASES_C[np.less_equal(HEATING_BASES_C, cool)]:
             ehdd = _month_hour_means(np.maximum(heat - t_eff, 0.0), clim.month, clim.hour)
             x = np.column_stack([intercepts, cooling_columns, ehdd[month_of, hour_of]])
             # Non-negative least squares: intercepts are tens of GW, responses are >= 0.
@@ -287,9 +292,7 @@ def fit_wind(wind: pd.Series, capacity: tuple[list[int], list[float]]) -> dict:
     per_mw, cal, hours = _per_mw(wind.clip(lower=0.0), capacity)
     profile = _month_hour_means(per_mw, cal.month, hours)
     ratio = per_mw / profile[cal.month, hours]
-    quantiles = np.array(
-        [np.nanquantile(ratio[cal.month == m], WIND_LEVELS) for m in range(12)]
-    )
+    quantiles = np.array([np.nanquantile(ratio[cal.month == m], WIND_LEVELS) for m in range(12)])
     # Normal scores within each month, for the hour-to-hour persistence.
     scores = np.full(len(ratio), np.nan)
     for m in range(12):
@@ -330,24 +333,14 @@ LA_SITE = (34.05, -118.24)
 def climate_weather() -> pd.DataFrame:
     """Twelve years of hourly synthetic LA weather with the default parameters: the
     climatology the temperature response and the sky coupling are fitted against."""
-    import datetime as dt
-
-    from vppsim.grid import build_grid
-    from vppsim.seeds import Stream, stream_rng
-    from vppsim.weather.synthetic import simulate_weather
-
     first, last = CLIMATE_YEARS
     grid = build_grid(dt.date(first, 1, 1), dt.date(last, 12, 31), TIMEZONE, 60)
     rng = stream_rng(CLIMATE_SEED, Stream.WEATHER)
     return simulate_weather(grid, *LA_SITE, TIMEZONE, 60, rng)
 
 
-def fit_calibration(reference) -> dict:
+def fit_calibration(reference: Path) -> dict:
     """Every section of ``calibrated.json`` from the shared references (deterministic)."""
-    from pathlib import Path
-
-    from vppsim.system import reference as ref
-
     reference = Path(reference)
     drivers = ref.reference_drivers(reference, "2022-01-01T08:00", "2024-01-01T08:00")
     late = ref.read_eia930_demand_solar(reference / ref.EIA930_DEMAND_SOLAR_FILE)

@@ -216,9 +216,7 @@ def demand_level(
     return level * (1.0 + parameters.demand_growth_per_year) ** beyond * parameters.demand_scale
 
 
-def gas_prices(
-    years: np.ndarray, months: np.ndarray, calibration: SystemCalibration
-) -> np.ndarray:
+def gas_prices(years: np.ndarray, months: np.ndarray, calibration: SystemCalibration) -> np.ndarray:
     """The sourced gas price of each (year, month 0..11) [$/MMBtu].
 
     Months after the table repeat the same calendar month of its last 12; months before it

@@ -218,8 +218,14 @@ def get_system_forecast(
     windows = oasis_windows(start, end)
     demand_parts, renewable_parts = [], []
     for number, (a, b) in enumerate(windows, 1):
-        log.info("%s %s/%s: window %d of %d", SOURCE, DEMAND_REPORT, RENEWABLES_REPORT,
-                 number, len(windows))
+        log.info(
+            "%s %s/%s: window %d of %d",
+            SOURCE,
+            DEMAND_REPORT,
+            RENEWABLES_REPORT,
+            number,
+            len(windows),
+        )
         for report, parts in ((DEMAND_REPORT, demand_parts), (RENEWABLES_REPORT, renewable_parts)):
             content = get_oasis(client, report, a, b, params=params, **common)
             rows = read_oasis_zip(content)
@@ -242,7 +248,7 @@ def get_system_forecast(
         "tac": tac,
         "hubs": {column: list(hubs) for column, hubs in HUBS.items()},
         "windows": [f"{a:%Y-%m-%dT%H:%MZ}/{b:%Y-%m-%dT%H:%MZ}" for a, b in windows],
-        "values": "day-ahead market forecasts, hourly" + (", held over each interval"
-                                                            if step < _HOUR else ""),
+        "values": "day-ahead market forecasts, hourly"
+        + (", held over each interval" if step < _HOUR else ""),
     }
     return frame, details

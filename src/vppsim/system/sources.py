@@ -175,9 +175,7 @@ SYSTEM = DatasetSpec(
             decimals=1,
         ),
         ColumnSpec("wind_mw", "MW", "Wind (CAISO trading hubs NP15+SP15)", 0, 100000, decimals=1),
-        ColumnSpec(
-            "net_load_mw", "MW", "Demand less solar and wind", -300000, 200000, decimals=1
-        ),
+        ColumnSpec("net_load_mw", "MW", "Demand less solar and wind", -300000, 200000, decimals=1),
         ColumnSpec(
             "gas_price_usd_per_mmbtu",
             "$/MMBtu",
