@@ -88,7 +88,7 @@ class SyntheticSystem(Source):
         )
         provenance = Provenance(
             SourceKind.SYNTHETIC,
-            "vppsim synthetic CAISO system",
+            "vppsim system",
             __version__,
             {
                 "model": "demand: calendar profile + cooling/heating response to the study "
