@@ -108,16 +108,25 @@ def test_solar_is_zero_at_night_and_scales_with_capacity(september):
     noon = standard_hour == 12
     assert (system["solar_mw"][noon] > 2000).all()
     assert (system["solar_mw"] >= 0).all() and (system["wind_mw"] >= 0).all()
-    small = simulate_system(
-        grid, LA, weather, stream_rng(3, Stream.SYSTEM), SystemParameters(solar_capacity_mw=1e4)
-    )
-    large = simulate_system(
-        grid, LA, weather, stream_rng(3, Stream.SYSTEM), SystemParameters(solar_capacity_mw=3e4)
-    )
+
+    def with_capacity(mw, **knobs):
+        parameters = SystemParameters(solar_capacity_mw=mw, **knobs)
+        return simulate_system(grid, LA, weather, stream_rng(3, Stream.SYSTEM), parameters)
+
+    uncurtailed = {"net_load_floor_mw": -1e5}
+    small, large = with_capacity(1e4, **uncurtailed), with_capacity(3e4, **uncurtailed)
     np.testing.assert_allclose(large["solar_mw"], 3.0 * small["solar_mw"])
     np.testing.assert_allclose(
         large["net_load_mw"], small["net_load_mw"] - 2.0 * small["solar_mw"], atol=1e-6
     )
+    # With the fitted floor, a fleet 5 times today's is curtailed at midday: net load stays
+    # at the lowest real 2022-2023 net load (2,489 MW), and solar is never negative.
+    huge = with_capacity(8e4)
+    floor = SystemCalibration.default().net_load_floor_mw
+    assert floor == pytest.approx(2489.3)
+    assert huge["net_load_mw"].min() == pytest.approx(floor)
+    assert (huge["solar_mw"] < with_capacity(8e4, **uncurtailed)["solar_mw"]).any()
+    assert (huge["solar_mw"] >= 0).all()
     # A cloudier study weather dims the fleet on those days, and only there.
     cloudy = weather.copy()
     day = local_dates(grid) == dt.date(2022, 9, 20)

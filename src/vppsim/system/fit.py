@@ -204,10 +204,19 @@ def fit_demand(
 
     real_daily, real_hourly = split(real_dev, cal)
     synth_daily, synth_hourly = split(synth_dev, clim)
+    # LA's temperature is a noisy proxy of CAISO's load-weighted one: its day-to-day
+    # departures, through the across-month response, would move demand more than demand
+    # really moves in several months (July-August, spring and autumn warm spells). The
+    # response to departures is damped so that it never explains more than the real spread.
+    anomaly_gain = np.minimum(
+        1.0,
+        _by_month(real_daily, cal.day_month, np.std)
+        / _by_month(synth_daily, clim.day_month, np.std),
+    )
     real_daily_var = _by_month(real_daily, cal.day_month, _robust_var)
-    synth_daily_var = _by_month(synth_daily, clim.day_month, _robust_var)
+    synth_daily_var = anomaly_gain**2 * _by_month(synth_daily, clim.day_month, _robust_var)
     real_hourly_var = _by_month(real_hourly, cal.month, _robust_var)
-    synth_hourly_var = _by_month(synth_hourly, clim.month, _robust_var)
+    synth_hourly_var = anomaly_gain**2 * _by_month(synth_hourly, clim.month, _robust_var)
     daily_var = np.maximum(real_daily_var - synth_daily_var, MIN_RESIDUAL_SHARE * real_daily_var)
     hourly_var = np.maximum(
         real_hourly_var - synth_hourly_var, MIN_RESIDUAL_SHARE * real_hourly_var
@@ -223,6 +232,9 @@ def fit_demand(
         "heating_mw_per_c": np.round(heating, 2).tolist(),
         "cooling_base_c": float(cool),
         "heating_base_c": float(heat),
+        "expected_cdd_c": np.round(ecdd, 3).tolist(),
+        "expected_hdd_c": np.round(ehdd, 3).tolist(),
+        "anomaly_gain": np.round(anomaly_gain, 3).tolist(),
         "daily_std_mw": np.round(np.sqrt(daily_var), 1).tolist(),
         "daily_autocorrelation": round(daily_acf, 4),
         "hourly_std_mw": np.round(np.sqrt(hourly_var), 1).tolist(),
@@ -248,7 +260,10 @@ def ghi_climatology(climate: pd.DataFrame) -> np.ndarray:
 
 
 def fit_solar(
-    solar: pd.Series, capacity: tuple[list[int], list[float]], climate: pd.DataFrame
+    solar: pd.Series,
+    capacity: tuple[list[int], list[float]],
+    climate: pd.DataFrame,
+    net_load: pd.Series,
 ) -> dict:
     """The solar tables.
 
@@ -260,6 +275,8 @@ def fit_solar(
         From :func:`capacity_table`.
     climate : pandas.DataFrame
         The synthetic weather run (``ghi_w_m2``), hourly.
+    net_load : pandas.Series
+        Real hourly net load [MW] (its minimum is the curtailment floor).
     """
     per_mw, cal, hours = _per_mw(solar.clip(lower=0.0), capacity)
     profile = _month_hour_means(per_mw, cal.month, hours)
@@ -272,6 +289,10 @@ def fit_solar(
     month_key = days.year * 12 + days.month
     ratio = day_mean / pd.Series(day_mean).groupby(month_key).transform("mean").to_numpy()
     real_std = _by_month(ratio, cal.day_month, np.std)
+    # The fleet's clearest and darkest days bound the factor (clear days are only so much
+    # above the month's mean, whatever LA's sky does).
+    low = _by_month(ratio, cal.day_month, lambda x: np.quantile(x, 0.01))
+    high = _by_month(ratio, cal.day_month, lambda x: np.quantile(x, 0.99))
     clim = local_calendar(climate.index, TIMEZONE, 60)
     climatology = ghi_climatology(climate)
     ghi_day = pd.Series(climate["ghi_w_m2"].to_numpy(float)).groupby(clim.day).mean().to_numpy()
@@ -283,6 +304,9 @@ def fit_solar(
         "capacity_mw": capacity[1],
         "profile_per_mw": np.round(profile, 5).tolist(),
         "sky_coupling": np.round(coupling, 3).tolist(),
+        "sky_min": np.round(low, 3).tolist(),
+        "sky_max": np.round(high, 3).tolist(),
+        "net_load_floor_mw": round(float(net_load.min()), 1),
         "ghi_climatology_w_m2": np.round(climatology, 2).tolist(),
     }
 
@@ -369,7 +393,7 @@ def fit_calibration(reference: Path) -> dict:
             f"seed {CLIMATE_SEED}, default parameters",
         },
         "demand": fit_demand(drivers["demand_mw"], levels, climate),
-        "solar": fit_solar(drivers["solar_mw"], solar_capacity, climate),
+        "solar": fit_solar(drivers["solar_mw"], solar_capacity, climate, drivers["net_load_mw"]),
         "wind": fit_wind(drivers["wind_mw"], wind_capacity),
         "gas": gas_table(gas),
     }

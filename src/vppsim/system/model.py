@@ -24,6 +24,11 @@ Demand [MW]
       less the expected temperature part: with climatological weather the model gives the
       real monthly means; a hotter day adds ``cooling[hour]`` MW per extra degree.
     * Day types: workdays and off-days (weekends and NERC holidays, :mod:`vppsim.calendar`).
+    * The response to the day's *departure* from the climatological degrees is damped by a
+      monthly gain (at most 1, interpolated between mid-months): LA's temperature is a noisy
+      proxy of CAISO's load-weighted temperature, and undamped its departures would move
+      demand more than real demand moves from day to day (July-August: gain ~0.6; spring and
+      autumn warm spells). September, with the 2022 heat wave, keeps the full response.
     * ``level``: the year's sourced annual mean relative to 2022 (``calibrated.json``).
     * The residual (what the weather does not explain: the real day-to-day and hour-to-hour
       spread less the spread the synthetic temperature already gives) is a daily AR(1),
@@ -35,7 +40,14 @@ Solar [MW]
     interpolated within the hour and exactly 0 in hours the fleet produced nothing.
     ``sky = 1 + coupling[month] * (K - 1)``, ``K`` the study's daily mean GHI over the LA
     climatology of that day (so the study's cloudy days dim the fleet, partially: the fleet
-    spans the state and most of it sits inland, under clearer skies than coastal LA).
+    spans the state and most of it sits inland, under clearer skies than coastal LA), kept
+    between the fleet's own darkest and clearest days of the month (p1 and p99 of the real
+    daily output over its month's mean).
+
+Curtailment
+    Solar gives way where it would push net load below a floor (the lowest real hourly net
+    load of 2022-2023, as CAISO curtails solar in spring middays: the hub actuals the model is
+    fitted on are already curtailed).
 
 Wind [MW]
     ``capacity(t) * profile[month, standard hour] * Q_month(Phi(z))``: ``z`` a unit AR(1)
@@ -77,9 +89,6 @@ temperature of the last several hours, and a hot day carries into the night. Not
 here (no real hourly temperature of 2022): with 8 h the across-month fit gives responses of
 1.6-2.5 GW/degC at every hour (with 4 h and free bases, night responses run away because
 night degrees above the base are rare)."""
-SKY_FACTOR_RANGE = (0.05, 1.4)
-"""Bounds of the daily solar sky factor [1]: the fleet never goes fully dark over a day,
-and a day cannot beat the month's mean by more than clear skies allow."""
 WIND_LEVELS = np.linspace(0.0, 1.0, 41)
 """Probability levels of the stored wind-ratio quantiles."""
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -102,6 +111,9 @@ class SystemCalibration:
     heating_mw_per_c: np.ndarray  # (24,) response to heating degrees [MW/degC]
     cooling_base_c: float
     heating_base_c: float
+    expected_cdd_c: np.ndarray  # (12, 24) climatological cooling degrees by clock hour
+    expected_hdd_c: np.ndarray  # (12, 24) climatological heating degrees by clock hour
+    anomaly_gain: np.ndarray  # (12,) response to departures from them, relative [1]
     daily_std_mw: np.ndarray  # (12,) residual day-level spread not explained by weather
     daily_autocorrelation: float  # day-to-day
     hourly_std_mw: np.ndarray  # (12,) residual within-day spread not explained by weather
@@ -111,6 +123,9 @@ class SystemCalibration:
     solar_capacity_mw: np.ndarray  # (Y,) sourced installed capacity [MW]
     solar_profile_per_mw: np.ndarray  # (12, 24) mean output per MW installed [MW/MW]
     solar_sky_coupling: np.ndarray  # (12,) [1]
+    solar_sky_min: np.ndarray  # (12,) the fleet's darkest day (p1) over the month's mean [1]
+    solar_sky_max: np.ndarray  # (12,) its clearest day (p99) over the month's mean [1]
+    net_load_floor_mw: float  # lowest real hourly net load 2022-2023 (curtailment)
     ghi_climatology_w_m2: np.ndarray  # (12,) LA mean daily GHI by month [W/m2]
     # Wind
     wind_capacity_years: np.ndarray
@@ -138,6 +153,9 @@ class SystemCalibration:
             heating_mw_per_c=arr(d["heating_mw_per_c"]),
             cooling_base_c=float(d["cooling_base_c"]),
             heating_base_c=float(d["heating_base_c"]),
+            expected_cdd_c=arr(d["expected_cdd_c"]),
+            expected_hdd_c=arr(d["expected_hdd_c"]),
+            anomaly_gain=arr(d["anomaly_gain"]),
             daily_std_mw=arr(d["daily_std_mw"]),
             daily_autocorrelation=float(d["daily_autocorrelation"]),
             hourly_std_mw=arr(d["hourly_std_mw"]),
@@ -146,6 +164,9 @@ class SystemCalibration:
             solar_capacity_mw=arr(s["capacity_mw"]),
             solar_profile_per_mw=arr(s["profile_per_mw"]),
             solar_sky_coupling=arr(s["sky_coupling"]),
+            solar_sky_min=arr(s["sky_min"]),
+            solar_sky_max=arr(s["sky_max"]),
+            net_load_floor_mw=float(s["net_load_floor_mw"]),
             ghi_climatology_w_m2=arr(s["ghi_climatology_w_m2"]),
             wind_capacity_years=arr(w["capacity_years"], np.int64),
             wind_capacity_mw=arr(w["capacity_mw"]),
@@ -249,9 +270,15 @@ def simulate_demand(
     position = calendar.clock
     daytype = calendar.offday.astype(np.int64)
     base = _hour_interp(c.demand_profile_mw, (calendar.month, daytype), position)
-    weather = (
-        _hour_interp(c.cooling_mw_per_c, (), position) * cdd
-        + _hour_interp(c.heating_mw_per_c, (), position) * hdd
+    month = (calendar.month,)
+    expected_cdd = _hour_interp(c.expected_cdd_c, month, position)
+    expected_hdd = _hour_interp(c.expected_hdd_c, month, position)
+    gain = np.interp(calendar.day_of_year - 0.5, _MID_MONTH_DAY, c.anomaly_gain, period=365)
+    gain = gain[calendar.day]
+    cooling = _hour_interp(c.cooling_mw_per_c, (), position)
+    heating = _hour_interp(c.heating_mw_per_c, (), position)
+    weather = cooling * (expected_cdd + gain * (cdd - expected_cdd)) + heating * (
+        expected_hdd + gain * (hdd - expected_hdd)
     )
     # Draws first, in a fixed order, whatever the parameters.
     daily_eps = rng.standard_normal(calendar.n_days)
@@ -294,7 +321,8 @@ def sky_factor(
         if parameters.solar_sky_coupling is None
         else parameters.solar_sky_coupling
     )
-    return np.clip(1.0 + coupling * (k - 1.0), *SKY_FACTOR_RANGE)
+    month = calendar.day_month
+    return np.clip(1.0 + coupling * (k - 1.0), c.solar_sky_min[month], c.solar_sky_max[month])
 
 
 def simulate_solar(
@@ -408,6 +436,13 @@ def simulate_system(
     demand = simulate_demand(calendar, temperature, step_h, rng, parameters, c)
     solar = simulate_solar(grid, timezone, calendar, ghi, step_h, parameters, c)
     wind = simulate_wind(grid, timezone, calendar, step_h, rng, parameters, c)
+    floor = (
+        c.net_load_floor_mw
+        if parameters.net_load_floor_mw is None
+        else parameters.net_load_floor_mw
+    )
+    # Curtailment: solar gives way where it would push net load below the floor.
+    solar = np.minimum(solar, np.maximum(demand - wind - floor, 0.0))
     if parameters.gas_price_usd_per_mmbtu is None:
         gas = gas_prices(calendar.year, calendar.month, c)
     else:

@@ -11,6 +11,8 @@ Scenarios of issue 14, through these knobs and the weather:
   ``weather.temperature_offset_c``); demand follows through the temperature response;
 * gas crisis: ``gas_price_usd_per_mmbtu=25`` (every month) or ``gas_price_scale=3``;
 * low solar: ``solar_capacity_mw`` lower than the year's, or a cloudier weather;
+* oversupply: ``solar_capacity_mw`` higher and ``net_load_floor_mw`` lower (more storage and
+  exports absorb the midday surplus);
 * load growth: ``demand_scale`` (electrification, data centres).
 """
 
@@ -75,6 +77,15 @@ class SystemParameters(BaseModel):
         le=100000.0,
         description="Installed wind [MW]. None: the sourced capacity of the study time "
         "(about 7.9 GW in 2022).",
+    )
+    net_load_floor_mw: float | None = Field(
+        None,
+        ge=-200000.0,
+        le=50000.0,
+        description="Solar is curtailed so that net load stays above this [MW], as CAISO "
+        "curtails in spring middays (hub actuals are after curtailment). None: the lowest "
+        "real hourly net load of 2022-2023 (about 2.5 GW); a large negative number disables "
+        "curtailment.",
     )
     solar_sky_coupling: float | None = Field(
         None,
