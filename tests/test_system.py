@@ -17,7 +17,7 @@ from vppsim.market.oasis import read_oasis_zip
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system.calibration import synthetic_year
-from vppsim.system.model import COLUMNS, SystemCalibration, simulate_system
+from vppsim.system.model import COLUMNS, SystemCalibration, demand_level, simulate_system
 from vppsim.system.oasis import get_system_forecast, read_sld_fcst, read_sld_ren_fcst
 from vppsim.system.parameters import SystemParameters
 from vppsim.system.reference import reference_drivers
@@ -326,3 +326,17 @@ def test_a_build_writes_the_system_table(built):
     gap = table["demand_mw"] - table["solar_mw"] - table["wind_mw"] - table["net_load_mw"]
     assert gap.abs().max() < 0.2
     assert (table["demand_mw"] > 15000).all()
+
+
+def test_demand_levels_follow_the_sourced_years_then_the_growth_knob():
+    calibration = SystemCalibration.default()
+    years = np.array([2018, 2019, 2022, 2023, 2025, 2027])
+    held = demand_level(years, calibration, SystemParameters())
+    assert held[2] == 1.0 and held[0] == held[1]  # 2022 is the base; before 2019: held
+    assert held[3] == pytest.approx(0.9755, abs=1e-4)  # EIA-930: 2023 was 2.5 % below 2022
+    assert held[5] == held[4]
+    grown = demand_level(
+        years, calibration, SystemParameters(demand_growth_per_year=0.02, demand_scale=1.1)
+    )
+    np.testing.assert_allclose(grown[:5], 1.1 * held[:5])
+    assert grown[5] == pytest.approx(1.1 * held[4] * 1.02**2)

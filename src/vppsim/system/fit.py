@@ -98,8 +98,9 @@ def demand_levels(eia930: pd.Series, fuel_mix: pd.DataFrame) -> tuple[list[int],
     days = load.groupby(dates.year).count()
     mix = load.groupby(dates.year).mean()[days >= 360]
     levels = {int(y): float(v / eia[BASE_YEAR]) for y, v in eia.items()}
+    first_eia = min(levels)
     for year, value in mix.items():
-        if int(year) < min(levels):
+        if int(year) < first_eia:
             levels[int(year)] = float(value / mix[BASE_YEAR])
     years = sorted(levels)
     return years, [round(levels[y], 4) for y in years]
