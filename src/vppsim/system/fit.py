@@ -33,9 +33,9 @@ from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system import reference as ref
 from vppsim.system.model import (
-    _MID_MONTH_DAY,
+    MID_MONTH_DAY,
     WIND_LEVELS,
-    _standard_hours,
+    standard_hours,
     decimal_year,
     smoothed_temperature,
     sourced_capacity,
@@ -250,7 +250,7 @@ def _per_mw(
     cal = local_calendar(output.index, TIMEZONE, 60)
     installed = sourced_capacity(np.array(capacity[0]), np.array(capacity[1]), decimal_year(cal))
     per_mw = output.to_numpy(float) / installed
-    hours = _standard_hours(pd.DatetimeIndex(output.index), TIMEZONE, 1.0).astype(np.int64)
+    hours = standard_hours(pd.DatetimeIndex(output.index), TIMEZONE, 1.0).astype(np.int64)
     return per_mw, cal, hours
 
 
@@ -297,7 +297,7 @@ def fit_solar(
     clim = local_calendar(climate.index, TIMEZONE, 60)
     climatology = ghi_climatology(climate)
     ghi_day = pd.Series(climate["ghi_w_m2"].to_numpy(float)).groupby(clim.day).mean().to_numpy()
-    expected = np.interp(clim.day_of_year - 0.5, _MID_MONTH_DAY, climatology, period=365)
+    expected = np.interp(clim.day_of_year - 0.5, MID_MONTH_DAY, climatology, period=365)
     synth_std = _by_month(ghi_day / expected, clim.day_month, np.std)
     coupling = np.clip(real_std / synth_std, 0.0, 1.5)
     return {

@@ -92,7 +92,8 @@ night degrees above the base are rare)."""
 WIND_LEVELS = np.linspace(0.0, 1.0, 41)
 """Probability levels of the stored wind-ratio quantiles."""
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-_MID_MONTH_DAY = np.cumsum(DAYS_IN_MONTH) - DAYS_IN_MONTH / 2.0
+MID_MONTH_DAY = np.cumsum(DAYS_IN_MONTH) - DAYS_IN_MONTH / 2.0
+"""Day of the year at the middle of each month, where monthly tables are interpolated."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,7 +274,7 @@ def simulate_demand(
     month = (calendar.month,)
     expected_cdd = _hour_interp(c.expected_cdd_c, month, position)
     expected_hdd = _hour_interp(c.expected_hdd_c, month, position)
-    gain = np.interp(calendar.day_of_year - 0.5, _MID_MONTH_DAY, c.anomaly_gain, period=365)
+    gain = np.interp(calendar.day_of_year - 0.5, MID_MONTH_DAY, c.anomaly_gain, period=365)
     gain = gain[calendar.day]
     cooling = _hour_interp(c.cooling_mw_per_c, (), position)
     heating = _hour_interp(c.heating_mw_per_c, (), position)
@@ -294,7 +295,7 @@ def simulate_demand(
     return np.maximum(level * (base + weather + noise), 0.0)
 
 
-def _standard_hours(grid: pd.DatetimeIndex, timezone: str, step_h: float) -> np.ndarray:
+def standard_hours(grid: pd.DatetimeIndex, timezone: str, step_h: float) -> np.ndarray:
     """Local standard time of each interval's midpoint [h], 0..24."""
     offset = standard_utc_offset_hours(timezone, grid[0].date()) if len(grid) else 0.0
     utc_hours = (grid.asi8 // 1_000_000_000 % 86400) / 3600.0
@@ -313,7 +314,7 @@ def sky_factor(
     count = np.bincount(calendar.day, minlength=calendar.n_days)
     day_mean = total / np.maximum(count, 1)
     climatology = np.interp(
-        calendar.day_of_year - 0.5, _MID_MONTH_DAY, c.ghi_climatology_w_m2, period=365
+        calendar.day_of_year - 0.5, MID_MONTH_DAY, c.ghi_climatology_w_m2, period=365
     )
     k = day_mean / climatology
     coupling = (
@@ -336,7 +337,7 @@ def simulate_solar(
 ) -> np.ndarray:
     """Utility-scale solar [MW] (see the module docstring)."""
     c = calibration
-    hours = _standard_hours(grid, timezone, step_h)
+    hours = standard_hours(grid, timezone, step_h)
     month = calendar.month
     per_mw = _hour_interp(c.solar_profile_per_mw, (month,), hours)
     # Exactly 0 in the hours the fleet never produced (night), so no output leaks into them.
@@ -369,7 +370,7 @@ def simulate_wind(
     )
     z = ar1(eps, phi_hour**step_h)
     ratio = quantile_function(ndtr(z), c.wind_ratio_quantiles[calendar.month], WIND_LEVELS)
-    hours = _standard_hours(grid, timezone, step_h)
+    hours = standard_hours(grid, timezone, step_h)
     per_mw = _hour_interp(c.wind_profile_per_mw, (calendar.month,), hours)
     if parameters.wind_capacity_mw is None:
         when = decimal_year(calendar)
