@@ -35,10 +35,10 @@ from vppsim.system import reference as ref
 from vppsim.system.model import (
     MID_MONTH_DAY,
     WIND_LEVELS,
-    standard_hours,
     decimal_year,
     smoothed_temperature,
     sourced_capacity,
+    standard_hours,
 )
 from vppsim.timeseries import autocorrelation
 from vppsim.weather.synthetic import simulate_weather
