@@ -27,6 +27,10 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 OUTPUT = ROOT / "src" / "vppsim" / "system" / "calibrated.json"
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare with the shipped file")
@@ -44,7 +48,7 @@ def main() -> int:
         print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
     tables = system_calibration_tables(args.reference, seeds=args.seeds)
     with pd.option_context(
-        "display.width", 250, "display.max_columns", 50, "display.float_format", "{:.4g}".format
+        "display.width", 250, "display.max_columns", 50, "display.float_format", _number
     ):
         for title, table in tables.items():
             print(f"\n{title}\n{table.to_string()}")
