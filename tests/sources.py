@@ -17,6 +17,7 @@ from vppsim.dataset.sources import Provenance, Registry, Source, SourceKind, Sou
 from vppsim.errors import SourceUnavailable
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
+from vppsim.system.sources import SyntheticSystem
 
 
 def _synthetic(name: str, **parameters) -> Provenance:
@@ -157,8 +158,8 @@ def registry_of(*sources: type[Source]) -> Registry:
 
 def test_registry(*extra: type[Source]) -> Registry:
     """The shipped datasets served by the test sources (and ``extra``, e.g. a live source
-    that fails)."""
-    return registry_of(TestWeather, TestSolar, TestMarket, TestLoad, *extra)
+    that fails); the system is the shipped synthetic model (fast, offline)."""
+    return registry_of(TestWeather, TestSolar, TestMarket, TestLoad, SyntheticSystem, *extra)
 
 
 test_registry.__test__ = registry_of.__test__ = False  # a factory, not a test

@@ -10,6 +10,7 @@ import pytest
 from vppsim.dataset.build import build_dataset
 from vppsim.solar.pvwatts import PVWATTS_PATH
 from vppsim.solar.sources import PhysicsSolar, PVWattsSolar
+from vppsim.system.sources import SyntheticSystem
 from vppsim.weather.nsrdb import NSRDB_PATH
 from vppsim.weather.sources import NsrdbWeather, SyntheticWeather
 
@@ -23,7 +24,13 @@ LONG_BEACH = SHARED / "reference" / "solar" / "pvwatts_v5_response_hourly_long_b
 
 def registry():
     return registry_of(
-        SyntheticWeather, NsrdbWeather, PhysicsSolar, PVWattsSolar, TestMarket, TestLoad
+        SyntheticWeather,
+        NsrdbWeather,
+        PhysicsSolar,
+        PVWattsSolar,
+        TestMarket,
+        TestLoad,
+        SyntheticSystem,
     )
 
 

@@ -20,6 +20,7 @@ class Stream(IntEnum):
     HOMES = 5
     GROUP_SAMPLES = 6  # which homes form the random groups of a diversity curve
     PV_ADOPTION = 7  # which homes the integrated analysis gives rooftop PV, and its size
+    SYSTEM = 8  # CAISO system demand, solar and wind
 
 
 def stream_rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

@@ -1,0 +1,342 @@
+"""The system dataset: the synthetic model (weather-driven demand and solar, wind, gas), its
+fit against the real drivers, and the OASIS day-ahead live source on recorded answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vppsim.errors import SourceUnavailable
+from vppsim.grid import build_grid
+from vppsim.http import RateLimiter, new_client
+from vppsim.market.oasis import read_oasis_zip
+from vppsim.registry import default_registry
+from vppsim.seeds import Stream, stream_rng
+from vppsim.system.calibration import synthetic_year
+from vppsim.system.model import COLUMNS, SystemCalibration, demand_level, simulate_system
+from vppsim.system.oasis import get_system_forecast, read_sld_fcst, read_sld_ren_fcst
+from vppsim.system.parameters import SystemParameters
+from vppsim.system.reference import reference_drivers
+from vppsim.system.sources import SYSTEM, _net_load_adds_up
+from vppsim.weather.synthetic import simulate_weather
+
+from .conftest import REFERENCE, ROOT_TESTS
+from .fakeserver import Canned
+from .sources import study_on
+from .test_oasis import NO_DATA_ZIP, zipped
+
+LA = "America/Los_Angeles"
+SITE = (34.05, -118.24)
+PATH = "/oasisapi/SingleZip"
+NOW = pd.Timestamp("2024-01-15T00:00Z")
+RAW_DIR = REFERENCE / "market" / "caiso_oasis_raw"
+RAW = {
+    "SLD_FCST": RAW_DIR / "20230731_20230830_SLD_FCST_DAM_20230927_12_29_39_v1.csv.gz",
+    "SLD_REN_FCST": RAW_DIR / "20230731_20230830_SLD_REN_FCST_DAM_20230927_12_31_50_v1.csv.gz",
+}
+RECORDED = {
+    "SLD_FCST": ROOT_TESTS / "data" / "oasis" / "sld_fcst_dam_20230817.zip",
+    "SLD_REN_FCST": ROOT_TESTS / "data" / "oasis" / "sld_ren_fcst_dam_20230817.zip",
+}
+
+
+@pytest.fixture(scope="module")
+def september():
+    """Sep 2022 at 15 min: the synthetic LA weather and the system on it (seed 3)."""
+    grid = build_grid(dt.date(2022, 9, 1), dt.date(2022, 9, 30), LA, 15)
+    weather = simulate_weather(grid, *SITE, LA, 15, stream_rng(3, Stream.WEATHER))
+    system = simulate_system(grid, LA, weather, stream_rng(3, Stream.SYSTEM))
+    return grid, weather, system
+
+
+def local_dates(index: pd.DatetimeIndex) -> np.ndarray:
+    return np.asarray(index.tz_convert(LA).date)
+
+
+# --------------------------------------------------------------------------- model
+
+
+def test_the_model_is_deterministic_and_on_the_grid(september):
+    grid, weather, system = september
+    again = simulate_system(grid, LA, weather, stream_rng(3, Stream.SYSTEM))
+    pd.testing.assert_frame_equal(system, again)
+    other = simulate_system(grid, LA, weather, stream_rng(4, Stream.SYSTEM))
+    assert not np.allclose(other["wind_mw"], system["wind_mw"])
+    assert tuple(system.columns) == COLUMNS and system.index.equals(grid)
+    assert not system.isna().any().any()
+    net = system["demand_mw"] - system["solar_mw"] - system["wind_mw"]
+    np.testing.assert_allclose(system["net_load_mw"], net)
+    failures = _net_load_adds_up(system.assign(net_load_mw=net + 5), study_on(grid), "system")
+    assert failures and "not demand - solar - wind" in failures[0]
+
+
+def test_a_heat_wave_raises_demand_where_it_is_hot_and_after(september):
+    grid, weather, system = september
+    hot = weather.copy()
+    dates = local_dates(grid)
+    day = dates == dt.date(2022, 9, 6)
+    temperature = hot.loc[day, "temp_air_c"]
+    # A 40 degC afternoon (LA on 2022-09-06), nights less raised than afternoons.
+    shape = (temperature - temperature.min()) / (temperature.max() - temperature.min())
+    hot.loc[day, "temp_air_c"] = temperature + (40 - temperature.max()) * (0.4 + 0.6 * shape)
+    heated = simulate_system(grid, LA, hot, stream_rng(3, Stream.SYSTEM))
+    before = dates < dt.date(2022, 9, 6)
+    np.testing.assert_array_equal(heated["demand_mw"][before], system["demand_mw"][before])
+    np.testing.assert_array_equal(heated["solar_mw"], system["solar_mw"])
+    np.testing.assert_array_equal(heated["wind_mw"], system["wind_mw"])
+    raised = heated["demand_mw"] - system["demand_mw"]
+    assert (raised[day] > 0).all()
+    # The real heat-wave peak: 51-52 GW (EIA-930 and CAISO, 2022-09-06); a normal Sep day
+    # peaks in the mid-30s GW.
+    assert system["demand_mw"][day].max() < 40000
+    assert 47000 < heated["demand_mw"][day].max() < 58000
+    # Persistence: the next morning is still warmer, a week later nothing is left.
+    next_morning = (dates == dt.date(2022, 9, 7)) & (grid.tz_convert(LA).hour < 6)
+    assert (raised[next_morning] > 300).all()
+    assert raised[dates == dt.date(2022, 9, 14)].abs().max() < 1.0
+
+
+def test_solar_is_zero_at_night_and_scales_with_capacity(september):
+    grid, weather, system = september
+    standard_hour = (grid + pd.Timedelta(hours=-8)).hour
+    night = (standard_hour < 5) | (standard_hour >= 20)
+    assert (system["solar_mw"][night] == 0).all()
+    noon = standard_hour == 12
+    assert (system["solar_mw"][noon] > 2000).all()
+    assert (system["solar_mw"] >= 0).all() and (system["wind_mw"] >= 0).all()
+
+    def with_capacity(mw, **knobs):
+        parameters = SystemParameters(solar_capacity_mw=mw, **knobs)
+        return simulate_system(grid, LA, weather, stream_rng(3, Stream.SYSTEM), parameters)
+
+    uncurtailed = {"net_load_floor_mw": -1e5}
+    small, large = with_capacity(1e4, **uncurtailed), with_capacity(3e4, **uncurtailed)
+    np.testing.assert_allclose(large["solar_mw"], 3.0 * small["solar_mw"])
+    np.testing.assert_allclose(
+        large["net_load_mw"], small["net_load_mw"] - 2.0 * small["solar_mw"], atol=1e-6
+    )
+    # With the fitted floor, a fleet 5 times today's is curtailed at midday: net load stays
+    # at the lowest real 2022-2023 net load (2,489 MW), and solar is never negative.
+    huge = with_capacity(8e4)
+    floor = SystemCalibration.default().net_load_floor_mw
+    assert floor == pytest.approx(2489.3)
+    assert huge["net_load_mw"].min() == pytest.approx(floor)
+    assert (huge["solar_mw"] < with_capacity(8e4, **uncurtailed)["solar_mw"]).any()
+    assert (huge["solar_mw"] >= 0).all()
+    # A cloudier study weather dims the fleet on those days, and only there.
+    cloudy = weather.copy()
+    day = local_dates(grid) == dt.date(2022, 9, 20)
+    cloudy.loc[day, "ghi_w_m2"] *= 0.4
+    dimmed = simulate_system(grid, LA, cloudy, stream_rng(3, Stream.SYSTEM))
+    assert dimmed["solar_mw"][day].sum() < 0.8 * system["solar_mw"][day].sum()
+    np.testing.assert_array_equal(dimmed["solar_mw"][~day], system["solar_mw"][~day])
+
+
+def test_sourced_capacity_grows_with_the_years():
+    calibration = SystemCalibration.default()
+    years = list(calibration.solar_capacity_years)
+    capacity = dict(zip(years, calibration.solar_capacity_mw, strict=True))
+    assert capacity[2022] == pytest.approx(14963.0)  # CAISO Key Statistics, Feb 2022
+    assert capacity[2025] > 1.4 * capacity[2022]
+    wind = dict(zip(calibration.wind_capacity_years, calibration.wind_capacity_mw, strict=True))
+    assert wind[2022] == pytest.approx(7888.0)
+
+
+def test_gas_table_override_and_scale():
+    grid = build_grid(dt.date(2022, 11, 30), dt.date(2022, 12, 1), LA, 60)
+    weather = pd.DataFrame({"temp_air_c": 15.0, "ghi_w_m2": 0.0}, index=grid)
+    table = simulate_system(grid, LA, weather, stream_rng(0, Stream.SYSTEM))
+    gas = table["gas_price_usd_per_mmbtu"]
+    dates = local_dates(grid)
+    # Held within the local month: Nov 2022 8.95, Dec 2022 27.68 (EIA N3045CA3 / 1.036).
+    assert gas[dates == dt.date(2022, 11, 30)].unique() == pytest.approx([8.948], abs=0.01)
+    assert gas[dates == dt.date(2022, 12, 1)].unique() == pytest.approx([27.683], abs=0.01)
+    fixed = simulate_system(
+        grid,
+        LA,
+        weather,
+        stream_rng(0, Stream.SYSTEM),
+        SystemParameters(gas_price_usd_per_mmbtu=12.0, gas_price_scale=2.0),
+    )
+    assert (fixed["gas_price_usd_per_mmbtu"] == 24.0).all()
+    pd.testing.assert_series_equal(fixed["demand_mw"], table["demand_mw"])
+    # After the table: the same calendar month of its last 12 months.
+    calibration = SystemCalibration.default()
+    last = calibration.gas_first_month + (len(calibration.gas_usd_per_mmbtu) - 1)
+    later = last + 24
+    grid_later = build_grid(
+        dt.date(later.year, later.month, 2), dt.date(later.year, later.month, 2), LA, 60
+    )
+    weather_later = pd.DataFrame({"temp_air_c": 15.0, "ghi_w_m2": 0.0}, index=grid_later)
+    beyond = simulate_system(grid_later, LA, weather_later, stream_rng(0, Stream.SYSTEM))
+    assert beyond["gas_price_usd_per_mmbtu"].iloc[0] == pytest.approx(
+        calibration.gas_usd_per_mmbtu[-1]
+    )
+
+
+def test_the_weather_must_cover_the_grid(september):
+    grid, weather, _ = september
+    with pytest.raises(ValueError, match="does not cover"):
+        simulate_system(grid, LA, weather.iloc[:-4], stream_rng(0, Stream.SYSTEM))
+    with pytest.raises(ValueError, match="lacks ghi_w_m2"):
+        simulate_system(grid, LA, weather[["temp_air_c"]], stream_rng(0, Stream.SYSTEM))
+
+
+def test_fitted_demand_and_renewables_are_near_the_real_2022():
+    start = pd.Timestamp("2022-01-01", tz=LA).tz_convert("UTC")
+    end = pd.Timestamp("2023-01-01", tz=LA).tz_convert("UTC")
+    real = reference_drivers(REFERENCE, str(start), str(end))
+    _, synthetic = synthetic_year(2022, 5)
+    synthetic = synthetic.groupby(synthetic.index.floor("h")).mean()
+
+    def figures(frame):
+        local = frame.index.tz_convert(LA)
+        spring_night = local.month.isin([3, 4, 5]) & (local.hour < 5)
+        summer_afternoon = local.month.isin([7, 8, 9]) & local.hour.isin([16, 17, 18, 19])
+        return {
+            "spring night median": frame["demand_mw"][spring_night].median(),
+            "summer afternoon median": frame["demand_mw"][summer_afternoon].median(),
+            "summer afternoon p90": frame["demand_mw"][summer_afternoon].quantile(0.9),
+            "mean demand": frame["demand_mw"].mean(),
+            "mean solar": frame["solar_mw"].mean(),
+            "mean wind": frame["wind_mw"].mean(),
+        }
+
+    real_figures, synthetic_figures = figures(real), figures(synthetic)
+    for name, value in real_figures.items():
+        assert synthetic_figures[name] == pytest.approx(value, rel=0.1), name
+
+
+# --------------------------------------------------------------------------- live
+
+
+def test_the_recorded_answers_parse_anywhere():
+    demand = read_sld_fcst(read_oasis_zip(RECORDED["SLD_FCST"].read_bytes()))
+    assert len(demand) == 24 and demand.index.is_monotonic_increasing
+    assert demand.index[0] == pd.Timestamp("2023-08-17T07:00Z")
+    # CAISO's day-ahead peak forecast for a hot mid-August day: ~42-44 GW at 17-18 PDT.
+    assert 40000 < demand.max() < 46000
+    assert demand.index[demand.argmax()].tz_convert(LA).hour in (16, 17, 18, 19)
+    sce = read_sld_fcst(read_oasis_zip(RECORDED["SLD_FCST"].read_bytes()), tac="SCE-TAC")
+    assert (sce < demand).all()
+    renewables = read_sld_ren_fcst(read_oasis_zip(RECORDED["SLD_REN_FCST"].read_bytes()))
+    assert list(renewables.columns) == ["solar_mw", "wind_mw"] and len(renewables) == 24
+    local_hour = renewables.index.tz_convert(LA).hour
+    assert (renewables["solar_mw"][(local_hour < 5) | (local_hour > 20)] == 0).all()
+    assert 10000 < renewables["solar_mw"].max() < 17000
+    with pytest.raises(SourceUnavailable, match="no SYS_FCST_DA_MW rows for SDGE-TAC"):
+        read_sld_fcst(read_oasis_zip(RECORDED["SLD_FCST"].read_bytes()), tac="SDGE-TAC")
+
+
+def raw_table(report: str) -> tuple[str, pd.Series]:
+    text = gzip.decompress(RAW[report].read_bytes()).decode("utf-8")
+    header, *lines = text.splitlines()
+    column = header.split(",").index("INTERVALSTARTTIME_GMT")
+    stamps = pd.to_datetime([line.split(",")[column] for line in lines], utc=True)
+    return header, pd.Series(lines, index=stamps)
+
+
+class ReplayOasis:
+    """Answers SLD_FCST and SLD_REN_FCST by slicing the real OASIS files by window;
+    ``drop(report, line)`` removes lines."""
+
+    def __init__(self, drop=lambda report, line: False):
+        self.tables = {report: raw_table(report) for report in RAW}
+        self.drop = drop
+
+    def __call__(self, query: dict) -> bytes:
+        report = query["queryname"]
+        if report not in self.tables or query.get("market_run_id") != "DAM":
+            return NO_DATA_ZIP
+        start = pd.to_datetime(query["startdatetime"], format="%Y%m%dT%H:%M%z")
+        end = pd.to_datetime(query["enddatetime"], format="%Y%m%dT%H:%M%z")
+        header, lines = self.tables[report]
+        chosen = [
+            line
+            for line in lines[(lines.index >= start) & (lines.index < end)]
+            if not self.drop(report, line)
+        ]
+        if not chosen:
+            return NO_DATA_ZIP
+        return zipped(f"{report}_DAM_v1.csv", "\n".join([header, *chosen]) + "\n")
+
+
+def quick() -> dict:
+    return {"limiter": RateLimiter(0), "sleep": lambda s: None, "now": NOW}
+
+
+def test_live_forecasts_on_the_grid_from_the_real_files(server):
+    url = server.route(PATH, Canned(200, ReplayOasis(), content_type="application/x-zip"))
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 29), LA, 15)
+    with new_client(5) as client:
+        frame, details = get_system_forecast(client, grid, base_url=url, **quick())
+    assert frame.index.equals(grid) and not frame.isna().any().any()
+    assert [hit.query["queryname"] for hit in server.hits] == ["SLD_FCST", "SLD_REN_FCST"]
+    assert server.hits[0].query["market_run_id"] == "DAM"
+    # Held over the hour: each hour's four intervals carry its value.
+    hourly = frame["demand_mw"].to_numpy().reshape(-1, 4)
+    assert (hourly == hourly[:, :1]).all()
+    # The values are the file's CA ISO-TAC day-ahead forecast: EIA-930 republishes it in
+    # whole MW, the shared hub file keeps OASIS's decimals.
+    expected = reference_drivers(REFERENCE, "2023-08-01T07:00", "2023-08-30T07:00")
+    np.testing.assert_allclose(frame["demand_mw"].iloc[::4], expected["da_demand_mw"], atol=0.5)
+    np.testing.assert_allclose(frame["solar_mw"].iloc[::4], expected["da_solar_mw"], atol=0.01)
+    np.testing.assert_allclose(frame["wind_mw"].iloc[::4], expected["da_wind_mw"], atol=0.01)
+    assert "SLD_FCST v1 DAM" in details["reports"] and details["tac"] == "CA ISO-TAC"
+
+
+def test_a_missing_hub_hour_and_no_data_are_caught(server):
+    def without_one_zp26_hour(report, line):
+        return report == "SLD_REN_FCST" and line.startswith("2023-08-15,10,") and "ZP26" in line
+
+    url = server.route(
+        PATH,
+        Canned(200, ReplayOasis(without_one_zp26_hour), content_type="application/x-zip"),
+    )
+    grid = build_grid(dt.date(2023, 8, 14), dt.date(2023, 8, 16), LA, 60)
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as caught:
+        get_system_forecast(client, grid, base_url=url, **quick())
+    assert "SLD_REN_FCST solar_mw misses 1 of 72 intervals: 2023-08-15 (1)" in str(caught.value)
+    # A period OASIS holds nothing for: its "no data" answer, not an empty frame.
+    url = server.route("/empty" + PATH, Canned(200, NO_DATA_ZIP, content_type="application/x-zip"))
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as caught:
+        get_system_forecast(client, grid, base_url=url, **quick())
+    assert "no data for this selection" in str(caught.value)
+
+
+def test_the_default_registry_has_the_system_dataset():
+    registry = default_registry()
+    assert "system" in registry.names
+    assert registry.names.index("system") > registry.names.index("weather")
+    spec = registry.spec("system")
+    assert spec is SYSTEM and spec.depends_on == ("weather",)
+    assert [c.name for c in spec.columns] == list(COLUMNS)
+    assert spec.csv_path == "system_data.csv" and spec.parquet_path == "parquet/system.parquet"
+    options = registry["system"].options(gas_price_usd_per_mmbtu=30.0, source="synthetic")
+    assert options.parameters(SystemParameters).gas_price_usd_per_mmbtu == 30.0
+
+
+def test_a_build_writes_the_system_table(built):
+    table = pd.read_csv(built / "system_data.csv")
+    assert list(table.columns) == ["timestamp", *COLUMNS]
+    gap = table["demand_mw"] - table["solar_mw"] - table["wind_mw"] - table["net_load_mw"]
+    assert gap.abs().max() < 0.2
+    assert (table["demand_mw"] > 15000).all()
+
+
+def test_demand_levels_follow_the_sourced_years_then_the_growth_knob():
+    calibration = SystemCalibration.default()
+    years = np.array([2018, 2019, 2022, 2023, 2025, 2027])
+    held = demand_level(years, calibration, SystemParameters())
+    assert held[2] == 1.0 and held[0] == held[1]  # 2022 is the base; before 2019: held
+    assert held[3] == pytest.approx(0.9755, abs=1e-4)  # EIA-930: 2023 was 2.5 % below 2022
+    assert held[5] == held[4]
+    grown = demand_level(
+        years, calibration, SystemParameters(demand_growth_per_year=0.02, demand_scale=1.1)
+    )
+    np.testing.assert_allclose(grown[:5], 1.1 * held[:5])
+    assert grown[5] == pytest.approx(1.1 * held[4] * 1.02**2)
