@@ -4,6 +4,7 @@
     python benchmarks/fit_market.py --check        # fit and fail if the shipped file differs
     python benchmarks/fit_market.py --leave-out 8  # refit without August, print the check
     python benchmarks/fit_market.py --out-of-sample  # each month from the fit without it
+    python benchmarks/fit_market.py --battery      # the official battery, arbitrage, 2023, DA
 
 The fit is deterministic: re-running it writes the same file. Data (``../shared/reference``):
 the real 2022 FMM prices at ALAMT3G_7_B1 and the real 2022 hourly drivers
@@ -24,6 +25,17 @@ import numpy as np
 import pandas as pd
 
 from vppsim.calibration_file import dumps_calibration
+from vppsim.fleet.arbitrage import arbitrage_ratio_table
+from vppsim.fleet.battery import REFERENCE_BATTERY
+from vppsim.market.evaluation import (
+    DAYAHEAD_SUMMARY_FILE,
+    battery_checks,
+    dayahead_checks,
+    distribution_figures,
+    passes_by_month,
+    price_figures,
+    read_dayahead_summary,
+)
 from vppsim.market.fit import fit_calibration, hydro_table
 from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
 from vppsim.system.reference import FUEL_MIX_FILE, read_fuel_mix_daily, reference_drivers
@@ -114,12 +126,114 @@ def monthly_check(
     return pd.DataFrame(rows).set_index("month"), elapsed
 
 
+REAL_2023 = {
+    1: {"median": 141, "p95": 222, "negative %": 0.1, "above $250 %": 2.0},
+    4: {"median": 46, "p95": 117, "negative %": 16.7, "above $250 %": 0.5},
+    5: {"median": 18, "p95": 55, "negative %": 14.2, "above $250 %": 0.3},
+    7: {"median": 54, "p95": 133, "negative %": 0.0, "above $250 %": 1.9},
+    8: {"median": 51, "p95": 117, "negative %": 0.1, "above $250 %": 1.6},
+    10: {"median": 51, "p95": 108, "negative %": 6.1, "above $250 %": 0.4},
+}
+"""Real 2023 15-min FMM figures at an SCE node in the LA basin, months of issue 11's table
+[$/MWh, %] (a year the model is not fitted on)."""
+
+
+def _year_runs(grid, system, fits, seeds):
+    """``seeds`` synthetic price series on ``grid``: one simulation per month with that month's
+    fit (``fits[m]``) when ``fits`` is a dict, else one simulation of the whole grid."""
+    if not isinstance(fits, dict):
+        return [
+            simulate_prices(grid, TIMEZONE, system, np.random.default_rng(s), None, fits)
+            for s in range(seeds)
+        ]
+    month = grid.tz_convert(TIMEZONE).month
+    out = []
+    for s in range(seeds):
+        parts = [
+            simulate_prices(
+                grid[month == m], TIMEZONE, system[month == m], np.random.default_rng(s), None,
+                fits[m],
+            )
+            for m in sorted(fits)
+        ]  # fmt: skip
+        out.append(pd.concat(parts))
+    return out
+
+
+def battery_report(calibration: dict, seeds: int = 5, reference: Path = REFERENCE) -> None:
+    """Print the official battery and arbitrage tables in sample and month-blocked out of
+    sample (real 2022 drivers, ``seeds`` seeds), the 2023 out-of-year figures and the
+    day-ahead means against the 2024-2025 TH_SP15 summaries."""
+    prices, drivers, hydro = inputs(reference)
+    system = drivers_on_grid(drivers, prices.index)
+    real_figures = price_figures(prices, TIMEZONE)
+    fits = {
+        "in sample": MarketCalibration.from_calibration(calibration),
+        "out of sample (month-blocked)": {
+            m: MarketCalibration.from_calibration(
+                fit_calibration(prices, drivers, hydro, TIMEZONE, [m], SOURCE)
+            )
+            for m in range(1, 13)
+        },
+    }
+    for name, fit in fits.items():
+        runs = _year_runs(prices.index, system, fit, seeds)
+        checks = battery_checks(real_figures, [price_figures(r["lmp"], TIMEZONE) for r in runs])
+        summary = passes_by_month(checks)
+        print(f"\n== {name}: {int(summary['pass'].sum())}/12 months pass")
+        with pd.option_context("display.width", 250, "display.max_colwidth", 80):
+            print(summary.to_string())
+            wide = checks["synthetic"].unstack("check")
+            real = checks["real"].unstack("check")
+            cols = ["median", "p5", "p95", "p99", "negative %", "above $250 %", "acf 4", "acf 96"]
+            both = pd.concat({"real": real[cols], "syn": wide[cols]}, axis=1).swaplevel(axis=1)
+            print(both[cols].round(2).to_string())
+        ratios = arbitrage_ratio_table(prices, [r["lmp"] for r in runs], REFERENCE_BATTERY)
+        print(f"arbitrage ratio ({name}):")
+        print(ratios["ratio"].round(2).to_frame().T.to_string())
+
+    # 2023, out of year.
+    start, end = "2023-01-01 08:00", "2024-01-01 08:00"
+    drivers23 = reference_drivers(reference, "2022-12-31 20:00", "2024-01-01 12:00")
+    grid = pd.date_range(start, end, freq="15min", tz="UTC", inclusive="left")
+    system23 = drivers_on_grid(drivers23, grid)
+    runs = _year_runs(grid, system23, fits["in sample"], seeds)
+    month = grid.tz_convert(TIMEZONE).month
+    rows = []
+    for m, real in REAL_2023.items():
+        syn = distribution_figures(np.concatenate([r["lmp"].to_numpy()[month == m] for r in runs]))
+        rows.append({"month": m, **{f"{k} syn/real": f"{syn[k]:.3g}/{v}" for k, v in real.items()}})
+    print("\n== 2023 out of year (real: issue 11, an SCE node)")
+    print(pd.DataFrame(rows).set_index("month").to_string())
+
+    # Day-ahead, 2024-2025.
+    start, end = "2024-01-01 08:00", "2026-01-01 08:00"
+    drivers_da = reference_drivers(reference, "2023-12-31 20:00", "2026-01-01 12:00")
+    grid = pd.date_range(start, end, freq="15min", tz="UTC", inclusive="left")
+    system_da = drivers_on_grid(drivers_da, grid)
+    da = pd.concat([r["da_lmp"] for r in _year_runs(grid, system_da, fits["in sample"], 1)])
+    summary = read_dayahead_summary(reference / "market" / DAYAHEAD_SUMMARY_FILE)
+    table = dayahead_checks(da, summary, TIMEZONE)
+    print("\n== day-ahead 2024-2025 (TH_SP15 summaries)")
+    print(
+        table["synthetic"]
+        .unstack()
+        .round(1)
+        .join(table["published"].unstack().round(1), rsuffix=" real")
+        .to_string()
+    )
+    print(f"pass {int(table['pass'].sum())}/{len(table)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare with the shipped file")
     parser.add_argument("--leave-out", type=int, nargs="*", default=[], help="months 1-12")
     parser.add_argument(
         "--out-of-sample", action="store_true", help="each month from the fit without it"
+    )
+    parser.add_argument(
+        "--battery", action="store_true", help="official battery, arbitrage, 2023 and DA"
     )
     args = parser.parse_args()
     start = time.perf_counter()
@@ -129,6 +243,9 @@ def main() -> int:
         same = OUTPUT.read_text("utf-8") == text
         print("calibrated.json is up to date" if same else "calibrated.json differs")
         return 0 if same else 1
+    if args.battery:
+        battery_report(json.loads(text))
+        return 0
     if not args.leave_out:
         OUTPUT.write_text(text, "utf-8")
         print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
