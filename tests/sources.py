@@ -68,11 +68,13 @@ class TestMarket(Source):
     def fetch(self, study, options, inputs, context):
         grid = study.grid
         rng = stream_rng(study.seed, Stream.MARKET)
-        temp = inputs["weather"].data["temp_air_c"].to_numpy()
+        net_load_gw = inputs["system"].data["net_load_mw"].to_numpy() / 1000.0
+        lmp = 10 + 2 * net_load_gw + rng.normal(0, 5, len(grid))
         frame = pd.DataFrame(
             {
                 "timestamp": grid,
-                "lmp": 40 + 2 * (temp - 20) + rng.normal(0, 5, len(grid)),
+                "lmp": lmp,
+                "da_lmp": pd.Series(lmp).groupby(np.arange(len(grid)) // 4).transform("mean"),
                 "spin_price": rng.uniform(1, 8, len(grid)),
                 "nonspin_price": rng.uniform(0, 1, len(grid)),
             }

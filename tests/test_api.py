@@ -17,7 +17,7 @@ def collector():
 
 def test_frames_follow_the_contract(collector):
     market = collector.get_market_data()
-    assert list(market.columns) == ["timestamp", "lmp", "spin_price", "nonspin_price"]
+    assert list(market.columns) == ["timestamp", "lmp", "da_lmp", "spin_price", "nonspin_price"]
     assert len(market) == 192 and str(market["timestamp"].dt.tz) == "UTC"
     assert list(collector.get_solar_data().columns) == [
         "timestamp",
@@ -63,7 +63,7 @@ def test_bad_arguments_and_missing_sources():
     )
     assert len(collector.get_weather_data()) == 96
     assert collector.provenance("weather")["fallback_reason"] is None  # nothing to fall back from
-    with pytest.raises(SourceUnavailable, match="market: no live source for market is implemented"):
+    with pytest.raises(SourceUnavailable, match="system: no live source for system is implemented"):
         collector.get_market_data()
     with pytest.raises(MissingSources):
         collector.build("out")
@@ -72,7 +72,7 @@ def test_bad_arguments_and_missing_sources():
 def test_the_shipped_sources_give_coherent_frames():
     collector = DataCollector(start_date="2023-08-01", end_date="2023-08-02", homes=3)
     market = collector.get_market_data()
-    assert list(market.columns)[:4] == ["timestamp", "lmp", "spin_price", "nonspin_price"]
+    assert list(market.columns)[:5] == ["timestamp", "lmp", "da_lmp", "spin_price", "nonspin_price"]
     homes = collector.generate_load_profiles(count=3)
     assert homes["home_id"].unique().tolist() == [0, 1, 2] and len(homes) == 3 * 192
     assert collector.get_solar_data()["timestamp"].equals(market["timestamp"])

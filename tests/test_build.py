@@ -141,7 +141,9 @@ def test_missing_sources_are_named_and_nothing_is_written(small_settings):
     from .sources import registry_of
 
     with pytest.raises(
-        MissingSources, match=r"market \(live/synthetic\), solar \(live/synthetic\)"
+        MissingSources,
+        match=r"load \(live/synthetic\), solar \(live/synthetic\), system \(live/synthetic\), "
+        r"market \(live/synthetic\)",
     ):
         build_dataset(settings, registry_of(TestWeather))
     assert not Path(settings.out).exists()

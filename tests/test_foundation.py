@@ -307,12 +307,14 @@ def test_offline_cannot_be_undone_and_nested_options_reach_every_layer(tmp_path,
         app, ["build", "--offline", "--set", "market.source=auto", "--out", str(tmp_path / "d")]
     )
     assert result.exit_code == 2 and "choose sources with --source" in result.stderr
-    settings = load_settings({"market.spin.median_scale": "2"}, env_file=None)
-    assert settings.market.spin.median_scale == 2.0
-    assert settings.market.spin.log_std == 0.6  # the product's own default, kept
-    monkeypatch.setenv("VPPSIM_MARKET__NONSPIN__MEDIAN_SCALE", "3")
-    nonspin = load_settings(env_file=None).market.nonspin
-    assert (nonspin.median_scale, nonspin.scarcity_scale) == (3.0, 8.0)
+    default = load_settings(env_file=None).market.ancillary
+    settings = load_settings({"market.ancillary.spin.level": "2"}, env_file=None)
+    assert settings.market.ancillary.spin.level == 2.0
+    # The product's own defaults are kept, not the generic product's.
+    assert settings.market.ancillary.spin.log_std == default.spin.log_std
+    monkeypatch.setenv("VPPSIM_MARKET__ANCILLARY__NONSPIN__LEVEL", "3")
+    nonspin = load_settings(env_file=None).market.ancillary.nonspin
+    assert (nonspin.level, nonspin.scarcity_price) == (3.0, default.nonspin.scarcity_price)
     with pytest.raises(ConfigError, match="'load' in the arguments is a section"):
         load_settings({"load": 3}, env_file=None)
 

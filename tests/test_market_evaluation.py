@@ -138,7 +138,12 @@ def test_ancillary_reader_and_checks():
     at_2024 = pd.DataFrame(
         {p: np.full(96, published.loc[p, 2024]) for p in published.index}, index=index
     )
-    assert ev.ancillary_checks(at_2024, published)["pass"].all()
+    checks = ev.ancillary_checks(at_2024, published)
+    assert checks.index.get_level_values("year").unique().tolist() == [2024]  # 2025 not built
+    assert checks["pass"].all()
     tripled = ev.ancillary_checks(3.0 * at_2024, published)
     assert not tripled["pass"].any()
-    assert list(tripled.columns) == ["2024", "2025", "synthetic", "pass"]
+    assert list(tripled.columns) == ["published", "synthetic", "ratio", "pass"]
+    # 2024's level is not 2025's: spin fell to 0.4 x, beyond the factor 1.5.
+    at_2025 = at_2024.set_axis(at_2024.index + pd.DateOffset(years=1))
+    assert not ev.ancillary_checks(at_2025, published).loc["spin_price", "pass"].all()

@@ -14,17 +14,30 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from vppsim.grid import build_grid
-from vppsim.market.parameters import AncillaryParameters, MarketParameters
-from vppsim.market.synthetic import PRICE_LEVELS, price_level_notes, simulate_prices
+from vppsim.market.parameters import (
+    AncillaryProductParameters,
+    AncillaryServicesParameters,
+    MarketParameters,
+)
+from vppsim.market.synthetic import PRICE_COLUMNS, simulate_prices
 from vppsim.seeds import Stream, stream_rng
 from vppsim.solar.parameters import SolarParameters
 from vppsim.solar.physics import pvwatts_ac
+from vppsim.system.model import simulate_system
+from vppsim.system.parameters import SystemParameters
 from vppsim.weather.parameters import WeatherParameters
 from vppsim.weather.synthetic import simulate_weather
 
 TZ = "America/Los_Angeles"
 SITE = (34.05, -118.24)
-MODELS = (WeatherParameters, SolarParameters, MarketParameters, AncillaryParameters)
+MODELS = (
+    WeatherParameters,
+    SolarParameters,
+    SystemParameters,
+    MarketParameters,
+    AncillaryServicesParameters,
+    AncillaryProductParameters,
+)
 
 
 # --- Shape of the models --------------------------------------------------------------------
@@ -52,7 +65,8 @@ def test_every_field_has_a_default_bounds_and_a_description_with_units(model):
     [
         WeatherParameters(heat_event_starts_per_month=2.0, temperature_offset_c=-1.5),
         SolarParameters(array_type="rack", coating_index=None, reference_azimuth=200.0),
-        MarketParameters(price_level=0.8, spin=AncillaryParameters(log_std=0.3)),
+        MarketParameters(price_level=0.8, ancillary={"spin": {"log_std": 0.3}}),
+        SystemParameters(gas_price_usd_per_mmbtu=25.0, solar_capacity_mw=20000.0),
     ],
 )
 def test_json_round_trip(model):
@@ -76,9 +90,14 @@ def test_json_round_trip(model):
         (MarketParameters, {"price_level": -1.0}, "price_level"),
         (MarketParameters, {"price_level": 0.0}, "price_level"),
         (MarketParameters, {"price_cap": "lots"}, "price_cap"),
-        (MarketParameters, {"as_level_exponet": 1.0}, "as_level_exponet"),
-        (MarketParameters, {"spin": {"log_std": -0.1}}, "spin.log_std"),
-        (MarketParameters, {"regdown": {"coupling": 0.1}}, "regdown.coupling"),
+        (MarketParameters, {"scarcity_propensty": 1.0}, "scarcity_propensty"),
+        (MarketParameters, {"ancillary": {"spin": {"log_std": -0.1}}}, "ancillary.spin.log_std"),
+        (
+            MarketParameters,
+            {"ancillary": {"regdown": {"coupling": 0.1}}},
+            "ancillary.regdown.coupling",
+        ),
+        (SystemParameters, {"gas_price_usd_per_mmbtu": -1.0}, "gas_price_usd_per_mmbtu"),
     ],
 )
 def test_validation_errors_name_the_field(model, values, field):
@@ -88,7 +107,9 @@ def test_validation_errors_name_the_field(model, values, field):
     assert field in str(error.value)
 
 
-@pytest.mark.parametrize("model", [WeatherParameters, SolarParameters, MarketParameters])
+@pytest.mark.parametrize(
+    "model", [WeatherParameters, SolarParameters, SystemParameters, MarketParameters]
+)
 def test_parameters_are_frozen(model):
     parameters = model()
     name = next(iter(model.model_fields))
@@ -101,12 +122,15 @@ def test_parameters_are_frozen(model):
 
 @cache
 def august(
-    weather: WeatherParameters | None = None, market: MarketParameters | None = None
+    weather: WeatherParameters | None = None,
+    market: MarketParameters | None = None,
+    system: SystemParameters | None = None,
 ) -> tuple[pd.DatetimeIndex, pd.DataFrame, pd.DataFrame]:
     """The default study's weather and prices (Aug 2023, LA, seed 42)."""
     grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 31), TZ, 15)
     frame = simulate_weather(grid, *SITE, TZ, 15, stream_rng(42, Stream.WEATHER), weather)
-    prices = simulate_prices(grid, TZ, frame, stream_rng(42, Stream.MARKET), market)
+    drivers = simulate_system(grid, TZ, frame, stream_rng(42, Stream.SYSTEM), system)
+    prices = simulate_prices(grid, TZ, drivers, stream_rng(42, Stream.MARKET), market)
     return grid, frame, prices
 
 
@@ -131,8 +155,6 @@ def test_defaults_reproduce_the_default_build():
     assert weather.loc["2023-08-10T22:00:00Z", "temp_air_c"] == 31.536448551924
     assert weather.loc["2023-08-10T22:00:00Z", "dni_w_m2"] == 693.3164883099454
     assert weather["temp_air_c"].sum() == pytest.approx(67807.00570731092, rel=1e-13)
-    assert prices.loc["2023-08-19T01:30:00Z"].tolist() == [454.08, 33.88, 12.28, 58.8, 1.41]
-    assert prices.loc["2023-08-16T22:00:00Z"].tolist() == [73.19, 2.71, 0.27, 7.74, 2.91]
     pv = reference_pv(grid, weather, SolarParameters())
     assert pv.sum() == pytest.approx(635.3736859860674, rel=1e-13)
     assert pv[1900] == pytest.approx(0.0037072679775195, rel=1e-15)
@@ -143,54 +165,55 @@ def test_defaults_reproduce_the_default_build():
 
 def test_prices_are_given_to_the_cent():
     """They used to be written with 17 significant digits (e.g. 40.05226874586493)."""
-    values = august()[2].to_numpy().ravel().tolist()
+    values = august()[2][list(PRICE_COLUMNS)].to_numpy().ravel().tolist()
     assert max(len(repr(v).partition(".")[2]) for v in values) == 2
-    assert august()[2].loc["2023-08-01T07:00:00Z", "lmp"] == 40.05
 
 
 # --- Every knob reaches its model -----------------------------------------------------------
 
 
-def test_as_level_exponent_changes_ancillary_prices_only():
+def test_ancillary_level_exponent_changes_ancillary_prices_only():
     """The exponent used to be ignored (the AS process read a module constant)."""
-    grid, weather, default = august()
-    steeper = simulate_prices(
-        grid,
-        TZ,
-        weather,
-        stream_rng(42, Stream.MARKET),
-        MarketParameters(as_level_exponent=1.5),
-    )
+    default = august()[2]
+    steeper = august(market=MarketParameters(ancillary={"level_exponent": 1.5}))[2]
     pd.testing.assert_series_equal(steeper["lmp"], default["lmp"])
-    level = PRICE_LEVELS[2023]
-    calm = (default["lmp"] < 100) & (default["spin_price"] > 2.0)
-    ratio = steeper["spin_price"][calm] / default["spin_price"][calm]
-    # AS prices scale with level ** exponent: one more power of the 2023 level (0.47).
-    assert ratio.median() == pytest.approx(level, rel=0.01)
-    assert (steeper["regup_price"] < default["regup_price"]).mean() > 0.9
+    pd.testing.assert_series_equal(steeper["da_lmp"], default["da_lmp"])
+    # Aug 2023 gas (about $5.7/MMBtu) is above the AS reference (2024's $3.62): steeper AS
+    # prices rise by (gas / reference) ** 1.0 more than the default's ** 0.5.
+    calm = default["spin_price"] > 1.0
+    ratio = (steeper["spin_price"][calm] / default["spin_price"][calm]).median()
+    assert 1.3 < ratio < 2.0
 
 
 def test_market_knobs_change_prices():
-    grid, weather, default = august()
+    _, _, default = august()
 
     def run(**knobs):
-        rng = stream_rng(42, Stream.MARKET)
-        return simulate_prices(grid, TZ, weather, rng, MarketParameters(**knobs))
+        return august(market=MarketParameters(**knobs))[2]
 
     capped = run(price_cap=300.0)
     assert capped["lmp"].max() == 300.0 < default["lmp"].max()
-    doubled = run(price_level=2 * PRICE_LEVELS[2023])
-    assert doubled["lmp"].median() == pytest.approx(2 * default["lmp"].median(), rel=0.02)
-    no_scarcity = run(spin=AncillaryParameters(log_std=0.6, scarcity_scale=0.0))
-    # Scarcity only ever raises AS prices, in spikes.
-    spiky = default["lmp"] > 250
-    spin, quiet_spin = default["spin_price"], no_scarcity["spin_price"]
-    assert (quiet_spin <= spin).all() and (quiet_spin[spiky] < spin[spiky]).all()
-    assert quiet_spin[~spiky].equals(spin[~spiky])
-    dear_nonspin = run(nonspin=AncillaryParameters(log_std=1.0, median_scale=10.0))
+    doubled = run(price_level=2.0)
+    assert doubled["lmp"].median() > 1.6 * default["lmp"].median()
+    scarce = run(scarcity_propensity=10.0)
+    assert (scarce["lmp"] > 250).mean() > 2 * (default["lmp"] > 250).mean()
+    oversupplied = run(oversupply_propensity=20.0)
+    assert (oversupplied["lmp"] < 0).mean() > (default["lmp"] < 0).mean() + 0.02
+    batteries = run(storage_mw=30000.0)
+    assert batteries["lmp"].std() < default["lmp"].std()
+    assert batteries["spin_price"].mean() < default["spin_price"].mean()
+    dear_nonspin = run(ancillary={"nonspin": {"level": 10.0}})
     assert dear_nonspin["nonspin_price"].median() > 5 * default["nonspin_price"].median()
-    calm_spikes = run(spike_jitter=0.0, spike_shoulder=0.0)
-    assert not calm_spikes["lmp"].equals(default["lmp"])
+
+
+def test_system_knobs_reach_the_prices():
+    _, _, default = august()
+    crisis = august(system=SystemParameters(gas_price_usd_per_mmbtu=30.0))[2]
+    assert crisis["lmp"].median() > 3 * default["lmp"].median()
+    sunny = august(system=SystemParameters(solar_capacity_mw=60000.0))[2]
+    hours = sunny.index.tz_convert(TZ).hour
+    midday = (hours >= 10) & (hours < 15)
+    assert sunny["lmp"][midday].mean() < default["lmp"][midday].mean() - 10
 
 
 def test_weather_knobs_change_the_weather():
@@ -216,38 +239,3 @@ def test_solar_knobs_change_the_output():
     west = reference_pv(grid, weather, SolarParameters(reference_azimuth=270.0))
     hours = grid.tz_convert(TZ).hour
     assert west[hours >= 15].sum() > default[hours >= 15].sum()
-
-
-# --- A study year beyond the sourced price levels (defect 12) -------------------------------
-
-
-def test_price_level_notes_say_when_a_year_is_extrapolated():
-    assert price_level_notes([2023, 2024]) == ()
-    (note,) = price_level_notes([2025, 2030])
-    assert "2030" in note and "2025" in note and "extrapolated" in note
-    assert len(price_level_notes([2010, 2031])) == 2
-    assert price_level_notes([2030], MarketParameters(price_level=0.5)) == ()
-
-
-def test_the_manifest_notes_an_extrapolated_price_level(tmp_path):
-    from vppsim.config import load_settings
-    from vppsim.dataset.build import build_dataset
-    from vppsim.registry import default_registry
-
-    settings = load_settings(
-        {
-            "start": "2030-07-01",
-            "end": "2030-07-01",
-            "homes": 1,
-            "datasets": "market",
-            "weather_source": "synthetic",
-            "market_source": "synthetic",
-            "out": tmp_path / "data",
-        },
-        env_file=None,
-    )
-    result = build_dataset(settings, default_registry())
-    manifest = json.loads((result.path / "datapackage.json").read_text("utf-8"))
-    notes = manifest["provenance"]["market"]["notes"]
-    assert any("2030" in note and "extrapolated" in note for note in notes), notes
-    assert manifest["provenance"]["market"]["parameters"]["parameters"]["price_level"] is None

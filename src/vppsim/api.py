@@ -100,7 +100,8 @@ class DataCollector:
         return self.get("solar")
 
     def get_market_data(self) -> pd.DataFrame:
-        """``timestamp, lmp, spin_price, nonspin_price`` [$/MWh, $/MW-h] and more AS columns."""
+        """``timestamp, lmp, da_lmp, spin_price, nonspin_price, regup_price, regdown_price``
+        [$/MWh, $/MW-h]: real-time and day-ahead LMP, hourly day-ahead AS prices."""
         return self.get("market")
 
     def generate_load_profiles(self, count: int | None = None) -> pd.DataFrame:

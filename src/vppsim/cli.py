@@ -499,7 +499,7 @@ def settings(
         out.print(table)
 
 
-CALIBRATION_PARTS = ("solar", "market", "load")
+CALIBRATION_PARTS = ("solar", "system", "market", "load")
 
 
 def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, workdir: Path):
@@ -507,6 +507,10 @@ def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, 
         from vppsim.calibrate import calibration_tables
 
         return calibration_tables(reference, years=years, seed=seed, workdir=workdir)
+    if part == "system":
+        from vppsim.system.calibration import system_calibration_tables
+
+        return system_calibration_tables(reference, seeds=years, seed=seed)
     if part == "market":
         from vppsim.market.calibration import market_calibration_tables
 
@@ -526,9 +530,15 @@ def calibrate(
         ),
     ] = None,
     part: Annotated[
-        str, typer.Option(help="solar (weather and PV), market, load, or all.")
+        str,
+        typer.Option(
+            help="solar (weather and PV), system (CAISO demand, solar, wind, gas), market "
+            "(prices: issue 11's checks), load, or all."
+        ),
     ] = "all",
-    years: Annotated[int, typer.Option(help="Simulated years (solar and market).")] = 5,
+    years: Annotated[
+        int, typer.Option(help="Simulated years or realisations (solar, system, market).")
+    ] = 5,
     homes: Annotated[int, typer.Option(help="Synthetic homes (load).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic side.")] = 42,
 ) -> None:

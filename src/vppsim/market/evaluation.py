@@ -23,8 +23,8 @@ The published checks: shares above $250 and below $0 against CAISO's monthly FMM
 (:func:`published_share_checks`: factor 2 where the published share is at least 0.5 %, 1 point
 otherwise); day-ahead midday and evening means against the TH_SP15 2024-2025 summaries
 (:func:`dayahead_checks`: within max($15/MWh, 35 %) of the 2024-2025 mean of that month);
-annual AS means against the 2024-2025 published means (:func:`ancillary_checks`: within a
-factor 1.5 of the published range).
+annual AS means against the 2024-2025 published means, year by year (:func:`ancillary_checks`:
+within a factor 1.5).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ EVENING_DA_HOURS = (17, 20)
 DAYAHEAD_TOLERANCE = (15.0, 0.35)
 """Day-ahead monthly means pass within max($15/MWh, 35 % of the published) [$/MWh, 1]."""
 ANCILLARY_FACTOR = 1.5
-"""Annual AS means pass within this factor of the published 2024-2025 range [1]."""
+"""Annual AS means pass within this factor of the published mean of the same year [1]."""
 SHARES = ("above $250 %", "negative %")
 AS_COLUMNS = {
     "reg_up": "regup_price",
@@ -484,29 +484,46 @@ def read_ancillary_means(path: Path) -> pd.DataFrame:
     return table.loc[list(AS_COLUMNS.values())]
 
 
-def ancillary_checks(as_frame: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """Synthetic annual AS means against the published ones, side by side.
+def ancillary_checks(
+    as_frame: pd.DataFrame, published: pd.DataFrame, timezone: str = TIMEZONE
+) -> pd.DataFrame:
+    """Synthetic annual AS means against the published ones, year by year.
 
     Parameters
     ----------
     as_frame : pandas.DataFrame
         Synthetic AS prices [$/MW-h], columns as in ``market_data.csv`` (e.g. ``regup_price``),
-        over a year.
+        indexed by timezone-aware instants over one or more of the published years.
     published : pandas.DataFrame
         :func:`read_ancillary_means`.
+    timezone : str
+        Zone of the calendar years.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``product``; one column per published year, ``synthetic`` (mean over the
-        intervals) [$/MW-h] and ``pass``: within :data:`ANCILLARY_FACTOR` of the published
-        years' range.
+        Index (``product``, ``year``), for the years both have; columns ``published``,
+        ``synthetic`` (mean over the year's intervals) [$/MW-h], ``ratio`` [1] and ``pass``:
+        within :data:`ANCILLARY_FACTOR` of the published mean.
     """
-    table = published.copy()
-    table.columns = [str(c) for c in table.columns]
-    years = list(table.columns)
-    table["synthetic"] = [float(as_frame[product].mean()) for product in table.index]
-    low = table[years].min(axis=1) / ANCILLARY_FACTOR
-    high = table[years].max(axis=1) * ANCILLARY_FACTOR
-    table["pass"] = (table["synthetic"] >= low) & (table["synthetic"] <= high)
-    return table
+    years = pd.DatetimeIndex(as_frame.index).tz_convert(timezone).year
+    rows = []
+    for product in published.index:
+        means = as_frame[product].groupby(years).mean()
+        for year in published.columns.intersection(means.index):
+            real, syn = float(published.loc[product, year]), float(means[year])
+            ratio = syn / real
+            rows.append(
+                (
+                    product,
+                    int(year),
+                    real,
+                    syn,
+                    ratio,
+                    bool(1.0 / ANCILLARY_FACTOR <= ratio <= ANCILLARY_FACTOR),
+                )
+            )
+    table = pd.DataFrame(
+        rows, columns=["product", "year", "published", "synthetic", "ratio", "pass"]
+    )
+    return table.set_index(["product", "year"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import pandas as pd
 from pydantic import Field
 
 from vppsim import __version__
@@ -22,7 +23,8 @@ from vppsim.dataset.sources import (
 from vppsim.http import new_client
 from vppsim.market.oasis import DEFAULT_AS_REGION, DEFAULT_NODE, get_caiso_market
 from vppsim.market.parameters import MarketParameters
-from vppsim.market.synthetic import PRICE_COLUMNS, simulate_prices
+from vppsim.market.storage import STORAGE_MW
+from vppsim.market.synthetic import GHG_PRICE, PRICE_COLUMNS, MarketCalibration, simulate_prices
 from vppsim.options import DatasetOptions
 from vppsim.seeds import Stream, stream_rng
 
@@ -34,6 +36,44 @@ class MarketOptions(DatasetOptions, MarketParameters):
     as_region: str = Field(
         DEFAULT_AS_REGION, min_length=1, description="CAISO ancillary-service region (live)."
     )
+
+
+def coverage_notes(
+    grid: pd.DatetimeIndex, timezone: str, parameters: MarketParameters
+) -> tuple[str, ...]:
+    """What the study takes from beyond the sourced tables: months without CAISO's hydro
+    record (climatology), a fleet past the last sourced battery figure (held), years without
+    a GHG allowance price (the nearest year's). A set knob replaces its table: no note."""
+    local = grid.tz_convert(timezone)
+    notes = []
+    months = [str(m) for m in local.tz_localize(None).to_period("M").unique()]
+    if parameters.hydro_mw is None:
+        known = MarketCalibration.default().hydro_monthly
+        outside = [m for m in months if m not in known]
+        if outside:
+            notes.append(
+                f"hydro: no CAISO record for {_span(outside)}; each month's 2018-2025 "
+                "climatology is used"
+            )
+    if parameters.storage_mw is None and local[-1].tz_localize(None) > pd.Timestamp(
+        max(STORAGE_MW)
+    ):
+        notes.append(
+            f"storage: the battery fleet is held at the last sourced figure "
+            f"({STORAGE_MW[max(STORAGE_MW)]:,.0f} MW on {max(STORAGE_MW)}) after that date"
+        )
+    if parameters.ghg_price is None:
+        outside = [y for y in range(local[0].year, local[-1].year + 1) if y not in GHG_PRICE]
+        if outside:
+            notes.append(
+                f"GHG allowance price: none sourced for {_span(outside)}; the nearest "
+                "year's is used"
+            )
+    return tuple(notes)
+
+
+def _span(items: list) -> str:
+    return str(items[0]) if len(items) == 1 else f"{items[0]}..{items[-1]}"
 
 
 class SyntheticMarket(Source):
@@ -74,6 +114,7 @@ class SyntheticMarket(Source):
                 "system": inputs["system"].provenance.source,
                 "parameters": parameters.model_dump(mode="json"),
             },
+            notes=coverage_notes(study.grid, study.timezone, parameters),
         )
         return SourceResult(as_table(frame), provenance)
 

@@ -64,6 +64,48 @@ def _gas_notes(parameters: SystemParameters) -> str:
     )
 
 
+def coverage_notes(
+    grid: pd.DatetimeIndex, timezone: str, parameters: SystemParameters
+) -> tuple[str, ...]:
+    """What the study takes from beyond the sourced tables: gas months past the EIA table
+    (repeated), demand-level years outside it (held, then grown), capacity years outside it
+    (held). A set knob replaces its table: no note."""
+    table = SystemCalibration.default()
+    local = grid.tz_convert(timezone).tz_localize(None)
+    first_year, last_year = int(local[0].year), int(local[-1].year)
+    notes = []
+    if parameters.gas_price_usd_per_mmbtu is None:
+        months = local.to_period("M").unique()
+        first = table.gas_first_month
+        last = first + (len(table.gas_usd_per_mmbtu) - 1)
+        outside = [str(m) for m in months if m < first or m > last]
+        if outside:
+            notes.append(
+                f"gas: no sourced price for {_span(outside)} (table {first}..{last}); the "
+                "same calendar month of the table's nearest 12 months is used"
+            )
+    for what, years, knob in (
+        ("demand level", table.demand_level_years, None),
+        ("solar capacity", table.solar_capacity_years, parameters.solar_capacity_mw),
+        ("wind capacity", table.wind_capacity_years, parameters.wind_capacity_mw),
+    ):
+        outside = [y for y in range(first_year, last_year + 1) if not years[0] <= y <= years[-1]]
+        if knob is None and outside:
+            rule = (
+                f"held, then grown {parameters.demand_growth_per_year:+.1%} a year"
+                if what == "demand level"
+                else "held at the nearest sourced year's"
+            )
+            notes.append(
+                f"{what}: none sourced for {_span(outside)} (table {years[0]}-{years[-1]}); {rule}"
+            )
+    return tuple(notes)
+
+
+def _span(items: list) -> str:
+    return str(items[0]) if len(items) == 1 else f"{items[0]}..{items[-1]}"
+
+
 class SyntheticSystem(Source):
     """CAISO demand, solar and wind driven by the study weather; gas from the sourced table."""
 
@@ -104,6 +146,7 @@ class SyntheticSystem(Source):
             notes=(
                 "Demand responds to the study site's temperature as a proxy of CAISO's "
                 "load-weighted temperature; solar to its daily irradiance.",
+                *coverage_notes(study.grid, study.timezone, parameters),
             ),
         )
         return SourceResult(as_table(frame), provenance)
