@@ -39,7 +39,7 @@ def digests(folder: Path) -> dict[str, str]:
 def test_layout_columns_and_timestamps(built):
     assert (built / "datapackage.json").is_file()
     heads = {
-        "market_data.csv": "timestamp,lmp,spin_price,nonspin_price",
+        "market_data.csv": "timestamp,lmp,da_lmp,spin_price,nonspin_price",
         "solar_data.csv": "timestamp,generation_kw_per_kw_installed",
         "weather.csv": "timestamp,temp_air_c,ghi_w_m2,dni_w_m2,dhi_w_m2,wind_speed_m_s",
         "load_profiles/profile_000.csv": "timestamp,load_kw",

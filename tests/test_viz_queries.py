@@ -148,7 +148,7 @@ def test_source_caption_names_fallbacks(dataset, tmp_path):
     manifest["provenance"]["market"]["fallback_reason"] = "OASIS unreachable"
     (copy / "datapackage.json").write_text(json.dumps(manifest))
     caption = DatasetQueries(copy).source_caption("market", "solar")
-    assert caption.startswith("Data: market: vppsim synthetic CAISO prices (synthetic), fell back")
+    assert caption.startswith("Data: market: vppsim structural CAISO prices (synthetic), fell back")
     assert "solar: pvlib" in caption
 
 

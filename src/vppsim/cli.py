@@ -73,7 +73,12 @@ class _RichProgress:
 def _dataset_table(manifest: Manifest) -> Table:
     table = Table(title="datasets", title_justify="left")
     for column in ("dataset", "source", "kind", "rows", "files", "size"):
-        table.add_column(column, justify="right" if column in {"rows", "files", "size"} else "left")
+        table.add_column(
+            column,
+            justify="right" if column in {"rows", "files", "size"} else "left",
+            # "synthetic (fallback)" stays on one line; the source name wraps instead.
+            no_wrap=column == "kind",
+        )
     for name, provenance in manifest.provenance.items():
         resources = manifest.resources_of(name)
         data = [r for r in resources if r.role == "data"]
@@ -487,8 +492,10 @@ def settings(
     sections = [section] if section else ["study", *registry.names]
     for name in sections:
         table = Table(title=name, title_justify="left")
-        for column in ("setting", "default", "meaning"):
-            table.add_column(column)
+        # A setting's name is what the user types: fold it, never cut it with an ellipsis.
+        table.add_column("setting", overflow="fold")
+        table.add_column("default", overflow="fold")
+        table.add_column("meaning")
         if name == "study":
             core = [f for f in model.model_fields if f not in registry.names]
             rows = [r for r in _rows(model, "") if r[0] in core]

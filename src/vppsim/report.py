@@ -64,13 +64,18 @@ def reference_dir(explicit: Path | None = None) -> Path:
 
 
 def format_cell(value: Any) -> str:
-    """One figure as text: ``1,557.8`` from 100 up, ``0.452`` below, ``-`` when missing."""
+    """One figure as text: ``1,557.8`` from 100 up, ``0.452`` below, ``-`` when missing,
+    ``yes``/``no`` for a verdict."""
     if isinstance(value, str):
         return value
     if value is None or value is pd.NA or value is pd.NaT:
         return MISSING
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
+    if isinstance(value, pd.Period | pd.Timestamp):
+        return str(value)
     number = float(value)
     if math.isnan(number):
         return MISSING
