@@ -179,6 +179,7 @@ def test_capacity_prices_are_never_on_an_energy_price_axis(dataset):
     prices = _graphs(children)["market-prices"]
     axis = {trace["name"]: trace.get("yaxis", "y") for trace in prices["data"]}
     assert axis.pop("LMP") == "y"
+    assert axis.pop("Day-ahead LMP") == "y"  # an energy price too
     assert axis == dict.fromkeys(
         ["Spinning reserve", "Non-spinning reserve", "Regulation up", "Regulation down"], "y2"
     )

@@ -16,6 +16,7 @@ from vppsim.viz.analysis import MIN_FIT_DAYS, linear_fit
 
 PRICE_LABELS = {
     "lmp": "LMP",
+    "da_lmp": "Day-ahead LMP",
     "spin_price": "Spinning reserve",
     "nonspin_price": "Non-spinning reserve",
     "regup_price": "Regulation up",

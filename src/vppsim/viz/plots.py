@@ -68,6 +68,7 @@ STYLE = {
 
 COLORS = {
     "lmp": "#1f4e79",
+    "da_lmp": "#66a61e",
     "spin_price": "#d95f02",
     "nonspin_price": "#7570b3",
     "regup_price": "#1b9e77",
@@ -200,7 +201,11 @@ def market_figure(queries: DatasetQueries) -> Figure:
 
     ax = figure.add_subplot(grid[0, :])
     lmp = market["lmp"].to_numpy()
-    ax.plot(local, lmp, color=COLORS["lmp"], lw=0.6, label="LMP")
+    ax.plot(local, lmp, color=COLORS["lmp"], lw=0.6, label="real-time LMP (FMM)")
+    if "da_lmp" in market:  # datasets built before the day-ahead market have none
+        ax.plot(
+            local, market["da_lmp"], color=COLORS["da_lmp"], lw=0.9, label="day-ahead LMP (IFM)"
+        )
     spikes = lmp > SPIKE_THRESHOLD_USD_MWH
     ax.scatter(
         local[spikes],
