@@ -590,7 +590,9 @@ def simulate_prices(
     shape = shape_sd * ar1(z_shape, fitted.shape_autocorrelation)
     df = fitted.innovation_df
     t_scale = np.sqrt((df - 2.0) / df) if df > 2 else 1.0
-    phi = fitted.interval_autocorrelation[cal.month] ** step_ratio
+    # A fitted 15-min autocorrelation below zero has no real root for a finer step: a 5-min
+    # grid takes the persistence as at least none.
+    phi = np.maximum(fitted.interval_autocorrelation[cal.month], 0.0) ** step_ratio
     residual = ar1_varying(t_innovations * t_scale, phi)
     systematic = (
         fitted.hour_shift[cal.month, cal.hour] + fitted.quarter_shift[cal.hour, cal.quarter]
