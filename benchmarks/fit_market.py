@@ -138,6 +138,21 @@ REAL_2023 = {
 [$/MWh, %] (a year the model is not fitted on)."""
 
 
+def complete_wind(drivers: pd.DataFrame, timezone: str = TIMEZONE) -> pd.DataFrame:
+    """``drivers`` with missing hourly wind (the reference wind ends in 2025-08) filled with the
+    mean of the available wind at the same calendar month and local hour, and the net load
+    (demand less solar and wind) recomputed there; without it the net load of those months
+    would be missing and held flat, and their midday prices would see no solar."""
+    local = drivers.index.tz_convert(timezone)
+    wind = drivers["wind_mw"]
+    typical = wind.groupby([local.month, local.hour]).transform("mean")
+    out = drivers.copy()
+    out["wind_mw"] = wind.fillna(typical)
+    gap = out["net_load_mw"].isna()
+    out.loc[gap, "net_load_mw"] = (out["demand_mw"] - out["solar_mw"] - out["wind_mw"])[gap]
+    return out
+
+
 def _year_runs(grid, system, fits, seeds):
     """``seeds`` synthetic price series on ``grid``: one simulation per month with that month's
     fit (``fits[m]``) when ``fits`` is a dict, else one simulation of the whole grid."""
@@ -208,7 +223,7 @@ def battery_report(calibration: dict, seeds: int = 5, reference: Path = REFERENC
 
     # Day-ahead, 2024-2025.
     start, end = "2024-01-01 08:00", "2026-01-01 08:00"
-    drivers_da = reference_drivers(reference, "2023-12-31 20:00", "2026-01-01 12:00")
+    drivers_da = complete_wind(reference_drivers(reference, "2023-12-31 20:00", "2026-01-01 12:00"))
     grid = pd.date_range(start, end, freq="15min", tz="UTC", inclusive="left")
     system_da = drivers_on_grid(drivers_da, grid)
     da = pd.concat([r["da_lmp"] for r in _year_runs(grid, system_da, fits["in sample"], 1)])

@@ -76,6 +76,20 @@ def test_low_midday_residual_load_gives_negative_prices():
     assert base["lmp"].min() >= MarketParameters().price_floor
 
 
+def test_negative_prices_follow_the_drivers_not_the_month():
+    # The fitted shift by month and hour moves the positive prices only: shifting it leaves
+    # every oversupply decision as it was, and the share of negative prices is the drivers'.
+    real, system = month_system(3)
+    fitted = MarketCalibration.default()
+    low = MarketCalibration.default(hour_shift=fitted.hour_shift - 1.0)
+    base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
+    shifted = simulate_prices(real.index, TZ, system, np.random.default_rng(0), calibration=low)
+    assert ((base["lmp"] < 0) == (shifted["lmp"] < 0)).all()
+    assert (base["lmp"] < 0).mean() > 0.02
+    positive = base["lmp"] > 0
+    assert shifted["lmp"][positive].median() < 0.9 * base["lmp"][positive].median()
+
+
 def test_storage_flattens_the_evening_peak():
     real, _ = month_system(8)
     local = real.index.tz_convert(TZ)

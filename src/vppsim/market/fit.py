@@ -8,15 +8,18 @@ Deterministic and fast (no simulation): every table is a statistic of the data.
   :data:`SCARCITY_HEAT_RATE` and whose price exceeds :data:`SCARCITY_MIN_PRICE`: no gas unit
   burns that much fuel per MWh, so such prices are scarcity rents, not fuel costs (the Dec
   2022 gas crisis priced at $250-600/MWh is fuel, at a heat rate of 9-20).
-* **Oversupply**: a logistic regression of "price <= 0" on the residual load (Newton's method),
-  on the non-scarcity intervals; the negative prices' quantiles.
+* **Oversupply**: a logistic regression of "price <= 0" on the residual load before the
+  batteries' charging and the day's highest residual load (Newton's method), on the
+  non-scarcity intervals; the negative prices' quantiles.
 * **Supply curve**: quantiles of the implied heat rate of the positive non-scarcity prices in
   :data:`~vppsim.market.synthetic.RESIDUAL_BINS` equal-count bins of residual load, made
   monotone in residual load at every level (pool-adjacent-violators) and across levels.
-* **Latent**: each observed price's probability in its conditional distribution, as a normal
-  score ``z``; its mean by local hour, a day-level AR(1) (daily means of the rest) and a
-  15-min AR(1) of what remains, with Student-t innovations (degrees of freedom from their
-  kurtosis).
+* **Latent**: each positive price's probability in the heat-rate distribution, as a normal
+  score; its mean by month and local hour (and quarter of the hour) is the shift; the
+  random part is the rest plus its mean given no oversupply, and for a negative price the
+  normal score of its probability within the oversupply share; a day-level AR(1) (daily
+  means of the random part; its variance the median month's) and a 15-min AR(1) of what
+  remains, with Student-t innovations (degrees of freedom from their kurtosis).
 * **Scarcity regime**: a logistic regression of the scarcity indicator on tightness and the
   coming hour's ramp; the 15-min autocorrelation of a thresholded Gaussian AR(1) that gives
   the observed mean episode length; the scarcity prices' quantiles.
@@ -46,6 +49,7 @@ from vppsim.market.synthetic import (
     drivers_on_grid,
     heat_rate_quantiles,
     oversupply_probability,
+    positive_offset,
     price_drivers,
 )
 from vppsim.timeseries import runs
@@ -56,6 +60,8 @@ efficient gas units' (EIA Electric Power Annual table 8.2: gas turbines about 11
 steam units 10-11; old peakers rarely above 15-18)."""
 SCARCITY_MIN_PRICE = 150.0
 """A scarcity price is also above this [$/MWh] (low-fuel-cost hours are not scarcity)."""
+LATENT_ITERATIONS = 3
+"""Passes of the fixed point between the latent's random part and its standard deviation."""
 DAY_COVERAGE = 0.8
 """Days with less than this share of valid intervals do not enter the day-level fit."""
 
@@ -214,7 +220,7 @@ def fit_calibration(
     placeholder = MarketCalibration(
         residual_centers=np.zeros(1),
         heat_rate_quantiles=np.zeros((1, len(HEAT_RATE_LEVELS))),
-        oversupply_coefficients=np.zeros(2),
+        oversupply_coefficients=np.zeros(3),
         negative_quantiles=np.zeros(len(NEGATIVE_LEVELS)),
         hour_shift=np.zeros((12, 24)),
         quarter_shift=np.zeros((24, 4)),
@@ -244,7 +250,7 @@ def fit_calibration(
 
     # Oversupply.
     r_gw = d.surplus_mw / 1000.0
-    features = np.column_stack([np.ones(base.sum()), r_gw[base]])
+    features = np.column_stack([np.ones(base.sum()), r_gw[base], d.day_peak_mw[base] / 1000.0])
     oversupply = _logistic(features, negative[base].astype(float))
     negative_quantiles = np.quantile(price[base & negative], NEGATIVE_LEVELS)
 
@@ -275,7 +281,7 @@ def fit_calibration(
     )
 
     # Latent: each price's probability in its conditional distribution.
-    share = oversupply_probability(d.surplus_mw, fitted, p)
+    share = oversupply_probability(d.surplus_mw, d.day_peak_mw, fitted, p)
     quantiles = heat_rate_quantiles(d.residual_mw, fitted)
     levels = np.asarray(HEAT_RATE_LEVELS)
     below = (quantiles <= heat_rate[:, None]).sum(axis=1)
@@ -285,9 +291,10 @@ def fit_calibration(
     w = np.clip((heat_rate - lo) / np.maximum(hi - lo, 1e-9), 0.0, 1.0)
     u_pos = levels[k] + w * (levels[k + 1] - levels[k])
     u_neg = np.interp(price, negative_quantiles, np.asarray(NEGATIVE_LEVELS))
-    u = np.where(negative, share * u_neg, share + (1.0 - share) * u_pos)
-    u = np.where(scarce, 0.995, u)
-    z = np.where(keep, ndtri(np.clip(u, 1e-4, 1.0 - 1e-4)), np.nan)
+    u_pos = np.where(scarce, 0.995, u_pos)
+    # The shift by month and hour is the positive prices' (oversupply is the drivers' and the
+    # random part's); a negative price's random part is where its probability puts it.
+    z = np.where(keep & ~negative, ndtri(np.clip(u_pos, 1e-4, 1.0 - 1e-4)), np.nan)
     hour_shift = _month_hour_means(z, cal.month, cal.hour)
     quarter_shift = np.array(
         [
@@ -296,7 +303,13 @@ def fit_calibration(
             for h in range(24)
         ]
     )  # fmt: skip
-    rest = z - hour_shift[cal.month, cal.hour] - quarter_shift[cal.hour, cal.quarter]
+    positive_rest = z - hour_shift[cal.month, cal.hour] - quarter_shift[cal.hour, cal.quarter]
+    negative_score = ndtri(np.clip(share * u_neg, 1e-4, 1.0 - 1e-4))
+    sd = float(np.nanstd(positive_rest))
+    for _ in range(LATENT_ITERATIONS):
+        rest = np.where(negative, sd * negative_score, positive_rest + positive_offset(share, sd))
+        rest = np.where(keep, rest, np.nan)
+        sd = float(np.nanstd(rest))
     day_mean = _group_means(rest, cal.day, cal.n_days)
     intraday = rest - day_mean[cal.day]
     hour_key = cal.day * 24 + cal.hour
@@ -315,6 +328,15 @@ def fit_calibration(
     kurtosis = float(np.mean(innovations**4) / np.mean(innovations**2) ** 2 - 3.0)
     innovation_df = float(np.clip(4.0 + 6.0 / max(kurtosis, 1e-3), 3.0, 30.0))
     shape_phi = float(np.nanmean([_lag1(hourly[:, h]) for h in range(24)]))
+    # The day level's variance is the median month's: a heat wave (Sep 2022) or a gas price
+    # moving within its monthly mean (Dec 2022) are the drivers' doing, not day-to-day noise.
+    day_month = cal.month[np.searchsorted(cal.day, np.arange(cal.n_days))]
+    day_variance = float(
+        np.nanmedian(
+            [np.nanvar(day_mean[day_month == m]) if np.isfinite(day_mean[day_month == m]).any()
+             else np.nan for m in range(12)]
+        )
+    )  # fmt: skip
 
     # Scarcity regime.
     features = np.column_stack([np.ones(keep.sum()), d.tightness[keep], d.ramp_gw[keep]])
@@ -354,7 +376,7 @@ def fit_calibration(
         "latent": {
             "hour_shift": rounded(hour_shift, 4),
             "quarter_shift": rounded(quarter_shift, 4),
-            "day_variance": round(float(np.nanvar(day_mean)), 5),
+            "day_variance": round(day_variance, 5),
             "day_autocorrelation": round(_lag1(day_mean), 5),
             "shape_variance": round(float(np.nanvar(hourly)), 5),
             "shape_autocorrelation": round(shape_phi, 5),

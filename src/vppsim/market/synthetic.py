@@ -22,16 +22,21 @@ Real-time energy price (``lmp``, $/MWh)
     * **Oversupply regime**: the probability of a zero or negative price is a logistic
       function of the residual load before the batteries' charging (low midday residual
       load: curtailment bids; batteries charge from what would be curtailed and take that
-      price). Its prices come from the fitted distribution of 2022's negative prices (a few
-      cents to about -$30), which does not scale with gas, made deeper where the oversupply
-      odds exceed 1 (``oversupply_depth``). ``oversupply_propensity`` multiplies the odds.
-    * **Persistent heavy-tailed residual**: a Gaussian latent ``z`` picks the quantile
-      (copula form): a low ``z`` is an oversupply price, a high one the upper tail of the
-      heat rate. ``z`` is a fitted mean by month and local hour (what the drivers leave of
-      the season and the clock, as in 2022), a shift by quarter of the hour, a day level
-      (AR(1) from day to day), each hour's departure from it (AR(1) from day to day at the
-      same hour) and a 15-min AR(1) with Student-t innovations (variance and persistence by
-      month). In log-price terms: a persistent, heavy-tailed residual around the supply curve.
+      price) and of the day's highest residual load (a day of high evening need absorbs its
+      midday surplus: storage and hydro keep energy for the evening, neighbours take
+      exports). It depends on these drivers only, not on the month. Its prices come from
+      the fitted distribution of 2022's negative prices (a few cents to about -$30), which
+      does not scale with gas, made deeper where the oversupply odds exceed 1
+      (``oversupply_depth``). ``oversupply_propensity`` multiplies the odds.
+    * **Persistent heavy-tailed residual**: a Gaussian latent picks the quantile (copula
+      form). Its random part is a day level (AR(1) from day to day), each hour's departure
+      from it (AR(1) from day to day at the same hour) and a 15-min AR(1) with Student-t
+      innovations (variance and persistence by month): where its probability lies below the
+      oversupply probability the price is an oversupply price, so the share of negative
+      prices is the drivers' (:func:`base_price`). A positive price is the heat-rate quantile
+      of the random part plus a fitted shift by month and local hour (what the drivers leave
+      of the season and the clock, as in 2022) and by quarter of the hour. In log-price
+      terms: a persistent, heavy-tailed residual around the supply curve.
     * **Scarcity regime**: the probability of scarcity is a logistic function of ``R`` over
       the reference peak (``reference_peak_mw``) and the coming hour's rise in ``R`` (the
       evening ramp), times ``scarcity_propensity`` in odds. Episodes are where a persistent
@@ -164,8 +169,9 @@ class MarketCalibration:
     # Supply curve: implied heat rate [MMBtu/MWh] quantiles by residual-load bin
     residual_centers: np.ndarray  # (RESIDUAL_BINS,) [MW], increasing
     heat_rate_quantiles: np.ndarray  # (RESIDUAL_BINS, len(HEAT_RATE_LEVELS)) [MMBtu/MWh]
-    # Oversupply: logit P(negative) = a + b * R [GW]; negative prices' quantiles [$/MWh]
-    oversupply_coefficients: np.ndarray  # (2,)
+    # Oversupply: logit P(negative) = a + b * R + c * day's peak R [GW]; negative prices'
+    # quantiles [$/MWh]
+    oversupply_coefficients: np.ndarray  # (3,)
     negative_quantiles: np.ndarray  # (len(NEGATIVE_LEVELS),)
     # Latent: shift by local hour, day level AR(1), 15-min AR(1) with Student-t innovations
     hour_shift: np.ndarray  # (12, 24) mean normal score by month and local hour
@@ -391,6 +397,7 @@ class PriceDrivers:
     ramp_gw: np.ndarray  # rise of the residual load over the coming hour, >= 0 [GW]
     storage_mw: np.ndarray  # the battery fleet's net output [MW]
     hydro_mw: np.ndarray  # hydro output [MW]
+    day_peak_mw: np.ndarray  # the local day's highest residual load before storage [MW]
 
 
 def price_drivers(
@@ -432,8 +439,10 @@ def price_drivers(
     future = np.concatenate([residual[ahead:], np.repeat(residual[-1:], min(ahead, len(residual)))])
     ramp = np.maximum(future[: len(residual)] - residual, 0.0) / 1000.0
     surplus = residual + np.minimum(storage, 0.0)
+    matrix, _ = _by_day(before, cal)
+    peak = np.nanmax(matrix, axis=1)[cal.day]
     return PriceDrivers(
-        residual, surplus, fuel, residual / p.reference_peak_mw, ramp, storage, hydro
+        residual, surplus, fuel, residual / p.reference_peak_mw, ramp, storage, hydro, peak
     )
 
 
@@ -441,14 +450,21 @@ def price_drivers(
 
 
 def oversupply_probability(
-    residual_mw: np.ndarray, fitted: MarketCalibration, p: MarketParameters
+    residual_mw: np.ndarray,
+    day_peak_mw: np.ndarray,
+    fitted: MarketCalibration,
+    p: MarketParameters,
 ) -> np.ndarray:
-    """Probability of a zero or negative price [1] at residual load ``residual_mw`` [MW]."""
-    a, b = fitted.oversupply_coefficients
+    """Probability of a zero or negative price [1] at residual load ``residual_mw`` [MW] (before
+    the batteries' charging) on a day whose highest residual load is ``day_peak_mw`` [MW]:
+    the lower the first, the likelier; the higher the second, the less likely (on a day of
+    high evening need, storage and hydro keep their energy for the evening and neighbours
+    take exports, so a midday surplus is absorbed rather than curtailed)."""
+    a, b, c = fitted.oversupply_coefficients
     if p.oversupply_propensity <= 0:
         return np.zeros(len(residual_mw))
-    logit = a + b * residual_mw / 1000.0 + np.log(p.oversupply_propensity)
-    return expit(logit)
+    logit = a + b * residual_mw / 1000.0 + c * day_peak_mw / 1000.0
+    return expit(logit + np.log(p.oversupply_propensity))
 
 
 def scarcity_probability(
@@ -482,22 +498,42 @@ def _rowwise_interp(u: np.ndarray, table: np.ndarray, levels: np.ndarray) -> np.
     return table[rows, k] * (1.0 - w) + table[rows, k + 1] * w
 
 
+def positive_offset(share: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Mean of the latent's random part (sd ``sd``) given no oversupply, i.e. given it lies
+    above its ``share`` quantile [1]: what the positive prices' normal score sheds so that
+    their mean is the fitted shift whatever the oversupply probability."""
+    share = np.clip(share, 1e-12, 1.0 - 1e-9)
+    a = ndtri(share)
+    return sd * np.exp(-0.5 * a * a) / np.sqrt(2.0 * np.pi) / (1.0 - share)
+
+
 def base_price(
-    u: np.ndarray,
+    systematic: np.ndarray,
+    random: np.ndarray,
+    random_sd: np.ndarray,
     residual_mw: np.ndarray,
     surplus_mw: np.ndarray,
+    day_peak_mw: np.ndarray,
     fuel_cost: np.ndarray,
     fitted: MarketCalibration,
     p: MarketParameters,
 ) -> np.ndarray:
-    """The non-scarcity price [$/MWh] at probability ``u`` of the conditional distribution
-    given the residual load and fuel cost: an oversupply price below the oversupply
-    probability (of the residual load before the batteries' charging, ``surplus_mw``: they
-    charge from what would be curtailed and take the oversupply price), deeper the deeper
-    the oversupply (``oversupply_depth``), else heat rate times fuel cost."""
-    share = oversupply_probability(surplus_mw, fitted, p)
-    u_neg = np.clip(u / np.maximum(share, 1e-12), 0.0, 1.0)
-    u_pos = np.clip((u - share) / np.maximum(1.0 - share, 1e-12), 0.0, 1.0)
+    """The non-scarcity price [$/MWh] given the latent's systematic shift and random part
+    (of sd ``random_sd``), the residual load and the fuel cost.
+
+    Oversupply is decided by the drivers and the random part only: a zero or negative price
+    where the random part's probability lies below the oversupply probability (of the
+    residual load before the batteries' charging, ``surplus_mw``: they charge from what
+    would be curtailed and take the oversupply price); its price from that probability,
+    deeper the deeper the oversupply (``oversupply_depth``). The month and hour's shift (what
+    2022's drivers left) moves the positive prices only: heat rate times fuel cost at the
+    quantile of the shifted latent less its mean given no oversupply
+    (:func:`positive_offset`)."""
+    share = oversupply_probability(surplus_mw, day_peak_mw, fitted, p)
+    decision = ndtr(random / random_sd)
+    u_neg = np.clip(decision / np.maximum(share, 1e-12), 0.0, 1.0)
+    z_pos = systematic + random - positive_offset(share, random_sd)
+    u_pos = np.clip(ndtr(z_pos), 1e-6, 1.0 - 1e-6)
     negative = np.interp(u_neg, np.asarray(NEGATIVE_LEVELS), fitted.negative_quantiles)
     odds = np.log(np.maximum(share, 1e-12)) - np.log(np.maximum(1.0 - share, 1e-12))
     negative = negative * np.exp(p.oversupply_depth * np.maximum(odds, 0.0))
@@ -506,7 +542,7 @@ def base_price(
     positive = np.maximum(heat_rate, 0.0) * fuel_cost
     if p.price_level is not None:
         positive = positive * p.price_level
-    return np.where(u < share, np.minimum(negative, 0.0), positive)
+    return np.where(decision < share, np.minimum(negative, 0.0), positive)
 
 
 def _latent_scale(
@@ -598,9 +634,19 @@ def simulate_prices(
         fitted.hour_shift[cal.month, cal.hour] + fitted.quarter_shift[cal.hour, cal.quarter]
     )
     level = day_sd * day_level[cal.day] + shape[cal.day, cal.hour]
-    latent = systematic + level + interval_sd[cal.month] * residual
-    u = np.clip(ndtr(latent), 1e-6, 1.0 - 1e-6)
-    base = base_price(u, drivers.residual_mw, drivers.surplus_mw, drivers.fuel_cost, fitted, p)
+    random = level + interval_sd[cal.month] * residual
+    random_sd = np.sqrt(day_sd**2 + shape_sd**2 + interval_sd[cal.month] ** 2)
+    base = base_price(
+        systematic,
+        random,
+        np.maximum(random_sd, 1e-9),
+        drivers.residual_mw,
+        drivers.surplus_mw,
+        drivers.day_peak_mw,
+        drivers.fuel_cost,
+        fitted,
+        p,
+    )
 
     # Scarcity: a persistent latent, coupled to the day level, above the threshold of the
     # regime's probability; the price grows with the depth into the tail.
@@ -667,6 +713,7 @@ def day_ahead_prices(
     keys, hour_index, counts = np.unique(hour_key, return_inverse=True, return_counts=True)
     residual_h = np.bincount(hour_index, residual) / counts
     surplus_h = np.bincount(hour_index, surplus) / counts
+    peak_h = np.bincount(hour_index, ahead.day_peak_mw) / counts
     fuel_h = np.bincount(hour_index, drivers.fuel_cost) / counts
     day_h = keys // 24
     hour_h = keys % 24
@@ -675,17 +722,19 @@ def day_ahead_prices(
     error = np.sqrt(p.da_forecast_error)
     month_h = cal.month[np.searchsorted(hour_key, keys)]
     estimate = known * day_level + error * z_da  # the DA market's view of the day level
-    centre = (
-        fitted.hour_shift[month_h, hour_h] + day_sd * estimate[day_h] + known * shape[day_h, hour_h]
-    )
+    systematic = fitted.hour_shift[month_h, hour_h]
+    centre = day_sd * estimate[day_h] + known * shape[day_h, hour_h]
     # What the market cannot know: the 15-min residual and the rest of the hour's shape.
     unknown_sd = np.sqrt(interval_sd[month_h] ** 2 + (1.0 - known**2) * shape_sd**2)
+    random_sd = np.maximum(np.sqrt(day_sd**2 + shape_sd**2 + interval_sd[month_h] ** 2), 1e-9)
     nodes, weights = np.polynomial.hermite_e.hermegauss(GAUSS_HERMITE_NODES)
     weights = weights / weights.sum()
     expected = np.zeros(len(keys))
     for x, w in zip(nodes, weights, strict=True):
-        u = np.clip(ndtr(centre + unknown_sd * x), 1e-6, 1.0 - 1e-6)
-        expected += w * base_price(u, residual_h, surplus_h, fuel_h, fitted, p)
+        random = centre + unknown_sd * x
+        expected += w * base_price(
+            systematic, random, random_sd, residual_h, surplus_h, peak_h, fuel_h, fitted, p
+        )
     tight = PriceDrivers(
         residual_h,
         surplus_h,
@@ -694,6 +743,7 @@ def day_ahead_prices(
         np.bincount(hour_index, drivers.ramp_gw) / counts,
         np.zeros(len(keys)),
         np.zeros(len(keys)),
+        peak_h,
     )
     # Scarcity as the DA market expects it: the scarcity latent given its view of the day
     # level, and the mean scarcity price at the hour's tightness.
