@@ -24,6 +24,10 @@ import pandas as pd
 
 DEFAULT_INTERVAL_MINUTES = 15.0
 """Interval length assumed for a grid of a single instant [min]."""
+CAISO_TIMEZONE = "America/Los_Angeles"
+"""CAISO's market clock: trading days, hours and published figures are Pacific time."""
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Short month names, January first, for report rows."""
 
 
 def nerc_holidays(years: Iterable[int]) -> set[dt.date]:

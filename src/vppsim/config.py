@@ -56,6 +56,10 @@ TOOL_VARIABLES = frozenset(
 DEFAULT_ENV_FILE = Path(".env")
 
 
+DEFAULT_SITE = (34.05, -118.24)
+"""The default study site, downtown Los Angeles [deg N, deg E]; calibration reports use it too."""
+
+
 class _Default:
     """``env_file`` left at its default: read ``.env`` if there is one."""
 
@@ -95,8 +99,10 @@ class Settings(BaseSettings):
         None, description="Last local day, inclusive (default: the end of start's month)."
     )
     timezone: str = Field("America/Los_Angeles", description="IANA zone of the market.")
-    latitude: float = Field(34.05, ge=-90, le=90, description="Site latitude [deg N].")
-    longitude: float = Field(-118.24, ge=-180, le=180, description="Site longitude [deg E].")
+    latitude: float = Field(DEFAULT_SITE[0], ge=-90, le=90, description="Site latitude [deg N].")
+    longitude: float = Field(
+        DEFAULT_SITE[1], ge=-180, le=180, description="Site longitude [deg E]."
+    )
     homes: int = Field(200, ge=1, le=100_000_000, description="Number of homes in the fleet.")
     seed: int = Field(42, ge=0, description="Study seed; same seed, same bytes.")
     interval_minutes: Literal[5, 15, 30, 60] = Field(

@@ -42,12 +42,11 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from vppsim.calendar import CAISO_TIMEZONE as TIMEZONE
 from vppsim.calendar import local_calendar
 from vppsim.fleet.battery import BatteryParameters
 
 Horizon = Literal["month", "day"]
-TIMEZONE = "America/Los_Angeles"
-"""Default zone whose local months and days cut the horizons (the CAISO prices')."""
 MONTH_PASS = (0.6, 1.6)
 """Issue 11: synthetic over real revenue of each month must fall in this range [1]."""
 YEAR_PASS = (0.8, 1.25)

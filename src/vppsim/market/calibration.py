@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import MONTH_NAMES
+from vppsim.config import DEFAULT_SITE as SITE
 from vppsim.fleet.arbitrage import arbitrage_ratio_table
 from vppsim.fleet.battery import REFERENCE_BATTERY
 from vppsim.grid import build_grid
@@ -76,9 +78,6 @@ from vppsim.system.reference import (
 )
 from vppsim.weather.synthetic import simulate_weather
 
-SITE = (34.05, -118.24)
-"""Los Angeles [deg N, deg E]: the default study's site."""
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ISSUE_2023 = pd.DataFrame(
     {
         "median": [141, 46, 18, 54, 51, 51],

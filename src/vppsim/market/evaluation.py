@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import CAISO_TIMEZONE as TIMEZONE
 from vppsim.calendar import local_calendar
 from vppsim.grid import parse_timestamps
 from vppsim.timeseries import autocorrelation
@@ -42,7 +43,6 @@ ALAMITOS_FILE = "ALAMT3G_7_B1_fmm_lmp_15min_2022.csv.gz"
 MIL1_AUG_2023_FILE = (
     "caiso_oasis_raw/20230731_20230830_PRC_RTPD_LMP_RTPD_20230927_12_23_20_v2.csv.gz"
 )
-TIMEZONE = "America/Los_Angeles"
 SPIKE_PRICE = 250.0
 """Threshold of the spike figures [$/MWh], as in CAISO's monthly market reports."""
 EVENING_HOURS = (16, 21)

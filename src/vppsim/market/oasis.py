@@ -45,6 +45,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import CAISO_TIMEZONE as CAISO_TZ
 from vppsim.errors import SourceUnavailable
 from vppsim.http import DEFAULT_DEADLINE_S, RateLimiter, error_summary, fetch, preview
 from vppsim.rawcache import RawCache
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 OASIS_URL = "https://oasis.caiso.com/oasisapi/SingleZip"
 SOURCE = "CAISO OASIS"
 CACHE_SOURCE = "oasis"
-CAISO_TZ = "America/Los_Angeles"
 RESULT_FORMAT_CSV = "6"
 MAX_WINDOW_DAYS = 31
 RETENTION_MONTHS = 39
