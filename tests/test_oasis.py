@@ -502,6 +502,40 @@ def test_a_missing_as_hour_is_caught(server, quick):
     assert "2023-08-01 (1); first 2023-08-01T12:00Z" in message
 
 
+def test_a_missing_or_absent_day_ahead_lmp_is_caught(server, quick):
+    kwargs, _ = quick
+
+    def without_one_dam_hour(query, line):
+        return query == "PRC_LMP" and line.startswith("2023-08-01T20:00")
+
+    url = serve(server, FakeOasis(synthetic_lmp, drop=without_one_dam_hour))
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 2), LA, 15)
+    with new_client(5) as client, pytest.raises(SourceUnavailable) as caught:
+        get_caiso_market(client, grid, base_url=url, **kwargs)
+    assert "PRC_LMP DAM at DLAP_SCE-APND misses 1 of 48 intervals" in str(caught.value)
+
+    def no_dam_at_all(query, line):
+        return query == "PRC_LMP"
+
+    url = serve(server, FakeOasis(synthetic_lmp, drop=no_dam_at_all))
+    with new_client(5) as client, pytest.raises(SourceUnavailable, match=r"[Nn]o data"):
+        get_caiso_market(client, grid, base_url=url, **kwargs)
+
+
+def test_day_ahead_lmp_holds_each_hour_over_the_fall_back_day(server, quick):
+    kwargs, _ = quick
+    url = serve(server, FakeOasis(synthetic_lmp))
+    grid = build_grid(dt.date(2023, 11, 5), dt.date(2023, 11, 5), LA, 15)
+    with new_client(5) as client:
+        frame, _ = get_caiso_market(client, grid, base_url=url, **kwargs)
+    assert len(frame) == 100
+    hours = frame["da_lmp"].groupby(frame.index.floor("h"))
+    assert len(hours) == 25 and (hours.nunique() == 1).all()
+    # The two 01:00 PDT/PST hours are separate hours with their own price.
+    first = frame.loc[pd.Timestamp("2023-11-05T08:00Z"), "da_lmp"]
+    assert first != frame.loc[pd.Timestamp("2023-11-05T09:00Z"), "da_lmp"]
+
+
 def test_rtm_as_prices_come_per_hour_at_15_min(server, quick):
     kwargs, _ = quick
     url = serve(server, FakeOasis(synthetic_lmp))

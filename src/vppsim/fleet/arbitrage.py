@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -198,6 +199,16 @@ def _problem(
     price = prices.to_numpy(dtype=float)
     if not np.all(np.isfinite(price)):
         raise ValueError("prices must be finite")
+    floor = waste_price(battery)
+    if price.min() < floor:
+        # Below the waste price the LP forbids discharging: a restriction, not the relaxed
+        # optimum, and not the optimum without simultaneous charge and discharge either.
+        warnings.warn(
+            f"{int(np.sum(price < floor))} prices below the waste price "
+            f"({floor:.0f} $/MWh): discharging is forbidden there, so the optimum is a lower "
+            "bound (see the module docstring)",
+            stacklevel=3,
+        )
     starts = _horizon_starts(index, horizon, timezone)
     ends = np.roll(starts, -1)
     ends[-1] = True
@@ -210,7 +221,7 @@ def _problem(
         keep=(1.0 - battery.standby_loss_per_h) ** dt_h,
         initial=battery.initial_soc * capacity,
         c_max=battery.charge_kw * dt_h,
-        d_max=np.where(price < waste_price(battery), 0.0, battery.discharge_kw * dt_h),
+        d_max=np.where(price < floor, 0.0, battery.discharge_kw * dt_h),
         s_low=np.where(ends, max(battery.final_soc, battery.min_soc), battery.min_soc) * capacity,
         s_high=capacity,
     )

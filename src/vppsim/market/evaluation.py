@@ -72,8 +72,10 @@ def read_oasis_lmp(path: Path) -> pd.Series:
 
 
 DISTRIBUTION = ("median", "p5", "p95", "p99", "mean", "negative %", "above $250 %")
-"""Figures of the price distribution: for several simulated years they are taken on all the
-years' intervals pooled (the model's distribution); the others are averaged over the years."""
+"""Figures of the price distribution (:func:`distribution_figures`). :func:`battery_checks`
+averages every figure over the realisations (what one simulated month looks like on average);
+the 2023 and default-study tables of :mod:`vppsim.market.calibration` pool the realisations'
+intervals (the model's distribution)."""
 
 
 def distribution_figures(x: np.ndarray) -> dict[str, float]:

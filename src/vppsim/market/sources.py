@@ -55,13 +55,18 @@ def coverage_notes(
                 f"hydro: no CAISO record for {_span(outside)}; each month's 2018-2025 "
                 "climatology is used"
             )
-    if parameters.storage_mw is None and local[-1].tz_localize(None) > pd.Timestamp(
-        max(STORAGE_MW)
-    ):
-        notes.append(
-            f"storage: the battery fleet is held at the last sourced figure "
-            f"({STORAGE_MW[max(STORAGE_MW)]:,.0f} MW on {max(STORAGE_MW)}) after that date"
-        )
+    if parameters.storage_mw is None:
+        first, last = min(STORAGE_MW), max(STORAGE_MW)
+        if local[0].tz_localize(None) < pd.Timestamp(first):
+            notes.append(
+                f"storage: the battery fleet is held at the first sourced figure "
+                f"({STORAGE_MW[first]:,.0f} MW on {first}) before that date"
+            )
+        if local[-1].tz_localize(None) > pd.Timestamp(last):
+            notes.append(
+                f"storage: the battery fleet is held at the last sourced figure "
+                f"({STORAGE_MW[last]:,.0f} MW on {last}) after that date"
+            )
     if parameters.ghg_price is None:
         outside = [y for y in range(local[0].year, local[-1].year + 1) if y not in GHG_PRICE]
         if outside:
