@@ -166,3 +166,12 @@ def test_ks_distance_and_linear_fit_are_scipy():
     assert fit.r_squared == pytest.approx(1.0)
     with pytest.raises(ValueError, match="distinct"):
         linear_fit([1.0, 1.0], [2.0, 3.0])
+
+
+def test_clock_hours_count_the_repeated_autumn_hour_twice():
+    grid = build_grid(dt.date(2023, 11, 5), dt.date(2023, 11, 5), "America/Los_Angeles", 15)
+    hours = local_calendar(grid, "America/Los_Angeles").clock_hour
+    assert hours[0] == 0 and hours[-1] == 24 and len(np.unique(hours)) == 25
+    assert np.bincount(hours).tolist() == [4] * 25
+    spring = build_grid(dt.date(2023, 3, 12), dt.date(2023, 3, 12), "America/Los_Angeles", 60)
+    assert local_calendar(spring, "America/Los_Angeles").clock_hour.tolist() == list(range(23))

@@ -59,6 +59,25 @@ def test_hourly_prices_hold_across_the_hour_on_a_5_min_grid(small_settings, tmp_
     assert market.groupby(hour)["lmp"].nunique().max() > 1  # real time moves within the hour
 
 
+def test_the_fall_back_day_has_25_day_ahead_hours(small_settings, tmp_path):
+    """The repeated 01:00 hour is two hours with their own drivers, not one merged hour."""
+    result = build_dataset(
+        small_settings(
+            out=tmp_path / "nov", start="2023-11-05", end="2023-11-05", datasets="market", **OFFLINE
+        ),
+        default_registry(),
+    )
+    market = pd.read_parquet(result.path / "parquet/market.parquet").set_index("timestamp")
+    assert len(market) == 100
+    for column in ("da_lmp", "spin_price", "regdown_price"):
+        hours = market[column].groupby(market.index.floor("h"))
+        assert len(hours) == 25 and (hours.nunique() == 1).all(), column
+    first, second = (
+        market.loc[pd.Timestamp(t), "da_lmp"] for t in ("2023-11-05T08:00Z", "2023-11-05T09:00Z")
+    )
+    assert first != second
+
+
 def test_a_study_past_the_sourced_tables_says_what_it_held(small_settings, tmp_path):
     result = build_dataset(
         small_settings(

@@ -96,6 +96,17 @@ class LocalCalendar:
         return self.minute // 15
 
     @property
+    def clock_hour(self) -> np.ndarray:
+        """Ordinal of each interval's local clock hour, 0, 1, ... in grid order: the hourly
+        blocks a day-ahead market prices. The repeated 01:00 hour of the autumn DST day is two
+        hours (keys of day and hour would merge them); hours start at minute 0, since the grid
+        starts at local midnight."""
+        starts = self.minute == 0
+        if len(starts):
+            starts[0] = True
+        return np.cumsum(starts) - 1
+
+    @property
     def day_of_year(self) -> np.ndarray:
         """Day of the year of each local day, 1..366."""
         return np.asarray(self.days.dayofyear, dtype=np.int64)

@@ -626,9 +626,10 @@ def simulate_prices(
     shape = shape_sd * ar1(z_shape, fitted.shape_autocorrelation)
     df = fitted.innovation_df
     t_scale = np.sqrt((df - 2.0) / df) if df > 2 else 1.0
-    # A fitted 15-min autocorrelation below zero has no real root for a finer step: a 5-min
-    # grid takes the persistence as at least none.
-    phi = np.maximum(fitted.interval_autocorrelation[cal.month], 0.0) ** step_ratio
+    phi = fitted.interval_autocorrelation[cal.month]
+    if step_ratio != 1.0:
+        # A negative 15-min autocorrelation has no real root for a finer step: none is kept.
+        phi = np.maximum(phi, 0.0) ** step_ratio
     residual = ar1_varying(t_innovations * t_scale, phi)
     systematic = (
         fitted.hour_shift[cal.month, cal.hour] + fitted.quarter_shift[cal.hour, cal.quarter]
@@ -669,7 +670,7 @@ def simulate_prices(
 
     da = day_ahead_prices(cal, system, drivers, day_level, shape, z_da, fitted, p)
     columns = {"lmp": lmp, "da_lmp": da}
-    columns.update(_ancillary_on_grid(grid, timezone, system, drivers, probability, rng, p))
+    columns.update(_ancillary_on_grid(grid, cal, system, probability, rng, p))
     columns["scarcity"] = scarce.astype(float)
     columns["scarcity_probability"] = probability
     frame = pd.DataFrame(columns, index=grid)[list(COLUMNS)].astype("float64")
@@ -709,18 +710,19 @@ def day_ahead_prices(
     else:
         ahead = drivers
     residual, surplus = ahead.residual_mw, ahead.surplus_mw
-    hour_key = cal.day * 24 + cal.hour
-    keys, hour_index, counts = np.unique(hour_key, return_inverse=True, return_counts=True)
+    hour_index = cal.clock_hour
+    counts = np.bincount(hour_index)
+    first = np.searchsorted(hour_index, np.arange(len(counts)))  # each hour's first interval
     residual_h = np.bincount(hour_index, residual) / counts
     surplus_h = np.bincount(hour_index, surplus) / counts
     peak_h = np.bincount(hour_index, ahead.day_peak_mw) / counts
     fuel_h = np.bincount(hour_index, drivers.fuel_cost) / counts
-    day_h = keys // 24
-    hour_h = keys % 24
+    day_h = cal.day[first]
+    hour_h = cal.hour[first]
     day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
     known = np.sqrt(1.0 - p.da_forecast_error)
     error = np.sqrt(p.da_forecast_error)
-    month_h = cal.month[np.searchsorted(hour_key, keys)]
+    month_h = cal.month[first]
     estimate = known * day_level + error * z_da  # the DA market's view of the day level
     systematic = fitted.hour_shift[month_h, hour_h]
     centre = day_sd * estimate[day_h] + known * shape[day_h, hour_h]
@@ -729,7 +731,7 @@ def day_ahead_prices(
     random_sd = np.maximum(np.sqrt(day_sd**2 + shape_sd**2 + interval_sd[month_h] ** 2), 1e-9)
     nodes, weights = np.polynomial.hermite_e.hermegauss(GAUSS_HERMITE_NODES)
     weights = weights / weights.sum()
-    expected = np.zeros(len(keys))
+    expected = np.zeros(len(counts))
     for x, w in zip(nodes, weights, strict=True):
         random = centre + unknown_sd * x
         expected += w * base_price(
@@ -741,8 +743,8 @@ def day_ahead_prices(
         fuel_h,
         residual_h / p.reference_peak_mw,
         np.bincount(hour_index, drivers.ramp_gw) / counts,
-        np.zeros(len(keys)),
-        np.zeros(len(keys)),
+        np.zeros(len(counts)),
+        np.zeros(len(counts)),
         peak_h,
     )
     # Scarcity as the DA market expects it: the scarcity latent given its view of the day
@@ -754,7 +756,7 @@ def day_ahead_prices(
     mean_tight, std_tight = fitted.scarcity_tightness
     tighter = np.clip((tight.tightness - mean_tight) / max(std_tight, 1e-6), -3.0, 3.0)
     k = SCARCITY_SIZE_TIGHTNESS
-    spike = np.zeros(len(keys))
+    spike = np.zeros(len(counts))
     for x, w in zip(nodes, weights, strict=True):
         size = ndtr(np.sqrt(1.0 - k * k) * x + k * tighter)
         spike += w * np.interp(size, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
@@ -766,40 +768,37 @@ def day_ahead_prices(
 
 def _ancillary_on_grid(
     grid: pd.DatetimeIndex,
-    timezone: str,
+    cal: LocalCalendar,
     system: pd.DataFrame,
-    drivers: PriceDrivers,
-    scarcity_probability: np.ndarray,
+    scarcity: np.ndarray,
     rng: np.random.Generator,
     p: MarketParameters,
 ) -> dict[str, np.ndarray]:
     """Hourly day-ahead AS prices (:func:`vppsim.market.ancillary.ancillary_prices`) held over
-    each hour's intervals. The day-ahead market sees the hour's mean of the day-ahead net load
-    where the system frame has it (else the actual), the gas price, the battery fleet and the
-    hour's mean scarcity probability (its expectation of scarcity, not the realised one)."""
-    hour_of = grid.floor("h")
-    hours = pd.date_range(hour_of[0], hour_of[-1], freq="h")
+    each local clock hour's intervals (:attr:`LocalCalendar.clock_hour`, as ``da_lmp``). The
+    day-ahead market sees the hour's mean of the day-ahead net load where the system frame
+    has it (else the actual), the gas price, the battery fleet and the hour's mean scarcity
+    probability (its expectation of scarcity, not the realised one)."""
+    hour_index = cal.clock_hour
+    counts = np.bincount(hour_index)
+    hours = grid[np.searchsorted(hour_index, np.arange(len(counts)))]
     net = system["net_load_mw"]
     if "da_net_load_mw" in system and system["da_net_load_mw"].notna().all():
         net = system["da_net_load_mw"]
-    frame = pd.DataFrame(
-        {
-            "net": net.to_numpy(dtype=float),
-            "gas": system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float),
-            "scarcity": scarcity_probability,
-        },
-        index=hour_of,
-    )
-    hourly = frame.groupby(level=0).mean().reindex(hours).interpolate(limit_direction="both")
-    fleet = np.full(len(hours), p.storage_mw) if p.storage_mw is not None else None
+
+    def hourly(values) -> np.ndarray:
+        mean = pd.Series(np.bincount(hour_index, np.asarray(values, dtype=float)) / counts)
+        return mean.interpolate(limit_direction="both").to_numpy()
+
+    fleet = storage_capacity(hours) if p.storage_mw is None else np.full(len(hours), p.storage_mw)
     prices = ancillary_prices(
         hours,
-        timezone,
-        hourly["net"].to_numpy(),
-        hourly["scarcity"].clip(0.0, 1.0).to_numpy(),
-        hourly["gas"].to_numpy(),
-        storage_capacity(hours) if fleet is None else fleet,
+        cal.timezone,
+        hourly(net),
+        np.clip(hourly(scarcity), 0.0, 1.0),
+        hourly(system["gas_price_usd_per_mmbtu"]),
+        fleet,
         rng,
         p.ancillary,
     )
-    return {column: prices[column].reindex(hour_of).to_numpy() for column in AS_COLUMNS}
+    return {column: prices[column].to_numpy()[hour_index] for column in AS_COLUMNS}
