@@ -64,6 +64,23 @@ def test_higher_net_load_raises_prices_and_spikes():
     assert high["scarcity_probability"].mean() > base["scarcity_probability"].mean()
 
 
+def test_steeper_evening_ramp_raises_scarcity_at_the_same_load():
+    # More solar (lower net load to 17:00, the evening unchanged) steepens the evening
+    # ramp: the scarcity regime is likelier at the ramp's end though the evening load is the
+    # same.
+    real, system = month_system(4)
+    local = real.index.tz_convert(TZ)
+    afternoon = (local.hour >= 10) & (local.hour < 17)
+    evening = (local.hour >= 18) & (local.hour < 20)
+    sunny = system.assign(net_load_mw=system["net_load_mw"] - np.where(afternoon, 4000.0, 0.0))
+    base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
+    steep = simulate_prices(real.index, TZ, sunny, np.random.default_rng(0))
+    ratio = (
+        steep["scarcity_probability"][evening].mean() / base["scarcity_probability"][evening].mean()
+    )
+    assert ratio > 1.5
+
+
 def test_low_midday_residual_load_gives_negative_prices():
     real, system = month_system(4)
     local = real.index.tz_convert(TZ)

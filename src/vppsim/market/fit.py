@@ -21,8 +21,9 @@ Deterministic and fast (no simulation): every table is a statistic of the data.
   means of the random part; its variance the median month's) and a 15-min AR(1) of what
   remains, with Student-t innovations (degrees of freedom from their kurtosis).
 * **Scarcity regime**: a logistic regression of the scarcity indicator on tightness and the
-  coming hour's ramp; the 15-min autocorrelation of a thresholded Gaussian AR(1) that gives
-  the observed mean episode length; the scarcity prices' quantiles.
+  evening ramp (the rise of the residual load over the past hours); the 15-min
+  autocorrelation of a thresholded Gaussian AR(1) that gives the observed mean episode
+  length; the scarcity prices' quantiles.
 
 ``exclude_months`` leaves calendar months out of every statistic (month-blocked
 out-of-sample refits).

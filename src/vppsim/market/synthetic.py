@@ -38,8 +38,10 @@ Real-time energy price (``lmp``, $/MWh)
       of the season and the clock, as in 2022) and by quarter of the hour. In log-price
       terms: a persistent, heavy-tailed residual around the supply curve.
     * **Scarcity regime**: the probability of scarcity is a logistic function of ``R`` over
-      the reference peak (``reference_peak_mw``) and the coming hour's rise in ``R`` (the
-      evening ramp), times ``scarcity_propensity`` in odds. Episodes are where a persistent
+      the reference peak (``reference_peak_mw``) and the rise of the residual load before
+      storage over the past :data:`RAMP_HOURS` (the evening ramp: the fleet is short at the
+      end of a steep ramp, as in the Apr-May 2022 evening spikes at moderate load), times
+      ``scarcity_propensity`` in odds. Episodes are where a persistent
       15-min AR(1) latent, correlated with the day level (:data:`SCARCITY_LATENT_COUPLING`),
       exceeds the threshold that gives that probability, so they cluster (about 45 min) on
       dear days and in runs of days; their price, from the fitted distribution of 2022's
@@ -133,6 +135,11 @@ CARB/Quebec joint auction current-vintage settlement prices
 (https://ww2.arb.ca.gov/our-work/programs/cap-and-trade-program/auction-information; e.g.
 2022: $29.15 in February, $30.85 in May, $26.80 in November). Years outside hold the nearest
 year's price (:func:`ghg_price`)."""
+RAMP_HOURS = 3.0
+"""Span of the evening ramp the scarcity regime sees [h]: the rise of the residual load
+before storage over the past this many hours (chosen on the 2022 log-likelihood of the
+scarcity regime: -1,330 with the coming hour's rise instead, -1,213, -1,190 and -1,201 with
+the past 2, 3 and 4 h)."""
 GAUSS_HERMITE_NODES = 7
 """Nodes of the quadrature that integrates the 15-min residual out of the day-ahead price."""
 SCARCITY_LATENT_COUPLING = 0.85
@@ -140,10 +147,13 @@ SCARCITY_LATENT_COUPLING = 0.85
 days that are already dear and in runs of days, as in the Aug-Sep 2022 heat waves (chosen
 among 0.5 and 0.85 on the 2022 lag-96 autocorrelation of Jul-Aug; the fit sets the marginal
 probability)."""
-SCARCITY_SIZE_TIGHTNESS = 0.7
+SCARCITY_SIZE_TIGHTNESS = 0.85
 """Weight of the standardised tightness in the normal score of a scarcity price's size [1]:
 the tighter the system, the higher the scarcity price (in 2022 the $1,000-2,000 prices came
-in the 6 Sep heat wave at record load); the rest is the latent's depth in its tail."""
+in the 6 Sep heat wave at record load; the correlation of the scarcity prices' normal scores
+with tightness is 0.61, with the ramp -0.16); the rest is the latent's depth in its tail.
+Chosen among 0.7 and 0.85 on the 2022 arbitrage ratios (with the ramp-driven probability,
+0.7 gives June spikes too large: 1.66 in sample)."""
 PRICE_DECIMALS = 2
 """Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
 
@@ -183,7 +193,7 @@ class MarketCalibration:
     interval_variance: np.ndarray  # (12,) by month
     interval_autocorrelation: np.ndarray  # (12,) by month, at 15 min
     innovation_df: float
-    # Scarcity: logit P = c0 + c1 * R / reference peak + c2 * coming hour's rise of R [GW]
+    # Scarcity: logit P = c0 + c1 * R / reference peak + c2 * past RAMP_HOURS' rise [GW]
     scarcity_coefficients: np.ndarray  # (3,)
     scarcity_autocorrelation: float  # 15-min AR(1) of the scarcity latent
     scarcity_quantiles: np.ndarray  # (len(SCARCITY_LEVELS),) [$/MWh]
@@ -394,7 +404,8 @@ class PriceDrivers:
     surplus_mw: np.ndarray  # the same without the batteries' charging [MW] (oversupply)
     fuel_cost: np.ndarray  # gas + GHG allowance cost [$/MMBtu]
     tightness: np.ndarray  # residual load over the reference peak [1]
-    ramp_gw: np.ndarray  # rise of the residual load over the coming hour, >= 0 [GW]
+    ramp_gw: np.ndarray  # rise of the residual load before storage over the past
+    # RAMP_HOURS, >= 0 [GW]
     storage_mw: np.ndarray  # the battery fleet's net output [MW]
     hydro_mw: np.ndarray  # hydro output [MW]
     day_peak_mw: np.ndarray  # the local day's highest residual load before storage [MW]
@@ -435,9 +446,9 @@ def price_drivers(
     else:
         ghg = np.full(len(residual), p.ghg_price)
     fuel = gas + CO2_PER_MMBTU * ghg
-    ahead = max(1, round(60.0 / cal.interval_minutes))
-    future = np.concatenate([residual[ahead:], np.repeat(residual[-1:], min(ahead, len(residual)))])
-    ramp = np.maximum(future[: len(residual)] - residual, 0.0) / 1000.0
+    back = max(1, round(RAMP_HOURS * 60.0 / cal.interval_minutes))
+    earlier = np.concatenate([np.repeat(before[:1], min(back, len(before))), before[:-back]])
+    ramp = np.maximum(before - earlier[: len(before)], 0.0) / 1000.0
     surplus = residual + np.minimum(storage, 0.0)
     matrix, _ = _by_day(before, cal)
     peak = np.nanmax(matrix, axis=1)[cal.day]
@@ -470,7 +481,7 @@ def oversupply_probability(
 def scarcity_probability(
     drivers: PriceDrivers, fitted: MarketCalibration, p: MarketParameters
 ) -> np.ndarray:
-    """Probability of the scarcity regime [1] from tightness and the coming ramp."""
+    """Probability of the scarcity regime [1] from tightness and the evening ramp."""
     c0, c1, c2 = fitted.scarcity_coefficients
     if p.scarcity_propensity <= 0:
         return np.zeros(len(drivers.tightness))
