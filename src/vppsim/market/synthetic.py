@@ -264,18 +264,32 @@ def _default_calibration() -> MarketCalibration:
 
 
 def drivers_on_grid(drivers: pd.DataFrame, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    """Hourly drivers on the 15-min ``grid``: MW columns interpolated in time between hour
-    starts, the gas price and the daily hydro held; values are held at most
-    :data:`HOLD_LIMIT` beyond the data (a column the period lacks stays NaN)."""
+    """Hourly drivers (indexed by hour start) on a finer ``grid`` (interval starts).
+
+    An hourly mean belongs to the middle of its hour, and an interval's value to the middle of
+    the interval: MW columns are interpolated in time between hour midpoints and read at
+    interval midpoints (placed at hour starts, they would lead the real load by half an
+    hour: about 1 GW too high on the evening ramp); the gas price and the daily hydro are
+    held over their hour. Values are held at most :data:`HOLD_LIMIT` intervals beyond the
+    data (a column the period lacks stays NaN).
+    """
     grid = pd.DatetimeIndex(grid)
-    union = pd.DatetimeIndex(drivers.index).union(grid)
+    hours = pd.DatetimeIndex(drivers.index)
+    step = pd.Timedelta(grid[1] - grid[0]) if len(grid) > 1 else pd.Timedelta(minutes=15)
+    middles = grid + step / 2
     out = {}
     for name in drivers.columns:
-        full = drivers[name].astype(float).reindex(union)
+        values = drivers[name].astype(float)
         if name.endswith("_mw") and name != "hydro_mw":
-            full = full.interpolate("time", limit_area="inside")
-        full = full.ffill(limit=HOLD_LIMIT).bfill(limit=HOLD_LIMIT)
-        out[name] = full.reindex(grid).to_numpy()
+            at_middle = values.set_axis(hours + pd.Timedelta(minutes=30))
+            union = at_middle.index.union(middles)
+            full = at_middle.reindex(union).interpolate("time", limit_area="inside")
+            full = full.ffill(limit=HOLD_LIMIT).bfill(limit=HOLD_LIMIT).reindex(middles)
+        else:
+            union = hours.union(grid)
+            full = values.reindex(union).ffill(limit=HOLD_LIMIT).bfill(limit=HOLD_LIMIT)
+            full = full.reindex(grid)
+        out[name] = full.to_numpy()
     return pd.DataFrame(out, index=grid)
 
 
