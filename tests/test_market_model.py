@@ -3,13 +3,14 @@ net load, oversupply, storage, the fit (deterministic, month left out) and a rea
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from vppsim.market import synthetic
+from vppsim.market.calibration import fit_inputs, fitted_text
 from vppsim.market.fit import fit_calibration
 from vppsim.market.parameters import MarketParameters
 from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
@@ -19,17 +20,8 @@ TZ = "America/Los_Angeles"
 
 
 @cache
-def _script():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_market.py"
-    spec = importlib.util.spec_from_file_location("fit_market", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@cache
 def _inputs():
-    return _script().inputs(reference_dir())
+    return fit_inputs(reference_dir())
 
 
 @cache
@@ -133,8 +125,8 @@ def test_fit_is_deterministic_and_leaves_a_month_out():
 
 
 def test_calibrated_json_is_reproducible_from_the_references():
-    script = _script()
-    assert script.fitted_text(reference_dir()) == script.OUTPUT.read_text("utf-8")
+    shipped = Path(synthetic.__file__).with_name("calibrated.json").read_text("utf-8")
+    assert fitted_text(reference_dir()) == shipped
 
 
 def test_a_real_month_from_its_drivers():

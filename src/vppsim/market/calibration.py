@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.calendar import MONTH_NAMES
+from vppsim.calibration_file import dumps_calibration
 from vppsim.config import DEFAULT_SITE as SITE
 from vppsim.fleet.arbitrage import arbitrage_ratio_table
 from vppsim.fleet.battery import REFERENCE_BATTERY
@@ -95,6 +96,46 @@ AUG_2023_DLAP_SHARE = 1.54
 
 # --- Real inputs ----------------------------------------------------------------------------
 
+FIT_SOURCE = {
+    "file": f"market/{ALAMITOS_FILE}",
+    "node": "ALAMT3G_7_B1",
+    "market": "CAISO FMM (RTPD) 15-min LMP",
+    "period": "2022 (Pacific time)",
+    "drivers": "vppsim.system.reference.reference_drivers 2022; hydro: CAISO daily fuel mix",
+}
+"""What the shipped fit was made on (stored in ``calibrated.json``)."""
+
+
+def fit_inputs(reference: Path) -> tuple[pd.Series, pd.DataFrame, dict]:
+    """What the price model is fitted on: the real 2022 FMM prices at ALAMT3G_7_B1 [$/MWh],
+    their hourly drivers (with a few hours' margin) and the sourced monthly hydro table."""
+    reference = Path(reference)
+    prices = read_fmm_csv(reference / "market" / ALAMITOS_FILE)
+    drivers = reference_drivers(reference, "2021-12-31T20:00", "2023-01-01T12:00")
+    hydro = hydro_table(read_fuel_mix_daily(reference / FUEL_MIX_FILE)["hydro_mw"])
+    return prices, drivers, hydro
+
+
+def fitted_text(reference: Path) -> str:
+    """The ``calibrated.json`` text the shared references give (``benchmarks/fit_market.py``
+    writes it; a test checks the shipped file is this)."""
+    prices, drivers, hydro = fit_inputs(reference)
+    fit = fit_calibration(prices, drivers, hydro, TIMEZONE, (), FIT_SOURCE)
+    return dumps_calibration(fit)
+
+
+def complete_wind(drivers: pd.DataFrame) -> pd.DataFrame:
+    """``drivers`` with missing hourly wind (the references' wind ends in 2025-08) filled
+    with the mean wind of the same calendar month and local hour, and the net load recomputed
+    there: without it those months' net load is missing and their midday sees no solar."""
+    local = drivers.index.tz_convert(TIMEZONE)
+    wind = drivers["wind_mw"]
+    out = drivers.copy()
+    out["wind_mw"] = wind.fillna(wind.groupby([local.month, local.hour]).transform("mean"))
+    gap = out["net_load_mw"].isna()
+    out.loc[gap, "net_load_mw"] = (out["demand_mw"] - out["solar_mw"] - out["wind_mw"])[gap]
+    return out
+
 
 def _period(year: int, months: tuple[int, int] = (1, 12)) -> tuple[dt.date, dt.date]:
     start = dt.date(year, months[0], 1)
@@ -103,10 +144,11 @@ def _period(year: int, months: tuple[int, int] = (1, 12)) -> tuple[dt.date, dt.d
 
 
 def real_system(reference: Path, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    """The real drivers (:func:`reference_drivers`, hourly, an hour's margin) on ``grid``."""
+    """The real drivers (:func:`reference_drivers`, hourly, a few hours' margin, missing wind
+    completed by :func:`complete_wind`) on ``grid``."""
     start = (grid[0] - pd.Timedelta(hours=4)).strftime("%Y-%m-%dT%H:00")
     end = (grid[-1] + pd.Timedelta(hours=4)).strftime("%Y-%m-%dT%H:00")
-    return drivers_on_grid(reference_drivers(reference, start, end), grid)
+    return drivers_on_grid(complete_wind(reference_drivers(reference, start, end)), grid)
 
 
 def _runs(
@@ -160,8 +202,7 @@ def _arbitrage(real: pd.Series, synthetic: list[pd.Series], label: str) -> dict:
 
 def in_and_out_of_sample(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
     """Parts 1-3: 2022 in sample and month-blocked out of sample, battery and arbitrage."""
-    market = Path(reference) / "market"
-    real = read_fmm_csv(market / ALAMITOS_FILE)
+    real, hourly, hydro = fit_inputs(reference)
     start, end = _period(2022)
     grid = build_grid(start, end, TIMEZONE, 15)
     real = real.reindex(grid)
@@ -169,8 +210,6 @@ def in_and_out_of_sample(reference: Path, years: int, seed: int) -> dict[str, pd
     frames = _runs(grid, system, years, seed)
     inside = [r["lmp"] for r in frames]
 
-    hourly = reference_drivers(reference, "2021-12-31T20:00", "2023-01-01T12:00")
-    hydro = hydro_table(read_fuel_mix_daily(Path(reference) / FUEL_MIX_FILE)["hydro_mw"])
     month = grid.tz_convert(TIMEZONE).month
     outside = [pd.Series(np.nan, index=grid) for _ in range(years)]
     for m in range(1, 13):
@@ -285,11 +324,6 @@ def dayahead_and_ancillary(reference: Path, years: int, seed: int) -> dict[str, 
     start, end = dt.date(2024, 1, 1), dt.date(2025, 12, 31)
     grid = build_grid(start, end, TIMEZONE, 15)
     system = real_system(reference, grid)
-    # No hourly wind is in the references after Aug 2025: the calendar month's mean.
-    month = grid.tz_convert(TIMEZONE).month
-    wind = system["wind_mw"].fillna(system["wind_mw"].groupby(month).transform("mean"))
-    system = system.assign(wind_mw=wind)
-    system["net_load_mw"] = system["demand_mw"] - system["solar_mw"] - system["wind_mw"]
     runs = _runs(grid, system, years, seed)
     da = pd.concat([r["da_lmp"] for r in runs], axis=1).mean(axis=1)
     summary = read_dayahead_summary(market / DAYAHEAD_SUMMARY_FILE)
