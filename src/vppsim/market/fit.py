@@ -238,7 +238,6 @@ def fit_calibration(
         scarcity_tightness=np.zeros(2),
         hydro_monthly=hydro["monthly_mw"],
         hydro_climatology=np.asarray(hydro["climatology_mw"], dtype=float),
-        reference_fuel_cost=1.0,
     )
     d = price_drivers(cal, system, p, placeholder)
     price = prices.to_numpy(dtype=float)
@@ -372,7 +371,6 @@ def fit_calibration(
             "heat_rate_quantiles": rounded(table, 4),
             "oversupply_coefficients": rounded(oversupply, 6),
             "negative_quantiles": rounded(negative_quantiles, 3),
-            "reference_fuel_cost": round(float(np.mean(d.fuel_cost[keep])), 4),
         },
         "latent": {
             "hour_shift": rounded(hour_shift, 4),

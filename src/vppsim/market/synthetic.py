@@ -111,7 +111,7 @@ INTERVAL_MINUTES = 15.0
 """Resolution of the calibration data [min]."""
 HOLD_LIMIT = 8
 """Grid intervals a driver is held past its last (or before its first) value."""
-SYSTEM_COLUMNS = ("demand_mw", "net_load_mw", "gas_price_usd_per_mmbtu")
+SYSTEM_COLUMNS = ("net_load_mw", "gas_price_usd_per_mmbtu")
 """The columns of the ``system`` frame the model needs (``solar_mw`` and ``wind_mw`` enter
 through the net load)."""
 
@@ -201,7 +201,6 @@ class MarketCalibration:
     # Hydro: CAISO's mean hydro output by month [MW]; climatology for other months
     hydro_monthly: dict  # {"YYYY-MM": MW}
     hydro_climatology: np.ndarray  # (12,) [MW]
-    reference_fuel_cost: float  # 2022 mean fuel cost [$/MMBtu], the AS level's reference
 
     @classmethod
     def from_calibration(cls, calibration: dict) -> MarketCalibration:
@@ -240,7 +239,6 @@ class MarketCalibration:
             ),
             hydro_monthly={str(k): float(v) for k, v in hydro["monthly_mw"].items()},
             hydro_climatology=a(hydro["climatology_mw"], dtype=float),
-            reference_fuel_cost=float(supply["reference_fuel_cost"]),
         )
 
     @classmethod
@@ -420,8 +418,6 @@ class PriceDrivers:
     tightness: np.ndarray  # residual load over the reference peak [1]
     ramp_gw: np.ndarray  # rise of the residual load before storage over the past
     # RAMP_HOURS, >= 0 [GW]
-    storage_mw: np.ndarray  # the battery fleet's net output [MW]
-    hydro_mw: np.ndarray  # hydro output [MW]
     day_peak_mw: np.ndarray  # the local day's highest residual load before storage [MW]
 
 
@@ -442,7 +438,9 @@ def price_drivers(
         raise ValueError(f"system frame has no {net_load_column} values on the grid")
     net = net.interpolate(limit_direction="both").fillna(0.0).to_numpy()
     gas = pd.Series(system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float))
-    gas = gas.ffill().bfill().fillna(0.0).to_numpy()
+    if not np.isfinite(gas.to_numpy()).any():
+        raise ValueError("system frame has no gas_price_usd_per_mmbtu values on the grid")
+    gas = gas.ffill().bfill().to_numpy()
     hydro = hydro_output(cal, system, p, fitted)
     hydro = pd.Series(hydro).interpolate(limit_direction="both").fillna(0.0).to_numpy()
     before = net - hydro
@@ -467,7 +465,12 @@ def price_drivers(
     matrix, _ = _by_day(before, cal)
     peak = np.nanmax(matrix, axis=1)[cal.day]
     return PriceDrivers(
-        residual, surplus, fuel, residual / p.reference_peak_mw, ramp, storage, hydro, peak
+        residual_mw=residual,
+        surplus_mw=surplus,
+        fuel_cost=fuel,
+        tightness=residual / p.reference_peak_mw,
+        ramp_gw=ramp,
+        day_peak_mw=peak,
     )
 
 
@@ -608,7 +611,7 @@ def simulate_prices(
         IANA zone of the market (``America/Los_Angeles``): hours and days are its local clock.
     system : pandas.DataFrame
         The ``system`` drivers on ``grid`` (a UTC index is aligned to it; another index of the
-        same length is taken row by row): ``demand_mw``, ``net_load_mw`` [MW],
+        same length is taken row by row): ``net_load_mw`` [MW] and
         ``gas_price_usd_per_mmbtu`` [$/MMBtu]; optionally ``hydro_mw`` [MW] and the day-ahead
         ``da_net_load_mw`` [MW] (else the sourced hydro table and the actual net load).
     rng : numpy.random.Generator
@@ -763,14 +766,12 @@ def day_ahead_prices(
             systematic, random, random_sd, residual_h, surplus_h, peak_h, fuel_h, fitted, p
         )
     tight = PriceDrivers(
-        residual_h,
-        surplus_h,
-        fuel_h,
-        residual_h / p.reference_peak_mw,
-        np.bincount(hour_index, drivers.ramp_gw) / counts,
-        np.zeros(len(counts)),
-        np.zeros(len(counts)),
-        peak_h,
+        residual_mw=residual_h,
+        surplus_mw=surplus_h,
+        fuel_cost=fuel_h,
+        tightness=residual_h / p.reference_peak_mw,
+        ramp_gw=np.bincount(hour_index, drivers.ramp_gw) / counts,
+        day_peak_mw=peak_h,
     )
     # Scarcity as the DA market expects it: the scarcity latent given its view of the day
     # level, and the mean scarcity price at the hour's tightness.
