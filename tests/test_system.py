@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vppsim.calendar import CAISO_TIMEZONE
+from vppsim.config import DEFAULT_SITE
 from vppsim.errors import SourceUnavailable
 from vppsim.grid import build_grid
 from vppsim.http import RateLimiter, new_client
@@ -29,8 +31,7 @@ from .fakeserver import Canned
 from .sources import study_on
 from .test_oasis import NO_DATA_ZIP, zipped
 
-LA = "America/Los_Angeles"
-SITE = (34.05, -118.24)
+LA = CAISO_TIMEZONE
 PATH = "/oasisapi/SingleZip"
 NOW = pd.Timestamp("2024-01-15T00:00Z")
 RAW_DIR = REFERENCE / "market" / "caiso_oasis_raw"
@@ -48,7 +49,7 @@ RECORDED = {
 def september():
     """Sep 2022 at 15 min: the synthetic LA weather and the system on it (seed 3)."""
     grid = build_grid(dt.date(2022, 9, 1), dt.date(2022, 9, 30), LA, 15)
-    weather = simulate_weather(grid, *SITE, LA, 15, stream_rng(3, Stream.WEATHER))
+    weather = simulate_weather(grid, *DEFAULT_SITE, LA, 15, stream_rng(3, Stream.WEATHER))
     system = simulate_system(grid, LA, weather, stream_rng(3, Stream.SYSTEM))
     return grid, weather, system
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import CAISO_TIMEZONE, MONTH_NAMES
+from vppsim.config import DEFAULT_SITE
 from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system.model import simulate_system
@@ -27,9 +29,6 @@ from vppsim.system.parameters import SystemParameters
 from vppsim.system.reference import reference_drivers
 from vppsim.weather.synthetic import simulate_weather
 
-TIMEZONE = "America/Los_Angeles"
-SITE = (34.05, -118.24)
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SPRING_NIGHT = ((3, 4, 5), range(0, 5))
 """Mar-May, clock hours 0-4: the low-demand reference of CALIBRATION.md."""
 SUMMER_AFTERNOON = ((7, 8, 9), range(16, 20))
@@ -42,7 +41,7 @@ def _hourly(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _monthly_figures(hourly: pd.DataFrame) -> pd.DataFrame:
     """Figures by local month of one hourly frame (real or one synthetic year)."""
-    local = hourly.index.tz_convert(TIMEZONE)
+    local = hourly.index.tz_convert(CAISO_TIMEZONE)
     month = local.month
     day = local.normalize()
     demand = hourly["demand_mw"].groupby(month)
@@ -68,7 +67,7 @@ def _monthly_figures(hourly: pd.DataFrame) -> pd.DataFrame:
 
 
 def _reference_figures(hourly: pd.DataFrame) -> dict[str, float]:
-    local = hourly.index.tz_convert(TIMEZONE)
+    local = hourly.index.tz_convert(CAISO_TIMEZONE)
 
     def chosen(months, hours):
         keep = np.isin(local.month, months) & np.isin(local.hour, list(hours))
@@ -91,11 +90,13 @@ def synthetic_year(
     year: int, seed: int, parameters: SystemParameters | None = None, interval_minutes: int = 15
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One synthetic year of weather and system on the default LA study (local days)."""
-    grid = build_grid(dt.date(year, 1, 1), dt.date(year, 12, 31), TIMEZONE, interval_minutes)
+    grid = build_grid(dt.date(year, 1, 1), dt.date(year, 12, 31), CAISO_TIMEZONE, interval_minutes)
     weather = simulate_weather(
-        grid, *SITE, TIMEZONE, interval_minutes, stream_rng(seed, Stream.WEATHER)
+        grid, *DEFAULT_SITE, CAISO_TIMEZONE, interval_minutes, stream_rng(seed, Stream.WEATHER)
     )
-    system = simulate_system(grid, TIMEZONE, weather, stream_rng(seed, Stream.SYSTEM), parameters)
+    system = simulate_system(
+        grid, CAISO_TIMEZONE, weather, stream_rng(seed, Stream.SYSTEM), parameters
+    )
     return weather, system
 
 
@@ -123,8 +124,8 @@ def system_calibration_tables(
     tables: dict[str, pd.DataFrame] = {}
     timings = []
     for year in years:
-        start = pd.Timestamp(dt.date(year, 1, 1), tz=TIMEZONE).tz_convert("UTC")
-        end = pd.Timestamp(dt.date(year + 1, 1, 1), tz=TIMEZONE).tz_convert("UTC")
+        start = pd.Timestamp(dt.date(year, 1, 1), tz=CAISO_TIMEZONE).tz_convert("UTC")
+        end = pd.Timestamp(dt.date(year + 1, 1, 1), tz=CAISO_TIMEZONE).tz_convert("UTC")
         real = reference_drivers(reference, str(start), str(end))
         monthly = {"real": _monthly_figures(real)}
         figures = {"real": _reference_figures(real)}
@@ -133,7 +134,7 @@ def system_calibration_tables(
             grid_weather, system = synthetic_year(year, seed + k)
             started = time.perf_counter()
             simulate_system(
-                system.index, TIMEZONE, grid_weather, stream_rng(seed + k, Stream.SYSTEM)
+                system.index, CAISO_TIMEZONE, grid_weather, stream_rng(seed + k, Stream.SYSTEM)
             )
             timings.append(time.perf_counter() - started)
             hourly = _hourly(system)
@@ -144,7 +145,7 @@ def system_calibration_tables(
         table = pd.concat(monthly, axis=1).swaplevel(axis=1)
         order = list(monthly["real"].columns)
         table = table[[(name, side) for name in order for side in ("real", "synthetic")]]
-        table.index = [MONTHS[m - 1] for m in table.index]
+        table.index = [MONTH_NAMES[m - 1] for m in table.index]
         tables[f"{year} by month [MW]"] = table.round(0)
         tables[f"{year} reference figures [MW]"] = pd.DataFrame(figures).round(0)
     tables["speed"] = pd.DataFrame(

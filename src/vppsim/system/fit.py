@@ -28,7 +28,8 @@ import pandas as pd
 from scipy.optimize import nnls
 from scipy.special import ndtri
 
-from vppsim.calendar import local_calendar
+from vppsim.calendar import CAISO_TIMEZONE, local_calendar
+from vppsim.config import DEFAULT_SITE
 from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system import reference as ref
@@ -43,7 +44,6 @@ from vppsim.system.model import (
 from vppsim.timeseries import autocorrelation
 from vppsim.weather.synthetic import simulate_weather
 
-TIMEZONE = "America/Los_Angeles"
 BASE_YEAR = 2022
 KEY_STATISTICS_2022_MW = {"solar": 14963.0, "wind": 7888.0}
 """Installed solar and wind in the CAISO footprint, Feb 2022 [MW] (module docstring)."""
@@ -90,7 +90,7 @@ def demand_levels(eia930: pd.Series, fuel_mix: pd.DataFrame) -> tuple[list[int],
     fuel_mix : pandas.DataFrame
         :func:`vppsim.system.reference.read_fuel_mix_daily`.
     """
-    local = eia930.index.tz_convert(TIMEZONE)
+    local = eia930.index.tz_convert(CAISO_TIMEZONE)
     counts = eia930.groupby(local.year).count()
     eia = eia930.groupby(local.year).mean()[counts > 8000]
     dates = pd.DatetimeIndex(pd.to_datetime(fuel_mix.index))
@@ -153,13 +153,13 @@ def fit_demand(
     dict
         The ``demand`` section of ``calibrated.json``.
     """
-    cal = local_calendar(demand.index, TIMEZONE, 60)
+    cal = local_calendar(demand.index, CAISO_TIMEZONE, 60)
     level = np.interp(cal.year, *levels)
     real = demand.to_numpy(float) / level
     daytype = cal.offday.astype(np.int64)
     means = _cell_means(real, cal.month, daytype, cal.hour)
 
-    clim = local_calendar(climate.index, TIMEZONE, 60)
+    clim = local_calendar(climate.index, CAISO_TIMEZONE, 60)
     t_eff = smoothed_temperature(climate["temp_air_c"].to_numpy(float), 1.0)
     n_cells = 12 * 2 * 24
     # The regression: every (month, day type, hour) mean demand on one intercept per day type
@@ -247,16 +247,16 @@ def _per_mw(
     output: pd.Series, capacity: tuple[list[int], list[float]]
 ) -> tuple[np.ndarray, object, np.ndarray]:
     """Output per MW installed, its calendar and its standard hours."""
-    cal = local_calendar(output.index, TIMEZONE, 60)
+    cal = local_calendar(output.index, CAISO_TIMEZONE, 60)
     installed = sourced_capacity(np.array(capacity[0]), np.array(capacity[1]), decimal_year(cal))
     per_mw = output.to_numpy(float) / installed
-    hours = standard_hours(pd.DatetimeIndex(output.index), TIMEZONE, 1.0).astype(np.int64)
+    hours = standard_hours(pd.DatetimeIndex(output.index), CAISO_TIMEZONE, 1.0).astype(np.int64)
     return per_mw, cal, hours
 
 
 def ghi_climatology(climate: pd.DataFrame) -> np.ndarray:
     """Mean daily GHI by month of the synthetic LA climatology [W/m2]."""
-    clim = local_calendar(climate.index, TIMEZONE, 60)
+    clim = local_calendar(climate.index, CAISO_TIMEZONE, 60)
     return _by_month(climate["ghi_w_m2"].to_numpy(float), clim.month, np.mean)
 
 
@@ -294,7 +294,7 @@ def fit_solar(
     # above the month's mean, whatever LA's sky does).
     low = _by_month(ratio, cal.day_month, lambda x: np.quantile(x, 0.01))
     high = _by_month(ratio, cal.day_month, lambda x: np.quantile(x, 0.99))
-    clim = local_calendar(climate.index, TIMEZONE, 60)
+    clim = local_calendar(climate.index, CAISO_TIMEZONE, 60)
     climatology = ghi_climatology(climate)
     ghi_day = pd.Series(climate["ghi_w_m2"].to_numpy(float)).groupby(clim.day).mean().to_numpy()
     expected = np.interp(clim.day_of_year - 0.5, MID_MONTH_DAY, climatology, period=365)
@@ -351,17 +351,15 @@ def gas_table(gas: pd.Series, first: str = "2019-01") -> dict:
 CLIMATE_YEARS = (2013, 2024)
 """First and last year of the synthetic weather run that stands for the LA climatology."""
 CLIMATE_SEED = 20220101
-LA_SITE = (34.05, -118.24)
-"""LA Downtown/USC [deg N, deg E], the station of the weather model's normals."""
 
 
 def climate_weather() -> pd.DataFrame:
     """Twelve years of hourly synthetic LA weather with the default parameters: the
     climatology the temperature response and the sky coupling are fitted against."""
     first, last = CLIMATE_YEARS
-    grid = build_grid(dt.date(first, 1, 1), dt.date(last, 12, 31), TIMEZONE, 60)
+    grid = build_grid(dt.date(first, 1, 1), dt.date(last, 12, 31), CAISO_TIMEZONE, 60)
     rng = stream_rng(CLIMATE_SEED, Stream.WEATHER)
-    return simulate_weather(grid, *LA_SITE, TIMEZONE, 60, rng)
+    return simulate_weather(grid, *DEFAULT_SITE, CAISO_TIMEZONE, 60, rng)
 
 
 def fit_calibration(reference: Path) -> dict:
