@@ -101,6 +101,29 @@ def test_a_heat_wave_raises_demand_where_it_is_hot_and_after(september):
     assert raised[dates == dt.date(2022, 9, 14)].abs().max() < 1.0
 
 
+def test_an_autumn_warm_spell_in_la_is_not_a_summer_heat_wave():
+    """A Santa Ana afternoon in LA (32 degC in November) is not state-wide heat: it raises
+    CAISO demand less than the same afternoon in September, and November stays within a few
+    GW of its real 2022-2023 maxima (28.2 and 28.7 GW; the across-month response alone gave
+    41 GW on this day, a spurious scarcity peak)."""
+
+    def raise_on_a_hot_day(first: dt.date) -> tuple[float, float]:
+        grid = build_grid(first, first + dt.timedelta(days=6), LA, 15)
+        weather = simulate_weather(grid, *DEFAULT_SITE, LA, 15, stream_rng(4, Stream.WEATHER))
+        day = local_dates(grid) == first + dt.timedelta(days=3)
+        hot = weather.copy()
+        hot.loc[day, "temp_air_c"] += 32.0 - weather.loc[day, "temp_air_c"].max()
+        base = simulate_system(grid, LA, weather, stream_rng(4, Stream.SYSTEM))["demand_mw"]
+        heated = simulate_system(grid, LA, hot, stream_rng(4, Stream.SYSTEM))["demand_mw"]
+        return float((heated - base)[day].max()), float(heated[day].max())
+
+    november_raise, november_peak = raise_on_a_hot_day(dt.date(2022, 11, 7))
+    september_raise, _ = raise_on_a_hot_day(dt.date(2022, 9, 12))
+    assert september_raise > 5000
+    assert november_raise < 0.6 * september_raise
+    assert november_peak < 33000
+
+
 def test_solar_is_zero_at_night_and_scales_with_capacity(september):
     grid, weather, system = september
     standard_hour = (grid + pd.Timedelta(hours=-8)).hour

@@ -59,6 +59,15 @@ NIGHT_PER_MW = 0.002
 MIN_RESIDUAL_SHARE = 0.25
 """The unexplained residual keeps at least this share of the real variance [1]: the
 synthetic temperature explains part of the real spread, never all of it."""
+TAIL_QUANTILE = 0.99
+"""The upper quantile of monthly hourly demand the seasonal gain matches [1]: the peaks that
+set scarcity, less noisy than the maximum of two real years."""
+GAIN_CANDIDATES = np.linspace(0.0, 1.5, 151)
+"""Candidate gains on the weather departures [1]. Up to 1.5 times the across-month
+response: September's tail (the 2022 heat wave, 51 GW) asks for more than that response
+gives, the LA temperature understating state-wide heat."""
+GAIN_HARMONICS = 2
+"""Annual harmonics of the seasonal gain's shape (5 parameters with the mean)."""
 
 
 def capacity_table(fuel_mix: pd.DataFrame, kind: str) -> tuple[list[int], list[float]]:
@@ -134,8 +143,90 @@ def _robust_var(values: np.ndarray) -> float:
     return float((1.4826 * deviation) ** 2)
 
 
+def tail_gain(
+    real: np.ndarray,
+    real_month: np.ndarray,
+    clim_means: np.ndarray,
+    clim_departure: np.ndarray,
+    clim_month: np.ndarray,
+    noise_std,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The gain on the weather departures, by month, that gives synthetic demand the real
+    upper tail [1], among :data:`GAIN_CANDIDATES`, and how far the gain moves that tail.
+
+    For each month: the real :data:`TAIL_QUANTILE` of hourly demand (at 2022's level) and,
+    for each candidate gain ``g``, the same quantile of ``clim_means + g * clim_departure +
+    noise_std(g)[month] * N(0, 1)`` over the synthetic climatology (the residual's spread
+    shrinks as the weather explains more). The candidate nearest the real quantile wins.
+
+    Parameters
+    ----------
+    real : numpy.ndarray
+        Real hourly demand at 2022's level [MW].
+    real_month, clim_month : numpy.ndarray
+        Local month (0..11) of each real and each climatology hour.
+    clim_means : numpy.ndarray
+        The fitted cell mean of each climatology hour [MW].
+    clim_departure : numpy.ndarray
+        The weather's departure from its climatological part at each climatology hour [MW].
+    noise_std : callable
+        Gain (12,) -> residual standard deviation by month (12,) [MW].
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    gains : numpy.ndarray
+        (12,) [1].
+    reach : numpy.ndarray
+        (12,) the synthetic tail at gain 1 less at gain 0 [MW]: how much the month's gain
+        matters (little in winter, whose departures seldom reach the cooling base).
+    """
+    target = _by_month(real, real_month, lambda x: np.quantile(x, TAIL_QUANTILE))
+    z = rng.standard_normal(len(clim_means))
+    gains, reach = np.zeros(12), np.zeros(12)
+    for m in range(12):
+        chosen = clim_month == m
+        tails = np.array(
+            [
+                np.quantile(
+                    clim_means[chosen]
+                    + g * clim_departure[chosen]
+                    + noise_std(np.full(12, g))[m] * z[chosen],
+                    TAIL_QUANTILE,
+                )
+                for g in GAIN_CANDIDATES
+            ]
+        )
+        gains[m] = GAIN_CANDIDATES[np.argmin(np.abs(tails - target[m]))]
+        reach[m] = tails[-1] - tails[0]
+    return gains, reach
+
+
+def seasonal_gain(monthly: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """A smooth seasonal shape through monthly gains [1]: least squares on a mean and
+    :data:`GAIN_HARMONICS` annual harmonics at the mid-months, kept within
+    the candidates' range.
+
+    Two years of real data give each month's gain with noise; the shape keeps the season
+    and drops month-to-month jumps. Each month weighs by its ``reach`` [MW] (from
+    :func:`tail_gain`), so the fit is one of tail demand, not of gains: a winter month's gain
+    barely moves its demand, September's (heat waves) moves it by GW."""
+    phase = 2.0 * np.pi * MID_MONTH_DAY / 365.0
+    columns = [np.ones(12)]
+    for k in range(1, GAIN_HARMONICS + 1):
+        columns += [np.cos(k * phase), np.sin(k * phase)]
+    basis = np.column_stack(columns)
+    weight = np.sqrt(np.maximum(reach, 0.0))
+    coefficients, *_ = np.linalg.lstsq(basis * weight[:, None], monthly * weight, rcond=None)
+    return np.clip(basis @ coefficients, GAIN_CANDIDATES[0], GAIN_CANDIDATES[-1])
+
+
 def fit_demand(
-    demand: pd.Series, levels: tuple[list[int], list[float]], climate: pd.DataFrame
+    demand: pd.Series,
+    levels: tuple[list[int], list[float]],
+    climate: pd.DataFrame,
+    rng: np.random.Generator,
 ) -> dict:
     """The demand tables.
 
@@ -147,6 +238,8 @@ def fit_demand(
         From :func:`demand_levels`.
     climate : pandas.DataFrame
         A long hourly synthetic weather run (``temp_air_c``) by UTC hour: the climatology.
+    rng : numpy.random.Generator
+        Draws the residual noise of the synthetic demand whose tail the gain matches.
 
     Returns
     -------
@@ -205,23 +298,38 @@ def fit_demand(
 
     real_daily, real_hourly = split(real_dev, cal)
     synth_daily, synth_hourly = split(synth_dev, clim)
-    # LA's temperature is a noisy proxy of CAISO's load-weighted one: its day-to-day
-    # departures, through the across-month response, would move demand more than demand
-    # really moves in several months (July-August, spring and autumn warm spells). The
-    # response to departures is damped so that it never explains more than the real spread.
-    anomaly_gain = np.minimum(
-        1.0,
-        _by_month(real_daily, cal.day_month, np.std)
-        / _by_month(synth_daily, clim.day_month, np.std),
-    )
+    # LA's temperature is a noisy proxy of CAISO's load-weighted one, and one response per
+    # hour, fitted across months, overstates the response out of summer (an LA Santa Ana warm
+    # spell in spring or autumn is not state-wide heat; air conditioning is not yet, or no
+    # longer, in full use). The response to departures is scaled by a seasonal gain fitted
+    # so that each month's upper tail (p99) of synthetic demand is the real one.
     real_daily_var = _by_month(real_daily, cal.day_month, _robust_var)
-    synth_daily_var = anomaly_gain**2 * _by_month(synth_daily, clim.day_month, _robust_var)
     real_hourly_var = _by_month(real_hourly, cal.month, _robust_var)
-    synth_hourly_var = anomaly_gain**2 * _by_month(synth_hourly, clim.month, _robust_var)
-    daily_var = np.maximum(real_daily_var - synth_daily_var, MIN_RESIDUAL_SHARE * real_daily_var)
-    hourly_var = np.maximum(
-        real_hourly_var - synth_hourly_var, MIN_RESIDUAL_SHARE * real_hourly_var
+    synth_daily_var = _by_month(synth_daily, clim.day_month, _robust_var)
+    synth_hourly_var = _by_month(synth_hourly, clim.month, _robust_var)
+
+    def residual_var(gain):
+        daily = np.maximum(
+            real_daily_var - gain**2 * synth_daily_var, MIN_RESIDUAL_SHARE * real_daily_var
+        )
+        hourly = np.maximum(
+            real_hourly_var - gain**2 * synth_hourly_var, MIN_RESIDUAL_SHARE * real_hourly_var
+        )
+        return daily, hourly
+
+    clim_means = means[clim.month, clim.offday.astype(np.int64), clim.hour]
+    anomaly_gain = seasonal_gain(
+        *tail_gain(
+            real,
+            cal.month,
+            clim_means,
+            synth_dev,
+            clim.month,
+            lambda gain: np.sqrt(np.add(*residual_var(gain))),
+            rng,
+        )
     )
+    daily_var, hourly_var = residual_var(anomaly_gain)
     daily_acf = float(autocorrelation(real_daily, 1))
     hourly_acf = float(autocorrelation(real_hourly, 1, groups=cal.day))
     return {
@@ -391,7 +499,9 @@ def fit_calibration(reference: Path) -> dict:
             "climate": f"vppsim synthetic LA weather {CLIMATE_YEARS[0]}-{CLIMATE_YEARS[1]}, "
             f"seed {CLIMATE_SEED}, default parameters",
         },
-        "demand": fit_demand(drivers["demand_mw"], levels, climate),
+        "demand": fit_demand(
+            drivers["demand_mw"], levels, climate, stream_rng(CLIMATE_SEED, Stream.SYSTEM)
+        ),
         "solar": fit_solar(drivers["solar_mw"], solar_capacity, climate, drivers["net_load_mw"]),
         "wind": fit_wind(drivers["wind_mw"], wind_capacity),
         "gas": gas_table(gas),
