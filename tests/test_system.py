@@ -18,7 +18,7 @@ from vppsim.http import RateLimiter, new_client
 from vppsim.market.oasis import read_oasis_zip
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
-from vppsim.system.calibration import synthetic_year
+from vppsim.system.calibration import _side_by_side, synthetic_year
 from vppsim.system.model import COLUMNS, SystemCalibration, demand_level, simulate_system
 from vppsim.system.oasis import get_system_forecast, read_sld_fcst, read_sld_ren_fcst
 from vppsim.system.parameters import SystemParameters
@@ -233,6 +233,22 @@ def test_fitted_demand_and_renewables_are_near_the_real_2022():
     real_figures, synthetic_figures = figures(real), figures(synthetic)
     for name, value in real_figures.items():
         assert synthetic_figures[name] == pytest.approx(value, rel=0.1), name
+
+
+def test_the_report_has_flat_headers_and_a_verdict_ratio():
+    months = pd.Index([1, 11], name="month")
+    real = pd.DataFrame({"demand max": [30000.0, 28000.0], "net load max": [29000.0, 27000.0]})
+    synthetic = real * [[1.0, 1.0], [1.2, 1.1]]
+    table = _side_by_side(real.set_index(months), synthetic.set_index(months))
+    assert list(table.columns) == [
+        "demand max real",
+        "demand max synthetic",
+        "demand max syn/real",
+        "net load max real",
+        "net load max synthetic",
+    ]
+    assert list(table.index) == ["Jan", "Nov"]
+    assert table["demand max syn/real"].tolist() == [1.0, 1.2]
 
 
 # --------------------------------------------------------------------------- live

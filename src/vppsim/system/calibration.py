@@ -33,6 +33,9 @@ SPRING_NIGHT = ((3, 4, 5), range(0, 5))
 """Mar-May, clock hours 0-4: the low-demand reference of CALIBRATION.md."""
 SUMMER_AFTERNOON = ((7, 8, 9), range(16, 20))
 """Jul-Sep, clock hours 16-19: the peak-demand reference."""
+RATIO_FIGURES = ("demand median", "demand p90", "demand max", "solar mean", "wind mean")
+"""Monthly figures shown with their synthetic/real ratio: the calibration's verdict (1 is
+exact; the maximum is one hour of one year, the noisiest of them)."""
 
 
 def _hourly(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,11 +62,24 @@ def _monthly_figures(hourly: pd.DataFrame) -> pd.DataFrame:
             "solar daily peak": daily_peak["solar_mw"],
             "wind mean": hourly["wind_mw"].groupby(month).mean(),
             "wind daily peak": daily_peak["wind_mw"],
-            "net load min": net.min(),
             "net load median": net.median(),
             "net load max": net.max(),
         }
     )
+
+
+def _side_by_side(real: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+    """Flat columns: each figure's real and synthetic value [MW], then synthetic over real
+    [1] where the figure is in :data:`RATIO_FIGURES`; rows named by month."""
+    columns = {}
+    for name in real.columns:
+        columns[f"{name} real"] = real[name].round(0)
+        columns[f"{name} synthetic"] = synthetic[name].round(0)
+        if name in RATIO_FIGURES:
+            columns[f"{name} syn/real"] = (synthetic[name] / real[name]).round(2)
+    table = pd.DataFrame(columns)
+    table.index = [MONTH_NAMES[m - 1] for m in table.index]
+    return table
 
 
 def _reference_figures(hourly: pd.DataFrame) -> dict[str, float]:
@@ -81,7 +97,9 @@ def _reference_figures(hourly: pd.DataFrame) -> dict[str, float]:
         "summer 16-19 h demand p90": float(afternoon.quantile(0.9)),
         "demand max": float(hourly["demand_mw"].max()),
         "solar max": float(hourly["solar_mw"].max()),
-        "net load min": float(hourly["net_load_mw"].min()),
+        # The synthetic one is at least the curtailment floor (the lowest real net load of
+        # 2022-2023), by construction.
+        "net load min (synthetic >= curtailment floor)": float(hourly["net_load_mw"].min()),
         "net load max": float(hourly["net_load_mw"].max()),
     }
 
@@ -117,9 +135,12 @@ def system_calibration_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``"<year> by month"``: rows Jan..Dec, columns ``(figure, real | synthetic)``
-        [MW]; ``"<year> reference figures"``: the CALIBRATION.md demand figures, real and
-        synthetic; ``"speed"``: seconds for one year of 15-min system (weather excluded).
+        ``"<year> by month [MW]"``: rows Jan..Dec, columns ``"<figure> real"`` and
+        ``"<figure> synthetic"`` [MW], and ``"<figure> syn/real"`` [1] for the figures in
+        :data:`RATIO_FIGURES`; ``"<year> reference figures [MW]"``: the CALIBRATION.md demand
+        figures, real and synthetic; ``"speed"``: seconds for one year of 15-min system
+        (weather excluded). The monthly table has no net load minimum: solar curtailment
+        holds the synthetic one at the floor (the lowest real net load) by construction.
     """
     tables: dict[str, pd.DataFrame] = {}
     timings = []
@@ -142,11 +163,7 @@ def system_calibration_tables(
             synthetic_figures.append(_reference_figures(hourly))
         monthly["synthetic"] = sum(synthetic_monthly) / seeds
         figures["synthetic"] = pd.DataFrame(synthetic_figures).mean().to_dict()
-        table = pd.concat(monthly, axis=1).swaplevel(axis=1)
-        order = list(monthly["real"].columns)
-        table = table[[(name, side) for name in order for side in ("real", "synthetic")]]
-        table.index = [MONTH_NAMES[m - 1] for m in table.index]
-        tables[f"{year} by month [MW]"] = table.round(0)
+        tables[f"{year} by month [MW]"] = _side_by_side(monthly["real"], monthly["synthetic"])
         tables[f"{year} reference figures [MW]"] = pd.DataFrame(figures).round(0)
     tables["speed"] = pd.DataFrame(
         {"one year of 15-min system [s]": [float(np.median(timings)), float(np.max(timings))]},
