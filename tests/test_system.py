@@ -238,7 +238,7 @@ def test_fitted_demand_and_renewables_are_near_the_real_2022():
 def test_the_report_has_flat_headers_and_a_verdict_ratio():
     months = pd.Index([1, 11], name="month")
     real = pd.DataFrame({"demand max": [30000.0, 28000.0], "net load max": [29000.0, 27000.0]})
-    synthetic = real * [[1.0, 1.0], [1.2, 1.1]]
+    synthetic = real * np.array([[1.0, 1.0], [1.2, 1.1]])
     table = _side_by_side(real.set_index(months), synthetic.set_index(months))
     assert list(table.columns) == [
         "demand max real",
