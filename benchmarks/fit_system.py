@@ -28,7 +28,8 @@ OUTPUT = ROOT / "src" / "vppsim" / "system" / "calibrated.json"
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    # MW figures whole; ratios (synthetic/real) to two decimals.
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
 
 
 def main() -> int:

@@ -4,33 +4,37 @@ fit against the real drivers, and the OASIS day-ahead live source on recorded an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from vppsim.calendar import CAISO_TIMEZONE
+from vppsim.config import DEFAULT_SITE
+from vppsim.dataset.build import build_dataset
 from vppsim.errors import SourceUnavailable
 from vppsim.grid import build_grid
 from vppsim.http import RateLimiter, new_client
 from vppsim.market.oasis import read_oasis_zip
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
-from vppsim.system.calibration import synthetic_year
+from vppsim.system import sources as system_sources
+from vppsim.system.calibration import _side_by_side, synthetic_year
 from vppsim.system.model import COLUMNS, SystemCalibration, demand_level, simulate_system
 from vppsim.system.oasis import get_system_forecast, read_sld_fcst, read_sld_ren_fcst
 from vppsim.system.parameters import SystemParameters
 from vppsim.system.reference import reference_drivers
-from vppsim.system.sources import SYSTEM, _net_load_adds_up
+from vppsim.system.sources import SYSTEM, CaisoSystem, _net_load_adds_up, coverage_notes
 from vppsim.weather.synthetic import simulate_weather
 
 from .conftest import REFERENCE, ROOT_TESTS
-from .fakeserver import Canned
-from .sources import study_on
+from .fakeserver import Canned, free_port
+from .sources import manifest_of, study_on, test_registry
 from .test_oasis import NO_DATA_ZIP, zipped
 
-LA = "America/Los_Angeles"
-SITE = (34.05, -118.24)
+LA = CAISO_TIMEZONE
 PATH = "/oasisapi/SingleZip"
 NOW = pd.Timestamp("2024-01-15T00:00Z")
 RAW_DIR = REFERENCE / "market" / "caiso_oasis_raw"
@@ -48,7 +52,7 @@ RECORDED = {
 def september():
     """Sep 2022 at 15 min: the synthetic LA weather and the system on it (seed 3)."""
     grid = build_grid(dt.date(2022, 9, 1), dt.date(2022, 9, 30), LA, 15)
-    weather = simulate_weather(grid, *SITE, LA, 15, stream_rng(3, Stream.WEATHER))
+    weather = simulate_weather(grid, *DEFAULT_SITE, LA, 15, stream_rng(3, Stream.WEATHER))
     system = simulate_system(grid, LA, weather, stream_rng(3, Stream.SYSTEM))
     return grid, weather, system
 
@@ -98,6 +102,29 @@ def test_a_heat_wave_raises_demand_where_it_is_hot_and_after(september):
     next_morning = (dates == dt.date(2022, 9, 7)) & (grid.tz_convert(LA).hour < 6)
     assert (raised[next_morning] > 300).all()
     assert raised[dates == dt.date(2022, 9, 14)].abs().max() < 1.0
+
+
+def test_an_autumn_warm_spell_in_la_is_not_a_summer_heat_wave():
+    """A Santa Ana afternoon in LA (32 degC in November) is not state-wide heat: it raises
+    CAISO demand less than the same afternoon in September, and November stays within a few
+    GW of its real 2022-2023 maxima (28.2 and 28.7 GW; the across-month response alone gave
+    41 GW on this day, a spurious scarcity peak)."""
+
+    def raise_on_a_hot_day(first: dt.date) -> tuple[float, float]:
+        grid = build_grid(first, first + dt.timedelta(days=6), LA, 15)
+        weather = simulate_weather(grid, *DEFAULT_SITE, LA, 15, stream_rng(4, Stream.WEATHER))
+        day = local_dates(grid) == first + dt.timedelta(days=3)
+        hot = weather.copy()
+        hot.loc[day, "temp_air_c"] += 32.0 - weather.loc[day, "temp_air_c"].max()
+        base = simulate_system(grid, LA, weather, stream_rng(4, Stream.SYSTEM))["demand_mw"]
+        heated = simulate_system(grid, LA, hot, stream_rng(4, Stream.SYSTEM))["demand_mw"]
+        return float((heated - base)[day].max()), float(heated[day].max())
+
+    november_raise, november_peak = raise_on_a_hot_day(dt.date(2022, 11, 7))
+    september_raise, _ = raise_on_a_hot_day(dt.date(2022, 9, 12))
+    assert september_raise > 5000
+    assert november_raise < 0.6 * september_raise
+    assert november_peak < 33000
 
 
 def test_solar_is_zero_at_night_and_scales_with_capacity(september):
@@ -209,6 +236,22 @@ def test_fitted_demand_and_renewables_are_near_the_real_2022():
     real_figures, synthetic_figures = figures(real), figures(synthetic)
     for name, value in real_figures.items():
         assert synthetic_figures[name] == pytest.approx(value, rel=0.1), name
+
+
+def test_the_report_has_flat_headers_and_a_verdict_ratio():
+    months = pd.Index([1, 11], name="month")
+    real = pd.DataFrame({"demand max": [30000.0, 28000.0], "net load max": [29000.0, 27000.0]})
+    synthetic = real * np.array([[1.0, 1.0], [1.2, 1.1]])
+    table = _side_by_side(real.set_index(months), synthetic.set_index(months))
+    assert list(table.columns) == [
+        "demand max real",
+        "demand max synthetic",
+        "demand max syn/real",
+        "net load max real",
+        "net load max synthetic",
+    ]
+    assert list(table.index) == ["Jan", "Nov"]
+    assert table["demand max syn/real"].tolist() == [1.0, 1.2]
 
 
 # --------------------------------------------------------------------------- live
@@ -340,3 +383,67 @@ def test_demand_levels_follow_the_sourced_years_then_the_growth_knob():
     )
     np.testing.assert_allclose(grown[:5], 1.1 * held[:5])
     assert grown[5] == pytest.approx(1.1 * held[4] * 1.02**2)
+
+
+def test_coverage_notes_say_which_side_of_the_tables():
+    before = build_grid(dt.date(2016, 12, 30), dt.date(2017, 1, 2), LA, 60)
+    notes = coverage_notes(before, LA, SystemParameters(demand_growth_per_year=0.02))
+    assert "demand level: none sourced for 2016..2017 (table 2019-2025); held at 2019's" in notes
+    assert "solar capacity: none sourced for 2016..2017 (table 2018-2025); held at 2018's" in notes
+    assert not any("grown" in note for note in notes)  # growth is only after the table
+    assert notes[0].startswith("gas: no sourced price for 2016-12..2017-01")
+    after = build_grid(dt.date(2027, 1, 1), dt.date(2027, 1, 2), LA, 60)
+    notes = coverage_notes(after, LA, SystemParameters(demand_growth_per_year=0.02))
+    assert (
+        "demand level: none sourced for 2027 (table 2019-2025); held at 2025's, then grown "
+        "+2.0% a year" in notes
+    )
+    assert "wind capacity: none sourced for 2027 (table 2018-2025); held at 2025's" in notes
+    # A set knob replaces its table: no note.
+    knobs = SystemParameters(gas_price_usd_per_mmbtu=4.0, solar_capacity_mw=2e4)
+    assert [note.split(":")[0] for note in coverage_notes(after, LA, knobs)] == [
+        "demand level",
+        "wind capacity",
+    ]
+
+
+def test_live_provenance_notes_gas_beyond_its_table(small_settings, monkeypatch):
+    """The live source takes only the gas from the table: its provenance says where the
+    table ends, and nothing of the synthetic model's demand levels or capacities."""
+
+    def forecast(client, grid, **_):
+        frame = pd.DataFrame(
+            {"demand_mw": 25000.0, "solar_mw": 5000.0, "wind_mw": 2000.0}, index=grid
+        )
+        return frame, {"source": "CAISO OASIS", "reports": "SLD_FCST; SLD_REN_FCST"}
+
+    monkeypatch.setattr(system_sources, "get_system_forecast", forecast)
+    settings = small_settings(start="2027-01-04", end="2027-01-05", system_source="live")
+    result = build_dataset(settings, test_registry(CaisoSystem))
+    system = manifest_of(result)["provenance"]["system"]
+    assert system["kind"] == "live" and system["fallback_reason"] is None
+    assert "day-ahead market forecasts" in system["notes"][0]
+    assert system["notes"][1].startswith("gas: no sourced price for 2027-01 (table 2019-01..")
+    assert len(system["notes"]) == 2
+    assert system["parameters"]["gas"].startswith("EIA N3045CA3")
+
+
+def test_auto_falls_back_to_the_model_when_oasis_is_unreachable(small_settings, monkeypatch):
+    unreachable = f"http://127.0.0.1:{free_port()}/oasisapi/SingleZip"
+    monkeypatch.setattr(
+        system_sources,
+        "get_system_forecast",
+        functools.partial(
+            get_system_forecast,
+            base_url=unreachable,
+            now=NOW,
+            sleep=lambda seconds: None,
+            limiter=RateLimiter(0.0),
+        ),
+    )
+    settings = small_settings(start="2023-08-01", end="2023-08-02")
+    result = build_dataset(settings, test_registry(CaisoSystem))
+    system = manifest_of(result)["provenance"]["system"]
+    assert system["kind"] == "synthetic" and system["requested"] == "auto"
+    assert "host unreachable: 127.0.0.1" in system["fallback_reason"]
+    assert "system" in result.fallbacks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from vppsim.calendar import CAISO_TIMEZONE
 from vppsim.report import reference_dir
 from vppsim.system import reference as ref
 
@@ -20,7 +21,7 @@ def test_eia930_demand_is_hour_start_and_matches_the_published_peak(root):
     assert demand.index[0] == pd.Timestamp("2021-12-31T23:00", tz="UTC")
     # The Sep 2022 heat wave: CAISO's record 52 GW (EIA-930 hourly 51.1 GW) on Sep 6, HE17 PDT.
     peak = demand["demand_mw"].idxmax()
-    assert peak.tz_convert(ref.PACIFIC).date().isoformat() == "2022-09-06"
+    assert peak.tz_convert(CAISO_TIMEZONE).date().isoformat() == "2022-09-06"
     assert 50_000 < demand["demand_mw"].max() < 52_500
 
 
@@ -60,5 +61,5 @@ def test_reference_drivers_join_on_the_hour_and_net_load_is_consistent(root):
     assert drivers["gas_price_usd_per_mmbtu"].nunique() == 1
     assert drivers["hydro_mw"].notna().all()
     # Net load peaks in the evening, after solar has gone.
-    hour = drivers["net_load_mw"].groupby(drivers.index.tz_convert(ref.PACIFIC).hour).mean()
+    hour = drivers["net_load_mw"].groupby(drivers.index.tz_convert(CAISO_TIMEZONE).hour).mean()
     assert 17 <= hour.idxmax() <= 21

@@ -410,7 +410,8 @@ def read_oasis_zip(content: bytes) -> pd.DataFrame:
 # --------------------------------------------------------------------------- parse
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise :class:`SourceUnavailable` if an OASIS ``frame`` lacks one of ``columns``."""
     missing = [name for name in columns if name not in frame.columns]
     if missing:
         raise SourceUnavailable(
@@ -426,7 +427,8 @@ def _value_column(frame: pd.DataFrame, what: str) -> str:
     raise SourceUnavailable(f"{SOURCE}: {what} rows have no price column (PRC, MW or VALUE)")
 
 
-def _gmt(values: pd.Series, what: str) -> pd.DatetimeIndex:
+def gmt_index(values: pd.Series, what: str) -> pd.DatetimeIndex:
+    """OASIS ``*_GMT`` timestamps as a UTC index; :class:`SourceUnavailable` if unreadable."""
     try:
         return pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601"))
     except (ValueError, TypeError) as exc:
@@ -478,7 +480,7 @@ def _long_to_wide(
 def _check_step(frame: pd.DataFrame, stamps: pd.DatetimeIndex, step: pd.Timedelta, what: str):
     if "INTERVALENDTIME_GMT" not in frame.columns:
         return
-    ends = _gmt(frame["INTERVALENDTIME_GMT"], what)
+    ends = gmt_index(frame["INTERVALENDTIME_GMT"], what)
     lengths = pd.TimedeltaIndex(ends - stamps)
     wrong = lengths != step
     if wrong.any():
@@ -523,7 +525,7 @@ def read_lmp(
         intervals that are not ``step`` long, or components that do not add up to the LMP.
     """
     what = report
-    _require(frame, ("INTERVALSTARTTIME_GMT", "LMP_TYPE"), what)
+    require_columns(frame, ("INTERVALSTARTTIME_GMT", "LMP_TYPE"), what)
     value = _value_column(frame, what)
     frame = _select(frame, "NODE", node, what)
     kinds = frame["LMP_TYPE"].astype(str).str.strip()
@@ -531,7 +533,7 @@ def read_lmp(
     kinds = kinds[kinds.isin(list(LMP_COLUMNS))]
     if frame.empty:
         raise SourceUnavailable(f"{SOURCE}: {what}: no LMP, MCE, MCC, MCL or MGHG rows")
-    stamps = _gmt(frame["INTERVALSTARTTIME_GMT"], what)
+    stamps = gmt_index(frame["INTERVALSTARTTIME_GMT"], what)
     _check_step(frame, stamps, step, what)
     prices = pd.to_numeric(frame[value], errors="coerce")
     wide = _long_to_wide(stamps, kinds, prices, what)
@@ -588,7 +590,7 @@ def read_as_prices(frame: pd.DataFrame, region: str | None = None) -> pd.DataFra
         non-numeric prices.
     """
     what = "AS prices"
-    _require(frame, ("INTERVALSTARTTIME_GMT", "ANC_TYPE"), what)
+    require_columns(frame, ("INTERVALSTARTTIME_GMT", "ANC_TYPE"), what)
     value = _value_column(frame, what)
     frame = _select(frame, "ANC_REGION", region, what)
     frame = _select(frame, "MARKET_RUN_ID", None, what)
@@ -602,7 +604,7 @@ def read_as_prices(frame: pd.DataFrame, region: str | None = None) -> pd.DataFra
     frame, kinds = frame[keep], kinds[keep]
     if frame.empty:
         raise SourceUnavailable(f"{SOURCE}: {what}: no SR, NR, RU or RD clearing prices")
-    stamps = _gmt(frame["INTERVALSTARTTIME_GMT"], what)
+    stamps = gmt_index(frame["INTERVALSTARTTIME_GMT"], what)
     prices = pd.to_numeric(frame[value], errors="coerce")
     if prices.isna().any():
         bad = prices.isna().to_numpy()
@@ -688,7 +690,7 @@ def _mapping(native: pd.Timedelta, step: pd.Timedelta) -> str:
 
 
 def _within(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    stamps = _gmt(frame["INTERVALSTARTTIME_GMT"], "rows")
+    stamps = gmt_index(frame["INTERVALSTARTTIME_GMT"], "rows")
     return frame[(stamps >= start) & (stamps < end)]
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import CAISO_TIMEZONE, MONTH_NAMES
+from vppsim.config import DEFAULT_SITE
 from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system.model import simulate_system
@@ -27,13 +29,13 @@ from vppsim.system.parameters import SystemParameters
 from vppsim.system.reference import reference_drivers
 from vppsim.weather.synthetic import simulate_weather
 
-TIMEZONE = "America/Los_Angeles"
-SITE = (34.05, -118.24)
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SPRING_NIGHT = ((3, 4, 5), range(0, 5))
 """Mar-May, clock hours 0-4: the low-demand reference of CALIBRATION.md."""
 SUMMER_AFTERNOON = ((7, 8, 9), range(16, 20))
 """Jul-Sep, clock hours 16-19: the peak-demand reference."""
+RATIO_FIGURES = ("demand median", "demand p90", "demand max", "solar mean", "wind mean")
+"""Monthly figures shown with their synthetic/real ratio: the calibration's verdict (1 is
+exact; the maximum is one hour of one year, the noisiest of them)."""
 
 
 def _hourly(frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +44,7 @@ def _hourly(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _monthly_figures(hourly: pd.DataFrame) -> pd.DataFrame:
     """Figures by local month of one hourly frame (real or one synthetic year)."""
-    local = hourly.index.tz_convert(TIMEZONE)
+    local = hourly.index.tz_convert(CAISO_TIMEZONE)
     month = local.month
     day = local.normalize()
     demand = hourly["demand_mw"].groupby(month)
@@ -60,15 +62,28 @@ def _monthly_figures(hourly: pd.DataFrame) -> pd.DataFrame:
             "solar daily peak": daily_peak["solar_mw"],
             "wind mean": hourly["wind_mw"].groupby(month).mean(),
             "wind daily peak": daily_peak["wind_mw"],
-            "net load min": net.min(),
             "net load median": net.median(),
             "net load max": net.max(),
         }
     )
 
 
+def _side_by_side(real: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+    """Flat columns: each figure's real and synthetic value [MW], then synthetic over real
+    [1] where the figure is in :data:`RATIO_FIGURES`; rows named by month."""
+    columns = {}
+    for name in real.columns:
+        columns[f"{name} real"] = real[name].round(0)
+        columns[f"{name} synthetic"] = synthetic[name].round(0)
+        if name in RATIO_FIGURES:
+            columns[f"{name} syn/real"] = (synthetic[name] / real[name]).round(2)
+    table = pd.DataFrame(columns)
+    table.index = [MONTH_NAMES[m - 1] for m in table.index]
+    return table
+
+
 def _reference_figures(hourly: pd.DataFrame) -> dict[str, float]:
-    local = hourly.index.tz_convert(TIMEZONE)
+    local = hourly.index.tz_convert(CAISO_TIMEZONE)
 
     def chosen(months, hours):
         keep = np.isin(local.month, months) & np.isin(local.hour, list(hours))
@@ -82,7 +97,9 @@ def _reference_figures(hourly: pd.DataFrame) -> dict[str, float]:
         "summer 16-19 h demand p90": float(afternoon.quantile(0.9)),
         "demand max": float(hourly["demand_mw"].max()),
         "solar max": float(hourly["solar_mw"].max()),
-        "net load min": float(hourly["net_load_mw"].min()),
+        # The synthetic one is at least the curtailment floor (the lowest real net load of
+        # 2022-2023), by construction.
+        "net load min (synthetic >= curtailment floor)": float(hourly["net_load_mw"].min()),
         "net load max": float(hourly["net_load_mw"].max()),
     }
 
@@ -91,11 +108,13 @@ def synthetic_year(
     year: int, seed: int, parameters: SystemParameters | None = None, interval_minutes: int = 15
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One synthetic year of weather and system on the default LA study (local days)."""
-    grid = build_grid(dt.date(year, 1, 1), dt.date(year, 12, 31), TIMEZONE, interval_minutes)
+    grid = build_grid(dt.date(year, 1, 1), dt.date(year, 12, 31), CAISO_TIMEZONE, interval_minutes)
     weather = simulate_weather(
-        grid, *SITE, TIMEZONE, interval_minutes, stream_rng(seed, Stream.WEATHER)
+        grid, *DEFAULT_SITE, CAISO_TIMEZONE, interval_minutes, stream_rng(seed, Stream.WEATHER)
     )
-    system = simulate_system(grid, TIMEZONE, weather, stream_rng(seed, Stream.SYSTEM), parameters)
+    system = simulate_system(
+        grid, CAISO_TIMEZONE, weather, stream_rng(seed, Stream.SYSTEM), parameters
+    )
     return weather, system
 
 
@@ -116,15 +135,18 @@ def system_calibration_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``"<year> by month"``: rows Jan..Dec, columns ``(figure, real | synthetic)``
-        [MW]; ``"<year> reference figures"``: the CALIBRATION.md demand figures, real and
-        synthetic; ``"speed"``: seconds for one year of 15-min system (weather excluded).
+        ``"<year> by month [MW]"``: rows Jan..Dec, columns ``"<figure> real"`` and
+        ``"<figure> synthetic"`` [MW], and ``"<figure> syn/real"`` [1] for the figures in
+        :data:`RATIO_FIGURES`; ``"<year> reference figures [MW]"``: the CALIBRATION.md demand
+        figures, real and synthetic; ``"speed"``: seconds for one year of 15-min system
+        (weather excluded). The monthly table has no net load minimum: solar curtailment
+        holds the synthetic one at the floor (the lowest real net load) by construction.
     """
     tables: dict[str, pd.DataFrame] = {}
     timings = []
     for year in years:
-        start = pd.Timestamp(dt.date(year, 1, 1), tz=TIMEZONE).tz_convert("UTC")
-        end = pd.Timestamp(dt.date(year + 1, 1, 1), tz=TIMEZONE).tz_convert("UTC")
+        start = pd.Timestamp(dt.date(year, 1, 1), tz=CAISO_TIMEZONE).tz_convert("UTC")
+        end = pd.Timestamp(dt.date(year + 1, 1, 1), tz=CAISO_TIMEZONE).tz_convert("UTC")
         real = reference_drivers(reference, str(start), str(end))
         monthly = {"real": _monthly_figures(real)}
         figures = {"real": _reference_figures(real)}
@@ -133,7 +155,7 @@ def system_calibration_tables(
             grid_weather, system = synthetic_year(year, seed + k)
             started = time.perf_counter()
             simulate_system(
-                system.index, TIMEZONE, grid_weather, stream_rng(seed + k, Stream.SYSTEM)
+                system.index, CAISO_TIMEZONE, grid_weather, stream_rng(seed + k, Stream.SYSTEM)
             )
             timings.append(time.perf_counter() - started)
             hourly = _hourly(system)
@@ -141,11 +163,7 @@ def system_calibration_tables(
             synthetic_figures.append(_reference_figures(hourly))
         monthly["synthetic"] = sum(synthetic_monthly) / seeds
         figures["synthetic"] = pd.DataFrame(synthetic_figures).mean().to_dict()
-        table = pd.concat(monthly, axis=1).swaplevel(axis=1)
-        order = list(monthly["real"].columns)
-        table = table[[(name, side) for name in order for side in ("real", "synthetic")]]
-        table.index = [MONTHS[m - 1] for m in table.index]
-        tables[f"{year} by month [MW]"] = table.round(0)
+        tables[f"{year} by month [MW]"] = _side_by_side(monthly["real"], monthly["synthetic"])
         tables[f"{year} reference figures [MW]"] = pd.DataFrame(figures).round(0)
     tables["speed"] = pd.DataFrame(
         {"one year of 15-min system [s]": [float(np.median(timings)), float(np.max(timings))]},

@@ -28,7 +28,8 @@ import pandas as pd
 from scipy.optimize import nnls
 from scipy.special import ndtri
 
-from vppsim.calendar import local_calendar
+from vppsim.calendar import CAISO_TIMEZONE, local_calendar
+from vppsim.config import DEFAULT_SITE
 from vppsim.grid import build_grid
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system import reference as ref
@@ -43,7 +44,6 @@ from vppsim.system.model import (
 from vppsim.timeseries import autocorrelation
 from vppsim.weather.synthetic import simulate_weather
 
-TIMEZONE = "America/Los_Angeles"
 BASE_YEAR = 2022
 KEY_STATISTICS_2022_MW = {"solar": 14963.0, "wind": 7888.0}
 """Installed solar and wind in the CAISO footprint, Feb 2022 [MW] (module docstring)."""
@@ -59,6 +59,15 @@ NIGHT_PER_MW = 0.002
 MIN_RESIDUAL_SHARE = 0.25
 """The unexplained residual keeps at least this share of the real variance [1]: the
 synthetic temperature explains part of the real spread, never all of it."""
+TAIL_QUANTILE = 0.99
+"""The upper quantile of monthly hourly demand the seasonal gain matches [1]: the peaks that
+set scarcity, less noisy than the maximum of two real years."""
+GAIN_CANDIDATES = np.linspace(0.0, 1.5, 151)
+"""Candidate gains on the weather departures [1]. Up to 1.5 times the across-month
+response: September's tail (the 2022 heat wave, 51 GW) asks for more than that response
+gives, the LA temperature understating state-wide heat."""
+GAIN_HARMONICS = 2
+"""Annual harmonics of the seasonal gain's shape (5 parameters with the mean)."""
 
 
 def capacity_table(fuel_mix: pd.DataFrame, kind: str) -> tuple[list[int], list[float]]:
@@ -90,7 +99,7 @@ def demand_levels(eia930: pd.Series, fuel_mix: pd.DataFrame) -> tuple[list[int],
     fuel_mix : pandas.DataFrame
         :func:`vppsim.system.reference.read_fuel_mix_daily`.
     """
-    local = eia930.index.tz_convert(TIMEZONE)
+    local = eia930.index.tz_convert(CAISO_TIMEZONE)
     counts = eia930.groupby(local.year).count()
     eia = eia930.groupby(local.year).mean()[counts > 8000]
     dates = pd.DatetimeIndex(pd.to_datetime(fuel_mix.index))
@@ -134,8 +143,90 @@ def _robust_var(values: np.ndarray) -> float:
     return float((1.4826 * deviation) ** 2)
 
 
+def tail_gain(
+    real: np.ndarray,
+    real_month: np.ndarray,
+    clim_means: np.ndarray,
+    clim_departure: np.ndarray,
+    clim_month: np.ndarray,
+    noise_std,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The gain on the weather departures, by month, that gives synthetic demand the real
+    upper tail [1], among :data:`GAIN_CANDIDATES`, and how far the gain moves that tail.
+
+    For each month: the real :data:`TAIL_QUANTILE` of hourly demand (at 2022's level) and,
+    for each candidate gain ``g``, the same quantile of ``clim_means + g * clim_departure +
+    noise_std(g)[month] * N(0, 1)`` over the synthetic climatology (the residual's spread
+    shrinks as the weather explains more). The candidate nearest the real quantile wins.
+
+    Parameters
+    ----------
+    real : numpy.ndarray
+        Real hourly demand at 2022's level [MW].
+    real_month, clim_month : numpy.ndarray
+        Local month (0..11) of each real and each climatology hour.
+    clim_means : numpy.ndarray
+        The fitted cell mean of each climatology hour [MW].
+    clim_departure : numpy.ndarray
+        The weather's departure from its climatological part at each climatology hour [MW].
+    noise_std : callable
+        Gain (12,) -> residual standard deviation by month (12,) [MW].
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    gains : numpy.ndarray
+        (12,) [1].
+    reach : numpy.ndarray
+        (12,) the synthetic tail at gain 1 less at gain 0 [MW]: how much the month's gain
+        matters (little in winter, whose departures seldom reach the cooling base).
+    """
+    target = _by_month(real, real_month, lambda x: np.quantile(x, TAIL_QUANTILE))
+    z = rng.standard_normal(len(clim_means))
+    gains, reach = np.zeros(12), np.zeros(12)
+    for m in range(12):
+        chosen = clim_month == m
+        tails = np.array(
+            [
+                np.quantile(
+                    clim_means[chosen]
+                    + g * clim_departure[chosen]
+                    + noise_std(np.full(12, g))[m] * z[chosen],
+                    TAIL_QUANTILE,
+                )
+                for g in GAIN_CANDIDATES
+            ]
+        )
+        gains[m] = GAIN_CANDIDATES[np.argmin(np.abs(tails - target[m]))]
+        reach[m] = tails[-1] - tails[0]
+    return gains, reach
+
+
+def seasonal_gain(monthly: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """A smooth seasonal shape through monthly gains [1]: least squares on a mean and
+    :data:`GAIN_HARMONICS` annual harmonics at the mid-months, kept within
+    the candidates' range.
+
+    Two years of real data give each month's gain with noise; the shape keeps the season
+    and drops month-to-month jumps. Each month weighs by its ``reach`` [MW] (from
+    :func:`tail_gain`), so the fit is one of tail demand, not of gains: a winter month's gain
+    barely moves its demand, September's (heat waves) moves it by GW."""
+    phase = 2.0 * np.pi * MID_MONTH_DAY / 365.0
+    columns = [np.ones(12)]
+    for k in range(1, GAIN_HARMONICS + 1):
+        columns += [np.cos(k * phase), np.sin(k * phase)]
+    basis = np.column_stack(columns)
+    weight = np.sqrt(np.maximum(reach, 0.0))
+    coefficients, *_ = np.linalg.lstsq(basis * weight[:, None], monthly * weight, rcond=None)
+    return np.clip(basis @ coefficients, GAIN_CANDIDATES[0], GAIN_CANDIDATES[-1])
+
+
 def fit_demand(
-    demand: pd.Series, levels: tuple[list[int], list[float]], climate: pd.DataFrame
+    demand: pd.Series,
+    levels: tuple[list[int], list[float]],
+    climate: pd.DataFrame,
+    rng: np.random.Generator,
 ) -> dict:
     """The demand tables.
 
@@ -147,19 +238,21 @@ def fit_demand(
         From :func:`demand_levels`.
     climate : pandas.DataFrame
         A long hourly synthetic weather run (``temp_air_c``) by UTC hour: the climatology.
+    rng : numpy.random.Generator
+        Draws the residual noise of the synthetic demand whose tail the gain matches.
 
     Returns
     -------
     dict
         The ``demand`` section of ``calibrated.json``.
     """
-    cal = local_calendar(demand.index, TIMEZONE, 60)
+    cal = local_calendar(demand.index, CAISO_TIMEZONE, 60)
     level = np.interp(cal.year, *levels)
     real = demand.to_numpy(float) / level
     daytype = cal.offday.astype(np.int64)
     means = _cell_means(real, cal.month, daytype, cal.hour)
 
-    clim = local_calendar(climate.index, TIMEZONE, 60)
+    clim = local_calendar(climate.index, CAISO_TIMEZONE, 60)
     t_eff = smoothed_temperature(climate["temp_air_c"].to_numpy(float), 1.0)
     n_cells = 12 * 2 * 24
     # The regression: every (month, day type, hour) mean demand on one intercept per day type
@@ -205,23 +298,38 @@ def fit_demand(
 
     real_daily, real_hourly = split(real_dev, cal)
     synth_daily, synth_hourly = split(synth_dev, clim)
-    # LA's temperature is a noisy proxy of CAISO's load-weighted one: its day-to-day
-    # departures, through the across-month response, would move demand more than demand
-    # really moves in several months (July-August, spring and autumn warm spells). The
-    # response to departures is damped so that it never explains more than the real spread.
-    anomaly_gain = np.minimum(
-        1.0,
-        _by_month(real_daily, cal.day_month, np.std)
-        / _by_month(synth_daily, clim.day_month, np.std),
-    )
+    # LA's temperature is a noisy proxy of CAISO's load-weighted one, and one response per
+    # hour, fitted across months, overstates the response out of summer (an LA Santa Ana warm
+    # spell in spring or autumn is not state-wide heat; air conditioning is not yet, or no
+    # longer, in full use). The response to departures is scaled by a seasonal gain fitted
+    # so that each month's upper tail (p99) of synthetic demand is the real one.
     real_daily_var = _by_month(real_daily, cal.day_month, _robust_var)
-    synth_daily_var = anomaly_gain**2 * _by_month(synth_daily, clim.day_month, _robust_var)
     real_hourly_var = _by_month(real_hourly, cal.month, _robust_var)
-    synth_hourly_var = anomaly_gain**2 * _by_month(synth_hourly, clim.month, _robust_var)
-    daily_var = np.maximum(real_daily_var - synth_daily_var, MIN_RESIDUAL_SHARE * real_daily_var)
-    hourly_var = np.maximum(
-        real_hourly_var - synth_hourly_var, MIN_RESIDUAL_SHARE * real_hourly_var
+    synth_daily_var = _by_month(synth_daily, clim.day_month, _robust_var)
+    synth_hourly_var = _by_month(synth_hourly, clim.month, _robust_var)
+
+    def residual_var(gain):
+        daily = np.maximum(
+            real_daily_var - gain**2 * synth_daily_var, MIN_RESIDUAL_SHARE * real_daily_var
+        )
+        hourly = np.maximum(
+            real_hourly_var - gain**2 * synth_hourly_var, MIN_RESIDUAL_SHARE * real_hourly_var
+        )
+        return daily, hourly
+
+    clim_means = means[clim.month, clim.offday.astype(np.int64), clim.hour]
+    anomaly_gain = seasonal_gain(
+        *tail_gain(
+            real,
+            cal.month,
+            clim_means,
+            synth_dev,
+            clim.month,
+            lambda gain: np.sqrt(np.add(*residual_var(gain))),
+            rng,
+        )
     )
+    daily_var, hourly_var = residual_var(anomaly_gain)
     daily_acf = float(autocorrelation(real_daily, 1))
     hourly_acf = float(autocorrelation(real_hourly, 1, groups=cal.day))
     return {
@@ -247,16 +355,16 @@ def _per_mw(
     output: pd.Series, capacity: tuple[list[int], list[float]]
 ) -> tuple[np.ndarray, object, np.ndarray]:
     """Output per MW installed, its calendar and its standard hours."""
-    cal = local_calendar(output.index, TIMEZONE, 60)
+    cal = local_calendar(output.index, CAISO_TIMEZONE, 60)
     installed = sourced_capacity(np.array(capacity[0]), np.array(capacity[1]), decimal_year(cal))
     per_mw = output.to_numpy(float) / installed
-    hours = standard_hours(pd.DatetimeIndex(output.index), TIMEZONE, 1.0).astype(np.int64)
+    hours = standard_hours(pd.DatetimeIndex(output.index), CAISO_TIMEZONE, 1.0).astype(np.int64)
     return per_mw, cal, hours
 
 
 def ghi_climatology(climate: pd.DataFrame) -> np.ndarray:
     """Mean daily GHI by month of the synthetic LA climatology [W/m2]."""
-    clim = local_calendar(climate.index, TIMEZONE, 60)
+    clim = local_calendar(climate.index, CAISO_TIMEZONE, 60)
     return _by_month(climate["ghi_w_m2"].to_numpy(float), clim.month, np.mean)
 
 
@@ -294,7 +402,7 @@ def fit_solar(
     # above the month's mean, whatever LA's sky does).
     low = _by_month(ratio, cal.day_month, lambda x: np.quantile(x, 0.01))
     high = _by_month(ratio, cal.day_month, lambda x: np.quantile(x, 0.99))
-    clim = local_calendar(climate.index, TIMEZONE, 60)
+    clim = local_calendar(climate.index, CAISO_TIMEZONE, 60)
     climatology = ghi_climatology(climate)
     ghi_day = pd.Series(climate["ghi_w_m2"].to_numpy(float)).groupby(clim.day).mean().to_numpy()
     expected = np.interp(clim.day_of_year - 0.5, MID_MONTH_DAY, climatology, period=365)
@@ -351,17 +459,15 @@ def gas_table(gas: pd.Series, first: str = "2019-01") -> dict:
 CLIMATE_YEARS = (2013, 2024)
 """First and last year of the synthetic weather run that stands for the LA climatology."""
 CLIMATE_SEED = 20220101
-LA_SITE = (34.05, -118.24)
-"""LA Downtown/USC [deg N, deg E], the station of the weather model's normals."""
 
 
 def climate_weather() -> pd.DataFrame:
     """Twelve years of hourly synthetic LA weather with the default parameters: the
     climatology the temperature response and the sky coupling are fitted against."""
     first, last = CLIMATE_YEARS
-    grid = build_grid(dt.date(first, 1, 1), dt.date(last, 12, 31), TIMEZONE, 60)
+    grid = build_grid(dt.date(first, 1, 1), dt.date(last, 12, 31), CAISO_TIMEZONE, 60)
     rng = stream_rng(CLIMATE_SEED, Stream.WEATHER)
-    return simulate_weather(grid, *LA_SITE, TIMEZONE, 60, rng)
+    return simulate_weather(grid, *DEFAULT_SITE, CAISO_TIMEZONE, 60, rng)
 
 
 def fit_calibration(reference: Path) -> dict:
@@ -393,7 +499,9 @@ def fit_calibration(reference: Path) -> dict:
             "climate": f"vppsim synthetic LA weather {CLIMATE_YEARS[0]}-{CLIMATE_YEARS[1]}, "
             f"seed {CLIMATE_SEED}, default parameters",
         },
-        "demand": fit_demand(drivers["demand_mw"], levels, climate),
+        "demand": fit_demand(
+            drivers["demand_mw"], levels, climate, stream_rng(CLIMATE_SEED, Stream.SYSTEM)
+        ),
         "solar": fit_solar(drivers["solar_mw"], solar_capacity, climate, drivers["net_load_mw"]),
         "wind": fit_wind(drivers["wind_mw"], wind_capacity),
         "gas": gas_table(gas),

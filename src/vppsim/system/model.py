@@ -24,11 +24,13 @@ Demand [MW]
       less the expected temperature part: with climatological weather the model gives the
       real monthly means; a hotter day adds ``cooling[hour]`` MW per extra degree.
     * Day types: workdays and off-days (weekends and NERC holidays, :mod:`vppsim.calendar`).
-    * The response to the day's *departure* from the climatological degrees is damped by a
-      monthly gain (at most 1, interpolated between mid-months): LA's temperature is a noisy
-      proxy of CAISO's load-weighted temperature, and undamped its departures would move
-      demand more than real demand moves from day to day (July-August: gain ~0.6; spring and
-      autumn warm spells). September, with the 2022 heat wave, keeps the full response.
+    * The response to the *departure* from the climatological degrees is scaled by a
+      seasonal gain (a mean and two annual harmonics, interpolated between mid-months),
+      fitted so that each month's p99 of synthetic hourly demand is the real one
+      (:func:`vppsim.system.fit.tail_gain`): one response per hour, fitted across months,
+      would turn an LA Santa Ana warm spell in spring or autumn (not state-wide heat, air
+      conditioning not in full use) into summer-size peaks. Winter ~0, May ~0.5, August-
+      September ~0.9 (the 2022 heat wave keeps a 40 degC afternoon near 50 GW), November ~0.1.
     * ``level``: the year's sourced annual mean relative to 2022 (``calibrated.json``).
     * The residual (what the weather does not explain: the real day-to-day and hour-to-hour
       spread less the spread the synthetic temperature already gives) is a daily AR(1),
@@ -114,7 +116,7 @@ class SystemCalibration:
     heating_base_c: float
     expected_cdd_c: np.ndarray  # (12, 24) climatological cooling degrees by clock hour
     expected_hdd_c: np.ndarray  # (12, 24) climatological heating degrees by clock hour
-    anomaly_gain: np.ndarray  # (12,) response to departures from them, relative [1]
+    anomaly_gain: np.ndarray  # (12,) seasonal gain on departures from them [1]
     daily_std_mw: np.ndarray  # (12,) residual day-level spread not explained by weather
     daily_autocorrelation: float  # day-to-day
     hourly_std_mw: np.ndarray  # (12,) residual within-day spread not explained by weather

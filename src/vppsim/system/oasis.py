@@ -34,8 +34,10 @@ from vppsim.market.oasis import (
     check_complete,
     check_period,
     get_oasis,
+    gmt_index,
     oasis_windows,
     read_oasis_zip,
+    require_columns,
 )
 from vppsim.rawcache import RawCache
 
@@ -51,20 +53,6 @@ HUBS = {"solar_mw": ("NP15", "SP15", "ZP26"), "wind_mw": ("NP15", "SP15")}
 """Trading hubs summed into each column (the hubs OASIS forecasts for each type)."""
 _TYPES = {"solar_mw": "Solar", "wind_mw": "Wind"}
 _HOUR = pd.Timedelta(hours=1)
-
-
-def _gmt(values: pd.Series, what: str) -> pd.DatetimeIndex:
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601"))
-    except (ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise SourceUnavailable(f"{SOURCE}: {what}: unreadable GMT timestamps ({reason})") from None
-
-
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    missing = [name for name in columns if name not in frame.columns]
-    if missing:
-        raise SourceUnavailable(f"{SOURCE}: {what} rows lack column(s) {', '.join(missing)}")
 
 
 def _numeric(values: pd.Series, what: str) -> np.ndarray:
@@ -95,14 +83,14 @@ def read_sld_fcst(frame: pd.DataFrame, tac: str = CAISO_TAC) -> pd.Series:
         Missing columns, no rows for ``tac``, duplicate hours or rows without MW.
     """
     what = f"{DEMAND_REPORT} {tac}"
-    _require(frame, ("INTERVALSTARTTIME_GMT", "TAC_AREA_NAME", "MW"), what)
+    require_columns(frame, ("INTERVALSTARTTIME_GMT", "TAC_AREA_NAME", "MW"), what)
     keep = frame["TAC_AREA_NAME"].astype(str).str.strip() == tac
     if "XML_DATA_ITEM" in frame.columns:
         keep &= frame["XML_DATA_ITEM"].astype(str).str.strip() == DEMAND_ITEM
     rows = frame[keep]
     if rows.empty:
         raise SourceUnavailable(f"{SOURCE}: {DEMAND_REPORT}: no {DEMAND_ITEM} rows for {tac}")
-    stamps = _gmt(rows["INTERVALSTARTTIME_GMT"], what)
+    stamps = gmt_index(rows["INTERVALSTARTTIME_GMT"], what)
     series = pd.Series(_numeric(rows["MW"], what), index=stamps.rename("timestamp"))
     if series.index.duplicated().any():
         first = series.index[series.index.duplicated()][0]
@@ -125,12 +113,12 @@ def read_sld_ren_fcst(frame: pd.DataFrame) -> pd.DataFrame:
         Missing columns, no solar or wind rows, duplicate rows or rows without MW.
     """
     what = RENEWABLES_REPORT
-    _require(frame, ("INTERVALSTARTTIME_GMT", "TRADING_HUB", "RENEWABLE_TYPE", "MW"), what)
+    require_columns(frame, ("INTERVALSTARTTIME_GMT", "TRADING_HUB", "RENEWABLE_TYPE", "MW"), what)
     if "XML_DATA_ITEM" in frame.columns:
         frame = frame[frame["XML_DATA_ITEM"].astype(str).str.strip() == RENEWABLES_ITEM]
     long = pd.DataFrame(
         {
-            "timestamp": _gmt(frame["INTERVALSTARTTIME_GMT"], what),
+            "timestamp": gmt_index(frame["INTERVALSTARTTIME_GMT"], what),
             "hub": frame["TRADING_HUB"].astype(str).str.strip().to_numpy(),
             "type": frame["RENEWABLE_TYPE"].astype(str).str.strip().to_numpy(),
             "mw": _numeric(frame["MW"], what),
@@ -229,7 +217,7 @@ def get_system_forecast(
         for report, parts in ((DEMAND_REPORT, demand_parts), (RENEWABLES_REPORT, renewable_parts)):
             content = get_oasis(client, report, a, b, params=params, **common)
             rows = read_oasis_zip(content)
-            stamps = _gmt(rows["INTERVALSTARTTIME_GMT"], report)
+            stamps = gmt_index(rows["INTERVALSTARTTIME_GMT"], report)
             parts.append(rows[(stamps >= a) & (stamps < b)])
     demand = read_sld_fcst(pd.concat(demand_parts, ignore_index=True), tac)
     renewables = read_sld_ren_fcst(pd.concat(renewable_parts, ignore_index=True))

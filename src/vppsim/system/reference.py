@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import CAISO_TIMEZONE
+
 SYSTEM = Path("market") / "system"
 GAS = Path("market") / "gas"
 EIA930_DEMAND_FILE = SYSTEM / "eia930_ciso_demand_hourly_2022-2023.csv.gz"
@@ -42,7 +44,6 @@ MMBTU_PER_MCF = 1.036
 """EIA's average heat content of natural gas delivered to consumers [MMBtu/Mcf]."""
 HUB_PER_EIA_SOLAR = 0.93
 """CAISO hub solar actuals over EIA-930 CISO solar, Jan-Dec 2023 (monthly means: 0.91-0.99)."""
-PACIFIC = "America/Los_Angeles"
 
 
 class ReferenceError(ValueError):
@@ -206,13 +207,13 @@ def reference_drivers(reference: Path, start: str, end: str) -> pd.DataFrame:
     late_hours = hours[hours >= cutoff]
     out.loc[late_hours, "demand_mw"] = late["demand_mw"].reindex(late_hours).to_numpy()
     out.loc[late_hours, "solar_mw"] = late["solar_mw"].reindex(late_hours).to_numpy()
-    local_dates = hours.tz_convert(PACIFIC).date
+    local_dates = hours.tz_convert(CAISO_TIMEZONE).date
     out.loc[late_hours, "wind_mw"] = (
         daily["wind_mw"].reindex(local_dates[hours >= cutoff]).to_numpy()
     )
     out["net_load_mw"] = out["demand_mw"] - out["solar_mw"] - out["wind_mw"]
     gas = read_gas_monthly(reference / ELECTRIC_POWER_GAS_FILE, reference / CITYGATE_GAS_FILE)
-    months = hours.tz_convert(PACIFIC).tz_localize(None).to_period("M")
+    months = hours.tz_convert(CAISO_TIMEZONE).tz_localize(None).to_period("M")
     out["gas_price_usd_per_mmbtu"] = gas.reindex(months).to_numpy()
     out["hydro_mw"] = daily["hydro_mw"].reindex(local_dates).to_numpy()
     out["da_demand_mw"] = demand["da_demand_mw"].reindex(hours)

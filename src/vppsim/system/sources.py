@@ -64,41 +64,58 @@ def _gas_notes(parameters: SystemParameters) -> str:
     )
 
 
+def gas_coverage_notes(
+    grid: pd.DatetimeIndex, timezone: str, parameters: SystemParameters
+) -> tuple[str, ...]:
+    """The gas months of the study past the EIA table (repeated from its nearest 12 months);
+    none with a gas price override."""
+    if parameters.gas_price_usd_per_mmbtu is not None:
+        return ()
+    table = SystemCalibration.default()
+    months = grid.tz_convert(timezone).tz_localize(None).to_period("M").unique()
+    first = table.gas_first_month
+    last = first + (len(table.gas_usd_per_mmbtu) - 1)
+    outside = [str(m) for m in months if m < first or m > last]
+    if not outside:
+        return ()
+    return (
+        f"gas: no sourced price for {_span(outside)} (table {first}..{last}); the same "
+        "calendar month of the table's nearest 12 months is used",
+    )
+
+
 def coverage_notes(
     grid: pd.DatetimeIndex, timezone: str, parameters: SystemParameters
 ) -> tuple[str, ...]:
     """What the study takes from beyond the sourced tables: gas months past the EIA table
-    (repeated), demand-level years outside it (held, then grown), capacity years outside it
-    (held). A set knob replaces its table: no note."""
+    (repeated), demand-level years before the table (held at the first year's) or after it
+    (held at the last year's, then grown), capacity years outside it (held at the nearest
+    year's). A set knob replaces its table: no note."""
     table = SystemCalibration.default()
     local = grid.tz_convert(timezone).tz_localize(None)
-    first_year, last_year = int(local[0].year), int(local[-1].year)
-    notes = []
-    if parameters.gas_price_usd_per_mmbtu is None:
-        months = local.to_period("M").unique()
-        first = table.gas_first_month
-        last = first + (len(table.gas_usd_per_mmbtu) - 1)
-        outside = [str(m) for m in months if m < first or m > last]
-        if outside:
-            notes.append(
-                f"gas: no sourced price for {_span(outside)} (table {first}..{last}); the "
-                "same calendar month of the table's nearest 12 months is used"
-            )
+    study_years = range(int(local[0].year), int(local[-1].year) + 1)
+    notes = list(gas_coverage_notes(grid, timezone, parameters))
+    growth = parameters.demand_growth_per_year
     for what, years, knob in (
         ("demand level", table.demand_level_years, None),
         ("solar capacity", table.solar_capacity_years, parameters.solar_capacity_mw),
         ("wind capacity", table.wind_capacity_years, parameters.wind_capacity_mw),
     ):
-        outside = [y for y in range(first_year, last_year + 1) if not years[0] <= y <= years[-1]]
-        if knob is None and outside:
-            rule = (
-                f"held, then grown {parameters.demand_growth_per_year:+.1%} a year"
-                if what == "demand level"
-                else "held at the nearest sourced year's"
-            )
+        if knob is not None:
+            continue
+        first, last = int(years[0]), int(years[-1])
+        before = [y for y in study_years if y < first]
+        after = [y for y in study_years if y > last]
+        if before:
             notes.append(
-                f"{what}: none sourced for {_span(outside)} (table {years[0]}-{years[-1]}); {rule}"
+                f"{what}: none sourced for {_span(before)} (table {first}-{last}); held at "
+                f"{first}'s"
             )
+        if after:
+            rule = f"held at {last}'s"
+            if what == "demand level" and growth != 0.0:
+                rule += f", then grown {growth:+.1%} a year"
+            notes.append(f"{what}: none sourced for {_span(after)} (table {first}-{last}); {rule}")
     return tuple(notes)
 
 
@@ -186,6 +203,7 @@ class CaisoSystem(Source):
             notes=(
                 "Demand, solar and wind are CAISO's day-ahead market forecasts (SLD_FCST, "
                 "SLD_REN_FCST), not metered actuals.",
+                *gas_coverage_notes(study.grid, study.timezone, parameters),
             ),
         )
         return SourceResult(as_table(frame), provenance)
