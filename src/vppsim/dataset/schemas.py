@@ -204,6 +204,12 @@ def listed(values: Iterable[Any]) -> str:
     return shown + (f" (+{len(values) - _MAX_LISTED} more)" if len(values) > _MAX_LISTED else "")
 
 
+def spanned(values: Iterable[Any]) -> str:
+    """A run of ordered values as text: the one value, or ``first..last``."""
+    values = list(values)
+    return str(values[0]) if len(values) == 1 else f"{values[0]}..{values[-1]}"
+
+
 def iso(values) -> list[str]:
     return list(format_timestamps(pd.DatetimeIndex(values)))
 

@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from vppsim import __version__
-from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
+from vppsim.dataset.schemas import ColumnSpec, DatasetSpec, spanned
 from vppsim.dataset.sources import (
     Dataset,
     Provenance,
@@ -52,7 +52,7 @@ def coverage_notes(
         outside = [m for m in months if m not in known]
         if outside:
             notes.append(
-                f"hydro: no CAISO record for {_span(outside)}; each month's 2018-2025 "
+                f"hydro: no CAISO record for {spanned(outside)}; each month's 2018-2025 "
                 "climatology is used"
             )
     if parameters.storage_mw is None:
@@ -71,14 +71,10 @@ def coverage_notes(
         outside = [y for y in range(local[0].year, local[-1].year + 1) if y not in GHG_PRICE]
         if outside:
             notes.append(
-                f"GHG allowance price: none sourced for {_span(outside)}; the nearest "
+                f"GHG allowance price: none sourced for {spanned(outside)}; the nearest "
                 "year's is used"
             )
     return tuple(notes)
-
-
-def _span(items: list) -> str:
-    return str(items[0]) if len(items) == 1 else f"{items[0]}..{items[-1]}"
 
 
 class SyntheticMarket(Source):

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from vppsim import __version__
 from vppsim.calendar import local_calendar
-from vppsim.dataset.schemas import ColumnSpec, DatasetSpec
+from vppsim.dataset.schemas import ColumnSpec, DatasetSpec, spanned
 from vppsim.dataset.sources import (
     Dataset,
     Provenance,
@@ -79,7 +79,7 @@ def gas_coverage_notes(
     if not outside:
         return ()
     return (
-        f"gas: no sourced price for {_span(outside)} (table {first}..{last}); the same "
+        f"gas: no sourced price for {spanned(outside)} (table {first}..{last}); the same "
         "calendar month of the table's nearest 12 months is used",
     )
 
@@ -108,19 +108,17 @@ def coverage_notes(
         after = [y for y in study_years if y > last]
         if before:
             notes.append(
-                f"{what}: none sourced for {_span(before)} (table {first}-{last}); held at "
+                f"{what}: none sourced for {spanned(before)} (table {first}-{last}); held at "
                 f"{first}'s"
             )
         if after:
             rule = f"held at {last}'s"
             if what == "demand level" and growth != 0.0:
                 rule += f", then grown {growth:+.1%} a year"
-            notes.append(f"{what}: none sourced for {_span(after)} (table {first}-{last}); {rule}")
+            notes.append(
+                f"{what}: none sourced for {spanned(after)} (table {first}-{last}); {rule}"
+            )
     return tuple(notes)
-
-
-def _span(items: list) -> str:
-    return str(items[0]) if len(items) == 1 else f"{items[0]}..{items[-1]}"
 
 
 class SyntheticSystem(Source):
