@@ -72,10 +72,15 @@ def test_the_fall_back_day_has_25_day_ahead_hours(small_settings, tmp_path):
     for column in ("da_lmp", "spin_price", "regdown_price"):
         hours = market[column].groupby(market.index.floor("h"))
         assert len(hours) == 25 and (hours.nunique() == 1).all(), column
+    # Different drivers in the two 01:00 hours give different day-ahead prices.
+    grid = market.index
+    system = pd.DataFrame({"net_load_mw": 20000.0, "gas_price_usd_per_mmbtu": 5.0}, index=grid)
+    system.loc["2023-11-05T09:00Z":"2023-11-05T09:45Z", "net_load_mw"] = 40000.0
+    prices = simulate_prices(grid, TZ, system, stream_rng(1, Stream.MARKET))
     first, second = (
-        market.loc[pd.Timestamp(t), "da_lmp"] for t in ("2023-11-05T08:00Z", "2023-11-05T09:00Z")
+        prices.loc[pd.Timestamp(t), "da_lmp"] for t in ("2023-11-05T08:00Z", "2023-11-05T09:00Z")
     )
-    assert first != second
+    assert second > first
 
 
 def test_a_study_past_the_sourced_tables_says_what_it_held(small_settings, tmp_path):

@@ -159,7 +159,8 @@ MARKET = DatasetSpec(
         ColumnSpec(
             "lmp",
             "$/MWh",
-            "Real-time (FMM, 15-min) locational marginal price",
+            "Real-time (FMM) locational marginal price: the 15-min price (held over 5-min "
+            "intervals, averaged over 30- and 60-min ones)",
             -5000,
             5000,
             decimals=5,

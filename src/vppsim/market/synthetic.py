@@ -731,9 +731,9 @@ def day_ahead_prices(
     if "da_net_load_mw" in system and system["da_net_load_mw"].notna().any():
         # The forecast's error, less its mean over the period: EIA-930's day-ahead demand
         # runs about 2.5 % under the actual in 2022, a bias the market does not price.
-        error = (system["da_net_load_mw"] - system["net_load_mw"]).fillna(0.0)
+        forecast_error = (system["da_net_load_mw"] - system["net_load_mw"]).fillna(0.0)
         da_system = system.copy()
-        da_system["da_net_load_mw"] = system["net_load_mw"] + error - error.mean()
+        da_system["da_net_load_mw"] = system["net_load_mw"] + forecast_error - forecast_error.mean()
         ahead = price_drivers(cal, da_system, p, fitted, net_load_column="da_net_load_mw")
     else:
         ahead = drivers
@@ -749,9 +749,9 @@ def day_ahead_prices(
     hour_h = cal.hour[first]
     day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
     known = np.sqrt(1.0 - p.da_forecast_error)
-    error = np.sqrt(p.da_forecast_error)
+    unknown = np.sqrt(p.da_forecast_error)
     month_h = cal.month[first]
-    estimate = known * day_level + error * z_da  # the DA market's view of the day level
+    estimate = known * day_level + unknown * z_da  # the DA market's view of the day level
     systematic = fitted.hour_shift[month_h, hour_h]
     centre = day_sd * estimate[day_h] + known * shape[day_h, hour_h]
     # What the market cannot know: the 15-min residual and the rest of the hour's shape.
