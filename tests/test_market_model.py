@@ -57,18 +57,18 @@ def test_higher_net_load_raises_prices_and_spikes():
 
 
 def test_steeper_evening_ramp_raises_scarcity_at_the_same_load():
-    # More solar (lower net load to 17:00, the evening unchanged) steepens the evening
-    # ramp: the scarcity regime is likelier at the ramp's end though the evening load is the
-    # same.
+    # A higher evening (18:00-20:00) with the late afternoon unchanged steepens the ramp
+    # ahead of 17:00-18:00: the scarcity regime is likelier there though its load is the same.
     real, system = month_system(4)
     local = real.index.tz_convert(TZ)
-    afternoon = (local.hour >= 10) & (local.hour < 17)
     evening = (local.hour >= 18) & (local.hour < 20)
-    sunny = system.assign(net_load_mw=system["net_load_mw"] - np.where(afternoon, 4000.0, 0.0))
+    before_ramp = local.hour == 17
+    steeper = system.assign(net_load_mw=system["net_load_mw"] + np.where(evening, 4000.0, 0.0))
     base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
-    steep = simulate_prices(real.index, TZ, sunny, np.random.default_rng(0))
+    steep = simulate_prices(real.index, TZ, steeper, np.random.default_rng(0))
     ratio = (
-        steep["scarcity_probability"][evening].mean() / base["scarcity_probability"][evening].mean()
+        steep["scarcity_probability"][before_ramp].mean()
+        / base["scarcity_probability"][before_ramp].mean()
     )
     assert ratio > 1.5
 

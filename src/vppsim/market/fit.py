@@ -21,7 +21,7 @@ Deterministic and fast (no simulation): every table is a statistic of the data.
   means of the random part; its variance the median month's) and a 15-min AR(1) of what
   remains, with Student-t innovations (degrees of freedom from their kurtosis).
 * **Scarcity regime**: a logistic regression of the scarcity indicator on tightness and the
-  evening ramp (the rise of the residual load over the past hours); the 15-min
+  evening ramp (the rise of the residual load over the coming hour); the 15-min
   autocorrelation of a thresholded Gaussian AR(1) that gives the observed mean episode
   length; the scarcity prices' quantiles.
 
