@@ -141,12 +141,14 @@ RAMP_HOURS = 1.0
 before storage over the coming this many hours (the 15-min market dispatches for the ramp
 ahead). The rise over the past 3 h fits the 2022 scarcity indicator better (log-likelihood
 -1,190 against -1,330) but puts too many spikes in Jun-Jul and too few in Sep: the shares
-above $250 of Jun, Jul, Aug, Sep 2022 are 0.78, 0.91, 2.95, 4.28 % with it against 0.45,
-0.66, 2.98, 5.25 % with the coming hour (real 0.52, 0.57, 2.55, 5.21 %; 12 realisations), and
-the arbitrage ratios of Jul, Aug, Sep left out of the fit 1.49, 1.59, 0.59 against 1.28,
-1.30, 0.71. The coming 2 or 3 h give the same as 1 h. The cost is in 2023 (never fitted):
-July's share above $250 is 0.4 % against the real 1.9 % at an SCE node (0.8 % with the past
-3 h); August's 1.6 % against 1.6 % (2.0 %)."""
+above $250 of Jun, Jul, Aug, Sep 2022 are 0.89, 1.04, 2.94, 4.13 % with it against 0.45,
+0.66, 2.98, 5.25 % with the coming hour (real 0.52, 0.57, 2.55, 5.21 %; means of 12
+realisations, :data:`SCARCITY_SIZE_TIGHTNESS` 0.95 in both), and the arbitrage ratios of
+Jul, Aug, Sep left out of the fit 1.51, 1.61, 0.61 against 1.28, 1.30, 0.71. The coming 2
+or 3 h give the same as 1 h. The cost is in 2023 (never fitted): July's share above $250 is
+0.4 % against the real 1.9 % at an SCE node (0.8 % with the past 3 h); August's 1.6 %
+against 1.6 % (2.0 %). July 2023's drivers are July 2022's (mean scarcity probability 1.2
+against 1.4 %), so no ramp window gives both years' Julys."""
 GAUSS_HERMITE_NODES = 7
 """Nodes of the quadrature that integrates the 15-min residual out of the day-ahead price."""
 SCARCITY_LATENT_COUPLING = 0.85
@@ -159,8 +161,8 @@ SCARCITY_SIZE_TIGHTNESS = 0.95
 the tighter the system, the higher the scarcity price (in 2022 the $1,000-2,000 prices came
 in the 6 Sep heat wave at record load; the correlation of the scarcity prices' normal scores
 with tightness is 0.61); the rest is the latent's depth in its tail.
-Chosen among 0.7, 0.85 and 0.95 on the 2022 arbitrage ratios: with the coming hour's ramp,
-Sep 2022 left out of the fit gets 0.62, 0.67 and 0.71 of the real value (means of 12
+Chosen between 0.85 and 0.95 on the 2022 arbitrage ratios: with the coming hour's ramp,
+Sep 2022 left out of the fit gets 0.67 and 0.71 of the real value (means of 12
 realisations), the other summer months change by less than 0.05."""
 PRICE_DECIMALS = 2
 """Prices are given to the cent, as CAISO publishes them (at most 5 decimals in OASIS)."""
