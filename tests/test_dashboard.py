@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,19 +24,29 @@ RENDER_OUTPUTS = [
 
 @pytest.fixture
 def dataset(small_settings):
-    settings = small_settings(end="2023-08-03", homes=8)
+    # The shipped sources offline (`vppsim build --offline`): synthetic system and market.
+    settings = small_settings(
+        end="2023-08-03", homes=8, system_source="synthetic", market_source="synthetic"
+    )
     build_dataset(settings, default_registry())
     return settings.out
 
 
 def _render(
-    client, tab, start="2023-08-01", end="2023-08-03", ids="0, 1", home_filter="all", price="lmp"
+    client,
+    tab,
+    start="2023-08-01",
+    end="2023-08-03",
+    ids="0, 1",
+    home_filter="all",
+    price="lmp",
+    aggregation="hourly",
 ):
     values = {
         ("tabs", "value"): tab,
         ("dates", "start_date"): start,
         ("dates", "end_date"): end,
-        ("aggregation", "value"): "hourly",
+        ("aggregation", "value"): aggregation,
         ("price", "value"): price,
         ("home-filter", "value"): home_filter,
         ("home-ids", "value"): ids,
@@ -88,6 +100,7 @@ def test_tabs_render_their_graphs(dataset):
     assert client.get("/").status_code == 200
     expected = {
         "market": ["market-prices", "market-band", "market-daytype", "market-histogram"],
+        "system": ["system-series", "system-band", "system-supply"],
         "solar": ["solar-series", "solar-band", "solar-daily", "solar-cf"],
         "load": [
             "load-homes",
@@ -114,6 +127,76 @@ def test_tabs_render_their_graphs(dataset):
     assert [t["name"] for t in homes] == ["home 6", "fleet mean per home"]
     assert len(homes[0]["x"]) == 24
     assert "8 homes selected" in status and "2023-08-02 to 2023-08-02" in status
+
+
+def _values(array) -> np.ndarray:
+    """A figure's array, whether sent as a list or as plotly's base64 typed array."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array)
+
+
+def _tab_ids(client) -> list[str]:
+    page = client.get("/_dash-layout").get_json()
+    return [c["props"]["value"] for c in _components(page) if c.get("type") == "Tab"]
+
+
+def test_system_tab_draws_the_drivers_with_units(dataset):
+    client = create_app(dataset, validate=False, prewarm=False).server.test_client()
+    assert _tab_ids(client)[:2] == ["market", "system"]
+    children, status = _render(client, "system")
+    graphs = _graphs(children)
+    assert status.startswith("CAISO system, 2023-08-01 to 2023-08-03: net load peaks at ")
+
+    series = graphs["system-series"]
+    axis = {trace["name"]: trace.get("yaxis", "y") for trace in series["data"]}
+    assert axis == {
+        "demand": "y",
+        "utility solar": "y",
+        "wind": "y",
+        "net load": "y",
+        "gas price": "y2",
+    }
+    assert series["layout"]["yaxis"]["title"]["text"] == "power [MW]"
+    assert series["layout"]["yaxis2"]["title"]["text"] == "gas price [$/MMBtu]"
+    assert len(series["data"][0]["x"]) == 3 * 24  # hourly means of three days
+    demand, solar, wind, net, gas = (_values(trace["y"]) for trace in series["data"])
+    assert np.allclose(demand - solar - wind, net, atol=1.0)
+    assert gas.min() > 1 and gas.max() < 30  # $/MMBtu, not $/MWh
+
+    band = graphs["system-band"]
+    assert band["layout"]["yaxis"]["title"]["text"] == "net load [MW]"
+    assert [t["name"] for t in band["data"][1:]] == ["p10-p90", "median"]
+    assert list(_values(band["data"][2]["x"])) == list(range(24))
+
+    supply = graphs["system-supply"]
+    assert supply["layout"]["xaxis"]["title"]["text"] == "net load [MW]"
+    assert supply["layout"]["yaxis"]["title"]["text"] == "LMP [$/MWh]"
+    (points,) = supply["data"]
+    assert len(_values(points["x"])) == 3 * 24
+    assert set(_values(points["marker"]["color"])) == set(range(24))
+
+    # Daily means: one point a day on the series; the band and the scatter stay hourly.
+    children = _render(client, "system", aggregation="daily")[0]
+    graphs = _graphs(children)
+    assert len(graphs["system-series"]["data"][0]["x"]) == 3
+    assert len(_values(graphs["system-supply"]["data"][0]["x"])) == 3 * 24
+    children = _render(client, "system", start="2023-08-02", end="2023-08-02")[0]
+    assert len(_graphs(children)["system-series"]["data"][0]["x"]) == 24
+
+
+def test_a_dataset_without_system_data_has_no_system_tab(dataset):
+    # As a dataset built before the system dataset existed: the other tabs still work.
+    for name in ("parquet/system.parquet", "system_data.csv"):
+        (dataset / name).unlink(missing_ok=True)
+    client = create_app(dataset, validate=False, prewarm=True).server.test_client()
+    assert client.get("/").status_code == 200
+    assert "system" not in _tab_ids(client)
+    children, _ = _render(client, "market")
+    assert _graph_ids(children)[0] == "market-prices"
+    children, status = _render(client, "system")
+    assert status == "This dataset has no system data."
+    assert _graph_ids(children) == []
 
 
 def test_bad_controls_give_messages(dataset):

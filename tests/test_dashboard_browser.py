@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 ]
 TABS = {
     "market": ["market-prices", "market-band", "market-daytype", "market-histogram"],
+    "system": ["system-series", "system-band", "system-supply"],
     "solar": ["solar-series", "solar-band", "solar-daily", "solar-cf"],
     "load": ["load-homes", "load-band", "load-daily-kwh", "load-peaks", "load-diversity"],
     "integrated": [
@@ -58,7 +59,9 @@ def _free_port() -> int:
 @pytest.fixture
 def dashboard(small_settings):
     """`vppsim dashboard` serving a 6-day, 12-home build; yields its URL."""
-    settings = small_settings(end="2023-08-06", homes=12)
+    settings = small_settings(
+        end="2023-08-06", homes=12, system_source="synthetic", market_source="synthetic"
+    )
     build_dataset(settings, default_registry())
     port = _free_port()
     process = subprocess.Popen(

@@ -48,7 +48,7 @@ def homes(dataset):
 
 def test_period_and_datasets(dataset):
     q = DatasetQueries(dataset)
-    assert q.datasets == ["market", "solar", "weather", "load"]
+    assert q.datasets == ["market", "system", "solar", "weather", "load"]
     assert (q.first_day, q.last_day) == (date(2023, 8, 1), date(2023, 8, 3))
     assert q.home_count() == 10
 
@@ -157,8 +157,15 @@ def test_csv_only_dataset(dataset, tmp_path):
     shutil.copytree(dataset, copy)
     shutil.rmtree(copy / "parquet")
     q = DatasetQueries(copy)
-    assert q.datasets == ["market", "solar", "weather", "load"] and not q.has_homes
+    assert q.datasets == ["market", "system", "solar", "weather", "load"] and not q.has_homes
     assert q.home_count() == 10
+    system = q.table("system", aggregation="hourly")
+    assert list(system.columns[1:]) == list(q.units("system"))
+    np.testing.assert_allclose(
+        system["net_load_mw"],
+        DatasetQueries(dataset).table("system", aggregation="hourly")["net_load_mw"],
+        atol=0.1,  # the CSV holds one decimal
+    )
     np.testing.assert_allclose(
         q.fleet_load()["load_kw"], DatasetQueries(dataset).fleet_load()["load_kw"], rtol=1e-6
     )

@@ -280,6 +280,42 @@ def scatter_with_fit(
     return figure
 
 
+def scatter_by_hour(
+    x: pd.Series, y: pd.Series, hour: pd.Series, tz: str, title: str, x_title: str, y_title: str
+) -> go.Figure:
+    """Points coloured by local hour of day on a cyclic scale (23 h sits next to 0 h).
+
+    Parameters
+    ----------
+    x, y : Series
+        The two values of each point, in the units the axis titles give.
+    hour : Series
+        Local clock hour of each point (0-23).
+    tz : str
+        Time zone of the hours, for the colour bar's title.
+    """
+    figure = _figure(title, x_title, y_title)
+    # WebGL: a year of hourly points stays responsive.
+    figure.add_trace(
+        go.Scattergl(
+            x=x,
+            y=y,
+            mode="markers",
+            name="intervals",
+            marker={
+                "color": hour,
+                "cmin": 0,
+                "cmax": 23,
+                "colorscale": "Twilight",
+                "size": 5,
+                "opacity": 0.7,
+                "colorbar": {"title": {"text": f"hour ({tz})"}, "tickvals": [0, 6, 12, 18, 23]},
+            },
+        )
+    )
+    return figure
+
+
 def net_load(frame: pd.DataFrame, tz: str, pv_share: float) -> go.Figure:
     """Fleet load, PV and net load over time.
 

@@ -2,7 +2,7 @@
 
 Everything over the fleet is aggregated in SQL against the Parquet parts, so a query's
 answer is as small as the figure that shows it, whatever the number of homes. Time-series
-tables (market, solar, weather) are small and come back whole for the period asked.
+tables (market, system, solar, weather) are small and come back whole for the period asked.
 
 Periods are local calendar dates of the study's time zone, inclusive; answers carry UTC
 ``timestamp`` interval starts like every frame in vppsim.
@@ -47,7 +47,7 @@ HOME_FILTERS: dict[str, tuple[str, str | None]] = {
 }
 """Home filters by attribute: key -> (label, SQL condition on the homes table)."""
 
-_TABLES = ("market", "solar", "weather")
+_TABLES = ("market", "system", "solar", "weather")
 
 
 class DatasetNotReadable(VppsimError):
@@ -301,7 +301,8 @@ class DatasetQueries:
         end: date | None = None,
         aggregation: str = "15min",
     ) -> pd.DataFrame:
-        """A time-series table (``market``, ``solar`` or ``weather``), averaged per bucket.
+        """A time-series table (``market``, ``system``, ``solar`` or ``weather``), averaged per
+        bucket.
 
         Returns
         -------

@@ -208,6 +208,47 @@ def _render(
             ),
         }
         return [layout.graph_grid(graphs), caption], f"{label}, {period}"
+    if tab == "system":
+        view = views.system(start, end, aggregation)
+        units, supply = q.units("system"), view["supply"]
+        power = units["net_load_mw"]
+        graphs = {
+            "system-series": figures.time_series(
+                view["series"],
+                {
+                    "demand_mw": "demand",
+                    "solar_mw": "utility solar",
+                    "wind_mw": "wind",
+                    "net_load_mw": "net load",
+                },
+                tz,
+                f"CAISO demand, solar, wind and net load ({aggregation} means)",
+                f"power [{power}]",
+                right={"gas_price_usd_per_mmbtu": "gas price"},
+                right_title=f"gas price [{units['gas_price_usd_per_mmbtu']}]",
+            ),
+            "system-band": figures.profile_band(
+                view["band"], tz, "Net load: daily profile", f"net load [{power}]"
+            ),
+            "system-supply": (
+                figures.scatter_by_hour(
+                    supply["net_load_mw"],
+                    supply["lmp"],
+                    supply["hour"],
+                    tz,
+                    "Real-time LMP against net load (hourly means)",
+                    f"net load [{power}]",
+                    f"LMP [{q.units('market')['lmp']}]",
+                )
+                if supply is not None
+                else figures.empty_figure("No market data in this dataset")
+            ),
+        }
+        # The prices' source too (a dataset without market data has no record of it).
+        caption = layout.caption(q.source_caption("system", "market"))
+        peak = view["series"]["net_load_mw"].max()
+        status = f"CAISO system, {period}: net load peaks at {peak:,.0f} {power} ({aggregation})"
+        return [layout.graph_grid(graphs), caption], status
     if tab == "solar":
         view = views.solar(start, end, aggregation)
         daily = view["daily"]

@@ -10,11 +10,15 @@ from vppsim.viz.queries import AGGREGATIONS, HOME_FILTERS, DatasetQueries
 
 TABS = {
     "market": "Market",
+    "system": "System",
     "solar": "Solar",
     "load": "Load",
     "integrated": "Integrated",
     "quality": "Data quality",
 }
+OPTIONAL_TABS = {"system": "system"}
+"""Tabs shown only when the dataset holds their table (tab -> dataset): datasets built
+before the system dataset existed have none, and their page shows no System tab."""
 _CONTROL = {"display": "flex", "flexDirection": "column", "gap": "4px", "minWidth": "170px"}
 _LABEL = {"fontWeight": "600", "fontSize": "13px"}
 
@@ -32,6 +36,15 @@ def prices(queries: DatasetQueries) -> list[str]:
 
 def default_price(queries: DatasetQueries) -> str | None:
     return next(iter(prices(queries)), None)
+
+
+def tabs(queries: DatasetQueries) -> dict[str, str]:
+    """The tabs the page offers (key -> label): every tab but an optional one without data."""
+    return {
+        key: label
+        for key, label in TABS.items()
+        if key not in OPTIONAL_TABS or OPTIONAL_TABS[key] in queries.datasets
+    }
 
 
 def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
@@ -131,7 +144,8 @@ def page(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                 id="tabs",
                 value="market" if "market" in queries.datasets else "quality",
                 children=[
-                    dcc.Tab(label=label, value=key, id=f"tab-{key}") for key, label in TABS.items()
+                    dcc.Tab(label=label, value=key, id=f"tab-{key}")
+                    for key, label in tabs(queries).items()
                 ],
             ),
             dcc.Loading(html.Div(id="tab-content"), type="default"),

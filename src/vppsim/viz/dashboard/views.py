@@ -26,6 +26,7 @@ DIVERSITY_SAMPLED_HOMES = 200
 
 TAB_DATASETS = {
     "market": ("market",),
+    "system": ("system",),
     "solar": ("solar",),
     "load": ("load",),
     "integrated": ("market", "solar", "load"),
@@ -96,6 +97,7 @@ class DashboardViews:
         def run() -> None:
             wanted = {
                 "market": lambda: self.market(first, last, aggregation, price),
+                "system": lambda: self.system(first, last, aggregation),
                 "solar": lambda: self.solar(first, last, aggregation),
                 "load": lambda: self.load(HomeSelection(), shown, first, last, aggregation),
                 "integrated": lambda: self.integrated(
@@ -119,6 +121,32 @@ class DashboardViews:
             "band": analysis.hourly_profile_band(fine, price, self.tz),
             "day_types": analysis.hourly_profile_band(fine, price, self.tz, by_day_type=True),
             "values": fine[price].to_numpy(),
+        }
+
+    # -- system ----------------------------------------------------------------------------
+
+    @_memo
+    def system(self, start: date, end: date, aggregation: str) -> dict[str, Any]:
+        """The system's series at ``aggregation``, the net load's daily band, and ``supply``:
+        the real-time LMP against net load at hourly means, with the local hour (None
+        without market data)."""
+        self.q.require("system")
+        series = self.q.table("system", start, end, aggregation)
+        supply = None
+        if "market" in self.q.datasets:
+            # Hourly whatever the aggregation: a daily mean has no hour of day to colour by.
+            hourly = (
+                series if aggregation == "hourly" else self.q.table("system", start, end, "hourly")
+            )
+            market = self.q.table("market", start, end, "hourly")[[TIMESTAMP, "lmp"]]
+            supply = hourly[[TIMESTAMP, "net_load_mw"]].merge(market, on=TIMESTAMP)
+            supply["hour"] = analysis.local_index(supply[TIMESTAMP], self.tz).hour
+        return {
+            "series": series,
+            "band": analysis.hourly_profile_band(
+                self.q.table("system", start, end), "net_load_mw", self.tz
+            ),
+            "supply": supply,
         }
 
     # -- solar -----------------------------------------------------------------------------
