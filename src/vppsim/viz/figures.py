@@ -302,6 +302,8 @@ def scatter_by_hour(
             y=y,
             mode="markers",
             name="intervals",
+            hovertemplate=f"{x_title}: %{{x:,.0f}}<br>{y_title}: %{{y:,.1f}}"
+            "<br>hour %{marker.color}<extra></extra>",
             marker={
                 "color": hour,
                 "cmin": 0,

@@ -244,6 +244,9 @@ def _render(
                 else figures.empty_figure("No market data in this dataset")
             ),
         }
+        # A monthly gas price is flat over most periods: from zero, it reads as a level
+        # instead of filling the axis with the autoscale's padding.
+        graphs["system-series"].update_layout(yaxis2={"rangemode": "tozero"})
         # The prices' source too (a dataset without market data has no record of it).
         caption = layout.caption(q.source_caption("system", "market"))
         peak = view["series"]["net_load_mw"].max()
