@@ -64,7 +64,7 @@ def test_plots_and_dashboard_on_a_change_day(change):
     assert len(q.fleet_load(start=day, end=day, aggregation="hourly")) == hours
     views = DashboardViews(q)
     for aggregation in AGGREGATIONS:
-        for tab in ("market", "solar", "load", "integrated"):
+        for tab in ("market", "system", "solar", "load", "integrated"):
             _, status = _render(
                 views,
                 tab,
@@ -77,6 +77,9 @@ def test_plots_and_dashboard_on_a_change_day(change):
                 0.5,
             )
             assert "homes" in status or "," in status
+    # The supply scatter has a point per local hour, the repeated one twice.
+    supply = views.system(day, day, "daily")["supply"]
+    assert len(supply) == hours and supply["hour"].nunique() == 23 + (hours == 25)
 
 
 def test_the_repeated_hour_is_drawn_as_its_own_line():
