@@ -108,6 +108,20 @@ def test_storage_flattens_the_evening_peak():
     assert lots["lmp"][evening].mean() < 0.85 * none["lmp"][evening].mean()
 
 
+def test_a_larger_battery_fleet_leaves_more_midday_surplus_to_curtailment():
+    # The evening the batteries cover keeps fewer thermal units on at midday: the day's
+    # evening need falls and April's negative prices get likelier, though the batteries
+    # charge from the surplus (they take the oversupply price).
+    real, _ = month_system(4)
+    local = real.index.tz_convert(TZ)
+    midday = (local.hour >= 10) & (local.hour < 15)
+    small = pd.concat([run(4, seed, storage_mw=2000.0) for seed in range(2)])
+    large = pd.concat([run(4, seed, storage_mw=12000.0) for seed in range(2)])
+    assert (large["lmp"][np.tile(midday, 2)] <= 0).mean() > 1.2 * (
+        small["lmp"][np.tile(midday, 2)] <= 0
+    ).mean()
+
+
 def test_fit_is_deterministic_and_leaves_a_month_out():
     prices, drivers, hydro = _inputs()
     a = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])

@@ -9,7 +9,9 @@ Deterministic and fast (no simulation): every table is a statistic of the data.
   burns that much fuel per MWh, so such prices are scarcity rents, not fuel costs (the Dec
   2022 gas crisis priced at $250-600/MWh is fuel, at a heat rate of 9-20).
 * **Oversupply**: a logistic regression of "price <= 0" on the residual load before the
-  batteries' charging and the day's highest residual load (Newton's method), on the
+  batteries' charging and the day's evening need (its highest residual load less part of the
+  batteries' discharge, :data:`~vppsim.market.synthetic.PEAK_STORAGE_WEIGHT`; Newton's
+  method), on the
   non-scarcity intervals; the negative prices' quantiles.
 * **Supply curve**: quantiles of the implied heat rate of the positive non-scarcity prices in
   :data:`~vppsim.market.synthetic.RESIDUAL_BINS` equal-count bins of residual load, made
