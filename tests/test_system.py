@@ -22,6 +22,7 @@ from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system import sources as system_sources
 from vppsim.system.calibration import _side_by_side, synthetic_year
+from vppsim.system.fit import capacity_table
 from vppsim.system.model import COLUMNS, SystemCalibration, demand_level, simulate_system
 from vppsim.system.oasis import get_system_forecast, read_sld_fcst, read_sld_ren_fcst
 from vppsim.system.parameters import SystemParameters
@@ -168,7 +169,10 @@ def test_sourced_capacity_grows_with_the_years():
     years = list(calibration.solar_capacity_years)
     capacity = dict(zip(years, calibration.solar_capacity_mw, strict=True))
     assert capacity[2022] == pytest.approx(14963.0)  # CAISO Key Statistics, Feb 2022
-    assert capacity[2025] > 1.4 * capacity[2022]
+    # The modelled series (hubs, then EIA-930) grew ~35 % from 2022 to 2025, the fuel mix's
+    # solar ~55 %: the table follows the former.
+    assert 1.25 * capacity[2022] < capacity[2025] < 1.45 * capacity[2022]
+    assert np.all(np.diff(calibration.solar_capacity_mw) > 0)
     wind = dict(zip(calibration.wind_capacity_years, calibration.wind_capacity_mw, strict=True))
     assert wind[2022] == pytest.approx(7888.0)
 
@@ -447,3 +451,22 @@ def test_auto_falls_back_to_the_model_when_oasis_is_unreachable(small_settings, 
     assert system["kind"] == "synthetic" and system["requested"] == "auto"
     assert "host unreachable: 127.0.0.1" in system["fallback_reason"]
     assert "system" in result.fallbacks
+
+
+def test_capacity_follows_the_modelled_series_where_it_exists():
+    days = pd.date_range("2021-01-01", "2023-12-31", freq="D")
+    growth = {2021: 0.9, 2022: 1.0, 2023: 1.5}
+    fuel_mix = pd.DataFrame({"solar_mw": [1000.0 * growth[d.year] for d in days]}, index=days.date)
+    hours = pd.date_range(
+        "2022-01-01T08:00", "2024-01-01T08:00", freq="h", tz="UTC", inclusive="left"
+    )
+    local_year = hours.tz_convert(LA).year
+    # The modelled series is 90 % of the fuel mix in 2022, 80 % in 2023.
+    output = pd.Series(np.where(local_year == 2022, 900.0, 1200.0), index=hours)
+    years, mw = capacity_table(fuel_mix, "solar", output)
+    table = dict(zip(years, mw, strict=True))
+    assert table[2022] == pytest.approx(14963.0)
+    assert table[2023] == pytest.approx(14963.0 * 1200 / 900, rel=1e-3)
+    assert table[2021] == pytest.approx(14963.0 * 0.9, rel=1e-3)
+    years, mw = capacity_table(fuel_mix, "solar")
+    assert dict(zip(years, mw, strict=True))[2023] == pytest.approx(14963.0 * 1.5, rel=1e-3)

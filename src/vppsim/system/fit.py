@@ -15,7 +15,10 @@ Sources of the hard-coded figures:
   daily mean solar (wind) of April-August of each year in CAISO's daily fuel mix
   (``market/system/caiso_daily_fuel_mix_2018-04_2025-08.csv.gz``): clear spring and summer
   days, so the figure follows the fleet rather than the weather. Every year of the file has
-  its April-August.
+  its April-August. For solar, the years the modelled series covers (hub actuals 2022-2023,
+  EIA-930 CISO solar from 2024) take that series' own growth instead: its share of the fuel
+  mix's solar fell from 0.92 (2022) to 0.82 (2024), so the fuel mix's growth overstated the
+  modelled fleet's (2024 midday solar 1-1.7 GW above EIA-930, 2022 ~1 GW below the hubs).
 """
 
 from __future__ import annotations
@@ -70,21 +73,41 @@ GAIN_HARMONICS = 2
 """Annual harmonics of the seasonal gain's shape (5 parameters with the mean)."""
 
 
-def capacity_table(fuel_mix: pd.DataFrame, kind: str) -> tuple[list[int], list[float]]:
+def _fleet_size(daily: pd.Series) -> pd.Series:
+    """The fleet-size figure of each year [MW]: the 95th percentile of the daily mean output
+    of April-August (module docstring), for years with each of those months."""
+    dates = pd.DatetimeIndex(pd.to_datetime(daily.index))
+    chosen = daily[dates.month.isin(CAPACITY_MONTHS)].dropna()
+    chosen_dates = pd.DatetimeIndex(pd.to_datetime(chosen.index))
+    months = pd.Series(chosen_dates.month).groupby(chosen_dates.year).nunique()
+    size = chosen.groupby(chosen_dates.year).quantile(CAPACITY_QUANTILE)
+    return size[months.reindex(size.index) == len(CAPACITY_MONTHS)]
+
+
+def capacity_table(
+    fuel_mix: pd.DataFrame, kind: str, output: pd.Series | None = None
+) -> tuple[list[int], list[float]]:
     """Sourced installed capacity by year [MW]: the Feb 2022 Key Statistics figure times the
-    yearly growth of CAISO's April-August output (module docstring).
+    yearly growth of the April-August output (module docstring).
 
     Parameters
     ----------
     fuel_mix : pandas.DataFrame
         :func:`vppsim.system.reference.read_fuel_mix_daily` (mean MW per Pacific day).
     kind : {"solar", "wind"}
+    output : pandas.Series, optional
+        The modelled real series [MW] by UTC hour start. Its growth replaces the fuel mix's
+        in the years it covers (it must cover 2022), so the capacity follows the part of the
+        fleet the per-MW profile is fitted on.
     """
-    dates = pd.DatetimeIndex(pd.to_datetime(fuel_mix.index))
-    chosen = fuel_mix[f"{kind}_mw"][dates.month.isin(CAPACITY_MONTHS)]
-    years = pd.DatetimeIndex(pd.to_datetime(chosen.index)).year
-    size = chosen.groupby(years).quantile(CAPACITY_QUANTILE)
-    capacity = KEY_STATISTICS_2022_MW[kind] * size / size[BASE_YEAR]
+    size = _fleet_size(fuel_mix[f"{kind}_mw"])
+    growth = size / size[BASE_YEAR]
+    if output is not None:
+        local = output.index.tz_convert(CAISO_TIMEZONE)
+        daily = output.groupby(local.date).mean()
+        own = _fleet_size(daily)
+        growth = (own / own[BASE_YEAR]).combine_first(growth)
+    capacity = KEY_STATISTICS_2022_MW[kind] * growth
     return [int(y) for y in capacity.index], [round(float(v), 1) for v in capacity]
 
 
@@ -484,7 +507,8 @@ def fit_calibration(reference: Path) -> dict:
     )
     climate = climate_weather()
     levels = demand_levels(demand_all, fuel_mix)
-    solar_capacity = capacity_table(fuel_mix, "solar")
+    solar_all = ref.reference_drivers(reference, "2022-01-01T08:00", "2026-01-01T08:00")
+    solar_capacity = capacity_table(fuel_mix, "solar", solar_all["solar_mw"])
     wind_capacity = capacity_table(fuel_mix, "wind")
     return {
         "source": {
@@ -493,7 +517,8 @@ def fit_calibration(reference: Path) -> dict:
             "solar_wind": "CAISO OASIS SLD_REN_FCST hub actuals 2022-2023 (NP15+SP15+ZP26 "
             "solar, NP15+SP15 wind)",
             "capacity": "CAISO Key Statistics Feb 2022 (14,963 MW solar, 7,888 MW wind) x "
-            "yearly growth of the Apr-Aug p95 daily output in CAISO's daily fuel mix",
+            "yearly growth of the Apr-Aug p95 daily output in CAISO's daily fuel mix; solar "
+            "from 2022 that of the modelled series (hubs 2022-2023, EIA-930 from 2024)",
             "gas": "EIA N3045CA3 (California electric power consumers), $/Mcf / 1.036; "
             "withheld months from the city-gate price x median ratio",
             "climate": f"vppsim synthetic LA weather {CLIMATE_YEARS[0]}-{CLIMATE_YEARS[1]}, "
