@@ -69,7 +69,7 @@ class SystemParameters(BaseModel):
         ge=0.0,
         le=200000.0,
         description="Installed utility-scale solar [MW]. None: the sourced capacity of the "
-        "study time (about 15 GW in 2022, 23 GW in 2025).",
+        "study time (about 15 GW in 2022, 20 GW in 2025, in hub-series units).",
     )
     wind_capacity_mw: float | None = Field(
         None,
