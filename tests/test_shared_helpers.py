@@ -173,5 +173,8 @@ def test_clock_hours_count_the_repeated_autumn_hour_twice():
     hours = local_calendar(grid, "America/Los_Angeles").clock_hour
     assert hours[0] == 0 and hours[-1] == 24 and len(np.unique(hours)) == 25
     assert np.bincount(hours).tolist() == [4] * 25
+    calendar = local_calendar(grid, "America/Los_Angeles")
+    assert calendar.clock_hour_starts.tolist() == list(range(0, 100, 4))
+    np.testing.assert_allclose(calendar.clock_hour_means(np.arange(100.0)), np.arange(25) * 4 + 1.5)
     spring = build_grid(dt.date(2023, 3, 12), dt.date(2023, 3, 12), "America/Los_Angeles", 60)
     assert local_calendar(spring, "America/Los_Angeles").clock_hour.tolist() == list(range(23))

@@ -107,6 +107,17 @@ class LocalCalendar:
         return np.cumsum(starts) - 1
 
     @property
+    def clock_hour_starts(self) -> np.ndarray:
+        """Position in the grid of each clock hour's first interval (:attr:`clock_hour`)."""
+        hours = self.clock_hour
+        return np.searchsorted(hours, np.arange(hours[-1] + 1 if len(hours) else 0))
+
+    def clock_hour_means(self, values) -> np.ndarray:
+        """Mean of ``values`` (one per interval) over each clock hour, in grid order."""
+        hours = self.clock_hour
+        return np.bincount(hours, np.asarray(values, dtype=float)) / np.bincount(hours)
+
+    @property
     def day_of_year(self) -> np.ndarray:
         """Day of the year of each local day, 1..366."""
         return np.asarray(self.days.dayofyear, dtype=np.int64)

@@ -768,12 +768,11 @@ def day_ahead_prices(
         ahead = drivers
     residual, surplus = ahead.residual_mw, ahead.surplus_mw
     hour_index = cal.clock_hour
-    counts = np.bincount(hour_index)
-    first = np.searchsorted(hour_index, np.arange(len(counts)))  # each hour's first interval
-    residual_h = np.bincount(hour_index, residual) / counts
-    surplus_h = np.bincount(hour_index, surplus) / counts
-    peak_h = np.bincount(hour_index, ahead.day_peak_mw) / counts
-    fuel_h = np.bincount(hour_index, drivers.fuel_cost) / counts
+    first = cal.clock_hour_starts
+    residual_h = cal.clock_hour_means(residual)
+    surplus_h = cal.clock_hour_means(surplus)
+    peak_h = cal.clock_hour_means(ahead.day_peak_mw)
+    fuel_h = cal.clock_hour_means(drivers.fuel_cost)
     day_h = cal.day[first]
     hour_h = cal.hour[first]
     day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
@@ -788,7 +787,7 @@ def day_ahead_prices(
     random_sd = np.maximum(np.sqrt(day_sd**2 + shape_sd**2 + interval_sd[month_h] ** 2), 1e-9)
     nodes, weights = np.polynomial.hermite_e.hermegauss(GAUSS_HERMITE_NODES)
     weights = weights / weights.sum()
-    expected = np.zeros(len(counts))
+    expected = np.zeros(len(first))
     for x, w in zip(nodes, weights, strict=True):
         random = centre + unknown_sd * x
         expected += w * base_price(
@@ -799,7 +798,7 @@ def day_ahead_prices(
         surplus_mw=surplus_h,
         fuel_cost=fuel_h,
         tightness=residual_h / p.reference_peak_mw,
-        ramp_gw=np.bincount(hour_index, drivers.ramp_gw) / counts,
+        ramp_gw=cal.clock_hour_means(drivers.ramp_gw),
         day_peak_mw=peak_h,
     )
     # Scarcity as the DA market expects it: the scarcity latent given its view of the day
@@ -811,7 +810,7 @@ def day_ahead_prices(
     mean_tight, std_tight = fitted.scarcity_tightness
     tighter = np.clip((tight.tightness - mean_tight) / max(std_tight, 1e-6), -3.0, 3.0)
     k = SCARCITY_SIZE_TIGHTNESS
-    spike = np.zeros(len(counts))
+    spike = np.zeros(len(first))
     for x, w in zip(nodes, weights, strict=True):
         size = ndtr(np.sqrt(1.0 - k * k) * x + k * tighter)
         spike += w * np.interp(size, np.asarray(SCARCITY_LEVELS), fitted.scarcity_quantiles)
@@ -834,15 +833,13 @@ def _ancillary_on_grid(
     day-ahead market sees the hour's mean of the day-ahead net load where the system frame
     has it (else the actual), the gas price, the battery fleet and the hour's mean scarcity
     probability (its expectation of scarcity, not the realised one)."""
-    hour_index = cal.clock_hour
-    counts = np.bincount(hour_index)
-    hours = grid[np.searchsorted(hour_index, np.arange(len(counts)))]
+    hours = grid[cal.clock_hour_starts]
     net = system["net_load_mw"]
     if "da_net_load_mw" in system and system["da_net_load_mw"].notna().all():
         net = system["da_net_load_mw"]
 
     def hourly(values) -> np.ndarray:
-        mean = pd.Series(np.bincount(hour_index, np.asarray(values, dtype=float)) / counts)
+        mean = pd.Series(cal.clock_hour_means(values))
         return mean.interpolate(limit_direction="both").to_numpy()
 
     fleet = storage_capacity(hours) if p.storage_mw is None else np.full(len(hours), p.storage_mw)
@@ -856,4 +853,4 @@ def _ancillary_on_grid(
         rng,
         p.ancillary,
     )
-    return {column: prices[column].to_numpy()[hour_index] for column in AS_COLUMNS}
+    return {column: prices[column].to_numpy()[cal.clock_hour] for column in AS_COLUMNS}
