@@ -650,7 +650,9 @@ def check_complete(
 # --------------------------------------------------------------------------- market
 
 
-def _grid_step(grid: pd.DatetimeIndex) -> pd.Timedelta:
+def grid_step(grid: pd.DatetimeIndex) -> pd.Timedelta:
+    """The study grid's interval; a grid CAISO's 15-min intervals cannot map onto is refused
+    (``ValueError``)."""
     if len(grid) == 0:
         raise ValueError("the grid is empty")
     if grid.tz is None:
@@ -666,7 +668,7 @@ def _grid_step(grid: pd.DatetimeIndex) -> pd.Timedelta:
     return step
 
 
-def _onto_grid(
+def onto_grid(
     frame: pd.DataFrame, grid: pd.DatetimeIndex, native: pd.Timedelta, step: pd.Timedelta
 ) -> pd.DataFrame:
     """Hold coarser values over finer grid intervals, or average finer values per interval.
@@ -681,7 +683,8 @@ def _onto_grid(
     return out
 
 
-def _mapping(native: pd.Timedelta, step: pd.Timedelta) -> str:
+def mapping_text(native: pd.Timedelta, step: pd.Timedelta) -> str:
+    """How :func:`onto_grid` put ``native`` values on a ``step`` grid, for provenance."""
     if native > step:
         return ", held over each interval"
     if native < step:
@@ -741,7 +744,7 @@ def get_caiso_market(
         Period older than OASIS keeps or not yet published (no request made), or any
         request, answer or completeness failure; the message says which.
     """
-    step = _grid_step(grid)
+    step = grid_step(grid)
     if as_market not in AS_MARKETS:
         raise ValueError(f"as_market must be one of {', '.join(AS_MARKETS)}, got {as_market!r}")
     grid = pd.DatetimeIndex(grid).tz_convert("UTC")
@@ -816,9 +819,9 @@ def get_caiso_market(
 
     frame = pd.concat(
         [
-            _onto_grid(lmp, grid, _LMP_STEP, step),
-            _onto_grid(da, grid, _HOUR, step),
-            _onto_grid(prices, grid, as_step, step),
+            onto_grid(lmp, grid, _LMP_STEP, step),
+            onto_grid(da, grid, _HOUR, step),
+            onto_grid(prices, grid, as_step, step),
         ],
         axis=1,
     )[list(MARKET_COLUMNS)]
@@ -826,7 +829,7 @@ def get_caiso_market(
     if frame.isna().any().any():  # cannot happen after the checks above; never pass a gap
         raise SourceUnavailable(f"{SOURCE}: prices missing on the grid after the checks")
     native = "hourly" if as_step == _HOUR else "15-min"
-    details_as = f"{as_market} {native} clearing prices{_mapping(as_step, step)}"
+    details_as = f"{as_market} {native} clearing prices{mapping_text(as_step, step)}"
     reports = [
         f"PRC_RTPD_LMP v{VERSIONS['PRC_RTPD_LMP']} RTPD",
         f"PRC_LMP v{VERSIONS['PRC_LMP']} DAM",
@@ -840,8 +843,8 @@ def get_caiso_market(
         "as_market": as_market,
         "reports": "; ".join(reports),
         "windows": [f"{_stamp(a)}/{_stamp(b)}" for a, b in windows],
-        "lmp": "FMM (RTPD) 15-min LMP = MCE + MCC + MCL + MGHG" + _mapping(_LMP_STEP, step),
-        "da_lmp": "IFM (DAM) hourly LMP" + _mapping(_HOUR, step),
+        "lmp": "FMM (RTPD) 15-min LMP = MCE + MCC + MCL + MGHG" + mapping_text(_LMP_STEP, step),
+        "da_lmp": "IFM (DAM) hourly LMP" + mapping_text(_HOUR, step),
         "as_prices": details_as,
     }
     return frame, details

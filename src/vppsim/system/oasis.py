@@ -35,7 +35,10 @@ from vppsim.market.oasis import (
     check_period,
     get_oasis,
     gmt_index,
+    grid_step,
+    mapping_text,
     oasis_windows,
+    onto_grid,
     read_oasis_zip,
     require_columns,
 )
@@ -143,17 +146,6 @@ def read_sld_ren_fcst(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _on_grid(frame: pd.DataFrame, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    """Hourly values held over finer intervals, or averaged over coarser ones (Pacific
-    offsets are whole hours, so UTC hours are local hours)."""
-    step = pd.Timedelta(int(np.min(np.diff(grid.asi8))), unit="ns") if len(grid) > 1 else _HOUR
-    if step <= _HOUR:
-        out = frame.reindex(grid.floor(_HOUR))
-        out.index = grid
-        return out
-    return frame.groupby(frame.index.floor(step)).mean().reindex(grid)
-
-
 def get_system_forecast(
     client: httpx.Client,
     grid: pd.DatetimeIndex,
@@ -189,7 +181,7 @@ def get_system_forecast(
     grid = pd.DatetimeIndex(grid).tz_convert("UTC")
     if len(grid) == 0:
         raise ValueError("the grid is empty")
-    step = pd.Timedelta(int(np.min(np.diff(grid.asi8))), unit="ns") if len(grid) > 1 else _HOUR
+    step = grid_step(grid)
     start, end = grid[0].floor(_HOUR), (grid[-1] + step).ceil(_HOUR)
     # Day-ahead forecasts exist up to the next operating day.
     check_period(start, end, now, future_ok=pd.Timedelta(days=1))
@@ -226,7 +218,7 @@ def get_system_forecast(
     for column in HUBS:
         check_complete(renewables[column].dropna().index, hours, f"{RENEWABLES_REPORT} {column}")
     hourly = pd.concat([demand.reindex(hours), renewables.reindex(hours)], axis=1)
-    frame = _on_grid(hourly, grid)
+    frame = onto_grid(hourly, grid, _HOUR, step)
     frame.index.name = "timestamp"
     details = {
         "source": SOURCE,
@@ -236,7 +228,6 @@ def get_system_forecast(
         "tac": tac,
         "hubs": {column: list(hubs) for column, hubs in HUBS.items()},
         "windows": [f"{a:%Y-%m-%dT%H:%MZ}/{b:%Y-%m-%dT%H:%MZ}" for a, b in windows],
-        "values": "day-ahead market forecasts, hourly"
-        + (", held over each interval" if step < _HOUR else ""),
+        "values": "day-ahead market forecasts, hourly" + mapping_text(_HOUR, step),
     }
     return frame, details
