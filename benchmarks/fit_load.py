@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.calendar import local_calendar
-from vppsim.calibration_file import dumps_calibration
+from vppsim.calibration_file import dumps_calibration, write_or_check
 from vppsim.grid import build_grid
 from vppsim.load.calibration import daily_max_temperature
 from vppsim.load.fit import (
@@ -184,12 +184,9 @@ def main() -> int:
     args = parser.parse_args()
     if not args.report_only:
         text = dumps_calibration(fit_calibration(REFERENCE, weekday_daytime_presence()))
+        same = write_or_check(OUTPUT, text, args.check)
         if args.check:
-            same = OUTPUT.exists() and OUTPUT.read_text("utf-8") == text
-            print("calibrated.json is up to date" if same else "calibrated.json differs")
             return 0 if same else 1
-        OUTPUT.write_text(text, "utf-8")
-        print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
     grid, weather = august_weather()
     report_fontana(args.homes, args.seed, grid, weather)
     report_default(args.homes, args.seed, grid, weather)

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from vppsim.calibration_file import write_or_check
 from vppsim.market.calibration import fitted_text
 from vppsim.report import reference_dir
 
@@ -32,12 +33,9 @@ def main() -> int:
     start = time.perf_counter()
     text = fitted_text(reference_dir(args.reference))
     print(f"fit in {time.perf_counter() - start:.2f} s")
+    same = write_or_check(OUTPUT, text, args.check)
     if args.check:
-        same = OUTPUT.read_text("utf-8") == text
-        print("calibrated.json is up to date" if same else "calibrated.json differs")
         return 0 if same else 1
-    OUTPUT.write_text(text, "utf-8")
-    print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
     print("the verdicts: vppsim calibrate --part market")
     return 0
 

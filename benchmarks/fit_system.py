@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vppsim.calibration_file import dumps_calibration
+from vppsim.calibration_file import dumps_calibration, write_or_check
 from vppsim.system.calibration import system_calibration_tables
 from vppsim.system.fit import fit_calibration
 
@@ -41,12 +41,9 @@ def main() -> int:
     args = parser.parse_args()
     if not args.report_only:
         text = dumps_calibration(fit_calibration(args.reference))
+        same = write_or_check(OUTPUT, text, args.check)
         if args.check:
-            same = OUTPUT.read_text("utf-8") == text
-            print("calibrated.json is up to date" if same else "calibrated.json differs")
             return 0 if same else 1
-        OUTPUT.write_text(text, "utf-8")
-        print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
     tables = system_calibration_tables(args.reference, seeds=args.seeds)
     with pd.option_context(
         "display.width", 250, "display.max_columns", 50, "display.float_format", _number

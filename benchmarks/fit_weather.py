@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from vppsim.calibrate import monthly_figures, synthetic_daily_figures, tmy_daily_figures
-from vppsim.calibration_file import dumps_calibration
+from vppsim.calibration_file import dumps_calibration, write_or_check
 from vppsim.grid import build_grid
 from vppsim.weather.fit import fit_calibration
 from vppsim.weather.synthetic import WeatherCalibration, simulate_weather
@@ -94,12 +94,9 @@ def main() -> int:
     stations = [read_tmy(SOLAR / name) for name in TMY_FILES]
     if not args.report_only:
         text = dumps_calibration(fit_calibration(stations))
+        same = write_or_check(OUTPUT, text, args.check)
         if args.check:
-            same = OUTPUT.read_text("utf-8") == text
-            print("calibrated.json is up to date" if same else "calibrated.json differs")
             return 0 if same else 1
-        OUTPUT.write_text(text, "utf-8")
-        print(f"wrote {OUTPUT} ({len(text.encode()) / 1024:.1f} kB)")
     report(stations, args.years, args.seed)
     return 0
 

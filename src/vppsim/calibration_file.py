@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -33,6 +34,20 @@ def dumps_calibration(calibration: dict) -> str:
         lines.append("  }" + ("," if s < len(sections) - 1 else ""))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def write_or_check(path: Path, text: str, check: bool) -> bool:
+    """Write a fitted calibration's ``text`` to ``path``, or with ``check`` only compare it with
+    the file there; says which on stdout (the fit scripts' output). False when the check finds
+    the file missing or different."""
+    path = Path(path)
+    if check:
+        same = path.exists() and path.read_text("utf-8") == text
+        print(f"{path.name} is up to date" if same else f"{path.name} differs")
+        return same
+    path.write_text(text, "utf-8")
+    print(f"wrote {path} ({len(text.encode()) / 1024:.1f} kB)")
+    return True
 
 
 def read_only_arrays(parameters: T) -> T:
