@@ -17,6 +17,7 @@ from vppsim.market.ancillary import (
     ancillary_annual_means,
     ancillary_prices,
 )
+from vppsim.market.calibration import complete_wind
 from vppsim.market.parameters import AncillaryServicesParameters
 from vppsim.market.storage import STORAGE_MW, storage_capacity
 from vppsim.report import reference_dir
@@ -45,15 +46,12 @@ def scarcity_proxy(net_load: np.ndarray, peak: float) -> np.ndarray:
 def real_drivers() -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """Hours, net load [MW] and gas [$/MMBtu] of 2024-2025 (Pacific years).
 
-    The references hold no wind after 2025-08 (the daily fuel mix ends there): missing wind
-    takes its calendar month's mean over the hours that have it; the few hours still missing
+    The references hold no wind after 2025-08 (the daily fuel mix ends there): the report's
+    :func:`~vppsim.market.calibration.complete_wind` fills it; the few hours still missing
     (EIA-930 gaps) are interpolated.
     """
     drivers = reference_drivers(reference_dir(), "2024-01-01T08:00", "2026-01-01T08:00")
-    month = drivers.index.tz_convert(TZ).month
-    wind = drivers["wind_mw"].fillna(drivers["wind_mw"].groupby(month).transform("mean"))
-    net_load = drivers["demand_mw"] - drivers["solar_mw"] - wind
-    net_load = net_load.interpolate(limit_direction="both").to_numpy()
+    net_load = complete_wind(drivers)["net_load_mw"].interpolate(limit_direction="both").to_numpy()
     return drivers.index, net_load, drivers["gas_price_usd_per_mmbtu"].to_numpy()
 
 
