@@ -256,10 +256,20 @@ def test_a_dataset_may_have_several_live_sources_chosen_by_a_setting(small_setti
 
     from vppsim.system.sources import SyntheticSystem
 
-    from .sources import TestLoad, TestSolar, TestWeather, UnreachableMarket
+    from vppsim.fleet.sources import PhysicsPv
+
+    from .sources import TestAssets, TestLoad, TestSolar, TestWeather, UnreachableMarket
 
     registry = registry_of(
-        TestWeather, TestSolar, TestLoad, TestMarket, UnreachableMarket, OtherIso, SyntheticSystem
+        TestWeather,
+        TestSolar,
+        TestLoad,
+        TestMarket,
+        UnreachableMarket,
+        OtherIso,
+        SyntheticSystem,
+        TestAssets,
+        PhysicsPv,
     )
     assert list(registry["market"].live_sources) == ["UnreachableMarket", "other_iso"]
     first = build_dataset(small_settings(), registry)
