@@ -66,8 +66,7 @@ def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):
     assert f"Built {out}" in result.stdout
     assert (
         "weather, load, solar, system, assets, market, pv; 192 intervals of 15 min from "
-        "2023-08-01T07:00"
-        in result.stdout
+        "2023-08-01T07:00" in result.stdout
     )
     assert "market: synthetic because CAISO OASIS did not answer within 30 s" in result.stdout
     assert "checks passed" in result.stdout

@@ -254,9 +254,8 @@ def test_a_dataset_may_have_several_live_sources_chosen_by_a_setting(small_setti
             frame = super().fetch(study, options, inputs, context).data
             return SourceResult(frame, Provenance(SourceKind.LIVE, "other ISO", "1"))
 
-    from vppsim.system.sources import SyntheticSystem
-
     from vppsim.fleet.sources import PhysicsPv
+    from vppsim.system.sources import SyntheticSystem
 
     from .sources import TestAssets, TestLoad, TestSolar, TestWeather, UnreachableMarket
 

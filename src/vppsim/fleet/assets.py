@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
@@ -761,28 +761,31 @@ class Fleet:
     """The fleet as struct-of-arrays: one numpy array per column of the assets table.
 
     ``fleet.battery_energy_kwh`` is that column (one value per home, in row order), and so is
-    every home attribute (``fleet.ac_capacity_kw``). Category columns are string arrays.
+    every home attribute (``fleet.ac_capacity_kw``). Category columns are string arrays;
+    ``categories`` keeps their categories for :meth:`to_frame`.
     """
 
     columns: Mapping[str, np.ndarray]
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Fleet:
         """The fleet of an assets table (checked by :func:`validate_fleet`)."""
         validate_fleet(frame)
-        columns = {}
+        columns, categories = {}, {}
         for name in frame.columns:
             series = frame[name]
             if isinstance(series.dtype, pd.CategoricalDtype):
-                columns[name] = series.astype(str).to_numpy()
-            else:
-                columns[name] = series.to_numpy()
-        return cls(columns)
+                categories[name] = tuple(series.cat.categories)
+                series = series.astype(str)
+            columns[name] = series.to_numpy()
+        return cls(columns, categories)
 
     def to_frame(self) -> pd.DataFrame:
-        """The assets table again (``battery_product`` and other categories as categoricals)."""
+        """The assets table again, categories restored."""
         frame = pd.DataFrame(dict(self.columns))
-        frame["battery_product"] = pd.Categorical(frame["battery_product"], categories=PRODUCTS)
+        for name, categories in self.categories.items():
+            frame[name] = pd.Categorical(frame[name], categories=categories)
         return frame
 
     def __getattr__(self, name: str) -> np.ndarray:
