@@ -239,3 +239,21 @@ def test_the_dataset_holds_one_row_per_home_and_its_documents(tmp_path, small_se
     specs = {dataset.name: dataset.spec for dataset in default_registry().datasets}
     report = validate_directory(tmp_path / "data", specs)
     assert any("battery_charge_efficiency" in failure for failure in report.failures)
+
+
+def test_the_api_gives_the_assets_table():
+    from vppsim import DataCollector
+
+    collector = DataCollector(
+        start_date="2023-08-01",
+        end_date="2023-08-01",
+        homes=4,
+        weather={"source": "synthetic"},
+        assets={"pv_share": 0.5},
+    )
+    expected = draw_assets(
+        collector.settings.seed, np.arange(4), 2023, FleetParameters(pv_share=0.5)
+    )
+    pd.testing.assert_frame_equal(collector.get_assets(), expected)
+    with pytest.raises(ConfigError, match="get_assets"):
+        collector.get("assets")
