@@ -474,22 +474,20 @@ class FleetParameters(BaseModel):
         _cohort_mix(self.battery_products_after_nbt)
         return self
 
-    def pv_share_in(self, year: int) -> float:
-        """Share of homes with PV in ``year`` [1]: ``pv_share``, else the table's value for the
-        year (its nearest year outside it)."""
-        if self.pv_share is not None:
-            return self.pv_share
+    def adoption_share(self, year: int) -> float:
+        """The table's share of homes with PV in ``year`` [1] (its nearest year outside it)."""
         table = self.pv_adoption_share_by_year
         return table[min(max(year, min(table)), max(table))]
 
+    def pv_share_in(self, year: int) -> float:
+        """Share of homes with PV in ``year`` [1]: ``pv_share`` if set, else the table's."""
+        return self.adoption_share(year) if self.pv_share is None else self.pv_share
+
     def pv_share_at_nbt(self) -> float:
-        """Share of homes with PV when the NBT started [1], between the 2022 and 2023 year
-        ends; with ``pv_share`` set, every PV home is pre-NBT when the table's share at that
-        date is at least ``pv_share``."""
-        before, after = (self.pv_share_in(2022), self.pv_share_in(2023))
-        if self.pv_share is not None:
-            table = self.model_copy(update={"pv_share": None})
-            before, after = table.pv_share_in(2022), table.pv_share_in(2023)
+        """The table's share of homes with PV when the NBT started [1], interpolated between
+        the 2022 and 2023 year ends. PV homes beyond it were installed under the NBT (also
+        with ``pv_share`` set: adoption beyond the table's happens under today's tariff)."""
+        before, after = self.adoption_share(2022), self.adoption_share(2023)
         fraction = (NBT_START - dt.date(2022, 12, 31)).days / 365.0
         return before + (after - before) * fraction
 
