@@ -602,7 +602,7 @@ def integrated_figure(queries: DatasetQueries, pv_share: float = 0.5) -> Figure:
         about_pv = "PV: each home's own rooftop system on its own roof (assets and pv datasets)."
     figure = _figure(
         f"Prices, PV and fleet net load, {_period(queries)}",
-        queries.source_caption("market", "solar", "load"),
+        queries.source_caption("market", "solar", "load", *(() if pv.drawn else ("pv",))),
         f"{about_pv} Revenue: hindsight hours, no storage losses, no ancillary services.",
     )
     grid = figure.add_gridspec(3, 2, height_ratios=[1, 1.1, 1])
