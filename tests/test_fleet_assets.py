@@ -239,6 +239,9 @@ def test_the_dataset_holds_one_row_per_home_and_its_documents(tmp_path, small_se
     specs = {dataset.name: dataset.spec for dataset in default_registry().datasets}
     report = validate_directory(tmp_path / "data", specs)
     assert any("battery_charge_efficiency" in failure for failure in report.failures)
+    table.iloc[:-1].to_parquet(tmp_path / "data" / "parquet" / "assets.parquet")
+    report = validate_directory(tmp_path / "data", specs)
+    assert any("home_id is not 0..5, one row each" in failure for failure in report.failures)
 
 
 def test_the_api_gives_the_assets_table():
