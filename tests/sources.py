@@ -15,6 +15,9 @@ import pvlib
 
 from vppsim.dataset.sources import Provenance, Registry, Source, SourceKind, SourceResult
 from vppsim.errors import SourceUnavailable
+from vppsim.fleet.assets import draw_assets
+from vppsim.fleet.sources import PhysicsPv
+from vppsim.load.homes import draw_homes
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system.sources import SyntheticSystem
@@ -127,6 +130,21 @@ class TestLoad(Source):
         return SourceResult(batch, _synthetic("load", homes=study.homes), attributes)
 
 
+class TestAssets(Source):
+    """The fleet's real asset draws on the load model's real homes (whatever the test load
+    source's attributes), so the assets contract is exercised end to end."""
+
+    dataset = "assets"
+    kind = SourceKind.SYNTHETIC
+
+    def fetch(self, study, options, inputs, context):
+        def table(home_ids: np.ndarray) -> pd.DataFrame:
+            homes = draw_homes(study.seed, home_ids)
+            return draw_assets(study.seed, home_ids, study.start.year, homes=homes)
+
+        return SourceResult(table, _synthetic("assets"))
+
+
 class UnreachableMarket(Source):
     """A live market source whose server never answers."""
 
@@ -161,11 +179,13 @@ def registry_of(*sources: type[Source]) -> Registry:
 def test_registry(*extra: type[Source]) -> Registry:
     """The shipped datasets served by the test sources (and ``extra``, e.g. a live source
     that fails); the system is the shipped synthetic model (fast, offline)."""
-    return registry_of(TestWeather, TestSolar, TestMarket, TestLoad, SyntheticSystem, *extra)
+    return registry_of(
+        TestWeather, TestSolar, TestMarket, TestLoad, TestAssets, PhysicsPv, SyntheticSystem, *extra
+    )
 
 
 test_registry.__test__ = registry_of.__test__ = False  # a factory, not a test
-for _cls in (TestWeather, TestSolar, TestMarket, TestLoad):
+for _cls in (TestWeather, TestSolar, TestMarket, TestLoad, TestAssets):
     _cls.__test__ = False
 
 

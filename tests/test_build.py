@@ -143,7 +143,7 @@ def test_missing_sources_are_named_and_nothing_is_written(small_settings):
     with pytest.raises(
         MissingSources,
         match=r"load \(live/synthetic\), solar \(live/synthetic\), system \(live/synthetic\), "
-        r"market \(live/synthetic\)",
+        r"assets \(live/synthetic\), market \(live/synthetic\), pv \(live/synthetic\)",
     ):
         build_dataset(settings, registry_of(TestWeather))
     assert not Path(settings.out).exists()

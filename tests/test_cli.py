@@ -28,7 +28,8 @@ def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert result.stderr.strip() == (
         "error: no source implemented yet for: load (synthetic), solar (synthetic), "
-        "system (synthetic), market (synthetic); nothing was written"
+        "system (synthetic), assets (synthetic), market (synthetic), pv (synthetic); "
+        "nothing was written"
     )
     assert not (tmp_path / "data").exists()
 
@@ -38,9 +39,21 @@ def test_the_default_offline_build_is_complete_and_valid(tmp_path):
     result = runner.invoke(app, ["build", "--offline", "--homes", "20", "--out", str(out)])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "datapackage.json").read_text())
-    assert manifest["vppsim"]["datasets"] == ["weather", "load", "solar", "system", "market"]
+    assert manifest["vppsim"]["datasets"] == [
+        "weather",
+        "load",
+        "solar",
+        "system",
+        "assets",
+        "market",
+        "pv",
+    ]
     assert len(list((out / "load_profiles").glob("profile_*.csv"))) == 20
+    assert len(list((out / "pv_profiles").glob("profile_*.csv"))) == 20
     assert (out / "parquet" / "homes.parquet").is_file()
+    assert (out / "parquet" / "assets.parquet").is_file()
+    assert (out / "assets" / "asset_specifications.json").is_file()
+    assert (out / "assets" / "operational_constraints.json").is_file()
     header = (out / "market_data.csv").read_text().splitlines()[0]
     assert header == "timestamp,lmp,da_lmp,spin_price,nonspin_price,regup_price,regdown_price"
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
@@ -52,8 +65,8 @@ def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):
     assert result.exit_code == 0, result.output
     assert f"Built {out}" in result.stdout
     assert (
-        "weather, load, solar, system, market; 192 intervals of 15 min from 2023-08-01T07:00"
-        in result.stdout
+        "weather, load, solar, system, assets, market, pv; 192 intervals of 15 min from "
+        "2023-08-01T07:00" in result.stdout
     )
     assert "market: synthetic because CAISO OASIS did not answer within 30 s" in result.stdout
     assert "checks passed" in result.stdout

@@ -254,12 +254,21 @@ def test_a_dataset_may_have_several_live_sources_chosen_by_a_setting(small_setti
             frame = super().fetch(study, options, inputs, context).data
             return SourceResult(frame, Provenance(SourceKind.LIVE, "other ISO", "1"))
 
+    from vppsim.fleet.sources import PhysicsPv
     from vppsim.system.sources import SyntheticSystem
 
-    from .sources import TestLoad, TestSolar, TestWeather, UnreachableMarket
+    from .sources import TestAssets, TestLoad, TestSolar, TestWeather, UnreachableMarket
 
     registry = registry_of(
-        TestWeather, TestSolar, TestLoad, TestMarket, UnreachableMarket, OtherIso, SyntheticSystem
+        TestWeather,
+        TestSolar,
+        TestLoad,
+        TestMarket,
+        UnreachableMarket,
+        OtherIso,
+        SyntheticSystem,
+        TestAssets,
+        PhysicsPv,
     )
     assert list(registry["market"].live_sources) == ["UnreachableMarket", "other_iso"]
     first = build_dataset(small_settings(), registry)

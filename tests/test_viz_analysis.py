@@ -146,7 +146,7 @@ def test_pv_capacity_rejects_a_bad_share(share):
 
 
 def test_net_load_subtracts_fleet_pv():
-    result = net_load([3.0, 4.0, 5.0], [0.0, 0.5, 1.0], 4.0)
+    result = net_load([3.0, 4.0, 5.0], np.array([0.0, 0.5, 1.0]) * 4.0)
     np.testing.assert_allclose(result, [3.0, 2.0, 1.0])
 
 

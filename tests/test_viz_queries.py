@@ -48,7 +48,7 @@ def homes(dataset):
 
 def test_period_and_datasets(dataset):
     q = DatasetQueries(dataset)
-    assert q.datasets == ["market", "system", "solar", "weather", "load"]
+    assert q.datasets == ["market", "system", "solar", "weather", "load", "assets", "pv"]
     assert (q.first_day, q.last_day) == (date(2023, 8, 1), date(2023, 8, 3))
     assert q.home_count() == 10
 
@@ -157,7 +157,9 @@ def test_csv_only_dataset(dataset, tmp_path):
     shutil.copytree(dataset, copy)
     shutil.rmtree(copy / "parquet")
     q = DatasetQueries(copy)
-    assert q.datasets == ["market", "system", "solar", "weather", "load"] and not q.has_homes
+    assert q.datasets == ["market", "system", "solar", "weather", "load", "pv"] and not q.has_homes
+    # Without the assets table, the charts draw PV for the homes, as before the fleet had any.
+    assert q.fleet_pv(pv_share=0.5).drawn
     assert q.home_count() == 10
     system = q.table("system", aggregation="hourly")
     assert list(system.columns[1:]) == list(q.units("system"))
@@ -183,3 +185,17 @@ def test_errors(dataset, tmp_path):
         HomeSelection("pets")
     with pytest.raises(VppsimError, match="unknown aggregation 'weekly'"):
         DatasetQueries(dataset).table("market", aggregation="weekly")
+
+
+def test_fleet_pv_is_the_homes_own(dataset):
+    q = DatasetQueries(dataset)
+    parts = sorted((dataset / "parquet" / "pv").glob("*.parquet"))
+    rows = pd.concat([read_parquet(p) for p in parts], ignore_index=True)
+    assets = pd.read_parquet(dataset / "parquet" / "assets.parquet")
+    pv = q.fleet_pv()
+    assert not pv.drawn and pv.homes == int(assets["has_pv"].sum()) > 0
+    assert pv.kw_dc == pytest.approx(float(assets["pv_dc_kw"].sum()), rel=1e-6)
+    expected = rows.groupby("timestamp")["pv_kw"].sum()
+    np.testing.assert_allclose(pv.series["pv_kw"], expected.to_numpy(), rtol=1e-5)
+    inland = q.fleet_pv(HomeSelection("inland"))
+    assert inland.kw_dc < pv.kw_dc

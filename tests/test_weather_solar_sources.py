@@ -8,6 +8,7 @@ import pvlib
 import pytest
 
 from vppsim.dataset.build import build_dataset
+from vppsim.fleet.sources import PhysicsPv
 from vppsim.solar.pvwatts import PVWATTS_PATH
 from vppsim.solar.sources import PhysicsSolar, PVWattsSolar
 from vppsim.system.sources import SyntheticSystem
@@ -16,7 +17,7 @@ from vppsim.weather.sources import NsrdbWeather, SyntheticWeather
 
 from .conftest import SHARED
 from .fakeserver import FAKE_KEY, Canned, assert_no_key
-from .sources import TestLoad, TestMarket, manifest_of, registry_of
+from .sources import TestAssets, TestLoad, TestMarket, manifest_of, registry_of
 
 EMAIL = "someone@example.org"
 LONG_BEACH = SHARED / "reference" / "solar" / "pvwatts_v5_response_hourly_long_beach.json"
@@ -31,6 +32,8 @@ def registry():
         TestMarket,
         TestLoad,
         SyntheticSystem,
+        TestAssets,
+        PhysicsPv,
     )
 
 

@@ -87,9 +87,20 @@ class DataCollector:
 
     def get(self, dataset: str) -> pd.DataFrame:
         """Any table dataset by name, e.g. ``get("market")``."""
-        if self._pipeline.registry.spec(self._known(dataset)).per_home:
-            raise ConfigError(f"{dataset} is per home: use generate_load_profiles or build")
+        spec = self._pipeline.registry.spec(self._known(dataset))
+        if spec.per_home or spec.attributes:
+            raise ConfigError(
+                f"{dataset} is per home: use generate_load_profiles, get_assets or build"
+            )
         return self._pipeline.result(dataset).data.copy()
+
+    def get_assets(self, count: int | None = None) -> pd.DataFrame:
+        """The fleet's assets table for homes ``0 .. count-1`` (default: the fleet), one row
+        per home: the home attributes, then PV, battery, EV battery, thermostat, enrolment."""
+        count = self.settings.homes if count is None else int(count)
+        if count < 1:
+            raise ValueError(f"count={count}: need at least one home")
+        return self._pipeline.result("assets").data(np.arange(count, dtype=np.int32)).copy()
 
     def get_weather_data(self) -> pd.DataFrame:
         """``timestamp, temp_air_c, ghi_w_m2, dni_w_m2, dhi_w_m2, wind_speed_m_s``."""

@@ -1,9 +1,10 @@
 """The datasets vppsim ships, found where they are declared.
 
 Every package of vppsim whose ``sources`` module defines ``DATASET`` (a
-:class:`~vppsim.dataset.sources.Dataset`) is registered, and so is every dataset another
-distribution declares under the ``vppsim.datasets`` entry-point group. Adding a dataset is
-one module: nothing here or in the settings, CLI, validation or manifest is edited.
+:class:`~vppsim.dataset.sources.Dataset`) or ``DATASETS`` (a tuple of them) is registered,
+and so is every dataset another distribution declares under the ``vppsim.datasets``
+entry-point group. Adding a dataset is one module: nothing here or in the settings, CLI,
+validation or manifest is edited.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def _shipped() -> list[Dataset]:
         name = f"vppsim.{module.name}.sources"
         if importlib.util.find_spec(name) is None:
             continue
-        dataset = getattr(importlib.import_module(name), "DATASET", None)
-        if isinstance(dataset, Dataset):
-            found.append(dataset)
+        module = importlib.import_module(name)
+        declared = (getattr(module, "DATASET", None), *getattr(module, "DATASETS", ()))
+        found.extend(dataset for dataset in declared if isinstance(dataset, Dataset))
     return found
 
 

@@ -21,6 +21,7 @@ class Stream(IntEnum):
     GROUP_SAMPLES = 6  # which homes form the random groups of a diversity curve
     PV_ADOPTION = 7  # which homes the integrated analysis gives rooftop PV, and its size
     SYSTEM = 8  # CAISO system demand, solar and wind
+    ASSETS = 9  # each home's PV, battery, thermostat and VPP enrolment (vppsim.fleet.assets)
 
 
 def stream_rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

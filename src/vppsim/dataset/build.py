@@ -8,6 +8,7 @@ load at every resolution (a coarser interval only averages them).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,13 +158,13 @@ class Pipeline:
         """The resolved source result of ``dataset`` on the study grid."""
         result = self._simulated(dataset)
         spec = self.registry.spec(dataset)
-        if self.factor == 1:
+        if self.factor == 1 or spec.attributes:
             return result
         if spec.per_home:
             data = coarsen_homes(spec, result.data, self.factor)
         else:
             data = coarsen_table(spec, result.data, self.factor)
-        return SourceResult(data, result.provenance, result.home_table)
+        return dataclasses.replace(result, data=data)
 
     @property
     def datasets(self) -> list[str]:
@@ -253,7 +254,11 @@ def write_dataset(
         pipeline.previous_raw_dir = target.absolute() / RAW
         writer = DatasetWriter(staging, settings, pipeline.grid, chunk)
         for spec in specs:
-            if spec.per_home:
+            if spec.attributes:
+                advance = progress.start(f"{spec.name}: {settings.homes:,} homes", settings.homes)
+                result = pipeline.result(spec.name)
+                writer.write_attributes(spec, result.data, result.provenance, advance)
+            elif spec.per_home:
                 advance = progress.start(f"{spec.name}: {settings.homes:,} homes", settings.homes)
                 result = pipeline.result(spec.name)
                 writer.write_homes(spec, result.data, result.provenance, advance, result.home_table)
@@ -262,6 +267,7 @@ def write_dataset(
                 result = pipeline.result(spec.name)
                 writer.write_table(spec, result.data, result.provenance)
                 advance(1)
+            writer.write_documents(spec.name, result.documents)
         manifest = writer.write_manifest()
         advance = progress.start("validate", 1)
         report = validate_directory(staging, pipeline.specs)

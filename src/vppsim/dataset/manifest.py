@@ -52,15 +52,19 @@ class Resource(_Model):
 
     name: str
     path: str
-    format: Literal["csv", "parquet"]
+    format: Literal["csv", "parquet", "json"]
     mediatype: str
     encoding: str | None = None
     size: int = Field(description="File size [B].")
     sha256: str = Field(description="SHA-256 of the file, hex.")
-    rows: int = Field(description="Data rows in the file.")
+    rows: int | None = Field(None, description="Data rows in the file (tables only).")
     dataset: str = Field(description="The vppsim dataset the file belongs to.")
-    role: Literal["data", "attributes"] = "data"
-    table_schema: TableSchema = Field(alias="schema")
+    role: Literal["data", "attributes", "metadata"] = Field(
+        "data",
+        description="data: a dataset's table or part; attributes: the per-home table of a "
+        "per-home dataset; metadata: a JSON document written with a dataset.",
+    )
+    table_schema: TableSchema | None = Field(None, alias="schema")
 
 
 class ProvenanceEntry(_Model):

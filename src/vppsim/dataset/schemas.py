@@ -72,6 +72,9 @@ class DatasetSpec:
         Where the files go; per-home paths hold ``{home_id}`` / ``{part:05d}``.
     per_home : bool
         Long format, one series per home, generated in chunks of homes.
+    attributes : bool
+        One row per home and no time axis (keyed by ``home_id``), generated in chunks of
+        homes like per-home data; ``csv_path`` and ``parquet_path`` are single files.
     depends_on : tuple of str
         Datasets its sources read (built first, from the same weather).
     complete : bool
@@ -86,13 +89,17 @@ class DatasetSpec:
     csv_path: str
     parquet_path: str
     per_home: bool = False
+    attributes: bool = False
     depends_on: tuple[str, ...] = ()
     complete: bool = True
     checks: tuple[TableCheck, ...] = field(default=(), compare=False)
 
     @property
     def keys(self) -> list[str]:
-        """The primary key: ``home_id`` (per-home), the key columns, then ``timestamp``."""
+        """The primary key: ``home_id`` (per-home), the key columns, then ``timestamp``;
+        ``home_id`` alone for attributes."""
+        if self.attributes:
+            return [HOME_ID]
         extra = [column.name for column in self.columns if column.key]
         return ([HOME_ID] if self.per_home else []) + extra + [TIMESTAMP]
 
@@ -130,6 +137,8 @@ def _timestamp_column(unique: bool) -> pa.Column:
 
 
 def _column(column: ColumnSpec) -> pa.Column:
+    if column.dtype == "category":
+        return pa.Column("category", nullable=False, required=column.required)
     if column.is_datetime:
         return pa.Column(pd.DatetimeTZDtype("ns", "UTC"), nullable=False, title=column.description)
     checks = []
@@ -183,6 +192,17 @@ def long_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
         unique=spec.keys,
         checks=pa.Check(_sorted_by_home_and_time, name="sorted_by_home_then_time"),
     )
+
+
+def attribute_schema(columns: Iterable[ColumnSpec], name: str) -> pa.DataFrameSchema:
+    """The schema of a per-home attribute table: ``home_id`` unique, then ``columns``.
+
+    Columns not among ``columns`` pass unchecked (the home attributes carry their units in
+    their names).
+    """
+    schema = {HOME_ID: pa.Column(np.int32, checks=pa.Check.ge(0), unique=True)}
+    schema.update({column.name: _column(column) for column in columns})
+    return pa.DataFrameSchema(schema, name=name, strict=False)
 
 
 def _sorted_by_home_and_time(frame: pd.DataFrame) -> bool:
@@ -311,8 +331,16 @@ def check_homes(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str
     return failures + _own_checks(spec, frame, study, label)
 
 
+def check_attributes(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+    """Schema failures of a per-home attribute table, and the dataset's own rules."""
+    failures = schema_failures(attribute_schema(spec.columns, spec.name), frame, label)
+    return failures + _own_checks(spec, frame, study, label)
+
+
 def check_source_data(spec: DatasetSpec, data: Any, study: Study) -> list[str]:
     """Contract failures of a source's result; per-home sources are checked on home 0."""
+    if spec.attributes:
+        return check_attributes(spec, data(np.array([0], dtype=np.int32)), study, spec.name)
     if spec.per_home:
         return check_homes(spec, data(np.array([0], dtype=np.int32)), study, spec.name)
     return check_table(spec, data, study, spec.name)

@@ -75,12 +75,30 @@ class SourceResult:
     """A dataset's data (a frame, or a :data:`HomeBatch` for per-home data) and provenance.
 
     A per-home source may also give ``home_table``: the drawn attributes of the given homes,
-    one row each (``home_id`` first), written as the fleet's attribute table.
+    one row each (``home_id`` first), written as the fleet's attribute table. ``documents``
+    are JSON documents written with the dataset (relative path -> JSON-ready value).
     """
 
     data: pd.DataFrame | HomeBatch
     provenance: Provenance
     home_table: Callable[[np.ndarray], pd.DataFrame] | None = None
+    documents: Mapping[str, Any] = field(default_factory=dict)
+
+
+def last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndarray], pd.DataFrame]:
+    """Memoise ``draw`` for the latest chunk of homes: the writer asks for a chunk's homes
+    more than once (their load, their attribute table, the datasets derived from them), and
+    a million homes are worth drawing once per chunk."""
+    latest: dict[bytes, pd.DataFrame] = {}
+
+    def cached(home_ids: np.ndarray) -> pd.DataFrame:
+        key = np.asarray(home_ids, dtype=np.int32).tobytes()
+        if key not in latest:
+            latest.clear()
+            latest[key] = draw(home_ids)
+        return latest[key]
+
+    return cached
 
 
 @dataclass(frozen=True)

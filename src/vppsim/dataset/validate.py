@@ -20,7 +20,15 @@ import pyarrow.parquet as pq
 
 from vppsim.dataset.manifest import Manifest, ManifestError, Resource, read_manifest
 from vppsim.dataset.readers import read_csv, read_parquet
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_homes, check_table, iso
+from vppsim.dataset.schemas import (
+    HOME_ID,
+    TIMESTAMP,
+    DatasetSpec,
+    check_attributes,
+    check_homes,
+    check_table,
+    iso,
+)
 from vppsim.dataset.schemas import listed as _listed
 from vppsim.dataset.sources import Study
 from vppsim.dataset.writer import sha256_file
@@ -120,9 +128,15 @@ def validate_directory(root: Path, specs: Mapping[str, DatasetSpec]) -> Validati
                 continue
             label = f"{dataset} ({output}): schema and grid"
             check = Check(label, detail=f"{len(files)} file(s)")
-            work = _home_failures if spec.per_home else _table_failures
+            work = (
+                _attribute_table_failures
+                if spec.attributes
+                else _home_failures
+                if spec.per_home
+                else _table_failures
+            )
             report.checks.append(_guard(check, work, root, spec, files, study))
-        if not spec.per_home:
+        if not (spec.per_home or spec.attributes):
             report.checks.extend(_agreement_check(root, spec, data))
     return report
 
@@ -235,10 +249,18 @@ def _profile_failures(root, spec, files, study: Study) -> list[str]:
     return failures
 
 
-def _attribute_failures(root: Path, resource: Resource, study: Study) -> list[str]:
-    path = resource.path
-    table = pq.read_table(root / path) if path.endswith(".parquet") else pacsv.read_csv(root / path)
-    frame = table.to_pandas()
+def _read_attributes(root: Path, path: str, spec: DatasetSpec | None = None) -> pd.DataFrame:
+    """A per-home attribute table; a CSV's columns get the dtypes ``spec`` declares."""
+    if path.endswith(".parquet"):
+        return pq.read_table(root / path).to_pandas()
+    frame = pacsv.read_csv(root / path).to_pandas()
+    if spec is not None:
+        types = {c.name: c.dtype for c in spec.columns if c.name in frame}
+        frame = frame.astype({HOME_ID: np.int32, **types})
+    return frame
+
+
+def _one_row_per_home(frame: pd.DataFrame, path: str, study: Study) -> list[str]:
     failures = []
     ids = frame.get(HOME_ID, pd.Series(dtype=int)).to_numpy()
     if not np.array_equal(ids, np.arange(study.homes)):
@@ -247,6 +269,19 @@ def _attribute_failures(root: Path, resource: Resource, study: Study) -> list[st
     if empty:
         failures.append(f"{path}: missing values in {_listed(empty)}")
     return failures
+
+
+def _attribute_failures(root: Path, resource: Resource, study: Study) -> list[str]:
+    return _one_row_per_home(_read_attributes(root, resource.path), resource.path, study)
+
+
+def _attribute_table_failures(root, spec, files: list[Resource], study: Study) -> list[str]:
+    """A per-home attribute dataset: one row per home, its schema and its own rules."""
+    (resource,) = files
+    frame = _read_attributes(root, resource.path, spec)
+    return _one_row_per_home(frame, resource.path, study) + check_attributes(
+        spec, frame, study, resource.path
+    )
 
 
 def _agreement_check(root: Path, spec: DatasetSpec, files: list[Resource]) -> list[Check]:

@@ -7,10 +7,12 @@ the files, so the same settings and seed give byte-identical output.
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -212,7 +214,10 @@ class DatasetWriter:
         streamed into ``HOMES_PARQUET`` (or ``HOMES_CSV`` without Parquet), one row group
         per chunk. Memory is bounded by the chunk, not the fleet.
         """
-        attributes = _AttributeWriter(self, spec.name) if home_table is not None else None
+        attributes = None
+        if home_table is not None:
+            relative = HOMES_PARQUET if self._wants(OutputFormat.PARQUET) else HOMES_CSV
+            attributes = _AttributeWriter(self, spec.name, "homes", relative, role="attributes")
         self._provenance[spec.name] = provenance
         columns = spec.output_columns(column.name for column in spec.columns)
         part_schema = table_schema(spec, columns)
@@ -240,6 +245,44 @@ class DatasetWriter:
                 on_chunk(len(home_ids))
         if attributes is not None:
             attributes.close()
+
+    def write_attributes(
+        self,
+        spec: DatasetSpec,
+        table: Callable[[np.ndarray], pd.DataFrame],
+        provenance: Provenance,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> None:
+        """Write a per-home attribute dataset (one row per home), chunk by chunk, into one
+        file: ``spec.parquet_path``, or ``spec.csv_path`` without Parquet."""
+        self._provenance[spec.name] = provenance
+        parquet = self._wants(OutputFormat.PARQUET)
+        relative = spec.parquet_path if parquet else spec.csv_path
+        sink = _AttributeWriter(self, spec.name, spec.name, relative, spec=spec)
+        for home_ids in self._chunks():
+            sink.write(table(home_ids))
+            if on_chunk is not None:
+                on_chunk(len(home_ids))
+        sink.close()
+
+    def write_documents(self, dataset: str, documents: Mapping[str, Any]) -> None:
+        """Write JSON documents that come with ``dataset`` (relative path -> JSON value)."""
+        for relative, value in documents.items():
+            path = self._target(relative)
+            path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", "utf-8")
+            self._resources.append(
+                Resource(
+                    name=f"{dataset}_{Path(relative).stem}",
+                    path=relative,
+                    format="json",
+                    mediatype="application/json",
+                    encoding="utf-8",
+                    size=path.stat().st_size,
+                    sha256=sha256_file(path),
+                    dataset=dataset,
+                    role="metadata",
+                )
+            )
 
     def _chunks(self) -> Iterator[np.ndarray]:
         homes, size = self.settings.homes, self.chunk_homes
@@ -295,13 +338,25 @@ class DatasetWriter:
 
 
 class _AttributeWriter:
-    """Streams the per-home attribute table, chunk by chunk, into one file."""
+    """Streams a per-home attribute table, chunk by chunk, into one file; the columns
+    ``spec`` declares get their unit and description in the manifest."""
 
-    def __init__(self, writer: DatasetWriter, dataset: str):
+    def __init__(
+        self,
+        writer: DatasetWriter,
+        dataset: str,
+        name: str,
+        relative: str,
+        role: str = "data",
+        spec: DatasetSpec | None = None,
+    ):
         self._writer = writer
-        self._parquet = OutputFormat.PARQUET in writer.settings.formats
-        self._relative = HOMES_PARQUET if self._parquet else HOMES_CSV
+        self._parquet = relative.endswith(".parquet")
+        self._relative = relative
         self._dataset = dataset
+        self._name = name
+        self._role = role
+        self._spec = spec
         self._sink: pq.ParquetWriter | pacsv.CSVWriter | None = None
         self._schema: pa.Schema | None = None
         self._rows = 0
@@ -322,8 +377,18 @@ class _AttributeWriter:
 
     def close(self) -> None:
         self._sink.close()
-        fields = [FieldSchema(name=f.name, type=_frictionless_type(f.type)) for f in self._schema]
+        fields = []
+        for arrow_field in self._schema:
+            column = self._spec.column(arrow_field.name) if self._spec is not None else None
+            described = {} if column is None else {"unit": column.unit or None}
+            if column is not None:
+                described["description"] = column.description
+            fields.append(
+                FieldSchema(
+                    name=arrow_field.name, type=_frictionless_type(arrow_field.type), **described
+                )
+            )
         schema = TableSchema(fields=fields, primaryKey=[HOME_ID])
         self._writer._record(
-            "homes", self._dataset, self._relative, self._rows, schema, role="attributes"
+            self._name, self._dataset, self._relative, self._rows, schema, role=self._role
         )

@@ -3,7 +3,7 @@ load model on the study weather)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from vppsim.dataset.sources import (
     SourceKind,
     SourceResult,
     Study,
+    last_chunk,
 )
 from vppsim.load.homes import draw_homes
 from vppsim.load.model import simulate_load
@@ -27,21 +28,6 @@ from vppsim.options import DatasetOptions
 
 class LoadOptions(DatasetOptions, LoadParameters):
     """The load section of the settings: source and the load model's parameters."""
-
-
-def _last_chunk(draw: Callable[[np.ndarray], pd.DataFrame]) -> Callable[[np.ndarray], pd.DataFrame]:
-    """Memoise ``draw`` for the latest chunk: the writer asks for a chunk's homes twice
-    (their load, then their attribute table), and a million homes are worth drawing once."""
-    latest: dict[bytes, pd.DataFrame] = {}
-
-    def cached(home_ids: np.ndarray) -> pd.DataFrame:
-        key = np.asarray(home_ids, dtype=np.int32).tobytes()
-        if key not in latest:
-            latest.clear()
-            latest[key] = draw(home_ids)
-        return latest[key]
-
-    return cached
 
 
 def _recorded(parameters: LoadParameters) -> dict:
@@ -68,7 +54,7 @@ class SyntheticLoad(Source):
     ) -> SourceResult:
         weather = inputs["weather"].data.set_index("timestamp")
         parameters = options.parameters(LoadParameters)
-        homes = _last_chunk(lambda ids: draw_homes(study.seed, ids, parameters))
+        homes = last_chunk(lambda ids: draw_homes(study.seed, ids, parameters))
         grid = study.grid
         stamps = grid.asi8
 

@@ -268,26 +268,22 @@ def pv_capacity(home_ids, seed: int, share: float, median_kw: float = 6.5) -> pd
     return pd.DataFrame({HOME_ID: ids, "pv_kw": pv_kw[ids]})
 
 
-def net_load(load_kw, solar_kw_per_kw, pv_kw_total) -> np.ndarray:
-    """Fleet load net of the fleet's rooftop PV.
+def net_load(load_kw, pv_kw) -> np.ndarray:
+    """Load net of rooftop PV: of a fleet (its totals) or of each home (its columns).
 
     Parameters
     ----------
     load_kw : array [kW]
-        Fleet load per interval.
-    solar_kw_per_kw : array [kW AC / kW DC]
-        PV output per kW installed, on the same intervals.
-    pv_kw_total : float [kW DC]
-        The fleet's installed PV.
+        Load per interval (a fleet total, or intervals x homes).
+    pv_kw : array [kW AC]
+        PV output on the same intervals (and homes).
 
     Returns
     -------
     ndarray [kW]
-        Load minus PV output; negative when the fleet exports.
+        Load minus PV output; negative when PV exports.
     """
-    return np.asarray(load_kw, dtype=float) - np.asarray(solar_kw_per_kw, dtype=float) * float(
-        pv_kw_total
-    )
+    return np.asarray(load_kw, dtype=float) - np.asarray(pv_kw, dtype=float)
 
 
 def daily_aggregate(frame: pd.DataFrame, column: str, tz: str, how: str) -> pd.Series:

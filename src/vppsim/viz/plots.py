@@ -40,7 +40,6 @@ from vppsim.viz.analysis import (
     linear_fit,
     local_index,
     net_load,
-    pv_capacity,
     shift_revenue,
 )
 from vppsim.viz.queries import DatasetQueries
@@ -97,6 +96,7 @@ MIDDAY, EVENING = (10, 15), (16, 22)
 KWH_SHIFTED_PER_HOME = 1.0
 FLEET_COLUMNS = ["load_kw", "pv_kw", "net_kw"]
 PV_MEDIAN_KW = 6.5
+"""Median system size of PV drawn for a dataset without its own [kW DC] (pv_capacity's)."""
 
 
 def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> list[Path]:
@@ -577,7 +577,8 @@ def integrated_figure(queries: DatasetQueries, pv_share: float = 0.5) -> Figure:
     queries : DatasetQueries
         The dataset; it must hold market, solar and load.
     pv_share : float
-        Share of homes with rooftop PV [1] (see :func:`~vppsim.viz.analysis.pv_capacity`).
+        Share of homes with rooftop PV [1] for a dataset without the fleet's own PV (the
+        ``assets`` and ``pv`` datasets); see :meth:`DatasetQueries.fleet_pv`.
 
     Returns
     -------
@@ -588,23 +589,24 @@ def integrated_figure(queries: DatasetQueries, pv_share: float = 0.5) -> Figure:
     market, solar = queries.table("market"), queries.table("solar")
     fleet = queries.fleet_load()
     ids = queries.home_ids()
-    pv_kw = pv_capacity(ids, queries.seed, pv_share, PV_MEDIAN_KW)["pv_kw"]
-    frame = fleet.merge(solar, on=TIMESTAMP)
-    frame["pv_kw"] = frame["generation_kw_per_kw_installed"] * pv_kw.sum()
-    frame["net_kw"] = net_load(
-        frame["load_kw"], frame["generation_kw_per_kw_installed"], pv_kw.sum()
-    )
+    pv = queries.fleet_pv(pv_share=pv_share)
+    frame = fleet.merge(pv.series, on=TIMESTAMP)
+    frame["net_kw"] = net_load(frame["load_kw"], frame["pv_kw"])
     scale, unit = (1000.0, "MW") if frame["load_kw"].abs().max() >= 1000 else (1.0, "kW")
-    pv_homes = int((pv_kw > 0).sum())
+    if pv.drawn:
+        about_pv = (
+            f"PV: {pv_share:.0%} of homes drawn to have a rooftop system (median "
+            f"{PV_MEDIAN_KW:g} kW DC, seed {queries.seed}), output from the solar dataset."
+        )
+    else:
+        about_pv = "PV: each home's own rooftop system on its own roof (assets and pv datasets)."
     figure = _figure(
         f"Prices, PV and fleet net load, {_period(queries)}",
-        queries.source_caption("market", "solar", "load"),
-        f"PV: {pv_share:.0%} of homes drawn to have a rooftop system (median "
-        f"{PV_MEDIAN_KW:g} kW DC, seed {queries.seed}), output from the solar dataset. Revenue: "
-        f"hindsight hours, no storage losses, no ancillary services.",
+        queries.source_caption("market", "solar", "load", *(() if pv.drawn else ("pv",))),
+        f"{about_pv} Revenue: hindsight hours, no storage losses, no ancillary services.",
     )
     grid = figure.add_gridspec(3, 2, height_ratios=[1, 1.1, 1])
-    fleet_label = f"{len(ids):,} homes, PV on {pv_homes:,} ({pv_kw.sum() / 1000:,.2f} MW DC)"
+    fleet_label = f"{len(ids):,} homes, PV on {pv.homes:,} ({pv.kw_dc / 1000:,.2f} MW DC)"
 
     ax = figure.add_subplot(grid[0, 0])
     band = hourly_profile_band(market, "lmp", tz)

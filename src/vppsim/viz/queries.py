@@ -29,7 +29,7 @@ from vppsim.errors import VppsimError
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
-from vppsim.viz.analysis import local_calendar
+from vppsim.viz.analysis import local_calendar, pv_capacity
 
 AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
 """Aggregation levels: the column of the ``steps`` table that starts each bucket (local
@@ -87,6 +87,28 @@ class FleetSummary:
     stats: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class FleetPv:
+    """The rooftop PV of a selection of homes; see :meth:`DatasetQueries.fleet_pv`.
+
+    Attributes
+    ----------
+    series : DataFrame
+        ``timestamp`` and ``pv_kw`` [kW AC], summed over the homes.
+    homes : int
+        Homes with PV.
+    kw_dc : float
+        Their PV capacity [kW DC].
+    drawn : bool
+        The PV was drawn for the chart (a dataset without the fleet's own PV).
+    """
+
+    series: pd.DataFrame
+    homes: int
+    kw_dc: float
+    drawn: bool
+
+
 class DatasetQueries:
     """Read-only SQL views over one dataset folder.
 
@@ -124,7 +146,7 @@ class DatasetQueries:
             ) from exc
         self._units: dict[str, dict[str, str]] = {}
         self.datasets: list[str] = []
-        for name in (*_TABLES, "load"):
+        for name in (*_TABLES, "load", "assets", "pv"):
             if self._create_view(name):
                 self.datasets.append(name)
         self.has_homes = self._create_homes_view()
@@ -420,6 +442,43 @@ class DatasetQueries:
             ``homes`` (how many homes were summed).
         """
         return self.resample(self.fleet_summary(selection, start, end).fleet, aggregation)
+
+    def fleet_pv(
+        self,
+        selection: HomeSelection = HomeSelection(),
+        start: date | None = None,
+        end: date | None = None,
+        pv_share: float = 0.5,
+    ) -> FleetPv:
+        """The selected homes' rooftop PV, summed, on the 15-min grid.
+
+        A dataset with the ``assets`` and ``pv`` datasets has it: each home's own system on
+        its own roof. An older dataset (or one built without them) gets PV drawn for the
+        chart: ``pv_share`` of the homes, sized by :func:`~vppsim.viz.analysis.pv_capacity`,
+        producing the ``solar`` dataset's output per kW.
+        """
+        start, end = self._clamp(start, end)
+        homes = self._home_where(selection)
+        if {"assets", "pv"} <= set(self.datasets):
+            series = self.sql(
+                f"SELECT {TIMESTAMP}, sum(pv_kw) AS pv_kw FROM pv "
+                f"WHERE {self._period_where(start, end)} AND {homes} GROUP BY 1 ORDER BY 1"
+            )
+            count, kw = self.sql(
+                "SELECT count(*) FILTER (WHERE has_pv) AS n, coalesce(sum(pv_dc_kw), 0) AS kw "
+                f"FROM assets WHERE {homes}"
+            ).iloc[0]
+            return FleetPv(_utc_times(series), int(count), float(kw), drawn=False)
+        self.require("solar")
+        sizes = pv_capacity(self.home_ids(selection), self.seed, pv_share)["pv_kw"]
+        solar = self.table("solar", start, end)
+        series = pd.DataFrame(
+            {
+                TIMESTAMP: solar[TIMESTAMP],
+                "pv_kw": solar["generation_kw_per_kw_installed"] * float(sizes.sum()),
+            }
+        )
+        return FleetPv(series, int((sizes > 0).sum()), float(sizes.sum()), drawn=True)
 
     def resample(self, frame: pd.DataFrame, aggregation: str) -> pd.DataFrame:
         """Means per local hour or day of a small frame on the grid (a fleet total, not per

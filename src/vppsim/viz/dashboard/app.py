@@ -321,6 +321,9 @@ def _render(
             status = f"{_unknown_homes(q, unknown)}; {status}"
         return [layout.graph_grid(graphs), caption], status
     view = views.integrated(selection, start, end, aggregation, pv_share)
+    # The slider draws PV only for a dataset without the fleet's own; else the fleet's share.
+    if not view["pv_drawn"]:
+        pv_share = view["pv_homes"] / max(view["homes"], 1)
     graphs = {
         "integrated-price-solar": figures.price_and_solar(
             view["price_band"], view["solar_band"], tz

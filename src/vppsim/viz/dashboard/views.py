@@ -212,18 +212,17 @@ class DashboardViews:
     ) -> dict[str, Any]:
         self.q.require("market", "solar", "load")
         ids = self.q.home_ids(selection)
-        pv_kw_total = float(analysis.pv_capacity(ids, self.q.seed, pv_share)["pv_kw"].sum())
+        pv = self.q.fleet_pv(selection, start, end, pv_share)
         market = self.q.table("market", start, end)
         solar = self.q.table("solar", start, end)
         fleet = self.q.fleet_load(selection, start, end)
-        fine = fleet.merge(solar, on=TIMESTAMP)
-        fine["pv_kw"] = fine["generation_kw_per_kw_installed"] * pv_kw_total
-        fine["net_kw"] = analysis.net_load(
-            fine["load_kw"], fine["generation_kw_per_kw_installed"], pv_kw_total
-        )
+        fine = fleet.merge(pv.series, on=TIMESTAMP)
+        fine["net_kw"] = analysis.net_load(fine["load_kw"], fine["pv_kw"])
         return {
             "homes": len(ids),
-            "pv_kw_total": pv_kw_total,
+            "pv_kw_total": pv.kw_dc,
+            "pv_homes": pv.homes,
+            "pv_drawn": pv.drawn,
             "series": self.q.resample(fine[[TIMESTAMP, "load_kw", "pv_kw", "net_kw"]], aggregation),
             "price_band": analysis.hourly_profile_band(market, "lmp", self.tz),
             "solar_band": analysis.hourly_profile_band(
