@@ -5,6 +5,7 @@ infeasible homes reported, bad input refused."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
@@ -13,6 +14,7 @@ from vppsim.fleet import dispatch
 from vppsim.fleet.arbitrage import waste_price
 from vppsim.fleet.battery import simulate
 from vppsim.fleet.dispatch import (
+    PRODUCTS,
     REGULATION,
     UP,
     DispatchSettings,
@@ -22,8 +24,10 @@ from vppsim.fleet.dispatch import (
     Market,
     Thermal,
     dispatch_fleet,
+    market_from_frame,
     optimal_schedule,
     rule_battery,
+    run_dispatch,
     schedule_home,
     terminal_value,
     thermostat,
@@ -501,3 +505,70 @@ def test_lp_precools_within_the_band():
     # Same cooling duty shifted to cheaper hours: it pays less for the same comfort.
     assert kpi_lp["energy revenue"] > kpi_none["energy revenue"]
     assert lp.air_c[market.local_hour == 17].mean() > none.air_c[market.local_hour == 17].mean()
+
+
+def _frames(days: int = 1):
+    """Dataset-shaped frames for three homes: the market, assets, load and PV."""
+    rng = np.random.default_rng(9)
+    grid = _market(days, rng)
+    times = pd.date_range("2023-08-01 07:00", periods=grid.n, freq="15min", tz="UTC")
+    market = pd.DataFrame({"timestamp": times, "lmp": grid.lmp})
+    for j, product in enumerate(PRODUCTS):
+        market[f"{product}_price"] = np.repeat(grid.ancillary[:, j], 4)
+    homes, assets = _homes(3, grid, rng, flexible=False)
+    table = pd.DataFrame([a.model_dump() for a in assets])
+    table.insert(0, "home_id", [10, 11, 12])
+    table["has_battery"] = table["battery_energy_kwh"] > 0
+    table["enrolled"] = [True, True, False]
+    ev = np.zeros(grid.n)
+    ev[72:76] = 7.2
+    load = pd.concat(
+        pd.DataFrame(
+            {
+                "home_id": home_id,
+                "timestamp": times,
+                "load_kw": series.base_kw + (ev if home_id == 11 else 0.0),
+                "ev_kw": ev if home_id == 11 else 0.0,
+            }
+        )
+        for home_id, series in zip(table["home_id"], homes, strict=True)
+    )
+    pv = pd.concat(
+        pd.DataFrame({"home_id": home_id, "timestamp": times, "pv_kw": series.pv_kw})
+        for home_id, series in zip(table["home_id"], homes, strict=True)
+    )
+    return market, table, load, pv, homes
+
+
+def test_market_from_frame_reads_hourly_as_prices():
+    market, *_ = _frames()
+    grid = market_from_frame(market)
+    assert grid.ancillary.shape == (24, 4) and grid.dt_h == 0.25
+    assert grid.local_hour[0] == 0  # 07:00 UTC is midnight in Los Angeles in August
+    assert market_from_frame(market, ancillary=False).ancillary is None
+    broken = market.copy()
+    broken.loc[1, "spin_price"] += 1.0
+    with pytest.raises(ConfigError, match="held across each hour"):
+        market_from_frame(broken)
+
+
+def test_run_dispatch_over_dataset_frames():
+    market, table, load, pv, _ = _frames()
+    ev = {11: EVSessions(np.array([70]), np.array([90]), np.array([7.2]), np.array([7.2]))}
+    results = {
+        s: run_dispatch(market, table, load, pv, s, SETTINGS, ev_sessions=ev)
+        for s in ("none", "lp")
+    }
+    long, fleet, summary = results["lp"]
+    assert len(long) == 3 * 96 and len(fleet) == 96
+    assert summary["homes"] == 3 and summary["strategy"] == "lp"
+    assert summary["objective"] >= results["none"][2]["objective"] - 1e-7
+    assert summary["violations"] == 0
+    # Home 12 is not enrolled: it stays on "none", its battery idle.
+    assert long.loc[long.home_id == 12, ["charge_kw", "discharge_kw"]].abs().to_numpy().max() == 0
+    # Home 11's EV moved out of the base load: the same energy, charged flexibly.
+    charged = long.loc[long.home_id == 11, "ev_kw"].sum() * DT
+    assert charged == pytest.approx(7.2, rel=1e-5)
+    np.testing.assert_allclose(
+        fleet["meter_kw"], long.groupby("timestamp")["meter_kw"].sum().to_numpy(), atol=1e-5
+    )

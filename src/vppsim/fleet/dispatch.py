@@ -74,10 +74,12 @@ from typing import Literal
 
 import highspy
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from vppsim.calendar import CAISO_TIMEZONE
 from vppsim.errors import ConfigError
-from vppsim.fleet.arbitrage import _highs, waste_price
+from vppsim.fleet.arbitrage import _highs, _interval_hours, waste_price
 from vppsim.fleet.battery import BatteryParameters
 
 Strategy = Literal["none", "rule", "lp"]
@@ -195,6 +197,18 @@ class HomeAssets(BaseModel):
         except ValidationError as error:
             raise ConfigError(_first_error(error, home)) from None
 
+    @classmethod
+    def from_battery(
+        cls, battery: BatteryParameters, export_limit_kw: float, backup_reserve: float
+    ) -> HomeAssets:
+        """A home holding ``battery`` (e.g. the reference battery) behind ``export_limit_kw``
+        with the customer's ``backup_reserve`` [1] (its ``min_soc`` is the technical one)."""
+        fields = {name: getattr(battery, name) for name in _BATTERY_FIELDS.values()}
+        columns = {column: fields[name] for column, name in _BATTERY_FIELDS.items()}
+        return cls(
+            export_limit_kw=export_limit_kw, battery_backup_reserve=backup_reserve, **columns
+        )
+
     @property
     def has_battery(self) -> bool:
         return self.battery_energy_kwh > 0.0
@@ -205,18 +219,22 @@ class HomeAssets(BaseModel):
         if not self.has_battery:
             return None
         start = max(settings.initial_soc, self.battery_backup_reserve)
-        return BatteryParameters(
-            usable_energy_kwh=self.battery_energy_kwh,
-            charge_kw=self.battery_charge_kw,
-            discharge_kw=self.battery_discharge_kw,
-            charge_efficiency=self.battery_charge_efficiency,
-            discharge_efficiency=self.battery_discharge_efficiency,
-            min_soc=self.battery_backup_reserve,
-            initial_soc=start,
-            final_soc=start,
-            throughput_cost_usd_per_kwh=self.battery_throughput_cost_usd_per_kwh,
-            standby_loss_per_h=self.battery_standby_loss_per_h,
-        )
+        fields = {name: getattr(self, column) for column, name in _BATTERY_FIELDS.items()}
+        fields["min_soc"] = self.battery_backup_reserve
+        return BatteryParameters(initial_soc=start, final_soc=start, **fields)
+
+
+_BATTERY_FIELDS = {
+    "battery_energy_kwh": "usable_energy_kwh",
+    "battery_charge_kw": "charge_kw",
+    "battery_discharge_kw": "discharge_kw",
+    "battery_charge_efficiency": "charge_efficiency",
+    "battery_discharge_efficiency": "discharge_efficiency",
+    "battery_min_soc": "min_soc",
+    "battery_standby_loss_per_h": "standby_loss_per_h",
+    "battery_throughput_cost_usd_per_kwh": "throughput_cost_usd_per_kwh",
+}
+"""Assets column -> :class:`~vppsim.fleet.battery.BatteryParameters` field."""
 
 
 def _first_error(error: ValidationError, home: object) -> str:
@@ -287,6 +305,45 @@ class Market:
     def hour(self) -> np.ndarray:
         """Index of each interval's hour (row of :attr:`ancillary`)."""
         return np.arange(self.n) // self.steps_per_hour
+
+
+def market_from_frame(
+    frame: pd.DataFrame, timezone: str = CAISO_TIMEZONE, ancillary: bool = True
+) -> Market:
+    """The ``market`` dataset's frame as a :class:`Market`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``timestamp`` (timezone-aware interval starts on a regular grid), ``lmp`` [$/MWh] and,
+        when AS prices exist, ``<product>_price`` [$/MW-h] for :data:`PRODUCTS`, held across
+        each hour.
+    timezone : str
+        Zone of the local hours (the rule's peak window).
+    ancillary : bool
+        Use the AS prices when the frame has them all (False: energy only).
+
+    Returns
+    -------
+    Market
+    """
+    index = pd.DatetimeIndex(frame["timestamp"])
+    try:
+        dt_h = _interval_hours(index)
+    except ValueError as error:
+        raise ConfigError(f"timestamp: {error}") from None
+    local = index.tz_convert(timezone)
+    columns = [f"{p}_price" for p in PRODUCTS]
+    prices = None
+    if ancillary and all(c in frame for c in columns) and frame[columns].notna().all(axis=None):
+        steps = round(1.0 / dt_h)
+        if local[0].minute or local[0].second or len(frame) % steps:
+            raise ConfigError("timestamp: AS dispatch needs whole hours from an hour start")
+        values = frame[columns].to_numpy(dtype=float)
+        prices = values[::steps]
+        if not np.array_equal(np.repeat(prices, steps, axis=0), values):
+            raise ConfigError(f"{', '.join(columns)}: AS prices must be held across each hour")
+    return Market(frame["lmp"].to_numpy(dtype=float), dt_h, local.hour.to_numpy(), prices)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1089,3 +1146,119 @@ def dispatch_fleet(
             [settings] * len(chunks),
         )
         return [schedule for chunk in done for schedule in chunk]
+
+
+def _wide(
+    frame: pd.DataFrame, column: str, homes: np.ndarray, times: pd.DatetimeIndex
+) -> np.ndarray:
+    """A long ``home_id, timestamp, <column>`` frame as (T, homes) on the market's grid."""
+    wide = frame.pivot(index="timestamp", columns="home_id", values=column)
+    missing = set(homes) - set(wide.columns)
+    if missing:
+        raise ConfigError(f"{column}: no series for home(s) {sorted(missing)[:5]}")
+    wide = wide.reindex(index=times, columns=homes)
+    if wide.isna().any(axis=None):
+        raise ConfigError(f"{column}: the series do not cover the market's timestamps")
+    return wide.to_numpy(dtype=float)
+
+
+def run_dispatch(
+    market: pd.DataFrame,
+    assets: pd.DataFrame,
+    load: pd.DataFrame,
+    pv: pd.DataFrame | None,
+    strategy: Strategy,
+    settings: DispatchSettings | None = None,
+    ev_sessions: dict[int, EVSessions] | None = None,
+    thermal: dict[int, Thermal] | None = None,
+    timezone: str = CAISO_TIMEZONE,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The body of ``vppsim dispatch``: a strategy over dataset frames, and its summary.
+
+    Parameters
+    ----------
+    market : pandas.DataFrame
+        The ``market`` dataset (``timestamp``, ``lmp`` and the AS prices when present).
+    assets : pandas.DataFrame
+        The ``assets`` dataset, one row per home (``home_id`` and the columns of
+        :class:`HomeAssets`; ``has_battery`` false means no battery; ``enrolled`` false keeps
+        a home on ``none``, the VPP does not control it).
+    load : pandas.DataFrame
+        Long ``home_id, timestamp, load_kw`` and, for homes given ``ev_sessions`` or
+        ``thermal``, ``ev_kw`` or ``hvac_kw``: the parts the dispatch moves, taken out of the
+        base load [kW].
+    pv : pandas.DataFrame, optional
+        Long ``home_id, timestamp, pv_kw`` [kW AC]; None: no PV.
+    strategy : {"none", "rule", "lp"}
+    settings : DispatchSettings, optional
+    ev_sessions, thermal : dict, optional
+        By home id: the EV sessions and the air conditioner's thermal model.
+    timezone : str
+
+    Returns
+    -------
+    homes : pandas.DataFrame
+        Long ``home_id, timestamp, charge_kw, discharge_kw, soc_kwh, curtail_kw, ev_kw,
+        ac_kw, meter_kw`` (float32).
+    fleet : pandas.DataFrame
+        ``timestamp`` and the fleet's sums of the same powers [kW].
+    summary : dict
+        :func:`vppsim.fleet.kpis.fleet_summary` (peak reduction against ``none``), with
+        ``strategy``.
+    """
+    from vppsim.fleet.kpis import fleet_summary, score  # kpis imports this module
+
+    settings = settings or DispatchSettings()
+    ev_sessions, thermal = ev_sessions or {}, thermal or {}
+    grid = market_from_frame(market, timezone)
+    times = pd.DatetimeIndex(market["timestamp"])
+    homes = assets["home_id"].to_numpy()
+    base = _wide(load, "load_kw", homes, times)
+    power = np.zeros_like(base) if pv is None else _wide(pv, "pv_kw", homes, times)
+    for column, flexible in (("ev_kw", ev_sessions), ("hvac_kw", thermal)):
+        moved = [i for i, h in enumerate(homes) if h in flexible]
+        if moved:
+            base[:, moved] -= _wide(load, column, homes[moved], times)
+    base = np.maximum(base, 0.0)  # float32 rounding of load less its parts
+    series, rows = [], []
+    for i, (home, row) in enumerate(zip(homes, assets.to_dict("records"), strict=True)):
+        if not row.get("has_battery", True):
+            row = {"export_limit_kw": row.get("export_limit_kw")}
+        rows.append(HomeAssets.from_row(row, home))
+        series.append(HomeSeries(base[:, i], power[:, i], ev_sessions.get(home), thermal.get(home)))
+    enrolled = (
+        assets["enrolled"].to_numpy(bool) if "enrolled" in assets else np.ones(len(homes), bool)
+    )
+
+    def run(chosen: Strategy) -> list[Schedule]:
+        out: list[Schedule | None] = [None] * len(homes)
+        for flag, used in ((True, chosen), (False, "none")):
+            picked = np.flatnonzero(enrolled == flag)
+            done = dispatch_fleet(
+                used, [series[i] for i in picked], [rows[i] for i in picked], grid, settings
+            )
+            for i, schedule in zip(picked, done, strict=True):
+                out[i] = schedule
+        return out
+
+    schedules = run(strategy)
+    baseline = schedules if strategy == "none" else run("none")
+    meters = np.column_stack([s.meter_kw(x) for s, x in zip(schedules, series, strict=True)])
+    base_meters = np.column_stack([s.meter_kw(x) for s, x in zip(baseline, series, strict=True)])
+    scores = [
+        score(s, x, a, grid, settings) for s, x, a in zip(schedules, series, rows, strict=True)
+    ]
+    summary = {"strategy": strategy}
+    summary.update(fleet_summary(scores, meters, base_meters, [s.issues for s in schedules]))
+    columns = ("charge_kw", "discharge_kw", "soc_kwh", "curtail_kw", "ev_kw", "ac_kw")
+    stacked = {c: np.column_stack([getattr(s, c) for s in schedules]) for c in columns}
+    stacked["meter_kw"] = meters
+    long = pd.DataFrame(
+        {
+            "home_id": np.tile(homes, grid.n),
+            "timestamp": np.repeat(times, len(homes)),
+            **{c: v.ravel().astype(np.float32) for c, v in stacked.items()},
+        }
+    )
+    fleet = pd.DataFrame({"timestamp": times, **{c: v.sum(axis=1) for c, v in stacked.items()}})
+    return long, fleet, summary
