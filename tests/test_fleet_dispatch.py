@@ -424,6 +424,11 @@ def test_bad_assets_name_the_field(field, value, message):
     assert "\n" not in str(error.value)
 
 
+def test_missing_asset_column_is_named():
+    with pytest.raises(ConfigError, match=r"^home 2: export_limit_kw: missing$"):
+        HomeAssets.from_row({"battery_energy_kwh": 13.5}, home=2)
+
+
 def test_bad_series_and_market_name_the_field():
     rng = np.random.default_rng(6)
     market = _market(1, rng)

@@ -247,13 +247,17 @@ _BATTERY_FIELDS = {
 
 
 def _first_error(error: ValidationError, home: object) -> str:
-    """One line naming the field and the value of a pydantic error."""
+    """One line naming the field and the value of a pydantic error (a check across fields
+    names its fields in its message)."""
     first = error.errors()[0]
-    name = ".".join(str(p) for p in first["loc"]) or "assets"
     where = "" if home is None else f"home {home}: "
-    value = first.get("input")
-    shown = f"={value!r}" if name != "assets" and not isinstance(value, dict) else ""
-    return f"{where}{name}{shown}: {first['msg']}"
+    message = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"{where}{message}"
+    name = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "missing":
+        return f"{where}{name}: missing"
+    return f"{where}{name}={first.get('input')!r}: {message}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -589,7 +593,7 @@ def thermostat(thermal: Thermal | None, n: int) -> tuple[np.ndarray, np.ndarray]
 def rule_battery(
     net_kw: np.ndarray,
     peak: np.ndarray,
-    export_limit_kw: np.ndarray | float,
+    export_limit_kw: float,
     battery: BatteryParameters,
     dt_h: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
