@@ -1,0 +1,186 @@
+"""Time the perfect-foresight dispatch LP over a fleet, and the revenue of one battery.
+
+    python benchmarks/bench_dispatch.py [--homes 1000] [--workers 2] [--chunk 250] [--seed 0]
+
+Inputs: the synthetic market of August 2023 (``DataCollector(market_source="synthetic")``,
+offline: real-time LMP and hourly day-ahead AS prices), and per home the reference battery
+(Powerwall 2: 13.5 kWh, 5 kW, 90 % round trip, $0.02/kWh, 20 % backup reserve), a PV array of
+3-9 kW on a clear-sky shape with daily clouds, a base load with an evening bump and noise, and
+a 5 or 10 kW export limit, drawn per home from ``stream_rng(seed, Stream.HOMES, home)``
+(benchmark inputs only, not the fleet's assets).
+
+Prints, with ``--workers`` processes and homes solved in chunks of ``--chunk`` (memory bounded
+by a chunk's schedules):
+
+* the LP for ``--homes`` homes x the month, with AS and energy only (the issue's goal: 1,000
+  homes in under 60 s on a 2-core machine);
+* the scaling with homes (10, 100, 1000 x 31 days) and days (1, 7, 31 x 100 homes);
+* the net revenue of ``none``, ``rule`` and ``lp`` over the fleet (the same score);
+* the energy-only arbitrage of a lone 13.5 kWh / 5 kW battery in LA (no home load or PV) in
+  $/kW-month and annualised $/kW-year, next to CALIBRATION.md's published CAISO battery
+  figures: $80/kW-year in 2023 and $51/kW-year in 2024 (merchant energy and AS revenue of
+  grid-scale batteries, Modo Energy's CAISO benchmark; CAISO DMM annual reports), and the same
+  battery on the real 2022 August FMM prices at Alamitos when the reference folder is present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import pandas as pd
+
+from vppsim.api import DataCollector
+from vppsim.fleet.arbitrage import arbitrage
+from vppsim.fleet.battery import REFERENCE_BATTERY
+from vppsim.fleet.dispatch import (
+    DispatchSettings,
+    HomeAssets,
+    HomeSeries,
+    Market,
+    dispatch_fleet,
+    market_from_frame,
+)
+from vppsim.fleet.kpis import score
+from vppsim.seeds import Stream, stream_rng
+
+PUBLISHED = {"2023": 80.0, "2024": 51.0}
+"""CAISO grid-scale battery merchant revenue [$/kW-year] (CALIBRATION.md, Modo Energy)."""
+PUBLISHED_MONTHS = (24.0, 123.0)
+"""The range of single months, annualised [$/kW-year] ($24k to $123k per MW-year,
+CALIBRATION.md, Modo Energy's CAISO benchmark)."""
+
+
+def reference_assets(export_limit_kw: float, reserve: float) -> HomeAssets:
+    """:data:`~vppsim.fleet.battery.REFERENCE_BATTERY` as an assets row."""
+    return HomeAssets.from_battery(REFERENCE_BATTERY, export_limit_kw, reserve)
+
+
+def synthetic_home(seed: int, home: int, market: Market) -> tuple[HomeSeries, HomeAssets]:
+    """One benchmark home: PV, base load and export limit drawn from its own stream."""
+    rng = stream_rng(seed, Stream.HOMES, home)
+    n = market.n
+    hour = market.local_hour + (np.arange(n) % market.steps_per_hour) * market.dt_h
+    days = -(-n // 96)
+    clouds = np.repeat(rng.uniform(0.6, 1.0, days), 96)[:n]
+    pv = rng.uniform(3.0, 9.0) * np.clip(np.sin(np.pi * (hour - 6.0) / 13.0), 0.0, None) * clouds
+    evening = np.exp(-0.5 * ((hour - 19.0) / 2.0) ** 2)
+    base = rng.uniform(0.3, 0.8) + rng.uniform(0.5, 2.0) * evening + rng.gamma(2.0, 0.15, n)
+    return HomeSeries(base, pv), reference_assets(float(rng.choice([5.0, 10.0])), 0.2)
+
+
+def _slice(market: Market, days: int) -> Market:
+    n = days * 96
+    prices = None if market.ancillary is None else market.ancillary[: n // 4]
+    return Market(market.lmp[:n], market.dt_h, market.local_hour[:n], prices)
+
+
+def run(
+    strategy: str,
+    market: Market,
+    homes: int,
+    settings: DispatchSettings,
+    seed: int,
+    chunk: int,
+) -> tuple[float, float, float]:
+    """Wall time of the dispatch [s], of the scoring (the kernel replay) [s], and the fleet's
+    net revenue [$] of ``strategy``, chunk by chunk."""
+    solving = scoring = revenue = 0.0
+    for start in range(0, homes, chunk):
+        drawn = [synthetic_home(seed, i, market) for i in range(start, min(start + chunk, homes))]
+        series = [s for s, _ in drawn]
+        assets = [a for _, a in drawn]
+        begin = time.perf_counter()
+        schedules = dispatch_fleet(strategy, series, assets, market, settings)
+        solving += time.perf_counter() - begin
+        begin = time.perf_counter()
+        for sched, s, a in zip(schedules, series, assets, strict=True):
+            revenue += score(sched, s, a, market, settings)["net revenue"]
+        scoring += time.perf_counter() - begin
+    return solving, scoring, revenue
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--homes", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    frame = DataCollector("2023-08-01", market_source="synthetic", seed=args.seed).get_market_data()
+    market = market_from_frame(frame)
+    energy_only = market_from_frame(frame, ancillary=False)
+    settings = DispatchSettings(workers=args.workers)
+    print(
+        f"synthetic market Aug 2023: {market.n} intervals of {market.dt_h * 60:.0f} min, "
+        f"LMP mean {market.lmp.mean():.1f} $/MWh; {args.workers} workers, chunks of {args.chunk}"
+    )
+
+    print(f"\nLP, {args.homes} homes x 31 days")
+    walls = {}
+    for label, m in (("with AS", market), ("energy only", energy_only)):
+        wall, scoring, revenue = run("lp", m, args.homes, settings, args.seed, args.chunk)
+        walls[label] = wall
+        print(
+            f"  {label:12s} {wall:7.1f} s  ({1000 * wall / args.homes:.1f} ms/home; scoring "
+            f"{scoring:.1f} s more)  net revenue ${revenue:,.0f} (${revenue / args.homes:.2f}/home)"
+        )
+
+    print("\nscaling, LP with AS (dispatch wall time [s], ms per home-day)")
+    for homes in (10, 100, args.homes):
+        if homes == args.homes:
+            wall = walls["with AS"]  # measured above
+        else:
+            wall, _, _ = run("lp", market, homes, settings, args.seed, args.chunk)
+        print(f"  {homes:5d} homes x 31 days: {wall:7.2f} s  {1000 * wall / homes / 31:.2f}")
+    for days in (1, 7, 31):
+        wall, _, _ = run("lp", _slice(market, days), 100, settings, args.seed, args.chunk)
+        print(f"    100 homes x {days:2d} days: {wall:7.2f} s  {1000 * wall / 100 / days:.2f}")
+
+    print("\nstrategies, 100 homes x 31 days, net revenue (energy + AS - degradation)")
+    for strategy in ("none", "rule", "lp"):
+        wall, _, revenue = run(strategy, market, 100, settings, args.seed, args.chunk)
+        print(f"  {strategy:5s} ${revenue:10,.2f}  ({wall:.1f} s)")
+
+    print("\nenergy-only revenue of a lone 13.5 kWh / 5 kW battery (reference battery, LA)")
+    lone = HomeSeries(np.zeros(market.n), np.zeros(market.n))
+    alone = reference_assets(REFERENCE_BATTERY.discharge_kw, 0.0)
+    schedule = dispatch_fleet("lp", [lone], [alone], energy_only, DispatchSettings())[0]
+    kpi = score(schedule, lone, alone, energy_only, DispatchSettings())
+    kw = REFERENCE_BATTERY.discharge_kw
+    month = kpi["net revenue"] / kw
+    prices = pd.Series(energy_only.lmp, index=pd.DatetimeIndex(frame["timestamp"]))
+    check = arbitrage(prices, REFERENCE_BATTERY, "month")
+    print(
+        f"  synthetic Aug 2023: ${kpi['net revenue']:.2f} net = {month:.2f} $/kW-month, "
+        f"x 365/31 = {month * 365 / 31:.1f} $/kW-year; {kpi['equivalent full cycles']:.1f} "
+        f"cycles (arbitrage.py on the same prices: ${check.revenue:.2f})"
+    )
+    try:
+        from vppsim.market.evaluation import ALAMITOS_FILE, read_fmm_csv
+        from vppsim.report import reference_dir
+
+        real = read_fmm_csv(reference_dir(None) / "market" / ALAMITOS_FILE)
+        local = real.index.tz_convert("America/Los_Angeles")
+        august = real[(local.month == 8)]
+        result = arbitrage(august, REFERENCE_BATTERY, "month")
+        per_kw = result.revenue / kw
+        print(
+            f"  real FMM Aug 2022 (ALAMT3G_7_B1): ${result.revenue:.2f} = {per_kw:.2f} "
+            f"$/kW-month, x 365/31 = {per_kw * 365 / 31:.1f} $/kW-year"
+        )
+    except (OSError, ValueError) as error:
+        print(f"  real prices skipped: {error}")
+    for year, value in PUBLISHED.items():
+        print(f"  published CAISO batteries {year}: {value:.0f} $/kW-year (energy and AS)")
+    low, high = PUBLISHED_MONTHS
+    print(f"  published single months: {low:.0f} to {high:.0f} $/kW-year annualised")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of the main process: {peak_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

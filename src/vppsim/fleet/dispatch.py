@@ -1,0 +1,1281 @@
+"""Dispatch of each home's battery, EV charger and air conditioner by three strategies.
+
+Per home, over a period on a regular grid (15 min), arrays in and arrays out:
+
+* ``none``: business as usual. The battery idles, the EV charges at full power from arrival
+  until its need is met, the air conditioner is a thermostat holding the setpoint.
+* ``rule``: :func:`rule_battery`, a documented rule-based battery controller (self-consumption
+  plus evening discharge); EV and air conditioner as in ``none``.
+* ``lp``: :func:`optimal_schedule`, the perfect-foresight optimum of the very objective the
+  three are scored on (:func:`vppsim.fleet.kpis.score`), a linear programme solved by HiGHS,
+  one per home (homes are independent, so the fleet parallelises: :func:`dispatch_fleet`).
+
+The LP
+------
+The net meter flow of interval ``t`` (export positive) [kW] is
+
+``m_t = pv_t - q_t - base_t + d_t - c_t - e_t - u_t / COP_t``
+
+(PV, PV curtailment, non-flexible load, battery discharge and charge, EV charging, cooling
+power over the air conditioner's COP). Maximise
+
+``sum_t lmp_t m_t dt + sum_h sum_k r_kh a_kh - kappa (sum_t d_t dt + phi sum_h (a_ru + a_rd))
++ v (s_T - s_0) - rho * (degree-hours outside the comfort band)``
+
+over hourly AS capacity awards ``a_kh`` [kW] (products ``k`` of :data:`PRODUCTS` at the
+day-ahead AS prices ``r_kh``), subject to the battery's limits and energy balance (the
+conventions of :mod:`vppsim.fleet.battery`; its lowest state of charge is the customer's
+backup reserve), ``m_t <= export_limit`` and, with awards, ``m_t + up awards <= export_limit``
+(a deployed up award must not push the meter over the limit), the headroom
+``d_t + up awards <= P_d`` and ``c_t + a_rd <= P_c`` (discharge headroom for the up products,
+charge headroom for regulation down), the state-of-charge sufficiency of the awards at both
+ends of every interval of the hour (energy for the up awards over their duration above the
+reserve, room for regulation down below full), each EV session's energy by its departure, and
+the air conditioner's linear thermal model ``x[k+1] = A x[k] + b_u u[k] + w[k]`` with the air
+temperature inside ``setpoint +/- band`` (soft, at ``rho`` per K-h: a house too hot for its
+air conditioner stays solvable and the miss is counted). ``v`` is
+:func:`terminal_value`: stored energy left at the end is worth what it would sell for later,
+so no strategy gains by emptying the battery on the last evening. The terms are
+:func:`vppsim.fleet.kpis.score`'s, so ``lp`` scores at least what ``none`` and ``rule`` do
+on every home (their schedules are feasible points of the same LP).
+
+Ancillary services
+------------------
+Awards are hourly (the day-ahead AS prices are hourly, held across the hour). Durations
+(:class:`DispatchSettings`): regulation 60 min and spinning / non-spinning reserve 30 min,
+the continuous-energy requirements of CAISO's AS certification for the day-ahead market
+(CAISO, *Fifth Replacement Electronic Tariff*, section 8.4 "Technical Requirements for
+Providing Ancillary Services", and *Business Practice Manual for Market Operations*, section
+4, https://bpmcm.caiso.com). The energy of deployed awards is not in the energy balance:
+regulation follows a zero-mean signal and reserves are rarely called (an assumption, not a
+measurement); ``regulation_throughput_share`` charges a share of the regulation award's
+energy as discharged throughput (default 0).
+
+Simultaneous charge and discharge
+---------------------------------
+Charging and discharging in the same interval burns ``(1 / (eta_c eta_d) - 1)`` kWh per kWh
+discharged. With the headroom above (neither direction gains headroom from doing both), netting
+the two into one keeps the state of charge and the awards and changes the objective by
+``d dt (1 / (eta_c eta_d) - 1) (lmp - waste price)``: no loss above the battery's
+:func:`vppsim.fleet.arbitrage.waste_price`. Below it the LP would gain by burning energy, so
+those intervals get a binary (charge or discharge, a small MIP); any other interval where the
+LP's optimum still does both (possible only on ties or where the export limit binds) gets a
+binary too and the home is solved again. :attr:`Schedule.mip_intervals` counts them.
+
+Speed
+-----
+One home-month (2,976 intervals) is an LP of about 15,000 columns and 19,000 rows with AS
+awards (12,000 and 6,000 energy only). Homes of PV and battery only share one matrix for
+given battery parameters: each process keeps the HiGHS model, changes only costs and bounds
+(``changeColsCost``, ``changeColsBounds``, ``changeRowsBounds``) and starts every home from the
+optimal basis of a template (the same home without PV and load), which is what makes a
+home's schedule independent of the homes solved before it (``benchmarks/bench_dispatch.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Literal
+
+import highspy
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from vppsim.calendar import CAISO_TIMEZONE
+from vppsim.errors import ConfigError
+from vppsim.fleet.arbitrage import _highs, _interval_hours, waste_price
+from vppsim.fleet.battery import BatteryParameters
+
+Strategy = Literal["none", "rule", "lp"]
+STRATEGIES: tuple[Strategy, ...] = ("none", "rule", "lp")
+PRODUCTS = ("regup", "regdown", "spin", "nonspin")
+"""AS products, in the column order of :attr:`Market.ancillary` (prices ``<name>_price``)."""
+UP = np.array([True, False, True, True])
+"""Which products of :data:`PRODUCTS` are upward (discharge)."""
+REGULATION = np.array([True, True, False, False])
+
+
+class DispatchSettings(BaseModel):
+    """The dispatch's assumptions (not the assets: those are :class:`HomeAssets`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    initial_soc: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="State of charge at the start, share of usable energy [1]; raised to the "
+        "backup reserve where that is higher.",
+    )
+    regulation_hours: float = Field(
+        1.0,
+        gt=0.0,
+        le=4.0,
+        description="Energy duration of a regulation award [h]: 60 min, CAISO tariff section "
+        "8.4 continuous-energy requirement for regulation in the day-ahead market.",
+    )
+    reserve_hours: float = Field(
+        0.5,
+        gt=0.0,
+        le=4.0,
+        description="Energy duration of a spinning or non-spinning award [h]: 30 min, CAISO "
+        "tariff section 8.4.",
+    )
+    regulation_throughput_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of a regulation award's energy charged as discharged throughput "
+        "[1] (assumption: 0, a zero-mean signal).",
+    )
+    comfort_penalty_usd_per_kh: float = Field(
+        1.0,
+        ge=0.0,
+        le=1e4,
+        description="Price of one degree-hour outside the comfort band [$/K-h] (a modelling "
+        "weight, not a market price).",
+    )
+    peak_hours: tuple[int, int] = Field(
+        (16, 21),
+        description="Local hours [start, end) of the rule's evening discharge: the 4-9 pm "
+        "peak of the California utilities' time-of-use rates (e.g. SCE TOU-D-4-9PM).",
+    )
+    simultaneous_tolerance_kw: float = Field(
+        1e-6, gt=0.0, description="Power below which a flow counts as zero [kW]."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Processes solving homes in parallel.")
+
+    @model_validator(mode="after")
+    def _peak(self) -> DispatchSettings:
+        start, end = self.peak_hours
+        if not 0 <= start < end <= 24:
+            raise ValueError(f"peak_hours={self.peak_hours}: need 0 <= start < end <= 24")
+        return self
+
+    def durations(self) -> np.ndarray:
+        """Energy duration of each product of :data:`PRODUCTS` [h]."""
+        return np.where(REGULATION, self.regulation_hours, self.reserve_hours)
+
+
+class HomeAssets(BaseModel):
+    """The columns of one home's row of the ``assets`` table that the dispatch reads.
+
+    ``battery_energy_kwh = 0`` is a home without a battery. Built from a frame row with
+    :meth:`from_row`, which names the bad field in a :class:`~vppsim.errors.ConfigError`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    export_limit_kw: float = Field(..., ge=0.0, le=1e5)
+    battery_energy_kwh: float = Field(0.0, ge=0.0, le=1e5)
+    battery_charge_kw: float = Field(0.0, ge=0.0, le=1e5)
+    battery_discharge_kw: float = Field(0.0, ge=0.0, le=1e5)
+    battery_charge_efficiency: float = Field(0.9**0.5, gt=0.0, le=1.0)
+    battery_discharge_efficiency: float = Field(0.9**0.5, gt=0.0, le=1.0)
+    battery_min_soc: float = Field(0.0, ge=0.0, lt=1.0)
+    battery_backup_reserve: float = Field(0.0, ge=0.0, lt=1.0)
+    battery_standby_loss_per_h: float = Field(0.0, ge=0.0, lt=1.0)
+    battery_throughput_cost_usd_per_kwh: float = Field(0.0, ge=0.0, le=10.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HomeAssets:
+        if self.battery_backup_reserve < self.battery_min_soc:
+            raise ValueError(
+                f"battery_backup_reserve={self.battery_backup_reserve} is below "
+                f"battery_min_soc={self.battery_min_soc}"
+            )
+        if (
+            self.battery_energy_kwh > 0
+            and min(self.battery_charge_kw, self.battery_discharge_kw) <= 0
+        ):
+            raise ValueError(
+                "battery_charge_kw and battery_discharge_kw must be > 0 with a battery"
+            )
+        return self
+
+    @classmethod
+    def from_row(cls, row: dict, home: object = None) -> HomeAssets:
+        """Validate one row (a mapping of column to value); bad input raises ConfigError."""
+        try:
+            return cls.model_validate(dict(row))
+        except ValidationError as error:
+            raise ConfigError(_first_error(error, home)) from None
+
+    @classmethod
+    def from_battery(
+        cls, battery: BatteryParameters, export_limit_kw: float, backup_reserve: float
+    ) -> HomeAssets:
+        """A home holding ``battery`` (e.g. the reference battery) behind ``export_limit_kw``
+        with the customer's ``backup_reserve`` [1] (its ``min_soc`` is the technical one)."""
+        fields = {name: getattr(battery, name) for name in _BATTERY_FIELDS.values()}
+        columns = {column: fields[name] for column, name in _BATTERY_FIELDS.items()}
+        return cls(
+            export_limit_kw=export_limit_kw, battery_backup_reserve=backup_reserve, **columns
+        )
+
+    @property
+    def has_battery(self) -> bool:
+        return self.battery_energy_kwh > 0.0
+
+    def battery(self, settings: DispatchSettings) -> BatteryParameters | None:
+        """The battery as the kernel of :mod:`vppsim.fleet.battery` sees it: its lowest state
+        of charge is the backup reserve (the VPP may not use the customer's reserve)."""
+        if not self.has_battery:
+            return None
+        start = max(settings.initial_soc, self.battery_backup_reserve)
+        fields = {name: getattr(self, column) for column, name in _BATTERY_FIELDS.items()}
+        fields["min_soc"] = self.battery_backup_reserve
+        return BatteryParameters(initial_soc=start, final_soc=start, **fields)
+
+
+_BATTERY_FIELDS = {
+    "battery_energy_kwh": "usable_energy_kwh",
+    "battery_charge_kw": "charge_kw",
+    "battery_discharge_kw": "discharge_kw",
+    "battery_charge_efficiency": "charge_efficiency",
+    "battery_discharge_efficiency": "discharge_efficiency",
+    "battery_min_soc": "min_soc",
+    "battery_standby_loss_per_h": "standby_loss_per_h",
+    "battery_throughput_cost_usd_per_kwh": "throughput_cost_usd_per_kwh",
+}
+"""Assets column -> :class:`~vppsim.fleet.battery.BatteryParameters` field."""
+
+
+def _first_error(error: ValidationError, home: object) -> str:
+    """One line naming the field and the value of a pydantic error (a check across fields
+    names its fields in its message)."""
+    first = error.errors()[0]
+    where = "" if home is None else f"home {home}: "
+    message = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"{where}{message}"
+    name = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "missing":
+        return f"{where}{name}: missing"
+    return f"{where}{name}={first.get('input')!r}: {message}"
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """Prices on the dispatch grid.
+
+    Attributes
+    ----------
+    lmp : numpy.ndarray
+        Real-time LMP per interval [$/MWh], shape (T,).
+    dt_h : float
+        Interval length [h]; a whole number of intervals per hour.
+    local_hour : numpy.ndarray
+        Local clock hour (0-23) of each interval (the rule's peak window).
+    ancillary : numpy.ndarray or None
+        Day-ahead AS prices [$/MW-h], shape (T / intervals per hour, 4), columns
+        :data:`PRODUCTS`; the period starts on an hour. None: energy only.
+    """
+
+    lmp: np.ndarray
+    dt_h: float
+    local_hour: np.ndarray
+    ancillary: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        lmp = np.asarray(self.lmp, dtype=float)
+        if lmp.ndim != 1 or lmp.size == 0 or not np.all(np.isfinite(lmp)):
+            raise ConfigError("lmp: need a non-empty one-dimensional array of finite prices")
+        if not 0.0 < self.dt_h <= 1.0 or abs(1.0 / self.dt_h - round(1.0 / self.dt_h)) > 1e-9:
+            raise ConfigError(f"dt_h={self.dt_h}: need a whole number of intervals per hour")
+        if np.shape(self.local_hour) != lmp.shape:
+            raise ConfigError("local_hour: need one local hour per interval")
+        if self.ancillary is not None:
+            prices = np.asarray(self.ancillary, dtype=float)
+            if lmp.size % self.steps_per_hour or prices.shape != (self.hours, len(PRODUCTS)):
+                raise ConfigError(
+                    f"ancillary: need shape ({lmp.size / self.steps_per_hour:g}, "
+                    f"{len(PRODUCTS)}) (whole hours, columns {PRODUCTS}), got {prices.shape}"
+                )
+            if not np.all(np.isfinite(prices)) or np.any(prices < 0):
+                raise ConfigError("ancillary: AS prices must be finite and >= 0")
+            object.__setattr__(self, "ancillary", prices)
+        object.__setattr__(self, "lmp", lmp)
+
+    @property
+    def n(self) -> int:
+        return self.lmp.size
+
+    @property
+    def steps_per_hour(self) -> int:
+        return round(1.0 / self.dt_h)
+
+    @property
+    def hours(self) -> int:
+        return -(-self.n // self.steps_per_hour)
+
+    @property
+    def hour(self) -> np.ndarray:
+        """Index of each interval's hour (row of :attr:`ancillary`)."""
+        return np.arange(self.n) // self.steps_per_hour
+
+
+def market_from_frame(
+    frame: pd.DataFrame, timezone: str = CAISO_TIMEZONE, ancillary: bool = True
+) -> Market:
+    """The ``market`` dataset's frame as a :class:`Market`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``timestamp`` (timezone-aware interval starts on a regular grid), ``lmp`` [$/MWh] and,
+        when AS prices exist, ``<product>_price`` [$/MW-h] for :data:`PRODUCTS`, held across
+        each hour.
+    timezone : str
+        Zone of the local hours (the rule's peak window).
+    ancillary : bool
+        Use the AS prices when the frame has them all (False: energy only).
+
+    Returns
+    -------
+    Market
+    """
+    index = pd.DatetimeIndex(frame["timestamp"])
+    try:
+        dt_h = _interval_hours(index)
+    except ValueError as error:
+        raise ConfigError(f"timestamp: {error}") from None
+    local = index.tz_convert(timezone)
+    columns = [f"{p}_price" for p in PRODUCTS]
+    prices = None
+    if ancillary and all(c in frame for c in columns) and frame[columns].notna().all(axis=None):
+        steps = round(1.0 / dt_h)
+        if local[0].minute or local[0].second or len(frame) % steps:
+            raise ConfigError("timestamp: AS dispatch needs whole hours from an hour start")
+        values = frame[columns].to_numpy(dtype=float)
+        prices = values[::steps]
+        if not np.array_equal(np.repeat(prices, steps, axis=0), values):
+            raise ConfigError(f"{', '.join(columns)}: AS prices must be held across each hour")
+    return Market(frame["lmp"].to_numpy(dtype=float), dt_h, local.hour.to_numpy(), prices)
+
+
+@dataclass(frozen=True, eq=False)
+class EVSessions:
+    """One home's EV charging sessions (intervals ``arrival .. departure - 1``).
+
+    Attributes
+    ----------
+    arrival, departure : numpy.ndarray
+        First interval plugged in and the interval of departure (exclusive), ints.
+    energy_kwh : numpy.ndarray
+        Energy needed by departure [kWh].
+    charger_kw : numpy.ndarray
+        Charger power [kW].
+    """
+
+    arrival: np.ndarray
+    departure: np.ndarray
+    energy_kwh: np.ndarray
+    charger_kw: np.ndarray
+
+    def validate(self, n: int, home: object = None) -> None:
+        where = "" if home is None else f"home {home}: "
+        arrival, departure = np.asarray(self.arrival), np.asarray(self.departure)
+        if np.any(arrival < 0) or np.any(departure > n) or np.any(departure <= arrival):
+            raise ConfigError(f"{where}ev sessions: need 0 <= arrival < departure <= {n}")
+        if np.any(~np.isfinite(self.energy_kwh)) or np.any(np.asarray(self.energy_kwh) < 0):
+            raise ConfigError(f"{where}ev energy_kwh: must be finite and >= 0")
+        if np.any(~(np.asarray(self.charger_kw) > 0)):
+            raise ConfigError(f"{where}ev charger_kw: must be > 0")
+
+    def deliverable_kwh(self, dt_h: float) -> np.ndarray:
+        """The most each session can take: charger power times its window [kWh]."""
+        return self.charger_kw * (self.departure - self.arrival) * dt_h
+
+    def target_kwh(self, dt_h: float) -> np.ndarray:
+        """What each session is given: its need, capped at :meth:`deliverable_kwh` [kWh]."""
+        return np.minimum(self.energy_kwh, self.deliverable_kwh(dt_h))
+
+
+@dataclass(frozen=True, eq=False)
+class Thermal:
+    """One home's air conditioner on a linear thermal model.
+
+    ``x[k+1] = a @ x[k] + b_u * u[k] + w[k]`` with ``u`` the cooling power [kW thermal] in
+    ``[0, capacity_kw]`` and the electric power ``u / cop``; the air temperature
+    ``x[air_index]`` should stay within ``setpoint_c +/- band_c``.
+
+    Attributes
+    ----------
+    a : numpy.ndarray
+        State matrix (n, n) [1].
+    b_u : numpy.ndarray
+        Cooling input (n,) [K/kWh thermal per interval]; negative on the air node.
+    w : numpy.ndarray
+        Exogenous drive (T, n) [K per interval].
+    cop : numpy.ndarray
+        Coefficient of performance per interval (T,) [1].
+    x0 : numpy.ndarray
+        State at the start (n,) [degC].
+    setpoint_c : numpy.ndarray
+        Cooling setpoint at each interval end (T,) [degC].
+    band_c : float
+        Allowed deviation from the setpoint [K].
+    capacity_kw : float
+        Largest cooling power [kW thermal].
+    air_index : int
+        Which state is the air temperature.
+    """
+
+    a: np.ndarray
+    b_u: np.ndarray
+    w: np.ndarray
+    cop: np.ndarray
+    x0: np.ndarray
+    setpoint_c: np.ndarray
+    band_c: float
+    capacity_kw: float
+    air_index: int = 0
+
+    def validate(self, n: int, home: object = None) -> None:
+        where = "" if home is None else f"home {home}: "
+        size = np.shape(self.x0)[0] if np.ndim(self.x0) == 1 else -1
+        shapes = {
+            "a": (np.shape(self.a), (size, size)),
+            "b_u": (np.shape(self.b_u), (size,)),
+            "w": (np.shape(self.w), (n, size)),
+            "cop": (np.shape(self.cop), (n,)),
+            "setpoint_c": (np.shape(self.setpoint_c), (n,)),
+        }
+        for name, (got, want) in shapes.items():
+            if size < 1 or got != want:
+                raise ConfigError(f"{where}thermal {name}: shape {got}, need {want}")
+        if not 0 <= self.air_index < size:
+            raise ConfigError(f"{where}thermal air_index={self.air_index}: out of range")
+        if not self.b_u[self.air_index] < 0:
+            raise ConfigError(f"{where}thermal b_u: cooling must lower the air temperature")
+        if not np.all(np.asarray(self.cop) > 0):
+            raise ConfigError(f"{where}thermal cop: must be > 0")
+        if not self.band_c >= 0:
+            raise ConfigError(f"{where}thermal band_c={self.band_c}: must be >= 0")
+        if not self.capacity_kw >= 0:
+            raise ConfigError(f"{where}thermal capacity_kw={self.capacity_kw}: must be >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class HomeSeries:
+    """One home's exogenous series on the market's grid.
+
+    Attributes
+    ----------
+    base_kw : numpy.ndarray
+        Non-flexible load (load less the EV and air conditioner the dispatch moves) [kW].
+    pv_kw : numpy.ndarray
+        PV output, AC [kW].
+    ev : EVSessions, optional
+    thermal : Thermal, optional
+    """
+
+    base_kw: np.ndarray
+    pv_kw: np.ndarray
+    ev: EVSessions | None = None
+    thermal: Thermal | None = None
+
+    def validate(self, n: int, home: object = None) -> None:
+        where = "" if home is None else f"home {home}: "
+        for name in ("base_kw", "pv_kw"):
+            values = np.asarray(getattr(self, name), dtype=float)
+            if values.shape != (n,):
+                raise ConfigError(f"{where}{name}: shape {values.shape}, need ({n},)")
+            if not np.all(np.isfinite(values)) or np.any(values < 0):
+                raise ConfigError(f"{where}{name}: must be finite and >= 0")
+        if self.ev is not None:
+            self.ev.validate(n, home)
+        if self.thermal is not None:
+            self.thermal.validate(n, home)
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """One home's dispatch: powers per interval [kW], states at interval ends.
+
+    ``awards_kw`` is (hours, 4) in :data:`PRODUCTS` order, or None without AS prices.
+    ``issues`` lists what could not be met (e.g. an EV need above the charger's capacity over
+    its window), so an infeasible home is reported rather than dropped.
+    """
+
+    charge_kw: np.ndarray
+    discharge_kw: np.ndarray
+    soc_kwh: np.ndarray
+    curtail_kw: np.ndarray
+    ev_kw: np.ndarray
+    ac_kw: np.ndarray
+    cooling_kw: np.ndarray
+    air_c: np.ndarray
+    awards_kw: np.ndarray | None
+    mip_intervals: int = 0
+    solver_objective: float | None = None
+    issues: tuple[str, ...] = field(default_factory=tuple)
+
+    def meter_kw(self, series: HomeSeries) -> np.ndarray:
+        """Net meter flow, export positive [kW]."""
+        return (
+            series.pv_kw
+            - self.curtail_kw
+            - series.base_kw
+            + self.discharge_kw
+            - self.charge_kw
+            - self.ev_kw
+            - self.ac_kw
+        )
+
+
+def terminal_value(market: Market, battery: BatteryParameters | None) -> float:
+    """The value of one kWh left stored at the end [$/kWh]: discharged later at the period's
+    mean LMP, less its throughput cost, ``eta_d (mean lmp / 1000 - kappa)``."""
+    if battery is None:
+        return 0.0
+    return battery.discharge_efficiency * (
+        float(np.mean(market.lmp)) / 1000.0 - battery.throughput_cost_usd_per_kwh
+    )
+
+
+def ev_issues(series: HomeSeries, dt_h: float) -> tuple[str, ...]:
+    """One line per EV session whose need exceeds its charger power times its window."""
+    if series.ev is None:
+        return ()
+    ev = series.ev
+    room = ev.deliverable_kwh(dt_h)
+    short = np.flatnonzero(ev.energy_kwh > room + 1e-9)
+    return tuple(
+        f"ev session {i}: need {ev.energy_kwh[i]:.2f} kWh above {ev.charger_kw[i]:.2f} kW x "
+        f"{(ev.departure[i] - ev.arrival[i]) * dt_h:.2f} h = {room[i]:.2f} kWh"
+        for i in short
+    )
+
+
+def unmanaged_ev(ev: EVSessions | None, n: int, dt_h: float) -> np.ndarray:
+    """EV charging at full power from arrival until the (capped) need is met [kW]."""
+    power = np.zeros(n)
+    if ev is None:
+        return power
+    for start, stop, need, rate in zip(
+        ev.arrival, ev.departure, ev.target_kwh(dt_h), ev.charger_kw, strict=True
+    ):
+        full = np.arange(stop - start) * rate * dt_h  # energy delivered before each interval
+        power[start:stop] += np.clip(need - full, 0.0, rate * dt_h) / dt_h
+    return power
+
+
+def thermostat(thermal: Thermal | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The air conditioner as a thermostat: each interval, the cooling that brings the air to
+    the setpoint at its end, within ``[0, capacity]``.
+
+    Returns
+    -------
+    cooling_kw, air_c : numpy.ndarray
+        Cooling power [kW thermal] and the air temperature at each interval end [degC].
+    """
+    if thermal is None:
+        return np.zeros(n), np.full(n, np.nan)
+    state = np.asarray(thermal.x0, dtype=float)
+    j = thermal.air_index
+    cooling, air = np.empty(n), np.empty(n)
+    for k in range(n):
+        free = thermal.a @ state + thermal.w[k]
+        u = (thermal.setpoint_c[k] - free[j]) / thermal.b_u[j]
+        cooling[k] = min(max(u, 0.0), thermal.capacity_kw)
+        state = free + thermal.b_u * cooling[k]
+        air[k] = state[j]
+    return cooling, air
+
+
+def rule_battery(
+    net_kw: np.ndarray,
+    peak: np.ndarray,
+    export_limit_kw: float,
+    battery: BatteryParameters,
+    dt_h: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rule-based battery controller: self-consumption plus evening discharge.
+
+    Each interval, in order:
+
+    * in the evening peak (``peak`` true): discharge at full power, down to the reserve
+      (``min_soc``) and no further than the export limit at the meter; charge only PV that
+      would otherwise be curtailed at the export limit;
+    * otherwise: charge from the PV surplus (``net_kw > 0``) and discharge to cover the load
+      (``net_kw < 0``), never exporting from or importing into the battery.
+
+    Charges from the grid only the trickle that holds a battery on its reserve against the
+    standby loss; never discharges below the reserve, never both at once.
+
+    Parameters
+    ----------
+    net_kw : numpy.ndarray
+        PV less the load (export positive) before the battery [kW], shape (T,).
+    peak : numpy.ndarray
+        Boolean per interval: the evening discharge window.
+    export_limit_kw : float
+    battery : BatteryParameters
+    dt_h : float
+
+    Returns
+    -------
+    charge_kw, discharge_kw, soc_kwh : numpy.ndarray
+    """
+    eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
+    keep = (1.0 - battery.standby_loss_per_h) ** dt_h
+    low, high = battery.min_energy_kwh, battery.usable_energy_kwh
+    n = net_kw.size
+    charge, discharge, soc = np.zeros(n), np.zeros(n), np.empty(n)
+    s = battery.initial_soc * high
+    for t in range(n):
+        s *= keep
+        room = max(high - s, 0.0) / (eta_c * dt_h)
+        available = max(s - low, 0.0) * eta_d / dt_h
+        if peak[t]:
+            discharge[t] = min(battery.discharge_kw, available, max(export_limit_kw - net_kw[t], 0))
+            charge[t] = min(battery.charge_kw, room, max(net_kw[t] - export_limit_kw, 0.0))
+        elif net_kw[t] > 0:
+            charge[t] = min(battery.charge_kw, room, net_kw[t])
+        else:
+            discharge[t] = min(battery.discharge_kw, available, -net_kw[t])
+        # The standby loss would take a battery resting on its reserve below it: trickle.
+        charge[t] = max(charge[t], (low - s) / (eta_c * dt_h))
+        s = s + eta_c * charge[t] * dt_h - discharge[t] * dt_h / eta_d
+        soc[t] = s
+    return charge, discharge, soc
+
+
+def heuristic_schedule(
+    strategy: Literal["none", "rule"],
+    series: HomeSeries,
+    assets: HomeAssets,
+    market: Market,
+    settings: DispatchSettings,
+) -> Schedule:
+    """The ``none`` or ``rule`` schedule of one home (see the module docstring)."""
+    n, dt = market.n, market.dt_h
+    ev = unmanaged_ev(series.ev, n, dt)
+    cooling, air = thermostat(series.thermal, n)
+    ac = cooling / series.thermal.cop if series.thermal is not None else np.zeros(n)
+    battery = assets.battery(settings)
+    net = series.pv_kw - series.base_kw - ev - ac
+    if battery is None:
+        charge = discharge = soc = np.zeros(n)
+    elif strategy == "none":
+        charge = discharge = np.zeros(n)
+        keep = (1.0 - battery.standby_loss_per_h) ** dt
+        soc = battery.initial_soc * battery.usable_energy_kwh * keep ** np.arange(1, n + 1)
+    else:
+        start, end = settings.peak_hours
+        peak = (market.local_hour >= start) & (market.local_hour < end)
+        charge, discharge, soc = rule_battery(net, peak, assets.export_limit_kw, battery, dt)
+    # The inverter curtails the PV that would push the meter over the export limit.
+    curtail = np.clip(net + discharge - charge - assets.export_limit_kw, 0.0, series.pv_kw)
+    return Schedule(
+        charge_kw=charge,
+        discharge_kw=discharge,
+        soc_kwh=soc,
+        curtail_kw=curtail,
+        ev_kw=ev,
+        ac_kw=ac,
+        cooling_kw=cooling,
+        air_c=air,
+        awards_kw=None
+        if market.ancillary is None or battery is None
+        else np.zeros_like(market.ancillary),
+        issues=ev_issues(series, dt),
+    )
+
+
+class _Lp:
+    """A linear programme assembled block by block (columns, rows, sparse entries), with the
+    meter flow of each interval as a sum of column terms."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.cost, self.lower, self.upper, self.integer = [], [], [], []
+        self.row_lower, self.row_upper = [], []
+        self.entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.meter: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.export: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.columns = 0
+        self.rows = 0
+
+    def add_columns(self, lower, upper, cost=0.0, integer=False) -> np.ndarray:
+        lower = np.atleast_1d(np.asarray(lower, dtype=float))
+        size = lower.size
+        self.lower.append(lower)
+        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (size,)))
+        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (size,)))
+        self.integer.append(np.full(size, integer))
+        index = np.arange(self.columns, self.columns + size)
+        self.columns += size
+        return index
+
+    def add_rows(self, lower, upper, size: int) -> np.ndarray:
+        self.row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (size,)))
+        self.row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (size,)))
+        index = np.arange(self.rows, self.rows + size)
+        self.rows += size
+        return index
+
+    def add(self, rows, columns, values) -> None:
+        rows, columns = np.asarray(rows), np.asarray(columns)
+        values = np.broadcast_to(
+            np.asarray(values, dtype=float), np.broadcast_shapes(rows.shape, columns.shape)
+        )
+        rows, columns = np.broadcast_arrays(rows, columns)
+        self.entries.append((rows.ravel(), columns.ravel(), values.ravel()))
+
+    def add_meter(self, t, columns, values) -> None:
+        """Columns in the meter flow of intervals ``t`` (export positive) [kW per unit]."""
+        t, columns = np.broadcast_arrays(np.asarray(t), np.asarray(columns))
+        values = np.broadcast_to(np.asarray(values, dtype=float), t.shape)
+        self.meter.append((t.ravel(), columns.ravel(), values.ravel()))
+
+    def add_export(self, t, columns, values) -> None:
+        """Columns that count against the export limit of intervals ``t`` only."""
+        t, columns = np.broadcast_arrays(np.asarray(t), np.asarray(columns))
+        values = np.broadcast_to(np.asarray(values, dtype=float), t.shape)
+        self.export.append((t.ravel(), columns.ravel(), values.ravel()))
+
+    def solve(
+        self,
+        meter_cost: np.ndarray,
+        export_room: np.ndarray,
+        template: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """Minimise the column costs plus ``meter_cost . m`` subject to ``m <= export_room``;
+        the solution and HiGHS's objective.
+
+        ``template`` (columns, export room) names the bounds that carry a home's own series
+        (PV curtailment's upper bounds, the export rows): the same LP with those columns fixed
+        at 0 and that export room is solved cold once per process and matrix, and each home
+        starts from its optimal basis. A home's schedule therefore depends on its own data
+        only, not on which homes the process solved before (tied optima would otherwise follow
+        the previous home's basis), and the solve takes a fraction of a cold one. Without a
+        template, and for a MIP, the solve is cold.
+        """
+        meter = [np.concatenate(part) for part in zip(*self.meter, strict=True)]
+        exports = self.add_rows(-np.inf, export_room, self.n)
+        self.add(exports[meter[0]], meter[1], meter[2])
+        for t, columns, values in self.export:
+            self.add(exports[t], columns, values)
+        cost = np.concatenate(self.cost)
+        np.add.at(cost, meter[1], meter_cost[meter[0]] * meter[2])
+        r, c, v = (np.concatenate(part) for part in zip(*self.entries, strict=True))
+        order = np.lexsort((r, c))
+        r, c, v = r[order], c[order], v[order]
+        start = np.searchsorted(c, np.arange(self.columns + 1)).astype(np.int32)
+        index = r.astype(np.int32)
+        integer = np.concatenate(self.integer)
+        bounds = (np.concatenate(self.lower), np.concatenate(self.upper))
+        row_bounds = (np.concatenate(self.row_lower), np.concatenate(self.row_upper))
+        key = _digest(start, index, v, integer)
+        solver = _SOLVERS.get(key)
+        if solver is None:
+            solver = _model(cost, *bounds, *row_bounds, start, index, v, integer)
+            _SOLVERS.clear()  # one matrix per process: bounded memory
+            _BASES.clear()
+            _SOLVERS[key] = solver
+        if template is None or integer.any():
+            _change(solver, cost, bounds, row_bounds)
+            solver.clearSolver()
+        else:
+            columns, room = template
+            upper = bounds[1].copy()
+            upper[columns] = 0.0
+            row_upper = row_bounds[1].copy()
+            row_upper[exports] = room
+            base_key = _digest(cost, bounds[0], upper, row_bounds[0], row_upper)
+            basis = _BASES.get(base_key)
+            if basis is None:
+                _change(solver, cost, (bounds[0], upper), (row_bounds[0], row_upper))
+                solver.clearSolver()
+                _run(solver)
+                basis = _BASES[base_key] = solver.getBasis()
+            _change(solver, cost, bounds, row_bounds)
+            solver.setBasis(basis)
+        _run(solver)
+        return np.asarray(solver.getSolution().col_value), solver.getInfo().objective_function_value
+
+
+_SOLVERS: dict[bytes, highspy.Highs] = {}
+"""This process's HiGHS model, by a digest of its matrix (see :meth:`_Lp.solve`)."""
+_BASES: dict[bytes, highspy.HighsBasis] = {}
+"""Optimal bases of template LPs on that matrix, by a digest of their costs and bounds."""
+
+
+def _digest(*arrays: np.ndarray) -> bytes:
+    return hashlib.blake2b(b"".join(a.tobytes() for a in arrays), digest_size=16).digest()
+
+
+def _change(solver: highspy.Highs, cost, bounds, row_bounds) -> None:
+    """Replace every cost and bound of the model ``solver`` holds."""
+    columns = np.arange(cost.size, dtype=np.int32)
+    rows = np.arange(row_bounds[0].size, dtype=np.int32)
+    solver.changeColsCost(cost.size, columns, cost)
+    solver.changeColsBounds(cost.size, columns, *bounds)
+    solver.changeRowsBounds(rows.size, rows, *row_bounds)
+
+
+def _run(solver: highspy.Highs) -> None:
+    solver.run()
+    status = solver.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        _SOLVERS.clear()
+        _BASES.clear()
+        raise RuntimeError(f"dispatch LP failed: {solver.modelStatusToString(status)}")
+
+
+def _model(cost, lower, upper, row_lower, row_upper, start, index, value, integer) -> highspy.Highs:
+    """A silent HiGHS instance holding the (MI)LP in column-wise form."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = cost.size, row_lower.size
+    lp.col_cost_ = cost
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    solver = _highs()
+    if integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in integer
+        ]
+        solver.setOptionValue("mip_rel_gap", 1e-9)
+        solver.setOptionValue("mip_abs_gap", 1e-9)
+        solver.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    solver.passModel(lp)
+    return solver
+
+
+Reader = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+def _pv_block(lp: _Lp, series: HomeSeries) -> tuple[Reader, np.ndarray]:
+    """PV curtailment ``q_t`` in ``[0, pv_t]`` (a column in every interval, dark or not, so
+    that homes share one matrix and the solver can reuse it)."""
+    q = lp.add_columns(np.zeros(lp.n), series.pv_kw)
+    lp.add_meter(np.arange(lp.n), q, -1.0)
+
+    def read(x: np.ndarray) -> dict[str, np.ndarray]:
+        return {"curtail_kw": x[q]}
+
+    return read, q
+
+
+def _battery_block(
+    lp: _Lp,
+    battery: BatteryParameters,
+    market: Market,
+    settings: DispatchSettings,
+    binary: np.ndarray,
+) -> Reader:
+    """Battery charge, discharge and state of charge, the AS awards, and a charge-or-discharge
+    binary in the intervals ``binary``."""
+    n, dt = lp.n, market.dt_h
+    eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
+    kappa = battery.throughput_cost_usd_per_kwh
+    keep = (1.0 - battery.standby_loss_per_h) ** dt
+    high, low = battery.usable_energy_kwh, battery.min_energy_kwh
+    s0 = battery.initial_soc * high
+    t = np.arange(n)
+    c = lp.add_columns(np.zeros(n), battery.charge_kw)
+    d = lp.add_columns(np.zeros(n), battery.discharge_kw, kappa * dt)
+    s_cost = np.zeros(n)
+    s_cost[-1] = -terminal_value(market, battery)
+    s = lp.add_columns(np.full(n, low), high, s_cost)
+    lp.add_meter(t, c, -1.0)
+    lp.add_meter(t, d, 1.0)
+    balance = lp.add_rows(np.where(t == 0, keep * s0, 0.0), np.where(t == 0, keep * s0, 0.0), n)
+    lp.add(balance, s, 1.0)
+    lp.add(balance[1:], s[:-1], -keep)
+    lp.add(balance, c, -eta_c * dt)
+    lp.add(balance, d, dt / eta_d)
+    if binary.size:
+        z = lp.add_columns(np.zeros(binary.size), 1.0, integer=True)
+        charge_on = lp.add_rows(-np.inf, 0.0, binary.size)
+        lp.add(charge_on, c[binary], 1.0)
+        lp.add(charge_on, z, -battery.charge_kw)
+        discharge_on = lp.add_rows(-np.inf, battery.discharge_kw, binary.size)
+        lp.add(discharge_on, d[binary], 1.0)
+        lp.add(discharge_on, z, battery.discharge_kw)
+    awards = None
+    if market.ancillary is not None:
+        hours, hour = market.hours, market.hour
+        duration = settings.durations()
+        limit = np.where(UP, battery.discharge_kw, battery.charge_kw)
+        throughput = kappa * settings.regulation_throughput_share * REGULATION * 1.0
+        cost = -market.ancillary / 1000.0 + throughput  # per kW awarded for one hour
+        awards = lp.add_columns(np.zeros(hours * 4), np.tile(limit, hours), cost.ravel()).reshape(
+            hours, 4
+        )
+        up, down = awards[:, UP], awards[:, ~UP]
+        up_energy = duration[UP] / eta_d  # stored energy per kW of up award [kWh]
+        down_energy = duration[~UP] * eta_c
+        headroom = lp.add_rows(-np.inf, battery.discharge_kw, n)
+        lp.add(headroom, d, 1.0)
+        lp.add(headroom[:, None], up[hour], 1.0)
+        headroom = lp.add_rows(-np.inf, battery.charge_kw, n)
+        lp.add(headroom, c, 1.0)
+        lp.add(headroom[:, None], down[hour], 1.0)
+        lp.add_export(t[:, None], up[hour], 1.0)
+        # Sufficiency at every interval end for its own hour's awards and, at an hour's
+        # last interval, for the next hour's; the start state for the first hour.
+        ends = np.flatnonzero(hour[:-1] != hour[1:])
+        states = np.concatenate([t, ends])
+        award_hour = np.concatenate([hour, hour[ends + 1]])
+        rows = lp.add_rows(low, np.inf, states.size)
+        lp.add(rows, s[states], 1.0)
+        lp.add(rows[:, None], up[award_hour], -up_energy)
+        rows = lp.add_rows(-np.inf, high, states.size)
+        lp.add(rows, s[states], 1.0)
+        lp.add(rows[:, None], down[award_hour], down_energy)
+        first = lp.add_rows(-np.inf, [s0 - low, high - s0], 2)
+        lp.add(first[0], up[0], up_energy)
+        lp.add(first[1], down[0], down_energy)
+
+    def read(x: np.ndarray) -> dict[str, np.ndarray]:
+        out = {"charge_kw": x[c], "discharge_kw": x[d], "soc_kwh": x[s]}
+        if awards is not None:
+            out["awards_kw"] = x[awards]
+        return out
+
+    return read
+
+
+def _ev_block(lp: _Lp, ev: EVSessions, dt_h: float) -> Reader:
+    """Flexible EV charging within each session's window, its (capped) need by departure."""
+    windows = [np.arange(a, b) for a, b in zip(ev.arrival, ev.departure, strict=True)]
+    t = np.concatenate(windows)
+    session = np.repeat(np.arange(len(windows)), [w.size for w in windows])
+    e = lp.add_columns(np.zeros(t.size), np.asarray(ev.charger_kw, dtype=float)[session])
+    lp.add_meter(t, e, -1.0)
+    target = ev.target_kwh(dt_h)
+    rows = lp.add_rows(target, target, len(windows))
+    lp.add(rows[session], e, dt_h)
+
+    def read(x: np.ndarray) -> dict[str, np.ndarray]:
+        power = np.zeros(lp.n)
+        np.add.at(power, t, x[e])
+        return {"ev_kw": power}
+
+    return read
+
+
+def _ac_block(lp: _Lp, thermal: Thermal, dt_h: float, settings: DispatchSettings) -> Reader:
+    """Cooling power ``u`` on the linear thermal model, comfort band soft at the penalty."""
+    n = lp.n
+    size = thermal.x0.size
+    j = thermal.air_index
+    u = lp.add_columns(np.zeros(n), thermal.capacity_kw)
+    x = lp.add_columns(np.full(n * size, -np.inf), np.inf).reshape(n, size)
+    penalty = settings.comfort_penalty_usd_per_kh * dt_h
+    hot = lp.add_columns(np.zeros(n), np.inf, penalty)
+    cold = lp.add_columns(np.zeros(n), np.inf, penalty)
+    lp.add_meter(np.arange(n), u, -1.0 / np.asarray(thermal.cop, dtype=float))
+    drive = np.array(thermal.w, dtype=float)
+    drive[0] += thermal.a @ thermal.x0
+    dynamics = lp.add_rows(drive.ravel(), drive.ravel(), n * size).reshape(n, size)
+    lp.add(dynamics, x, 1.0)
+    lp.add(dynamics, u[:, None], -np.asarray(thermal.b_u, dtype=float)[None, :])
+    # -A x[k-1] in row k: entry (k, i) <- column (k-1, l) with value -A[i, l].
+    rows = np.broadcast_to(dynamics[1:, :, None], (n - 1, size, size))
+    columns = np.broadcast_to(x[:-1, None, :], (n - 1, size, size))
+    lp.add(rows, columns, np.broadcast_to(-thermal.a, (n - 1, size, size)))
+    top = lp.add_rows(-np.inf, thermal.setpoint_c + thermal.band_c, n)
+    lp.add(top, x[:, j], 1.0)
+    lp.add(top, hot, -1.0)
+    bottom = lp.add_rows(thermal.setpoint_c - thermal.band_c, np.inf, n)
+    lp.add(bottom, x[:, j], 1.0)
+    lp.add(bottom, cold, 1.0)
+
+    def read(sol: np.ndarray) -> dict[str, np.ndarray]:
+        cooling = sol[u]
+        return {"cooling_kw": cooling, "ac_kw": cooling / thermal.cop, "air_c": sol[x[:, j]]}
+
+    return read
+
+
+def optimal_schedule(
+    series: HomeSeries,
+    assets: HomeAssets,
+    market: Market,
+    settings: DispatchSettings,
+) -> Schedule:
+    """The ``lp`` strategy: one home's perfect-foresight optimum (see the module docstring).
+
+    Parameters
+    ----------
+    series : HomeSeries
+    assets : HomeAssets
+    market : Market
+    settings : DispatchSettings
+
+    Returns
+    -------
+    Schedule
+        With ``solver_objective`` the optimum [$] as HiGHS computed it, to compare with
+        :func:`vppsim.fleet.kpis.score`'s ``objective``.
+    """
+    series.validate(market.n)
+    battery = assets.battery(settings)
+    binary = np.array([], dtype=np.int64)
+    if battery is not None:
+        binary = np.flatnonzero(market.lmp < waste_price(battery))
+    while True:
+        schedule = _solve(series, assets, battery, market, settings, binary)
+        both = np.flatnonzero(
+            (schedule.charge_kw > settings.simultaneous_tolerance_kw)
+            & (schedule.discharge_kw > settings.simultaneous_tolerance_kw)
+        )
+        fresh = np.setdiff1d(both, binary)
+        if fresh.size == 0:
+            # Nothing left to forbid (a binary's integrality tolerance at most): the score's
+            # "simultaneous" violation count would show any remainder.
+            return schedule
+        binary = np.union1d(binary, fresh)
+
+
+def _solve(
+    series: HomeSeries,
+    assets: HomeAssets,
+    battery: BatteryParameters | None,
+    market: Market,
+    settings: DispatchSettings,
+    binary: np.ndarray,
+) -> Schedule:
+    n, dt = market.n, market.dt_h
+    lp = _Lp(n)
+    read_pv, curtail = _pv_block(lp, series)
+    readers = [read_pv]
+    if battery is not None:
+        readers.append(_battery_block(lp, battery, market, settings, binary))
+    if series.ev is not None:
+        readers.append(_ev_block(lp, series.ev, dt))
+    if series.thermal is not None:
+        readers.append(_ac_block(lp, series.thermal, dt, settings))
+    per_kw = market.lmp * dt / 1000.0  # $ per kW of meter flow over one interval
+    fixed = series.pv_kw - series.base_kw
+    # Homes of PV and battery only share a matrix (for given battery parameters), so they
+    # start from a template's basis; EV sessions and houses differ per home: solved cold.
+    template = None
+    if series.ev is None and series.thermal is None:
+        template = (curtail, np.full(n, assets.export_limit_kw))
+    x, objective = lp.solve(-per_kw, assets.export_limit_kw - fixed, template)
+    # The terms the LP leaves out as constants: the fixed meter flow and the initial energy.
+    constant = per_kw @ fixed
+    if battery is not None:
+        constant -= (
+            terminal_value(market, battery) * battery.initial_soc * battery.usable_energy_kwh
+        )
+    parts = {
+        "charge_kw": np.zeros(n),
+        "discharge_kw": np.zeros(n),
+        "soc_kwh": np.zeros(n),
+        "ev_kw": np.zeros(n),
+        "ac_kw": np.zeros(n),
+        "cooling_kw": np.zeros(n),
+        "air_c": np.full(n, np.nan),
+        "awards_kw": None,
+    }
+    for read in readers:
+        parts.update(read(x))
+    if battery is not None and market.ancillary is not None and parts["awards_kw"] is None:
+        parts["awards_kw"] = np.zeros_like(market.ancillary)
+    return Schedule(
+        **parts,
+        mip_intervals=int(binary.size),
+        solver_objective=float(constant - objective),
+        issues=ev_issues(series, dt),
+    )
+
+
+def schedule_home(
+    strategy: Strategy,
+    series: HomeSeries,
+    assets: HomeAssets,
+    market: Market,
+    settings: DispatchSettings,
+) -> Schedule:
+    """One home's schedule by ``strategy``."""
+    if strategy == "lp":
+        return optimal_schedule(series, assets, market, settings)
+    if strategy in ("none", "rule"):
+        series.validate(market.n)
+        return heuristic_schedule(strategy, series, assets, market, settings)
+    raise ConfigError(f"strategy={strategy!r}: choose one of {', '.join(STRATEGIES)}")
+
+
+def _schedule_many(
+    strategy: Strategy,
+    homes: Sequence[tuple[HomeSeries, HomeAssets]],
+    market: Market,
+    settings: DispatchSettings,
+) -> list[Schedule]:
+    return [schedule_home(strategy, s, a, market, settings) for s, a in homes]
+
+
+def dispatch_fleet(
+    strategy: Strategy,
+    series: Sequence[HomeSeries],
+    assets: Sequence[HomeAssets],
+    market: Market,
+    settings: DispatchSettings | None = None,
+) -> list[Schedule]:
+    """Every home's schedule by ``strategy``, in order; ``settings.workers`` processes solve
+    contiguous chunks of homes (each home's result does not depend on the chunking).
+
+    Parameters
+    ----------
+    strategy : {"none", "rule", "lp"}
+    series : sequence of HomeSeries
+    assets : sequence of HomeAssets
+    market : Market
+    settings : DispatchSettings, optional
+
+    Returns
+    -------
+    list of Schedule
+    """
+    settings = settings or DispatchSettings()
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"strategy={strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if len(series) != len(assets):
+        raise ConfigError(f"series: {len(series)} homes but assets: {len(assets)}")
+    homes = list(zip(series, assets, strict=True))
+    if settings.workers == 1 or len(homes) < 2:
+        return _schedule_many(strategy, homes, market, settings)
+    bounds = np.linspace(0, len(homes), settings.workers + 1).round().astype(int)
+    chunks = [homes[a:b] for a, b in pairwise(bounds) if b > a]
+    with ProcessPoolExecutor(settings.workers) as pool:
+        done = pool.map(
+            _schedule_many,
+            [strategy] * len(chunks),
+            chunks,
+            [market] * len(chunks),
+            [settings] * len(chunks),
+        )
+        return [schedule for chunk in done for schedule in chunk]
+
+
+def _wide(
+    frame: pd.DataFrame, column: str, homes: np.ndarray, times: pd.DatetimeIndex
+) -> np.ndarray:
+    """A long ``home_id, timestamp, <column>`` frame as (T, homes) on the market's grid."""
+    wide = frame.pivot(index="timestamp", columns="home_id", values=column)
+    missing = set(homes) - set(wide.columns)
+    if missing:
+        raise ConfigError(f"{column}: no series for home(s) {sorted(missing)[:5]}")
+    wide = wide.reindex(index=times, columns=homes)
+    if wide.isna().any(axis=None):
+        raise ConfigError(f"{column}: the series do not cover the market's timestamps")
+    return wide.to_numpy(dtype=float)
+
+
+def run_dispatch(
+    market: pd.DataFrame,
+    assets: pd.DataFrame,
+    load: pd.DataFrame,
+    pv: pd.DataFrame | None,
+    strategy: Strategy,
+    settings: DispatchSettings | None = None,
+    ev_sessions: dict[int, EVSessions] | None = None,
+    thermal: dict[int, Thermal] | None = None,
+    timezone: str = CAISO_TIMEZONE,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The body of ``vppsim dispatch``: a strategy over dataset frames, and its summary.
+
+    Parameters
+    ----------
+    market : pandas.DataFrame
+        The ``market`` dataset (``timestamp``, ``lmp`` and the AS prices when present).
+    assets : pandas.DataFrame
+        The ``assets`` dataset, one row per home (``home_id`` and the columns of
+        :class:`HomeAssets`; ``has_battery`` false means no battery; ``enrolled`` false keeps
+        a home on ``none``, the VPP does not control it).
+    load : pandas.DataFrame
+        Long ``home_id, timestamp, load_kw`` and, for homes given ``ev_sessions`` or
+        ``thermal``, ``ev_kw`` or ``hvac_kw``: the parts the dispatch moves, taken out of the
+        base load [kW].
+    pv : pandas.DataFrame, optional
+        Long ``home_id, timestamp, pv_kw`` [kW AC]; None: no PV.
+    strategy : {"none", "rule", "lp"}
+    settings : DispatchSettings, optional
+    ev_sessions, thermal : dict, optional
+        By home id: the EV sessions and the air conditioner's thermal model.
+    timezone : str
+
+    Returns
+    -------
+    homes : pandas.DataFrame
+        Long ``home_id, timestamp, charge_kw, discharge_kw, soc_kwh, curtail_kw, ev_kw,
+        ac_kw, meter_kw`` (float32).
+    fleet : pandas.DataFrame
+        ``timestamp`` and the fleet's sums of the same powers [kW].
+    summary : dict
+        :func:`vppsim.fleet.kpis.fleet_summary` (peak reduction against ``none``), with
+        ``strategy``.
+    """
+    from vppsim.fleet.kpis import fleet_summary, score  # kpis imports this module
+
+    settings = settings or DispatchSettings()
+    ev_sessions, thermal = ev_sessions or {}, thermal or {}
+    grid = market_from_frame(market, timezone)
+    times = pd.DatetimeIndex(market["timestamp"])
+    homes = assets["home_id"].to_numpy()
+    base = _wide(load, "load_kw", homes, times)
+    power = np.zeros_like(base) if pv is None else _wide(pv, "pv_kw", homes, times)
+    for column, flexible in (("ev_kw", ev_sessions), ("hvac_kw", thermal)):
+        moved = [i for i, h in enumerate(homes) if h in flexible]
+        if moved:
+            base[:, moved] -= _wide(load, column, homes[moved], times)
+    base = np.maximum(base, 0.0)  # float32 rounding of load less its parts
+    series, rows = [], []
+    for i, (home, row) in enumerate(zip(homes, assets.to_dict("records"), strict=True)):
+        if not row.get("has_battery", True):
+            row = {"export_limit_kw": row.get("export_limit_kw")}
+        rows.append(HomeAssets.from_row(row, home))
+        series.append(HomeSeries(base[:, i], power[:, i], ev_sessions.get(home), thermal.get(home)))
+    enrolled = (
+        assets["enrolled"].to_numpy(bool) if "enrolled" in assets else np.ones(len(homes), bool)
+    )
+
+    def run(chosen: Strategy) -> list[Schedule]:
+        out: list[Schedule | None] = [None] * len(homes)
+        for flag, used in ((True, chosen), (False, "none")):
+            picked = np.flatnonzero(enrolled == flag)
+            done = dispatch_fleet(
+                used, [series[i] for i in picked], [rows[i] for i in picked], grid, settings
+            )
+            for i, schedule in zip(picked, done, strict=True):
+                out[i] = schedule
+        return out
+
+    schedules = run(strategy)
+    baseline = schedules if strategy == "none" else run("none")
+    meters = np.column_stack([s.meter_kw(x) for s, x in zip(schedules, series, strict=True)])
+    base_meters = np.column_stack([s.meter_kw(x) for s, x in zip(baseline, series, strict=True)])
+    scores = [
+        score(s, x, a, grid, settings) for s, x, a in zip(schedules, series, rows, strict=True)
+    ]
+    summary = {"strategy": strategy}
+    summary.update(fleet_summary(scores, meters, base_meters, [s.issues for s in schedules]))
+    columns = ("charge_kw", "discharge_kw", "soc_kwh", "curtail_kw", "ev_kw", "ac_kw")
+    stacked = {c: np.column_stack([getattr(s, c) for s in schedules]) for c in columns}
+    stacked["meter_kw"] = meters
+    long = pd.DataFrame(
+        {
+            "home_id": np.tile(homes, grid.n),
+            "timestamp": np.repeat(times, len(homes)),
+            **{c: v.ravel().astype(np.float32) for c, v in stacked.items()},
+        }
+    )
+    fleet = pd.DataFrame({"timestamp": times, **{c: v.sum(axis=1) for c, v in stacked.items()}})
+    return long, fleet, summary
