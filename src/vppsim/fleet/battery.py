@@ -458,7 +458,7 @@ class BatteryKernel:
         soc -= work
         np.multiply(discharge, self.fade_per_kw, out=work)
         np.subtract(state.soh, work, out=out.soh)
-        out.soh -= self.calendar_step
+        np.subtract(out.soh, self.calendar_step, out=out.soh)
         info = {
             "requested_kw": action,
             "discharge_kw": discharge,

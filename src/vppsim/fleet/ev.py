@@ -155,7 +155,10 @@ def draw_sessions(
     if not parts:
         return _no_sessions()
     rows, start, end, leave, power = (np.concatenate(x) for x in zip(*parts, strict=True))
-    return Sessions(rows, home_ids[rows], start, end, _leave_before_next(rows, start, leave), power)
+    # Days are drawn independently, so a slow (level-1) charge may still run when the car's
+    # next session begins: the car left in between, and its charging stops then.
+    leave = _leave_before_next(rows, start, leave)
+    return Sessions(rows, home_ids[rows], start, np.minimum(end, leave), leave, power)
 
 
 def _no_sessions() -> Sessions:
