@@ -251,6 +251,8 @@ ASSET_COLUMNS = {
 """Field of :class:`BatteryFleet` -> column of the assets table (:mod:`vppsim.fleet.assets`)."""
 
 HOURS_PER_YEAR = 8760.0
+TOLERANCE_KWH = 1e-9
+"""Energy outside the window by less than this is not a violation [kWh]."""
 
 
 class BatteryAgeing(BaseModel):
@@ -395,12 +397,14 @@ class BatteryKernel:
             has, ageing.cycle_fade_per_equivalent_cycle * dt / np.where(has, b.energy_kwh, 1.0), 0
         )
         self.calendar_step = b.calendar_fade_per_year * dt / HOURS_PER_YEAR
+        self.minus_discharge_kw = -b.discharge_kw
+        self.ageing = bool(np.any(self.fade_per_kw)), bool(np.any(self.calendar_step))
         self._states = tuple(BatteryState(np.empty(n), np.empty(n)) for _ in range(2))
-        self._applied = np.empty(n)
-        self._charge = np.empty(n)
-        self._discharge = np.empty(n)
-        self._work = np.empty(n)
+        self._applied, self._charge, self._discharge = np.empty(n), np.empty(n), np.empty(n)
+        self._high, self._low, self._work = np.empty(n), np.empty(n), np.empty(n)
         self._capacity = np.empty(n)
+        self._flag = np.empty(n, dtype=bool)
+        self._zero = np.zeros(n)  # faster than a scalar 0 in maximum/minimum
 
     def initial_state(self, soc_share: float | np.ndarray = 0.5) -> BatteryState:
         """New batteries (``soh`` 1) holding ``soc_share`` of their energy."""
@@ -430,39 +434,49 @@ class BatteryKernel:
             the window at the interval start: after standby loss or fade, never by action).
         """
         out = self._states[1] if state is self._states[0] else self._states[0]
-        soc, cap, work = out.soc_kwh, self._capacity, self._work
-        charge, discharge, applied = self._charge, self._discharge, self._applied
+        soc, cap, work, flag = out.soc_kwh, self._capacity, self._work, self._flag
+        high, low, applied = self._high, self._low, self._applied
+        charge, discharge = self._charge, self._discharge
         b = self.batteries
         np.multiply(b.energy_kwh, state.soh, out=cap)
         np.multiply(state.soc_kwh, self.keep, out=soc)
-        # Charge: within the power limit and the room left.
-        np.clip(action, 0.0, b.charge_kw, out=charge)
-        np.subtract(cap, soc, out=work)
-        above = int(np.count_nonzero(work < -1e-9))
-        work *= self.kw_per_room
-        np.minimum(charge, work, out=charge)
-        # Discharge: within the power limit and the energy above the floor.
-        np.negative(action, out=discharge)
-        np.clip(discharge, 0.0, b.discharge_kw, out=discharge)
-        np.multiply(cap, self.floor_share, out=work)
-        np.subtract(soc, work, out=work)
-        below = int(np.count_nonzero(work < -1e-9))
-        work *= self.kw_per_stock
-        np.minimum(discharge, work, out=discharge)
-        np.maximum(charge, 0.0, out=charge)
-        np.maximum(discharge, 0.0, out=discharge)
-        np.subtract(charge, discharge, out=applied)
+        # Highest net power: the charge limit and the room left [kW].
+        np.subtract(cap, soc, out=high)
+        np.less(high, -TOLERANCE_KWH, out=flag)
+        above = int(np.count_nonzero(flag))
+        high *= self.kw_per_room
+        np.minimum(high, b.charge_kw, out=high)
+        np.maximum(high, self._zero, out=high)
+        # Lowest: the discharge limit and the energy above the floor.
+        np.multiply(cap, self.floor_share, out=low)
+        np.subtract(low, soc, out=low)
+        np.greater(low, TOLERANCE_KWH, out=flag)
+        below = int(np.count_nonzero(flag))
+        low *= self.kw_per_stock
+        np.maximum(low, self.minus_discharge_kw, out=low)
+        np.minimum(low, self._zero, out=low)
+        np.maximum(action, low, out=applied)
+        np.minimum(applied, high, out=applied)
+        np.not_equal(applied, action, out=flag)
+        clipped = int(np.count_nonzero(flag))
+        np.maximum(applied, self._zero, out=charge)
+        np.subtract(charge, applied, out=discharge)
         np.multiply(charge, self.stored_per_kw, out=work)
         soc += work
         np.multiply(discharge, self.drawn_per_kw, out=work)
         soc -= work
-        np.multiply(discharge, self.fade_per_kw, out=work)
-        np.subtract(state.soh, work, out=out.soh)
-        np.subtract(out.soh, self.calendar_step, out=out.soh)
+        cycle, calendar = self.ageing
+        if cycle:
+            np.multiply(discharge, self.fade_per_kw, out=work)
+            np.subtract(state.soh, work, out=out.soh)
+        else:
+            out.soh[:] = state.soh
+        if calendar:
+            np.subtract(out.soh, self.calendar_step, out=out.soh)
         info = {
             "requested_kw": action,
             "discharge_kw": discharge,
-            "clipped": int(np.count_nonzero(np.abs(applied - action) > 1e-9)),
+            "clipped": clipped,
             "below_floor": below,
             "above_capacity": above,
         }

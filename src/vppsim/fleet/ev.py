@@ -302,6 +302,8 @@ class EVKernel:
         self._applied = np.empty(n_homes)
         self._limit = np.empty(n_homes)
         self._unmet = np.empty(n_homes)
+        self._flag = np.empty(n_homes, dtype=bool)
+        self._zero = np.zeros(n_homes)  # faster than a scalar 0 in maximum
 
     def initial_state(self) -> np.ndarray:
         """No car needs energy before the first interval [kWh]."""
@@ -335,8 +337,9 @@ class EVKernel:
         np.multiply(out, 1.0 / self.dt_h, out=unmet)  # the need as a power [kW]
         np.minimum(limit, unmet, out=limit)
         np.minimum(action, limit, out=applied)
-        np.maximum(applied, 0.0, out=applied)
-        clipped = int(np.count_nonzero(applied != action))
+        np.maximum(applied, self._zero, out=applied)
+        np.not_equal(applied, action, out=self._flag)
+        clipped = int(np.count_nonzero(self._flag))
         np.multiply(applied, self.dt_h, out=unmet)
         out -= unmet
         departing = exogenous_t["departing"]
@@ -346,7 +349,7 @@ class EVKernel:
             "requested_kw": action,
             "unmet_kwh": unmet,
             "clipped": clipped,
-            "unmet_sessions": int(np.count_nonzero(unmet > 1e-9)),
+            "unmet_sessions": int(np.count_nonzero(np.greater(unmet, 1e-9, out=self._flag))),
         }
         return out, applied, info
 
