@@ -11,7 +11,7 @@ import pytest
 from vppsim.fleet import thermal
 from vppsim.grid import build_grid
 from vppsim.load.homes import draw_homes
-from vppsim.load.model import simulate_load, simulate_load_parts
+from vppsim.load.model import simulate_load, simulate_load_parts, thermal_inputs
 from vppsim.load.parameters import LoadParameters
 from vppsim.seeds import Stream, stream_rng
 from vppsim.weather.synthetic import simulate_weather
@@ -166,3 +166,36 @@ def test_load_parts_are_parts_of_the_load():
     assert (parts["hvac_kw"][no_hvac.to_numpy()] == 0).all()
     assert (parts["ev_kw"][~homes["has_ev"].to_numpy()] == 0).all()
     assert parts["ev_kw"].sum() > 0 and parts["hvac_kw"].sum() > 0
+
+
+def test_thermal_inputs_are_the_load_models():
+    grid = build_grid(dt.date(2023, 8, 7), dt.date(2023, 8, 13), TZ, 15)
+    weather = simulate_weather(grid, 34.05, -118.24, TZ, 15, stream_rng(42, Stream.WEATHER))
+    p = LoadParameters()
+    homes = draw_homes(8, np.arange(420), p)  # two blocks of the load model
+    parts = simulate_load_parts(homes, weather, grid, TZ, 15, 8, p)
+    inputs = thermal_inputs(homes, weather, grid, TZ, 15, 8, p)
+    assert inputs.drive.air.shape == (len(grid), len(inputs.rows))
+    has = (homes["ac_capacity_kw"] > 0) | (homes["heating_capacity_kw"] > 0)
+    assert np.array_equal(inputs.rows, np.flatnonzero(has.to_numpy()))
+    run = thermal.simulate(
+        inputs.model,
+        inputs.drive,
+        cool_setpoint=inputs.cool_setpoint,
+        heat_setpoint=inputs.heat_setpoint,
+        mass0=inputs.start_c,
+        spin_up_steps=inputs.spin_up_steps,
+    )
+    cooling = np.clip(run.heat_removed_kw, 0.0, None) / thermal.cop(
+        inputs.model, inputs.drive.outdoor_c.copy()
+    )
+    heating = np.clip(-run.heat_removed_kw, 0.0, None) * inputs.model.heating_kw_per_kw
+    # The load renders the compressor's cycling within intervals: energy is kept.
+    expected = (cooling + heating).sum(axis=0)
+    hvac = parts["hvac_kw"][inputs.rows].sum(axis=1)
+    assert np.isclose(hvac.sum(), expected.sum(), rtol=1e-3)
+    assert np.allclose(hvac, expected, rtol=0.05, atol=1.0)
+    # A block's inputs do not depend on the other homes.
+    alone = thermal_inputs(homes.iloc[400:], weather, grid, TZ, 15, 8, p)
+    mine = inputs.rows >= 400
+    assert np.array_equal(alone.drive.air, inputs.drive.air[:, mine])

@@ -46,13 +46,17 @@ Space conditioning
     heat pump, electric resistance, or a gas furnace whose blower draws a small electric
     share. The mass state is integrated exactly over each interval for the air temperature
     at the interval's start (stable at any interval length); the first day is simulated
-    twice so the run starts from a settled state.
+    twice so the run starts from a settled state. The physics is
+    :mod:`vppsim.fleet.thermal`'s (shared with dispatch); :func:`thermal_inputs` gives its
+    inputs as this model sets them.
 
 EV charging (off by default)
     Each EV home has a BEV or PHEV and a level-1 or level-2 charger; on each day it plugs in
     with a probability that gives ``ev_home_kwh_per_day`` a day on average (at most one
     session a day), and the session (start minute, charging minutes) is drawn from the
-    EVI-Pro LA-Long Beach table for its type, at the type's charger power.
+    EVI-Pro LA-Long Beach table for its type, at the type's charger power
+    (:mod:`vppsim.fleet.ev`, which dispatch shares); a charge still running when the car's
+    next session begins stops then (the car left in between).
 
 Randomness and independence: home ``i``'s attributes come only from
 ``stream_rng(seed, Stream.HOMES, i)`` (:func:`vppsim.load.homes.draw_homes`) and its series
@@ -65,6 +69,8 @@ Memory and time are linear in ``len(homes) x len(grid)``; the caller chunks the 
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -500,6 +506,71 @@ def _by_month(profile: np.ndarray, multipliers: np.ndarray, months: np.ndarray) 
     return np.ascontiguousarray(table.transpose(0, 2, 3, 1).reshape(-1, profile.shape[0]))
 
 
+class _Block:
+    """What a block of homes' load and thermal inputs share: its draws, profiles and the
+    (month, day type, slot) tables of its continuous loads and baseload [kW]."""
+
+    def __init__(
+        self,
+        homes: pd.DataFrame,
+        cal: LoadCalendar,
+        seed: int,
+        p: LoadParameters,
+        tables: LoadCalibration,
+    ) -> None:
+        self.cal = cal
+        self.draws = split_draws(
+            draw_uniforms(seed, _column(homes, "home_id", np.int64), cal.n_days), cal.n_days
+        )
+        self.profiles = profiles = _Profiles(homes, p, tables)
+        months, self.table_row = _table_index(cal)
+        self.months = months
+        self.at_home = draw_at_home(self.draws, p)  # (H, D)
+        # Continuous occupancy-driven loads (lighting, plug loads, TV).
+        lighting = _column(homes, "lighting_kwh_per_day")[:, None, None] * (
+            0.9 * profiles("lighting_interior") + 0.1 * profiles("lighting_exterior")
+        )
+        plug_kwh = _column(homes, "plug_kwh_per_day")
+        plugs = (1.0 - p.idle_share_of_plug_loads) * plug_kwh[:, None, None] * profiles(
+            "plug_loads_other"
+        ) + _column(homes, "tv_kwh_per_day")[:, None, None] * profiles("plug_loads_tv")
+        _, light_months = tables.schedule("lighting_interior")
+        self.light_table = _by_month(lighting, light_months, months)
+        self.occupant_table = self.light_table + _by_month(plugs, np.ones(12), months)
+        # Baseload: refrigerators (daily energy on the RESNET hourly shape and monthly
+        # multipliers) and the always-on share of the plug loads; no noise.
+        fridge_kwh = _column(homes, "fridge_kwh_per_day") + _column(
+            homes, "second_fridge_kwh_per_day"
+        )
+        fridge = fridge_kwh[:, None, None] * profiles("refrigerator")
+        _, fridge_months = tables.schedule("refrigerator")
+        self.base_table = _by_month(fridge, fridge_months, months)
+        self.base_table += (p.idle_share_of_plug_loads / 24.0 * plug_kwh)[None, :]
+        self.homes, self.parameters = homes, p
+
+    def gains(self) -> np.ndarray:
+        """Internal gains table [kW]: the expected indoor electric load and the people."""
+        p = self.parameters
+        return p.internal_gain_fraction * (self.occupant_table + self.base_table) + _by_month(
+            _column(self.homes, "household_size")[:, None, None]
+            * p.person_gain_kw
+            * self.profiles.present,
+            np.ones(12),
+            self.months,
+        )
+
+    def thermostat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Day-to-day and hourly thermostat changes and away-day setbacks: the cooling
+        setpoint's offset (H, D, 24) and the heating setback (H, D) [K]."""
+        p, draws = self.parameters, self.draws
+        away_setback = np.where(self.at_home, np.float32(0.0), np.float32(p.away_day_setback_c))
+        offset = p.thermostat_day_sigma_c * _normal(draws["thermostat"][:, :, 0]) + away_setback
+        offset = offset[:, :, None] + p.thermostat_hour_sigma_c * _hourly_ar1(
+            draws["thermostat_hour"], p.hour_noise_autocorrelation
+        )
+        return offset, away_setback
+
+
 def simulate_load(
     homes: pd.DataFrame,
     weather: pd.DataFrame,
@@ -580,6 +651,65 @@ def simulate_load_parts(
     return out
 
 
+def thermal_inputs(
+    homes: pd.DataFrame,
+    weather: pd.DataFrame,
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    interval_minutes: int,
+    seed: int,
+    parameters: LoadParameters | None = None,
+    calibration: LoadCalibration | None = None,
+) -> ThermalInputs | None:
+    """The thermal model's inputs for the homes with AC or heating, exactly as
+    :func:`simulate_load` drives them (same arguments; None if no home has either).
+
+    Dispatch uses them to move the AC within the comfort band on the same physics: the
+    load's ``hvac_kw`` is :func:`vppsim.fleet.thermal.simulate` of these inputs (a
+    thermostat), rendered with the compressor's cycling.
+    """
+    p = REFERENCE if parameters is None else parameters
+    tables = LoadCalibration.default() if calibration is None else calibration
+    cal = calendar(pd.DatetimeIndex(grid), timezone, interval_minutes)
+    parts = []
+    for first in range(0, len(homes), BLOCK_HOMES):
+        block = homes.iloc[first : first + BLOCK_HOMES]
+        inputs = _thermal_inputs(block, weather, _Block(block, cal, seed, p, tables), p)
+        if inputs is not None:
+            parts.append(replace(inputs, rows=inputs.rows + first))
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    arrays = [f for f, v in vars(parts[0].model).items() if isinstance(v, np.ndarray)]
+    model = replace(
+        parts[0].model, **{f: np.concatenate([getattr(x.model, f) for x in parts]) for f in arrays}
+    )
+
+    def stacked(items: list[np.ndarray | None], off: float = 0.0) -> np.ndarray | None:
+        """Concatenate across blocks; a block without the mode gets its off setpoint."""
+        if all(item is None for item in items):
+            return None
+        return np.concatenate(
+            [
+                np.full((cal.n_steps, len(x.rows)), off, np.float32) if item is None else item
+                for item, x in zip(items, parts, strict=True)
+            ],
+            axis=1,
+        )
+
+    drive = thermal.Drive(
+        *(stacked([getattr(x.drive, n) for x in parts]) for n in ("outdoor_c", "air", "mass"))
+    )
+    return ThermalInputs(
+        np.concatenate([x.rows for x in parts]),
+        model,
+        drive,
+        stacked([x.cool_setpoint for x in parts], OFF_SETPOINT_C),
+        stacked([x.heat_setpoint for x in parts], -OFF_SETPOINT_C),
+        np.concatenate([x.start_c for x in parts]),
+        parts[0].spin_up_steps,
+    )
+
+
 def _simulate_block(
     homes: pd.DataFrame,
     weather: pd.DataFrame,
@@ -590,31 +720,15 @@ def _simulate_block(
 ) -> dict[str, np.ndarray]:
     """:func:`simulate_load_parts` for one block of homes (homes are independent)."""
     n_homes = len(homes)
-    draws = split_draws(
-        draw_uniforms(seed, _column(homes, "home_id", np.int64), cal.n_days), cal.n_days
-    )
-    profiles = _Profiles(homes, p, tables)
-    months, table_row = _table_index(cal)
-
-    # Continuous occupancy-driven loads (lighting, plug loads, TV), time-major (T, H).
-    lighting = _column(homes, "lighting_kwh_per_day")[:, None, None] * (
-        0.9 * profiles("lighting_interior") + 0.1 * profiles("lighting_exterior")
-    )
-    plug_kwh = _column(homes, "plug_kwh_per_day")
-    plugs = (1.0 - p.idle_share_of_plug_loads) * plug_kwh[:, None, None] * profiles(
-        "plug_loads_other"
-    ) + _column(homes, "tv_kwh_per_day")[:, None, None] * profiles("plug_loads_tv")
-    _, light_months = tables.schedule("lighting_interior")
-    ones = np.ones(12)
-    occupant_table = _by_month(lighting, light_months, months) + _by_month(plugs, ones, months)
-    load = occupant_table.astype(np.float32)[table_row]
+    b = _Block(homes, cal, seed, p, tables)
+    draws, profiles, table_row, at_home = b.draws, b.profiles, b.table_row, b.at_home
+    load = b.occupant_table.astype(np.float32)[table_row]
     if "clearsky_index" in weather.columns:
         kt = np.clip(weather["clearsky_index"].to_numpy(dtype=np.float64), 0.0, 1.0)
         daylight = weather["ghi_w_m2"].to_numpy(dtype=np.float64) > 0
         extra = np.where(daylight, p.light_cloud_gain * (1.0 - kt), 0.0).astype(np.float32)
-        light_table = _by_month(lighting, light_months, months).astype(np.float32)
+        light_table = b.light_table.astype(np.float32)
         load += light_table[table_row] * extra[:, None]
-    at_home = draw_at_home(draws, p)  # (H, D)
     phi = p.hour_noise_autocorrelation
     noise = _lognormal(_hourly_ar1(draws["hour_factor"], phi), p.hour_factor_sigma) * (
         _lognormal(_normal(draws["day_factor"]), p.day_factor_sigma)
@@ -622,14 +736,7 @@ def _simulate_block(
     )
     load *= np.ascontiguousarray(noise.reshape(n_homes, -1).T, dtype=np.float32)[cal.hour_index]
 
-    # Baseload: refrigerators (daily energy on the RESNET hourly shape and monthly
-    # multipliers) and the always-on share of the plug loads; no noise.
-    fridge_kwh = _column(homes, "fridge_kwh_per_day") + _column(homes, "second_fridge_kwh_per_day")
-    fridge = fridge_kwh[:, None, None] * profiles("refrigerator")
-    _, fridge_months = tables.schedule("refrigerator")
-    base_table = _by_month(fridge, fridge_months, months)
-    base_table += (p.idle_share_of_plug_loads / 24.0 * plug_kwh)[None, :]
-    load += base_table.astype(np.float32)[table_row]
+    load += b.base_table.astype(np.float32)[table_row]
 
     # Discrete appliance, EV and pool-pump events.
     events, drawn = _appliance_events(homes, cal, draws, profiles, p, tables, at_home)
@@ -644,30 +751,7 @@ def _simulate_block(
         cal.step_minutes,
     )
 
-    # Space conditioning, driven by the expected indoor gains.
-    gains = p.internal_gain_fraction * (occupant_table + base_table) + _by_month(
-        _column(homes, "household_size")[:, None, None] * p.person_gain_kw * profiles.present,
-        ones,
-        months,
-    )
-    # Day-to-day thermostat changes and away days, by local day (H, D).
-    away_setback = np.where(at_home, np.float32(0.0), np.float32(p.away_day_setback_c))
-    thermostat = p.thermostat_day_sigma_c * _normal(draws["thermostat"][:, :, 0]) + away_setback
-    thermostat = thermostat[:, :, None] + p.thermostat_hour_sigma_c * _hourly_ar1(
-        draws["thermostat_hour"], phi
-    )
-    hvac_kw = _hvac(
-        homes,
-        weather,
-        cal,
-        gains,
-        table_row,
-        profiles,
-        draws["ac_phase"][:, 0],
-        thermostat,
-        away_setback,
-        p,
-    )
+    hvac_kw = _hvac(homes, weather, b, p)
     load += hvac_kw
     np.maximum(load, 0.0, out=load)
     return {
@@ -808,35 +892,53 @@ def _appliance_events(
     return events, drawn
 
 
-def _hvac(
-    homes: pd.DataFrame,
-    weather: pd.DataFrame,
-    cal: LoadCalendar,
-    gains_table: np.ndarray,
-    table_row: np.ndarray,
-    profiles: _Profiles,
-    ac_phase: np.ndarray,
-    hour_offset: np.ndarray,
-    away_setback: np.ndarray,
-    p: LoadParameters,
-) -> np.ndarray:
-    """The electric power of cooling and heating (T, H) [kW], float32.
+@dataclass(frozen=True)
+class ThermalInputs:
+    """The thermal model's inputs for the homes with AC or heating, as the load model
+    drives it (float32, time-major (T, R)).
 
-    The thermal physics is :mod:`vppsim.fleet.thermal`'s; this sets its inputs (outdoor
-    temperature at each home, solar and internal gains, the thermostat schedules) and
-    renders the compressor's cycling. ``hour_offset`` (H, D, 24) raises the cooling
-    setpoint by local hour (thermostat changes, away days); ``away_setback`` (H, D) lowers
-    the heating setpoint by local day."""
+    Attributes
+    ----------
+    rows : numpy.ndarray
+        (R,) rows of these homes in the homes table.
+    model : vppsim.fleet.thermal.ThermalModel
+    drive : vppsim.fleet.thermal.Drive
+        Outdoor temperature at each home, and the air and mass drives (gains included).
+    cool_setpoint, heat_setpoint : numpy.ndarray or None
+        Thermostat setpoints [degC] (a far setpoint switches a mode off on a day); None
+        when no day of the grid uses the mode.
+    start_c : numpy.ndarray
+        (R,) mass temperature the spin-up day starts from [degC].
+    spin_up_steps : int
+        Intervals simulated once first to settle the start (a day).
+    """
+
+    rows: np.ndarray
+    model: thermal.ThermalModel
+    drive: thermal.Drive
+    cool_setpoint: np.ndarray | None
+    heat_setpoint: np.ndarray | None
+    start_c: np.ndarray
+    spin_up_steps: int
+
+
+def _thermal_inputs(
+    homes: pd.DataFrame, weather: pd.DataFrame, b: _Block, p: LoadParameters
+) -> ThermalInputs | None:
+    """The inputs of the thermal model of a block's homes with AC or heating (None if
+    there are none): outdoor temperature at each home, solar and internal gains, and the
+    thermostat schedules (setpoints by the home's clock and presence, its day-to-day and
+    hourly changes, away-day setbacks)."""
     f32 = np.float32
-    out = np.zeros((cal.n_steps, len(homes)), dtype=f32)
+    cal, profiles, table_row = b.cal, b.profiles, b.table_row
     ac_cap = _column(homes, "ac_capacity_kw")
     heat_cap = _column(homes, "heating_capacity_kw")
     rows = np.flatnonzero((ac_cap > 0) | (heat_cap > 0))
     if not len(rows):
-        return out
+        return None
+    hour_offset, away_setback = b.thermostat()
     sub = homes.iloc[rows]
     model = thermal.ThermalModel.from_homes(sub, cal.step_minutes, p)
-    ac_cap, heat_cap = ac_cap[rows], heat_cap[rows]
 
     # Outdoor temperature at each home: the climate offset peaks in the afternoon.
     shape = thermal.climate_shape(cal.standard_hour, p.climate_offset_peak_hour)
@@ -846,7 +948,7 @@ def _hvac(
     solar_kw = thermal.solar_gain(
         weather["ghi_w_m2"].to_numpy(), cal.step_minutes, p.roof_solar_share, p.attic_lag_hours
     )
-    drive = thermal.drive(model, t_out, solar_kw, gains_table[:, rows].astype(f32)[table_row])
+    drive = thermal.drive(model, t_out, solar_kw, b.gains()[:, rows].astype(f32)[table_row])
     # Setpoint schedules (R, 2, 96) -> (T, R), plus the hourly changes.
     hours = profiles.hours[None, :] - profiles.shift[rows, None]
     night = _in_window(np.mod(hours, 24.0), *p.night_hours)[:, None, :]
@@ -889,16 +991,36 @@ def _hvac(
         _column(sub, "heating_setpoint_c"),
         _column(sub, "cooling_setpoint_c"),
     )
+    return ThermalInputs(
+        rows, model, drive, cool_t, heat_t, start, round(1440.0 / cal.step_minutes)
+    )
+
+
+def _hvac(homes: pd.DataFrame, weather: pd.DataFrame, b: _Block, p: LoadParameters) -> np.ndarray:
+    """The electric power of cooling and heating (T, H) [kW], float32.
+
+    The thermal physics is :mod:`vppsim.fleet.thermal`'s, on :func:`_thermal_inputs`;
+    this renders the compressor's cycling."""
+    f32 = np.float32
+    cal = b.cal
+    out = np.zeros((cal.n_steps, len(homes)), dtype=f32)
+    inputs = _thermal_inputs(homes, weather, b, p)
+    if inputs is None:
+        return out
+    rows, model = inputs.rows, inputs.model
+    sub = homes.iloc[rows]
+    ac_cap, heat_cap = model.cooling_kw, model.heating_kw
+    t_out = inputs.drive.outdoor_c
     run = thermal.simulate(
         model,
-        drive,
-        cool_setpoint=cool_t,
-        heat_setpoint=heat_t,
-        mass0=start,
-        spin_up_steps=round(1440.0 / cal.step_minutes),
+        inputs.drive,
+        cool_setpoint=inputs.cool_setpoint,
+        heat_setpoint=inputs.heat_setpoint,
+        mass0=inputs.start_c,
+        spin_up_steps=inputs.spin_up_steps,
     )
     delivered = run.heat_removed_kw
-    del drive, cool_t, heat_t, run
+    del inputs, run
     heating = np.clip(-delivered, 0.0, heat_cap.astype(f32)[None, :])
     heating *= _column(sub, "heating_kw_per_kw").astype(f32)[None, :]
     has_ac = ac_cap > 0
@@ -907,7 +1029,9 @@ def _hvac(
     # capacity / COP (the COP falls with outdoor temperature).
     duty = np.clip(delivered, 0.0, capacity[None, :], out=delivered)
     duty /= capacity[None, :]
-    on = _cycled_on_fraction(duty, _column(sub, "ac_cycle_min"), ac_phase[rows], cal.step_minutes)
+    on = _cycled_on_fraction(
+        duty, _column(sub, "ac_cycle_min"), b.draws["ac_phase"][rows, 0], cal.step_minutes
+    )
     on /= thermal.cop(model, t_out, out=t_out)
     on *= (capacity * has_ac).astype(f32)[None, :]
     on += heating
