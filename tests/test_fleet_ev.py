@@ -143,3 +143,19 @@ def test_a_session_before_the_grid_needs_only_what_is_left():
     assert np.isclose(plan.arriving_kwh[0, 0], 2.0)
     power, _ = ev.simulate(plan)
     assert np.allclose(power[:, 0], [4.0, 4.0, 0, 0, 0, 0, 0, 0])
+
+
+def test_a_session_overrun_by_the_next_in_its_interval_is_reported():
+    # Plug-ins at minutes 16 and 20 (the same interval): the first is dropped and its
+    # 7.2 kW x 60 min = 7.2 kWh reported; the second is laid out.
+    drawn = ev.Sessions(
+        row=np.array([0, 0]),
+        home_id=np.array([0, 0]),
+        arrival_minute=np.array([16.0, 20.0]),
+        charge_end_minute=np.array([76.0, 50.0]),
+        departure_minute=np.array([20.0, 100.0]),
+        power_kw=np.array([7.2, 7.2]),
+    )
+    plan = ev.schedule(drawn, 1, 8, 15.0)
+    assert np.isclose(plan.dropped_kwh[0], 7.2)
+    assert np.isclose(plan.arriving_kwh.sum(), 7.2 * 30 / 60)

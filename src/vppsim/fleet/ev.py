@@ -231,6 +231,9 @@ class Schedule:
         (H,) charger power [kW AC] (0 without EV).
     step_minutes : float
         Interval length [min].
+    dropped_kwh : numpy.ndarray
+        (H,) energy of the sessions left out because the car's next session plugs in
+        during the same interval [kWh] (reported, not charged).
     """
 
     plugged: np.ndarray
@@ -238,6 +241,7 @@ class Schedule:
     departing: np.ndarray
     power_kw: np.ndarray
     step_minutes: float
+    dropped_kwh: np.ndarray
 
     def at(self, k: int) -> dict[str, np.ndarray]:
         """The interval ``k``'s exogenous inputs (views, (H,))."""
@@ -254,17 +258,21 @@ def schedule(drawn: Sessions, n_homes: int, n_steps: int, step_minutes: float) -
     A session is kept if it is plugged in during the grid; its plug-out is moved back to
     the start of the interval of the home's next plug-in, so at most one session per home is
     plugged in during an interval (a session whose next one plugs in during its own arrival
-    interval is dropped; its energy then appears in no schedule, only in the load's
-    ``ev_kw``). A session plugged in before the grid starts needs what unmanaged charging
-    would still deliver after the start.
+    interval is dropped, its energy reported in ``dropped_kwh``). A session plugged in
+    before the grid starts needs what unmanaged charging would still deliver after the
+    start.
     """
     dt = float(step_minutes)
     start = np.maximum(drawn.arrival_minute, 0.0)
     leave = _leave_before_next(drawn.row, drawn.arrival_minute, drawn.departure_minute, dt)
-    keep = (leave > start) & (start < n_steps * dt) & (leave > 0.0)
-    rows, start, leave = drawn.row[keep], start[keep], leave[keep]
-    power = drawn.power_kw[keep]
-    need = power * np.maximum(drawn.charge_end_minute[keep] - start, 0.0) / 60.0
+    need = drawn.power_kw * np.maximum(drawn.charge_end_minute - start, 0.0) / 60.0
+    during = (start < n_steps * dt) & (drawn.departure_minute > 0.0)
+    keep = during & (leave > start)
+    lost = during & ~keep
+    dropped = np.bincount(drawn.row[lost], need[lost], minlength=n_homes).astype(np.float64)
+    rows, start, leave, power, need = (
+        x[keep] for x in (drawn.row, start, leave, drawn.power_kw, need)
+    )
     # Interval shares of [start, leave): each session's intervals k0 .. k1 - 1.
     k0 = np.floor(start / dt).astype(np.int64)
     k1 = np.minimum(np.ceil(leave / dt).astype(np.int64), n_steps)
@@ -278,11 +286,11 @@ def schedule(drawn: Sessions, n_homes: int, n_steps: int, step_minutes: float) -
     arriving = np.zeros((n_steps, n_homes))
     np.add.at(arriving, (k0, rows), need)
     departing = np.zeros((n_steps, n_homes), dtype=bool)
-    inside = np.ceil(leave / dt) <= n_steps
-    departing[(k1 - 1)[inside], rows[inside]] = True
+    leaves = np.ceil(leave / dt) <= n_steps
+    departing[(k1 - 1)[leaves], rows[leaves]] = True
     home_power = np.zeros(n_homes)
     home_power[rows] = power
-    return Schedule(plugged, arriving, departing, home_power, dt)
+    return Schedule(plugged, arriving, departing, home_power, dt, dropped)
 
 
 class EVKernel:

@@ -122,18 +122,21 @@ LOAD = DatasetSpec(
             "hvac_kw",
             "kW",
             "Electric power of the air conditioning and electric heating over the interval "
-            "(part of load_kw; what dispatch may shift)",
+            "(part of load_kw; what dispatch may shift; written by the synthetic source)",
             0,
             100,
+            required=False,
             dtype="float32",
         ),
         ColumnSpec(
             "ev_kw",
             "kW",
             "Unmanaged home EV charging over the interval (part of load_kw; full charger "
-            "power from plug-in until charged; what dispatch may shift)",
+            "power from plug-in until charged; what dispatch may shift; written by the "
+            "synthetic source)",
             0,
             100,
+            required=False,
             dtype="float32",
         ),
     ),
