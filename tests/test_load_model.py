@@ -12,7 +12,7 @@ from scipy.signal import lfilter
 
 from vppsim.calibration_file import dumps_calibration, read_calibration
 from vppsim.grid import build_grid
-from vppsim.load import model
+from vppsim.load import draws, model
 from vppsim.load.fit import (
     fit_calibration,
     fontana_august,
@@ -161,7 +161,7 @@ def test_internal_blocks_do_not_change_the_series(two_weeks, monkeypatch):
 
 
 def test_load_draws_come_from_the_home_stream():
-    uniforms = model._draw_uniforms(9, np.array([3, 17]), n_days=5)
+    uniforms = draws.draw_uniforms(9, np.array([3, 17]), n_days=5)
     expected = stream_rng(9, Stream.LOAD, 17).random(uniforms.shape[1], dtype=np.float32)
     np.testing.assert_array_equal(uniforms[1], expected)
 

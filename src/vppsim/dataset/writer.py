@@ -219,12 +219,12 @@ class DatasetWriter:
             relative = HOMES_PARQUET if self._wants(OutputFormat.PARQUET) else HOMES_CSV
             attributes = _AttributeWriter(self, spec.name, "homes", relative, role="attributes")
         self._provenance[spec.name] = provenance
-        columns = spec.output_columns(column.name for column in spec.columns)
-        part_schema = table_schema(spec, columns)
-        csv_schema = table_schema(spec, [name for name in columns if name != HOME_ID])
         n = len(self.grid)
         for part, home_ids in enumerate(self._chunks()):
             table = arrow_table(spec, batch(home_ids))
+            # The columns the source wrote (optional ones may be absent).
+            part_schema = table_schema(spec, table.column_names)
+            csv_schema = table_schema(spec, [c for c in table.column_names if c != HOME_ID])
             if self._wants(OutputFormat.PARQUET):
                 relative = spec.parquet_path.format(part=part)
                 pq.write_table(table, self._target(relative), compression="zstd")

@@ -9,12 +9,24 @@ Conventions (shared by the kernel and the dispatch LP of :mod:`vppsim.fleet.arbi
   - discharge * dt_h / eta_d``.
 * The throughput (degradation) cost is charged per kWh *discharged* on the grid side: one
   full cycle is charged once, not twice.
+
+Two interfaces: the scalar one of one :class:`BatteryParameters` (:func:`step`,
+:func:`simulate`, :func:`violations`, used by :mod:`vppsim.fleet.arbitrage`), and the fleet
+kernel :class:`BatteryKernel` over per-home arrays (:class:`BatteryFleet`, the assets
+table's ``battery_*`` columns) whose step clips the action to the limits and ages the
+batteries (state of health).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vppsim.errors import ConfigError
+from vppsim.fleet.arrays import attribute
 
 
 class BatteryParameters(BaseModel):
@@ -220,3 +232,267 @@ def violations(
         "negative power": int(np.sum((charge < -tol) | (discharge < -tol))),
         "simultaneous": int(np.sum((charge > tol) & (discharge > tol))),
     }
+
+
+# --- Vectorised over homes --------------------------------------------------------------------
+
+ASSET_COLUMNS = {
+    "energy_kwh": "battery_energy_kwh",
+    "charge_kw": "battery_charge_kw",
+    "discharge_kw": "battery_discharge_kw",
+    "charge_efficiency": "battery_charge_efficiency",
+    "discharge_efficiency": "battery_discharge_efficiency",
+    "min_soc": "battery_min_soc",
+    "backup_reserve": "battery_backup_reserve",
+    "standby_loss_per_h": "battery_standby_loss_per_h",
+    "throughput_cost_usd_per_kwh": "battery_throughput_cost_usd_per_kwh",
+    "calendar_fade_per_year": "battery_calendar_fade_per_year",
+}
+"""Field of :class:`BatteryFleet` -> column of the assets table (:mod:`vppsim.fleet.assets`)."""
+
+HOURS_PER_YEAR = 8760.0
+TOLERANCE_KWH = 1e-9
+"""Energy outside the window by less than this is not a violation [kWh]."""
+
+
+class BatteryAgeing(BaseModel):
+    """Fleet-level ageing knobs the assets table does not hold per home."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cycle_fade_per_equivalent_cycle: float = Field(
+        0.3 * 13.5 / 37800.0,
+        ge=0.0,
+        lt=0.01,
+        description="Share of the capacity lost per equivalent full cycle discharged [1]. "
+        "Default: Tesla's Powerwall 2 warranty guarantees 70 % of the 13.5 kWh after "
+        "37.8 MWh of aggregate throughput outside solar self-consumption and backup use "
+        "(Tesla, Powerwall 2 Limited Warranty (USA), 2020): 0.3 x 13.5 / 37,800 per cycle, "
+        "the warranty's bound taken as the fade.",
+    )
+
+
+@dataclass(frozen=True)
+class BatteryFleet:
+    """Per-home battery parameters (H,), float64; a home without battery has 0 energy and
+    power.
+
+    Attributes are the :data:`ASSET_COLUMNS` fields: ``energy_kwh`` usable energy [kWh],
+    ``charge_kw`` / ``discharge_kw`` AC limits [kW], ``charge_efficiency`` /
+    ``discharge_efficiency`` [1], ``min_soc`` technical minimum and ``backup_reserve``
+    customer reserve (share of the energy, [1]; dispatch stays above the larger),
+    ``standby_loss_per_h`` [1/h], ``throughput_cost_usd_per_kwh`` [$/kWh discharged] and
+    ``calendar_fade_per_year`` [1/yr].
+    """
+
+    energy_kwh: np.ndarray
+    charge_kw: np.ndarray
+    discharge_kw: np.ndarray
+    charge_efficiency: np.ndarray
+    discharge_efficiency: np.ndarray
+    min_soc: np.ndarray
+    backup_reserve: np.ndarray
+    standby_loss_per_h: np.ndarray
+    throughput_cost_usd_per_kwh: np.ndarray
+    calendar_fade_per_year: np.ndarray
+
+    def __post_init__(self) -> None:
+        checks = {
+            "energy_kwh": self.energy_kwh >= 0.0,
+            "charge_kw": self.charge_kw >= 0.0,
+            "discharge_kw": self.discharge_kw >= 0.0,
+            "charge_efficiency": (self.charge_efficiency > 0.0) & (self.charge_efficiency <= 1.0),
+            "discharge_efficiency": (self.discharge_efficiency > 0.0)
+            & (self.discharge_efficiency <= 1.0),
+            "min_soc": (self.min_soc >= 0.0) & (self.min_soc < 1.0),
+            "backup_reserve": (self.backup_reserve >= self.min_soc) & (self.backup_reserve < 1.0),
+            "standby_loss_per_h": (self.standby_loss_per_h >= 0.0)
+            & (self.standby_loss_per_h < 1.0),
+            "throughput_cost_usd_per_kwh": self.throughput_cost_usd_per_kwh >= 0.0,
+            "calendar_fade_per_year": (self.calendar_fade_per_year >= 0.0)
+            & (self.calendar_fade_per_year < 1.0),
+        }
+        for name, ok in checks.items():
+            bad = np.flatnonzero(~ok)
+            if len(bad):
+                value = getattr(self, name)[bad[0]]
+                raise ConfigError(
+                    f"{ASSET_COLUMNS[name]}: {value:g} at row {bad[0]} is out of range"
+                    + (" (below min_soc)" if name == "backup_reserve" else "")
+                )
+
+    @classmethod
+    def from_assets(cls, assets: Any) -> BatteryFleet:
+        """From an assets frame, a mapping of arrays or a ``Fleet`` (the ``battery_*``
+        columns of :data:`ASSET_COLUMNS`)."""
+        return cls(**{field: attribute(assets, column) for field, column in ASSET_COLUMNS.items()})
+
+    @classmethod
+    def uniform(
+        cls, params: BatteryParameters, n_homes: int, calendar_fade_per_year: float = 0.0
+    ) -> BatteryFleet:
+        """``n_homes`` copies of one battery (its ``min_soc`` is also the reserve)."""
+        values = {
+            "energy_kwh": params.usable_energy_kwh,
+            "charge_kw": params.charge_kw,
+            "discharge_kw": params.discharge_kw,
+            "charge_efficiency": params.charge_efficiency,
+            "discharge_efficiency": params.discharge_efficiency,
+            "min_soc": params.min_soc,
+            "backup_reserve": params.min_soc,
+            "standby_loss_per_h": params.standby_loss_per_h,
+            "throughput_cost_usd_per_kwh": params.throughput_cost_usd_per_kwh,
+            "calendar_fade_per_year": calendar_fade_per_year,
+        }
+        return cls(**{name: np.full(n_homes, float(v)) for name, v in values.items()})
+
+    def __len__(self) -> int:
+        return len(self.energy_kwh)
+
+
+@dataclass(frozen=True)
+class BatteryState:
+    """Stored energy ``soc_kwh`` [kWh] and state of health ``soh`` (share of the nominal
+    usable energy still available [1]), (H,) each."""
+
+    soc_kwh: np.ndarray
+    soh: np.ndarray
+
+
+class BatteryKernel:
+    """Steps the homes' batteries: ``step(state, action, exogenous_t)``.
+
+    One interval of ``dt`` [h] (the module's conventions): the standby loss, then the
+    action, the net AC power [kW] (+ charge, - discharge), clipped to the power limits and
+    to the energy window ``[max(min_soc, backup_reserve), 1] x energy_kwh x soh``; then the
+    state of health loses the cycle fade of the energy discharged and the calendar fade of
+    the interval. The returned state and the arrays of ``applied`` and ``info`` are the
+    kernel's preallocated buffers (two states alternate): valid until the step after next;
+    copy what is kept.
+
+    Parameters
+    ----------
+    batteries : BatteryFleet
+    step_minutes : float
+        Interval length [min].
+    ageing : BatteryAgeing, optional
+    """
+
+    def __init__(
+        self, batteries: BatteryFleet, step_minutes: float, ageing: BatteryAgeing | None = None
+    ):
+        b = batteries
+        ageing = BatteryAgeing() if ageing is None else ageing
+        dt = step_minutes / 60.0
+        self.batteries, self.dt_h = b, dt
+        n = len(b)
+        self.keep = (1.0 - b.standby_loss_per_h) ** dt
+        self.floor_share = np.maximum(b.min_soc, b.backup_reserve)
+        self.stored_per_kw = b.charge_efficiency * dt  # kWh stored per kW charged
+        self.kw_per_room = 1.0 / self.stored_per_kw
+        self.drawn_per_kw = dt / b.discharge_efficiency  # kWh drawn per kW discharged
+        self.kw_per_stock = 1.0 / self.drawn_per_kw
+        has = b.energy_kwh > 0.0
+        self.fade_per_kw = np.where(
+            has, ageing.cycle_fade_per_equivalent_cycle * dt / np.where(has, b.energy_kwh, 1.0), 0
+        )
+        self.calendar_step = b.calendar_fade_per_year * dt / HOURS_PER_YEAR
+        self.minus_discharge_kw = -b.discharge_kw
+        self.ageing = bool(np.any(self.fade_per_kw)), bool(np.any(self.calendar_step))
+        self._states = tuple(BatteryState(np.empty(n), np.empty(n)) for _ in range(2))
+        self._applied, self._charge, self._discharge = np.empty(n), np.empty(n), np.empty(n)
+        self._high, self._low, self._work = np.empty(n), np.empty(n), np.empty(n)
+        self._capacity = np.empty(n)
+        self._flag = np.empty(n, dtype=bool)
+        self._zero = np.zeros(n)  # faster than a scalar 0 in maximum/minimum
+
+    def initial_state(self, soc_share: float | np.ndarray = 0.5) -> BatteryState:
+        """New batteries (``soh`` 1) holding ``soc_share`` of their energy."""
+        energy = self.batteries.energy_kwh
+        return BatteryState(energy * soc_share, np.ones(len(energy)))
+
+    def step(
+        self, state: BatteryState, action: np.ndarray, exogenous_t: Any = None
+    ) -> tuple[BatteryState, np.ndarray, dict[str, Any]]:
+        """One interval.
+
+        Parameters
+        ----------
+        state : BatteryState
+            At the interval start.
+        action : numpy.ndarray or float
+            Requested net AC power [kW], + charge, - discharge.
+        exogenous_t : None
+            Batteries have no exogenous input (kept for the kernels' common signature).
+
+        Returns
+        -------
+        state, applied, info
+            The state at the interval end; the applied net AC power [kW]; ``requested_kw``,
+            ``discharge_kw`` (H,) [kW] and counts ``clipped`` (homes whose action was
+            changed) and ``below_floor`` / ``above_capacity`` (homes whose energy was outside
+            the window at the interval start: after standby loss or fade, never by action).
+        """
+        out = self._states[1] if state is self._states[0] else self._states[0]
+        soc, cap, work, flag = out.soc_kwh, self._capacity, self._work, self._flag
+        high, low, applied = self._high, self._low, self._applied
+        charge, discharge = self._charge, self._discharge
+        b = self.batteries
+        np.multiply(b.energy_kwh, state.soh, out=cap)
+        np.multiply(state.soc_kwh, self.keep, out=soc)
+        # Highest net power: the charge limit and the room left [kW].
+        np.subtract(cap, soc, out=high)
+        np.less(high, -TOLERANCE_KWH, out=flag)
+        above = int(np.count_nonzero(flag))
+        high *= self.kw_per_room
+        np.minimum(high, b.charge_kw, out=high)
+        np.maximum(high, self._zero, out=high)
+        # Lowest: the discharge limit and the energy above the floor.
+        np.multiply(cap, self.floor_share, out=low)
+        np.subtract(low, soc, out=low)
+        np.greater(low, TOLERANCE_KWH, out=flag)
+        below = int(np.count_nonzero(flag))
+        low *= self.kw_per_stock
+        np.maximum(low, self.minus_discharge_kw, out=low)
+        np.minimum(low, self._zero, out=low)
+        np.maximum(action, low, out=applied)
+        np.minimum(applied, high, out=applied)
+        np.not_equal(applied, action, out=flag)
+        clipped = int(np.count_nonzero(flag))
+        np.maximum(applied, self._zero, out=charge)
+        np.subtract(charge, applied, out=discharge)
+        np.multiply(charge, self.stored_per_kw, out=work)
+        soc += work
+        np.multiply(discharge, self.drawn_per_kw, out=work)
+        soc -= work
+        cycle, calendar = self.ageing
+        if cycle:
+            np.multiply(discharge, self.fade_per_kw, out=work)
+            np.subtract(state.soh, work, out=out.soh)
+        else:
+            out.soh[:] = state.soh
+        if calendar:
+            np.subtract(out.soh, self.calendar_step, out=out.soh)
+        info = {
+            "requested_kw": action,
+            "discharge_kw": discharge,
+            "clipped": clipped,
+            "below_floor": below,
+            "above_capacity": above,
+        }
+        return out, applied, info
+
+    def simulate(
+        self, controls: np.ndarray, state: BatteryState | None = None
+    ) -> tuple[np.ndarray, np.ndarray, BatteryState]:
+        """Step through ``controls`` (T, H) [kW net AC]; returns the stored energy at each
+        interval end (T, H) [kWh], the applied power (T, H) [kW] and the final state
+        (copied)."""
+        state = self.initial_state() if state is None else state
+        n_steps = len(controls)
+        soc = np.empty(controls.shape)
+        applied = np.empty(controls.shape)
+        for k in range(n_steps):
+            state, applied[k], _ = self.step(state, controls[k])
+            soc[k] = state.soc_kwh
+        return soc, applied, BatteryState(state.soc_kwh.copy(), state.soh.copy())

@@ -234,7 +234,8 @@ def read_ev_sessions(folder: str | Path) -> dict[str, pd.DataFrame]:
 
 def ev_session_table(sessions: dict[str, pd.DataFrame], per_type: int = EV_TABLE_SESSIONS) -> dict:
     """Compact session tables: charger power, session count, mean energy, and ``per_type``
-    sessions (start minute of day, charging minutes) at evenly spaced start-time ranks."""
+    sessions (start minute of day, charging minutes, plug-in minutes: EVI-Pro's
+    ``duration``, from plug-in to plug-out) at evenly spaced start-time ranks."""
     out = {}
     for key, frame in sessions.items():
         power = frame["avg_power_kw"].to_numpy(dtype=float)
@@ -254,6 +255,7 @@ def ev_session_table(sessions: dict[str, pd.DataFrame], per_type: int = EV_TABLE
             "median_start_minute": float(np.median(frame["start_time"])),
             "start_minute": picked["start_time"].astype(int).tolist(),
             "charge_minutes": picked["charge_time"].astype(int).tolist(),
+            "plug_minutes": picked["duration"].astype(int).tolist(),
         }
     return out
 

@@ -46,13 +46,17 @@ Space conditioning
     heat pump, electric resistance, or a gas furnace whose blower draws a small electric
     share. The mass state is integrated exactly over each interval for the air temperature
     at the interval's start (stable at any interval length); the first day is simulated
-    twice so the run starts from a settled state.
+    twice so the run starts from a settled state. The physics is
+    :mod:`vppsim.fleet.thermal`'s (shared with dispatch); :func:`thermal_inputs` gives its
+    inputs as this model sets them.
 
 EV charging (off by default)
     Each EV home has a BEV or PHEV and a level-1 or level-2 charger; on each day it plugs in
     with a probability that gives ``ev_home_kwh_per_day`` a day on average (at most one
     session a day), and the session (start minute, charging minutes) is drawn from the
-    EVI-Pro LA-Long Beach table for its type, at the type's charger power.
+    EVI-Pro LA-Long Beach table for its type, at the type's charger power
+    (:mod:`vppsim.fleet.ev`, which dispatch shares); a charge still running when the car's
+    next session begins stops then (the car left in between).
 
 Randomness and independence: home ``i``'s attributes come only from
 ``stream_rng(seed, Stream.HOMES, i)`` (:func:`vppsim.load.homes.draw_homes`) and its series
@@ -66,16 +70,27 @@ Memory and time are linear in ``len(homes) x len(grid)``; the caller chunks the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
-from vppsim.calendar import local_calendar
-from vppsim.grid import standard_utc_offset_hours
+from vppsim.fleet import ev, thermal
+from vppsim.load.draws import (
+    COOKING_SLOTS,
+    DISHWASHER_SLOTS,
+    HOT_WATER_SLOTS,
+    MISC_SLOTS,
+    SLOTS_PER_DAY,
+    WASHER_SLOTS,
+    LoadCalendar,
+    calendar,
+    clock_to_grid_minutes,
+    draw_uniforms,
+    split_draws,
+)
+from vppsim.load.draws import at_home as draw_at_home
 from vppsim.load.parameters import LoadCalibration, LoadParameters
-from vppsim.seeds import Stream, stream_rng
 from vppsim.timeseries import ar1
 
 # --- Structural constants -------------------------------------------------------------------
@@ -99,13 +114,6 @@ PRESENCE_ELASTICITY = {
 }
 """How strongly each end use follows presence (1: fully; 0: not at all)."""
 
-WASHER_SLOTS = 2
-DISHWASHER_SLOTS = 2
-COOKING_SLOTS = 3
-MISC_SLOTS = 6
-HOT_WATER_SLOTS = 4
-"""Event slots per day: each slot fires with probability rate / slots (at most slots a day).
-They size each home's block of draws, so changing one changes every series."""
 OFF_SETPOINT_C = 1000.0
 """A setpoint that switches a thermostat mode off on a day."""
 
@@ -113,8 +121,9 @@ CUMSUM_ROWS = 300
 """Below this many homes numpy's cumsum over time is faster than a loop over intervals."""
 BLOCK_HOMES = 384
 """Homes simulated together (bounds the working memory; results do not depend on it)."""
-SLOTS_PER_DAY = 96
-"""Resolution of the per-home daily profiles (15 min); intervals read their midpoint slot."""
+
+PARTS = ("load_kw", "hvac_kw", "ev_kw")
+"""The demand and the parts of it :func:`simulate_load_parts` returns."""
 
 REFERENCE = LoadParameters()
 """The default parameters: the presence modulation is normalised on their occupancy mix, so
@@ -207,127 +216,6 @@ def weekday_daytime_presence() -> float:
     first, last = WEEKEND_DAYTIME_HOURS
     hours = np.arange(first, last, 0.25) + 0.125
     return float(mean_weekday_presence(hours).mean())
-
-
-# --- Calendar -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    n_steps: int
-    step_minutes: float
-    slot: np.ndarray  # (T,) local clock 15-min slot of each interval midpoint
-    daytype: np.ndarray  # (T,) 0 weekday, 1 weekend
-    day: np.ndarray  # (T,) index of the local day (0 = the day before the first)
-    hour_index: np.ndarray  # (T,) day * 24 + local clock hour
-    month: np.ndarray  # (T,) 0..11
-    standard_hour: np.ndarray  # (T,) local standard-time hour of the midpoint
-    n_days: int
-    day_weekend: np.ndarray  # (D,) bool
-    day_month: np.ndarray  # (D,) 0..11
-    day_midnight: np.ndarray  # (D,) minutes from grid start to the local midnight
-    day_three_am: np.ndarray  # (D,) minutes from grid start to local 03:00
-
-
-def _localize(naive: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
-    return naive.tz_localize(
-        timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
-    )
-
-
-def calendar(grid: pd.DatetimeIndex, timezone: str, interval_minutes: int) -> _Calendar:
-    """Local-time axes of a regular UTC grid (interval starts), on the shared
-    :func:`vppsim.calendar.local_calendar`, with one more day in front (events of the day
-    before the grid run into it)."""
-    grid = pd.DatetimeIndex(grid)
-    if grid.tz is None:
-        raise ValueError("grid must be timezone-aware (UTC interval starts)")
-    n = len(grid)
-    step = pd.Timedelta(minutes=interval_minutes)
-    if n > 1 and not (grid[1:] - grid[:-1] == step).all():
-        raise ValueError("grid must be regular with interval_minutes spacing")
-    utc = grid.tz_convert("UTC")
-    local = local_calendar(utc, timezone, interval_minutes)
-    days = pd.date_range(local.days[0] - pd.Timedelta(days=1), local.days[-1], freq="D")
-    day = local.day + 1
-    # The midpoint's clock in whole seconds, so slot boundaries are exact.
-    minute_of_day = np.round(local.clock * 3600.0) / 60.0
-    offset = standard_utc_offset_hours(timezone, days[1].date())
-    hours_utc = np.asarray((utc + step / 2 - utc[0]) / pd.Timedelta(hours=1), dtype=float)
-    start_hour = utc[0].hour + utc[0].minute / 60.0 + utc[0].second / 3600.0
-    standard_hour = np.mod(hours_utc + start_hour + offset, 24.0)
-    midnight = _localize(days, timezone).tz_convert("UTC")
-    three = _localize(days + pd.Timedelta(hours=3), timezone).tz_convert("UTC")
-    to_minutes = pd.Timedelta(minutes=1)
-    return _Calendar(
-        n_steps=n,
-        step_minutes=float(interval_minutes),
-        slot=np.minimum((minute_of_day // 15).astype(np.int64), SLOTS_PER_DAY - 1),
-        daytype=local.weekend.astype(np.int64),
-        day=day,
-        hour_index=day * 24 + local.hour,
-        month=local.month,
-        standard_hour=standard_hour,
-        n_days=len(days),
-        day_weekend=np.asarray(days.dayofweek >= 5),
-        day_month=np.asarray(days.month - 1, dtype=np.int64),
-        day_midnight=np.asarray((midnight - utc[0]) / to_minutes, dtype=float),
-        day_three_am=np.asarray((three - utc[0]) / to_minutes, dtype=float),
-    )
-
-
-def _clock_to_grid_minutes(cal: _Calendar, day: np.ndarray, minute: np.ndarray) -> np.ndarray:
-    """Minutes from the grid start of local clock ``minute`` (may exceed 1440) on ``day``."""
-    before = minute < 180.0
-    return np.where(
-        before, cal.day_midnight[day] + minute, cal.day_three_am[day] + (minute - 180.0)
-    )
-
-
-# --- Random draws --------------------------------------------------------------------------------
-
-_DAILY_LAYOUT = (
-    ("day_factor", 1),
-    ("hour_factor", 24),
-    ("washer", 4 * WASHER_SLOTS),
-    ("dryer", 2 * WASHER_SLOTS),
-    ("dishwasher", 4 * DISHWASHER_SLOTS),
-    ("cooking", 5 * COOKING_SLOTS),
-    ("misc", 5 * MISC_SLOTS),
-    ("hot_water", 3 * HOT_WATER_SLOTS),
-    ("ev", 3),
-    ("pool", 1),
-    ("thermostat", 1),
-    ("thermostat_hour", 24),
-    ("away", 1),
-    ("spare", 2),
-)
-_HOME_LAYOUT = (("ac_phase", 1), ("spare_home", 7))
-_PER_DAY = sum(n for _, n in _DAILY_LAYOUT)
-_PER_HOME = sum(n for _, n in _HOME_LAYOUT)
-
-
-def _draw_uniforms(seed: int, home_ids: np.ndarray, n_days: int) -> np.ndarray:
-    """Each home's block of uniforms, from its own LOAD stream only (one call per home)."""
-    size = n_days * _PER_DAY + _PER_HOME
-    out = np.empty((len(home_ids), size), dtype=np.float32)
-    for row, home in enumerate(home_ids.tolist()):
-        stream_rng(seed, Stream.LOAD, home).random(dtype=np.float32, out=out[row])
-    return out
-
-
-def _split(uniforms: np.ndarray, n_days: int) -> dict[str, np.ndarray]:
-    """Name the blocks: daily ones are (H, n_days, k), per-home ones (H, k)."""
-    daily = uniforms[:, : n_days * _PER_DAY].reshape(len(uniforms), n_days, _PER_DAY)
-    out, start = {}, 0
-    for name, n in _DAILY_LAYOUT:
-        out[name] = daily[:, :, start : start + n]
-        start += n
-    start = n_days * _PER_DAY
-    for name, n in _HOME_LAYOUT:
-        out[name] = uniforms[:, start : start + n]
-        start += n
-    return out
 
 
 def _normal(u: np.ndarray) -> np.ndarray:
@@ -439,7 +327,9 @@ def render_events(
         ]
     )
     weight = np.concatenate([power[multi], -power[multi], power * first, power[multi] * last])
-    both = np.bincount(index, weight, minlength=2 * size).reshape(2, n_steps + 1, n_rows)
+    # (bincount returns integers when there are no events)
+    both = np.bincount(index, weight, minlength=2 * size).astype(np.float64, copy=False)
+    both = both.reshape(2, n_steps + 1, n_rows)
     steps = both[0, :n_steps]
     if n_rows < CUMSUM_ROWS:
         np.cumsum(steps, axis=0, out=steps)
@@ -479,7 +369,7 @@ class _Events:
         )
         self.parts.append((rows.ravel(), start.ravel(), end.ravel(), power.ravel()))
 
-    def render(self, out: np.ndarray, cal: _Calendar) -> np.ndarray:
+    def render(self, out: np.ndarray, cal: LoadCalendar) -> np.ndarray:
         """Add the events' mean power to ``out`` (T, H) in place."""
         if not self.parts:
             return out
@@ -516,7 +406,7 @@ def _weekly_rates(daily_rate: np.ndarray, activity: np.ndarray) -> np.ndarray:
 
 def _slot_events(
     events: _Events,
-    cal: _Calendar,
+    cal: LoadCalendar,
     u: np.ndarray,
     rate: np.ndarray,
     cdf: np.ndarray,
@@ -541,7 +431,7 @@ def _slot_events(
     picked = u[rows, day, slot]  # (N, k)
     hour = _sample_hours(cdf, rows * 2 + daytype[day], picked[:, 1])
     clock = (hour + picked[:, 2].astype(np.float64)) * 60.0
-    start = _clock_to_grid_minutes(cal, day, clock)
+    start = clock_to_grid_minutes(cal, day, clock)
     end = start + _between(picked[:, 3], minutes)
     power = power_kw if np.isscalar(power_kw) else _between(picked[:, 4], power_kw)
     events.add(rows, start, end, power)
@@ -604,7 +494,7 @@ class _Profiles:
         return base * (1.0 - e + e * self.relative_present)
 
 
-def _table_index(cal: _Calendar) -> tuple[np.ndarray, np.ndarray]:
+def _table_index(cal: LoadCalendar) -> tuple[np.ndarray, np.ndarray]:
     """Months present in the grid and each interval's row in (month, day type, slot) tables."""
     months, position = np.unique(cal.month, return_inverse=True)
     return months, (position * 2 + cal.daytype) * SLOTS_PER_DAY + cal.slot
@@ -614,6 +504,71 @@ def _by_month(profile: np.ndarray, multipliers: np.ndarray, months: np.ndarray) 
     """(H, 2, 96) profile x monthly multipliers -> time-major table (M * 2 * 96, H)."""
     table = multipliers[months][:, None, None, None] * profile[None]  # (M, H, 2, 96)
     return np.ascontiguousarray(table.transpose(0, 2, 3, 1).reshape(-1, profile.shape[0]))
+
+
+class _Block:
+    """What a block of homes' load and thermal inputs share: its draws, profiles and the
+    (month, day type, slot) tables of its continuous loads and baseload [kW]."""
+
+    def __init__(
+        self,
+        homes: pd.DataFrame,
+        cal: LoadCalendar,
+        seed: int,
+        p: LoadParameters,
+        tables: LoadCalibration,
+    ) -> None:
+        self.cal = cal
+        self.draws = split_draws(
+            draw_uniforms(seed, _column(homes, "home_id", np.int64), cal.n_days), cal.n_days
+        )
+        self.profiles = profiles = _Profiles(homes, p, tables)
+        months, self.table_row = _table_index(cal)
+        self.months = months
+        self.at_home = draw_at_home(self.draws, p)  # (H, D)
+        # Continuous occupancy-driven loads (lighting, plug loads, TV).
+        lighting = _column(homes, "lighting_kwh_per_day")[:, None, None] * (
+            0.9 * profiles("lighting_interior") + 0.1 * profiles("lighting_exterior")
+        )
+        plug_kwh = _column(homes, "plug_kwh_per_day")
+        plugs = (1.0 - p.idle_share_of_plug_loads) * plug_kwh[:, None, None] * profiles(
+            "plug_loads_other"
+        ) + _column(homes, "tv_kwh_per_day")[:, None, None] * profiles("plug_loads_tv")
+        _, light_months = tables.schedule("lighting_interior")
+        self.light_table = _by_month(lighting, light_months, months)
+        self.occupant_table = self.light_table + _by_month(plugs, np.ones(12), months)
+        # Baseload: refrigerators (daily energy on the RESNET hourly shape and monthly
+        # multipliers) and the always-on share of the plug loads; no noise.
+        fridge_kwh = _column(homes, "fridge_kwh_per_day") + _column(
+            homes, "second_fridge_kwh_per_day"
+        )
+        fridge = fridge_kwh[:, None, None] * profiles("refrigerator")
+        _, fridge_months = tables.schedule("refrigerator")
+        self.base_table = _by_month(fridge, fridge_months, months)
+        self.base_table += (p.idle_share_of_plug_loads / 24.0 * plug_kwh)[None, :]
+        self.homes, self.parameters = homes, p
+
+    def gains(self) -> np.ndarray:
+        """Internal gains table [kW]: the expected indoor electric load and the people."""
+        p = self.parameters
+        return p.internal_gain_fraction * (self.occupant_table + self.base_table) + _by_month(
+            _column(self.homes, "household_size")[:, None, None]
+            * p.person_gain_kw
+            * self.profiles.present,
+            np.ones(12),
+            self.months,
+        )
+
+    def thermostat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Day-to-day and hourly thermostat changes and away-day setbacks: the cooling
+        setpoint's offset (H, D, 24) and the heating setback (H, D) [K]."""
+        p, draws = self.parameters, self.draws
+        away_setback = np.where(self.at_home, np.float32(0.0), np.float32(p.away_day_setback_c))
+        offset = p.thermostat_day_sigma_c * _normal(draws["thermostat"][:, :, 0]) + away_setback
+        offset = offset[:, :, None] + p.thermostat_hour_sigma_c * _hourly_ar1(
+            draws["thermostat_hour"], p.hour_noise_autocorrelation
+        )
+        return offset, away_setback
 
 
 def simulate_load(
@@ -653,59 +608,127 @@ def simulate_load(
     numpy.ndarray
         float32 array (len(homes), len(grid)): mean household demand per interval [kW].
     """
+    return simulate_load_parts(
+        homes, weather, grid, timezone, interval_minutes, seed, parameters, calibration
+    )["load_kw"]
+
+
+def simulate_load_parts(
+    homes: pd.DataFrame,
+    weather: pd.DataFrame,
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    interval_minutes: int,
+    seed: int,
+    parameters: LoadParameters | None = None,
+    calibration: LoadCalibration | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`simulate_load` with the parts of the demand that dispatch may move.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        float32 arrays (len(homes), len(grid)) [kW]: ``load_kw`` (the demand, as
+        :func:`simulate_load`), ``hvac_kw`` (electric power of the AC and electric heating)
+        and ``ev_kw`` (unmanaged EV charging), both included in ``load_kw``.
+    """
     p = REFERENCE if parameters is None else parameters
     tables = LoadCalibration.default() if calibration is None else calibration
     grid = pd.DatetimeIndex(grid)
     n_homes, n_steps = len(homes), len(grid)
     if n_homes == 0 or n_steps == 0:
-        return np.zeros((n_homes, n_steps), dtype=np.float32)
+        return {name: np.zeros((n_homes, n_steps), dtype=np.float32) for name in PARTS}
     if len(weather) != n_steps or not pd.DatetimeIndex(weather.index).equals(grid):
         raise ValueError("weather must be indexed by the grid")
     cal = calendar(grid, timezone, interval_minutes)
     if n_homes <= BLOCK_HOMES:
         return _simulate_block(homes, weather, cal, seed, p, tables)
-    out = np.empty((n_homes, n_steps), dtype=np.float32)
+    out = {name: np.empty((n_homes, n_steps), dtype=np.float32) for name in PARTS}
     for first in range(0, n_homes, BLOCK_HOMES):
         block = homes.iloc[first : first + BLOCK_HOMES]
-        out[first : first + len(block)] = _simulate_block(block, weather, cal, seed, p, tables)
+        for name, part in _simulate_block(block, weather, cal, seed, p, tables).items():
+            out[name][first : first + len(block)] = part
     return out
+
+
+def thermal_inputs(
+    homes: pd.DataFrame,
+    weather: pd.DataFrame,
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    interval_minutes: int,
+    seed: int,
+    parameters: LoadParameters | None = None,
+    calibration: LoadCalibration | None = None,
+) -> ThermalInputs | None:
+    """The thermal model's inputs for the homes with AC or heating, exactly as
+    :func:`simulate_load` drives them (same arguments; None if no home has either).
+
+    Dispatch uses them to move the AC within the comfort band on the same physics: the
+    load's ``hvac_kw`` is :func:`vppsim.fleet.thermal.simulate` of these inputs (a
+    thermostat), rendered with the compressor's cycling.
+    """
+    p = REFERENCE if parameters is None else parameters
+    tables = LoadCalibration.default() if calibration is None else calibration
+    cal = calendar(pd.DatetimeIndex(grid), timezone, interval_minutes)
+    parts = []
+    for first in range(0, len(homes), BLOCK_HOMES):
+        block = homes.iloc[first : first + BLOCK_HOMES]
+        inputs = _thermal_inputs(block, weather, _Block(block, cal, seed, p, tables), p)
+        if inputs is not None:
+            parts.append(replace(inputs, rows=inputs.rows + first))
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    arrays = [f for f, v in vars(parts[0].model).items() if isinstance(v, np.ndarray)]
+    model = replace(
+        parts[0].model, **{f: np.concatenate([getattr(x.model, f) for x in parts]) for f in arrays}
+    )
+
+    def stacked(items: list[np.ndarray | None], off: float = 0.0) -> np.ndarray | None:
+        """Concatenate across blocks; a block without the mode gets its off setpoint."""
+        if all(item is None for item in items):
+            return None
+        return np.concatenate(
+            [
+                np.full((cal.n_steps, len(x.rows)), off, np.float32) if item is None else item
+                for item, x in zip(items, parts, strict=True)
+            ],
+            axis=1,
+        )
+
+    drive = thermal.Drive(
+        *(stacked([getattr(x.drive, n) for x in parts]) for n in ("outdoor_c", "air", "mass"))
+    )
+    return ThermalInputs(
+        np.concatenate([x.rows for x in parts]),
+        model,
+        drive,
+        stacked([x.cool_setpoint for x in parts], OFF_SETPOINT_C),
+        stacked([x.heat_setpoint for x in parts], -OFF_SETPOINT_C),
+        np.concatenate([x.start_c for x in parts]),
+        parts[0].spin_up_steps,
+    )
 
 
 def _simulate_block(
     homes: pd.DataFrame,
     weather: pd.DataFrame,
-    cal: _Calendar,
+    cal: LoadCalendar,
     seed: int,
     p: LoadParameters,
     tables: LoadCalibration,
-) -> np.ndarray:
-    """:func:`simulate_load` for one block of homes (homes are independent)."""
+) -> dict[str, np.ndarray]:
+    """:func:`simulate_load_parts` for one block of homes (homes are independent)."""
     n_homes = len(homes)
-    draws = _split(
-        _draw_uniforms(seed, _column(homes, "home_id", np.int64), cal.n_days), cal.n_days
-    )
-    profiles = _Profiles(homes, p, tables)
-    months, table_row = _table_index(cal)
-
-    # Continuous occupancy-driven loads (lighting, plug loads, TV), time-major (T, H).
-    lighting = _column(homes, "lighting_kwh_per_day")[:, None, None] * (
-        0.9 * profiles("lighting_interior") + 0.1 * profiles("lighting_exterior")
-    )
-    plug_kwh = _column(homes, "plug_kwh_per_day")
-    plugs = (1.0 - p.idle_share_of_plug_loads) * plug_kwh[:, None, None] * profiles(
-        "plug_loads_other"
-    ) + _column(homes, "tv_kwh_per_day")[:, None, None] * profiles("plug_loads_tv")
-    _, light_months = tables.schedule("lighting_interior")
-    ones = np.ones(12)
-    occupant_table = _by_month(lighting, light_months, months) + _by_month(plugs, ones, months)
-    load = occupant_table.astype(np.float32)[table_row]
+    b = _Block(homes, cal, seed, p, tables)
+    draws, profiles, table_row, at_home = b.draws, b.profiles, b.table_row, b.at_home
+    load = b.occupant_table.astype(np.float32)[table_row]
     if "clearsky_index" in weather.columns:
         kt = np.clip(weather["clearsky_index"].to_numpy(dtype=np.float64), 0.0, 1.0)
         daylight = weather["ghi_w_m2"].to_numpy(dtype=np.float64) > 0
         extra = np.where(daylight, p.light_cloud_gain * (1.0 - kt), 0.0).astype(np.float32)
-        light_table = _by_month(lighting, light_months, months).astype(np.float32)
+        light_table = b.light_table.astype(np.float32)
         load += light_table[table_row] * extra[:, None]
-    at_home = draws["away"][:, :, 0] >= p.away_day_probability  # (H, D)
     phi = p.hour_noise_autocorrelation
     noise = _lognormal(_hourly_ar1(draws["hour_factor"], phi), p.hour_factor_sigma) * (
         _lognormal(_normal(draws["day_factor"]), p.day_factor_sigma)
@@ -713,57 +736,42 @@ def _simulate_block(
     )
     load *= np.ascontiguousarray(noise.reshape(n_homes, -1).T, dtype=np.float32)[cal.hour_index]
 
-    # Baseload: refrigerators (daily energy on the RESNET hourly shape and monthly
-    # multipliers) and the always-on share of the plug loads; no noise.
-    fridge_kwh = _column(homes, "fridge_kwh_per_day") + _column(homes, "second_fridge_kwh_per_day")
-    fridge = fridge_kwh[:, None, None] * profiles("refrigerator")
-    _, fridge_months = tables.schedule("refrigerator")
-    base_table = _by_month(fridge, fridge_months, months)
-    base_table += (p.idle_share_of_plug_loads / 24.0 * plug_kwh)[None, :]
-    load += base_table.astype(np.float32)[table_row]
+    load += b.base_table.astype(np.float32)[table_row]
 
     # Discrete appliance, EV and pool-pump events.
-    _appliance_events(homes, cal, draws, profiles, p, tables, at_home).render(load, cal)
+    events, drawn = _appliance_events(homes, cal, draws, profiles, p, tables, at_home)
+    events.render(load, cal)
+    ev_kw = render_events(
+        drawn.row,
+        drawn.arrival_minute,
+        drawn.charge_end_minute,
+        drawn.power_kw,
+        n_homes,
+        cal.n_steps,
+        cal.step_minutes,
+    )
 
-    # Space conditioning, driven by the expected indoor gains.
-    gains = p.internal_gain_fraction * (occupant_table + base_table) + _by_month(
-        _column(homes, "household_size")[:, None, None] * p.person_gain_kw * profiles.present,
-        ones,
-        months,
-    )
-    # Day-to-day thermostat changes and away days, by local day (H, D).
-    away_setback = np.where(at_home, np.float32(0.0), np.float32(p.away_day_setback_c))
-    thermostat = p.thermostat_day_sigma_c * _normal(draws["thermostat"][:, :, 0]) + away_setback
-    thermostat = thermostat[:, :, None] + p.thermostat_hour_sigma_c * _hourly_ar1(
-        draws["thermostat_hour"], phi
-    )
-    _hvac(
-        homes,
-        weather,
-        cal,
-        gains,
-        table_row,
-        profiles,
-        draws["ac_phase"][:, 0],
-        thermostat,
-        away_setback,
-        p,
-        out=load,
-    )
+    hvac_kw = _hvac(homes, weather, b, p)
+    load += hvac_kw
     np.maximum(load, 0.0, out=load)
-    return np.ascontiguousarray(load.T)
+    return {
+        "load_kw": np.ascontiguousarray(load.T),
+        "hvac_kw": np.ascontiguousarray(hvac_kw.T),
+        "ev_kw": np.ascontiguousarray(ev_kw.T),
+    }
 
 
 def _appliance_events(
     homes: pd.DataFrame,
-    cal: _Calendar,
+    cal: LoadCalendar,
     draws: dict[str, np.ndarray],
     profiles: _Profiles,
     p: LoadParameters,
     tables: LoadCalibration,
     at_home: np.ndarray,
-) -> _Events:
-    """All discrete events; ``at_home`` (H, D) is False on away days."""
+) -> tuple[_Events, ev.Sessions]:
+    """All discrete events, and the EV sessions among them; ``at_home`` (H, D) is False
+    on away days."""
     events = _Events()
     n_homes, n_days = len(homes), cal.n_days
 
@@ -857,7 +865,7 @@ def _appliance_events(
         daytype = cal.day_weekend.astype(np.int64)[day]
         cdf = _hour_cdf(profiles("hot_water_fixtures")[ewh])
         hour = _sample_hours(cdf, rows * 2 + daytype, uh[rows, day, slot, 0])
-        start = _clock_to_grid_minutes(
+        start = clock_to_grid_minutes(
             cal, day, (hour + uh[rows, day, slot, 1].astype(np.float64)) * 60.0
         )
         events.add(ewh[rows], start, start + minutes[rows, day, slot], heater_kw[rows])
@@ -874,176 +882,73 @@ def _appliance_events(
             * jitter
         )
         day = np.broadcast_to(np.arange(n_days), hours_on.shape)
-        start = _clock_to_grid_minutes(
+        start = clock_to_grid_minutes(
             cal, day, 60.0 * _column(homes, "pool_pump_start_hour")[pool, None]
         )
         events.add(pool[:, None], start, start + 60.0 * hours_on, pool_kw[:, None])
-    # EV sessions.
-    ev_rows = np.flatnonzero(_column(homes, "has_ev", bool))
-    if len(ev_rows):
-        _ev_events(events, cal, homes, ev_rows, draws["ev"][ev_rows], at_home[ev_rows], p, tables)
-    return events
+    # EV sessions (unmanaged: full power from plug-in until charged).
+    drawn = ev.draw_sessions(homes, cal, draws["ev"], at_home, p, tables)
+    events.add(drawn.row, drawn.arrival_minute, drawn.charge_end_minute, drawn.power_kw)
+    return events, drawn
 
 
-def _ev_events(
-    events: _Events,
-    cal: _Calendar,
-    homes: pd.DataFrame,
-    ev_rows: np.ndarray,
-    u: np.ndarray,
-    at_home: np.ndarray,
-    p: LoadParameters,
-    tables: LoadCalibration,
-) -> None:
-    """At most one session a day per EV home, drawn from its type's EVI-Pro table."""
-    ev_type = homes["ev_type"].astype(str).to_numpy()[ev_rows]
-    level = _column(homes, "ev_charger_level", np.int64)[ev_rows]
-    for vehicle in ("bev", "phev"):
-        for charger in (1, 2):
-            mine = np.flatnonzero((ev_type == vehicle) & (level == charger))
-            if not len(mine):
-                continue
-            table = tables.ev_sessions[f"{vehicle}_l{charger}"]
-            starts = np.asarray(table["start_minute"], dtype=np.float64)
-            charge = np.asarray(table["charge_minutes"], dtype=np.float64)
-            probability = min(1.0, p.ev_home_kwh_per_day / float(table["mean_session_kwh"]))
-            uu = u[mine]
-            r, day = np.nonzero((uu[:, :, 0] < probability) & at_home[mine])
-            pick = np.minimum((uu[r, day, 1] * len(starts)).astype(np.int64), len(starts) - 1)
-            clock = starts[pick] + p.ev_start_jitter_minutes * (uu[r, day, 2] - 0.5)
-            start = _clock_to_grid_minutes(cal, day, clock)
-            events.add(ev_rows[mine][r], start, start + charge[pick], float(table["power_kw"]))
+@dataclass(frozen=True)
+class ThermalInputs:
+    """The thermal model's inputs for the homes with AC or heating, as the load model
+    drives it (float32, time-major (T, R)).
 
-
-def envelope(homes: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Conductances [kW/K] of the thermal model from the home attributes.
-
-    ``air_out`` (windows, infiltration) is ``window_ua_share`` of the UA; ``mass_out`` is
-    set so that it in series with ``air_mass`` carries the rest, so the steady-state
-    conductance from indoor air to outdoors is the home's UA.
+    Attributes
+    ----------
+    rows : numpy.ndarray
+        (R,) rows of these homes in the homes table.
+    model : vppsim.fleet.thermal.ThermalModel
+    drive : vppsim.fleet.thermal.Drive
+        Outdoor temperature at each home, and the air and mass drives (gains included).
+    cool_setpoint, heat_setpoint : numpy.ndarray or None
+        Thermostat setpoints [degC] (a far setpoint switches a mode off on a day); None
+        when no day of the grid uses the mode.
+    start_c : numpy.ndarray
+        (R,) mass temperature the spin-up day starts from [degC].
+    spin_up_steps : int
+        Intervals simulated once first to settle the start (a day).
     """
-    ua = _column(homes, "ua_kw_per_k")
-    air_mass = _column(homes, "mass_coupling_kw_per_k")
-    air_out = _column(homes, "window_ua_share") * ua
-    rest = np.minimum(ua - air_out, 0.95 * air_mass)
-    return {
-        "air_out": air_out,
-        "air_mass": air_mass,
-        "mass_out": rest * air_mass / (air_mass - rest),
-        "capacitance": _column(homes, "thermal_capacitance_kwh_per_k"),
-    }
+
+    rows: np.ndarray
+    model: thermal.ThermalModel
+    drive: thermal.Drive
+    cool_setpoint: np.ndarray | None
+    heat_setpoint: np.ndarray | None
+    start_c: np.ndarray
+    spin_up_steps: int
 
 
-def _thermal(
-    drive: np.ndarray,
-    cool_setpoint: np.ndarray | None,
-    heat_setpoint: np.ndarray | None,
-    keep: np.ndarray,
-    gain: np.ndarray,
-    cool_cap_deg: np.ndarray,
-    heat_cap_deg: np.ndarray,
-    free0: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Free-floating and controlled air temperatures under an ideal thermostat.
-
-    The thermostat clamps the free-floating air temperature ``free[k]`` into [heating,
-    cooling] setpoint within the capacities (as the air temperature change they make);
-    then ``free[k + 1] = keep * free[k] + drive[k] + gain * air[k]`` (the mass's exact
-    update, written for the free air temperature). A clamp is left out when its setpoints
-    are None (no day of the block uses that mode). Inputs are float32, (T, R) or (R,);
-    homes are independent (element-wise). Returns ``free`` (T + 1, R) and ``air`` (T, R).
-    """
-    n_steps, n_homes = drive.shape
-    air = np.empty((n_steps, n_homes), dtype=np.float32)
-    free = np.empty((n_steps + 1, n_homes), dtype=np.float32)
-    free[0] = free0
-    bound = np.empty(n_homes, dtype=np.float32)
-    for k in range(n_steps):
-        now, row = free[k], air[k]
-        if cool_setpoint is not None:
-            np.subtract(now, cool_cap_deg, out=bound)
-            np.maximum(bound, cool_setpoint[k], out=bound)
-            np.minimum(now, bound, out=row)
-        else:
-            row[:] = now
-        if heat_setpoint is not None:
-            np.add(now, heat_cap_deg, out=bound)
-            np.minimum(bound, heat_setpoint[k], out=bound)
-            np.maximum(row, bound, out=row)
-        following = free[k + 1]
-        np.multiply(keep, now, out=following)
-        following += drive[k]
-        np.multiply(gain, row, out=bound)
-        following += bound
-    return free, air
-
-
-def _attic_lag(
-    solar: np.ndarray, step_minutes: float, roof_share: float, lag_hours: float
-) -> np.ndarray:
-    """Solar gain reaching the house: ``roof_share`` of it through the attic, delayed by a
-    first-order lag of ``lag_hours`` [h] (the attic and the ducts in it stay hot into the
-    evening), the rest at once (windows)."""
-    if roof_share <= 0.0 or len(solar) == 0:
-        return solar
-    keep = np.exp(-step_minutes / 60.0 / lag_hours)
-    lagged = lfilter([1.0 - keep], [1.0, -keep], solar, zi=[keep * solar[0]])[0]
-    return (1.0 - roof_share) * solar + roof_share * lagged
-
-
-def _hvac(
-    homes: pd.DataFrame,
-    weather: pd.DataFrame,
-    cal: _Calendar,
-    gains_table: np.ndarray,
-    table_row: np.ndarray,
-    profiles: _Profiles,
-    ac_phase: np.ndarray,
-    hour_offset: np.ndarray,
-    away_setback: np.ndarray,
-    p: LoadParameters,
-    out: np.ndarray,
-) -> np.ndarray:
-    """Add the electric power of cooling and heating to ``out`` (T, H) [kW].
-
-    ``hour_offset`` (H, D, 24) raises the cooling setpoint by local hour (thermostat
-    changes, away days); ``away_setback`` (H, D) lowers the heating setpoint by local day."""
+def _thermal_inputs(
+    homes: pd.DataFrame, weather: pd.DataFrame, b: _Block, p: LoadParameters
+) -> ThermalInputs | None:
+    """The inputs of the thermal model of a block's homes with AC or heating (None if
+    there are none): outdoor temperature at each home, solar and internal gains, and the
+    thermostat schedules (setpoints by the home's clock and presence, its day-to-day and
+    hourly changes, away-day setbacks)."""
+    f32 = np.float32
+    cal, profiles, table_row = b.cal, b.profiles, b.table_row
     ac_cap = _column(homes, "ac_capacity_kw")
     heat_cap = _column(homes, "heating_capacity_kw")
     rows = np.flatnonzero((ac_cap > 0) | (heat_cap > 0))
     if not len(rows):
-        return out
-    f32 = np.float32
+        return None
+    hour_offset, away_setback = b.thermostat()
     sub = homes.iloc[rows]
-    env = envelope(sub)
-    dt_h = cal.step_minutes / 60.0
-    air_total = env["air_out"] + env["air_mass"]
-    mass_total = env["mass_out"] + env["air_mass"]
-    keep = np.exp(-dt_h * mass_total / env["capacitance"])
-    ac_cap, heat_cap = ac_cap[rows], heat_cap[rows]
+    model = thermal.ThermalModel.from_homes(sub, cal.step_minutes, p)
 
     # Outdoor temperature at each home: the climate offset peaks in the afternoon.
-    shape = 0.5 * (
-        1.0 + np.cos(2.0 * np.pi * (cal.standard_hour - p.climate_offset_peak_hour) / 24.0)
-    )
+    shape = thermal.climate_shape(cal.standard_hour, p.climate_offset_peak_hour)
     off_min = _column(sub, "temp_offset_min_c")
     off_max = _column(sub, "temp_offset_max_c")
-    t_out = np.multiply.outer(shape.astype(f32), (off_max - off_min).astype(f32))
-    t_out += weather["temp_air_c"].to_numpy(dtype=f32)[:, None]
-    t_out += off_min.astype(f32)[None, :]
-    solar_kw = np.clip(weather["ghi_w_m2"].to_numpy(dtype=np.float64), 0.0, None) / 1000.0
-    solar_kw = _attic_lag(solar_kw, cal.step_minutes, p.roof_solar_share, p.attic_lag_hours)
-    solar_kw = solar_kw.astype(f32)
-    aperture = _column(sub, "solar_aperture_m2")
-    # Air balance terms (independent of the states) and the mass's exact update, (T, R).
-    air_base = gains_table[:, rows].astype(f32)[table_row]  # internal gains [kW]
-    air_base += np.multiply.outer(solar_kw, (p.solar_to_air_share * aperture).astype(f32))
-    air_base /= air_total.astype(f32)[None, :]
-    air_base += t_out * (env["air_out"] / air_total).astype(f32)[None, :]
-    mass_base = np.multiply.outer(
-        solar_kw, ((1.0 - keep) * (1.0 - p.solar_to_air_share) * aperture / mass_total).astype(f32)
+    t_out = thermal.outdoor_temperature(weather["temp_air_c"].to_numpy(), shape, off_min, off_max)
+    solar_kw = thermal.solar_gain(
+        weather["ghi_w_m2"].to_numpy(), cal.step_minutes, p.roof_solar_share, p.attic_lag_hours
     )
-    mass_base += t_out * ((1.0 - keep) * env["mass_out"] / mass_total).astype(f32)[None, :]
+    drive = thermal.drive(model, t_out, solar_kw, b.gains()[:, rows].astype(f32)[table_row])
     # Setpoint schedules (R, 2, 96) -> (T, R), plus the hourly changes.
     hours = profiles.hours[None, :] - profiles.shift[rows, None]
     night = _in_window(np.mod(hours, 24.0), *p.night_hours)[:, None, :]
@@ -1080,46 +985,42 @@ def _hvac(
         heat_t -= np.ascontiguousarray(away_setback[rows].T, dtype=f32)[cal.day]
         if heat_mode_t is not None:
             heat_t[~heat_mode_t] = -OFF_SETPOINT_C
-    # The free air follows free[k + 1] = keep free[k] + drive[k] + gain air[k].
-    air_from_mass = (env["air_mass"] / air_total).astype(f32)
-    keep32 = keep.astype(f32)
-    mass_from_air = ((1.0 - keep) * env["air_mass"] / mass_total).astype(f32)
-    drive = mass_base
-    drive *= air_from_mass[None, :]
-    drive -= keep32[None, :] * air_base
-    drive[:-1] += air_base[1:]
-    drive[-1] += air_base[-1]
-    coefficients = {
-        "keep": keep32,
-        "gain": air_from_mass * mass_from_air,
-        "cool_cap_deg": (ac_cap / air_total).astype(f32),
-        "heat_cap_deg": (heat_cap / air_total).astype(f32),
-    }
-    # Spin-up: the first day from the mass at the setpoint of the day's mode; the free air
-    # at its end starts the run.
-    day = min(cal.n_steps, round(1440.0 / cal.step_minutes))
+    # Spin-up: the first day from the mass at the setpoint of the day's mode.
     start = np.where(
         heat_mode[cal.day[0]],
         _column(sub, "heating_setpoint_c"),
         _column(sub, "cooling_setpoint_c"),
     )
-    free_day, _ = _thermal(
-        drive[:day],
-        None if cool_t is None else cool_t[:day],
-        None if heat_t is None else heat_t[:day],
-        free0=(air_from_mass * start + air_base[0]).astype(f32),
-        **coefficients,
+    return ThermalInputs(
+        rows, model, drive, cool_t, heat_t, start, round(1440.0 / cal.step_minutes)
     )
-    # free_day[day] is the free air of step `day`; restate it for step 0's drive.
-    following = air_base[day] if day < cal.n_steps else air_base[-1]
-    free0 = free_day[day] - following + air_base[0]
-    free, air = _thermal(drive, cool_t, heat_t, free0=free0.astype(f32), **coefficients)
-    del drive, mass_base, cool_t, heat_t, air_base
-    # Delivered heat: free air minus controlled air, times the air node's conductance.
-    delivered = free[:-1]
-    delivered -= air
-    delivered *= air_total.astype(f32)[None, :]
-    del air
+
+
+def _hvac(homes: pd.DataFrame, weather: pd.DataFrame, b: _Block, p: LoadParameters) -> np.ndarray:
+    """The electric power of cooling and heating (T, H) [kW], float32.
+
+    The thermal physics is :mod:`vppsim.fleet.thermal`'s, on :func:`_thermal_inputs`;
+    this renders the compressor's cycling."""
+    f32 = np.float32
+    cal = b.cal
+    out = np.zeros((cal.n_steps, len(homes)), dtype=f32)
+    inputs = _thermal_inputs(homes, weather, b, p)
+    if inputs is None:
+        return out
+    rows, model = inputs.rows, inputs.model
+    sub = homes.iloc[rows]
+    ac_cap, heat_cap = model.cooling_kw, model.heating_kw
+    t_out = inputs.drive.outdoor_c
+    run = thermal.simulate(
+        model,
+        inputs.drive,
+        cool_setpoint=inputs.cool_setpoint,
+        heat_setpoint=inputs.heat_setpoint,
+        mass0=inputs.start_c,
+        spin_up_steps=inputs.spin_up_steps,
+    )
+    delivered = run.heat_removed_kw
+    del inputs, run
     heating = np.clip(-delivered, 0.0, heat_cap.astype(f32)[None, :])
     heating *= _column(sub, "heating_kw_per_kw").astype(f32)[None, :]
     has_ac = ac_cap > 0
@@ -1128,18 +1029,13 @@ def _hvac(
     # capacity / COP (the COP falls with outdoor temperature).
     duty = np.clip(delivered, 0.0, capacity[None, :], out=delivered)
     duty /= capacity[None, :]
-    on = _cycled_on_fraction(duty, _column(sub, "ac_cycle_min"), ac_phase[rows], cal.step_minutes)
-    cop = t_out
-    np.subtract(f32(35.0), cop, out=cop)
-    cop *= f32(p.cop_temperature_slope)
-    cop += f32(1.0)
-    np.clip(cop, *p.cop_factor_range, out=cop)
-    cop *= np.where(has_ac, _column(sub, "ac_cop"), 1.0).astype(f32)[None, :]
-    on /= cop
+    on = _cycled_on_fraction(
+        duty, _column(sub, "ac_cycle_min"), b.draws["ac_phase"][rows, 0], cal.step_minutes
+    )
+    on /= thermal.cop(model, t_out, out=t_out)
     on *= (capacity * has_ac).astype(f32)[None, :]
     on += heating
     if len(rows) == out.shape[1]:
-        out += on
-    else:
-        out[:, rows] += on
+        return on
+    out[:, rows] = on
     return out

@@ -21,7 +21,7 @@ from vppsim.dataset.sources import (
     last_chunk,
 )
 from vppsim.load.homes import draw_homes
-from vppsim.load.model import simulate_load
+from vppsim.load.model import simulate_load_parts
 from vppsim.load.parameters import LoadCalibration, LoadParameters
 from vppsim.options import DatasetOptions
 
@@ -59,7 +59,7 @@ class SyntheticLoad(Source):
         stamps = grid.asi8
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
-            load = simulate_load(
+            parts = simulate_load_parts(
                 homes(home_ids),
                 weather,
                 grid,
@@ -74,7 +74,7 @@ class SyntheticLoad(Source):
                     "timestamp": pd.DatetimeIndex(
                         np.tile(stamps, len(home_ids)).view("M8[ns]")
                     ).tz_localize("UTC"),
-                    "load_kw": load.reshape(-1),
+                    **{name: part.reshape(-1) for name, part in parts.items()},
                 }
             )
 
@@ -103,6 +103,27 @@ LOAD = DatasetSpec(
     columns=(
         ColumnSpec(
             "load_kw", "kW", "Mean household demand over the interval", 0, 100, dtype="float32"
+        ),
+        ColumnSpec(
+            "hvac_kw",
+            "kW",
+            "Electric power of the air conditioning and electric heating over the interval "
+            "(part of load_kw; what dispatch may shift; written by the synthetic source)",
+            0,
+            100,
+            required=False,
+            dtype="float32",
+        ),
+        ColumnSpec(
+            "ev_kw",
+            "kW",
+            "Unmanaged home EV charging over the interval (part of load_kw; full charger "
+            "power from plug-in until charged; what dispatch may shift; written by the "
+            "synthetic source)",
+            0,
+            100,
+            required=False,
+            dtype="float32",
         ),
     ),
     csv_path="load_profiles/profile_{home_id}.csv",
