@@ -26,7 +26,7 @@ def _inputs():
 
 @cache
 def month_system(month: int) -> tuple[pd.Series, pd.DataFrame]:
-    prices, drivers, _ = _inputs()
+    prices, drivers, *_ = _inputs()
     local = prices.index.tz_convert(TZ)
     real = prices[local.month == month]
     return real, drivers_on_grid(drivers, real.index)
@@ -123,11 +123,11 @@ def test_a_larger_battery_fleet_leaves_more_midday_surplus_to_curtailment():
 
 
 def test_fit_is_deterministic_and_leaves_a_month_out():
-    prices, drivers, hydro = _inputs()
-    a = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])
-    b = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])
+    prices, drivers, hydro, gas_daily = _inputs()
+    a = fit_calibration(prices, drivers, hydro, gas_daily, TZ, exclude_months=[12])
+    b = fit_calibration(prices, drivers, hydro, gas_daily, TZ, exclude_months=[12])
     assert a == b
-    full = fit_calibration(prices, drivers, hydro, TZ)
+    full = fit_calibration(prices, drivers, hydro, gas_daily, TZ)
     assert a["about"]["excluded_months"] == [12] and full["about"]["excluded_months"] == []
     # December's $250-600 gas-crisis prices are fuel, not scarcity: leaving it out moves the
     # supply curve only a little.

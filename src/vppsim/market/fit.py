@@ -183,10 +183,40 @@ def hydro_table(daily_hydro: pd.Series) -> dict:
     }
 
 
+def gas_daily_table(daily_gas: pd.Series) -> dict:
+    """The day-to-day variation of the gas price around its monthly mean, from a daily series
+    [$/MMBtu] (:func:`vppsim.system.reference.read_socal_fuel_daily`: CAISO's SoCal Citygate
+    fuel price, 2023-05 to 2025-12).
+
+    Each day's log departure from its month's mean; per month (at least 20 days) its standard
+    deviation, regressed in logs on the month's mean price (``log sd = a + b log gas``: the
+    dearer the gas, the more it swings from day to day, b about 0.9 in these data); the
+    largest monthly standard deviation observed, beyond which the model does not extrapolate;
+    and the departures' day-to-day autocorrelation."""
+    series = daily_gas.dropna()
+    series = series[series > 0]
+    months = pd.PeriodIndex(pd.DatetimeIndex(series.index), freq="M")
+    mean = series.groupby(months).transform("mean")
+    departure = np.log(series / mean)
+    by_month = pd.DataFrame({"level": series, "departure": departure}).groupby(months)
+    stats = by_month.agg(
+        level=("level", "mean"), sd=("departure", "std"), days=("departure", "size")
+    )
+    stats = stats[(stats["days"] >= 20) & (stats["sd"] > 0)]
+    slope, intercept = np.polyfit(np.log(stats["level"]), np.log(stats["sd"]), 1)
+    return {
+        "log_sd_coefficients": [round(float(intercept), 5), round(float(slope), 5)],
+        "max_sd": round(float(stats["sd"].max()), 5),
+        "autocorrelation": round(_lag1(departure.to_numpy()), 5),
+        "months": len(stats),
+    }
+
+
 def fit_calibration(
     prices: pd.Series,
     drivers: pd.DataFrame,
     hydro: dict,
+    gas_daily: dict,
     timezone: str = "America/Los_Angeles",
     exclude_months: Iterable[int] = (),
     source: dict | None = None,
@@ -203,6 +233,8 @@ def fit_calibration(
         :func:`vppsim.system.reference.reference_drivers`.
     hydro : dict
         The sourced hydro table (:func:`hydro_table`), stored with the fit.
+    gas_daily : dict
+        The gas price's day-to-day variation (:func:`gas_daily_table`), stored with the fit.
     timezone : str
         The market's zone (local hours and days).
     exclude_months : iterable of int
@@ -240,6 +272,9 @@ def fit_calibration(
         scarcity_tightness=np.zeros(2),
         hydro_monthly=hydro["monthly_mw"],
         hydro_climatology=np.asarray(hydro["climatology_mw"], dtype=float),
+        gas_daily_coefficients=np.asarray(gas_daily["log_sd_coefficients"], dtype=float),
+        gas_daily_max_sd=float(gas_daily["max_sd"]),
+        gas_daily_autocorrelation=float(gas_daily["autocorrelation"]),
     )
     d = price_drivers(cal, system, p, placeholder)
     price = prices.to_numpy(dtype=float)
@@ -393,4 +428,5 @@ def fit_calibration(
             "tightness_std": round(float(np.std(tightness)), 5),
         },
         "hydro": hydro,
+        "gas_daily": gas_daily,
     }

@@ -370,6 +370,14 @@ class MarketParameters(BaseModel):
         description="Share of the day-level residual's variance the day-ahead market does "
         "not anticipate [1] (the rest it prices in).",
     )
+    daily_gas_volatility: float = Field(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        description="Multiplier of the gas price's fitted day-to-day variation around the "
+        "system frame's monthly price [1] (fitted on CAISO's daily SoCal Citygate fuel price; "
+        "0 when the frame's gas is already daily).",
+    )
     ancillary: AncillaryServicesParameters = Field(
         AncillaryServicesParameters(),
         description="Ancillary-service prices (hourly, day-ahead): spin, non-spin, reg up, "

@@ -228,6 +228,11 @@ class MarketCalibration:
     # Hydro: CAISO's mean hydro output by month [MW]; climatology for other months
     hydro_monthly: dict  # {"YYYY-MM": MW}
     hydro_climatology: np.ndarray  # (12,) [MW]
+    # Daily gas: log sd of the day's price around the month's = a + b log(gas), at most
+    # gas_daily_max_sd; AR(1) from day to day
+    gas_daily_coefficients: np.ndarray  # (2,)
+    gas_daily_max_sd: float
+    gas_daily_autocorrelation: float
 
     @classmethod
     def from_calibration(cls, calibration: dict) -> MarketCalibration:
@@ -240,8 +245,8 @@ class MarketCalibration:
             or about["residual_bins"] != RESIDUAL_BINS
         ):
             raise ValueError("calibration was fitted for a different model structure")
-        supply, latent, scarcity, hydro = (
-            calibration[k] for k in ("supply", "latent", "scarcity", "hydro")
+        supply, latent, scarcity, hydro, gas = (
+            calibration[k] for k in ("supply", "latent", "scarcity", "hydro", "gas_daily")
         )
         a = np.asarray
         return cls(
@@ -266,6 +271,9 @@ class MarketCalibration:
             ),
             hydro_monthly={str(k): float(v) for k, v in hydro["monthly_mw"].items()},
             hydro_climatology=a(hydro["climatology_mw"], dtype=float),
+            gas_daily_coefficients=a(gas["log_sd_coefficients"], dtype=float),
+            gas_daily_max_sd=float(gas["max_sd"]),
+            gas_daily_autocorrelation=float(gas["autocorrelation"]),
         )
 
     @classmethod
@@ -505,6 +513,39 @@ def price_drivers(
 # --- Model pieces ---------------------------------------------------------------------------
 
 
+def daily_gas(
+    drivers: PriceDrivers,
+    cal: LocalCalendar,
+    system: pd.DataFrame,
+    z_days: np.ndarray,
+    fitted: MarketCalibration,
+    p: MarketParameters,
+) -> PriceDrivers:
+    """``drivers`` with each local day's gas price departing from the system frame's (a
+    monthly mean, as the sourced table and the real drivers give it).
+
+    Gas trades day by day: the day's price is the frame's times ``exp(s x - s^2 / 2)`` (the
+    same mean), ``x`` a unit AR(1) from day to day (innovations ``z_days``) and ``s`` its log
+    standard deviation, growing with the month's price (fitted on CAISO's daily SoCal
+    Citygate fuel price, :func:`vppsim.market.fit.gas_daily_table`; in Dec 2022 that price
+    reached $49.67/MMBtu against the month's $27.68) and held at the largest observed,
+    times ``daily_gas_volatility`` (0 when the frame's gas is already daily). The day-ahead
+    market knows the day's gas, so the day-ahead price sees it too."""
+    if p.daily_gas_volatility <= 0 or cal.n_days == 0:
+        return drivers
+    gas = pd.Series(system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float))
+    gas = gas.ffill().bfill().to_numpy()
+    day_gas = np.bincount(cal.day, gas, cal.n_days) / np.maximum(
+        np.bincount(cal.day, minlength=cal.n_days), 1
+    )
+    a, b = fitted.gas_daily_coefficients
+    sd = np.minimum(np.exp(a + b * np.log(np.maximum(day_gas, 1e-3))), fitted.gas_daily_max_sd)
+    sd = sd * p.daily_gas_volatility
+    x = ar1(z_days, fitted.gas_daily_autocorrelation)
+    factor = np.exp(sd * x - 0.5 * sd * sd)[cal.day]
+    return dataclasses.replace(drivers, fuel_cost=drivers.fuel_cost + gas * (factor - 1.0))
+
+
 def oversupply_probability(
     residual_mw: np.ndarray,
     day_peak_mw: np.ndarray,
@@ -676,8 +717,9 @@ def simulate_prices(
     t_innovations = rng.standard_t(fitted.innovation_df, n)
     z_scarcity = rng.standard_normal(n)
     z_da = rng.standard_normal(cal.n_days)
+    z_gas = rng.standard_normal(cal.n_days)
 
-    drivers = price_drivers(cal, system, p, fitted)
+    drivers = daily_gas(price_drivers(cal, system, p, fitted), cal, system, z_gas, fitted, p)
     day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
     day_level = ar1(z_days, fitted.day_autocorrelation)
     shape = shape_sd * ar1(z_shape, fitted.shape_autocorrelation)

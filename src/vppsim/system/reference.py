@@ -175,6 +175,17 @@ def read_gas_monthly(electric_power_path: Path, citygate_path: Path) -> pd.Serie
     return (merged / MMBTU_PER_MCF).dropna().rename("gas_price_usd_per_mmbtu")
 
 
+def read_socal_fuel_daily(path: Path) -> pd.Series:
+    """CAISO's daily SoCal Citygate fuel price (OASIS ``PRC_FUEL``, region FRSCE3)
+    [$/MMBtu], indexed by date (2023-05 on in the references)."""
+    frame = _read(path)
+    _require(frame, ("date", "fuel_price_usd_per_mmbtu"), path)
+    values = pd.to_numeric(frame["fuel_price_usd_per_mmbtu"], errors="coerce").to_numpy(float)
+    series = pd.Series(values, index=pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date"))
+    series = series[np.isfinite(series.to_numpy()) & (series.to_numpy() > 0)]
+    return series[~series.index.duplicated()].sort_index().rename("gas_price_usd_per_mmbtu")
+
+
 def reference_drivers(reference: Path, start: str, end: str) -> pd.DataFrame:
     """Real hourly drivers between ``start`` and ``end`` (UTC hour starts, end exclusive).
 
