@@ -18,7 +18,10 @@ Real-time energy price (``lmp``, $/MWh)
       the price of the positive regime is ``heat rate x (gas + GHG allowance x 0.0531
       t/MMBtu)`` (:data:`CO2_PER_MMBTU`; allowance price :data:`GHG_PRICE`). The conditional
       distribution of the heat rate given ``R`` is a fitted quantile table, monotone in
-      ``R`` at every level (:data:`HEAT_RATE_LEVELS`).
+      ``R`` at every level (:data:`HEAT_RATE_LEVELS`). The system frame's gas is the month's
+      price; each local day's gas departs from it by a mean-one lognormal AR(1) whose spread
+      grows with the price (fitted on CAISO's daily SoCal Citygate fuel price,
+      :func:`daily_gas`): a dear month such as Dec 2022 swings from day to day.
     * **Oversupply regime**: the probability of a zero or negative price is a logistic
       function of the residual load before the batteries' charging (low midday residual
       load: curtailment bids; batteries charge from what would be curtailed and take that
