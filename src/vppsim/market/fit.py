@@ -48,6 +48,7 @@ from vppsim.market.synthetic import (
     NEGATIVE_LEVELS,
     RESIDUAL_BINS,
     SCARCITY_LEVELS,
+    SOURCED_TABLES,
     MarketCalibration,
     drivers_on_grid,
     heat_rate_quantiles,
@@ -168,11 +169,11 @@ def _month_hour_means(z: np.ndarray, month: np.ndarray, hour: np.ndarray) -> np.
     return out
 
 
-def hydro_table(daily_hydro: pd.Series) -> dict:
-    """Monthly means of CAISO's daily hydro output [MW] by ``YYYY-MM`` and their climatology
-    by calendar month, from :func:`vppsim.system.reference.read_fuel_mix_daily`'s
-    ``hydro_mw``."""
-    series = daily_hydro.dropna()
+def monthly_table(daily: pd.Series) -> dict:
+    """Monthly means of a daily series [MW] by ``YYYY-MM`` (months with at least 20 days) and
+    their climatology by calendar month: CAISO's hydro output and net imports from
+    :func:`vppsim.system.reference.read_fuel_mix_daily` (``hydro_mw``, ``imports_mw``)."""
+    series = daily.dropna()
     months = pd.PeriodIndex(pd.to_datetime(series.index), freq="M")
     monthly = series.groupby(months).mean()
     monthly = monthly[series.groupby(months).size() >= 20]
@@ -215,8 +216,7 @@ def gas_daily_table(daily_gas: pd.Series) -> dict:
 def fit_calibration(
     prices: pd.Series,
     drivers: pd.DataFrame,
-    hydro: dict,
-    gas_daily: dict,
+    tables: dict,
     timezone: str = "America/Los_Angeles",
     exclude_months: Iterable[int] = (),
     source: dict | None = None,
@@ -231,10 +231,9 @@ def fit_calibration(
         Real drivers (hourly or 15-min, UTC index) with the ``system`` columns
         (:data:`~vppsim.market.synthetic.SYSTEM_COLUMNS`) and ``hydro_mw``, e.g.
         :func:`vppsim.system.reference.reference_drivers`.
-    hydro : dict
-        The sourced hydro table (:func:`hydro_table`), stored with the fit.
-    gas_daily : dict
-        The gas price's day-to-day variation (:func:`gas_daily_table`), stored with the fit.
+    tables : dict
+        The sourced tables, stored with the fit: ``hydro`` and ``imports``
+        (:func:`monthly_table`) and ``gas_daily`` (:func:`gas_daily_table`).
     timezone : str
         The market's zone (local hours and days).
     exclude_months : iterable of int
@@ -270,11 +269,7 @@ def fit_calibration(
         scarcity_autocorrelation=0.0,
         scarcity_quantiles=np.zeros(len(SCARCITY_LEVELS)),
         scarcity_tightness=np.zeros(2),
-        hydro_monthly=hydro["monthly_mw"],
-        hydro_climatology=np.asarray(hydro["climatology_mw"], dtype=float),
-        gas_daily_coefficients=np.asarray(gas_daily["log_sd_coefficients"], dtype=float),
-        gas_daily_max_sd=float(gas_daily["max_sd"]),
-        gas_daily_autocorrelation=float(gas_daily["autocorrelation"]),
+        **MarketCalibration.sourced_fields(tables),
     )
     d = price_drivers(cal, system, p, placeholder)
     price = prices.to_numpy(dtype=float)
@@ -427,6 +422,5 @@ def fit_calibration(
             "tightness_mean": round(float(np.mean(tightness)), 5),
             "tightness_std": round(float(np.std(tightness)), 5),
         },
-        "hydro": hydro,
-        "gas_daily": gas_daily,
+        **{key: tables[key] for key in SOURCED_TABLES},
     }

@@ -191,8 +191,9 @@ def reference_drivers(reference: Path, start: str, end: str) -> pd.DataFrame:
 
     Columns [MW unless stated]: ``demand_mw``, ``solar_mw``, ``wind_mw``, ``net_load_mw``
     (demand less solar and wind), ``gas_price_usd_per_mmbtu`` [$/MMBtu] (the month's),
-    ``hydro_mw`` (the Pacific day's mean), and, where CAISO published them, the day-ahead
-    ``da_demand_mw``, ``da_solar_mw``, ``da_wind_mw`` and ``da_net_load_mw``.
+    ``hydro_mw`` and ``imports_mw`` (net imports; the Pacific day's means), and, where
+    CAISO published them, the day-ahead ``da_demand_mw``, ``da_solar_mw``, ``da_wind_mw`` and
+    ``da_net_load_mw``.
 
     Demand and renewables come from EIA-930 and the hub file through 2023; from 2024 on from
     EIA-930's demand and solar, with wind as the day's mean from the fuel mix (no hourly
@@ -227,6 +228,7 @@ def reference_drivers(reference: Path, start: str, end: str) -> pd.DataFrame:
     months = hours.tz_convert(CAISO_TIMEZONE).tz_localize(None).to_period("M")
     out["gas_price_usd_per_mmbtu"] = gas.reindex(months).to_numpy()
     out["hydro_mw"] = daily["hydro_mw"].reindex(local_dates).to_numpy()
+    out["imports_mw"] = daily["imports_mw"].reindex(local_dates).to_numpy()
     out["da_demand_mw"] = demand["da_demand_mw"].reindex(hours)
     out["da_solar_mw"] = hubs["da_solar_mw"].reindex(hours)
     out["da_wind_mw"] = hubs["da_wind_mw"].reindex(hours)
