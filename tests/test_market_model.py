@@ -85,6 +85,24 @@ def test_low_midday_residual_load_gives_negative_prices():
     assert base["lmp"].min() >= MarketParameters().price_floor
 
 
+def test_more_net_imports_give_more_midday_negative_prices():
+    # Imports take load from in-state units: February 2022 with 3 GW more net imports (the
+    # Northwest's spring hydro) has more midday oversupply at the same net load, and the
+    # frame's daily imports replace the sourced monthly table.
+    real, system = month_system(2)
+    local = real.index.tz_convert(TZ)
+    midday = (local.hour >= 10) & (local.hour < 15)
+    base = simulate_prices(real.index, TZ, system, np.random.default_rng(0))
+    more = system.assign(imports_mw=system["imports_mw"] + 3000.0)
+    wet = simulate_prices(real.index, TZ, more, np.random.default_rng(0))
+    assert (wet["lmp"][midday] < 0).mean() > 1.5 * (base["lmp"][midday] < 0).mean()
+    # Without the column the sourced month's mean (6.4 GW in Feb 2022) stands in for it.
+    table = simulate_prices(
+        real.index, TZ, system.drop(columns="imports_mw"), np.random.default_rng(0)
+    )
+    assert (table["lmp"][midday] < 0).mean() < (wet["lmp"][midday] < 0).mean()
+
+
 def test_negative_prices_follow_the_drivers_not_the_month():
     # The fitted shift by month and hour moves the positive prices only: shifting it leaves
     # every oversupply decision as it was, and the share of negative prices is the drivers'.
@@ -123,11 +141,11 @@ def test_a_larger_battery_fleet_leaves_more_midday_surplus_to_curtailment():
 
 
 def test_fit_is_deterministic_and_leaves_a_month_out():
-    prices, drivers, hydro = _inputs()
-    a = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])
-    b = fit_calibration(prices, drivers, hydro, TZ, exclude_months=[12])
+    prices, drivers, tables = _inputs()
+    a = fit_calibration(prices, drivers, tables, TZ, exclude_months=[12])
+    b = fit_calibration(prices, drivers, tables, TZ, exclude_months=[12])
     assert a == b
-    full = fit_calibration(prices, drivers, hydro, TZ)
+    full = fit_calibration(prices, drivers, tables, TZ)
     assert a["about"]["excluded_months"] == [12] and full["about"]["excluded_months"] == []
     # December's $250-600 gas-crisis prices are fuel, not scarcity: leaving it out moves the
     # supply curve only a little.

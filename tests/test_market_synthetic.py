@@ -12,12 +12,16 @@ import pytest
 from vppsim.calendar import local_calendar
 from vppsim.grid import build_grid
 from vppsim.market.ancillary import AS_COLUMNS
+from vppsim.market.fit import gas_daily_table
 from vppsim.market.parameters import MarketParameters
 from vppsim.market.storage import STORAGE_MW, storage_capacity
 from vppsim.market.synthetic import (
     COLUMNS,
     GHG_PRICE,
+    MarketCalibration,
+    daily_gas,
     ghg_price,
+    price_drivers,
     simulate_prices,
 )
 
@@ -131,3 +135,48 @@ def test_ancillary_services_still_their_own_processes():
     hour = frame["scarcity_probability"].groupby(frame.index.floor("h")).transform("mean")
     tight = hour > hour.quantile(0.99)
     assert frame["spin_price"][tight].median() > 2.0 * frame["spin_price"][~tight].median()
+
+
+def test_daily_gas_swings_around_the_month_and_grows_with_the_price():
+    # A dear month swings more from day to day than a cheap one, around the same mean; with
+    # the knob at 0 the fuel is the frame's and each day's price is flat in gas.
+    grid = build_grid(dt.date(2022, 1, 1), dt.date(2022, 12, 31), TZ, 15)
+    cal = local_calendar(grid, TZ)
+    fitted = MarketCalibration.default()
+    p = MarketParameters()
+    spreads = {}
+    for gas in (4.0, 25.0):
+        system = flat_system(grid, gas)
+        base = price_drivers(cal, system, p, fitted)
+        z = np.random.default_rng(3).standard_normal(cal.n_days)
+        daily = daily_gas(base, cal, system, z, fitted, p)
+        factor = (daily.fuel_cost - base.fuel_cost + gas) / gas
+        per_day = factor[np.searchsorted(cal.day, np.arange(cal.n_days))]
+        # constant within a day
+        assert np.allclose(factor, per_day[cal.day])
+        a, b = fitted.gas_daily_coefficients
+        sd = min(np.exp(a + b * np.log(gas)), fitted.gas_daily_max_sd)
+        assert abs(np.std(np.log(per_day)) / sd - 1.0) < 0.25
+        assert abs(np.mean(per_day) - 1.0) < 0.1
+        spreads[gas] = np.std(np.log(per_day))
+        off = daily_gas(base, cal, system, z, fitted, MarketParameters(daily_gas_volatility=0))
+        assert np.array_equal(off.fuel_cost, base.fuel_cost)
+    assert spreads[25.0] > 2.0 * spreads[4.0]
+
+
+def test_gas_daily_table_recovers_a_known_process():
+    # Daily prices whose log departures have sd 0.02 * level ** 1 within each month: the
+    # table's slope is about 1 and its AR(1) the generating one.
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2015-01-01", "2024-12-31", freq="D")
+    months = days.to_period("M")
+    level = pd.Series(np.exp(rng.uniform(np.log(2.0), np.log(12.0), months.nunique())),
+                      index=months.unique())[months].to_numpy()  # fmt: skip
+    x = np.zeros(len(days))
+    for i in range(1, len(days)):
+        x[i] = 0.8 * x[i - 1] + np.sqrt(1 - 0.64) * rng.standard_normal()
+    series = pd.Series(level * np.exp(0.02 * level * x), index=days)
+    table = gas_daily_table(series)
+    a, b = table["log_sd_coefficients"]
+    assert 0.8 < b < 1.2 and abs(np.exp(a + b * np.log(5.0)) / 0.1 - 1.0) < 0.2
+    assert 0.7 < table["autocorrelation"] < 0.85

@@ -198,7 +198,10 @@ def test_market_knobs_change_prices():
     scarce = run(scarcity_propensity=10.0)
     assert (scarce["lmp"] > 250).mean() > 2 * (default["lmp"] > 250).mean()
     oversupplied = run(oversupply_propensity=20.0)
-    assert (oversupplied["lmp"] < 0).mean() > (default["lmp"] < 0).mean() + 0.02
+    # August's midday surplus is large: twenty times the odds still gives a few % (1.7 %
+    # against 0.2 % since net imports count in the surplus; 2.5 % against 0.6 % before).
+    more, base = (oversupplied["lmp"] < 0).mean(), (default["lmp"] < 0).mean()
+    assert more > 5 * base and more > base + 0.01
     batteries = run(storage_mw=30000.0)
     assert batteries["lmp"].std() < default["lmp"].std()
     assert batteries["spin_price"].mean() < default["spin_price"].mean()

@@ -101,6 +101,7 @@ def test_a_study_past_the_sourced_tables_says_what_it_held(small_settings, tmp_p
     assert "solar capacity: none sourced for 2030" in system_notes
     assert "storage: the battery fleet is held" in market_notes
     assert "hydro: no CAISO record for 2030-07" in market_notes
+    assert "net imports: no CAISO record for 2030-07" in market_notes
     # A set knob replaces its table: nothing is held, nothing to say.
     pinned = build_dataset(
         small_settings(
@@ -109,7 +110,12 @@ def test_a_study_past_the_sourced_tables_says_what_it_held(small_settings, tmp_p
             end="2030-07-01",
             datasets="market",
             system={"gas_price_usd_per_mmbtu": 4.0},
-            market={"storage_mw": 20000.0, "hydro_mw": 3000.0, "ghg_price": 40.0},
+            market={
+                "storage_mw": 20000.0,
+                "hydro_mw": 3000.0,
+                "imports_mw": 5000.0,
+                "ghg_price": 40.0,
+            },
             **OFFLINE,
         ),
         default_registry(),

@@ -60,6 +60,11 @@ def test_reference_drivers_join_on_the_hour_and_net_load_is_consistent(root):
     pd.testing.assert_series_equal(drivers["net_load_mw"], net, check_names=False)
     assert drivers["gas_price_usd_per_mmbtu"].nunique() == 1
     assert drivers["hydro_mw"].notna().all()
+    # Net imports are each Pacific day's mean (Aug 2022: 4-7 GW), one value a day.
+    imports = drivers["imports_mw"]
+    assert imports.notna().all() and 3000 < imports.mean() < 8000
+    days = drivers.index.tz_convert(CAISO_TIMEZONE).date
+    assert (imports.groupby(days).nunique() == 1).all()
     # Net load peaks in the evening, after solar has gone.
     hour = drivers["net_load_mw"].groupby(drivers.index.tz_convert(CAISO_TIMEZONE).hour).mean()
     assert 17 <= hour.idxmax() <= 21

@@ -64,7 +64,7 @@ from vppsim.market.evaluation import (
     read_oasis_lmp,
     read_published_shares,
 )
-from vppsim.market.fit import fit_calibration, hydro_table
+from vppsim.market.fit import fit_calibration, gas_daily_table, monthly_table
 from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system.model import simulate_system
@@ -73,8 +73,10 @@ from vppsim.system.reference import (
     CITYGATE_GAS_FILE,
     ELECTRIC_POWER_GAS_FILE,
     FUEL_MIX_FILE,
+    SOCAL_FUEL_DAILY_FILE,
     read_fuel_mix_daily,
     read_gas_monthly,
+    read_socal_fuel_daily,
     reference_drivers,
 )
 from vppsim.weather.synthetic import simulate_weather
@@ -101,26 +103,34 @@ FIT_SOURCE = {
     "node": "ALAMT3G_7_B1",
     "market": "CAISO FMM (RTPD) 15-min LMP",
     "period": "2022 (Pacific time)",
-    "drivers": "vppsim.system.reference.reference_drivers 2022; hydro: CAISO daily fuel mix",
+    "drivers": "vppsim.system.reference.reference_drivers 2022; hydro, imports: CAISO daily "
+    "fuel mix",
 }
 """What the shipped fit was made on (stored in ``calibrated.json``)."""
 
 
 def fit_inputs(reference: Path) -> tuple[pd.Series, pd.DataFrame, dict]:
     """What the price model is fitted on: the real 2022 FMM prices at ALAMT3G_7_B1 [$/MWh],
-    their hourly drivers (with a few hours' margin) and the sourced monthly hydro table."""
+    their hourly drivers (with a few hours' margin), and the sourced tables: CAISO's monthly
+    hydro output and net imports, and the gas price's day-to-day variation (CAISO's daily
+    SoCal Citygate fuel price)."""
     reference = Path(reference)
     prices = read_fmm_csv(reference / "market" / ALAMITOS_FILE)
     drivers = reference_drivers(reference, "2021-12-31T20:00", "2023-01-01T12:00")
-    hydro = hydro_table(read_fuel_mix_daily(reference / FUEL_MIX_FILE)["hydro_mw"])
-    return prices, drivers, hydro
+    mix = read_fuel_mix_daily(reference / FUEL_MIX_FILE)
+    tables = {
+        "hydro": monthly_table(mix["hydro_mw"]),
+        "imports": monthly_table(mix["imports_mw"]),
+        "gas_daily": gas_daily_table(read_socal_fuel_daily(reference / SOCAL_FUEL_DAILY_FILE)),
+    }
+    return prices, drivers, tables
 
 
 def fitted_text(reference: Path) -> str:
     """The ``calibrated.json`` text the shared references give (``benchmarks/fit_market.py``
     writes it; a test checks the shipped file is this)."""
-    prices, drivers, hydro = fit_inputs(reference)
-    fit = fit_calibration(prices, drivers, hydro, TIMEZONE, (), FIT_SOURCE)
+    prices, drivers, tables = fit_inputs(reference)
+    fit = fit_calibration(prices, drivers, tables, TIMEZONE, (), FIT_SOURCE)
     return dumps_calibration(fit)
 
 
@@ -202,7 +212,7 @@ def _arbitrage(real: pd.Series, synthetic: list[pd.Series], label: str) -> dict:
 
 def in_and_out_of_sample(reference: Path, years: int, seed: int) -> dict[str, pd.DataFrame]:
     """Parts 1-3: 2022 in sample and month-blocked out of sample, battery and arbitrage."""
-    real, hourly, hydro = fit_inputs(reference)
+    real, hourly, tables = fit_inputs(reference)
     start, end = _period(2022)
     grid = build_grid(start, end, TIMEZONE, 15)
     real = real.reindex(grid)
@@ -214,7 +224,7 @@ def in_and_out_of_sample(reference: Path, years: int, seed: int) -> dict[str, pd
     outside = [pd.Series(np.nan, index=grid) for _ in range(years)]
     for m in range(1, 13):
         fitted = MarketCalibration.from_calibration(
-            fit_calibration(real, hourly, hydro, TIMEZONE, [m])
+            fit_calibration(real, hourly, tables, TIMEZONE, [m])
         )
         sel = month == m
         for i, run in enumerate(_runs(grid[sel], system[sel], years, seed + 100 * m, fitted)):

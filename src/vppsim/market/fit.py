@@ -48,6 +48,7 @@ from vppsim.market.synthetic import (
     NEGATIVE_LEVELS,
     RESIDUAL_BINS,
     SCARCITY_LEVELS,
+    SOURCED_TABLES,
     MarketCalibration,
     drivers_on_grid,
     heat_rate_quantiles,
@@ -168,11 +169,11 @@ def _month_hour_means(z: np.ndarray, month: np.ndarray, hour: np.ndarray) -> np.
     return out
 
 
-def hydro_table(daily_hydro: pd.Series) -> dict:
-    """Monthly means of CAISO's daily hydro output [MW] by ``YYYY-MM`` and their climatology
-    by calendar month, from :func:`vppsim.system.reference.read_fuel_mix_daily`'s
-    ``hydro_mw``."""
-    series = daily_hydro.dropna()
+def monthly_table(daily: pd.Series) -> dict:
+    """Monthly means of a daily series [MW] by ``YYYY-MM`` (months with at least 20 days) and
+    their climatology by calendar month: CAISO's hydro output and net imports from
+    :func:`vppsim.system.reference.read_fuel_mix_daily` (``hydro_mw``, ``imports_mw``)."""
+    series = daily.dropna()
     months = pd.PeriodIndex(pd.to_datetime(series.index), freq="M")
     monthly = series.groupby(months).mean()
     monthly = monthly[series.groupby(months).size() >= 20]
@@ -183,10 +184,39 @@ def hydro_table(daily_hydro: pd.Series) -> dict:
     }
 
 
+def gas_daily_table(daily_gas: pd.Series) -> dict:
+    """The day-to-day variation of the gas price around its monthly mean, from a daily series
+    [$/MMBtu] (:func:`vppsim.system.reference.read_socal_fuel_daily`: CAISO's SoCal Citygate
+    fuel price, 2023-05 to 2025-12).
+
+    Each day's log departure from its month's mean; per month (at least 20 days) its standard
+    deviation, regressed in logs on the month's mean price (``log sd = a + b log gas``: the
+    dearer the gas, the more it swings from day to day, b about 0.9 in these data); the
+    largest monthly standard deviation observed, beyond which the model does not extrapolate;
+    and the departures' day-to-day autocorrelation."""
+    series = daily_gas.dropna()
+    series = series[series > 0]
+    months = pd.PeriodIndex(pd.DatetimeIndex(series.index), freq="M")
+    mean = series.groupby(months).transform("mean")
+    departure = np.log(series / mean)
+    by_month = pd.DataFrame({"level": series, "departure": departure}).groupby(months)
+    stats = by_month.agg(
+        level=("level", "mean"), sd=("departure", "std"), days=("departure", "size")
+    )
+    stats = stats[(stats["days"] >= 20) & (stats["sd"] > 0)]
+    slope, intercept = np.polyfit(np.log(stats["level"]), np.log(stats["sd"]), 1)
+    return {
+        "log_sd_coefficients": [round(float(intercept), 5), round(float(slope), 5)],
+        "max_sd": round(float(stats["sd"].max()), 5),
+        "autocorrelation": round(_lag1(departure.to_numpy()), 5),
+        "months": len(stats),
+    }
+
+
 def fit_calibration(
     prices: pd.Series,
     drivers: pd.DataFrame,
-    hydro: dict,
+    tables: dict,
     timezone: str = "America/Los_Angeles",
     exclude_months: Iterable[int] = (),
     source: dict | None = None,
@@ -201,8 +231,9 @@ def fit_calibration(
         Real drivers (hourly or 15-min, UTC index) with the ``system`` columns
         (:data:`~vppsim.market.synthetic.SYSTEM_COLUMNS`) and ``hydro_mw``, e.g.
         :func:`vppsim.system.reference.reference_drivers`.
-    hydro : dict
-        The sourced hydro table (:func:`hydro_table`), stored with the fit.
+    tables : dict
+        The sourced tables, stored with the fit: ``hydro`` and ``imports``
+        (:func:`monthly_table`) and ``gas_daily`` (:func:`gas_daily_table`).
     timezone : str
         The market's zone (local hours and days).
     exclude_months : iterable of int
@@ -238,8 +269,7 @@ def fit_calibration(
         scarcity_autocorrelation=0.0,
         scarcity_quantiles=np.zeros(len(SCARCITY_LEVELS)),
         scarcity_tightness=np.zeros(2),
-        hydro_monthly=hydro["monthly_mw"],
-        hydro_climatology=np.asarray(hydro["climatology_mw"], dtype=float),
+        **MarketCalibration.sourced_fields(tables),
     )
     d = price_drivers(cal, system, p, placeholder)
     price = prices.to_numpy(dtype=float)
@@ -392,5 +422,5 @@ def fit_calibration(
             "tightness_mean": round(float(np.mean(tightness)), 5),
             "tightness_std": round(float(np.std(tightness)), 5),
         },
-        "hydro": hydro,
+        **{key: tables[key] for key in SOURCED_TABLES},
     }

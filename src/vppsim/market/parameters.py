@@ -311,6 +311,15 @@ class MarketParameters(BaseModel):
         description="Constant hydro output [MW] instead of the system frame's ``hydro_mw`` or "
         "the sourced monthly table (then times ``hydro_scale``).",
     )
+    imports_mw: float | None = Field(
+        None,
+        ge=-20000.0,
+        le=30000.0,
+        description="Constant CAISO net imports [MW] instead of the system frame's "
+        "``imports_mw`` or the sourced monthly table (CAISO's daily fuel mix, 2018-2025; "
+        "3.4-6.0 GW by calendar month). More imports leave less load to in-state units and "
+        "make midday oversupply (negative prices) likelier (a wet Northwest spring).",
+    )
     storage_mw: float | None = Field(
         None,
         ge=0.0,
@@ -369,6 +378,14 @@ class MarketParameters(BaseModel):
         le=1.0,
         description="Share of the day-level residual's variance the day-ahead market does "
         "not anticipate [1] (the rest it prices in).",
+    )
+    daily_gas_volatility: float = Field(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        description="Multiplier of the gas price's fitted day-to-day variation around the "
+        "system frame's monthly price [1] (fitted on CAISO's daily SoCal Citygate fuel price; "
+        "0 when the frame's gas is already daily).",
     )
     ancillary: AncillaryServicesParameters = Field(
         AncillaryServicesParameters(),

@@ -41,18 +41,27 @@ class MarketOptions(DatasetOptions, MarketParameters):
 def coverage_notes(
     grid: pd.DatetimeIndex, timezone: str, parameters: MarketParameters
 ) -> tuple[str, ...]:
-    """What the study takes from beyond the sourced tables: months without CAISO's hydro
-    record (climatology), a fleet past the last sourced battery figure (held), years without
-    a GHG allowance price (the nearest year's). A set knob replaces its table: no note."""
+    """What the study takes from beyond the sourced tables: months without CAISO's hydro or
+    net-imports record (climatology), a fleet past the last sourced battery figure (held),
+    years without a GHG allowance price (the nearest year's). A set knob replaces its table:
+    no note."""
     local = grid.tz_convert(timezone)
     notes = []
     months = [str(m) for m in local.tz_localize(None).to_period("M").unique()]
-    if parameters.hydro_mw is None:
-        known = MarketCalibration.default().hydro_monthly
+    fitted = MarketCalibration.default()
+    tables = {
+        name: known
+        for name, known, knob in (
+            ("hydro", fitted.hydro_monthly, parameters.hydro_mw),
+            ("net imports", fitted.imports_monthly, parameters.imports_mw),
+        )
+        if knob is None
+    }
+    for name, known in tables.items():
         outside = [m for m in months if m not in known]
         if outside:
             notes.append(
-                f"hydro: no CAISO record for {spanned(outside)}; each month's 2018-2025 "
+                f"{name}: no CAISO record for {spanned(outside)}; each month's 2018-2025 "
                 "climatology is used"
             )
     if parameters.storage_mw is None:

@@ -18,9 +18,14 @@ Real-time energy price (``lmp``, $/MWh)
       the price of the positive regime is ``heat rate x (gas + GHG allowance x 0.0531
       t/MMBtu)`` (:data:`CO2_PER_MMBTU`; allowance price :data:`GHG_PRICE`). The conditional
       distribution of the heat rate given ``R`` is a fitted quantile table, monotone in
-      ``R`` at every level (:data:`HEAT_RATE_LEVELS`).
+      ``R`` at every level (:data:`HEAT_RATE_LEVELS`). The system frame's gas is the month's
+      price; each local day's gas departs from it by a mean-one lognormal AR(1) whose spread
+      grows with the price (fitted on CAISO's daily SoCal Citygate fuel price,
+      :func:`daily_gas`): a dear month such as Dec 2022 swings from day to day.
     * **Oversupply regime**: the probability of a zero or negative price is a logistic
-      function of the residual load before the batteries' charging (low midday residual
+      function of the residual load before the batteries' charging, less net imports (the
+      system frame's ``imports_mw``, else CAISO's sourced monthly net imports; the load left
+      to in-state units: Northwest hydro pushed Feb and Jun 2022 negative) (low midday residual
       load: curtailment bids; batteries charge from what would be curtailed and take that
       price) and of the day's evening need: its highest residual load less part of the
       batteries' discharge (:data:`PEAK_STORAGE_WEIGHT`; a day of high evening need absorbs
@@ -114,6 +119,10 @@ INTERVAL_MINUTES = 15.0
 """Resolution of the calibration data [min]."""
 HOLD_LIMIT = 8
 """Grid intervals a driver is held past its last (or before its first) value."""
+SOURCED_TABLES = ("hydro", "imports", "gas_daily")
+"""The tables ``calibrated.json`` carries from sources other than the prices."""
+DAILY_COLUMNS = ("hydro_mw", "imports_mw")
+"""Driver columns given as the day's mean (held over the day, not interpolated)."""
 SYSTEM_COLUMNS = ("net_load_mw", "gas_price_usd_per_mmbtu")
 """The columns of the ``system`` frame the model needs (``solar_mw`` and ``wind_mw`` enter
 through the net load)."""
@@ -228,6 +237,14 @@ class MarketCalibration:
     # Hydro: CAISO's mean hydro output by month [MW]; climatology for other months
     hydro_monthly: dict  # {"YYYY-MM": MW}
     hydro_climatology: np.ndarray  # (12,) [MW]
+    # Net imports: CAISO's mean net imports by month [MW]; climatology for other months
+    imports_monthly: dict  # {"YYYY-MM": MW}
+    imports_climatology: np.ndarray  # (12,) [MW]
+    # Daily gas: log sd of the day's price around the month's = a + b log(gas), at most
+    # gas_daily_max_sd; AR(1) from day to day
+    gas_daily_coefficients: np.ndarray  # (2,)
+    gas_daily_max_sd: float
+    gas_daily_autocorrelation: float
 
     @classmethod
     def from_calibration(cls, calibration: dict) -> MarketCalibration:
@@ -240,9 +257,7 @@ class MarketCalibration:
             or about["residual_bins"] != RESIDUAL_BINS
         ):
             raise ValueError("calibration was fitted for a different model structure")
-        supply, latent, scarcity, hydro = (
-            calibration[k] for k in ("supply", "latent", "scarcity", "hydro")
-        )
+        supply, latent, scarcity = (calibration[k] for k in ("supply", "latent", "scarcity"))
         a = np.asarray
         return cls(
             residual_centers=a(supply["residual_centers_mw"], dtype=float),
@@ -264,9 +279,23 @@ class MarketCalibration:
             scarcity_tightness=a(
                 [scarcity["tightness_mean"], scarcity["tightness_std"]], dtype=float
             ),
-            hydro_monthly={str(k): float(v) for k, v in hydro["monthly_mw"].items()},
-            hydro_climatology=a(hydro["climatology_mw"], dtype=float),
+            **cls.sourced_fields(calibration),
         )
+
+    @staticmethod
+    def sourced_fields(tables: dict) -> dict:
+        """The fields of the sourced (not price-fitted) tables, :data:`SOURCED_TABLES`."""
+        hydro, imports, gas = (tables[k] for k in SOURCED_TABLES)
+        a = np.asarray
+        return {
+            "hydro_monthly": {str(k): float(v) for k, v in hydro["monthly_mw"].items()},
+            "hydro_climatology": a(hydro["climatology_mw"], dtype=float),
+            "imports_monthly": {str(k): float(v) for k, v in imports["monthly_mw"].items()},
+            "imports_climatology": a(imports["climatology_mw"], dtype=float),
+            "gas_daily_coefficients": a(gas["log_sd_coefficients"], dtype=float),
+            "gas_daily_max_sd": float(gas["max_sd"]),
+            "gas_daily_autocorrelation": float(gas["autocorrelation"]),
+        }
 
     @classmethod
     def default(cls, **overrides) -> MarketCalibration:
@@ -305,7 +334,7 @@ def drivers_on_grid(drivers: pd.DataFrame, grid: pd.DatetimeIndex) -> pd.DataFra
     out = {}
     for name in drivers.columns:
         values = drivers[name].astype(float)
-        if name.endswith("_mw") and name != "hydro_mw":
+        if name.endswith("_mw") and name not in DAILY_COLUMNS:
             at_middle = values.set_axis(hours + pd.Timedelta(minutes=30))
             union = at_middle.index.union(middles)
             full = at_middle.reindex(union).interpolate("time", limit_area="inside")
@@ -327,26 +356,53 @@ def hydro_output(
     """Hydro output of each interval [MW]: ``p.hydro_mw``, else the system frame's
     ``hydro_mw``, else the sourced month's mean (climatology outside the table), times
     ``p.hydro_scale``."""
-    n = len(cal.month)
     if p.hydro_mw is not None:
-        return np.full(n, p.hydro_mw * p.hydro_scale)
+        return np.full(len(cal.month), p.hydro_mw * p.hydro_scale)
+    hydro = _sourced_monthly(
+        cal, system, "hydro_mw", fitted.hydro_monthly, fitted.hydro_climatology
+    )
+    return hydro * p.hydro_scale
+
+
+def imports_output(
+    cal: LocalCalendar,
+    system: pd.DataFrame,
+    p: MarketParameters,
+    fitted: MarketCalibration,
+) -> np.ndarray:
+    """CAISO's net imports on each interval [MW]: ``p.imports_mw``, else the system frame's
+    ``imports_mw``, else the sourced month's mean (climatology outside the table)."""
+    if p.imports_mw is not None:
+        return np.full(len(cal.month), p.imports_mw)
+    return _sourced_monthly(
+        cal, system, "imports_mw", fitted.imports_monthly, fitted.imports_climatology
+    )
+
+
+def _sourced_monthly(
+    cal: LocalCalendar,
+    system: pd.DataFrame,
+    column: str,
+    monthly: dict,
+    climatology: np.ndarray,
+) -> np.ndarray:
+    """The system frame's ``column`` where it has values, else the month's value of the
+    sourced table ``monthly`` (``YYYY-MM`` keys; ``climatology`` by calendar month outside
+    it), on each interval; interpolated over gaps."""
     keys = np.char.add(
         np.char.add(cal.year.astype(str), "-"), np.char.zfill((cal.month + 1).astype(str), 2)
     )
     unique, index = np.unique(keys, return_inverse=True)
     months = np.array([int(k[-2:]) - 1 for k in unique.tolist()], dtype=int)
     table = np.array(
-        [
-            fitted.hydro_monthly.get(k, fitted.hydro_climatology[m])
-            for k, m in zip(unique.tolist(), months, strict=True)
-        ],
+        [monthly.get(k, climatology[m]) for k, m in zip(unique.tolist(), months, strict=True)],
         dtype=float,
     )
-    hydro = table[index]
-    if "hydro_mw" in system:
-        given = system["hydro_mw"].to_numpy(dtype=float)
-        hydro = np.where(np.isfinite(given), given, hydro)
-    return hydro * p.hydro_scale
+    values = table[index]
+    if column in system:
+        given = system[column].to_numpy(dtype=float)
+        values = np.where(np.isfinite(given), given, values)
+    return pd.Series(values).interpolate(limit_direction="both").fillna(0.0).to_numpy()
 
 
 def _by_day(values: np.ndarray, cal: LocalCalendar) -> tuple[np.ndarray, np.ndarray]:
@@ -440,7 +496,8 @@ class PriceDrivers:
     """What sets the price on each interval (:func:`price_drivers`)."""
 
     residual_mw: np.ndarray  # net load less hydro and the storage shift [MW]
-    surplus_mw: np.ndarray  # the same without the batteries' charging [MW] (oversupply)
+    surplus_mw: np.ndarray  # the same without the batteries' charging, less net imports
+    # [MW] (oversupply)
     fuel_cost: np.ndarray  # gas + GHG allowance cost [$/MMBtu]
     tightness: np.ndarray  # residual load over the reference peak [1]
     ramp_gw: np.ndarray  # rise of the residual load before storage over the coming
@@ -470,7 +527,6 @@ def price_drivers(
         raise ValueError("system frame has no gas_price_usd_per_mmbtu values on the grid")
     gas = gas.ffill().bfill().to_numpy()
     hydro = hydro_output(cal, system, p, fitted)
-    hydro = pd.Series(hydro).interpolate(limit_direction="both").fillna(0.0).to_numpy()
     before = net - hydro
     if p.storage_mw is not None:
         power = np.full(cal.n_days, p.storage_mw)
@@ -489,7 +545,9 @@ def price_drivers(
     ahead = max(1, round(RAMP_HOURS * 60.0 / cal.interval_minutes))
     later = np.concatenate([before[ahead:], np.repeat(before[-1:], min(ahead, len(before)))])
     ramp = np.maximum(later[: len(before)] - before, 0.0) / 1000.0
-    surplus = residual + np.minimum(storage, 0.0)
+    # Oversupply sees the load left to in-state units after net imports too (in 2022 they
+    # were highest in Feb and Jun, Northwest hydro, when midday prices went negative most).
+    surplus = residual + np.minimum(storage, 0.0) - imports_output(cal, system, p, fitted)
     matrix, _ = _by_day(before - PEAK_STORAGE_WEIGHT * storage, cal)
     peak = np.nanmax(matrix, axis=1)[cal.day]
     return PriceDrivers(
@@ -503,6 +561,39 @@ def price_drivers(
 
 
 # --- Model pieces ---------------------------------------------------------------------------
+
+
+def daily_gas(
+    drivers: PriceDrivers,
+    cal: LocalCalendar,
+    system: pd.DataFrame,
+    z_days: np.ndarray,
+    fitted: MarketCalibration,
+    p: MarketParameters,
+) -> PriceDrivers:
+    """``drivers`` with each local day's gas price departing from the system frame's (a
+    monthly mean, as the sourced table and the real drivers give it).
+
+    Gas trades day by day: the day's price is the frame's times ``exp(s x - s^2 / 2)`` (the
+    same mean), ``x`` a unit AR(1) from day to day (innovations ``z_days``) and ``s`` its log
+    standard deviation, growing with the month's price (fitted on CAISO's daily SoCal
+    Citygate fuel price, :func:`vppsim.market.fit.gas_daily_table`; in Dec 2022 that price
+    reached $49.67/MMBtu against the month's $27.68) and held at the largest observed,
+    times ``daily_gas_volatility`` (0 when the frame's gas is already daily). The day-ahead
+    market knows the day's gas, so the day-ahead price sees it too."""
+    if p.daily_gas_volatility <= 0 or cal.n_days == 0:
+        return drivers
+    gas = pd.Series(system["gas_price_usd_per_mmbtu"].to_numpy(dtype=float))
+    gas = gas.ffill().bfill().to_numpy()
+    day_gas = np.bincount(cal.day, gas, cal.n_days) / np.maximum(
+        np.bincount(cal.day, minlength=cal.n_days), 1
+    )
+    a, b = fitted.gas_daily_coefficients
+    sd = np.minimum(np.exp(a + b * np.log(np.maximum(day_gas, 1e-3))), fitted.gas_daily_max_sd)
+    sd = sd * p.daily_gas_volatility
+    x = ar1(z_days, fitted.gas_daily_autocorrelation)
+    factor = np.exp(sd * x - 0.5 * sd * sd)[cal.day]
+    return dataclasses.replace(drivers, fuel_cost=drivers.fuel_cost + gas * (factor - 1.0))
 
 
 def oversupply_probability(
@@ -676,8 +767,9 @@ def simulate_prices(
     t_innovations = rng.standard_t(fitted.innovation_df, n)
     z_scarcity = rng.standard_normal(n)
     z_da = rng.standard_normal(cal.n_days)
+    z_gas = rng.standard_normal(cal.n_days)
 
-    drivers = price_drivers(cal, system, p, fitted)
+    drivers = daily_gas(price_drivers(cal, system, p, fitted), cal, system, z_gas, fitted, p)
     day_sd, shape_sd, interval_sd = _latent_scale(fitted, p)
     day_level = ar1(z_days, fitted.day_autocorrelation)
     shape = shape_sd * ar1(z_shape, fitted.shape_autocorrelation)

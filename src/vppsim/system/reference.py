@@ -175,13 +175,25 @@ def read_gas_monthly(electric_power_path: Path, citygate_path: Path) -> pd.Serie
     return (merged / MMBTU_PER_MCF).dropna().rename("gas_price_usd_per_mmbtu")
 
 
+def read_socal_fuel_daily(path: Path) -> pd.Series:
+    """CAISO's daily SoCal Citygate fuel price (OASIS ``PRC_FUEL``, region FRSCE3)
+    [$/MMBtu], indexed by date (2023-05 on in the references)."""
+    frame = _read(path)
+    _require(frame, ("date", "fuel_price_usd_per_mmbtu"), path)
+    values = pd.to_numeric(frame["fuel_price_usd_per_mmbtu"], errors="coerce").to_numpy(float)
+    series = pd.Series(values, index=pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date"))
+    series = series[np.isfinite(series.to_numpy()) & (series.to_numpy() > 0)]
+    return series[~series.index.duplicated()].sort_index().rename("gas_price_usd_per_mmbtu")
+
+
 def reference_drivers(reference: Path, start: str, end: str) -> pd.DataFrame:
     """Real hourly drivers between ``start`` and ``end`` (UTC hour starts, end exclusive).
 
     Columns [MW unless stated]: ``demand_mw``, ``solar_mw``, ``wind_mw``, ``net_load_mw``
     (demand less solar and wind), ``gas_price_usd_per_mmbtu`` [$/MMBtu] (the month's),
-    ``hydro_mw`` (the Pacific day's mean), and, where CAISO published them, the day-ahead
-    ``da_demand_mw``, ``da_solar_mw``, ``da_wind_mw`` and ``da_net_load_mw``.
+    ``hydro_mw`` and ``imports_mw`` (net imports; the Pacific day's means), and, where
+    CAISO published them, the day-ahead ``da_demand_mw``, ``da_solar_mw``, ``da_wind_mw`` and
+    ``da_net_load_mw``.
 
     Demand and renewables come from EIA-930 and the hub file through 2023; from 2024 on from
     EIA-930's demand and solar, with wind as the day's mean from the fuel mix (no hourly
@@ -216,6 +228,7 @@ def reference_drivers(reference: Path, start: str, end: str) -> pd.DataFrame:
     months = hours.tz_convert(CAISO_TIMEZONE).tz_localize(None).to_period("M")
     out["gas_price_usd_per_mmbtu"] = gas.reindex(months).to_numpy()
     out["hydro_mw"] = daily["hydro_mw"].reindex(local_dates).to_numpy()
+    out["imports_mw"] = daily["imports_mw"].reindex(local_dates).to_numpy()
     out["da_demand_mw"] = demand["da_demand_mw"].reindex(hours)
     out["da_solar_mw"] = hubs["da_solar_mw"].reindex(hours)
     out["da_wind_mw"] = hubs["da_wind_mw"].reindex(hours)
