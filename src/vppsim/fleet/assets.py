@@ -221,8 +221,8 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             round_trip_efficiency=0.89,
             min_soc=0.0,
             standby_w=10.0,
-            warranty_years=15.0,
-            warranted_throughput_kwh=6_000 * 10.08,
+            warranty_years=10.0,
+            warranted_throughput_kwh=4_000 * 10.08,
             end_of_warranty_retention=0.70,
             replacement_cost_usd=7_500.0,
             calendar_fade_per_year=0.01,
@@ -230,8 +230,13 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             sources=(
                 "Enphase, IQ Battery 10T data sheet (US), 2023: 10.08 kWh usable, 3.84 kVA "
                 "continuous (four IQ8X-BAT microinverters), 89 % round trip",
-                "Enphase, IQ Battery Limited Warranty (US): 15 years or 6,000 cycles, 70 % "
-                "capacity",
+                "Enphase, IQ Battery Limited Warranty (US) for the IQ Battery 3/3T and 10/10T: "
+                "10 years or 4,000 cycles, 70 % capacity (an extension to 15 years is sold "
+                "separately; the 15-year, 6,000-cycle terms are the later IQ Battery 5P's and "
+                "10C's), as summarised in 'We read Enphase's IQ Battery warranty' (an "
+                "EnergySage article, 2023), https://solar-mason.com/post/we-read-enphase-s-iq-"
+                "battery-warranty-so-you-don-t-have-to; it also names a cap of 2.8 MWh per kWh, "
+                "not applied here",
                 "standby 10 W: assumption (four microinverters and the battery management "
                 "system at rest)",
                 _NMC_FADE,
