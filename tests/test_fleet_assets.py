@@ -195,7 +195,11 @@ def test_an_impossible_fleet_is_refused_naming_every_field(fleet):
     [
         ({"pv_share": 1.5}, "pv_share"),
         ({"pv_size_median_kw_dc": -1}, "pv_size_median_kw_dc"),
-        ({"battery_products_after_nbt": {"powerwall_9": 1.0}}, "powerwall_9"),
+        (
+            {"battery_products_after_nbt": {"powerwall_9": 1.0}},
+            "battery_products_after_nbt.*powerwall_9",
+        ),
+        ({"battery_products_before_nbt": {"powerwall_2": 0.5}}, "battery_products_before_nbt"),
         ({"pv_azimuth_shares": (0.5, 0.5, 0.5, 0.0, 0.0)}, "pv_azimuth_shares"),
         ({"bogus": 1}, "bogus"),
     ],

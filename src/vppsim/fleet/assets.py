@@ -279,15 +279,17 @@ PRODUCTS = (NO_BATTERY, *CATALOGUE)
 """The categories of the ``battery_product`` column."""
 
 
-def _cohort_mix(values: Mapping[str, float]) -> dict[str, float]:
+def _check_cohort_mix(name: str, values: Mapping[str, float]) -> None:
+    """Raise naming the field ``name`` unless ``values`` is a product mix of the catalogue."""
     unknown = sorted(set(values) - set(CATALOGUE))
     if unknown:
         raise ValueError(
-            f"unknown battery product(s) {', '.join(unknown)} (use {', '.join(CATALOGUE)})"
+            f"{name}: unknown battery product(s) {', '.join(unknown)} (use {', '.join(CATALOGUE)})"
         )
     if any(share < 0 for share in values.values()) or not np.isclose(sum(values.values()), 1.0):
-        raise ValueError(f"product shares must be non-negative and sum to 1, got {dict(values)}")
-    return dict(values)
+        raise ValueError(
+            f"{name}: product shares must be non-negative and sum to 1, got {dict(values)}"
+        )
 
 
 class FleetParameters(BaseModel):
@@ -475,8 +477,8 @@ class FleetParameters(BaseModel):
             raise ValueError("pv_azimuth_shares must sum to 1")
         if not self.pv_adoption_share_by_year:
             raise ValueError("pv_adoption_share_by_year needs at least one year")
-        _cohort_mix(self.battery_products_before_nbt)
-        _cohort_mix(self.battery_products_after_nbt)
+        _check_cohort_mix("battery_products_before_nbt", self.battery_products_before_nbt)
+        _check_cohort_mix("battery_products_after_nbt", self.battery_products_after_nbt)
         return self
 
     def adoption_share(self, year: int) -> float:
