@@ -264,3 +264,19 @@ def test_the_api_gives_the_assets_table():
     pd.testing.assert_frame_equal(collector.get_assets(), expected)
     with pytest.raises(ConfigError, match="get_assets"):
         collector.get("assets")
+
+
+def test_a_load_source_without_attributes_gets_the_default_homes():
+    from types import SimpleNamespace
+
+    from vppsim.dataset.sources import Provenance, SourceKind, SourceResult
+    from vppsim.fleet.sources import AssetsOptions, SyntheticAssets
+
+    metered = SourceResult(lambda ids: None, Provenance(SourceKind.LIVE, "a meter", "0"))
+    assert metered.home_table is None
+    study = SimpleNamespace(seed=3, start=pd.Timestamp("2023-08-01T07:00Z"))
+    result = SyntheticAssets().fetch(study, AssetsOptions(), {"load": metered}, None)
+    pd.testing.assert_frame_equal(
+        result.data(np.arange(4)), draw_assets(3, np.arange(4), 2023, FleetParameters())
+    )
+    assert "default load parameters" in result.provenance.notes[0]
