@@ -846,8 +846,9 @@ def operational_constraints(parameters: FleetParameters) -> dict[str, Any]:
             "non_spinning_reserve_duration_h": 0.5,
             "rule": "an award of P kW for an hour needs state of charge for P kW over the "
             "duration above the backup reserve (discharge) or headroom below full (charge)",
-            "source": "CAISO BPM for Market Operations: regulation energy management for "
-            "storage needs 60 min of continuous energy; spinning and non-spinning reserve "
-            "30 min (as remembered)",
+            "source": "CAISO BPM for Market Operations: regulation needs 60 min of "
+            "continuous energy (15 min for a storage resource that opts into Regulation "
+            "Energy Management, not modelled here); spinning and non-spinning reserve 30 min "
+            "(as remembered)",
         },
     }
