@@ -195,7 +195,11 @@ def test_an_impossible_fleet_is_refused_naming_every_field(fleet):
     [
         ({"pv_share": 1.5}, "pv_share"),
         ({"pv_size_median_kw_dc": -1}, "pv_size_median_kw_dc"),
-        ({"battery_products_after_nbt": {"powerwall_9": 1.0}}, "powerwall_9"),
+        (
+            {"battery_products_after_nbt": {"powerwall_9": 1.0}},
+            "battery_products_after_nbt.*powerwall_9",
+        ),
+        ({"battery_products_before_nbt": {"powerwall_2": 0.5}}, "battery_products_before_nbt"),
         ({"pv_azimuth_shares": (0.5, 0.5, 0.5, 0.0, 0.0)}, "pv_azimuth_shares"),
         ({"bogus": 1}, "bogus"),
     ],
@@ -260,3 +264,19 @@ def test_the_api_gives_the_assets_table():
     pd.testing.assert_frame_equal(collector.get_assets(), expected)
     with pytest.raises(ConfigError, match="get_assets"):
         collector.get("assets")
+
+
+def test_a_load_source_without_attributes_gets_the_default_homes():
+    from types import SimpleNamespace
+
+    from vppsim.dataset.sources import Provenance, SourceKind, SourceResult
+    from vppsim.fleet.sources import AssetsOptions, SyntheticAssets
+
+    metered = SourceResult(lambda ids: None, Provenance(SourceKind.LIVE, "a meter", "0"))
+    assert metered.home_table is None
+    study = SimpleNamespace(seed=3, start=pd.Timestamp("2023-08-01T07:00Z"))
+    result = SyntheticAssets().fetch(study, AssetsOptions(), {"load": metered}, None)
+    pd.testing.assert_frame_equal(
+        result.data(np.arange(4)), draw_assets(3, np.arange(4), 2023, FleetParameters())
+    )
+    assert "default load parameters" in result.provenance.notes[0]

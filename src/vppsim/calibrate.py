@@ -62,8 +62,16 @@ def tmy_pv(data: pd.DataFrame, meta: dict, parameters: SolarParameters | None = 
     return pd.Series(power, index=midpoints)
 
 
-def pysam_monthly(tmy_path: Path, workdir: Path, array_type: int = 1) -> np.ndarray:
-    """Monthly AC [kWh/kW] of PySAM Pvwattsv8 for 1 kW at the reference orientation.
+def pysam_monthly(
+    tmy_path: Path,
+    workdir: Path,
+    array_type: int = 1,
+    tilt_deg: float | None = None,
+    azimuth_deg: float | None = None,
+    dc_ac_ratio: float = 1.2,
+) -> np.ndarray:
+    """Monthly AC [kWh/kW] of PySAM Pvwattsv8 for 1 kW, by default at the reference
+    orientation (``tilt_deg`` and ``azimuth_deg`` [deg], ``dc_ac_ratio`` [1] override it).
 
     Needs ``nrel-pysam`` (a development dependency). SAM reads weather files by name and
     tells TMY2 from TMY3 by the extension, so the file is decompressed into ``workdir``.
@@ -81,10 +89,10 @@ def pysam_monthly(tmy_path: Path, workdir: Path, array_type: int = 1) -> np.ndar
     design.module_type = 0  # standard
     design.array_type = array_type  # 1 fixed roof mount, 0 fixed open rack
     reference = SolarParameters()
-    design.tilt = reference.reference_tilt
-    design.azimuth = reference.reference_azimuth
+    design.tilt = reference.reference_tilt if tilt_deg is None else tilt_deg
+    design.azimuth = reference.reference_azimuth if azimuth_deg is None else azimuth_deg
     design.losses = 14.08
-    design.dc_ac_ratio = 1.2
+    design.dc_ac_ratio = dc_ac_ratio
     design.inv_eff = 96.0
     design.gcr = 0.4  # PVWatts' default; unused for a roof mount
     model.AdjustmentFactors.adjust_constant = 0.0

@@ -23,10 +23,10 @@ ENTRY_POINT_GROUP = "vppsim.datasets"
 
 def _shipped() -> list[Dataset]:
     found = []
-    for module in pkgutil.iter_modules(vppsim.__path__):
-        if not module.ispkg:
+    for package in pkgutil.iter_modules(vppsim.__path__):
+        if not package.ispkg:
             continue
-        name = f"vppsim.{module.name}.sources"
+        name = f"vppsim.{package.name}.sources"
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)

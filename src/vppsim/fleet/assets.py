@@ -221,8 +221,8 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             round_trip_efficiency=0.89,
             min_soc=0.0,
             standby_w=10.0,
-            warranty_years=15.0,
-            warranted_throughput_kwh=6_000 * 10.08,
+            warranty_years=10.0,
+            warranted_throughput_kwh=4_000 * 10.08,
             end_of_warranty_retention=0.70,
             replacement_cost_usd=7_500.0,
             calendar_fade_per_year=0.01,
@@ -230,8 +230,13 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             sources=(
                 "Enphase, IQ Battery 10T data sheet (US), 2023: 10.08 kWh usable, 3.84 kVA "
                 "continuous (four IQ8X-BAT microinverters), 89 % round trip",
-                "Enphase, IQ Battery Limited Warranty (US): 15 years or 6,000 cycles, 70 % "
-                "capacity",
+                "Enphase, IQ Battery Limited Warranty (US) for the IQ Battery 3/3T and 10/10T: "
+                "10 years or 4,000 cycles, 70 % capacity (an extension to 15 years is sold "
+                "separately; the 15-year, 6,000-cycle terms are the later IQ Battery 5P's and "
+                "10C's), as summarised in 'We read Enphase's IQ Battery warranty' (an "
+                "EnergySage article, 2023), https://solar-mason.com/post/we-read-enphase-s-iq-"
+                "battery-warranty-so-you-don-t-have-to; it also names a cap of 2.8 MWh per kWh, "
+                "not applied here",
                 "standby 10 W: assumption (four microinverters and the battery management "
                 "system at rest)",
                 _NMC_FADE,
@@ -274,15 +279,17 @@ PRODUCTS = (NO_BATTERY, *CATALOGUE)
 """The categories of the ``battery_product`` column."""
 
 
-def _cohort_mix(values: Mapping[str, float]) -> dict[str, float]:
+def _check_cohort_mix(name: str, values: Mapping[str, float]) -> None:
+    """Raise naming the field ``name`` unless ``values`` is a product mix of the catalogue."""
     unknown = sorted(set(values) - set(CATALOGUE))
     if unknown:
         raise ValueError(
-            f"unknown battery product(s) {', '.join(unknown)} (use {', '.join(CATALOGUE)})"
+            f"{name}: unknown battery product(s) {', '.join(unknown)} (use {', '.join(CATALOGUE)})"
         )
     if any(share < 0 for share in values.values()) or not np.isclose(sum(values.values()), 1.0):
-        raise ValueError(f"product shares must be non-negative and sum to 1, got {dict(values)}")
-    return dict(values)
+        raise ValueError(
+            f"{name}: product shares must be non-negative and sum to 1, got {dict(values)}"
+        )
 
 
 class FleetParameters(BaseModel):
@@ -470,8 +477,8 @@ class FleetParameters(BaseModel):
             raise ValueError("pv_azimuth_shares must sum to 1")
         if not self.pv_adoption_share_by_year:
             raise ValueError("pv_adoption_share_by_year needs at least one year")
-        _cohort_mix(self.battery_products_before_nbt)
-        _cohort_mix(self.battery_products_after_nbt)
+        _check_cohort_mix("battery_products_before_nbt", self.battery_products_before_nbt)
+        _check_cohort_mix("battery_products_after_nbt", self.battery_products_after_nbt)
         return self
 
     def adoption_share(self, year: int) -> float:
@@ -839,8 +846,9 @@ def operational_constraints(parameters: FleetParameters) -> dict[str, Any]:
             "non_spinning_reserve_duration_h": 0.5,
             "rule": "an award of P kW for an hour needs state of charge for P kW over the "
             "duration above the backup reserve (discharge) or headroom below full (charge)",
-            "source": "CAISO BPM for Market Operations: regulation energy management for "
-            "storage needs 60 min of continuous energy; spinning and non-spinning reserve "
-            "30 min (as remembered)",
+            "source": "CAISO BPM for Market Operations: regulation needs 60 min of "
+            "continuous energy (15 min for a storage resource that opts into Regulation "
+            "Energy Management, not modelled here); spinning and non-spinning reserve 30 min "
+            "(as remembered)",
         },
     }

@@ -70,12 +70,19 @@ class SyntheticAssets(Source):
         context: SourceContext,
     ) -> SourceResult:
         parameters = options.parameters(FleetParameters)
+        # A load source that gives no attributes (metered load) leaves them to draw_homes.
         homes = inputs["load"].home_table
         year = study.start.year
 
         def table(home_ids: np.ndarray) -> pd.DataFrame:
-            return draw_assets(study.seed, home_ids, year, parameters, homes(home_ids))
+            drawn = None if homes is None else homes(home_ids)
+            return draw_assets(study.seed, home_ids, year, parameters, drawn)
 
+        attributes = (
+            "drawn with the default load parameters (the load source gives none)"
+            if homes is None
+            else "from the load model's homes"
+        )
         provenance = Provenance(
             SourceKind.SYNTHETIC,
             "vppsim fleet assets",
@@ -83,8 +90,8 @@ class SyntheticAssets(Source):
             {"year": year, **parameters.model_dump(mode="json")},
             notes=(
                 "Each home's assets come from SeedSequence(seed, spawn_key=(ASSETS, home_id)) "
-                "and its attributes from the load model's homes: they do not depend on fleet "
-                "size or chunking.",
+                f"and its attributes {attributes}: they do not depend on fleet size or "
+                "chunking.",
             ),
         )
         documents = {
