@@ -224,3 +224,13 @@ def test_a_dataset_without_assets_is_refused(tmp_path):
     result = runner.invoke(app, ["dispatch", str(out)])
     assert result.exit_code == 2
     assert "no assets" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_api_returns_what_the_command_writes(dataset, results):
+    from vppsim.api import DataCollector
+
+    collector = DataCollector(start_date="2023-08-01", end_date="2023-08-03", homes=20)
+    homes, fleet, kpis, summary = collector.dispatch("rule", dataset, homes_chunk=20)
+    pd.testing.assert_frame_equal(_by_home(homes), _by_home(results["rule"][0]))
+    pd.testing.assert_frame_equal(kpis, results["rule"][2])
+    assert summary == results["rule"][3]
