@@ -233,4 +233,5 @@ def test_the_api_returns_what_the_command_writes(dataset, results):
     homes, fleet, kpis, summary = collector.dispatch("rule", dataset, homes_chunk=20)
     pd.testing.assert_frame_equal(_by_home(homes), _by_home(results["rule"][0]))
     pd.testing.assert_frame_equal(kpis, results["rule"][2])
+    pd.testing.assert_frame_equal(fleet, results["rule"][1])
     assert summary == results["rule"][3]
