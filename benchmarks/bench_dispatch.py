@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ from vppsim.fleet.dispatch import (
     market_from_frame,
 )
 from vppsim.fleet.kpis import score
-from vppsim.fleet.run import write_dispatch
+from vppsim.fleet.run import dispatch_study, read_study, write_dispatch
 from vppsim.seeds import Stream, stream_rng
 
 PUBLISHED = {"2023": 80.0, "2024": 51.0}
@@ -131,6 +132,15 @@ def whole_command(folder: str, settings: DispatchSettings, chunk: int) -> None:
         objective[strategy] = kpis["net_revenue_usd"] - kpis["comfort_degree_hours"] * (
             settings.comfort_penalty_usd_per_kh
         )
+    study = read_study(folder)
+    print("  scaling of the lp path with homes (the dataset's first homes, no writing)")
+    for homes in (10, 100, len(study.assets)):
+        begin = time.perf_counter()
+        dispatch_study(
+            replace(study, assets=study.assets.iloc[:homes]), "lp", settings, True, chunk
+        )
+        wall = time.perf_counter() - begin
+        print(f"    {homes:5d} homes: {wall:7.1f} s  ({1000 * wall / homes:.1f} ms/home)")
     for other in ("rule", "none"):
         gap = (objective["lp"] - objective[other]).min()
         print(

@@ -216,7 +216,7 @@ def _independent_objective(series: HomeSeries, assets: HomeAssets, market: Marke
             + (1 - keep) * model.air_mass[0] / model.mass_total[0] * air
             + house.drive.mass,
             air <= house.drive.setpoint_c + house.band_c + hot,
-            air >= house.drive.setpoint_c - house.band_c - cold,
+            air >= np.minimum(house.drive.setpoint_c - house.band_c, house.thermostat_air_c) - cold,
         ]
         meter = meter - cp.multiply(1.0 / house.drive.cop, u)
         revenue -= SETTINGS.comfort_penalty_usd_per_kh * dt * cp.sum(hot + cold)
@@ -493,7 +493,8 @@ def test_lp_precools_within_the_band():
     none = schedule_home("none", series, assets, market, SETTINGS)
     kpi_lp, kpi_none = (score(s, series, assets, market, SETTINGS) for s in (lp, none))
     assert kpi_lp["comfort degree hours"] == pytest.approx(0.0, abs=1e-7)
-    assert np.all(lp.air_c <= 24.0 + 1.5 + 1e-7) and np.all(lp.air_c >= 24.0 - 1.5 - 1e-7)
+    assert np.all(lp.air_c <= 24.0 + 1.5 + 1e-7) and np.all(lp.air_c >= house.floor_c - 1e-7)
+    assert house.floor_c.max() == pytest.approx(24.0 - 1.5)
     # Same cooling duty shifted to cheaper hours: it pays less for the same comfort.
     assert kpi_lp["energy revenue"] > kpi_none["energy revenue"]
     assert lp.air_c[market.local_hour == 17].mean() > none.air_c[market.local_hour == 17].mean()

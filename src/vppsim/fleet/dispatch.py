@@ -33,7 +33,8 @@ ends of every interval of the hour (energy for the up awards over their duration
 reserve, room for regulation down below full), each EV session's energy by its departure, and
 the air conditioner's thermal model, the very matrices of :mod:`vppsim.fleet.thermal`
 (one mass state per home, ``x[k+1] = a x[k] + b_u u[k] + w[k]``, air temperature
-``c x[k] + d_u u[k] + v[k]``), with the air temperature inside ``setpoint +/- band`` (soft,
+``c x[k] + d_u u[k] + v[k]``), with the air temperature inside ``setpoint +/- band`` (the
+lower edge no higher than the thermostat's own air temperature, :attr:`Thermal.floor_c`; soft,
 at ``rho`` per K-h: a house too hot for its air conditioner stays solvable and the miss is
 counted). ``v`` is
 :func:`terminal_value`: stored energy left at the end is worth what it would sell for later,
@@ -477,6 +478,14 @@ class Thermal:
     @property
     def setpoint_c(self) -> np.ndarray:
         return self.drive.setpoint_c
+
+    @property
+    def floor_c(self) -> np.ndarray:
+        """The comfort band's lower edge (T,) [degC]: the setpoint less the band, or the
+        thermostat's own air temperature where that is cooler (a setback or a cool evening:
+        the house is cooler than the band without any cooling, which is no discomfort the
+        dispatch caused, so it neither counts nor constrains)."""
+        return np.minimum(self.setpoint_c - self.band_c, self.thermostat_air_c)
 
     def validate(self, n: int, home: object = None) -> None:
         where = "" if home is None else f"home {home}: "
@@ -1000,7 +1009,7 @@ def _ac_block(lp: _Lp, house: Thermal, dt_h: float, settings: DispatchSettings) 
     free = np.array(house.v, dtype=float)
     free[0] += house.c * house.x0
     top = lp.add_rows(-np.inf, house.setpoint_c + house.band_c - free, n)
-    bottom = lp.add_rows(house.setpoint_c - house.band_c - free, np.inf, n)
+    bottom = lp.add_rows(house.floor_c - free, np.inf, n)
     for rows, slack, sign in ((top, hot, -1.0), (bottom, cold, 1.0)):
         lp.add(rows[1:], x[:-1], house.c)
         lp.add(rows, u, house.d_u)

@@ -31,12 +31,13 @@ SOC_TOLERANCE_KWH = 1e-6
 
 
 def comfort_degree_hours(schedule: Schedule, series: HomeSeries, dt_h: float) -> float:
-    """Degree-hours of air temperature outside ``setpoint +/- band`` [K-h] (0 without AC)."""
+    """Degree-hours of air temperature outside the comfort band [K-h] (0 without AC): above
+    ``setpoint + band``, below :attr:`~vppsim.fleet.dispatch.Thermal.floor_c`."""
     thermal = series.thermal
     if thermal is None:
         return 0.0
     above = schedule.air_c - (thermal.setpoint_c + thermal.band_c)
-    below = (thermal.setpoint_c - thermal.band_c) - schedule.air_c
+    below = thermal.floor_c - schedule.air_c
     return float(np.sum(np.maximum(above, 0.0) + np.maximum(below, 0.0)) * dt_h)
 
 
