@@ -50,7 +50,7 @@ from vppsim.fleet.dispatch import (
     dispatch_fleet,
     market_from_frame,
 )
-from vppsim.fleet.kpis import score
+from vppsim.fleet.kpis import replay, score
 from vppsim.fleet.run import dispatch_study, read_study, write_dispatch
 from vppsim.seeds import Stream, stream_rng
 
@@ -104,8 +104,9 @@ def run(
         schedules = dispatch_fleet(strategy, series, assets, market, settings)
         solving += time.perf_counter() - begin
         begin = time.perf_counter()
-        for sched, s, a in zip(schedules, series, assets, strict=True):
-            revenue += score(sched, s, a, market, settings)["net revenue"]
+        replayed = replay(schedules, series, assets, market, settings)
+        for sched, s, a, r in zip(schedules, series, assets, replayed, strict=True):
+            revenue += score(sched, s, a, market, settings, replayed=r)["net revenue"]
         scoring += time.perf_counter() - begin
     return solving, scoring, revenue
 

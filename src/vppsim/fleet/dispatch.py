@@ -2,8 +2,11 @@
 
 Per home, over a period on a regular grid (15 min), arrays in and arrays out:
 
-* ``none``: business as usual. The battery idles, the EV charges at full power from arrival
-  until its need is met, the air conditioner is a thermostat holding the setpoint.
+* ``none``: business as usual. The battery idles, the EV charges as
+  :class:`vppsim.fleet.ev.EVKernel` does unmanaged (full power from arrival until its need is
+  met), the air conditioner is the load model's thermostat (:attr:`Thermal.thermostat_kw`):
+  over a dataset, ``none`` is the load dataset's ``ev_kw`` and ``hvac_kw``
+  (:mod:`vppsim.fleet.run` feeds both from the kernels).
 * ``rule``: :func:`rule_battery`, a documented rule-based battery controller (self-consumption
   plus evening discharge); EV and air conditioner as in ``none``.
 * ``lp``: :func:`optimal_schedule`, the perfect-foresight optimum of the very objective the
@@ -447,6 +450,10 @@ class Thermal:
     thermostat_kw, thermostat_air_c : numpy.ndarray
         The ``none`` strategy's AC: the load model's thermostat and compressor rendering
         (the load's ``hvac_kw``) [kW] and its air temperature [degC] (T,).
+
+    The coefficients ``a, b_u, c, d_u`` [1, K/kW, 1, K/kW], ``capacity_kw`` [kW thermal] and
+    the disturbances ``w, v`` (T,) [degC] are derived from ``model`` and ``drive`` on
+    construction.
     """
 
     model: thermal.ThermalModel

@@ -290,6 +290,8 @@ class Chunk:
     fixed_ac_kw: np.ndarray
     """(T, H) the thermostat's AC and heating the dispatch does not move (in the base load,
     reported in ``ac_kw``) [kW]."""
+    notes: list[tuple[str, ...]]
+    """Per home, what the inputs could not honour (EV sessions the layout dropped)."""
 
 
 def prepare_chunk(study: Study, rows: np.ndarray) -> Chunk:
@@ -344,7 +346,13 @@ def prepare_chunk(study: Study, rows: np.ndarray) -> Chunk:
             record = {"export_limit_kw": record.get("export_limit_kw")}
         assets.append(HomeAssets.from_row(record, home_ids[row]))
         series.append(HomeSeries(base[:, row], pv[:, row], cars[row], houses.get(row)))
-    return Chunk(home_ids, series, assets, enrolled, indoor, fixed)
+    notes = [
+        (f"ev: {lost:.2f} kWh of sessions overlapping the next plug-in not charged",)
+        if lost > 1e-9
+        else ()
+        for lost in plan.dropped_kwh
+    ]
+    return Chunk(home_ids, series, assets, enrolled, indoor, fixed, notes)
 
 
 def schedule_chunk(
@@ -469,7 +477,7 @@ def dispatch_study(
             score(s, x, a, market, settings, replayed=r)
             for s, x, a, r in zip(schedules, chunk.series, chunk.assets, replayed, strict=True)
         ]
-        issues += [s.issues for s in schedules]
+        issues += [s.issues + note for s, note in zip(schedules, chunk.notes, strict=True)]
         ids += chunk.home_ids.tolist()
         meters = np.column_stack(
             [s.meter_kw(x) for s, x in zip(schedules, chunk.series, strict=True)]
