@@ -1,6 +1,7 @@
 """Time the perfect-foresight dispatch LP over a fleet, and the revenue of one battery.
 
     python benchmarks/bench_dispatch.py [--homes 1000] [--workers 2] [--chunk 250] [--seed 0]
+        [--dataset DIR]
 
 Inputs: the synthetic market of August 2023 (``DataCollector(market_source="synthetic")``,
 offline: real-time LMP and hourly day-ahead AS prices), and per home the reference battery
@@ -16,6 +17,11 @@ by a chunk's schedules):
   homes in under 60 s on a 2-core machine);
 * the scaling with homes (10, 100, 1000 x 31 days) and days (1, 7, 31 x 100 homes);
 * the net revenue of ``none``, ``rule`` and ``lp`` over the fleet (the same score);
+* with ``--dataset DIR`` (a dataset built by ``vppsim build``, e.g. ``--offline --homes 1000``
+  for August 2023): the whole ``vppsim dispatch DIR`` path (reading, the kernels' EV sessions
+  and thermostat, PV, battery, EV and AC in the LP, the kernel replay, writing) for each
+  strategy, its wall time, the fleet KPIs, and whether ``lp`` >= ``rule`` and ``none`` on every
+  home (the objective of :func:`vppsim.fleet.kpis.score`);
 * the energy-only arbitrage of a lone 13.5 kWh / 5 kW battery in LA (no home load or PV) in
   $/kW-month and annualised $/kW-year, next to CALIBRATION.md's published CAISO battery
   figures: $80/kW-year in 2023 and $51/kW-year in 2024 (merchant energy and AS revenue of
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -43,7 +50,8 @@ from vppsim.fleet.dispatch import (
     dispatch_fleet,
     market_from_frame,
 )
-from vppsim.fleet.kpis import score
+from vppsim.fleet.kpis import replay, score
+from vppsim.fleet.run import dispatch_study, read_study, write_dispatch
 from vppsim.seeds import Stream, stream_rng
 
 PUBLISHED = {"2023": 80.0, "2024": 51.0}
@@ -96,10 +104,51 @@ def run(
         schedules = dispatch_fleet(strategy, series, assets, market, settings)
         solving += time.perf_counter() - begin
         begin = time.perf_counter()
-        for sched, s, a in zip(schedules, series, assets, strict=True):
-            revenue += score(sched, s, a, market, settings)["net revenue"]
+        replayed = replay(schedules, series, assets, market, settings)
+        for sched, s, a, r in zip(schedules, series, assets, replayed, strict=True):
+            revenue += score(sched, s, a, market, settings, replayed=r)["net revenue"]
         scoring += time.perf_counter() - begin
     return solving, scoring, revenue
+
+
+def whole_command(folder: str, settings: DispatchSettings, chunk: int) -> None:
+    """Time ``vppsim dispatch`` on a built dataset, each strategy, and compare them per home."""
+    print(f"\nvppsim dispatch {folder} (the whole command path)")
+    objective, walls = {}, {}
+    for strategy in ("none", "rule", "lp"):
+        begin = time.perf_counter()
+        path, summary = write_dispatch(folder, strategy, settings, True, chunk)
+        wall = walls[strategy] = time.perf_counter() - begin
+        k = summary["kpis"]
+        print(
+            f"  {strategy:5s} {wall:7.1f} s  {summary['homes']} homes x "
+            f"{summary['period']['intervals']} intervals; net ${k['net revenue']:,.0f} (energy "
+            f"${k['energy revenue']:,.0f}, AS ${k['as revenue']:,.0f}, degradation "
+            f"${k['degradation cost']:,.0f}), peak {k['fleet peak kw']:,.0f} kW (reduction "
+            f"{k['peak reduction kw']:,.0f}), comfort {k['comfort degree hours']:,.0f} K-h, EV "
+            f"unmet {k['ev unmet kwh']:.2f} kWh, violations {k['violations']:.0f}, homes with "
+            f"issues {k['homes with issues']}"
+        )
+        kpis = pd.read_parquet(path / "kpis.parquet").set_index("home_id")
+        objective[strategy] = kpis["net_revenue_usd"] - kpis["comfort_degree_hours"] * (
+            settings.comfort_penalty_usd_per_kh
+        )
+    study = read_study(folder)
+    print("  scaling of the lp path with homes (the dataset's first homes)")
+    for homes in (10, 100, len(study.assets)):
+        wall = walls["lp"]  # the whole fleet: measured above, with the writing
+        if homes < len(study.assets):
+            begin = time.perf_counter()
+            first = replace(study, assets=study.assets.iloc[:homes])
+            dispatch_study(first, "lp", settings, True, chunk)
+            wall = time.perf_counter() - begin
+        print(f"    {homes:5d} homes: {wall:7.1f} s  ({1000 * wall / homes:.1f} ms/home)")
+    for other in ("rule", "none"):
+        gap = (objective["lp"] - objective[other]).min()
+        print(
+            f"  lp - {other} (net revenue less comfort cost, per home): smallest {gap:.4f} $ "
+            f"(homes below -0.01 $: {int((objective['lp'] - objective[other] < -0.01).sum())})"
+        )
 
 
 def main() -> int:
@@ -108,6 +157,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", default=None, help="a built dataset folder")
     args = parser.parse_args()
     frame = DataCollector("2023-08-01", market_source="synthetic", seed=args.seed).get_market_data()
     market = market_from_frame(frame)
@@ -143,6 +193,9 @@ def main() -> int:
     for strategy in ("none", "rule", "lp"):
         wall, _, revenue = run(strategy, market, 100, settings, args.seed, args.chunk)
         print(f"  {strategy:5s} ${revenue:10,.2f}  ({wall:.1f} s)")
+
+    if args.dataset is not None:
+        whole_command(args.dataset, settings, args.chunk)
 
     print("\nenergy-only revenue of a lone 13.5 kWh / 5 kW battery (reference battery, LA)")
     lone = HomeSeries(np.zeros(market.n), np.zeros(market.n))

@@ -1,16 +1,16 @@
-"""Dispatch strategies: the LP replayed through the battery kernel, against an independent
-formulation (scipy's linprog on a matrix built another way), against the baselines it must beat,
-infeasible homes reported, bad input refused."""
+"""Dispatch strategies: the LP replayed through the device kernels, against an independent
+formulation (cvxpy, written from the two-node physics rather than the state-space matrices),
+against the baselines it must beat, infeasible homes reported, bad input refused."""
 
 from __future__ import annotations
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linprog
 
 from vppsim.errors import ConfigError
-from vppsim.fleet import dispatch
+from vppsim.fleet import dispatch, ev, thermal
 from vppsim.fleet.arbitrage import waste_price
 from vppsim.fleet.battery import simulate
 from vppsim.fleet.dispatch import (
@@ -27,13 +27,11 @@ from vppsim.fleet.dispatch import (
     market_from_frame,
     optimal_schedule,
     rule_battery,
-    run_dispatch,
     schedule_home,
     terminal_value,
-    thermostat,
-    unmanaged_ev,
 )
 from vppsim.fleet.kpis import fleet_summary, score
+from vppsim.fleet.run import ev_sessions
 
 DT = 0.25
 SETTINGS = DispatchSettings(regulation_throughput_share=0.1)
@@ -51,28 +49,57 @@ def _market(days: int, rng: np.random.Generator, ancillary: bool = True) -> Mark
     return Market(lmp, DT, hour, prices)
 
 
-def _house(n: int, hour: np.ndarray, capacity_kw: float = 6.0) -> Thermal:
-    """A 2-node RC house (air 2 kWh/K, mass 20 kWh/K, 0.5 K/kW between them, 3 K/kW to the
-    outside), forward Euler on the 15-min grid: a stand-in for :mod:`vppsim.fleet.thermal`."""
-    outdoor = 28 + 7 * np.sin(2 * np.pi * (hour - 9) / 24)
-    c_air, c_mass, r_am, r_ao = 2.0, 20.0, 0.5, 3.0
-    rates = np.array(
-        [
-            [-1 / (r_am * c_air) - 1 / (r_ao * c_air), 1 / (r_am * c_air)],
-            [1 / (r_am * c_mass), -1 / (r_am * c_mass)],
-        ]
+def _house(n: int, hour: np.ndarray, capacity_kw: float = 6.0, band_c: float = 1.5) -> Thermal:
+    """A house on :mod:`vppsim.fleet.thermal`'s model (air 0.4 kW/K to outdoors, 0.5 kW/K to
+    a 20 kWh/K mass, 0.15 kW/K mass to outdoors, 6 m2 of solar aperture), its thermostat
+    run by :func:`vppsim.fleet.thermal.simulate` at a 24 degC setpoint."""
+    one = np.ones(1)
+    model = thermal.ThermalModel(
+        air_out=0.4 * one,
+        air_mass=0.5 * one,
+        mass_out=0.15 * one,
+        capacitance=20.0 * one,
+        aperture_m2=6.0 * one,
+        cooling_kw=capacity_kw * one,
+        heating_kw=0.0 * one,
+        ac_cop=3.0 * one,
+        heating_kw_per_kw=one,
+        step_minutes=DT * 60.0,
+        solar_to_air_share=0.3,
+        cop_temperature_slope=0.03,
+        cop_factor_range=(0.6, 1.5),
     )
-    drive = np.column_stack([DT * (outdoor / (r_ao * c_air) + 0.4 / c_air), np.zeros(n)])
+    outdoor = (28 + 7 * np.sin(2 * np.pi * (hour - 9) / 24))[:, None]
+    sun = np.clip(np.sin(np.pi * (hour + 0.5 - 6) / 13), 0, None)
+    drive = thermal.drive(model, outdoor, 0.8 * sun, np.full((hour.size, 1), 0.4))
+    setpoint = np.full((hour.size, 1), 24.0)
+    run = thermal.simulate(model, drive, cool_setpoint=setpoint, mass0=np.array([24.0]))
+    cop = thermal.cop(model, outdoor)
+    drive = thermal.Drive(
+        outdoor[:, 0], drive.air[:, 0], drive.mass[:, 0], setpoint[:, 0], cop[:, 0]
+    )
     return Thermal(
-        a=np.eye(2) + DT * rates,
-        b_u=np.array([-DT / c_air, 0.0]),
-        w=drive,
-        cop=3.0 + 0.3 * np.cos(2 * np.pi * hour / 24),
-        x0=np.array([24.0, 24.0]),
-        setpoint_c=np.full(n, 24.0),
-        band_c=1.5,
-        capacity_kw=capacity_kw,
+        model,
+        drive,
+        24.0,
+        band_c,
+        run.heat_removed_kw[:, 0] / cop[:, 0],
+        run.air_c[:, 0],
     )
+
+
+def _sessions(n: int, arrival, departure, energy_kwh, charger_kw: float) -> EVSessions:
+    """One home's sessions through the EV kernel's plan (whole intervals) and the adapter."""
+    plugged, arriving = np.zeros((n, 1)), np.zeros((n, 1))
+    departing = np.zeros((n, 1), dtype=bool)
+    for a, b, e in zip(arrival, departure, energy_kwh, strict=True):
+        plugged[a:b] = 1.0
+        arriving[a] = e
+        if b < n:  # a session still plugged in at the end does not depart
+            departing[b - 1] = True
+    plan = ev.Schedule(plugged, arriving, departing, np.array([charger_kw]), DT * 60, np.zeros(1))
+    unmanaged, _ = ev.simulate(plan)
+    return ev_sessions(plan, unmanaged)[0]
 
 
 def _homes(count: int, market: Market, rng: np.random.Generator, flexible: bool = True):
@@ -89,11 +116,12 @@ def _homes(count: int, market: Market, rng: np.random.Generator, flexible: bool 
         if flexible and i % 2 == 0:
             days = n // 96
             arrival = 96 * np.arange(days) + rng.integers(68, 76, days)
-            ev = EVSessions(
-                arrival=arrival,
-                departure=np.minimum(arrival + rng.integers(24, 44, days), n),
-                energy_kwh=rng.uniform(4, 15, days),
-                charger_kw=np.full(days, rng.choice([1.4, 7.2])),
+            ev = _sessions(
+                n,
+                arrival,
+                np.minimum(arrival + rng.integers(24, 44, days), n),
+                rng.uniform(4, 15, days),
+                rng.choice([1.4, 7.2]),
             )
         if flexible and i % 3 == 0:
             thermal = _house(n, hour)
@@ -116,146 +144,87 @@ def _homes(count: int, market: Market, rng: np.random.Generator, flexible: bool 
 
 
 def _independent_objective(series: HomeSeries, assets: HomeAssets, market: Market) -> float:
-    """The LP of :mod:`vppsim.fleet.dispatch` written again for scipy's linprog: the stored
-    energy and the house temperatures eliminated (closed-form sums of the powers), every
-    constraint an inequality row of one dense matrix, awards bounded by headroom only, the
-    awards' energy checked at the start and the end of each interval."""
+    """The problem of :mod:`vppsim.fleet.dispatch` written again in cvxpy and solved by
+    Clarabel (an interior-point method): the house from the two-node balance of
+    :mod:`vppsim.fleet.thermal` (air temperature a variable, the conductances, not the
+    state-space coefficients), the EV charging one column per interval, the awards' energy
+    checked at the start and the end of every interval."""
     n, dt = market.n, market.dt_h
     battery = assets.battery(SETTINGS)
     price = market.lmp * dt / 1000.0  # $ per kW over an interval
-    blocks: dict[str, int] = {"c": n, "d": n, "q": n}
-    hours = market.hours if market.ancillary is not None else 0
-    blocks["a"] = 4 * hours
-    ev = series.ev
-    windows = (
-        []
-        if ev is None
-        else [np.arange(a, b) for a, b in zip(ev.arrival, ev.departure, strict=True)]
-    )
-    blocks["e"] = sum(w.size for w in windows)
-    blocks["u"] = blocks["hot"] = blocks["cold"] = n if series.thermal is not None else 0
-    offset, at = {}, 0
-    for name, size in blocks.items():
-        offset[name] = np.arange(at, at + size)
-        at += size
-    width = at
-    cost = np.zeros(width)
-    lower, upper = np.zeros(width), np.full(width, np.inf)
-    rows, rhs = [], []
-    eq_rows, eq_rhs = [], []
-
-    def row() -> np.ndarray:
-        return np.zeros(width)
-
-    # Meter flow m = fixed + M x (export positive).
-    meter = np.zeros((n, width))
-    fixed = series.pv_kw - series.base_kw
-    t = np.arange(n)
-    meter[t, offset["c"]] = -1.0
-    meter[t, offset["d"]] = 1.0
-    meter[t, offset["q"]] = -1.0
-    upper[offset["q"]] = series.pv_kw
-    if battery is None:
-        upper[offset["c"]] = upper[offset["d"]] = upper[offset["a"]] = 0.0
-    else:
-        upper[offset["c"]], upper[offset["d"]] = battery.charge_kw, battery.discharge_kw
-    for session, w in enumerate(windows):
-        columns = offset["e"][sum(x.size for x in windows[:session]) :][: w.size]
-        meter[w, columns] = -1.0
-        upper[columns] = ev.charger_kw[session]
-        r = row()
-        r[columns] = dt
-        eq_rows.append(r)
-        eq_rhs.append(min(ev.energy_kwh[session], ev.charger_kw[session] * w.size * dt))
-    if series.thermal is not None:
-        th = series.thermal
-        meter[t, offset["u"]] = -1.0 / th.cop
-        upper[offset["u"]] = th.capacity_kw
-        # x_k = A^(k+1) x0 + sum_{j<=k} A^(k-j) (b u_j + w_j); the air row of it.
-        powers = [np.eye(th.x0.size)]
-        for _ in range(n):
-            powers.append(th.a @ powers[-1])
-        for k in range(n):
-            air = row()
-            constant = (powers[k + 1] @ th.x0)[0]
-            for j in range(k + 1):
-                air[offset["u"][j]] = (powers[k - j] @ th.b_u)[0]
-                constant += (powers[k - j] @ th.w[j])[0]
-            top = air.copy()
-            top[offset["hot"][k]] = -1.0
-            rows.append(top)
-            rhs.append(th.setpoint_c[k] + th.band_c - constant)
-            bottom = -air
-            bottom[offset["cold"][k]] = -1.0
-            rows.append(bottom)
-            rhs.append(constant - (th.setpoint_c[k] - th.band_c))
-        cost[offset["hot"]] = cost[offset["cold"]] = SETTINGS.comfort_penalty_usd_per_kh * dt
-    cost -= price @ meter
-    constant = price @ fixed
-    up_kw = np.zeros((n, width))
-    if hours:
-        awards = offset["a"].reshape(hours, 4)
-        up_kw[t[:, None], awards[market.hour][:, UP]] = 1.0
-        cost[awards] -= market.ancillary / 1000.0
-    for k in range(n):
-        rows.append(meter[k] + up_kw[k])
-        rhs.append(assets.export_limit_kw - fixed[k])
+    zeros = np.zeros(n)
+    q = cp.Variable(n, nonneg=True)
+    constraints = [q <= series.pv_kw]
+    meter = series.pv_kw - series.base_kw - q
+    revenue = 0.0
+    up = None
     if battery is not None:
+        c, d, s = cp.Variable(n, nonneg=True), cp.Variable(n, nonneg=True), cp.Variable(n)
         keep = (1 - battery.standby_loss_per_h) ** dt
         s0 = battery.initial_soc * battery.usable_energy_kwh
         low, high = battery.min_energy_kwh, battery.usable_energy_kwh
-        # soc_k = keep^(k+1) s0 + sum_{j<=k} keep^(k-j) (eta_c dt c_j - dt/eta_d d_j)
-        decay = np.tril(keep ** (t[:, None] - t[None, :]).clip(0))
-        soc = np.zeros((n, width))
-        soc[:, offset["c"]] = decay * battery.charge_efficiency * dt
-        soc[:, offset["d"]] = -decay * dt / battery.discharge_efficiency
-        soc_constant = keep ** (t + 1) * s0
+        before = cp.hstack([np.array([s0]), s[:-1]])
+        eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
+        constraints += [
+            s == keep * before + eta_c * dt * c - dt / eta_d * d,
+            s >= low,
+            s <= high,
+            c <= battery.charge_kw,
+            d <= battery.discharge_kw,
+        ]
+        meter = meter + d - c
         kappa = battery.throughput_cost_usd_per_kwh
-        cost[offset["d"]] += kappa * dt
-        value = terminal_value(market, battery)
-        cost -= value * soc[-1]
-        constant += value * (soc_constant[-1] - s0)
-        for k in range(n):
-            rows += [-soc[k], soc[k]]
-            rhs += [soc_constant[k] - low, high - soc_constant[k]]
-        if hours:
-            cost[awards[:, REGULATION]] += kappa * SETTINGS.regulation_throughput_share
+        revenue += -kappa * dt * cp.sum(d) + terminal_value(market, battery) * (s[-1] - s0)
+        if market.ancillary is not None:
+            a = cp.Variable((market.hours, 4), nonneg=True)
             duration = SETTINGS.durations()
-            for k in range(n):
-                h = market.hour[k]
-                headroom = row()
-                headroom[offset["d"][k]] = 1.0
-                headroom[awards[h, UP]] = 1.0
-                rows.append(headroom)
-                rhs.append(battery.discharge_kw)
-                headroom = row()
-                headroom[offset["c"][k]] = 1.0
-                headroom[awards[h, ~UP]] = 1.0
-                rows.append(headroom)
-                rhs.append(battery.charge_kw)
-                for state, const in (
-                    (soc[k - 1] if k else row(), soc_constant[k - 1] if k else s0),
-                    (soc[k], soc_constant[k]),
-                ):
-                    need = row()
-                    need[awards[h, UP]] = duration[UP] / battery.discharge_efficiency
-                    rows.append(need - state)
-                    rhs.append(const - low)
-                    room = row()
-                    room[awards[h, ~UP]] = duration[~UP] * battery.charge_efficiency
-                    rows.append(room + state)
-                    rhs.append(high - const)
-    solution = linprog(
-        cost,
-        A_ub=np.array(rows),
-        b_ub=np.array(rhs),
-        A_eq=np.array(eq_rows) if eq_rows else None,
-        b_eq=np.array(eq_rhs) if eq_rhs else None,
-        bounds=np.column_stack([lower, upper]),
-        method="highs",
-    )
-    assert solution.status == 0, solution.message
-    return constant - solution.fun
+            up, down = cp.sum(a[:, UP], axis=1)[market.hour], cp.sum(a[:, ~UP], axis=1)[market.hour]
+            up_kwh = a[:, UP] @ (duration[UP] / eta_d)
+            down_kwh = a[:, ~UP] @ (duration[~UP] * eta_c)
+            constraints += [d + up <= battery.discharge_kw, c + down <= battery.charge_kw]
+            for state in (before, s):
+                constraints += [
+                    state - up_kwh[market.hour] >= low,
+                    state + down_kwh[market.hour] <= high,
+                ]
+            revenue += cp.sum(cp.multiply(market.ancillary / 1000.0, a))
+            revenue -= kappa * SETTINGS.regulation_throughput_share * cp.sum(a[:, REGULATION])
+    if series.ev is not None:
+        e = cp.Variable(n, nonneg=True)
+        constraints.append(e <= series.ev.limit_kw)
+        target = series.ev.target_kwh(dt)
+        for k, (first, last) in enumerate(zip(series.ev.arrival, series.ev.departure, strict=True)):
+            constraints.append(cp.sum(e[first:last]) * dt == target[k])
+        meter = meter - e
+    if series.thermal is not None:
+        house = series.thermal
+        model = house.model
+        u, air, hot, cold = (cp.Variable(n) for _ in range(4))
+        mass = cp.Variable(n + 1)
+        keep = model.keep[0]
+        constraints += [
+            u >= 0,
+            u <= model.cooling_kw[0],
+            hot >= 0,
+            cold >= 0,
+            mass[0] == house.x0,
+            # 0 = air_out (T_out - T_air) + air_mass (T_mass - T_air) + g_air - Q, with
+            # v = (air_out T_out + g_air) / air_total the drive's air part.
+            model.air_total[0] * (air - house.drive.air) == model.air_mass[0] * mass[:-1] - u,
+            mass[1:]
+            == keep * mass[:-1]
+            + (1 - keep) * model.air_mass[0] / model.mass_total[0] * air
+            + house.drive.mass,
+            air <= house.drive.setpoint_c + house.band_c + hot,
+            air >= np.minimum(house.drive.setpoint_c - house.band_c, house.thermostat_air_c) - cold,
+        ]
+        meter = meter - cp.multiply(1.0 / house.drive.cop, u)
+        revenue -= SETTINGS.comfort_penalty_usd_per_kh * dt * cp.sum(hot + cold)
+    constraints.append(meter + (zeros if up is None else up) <= assets.export_limit_kw)
+    problem = cp.Problem(cp.Maximize(price @ meter + revenue), constraints)
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert problem.status == cp.OPTIMAL, problem.status
+    return float(problem.value)
 
 
 @pytest.fixture(scope="module")
@@ -376,8 +345,8 @@ def test_infeasible_ev_home_is_reported_not_dropped():
     rng = np.random.default_rng(5)
     market = _market(1, rng)
     homes, assets = _homes(2, market, rng, flexible=False)
-    ev = EVSessions(np.array([70]), np.array([78]), np.array([40.0]), np.array([7.2]))
-    homes[1] = HomeSeries(homes[1].base_kw, homes[1].pv_kw, ev)
+    car = _sessions(market.n, [70], [78], [40.0], 7.2)
+    homes[1] = HomeSeries(homes[1].base_kw, homes[1].pv_kw, car)
     capacity = 7.2 * 8 * DT
     for strategy in dispatch.STRATEGIES:
         schedules = dispatch_fleet(strategy, homes, assets, market, SETTINGS)
@@ -436,7 +405,12 @@ def test_bad_series_and_market_name_the_field():
     short = HomeSeries(homes[0].base_kw[:-1], homes[0].pv_kw)
     with pytest.raises(ConfigError, match="base_kw: shape"):
         schedule_home("lp", short, assets[0], market, SETTINGS)
-    backwards = EVSessions(np.array([10]), np.array([5]), np.array([3.0]), np.array([7.2]))
+    backwards = EVSessions(
+        *(np.array([x]) for x in (10, 5, 3.0, 7.2)),
+        np.zeros(market.n),
+        np.zeros(market.n),
+        np.array([True]),
+    )
     with pytest.raises(ConfigError, match="ev sessions"):
         schedule_home(
             "rule",
@@ -449,14 +423,22 @@ def test_bad_series_and_market_name_the_field():
         Market(market.lmp, DT, market.local_hour, np.zeros((3, 4)))
     with pytest.raises(ConfigError, match="strategy='best'"):
         dispatch_fleet("best", homes, assets, market, SETTINGS)
-    with pytest.raises(ConfigError, match="thermal b_u"):
+    with pytest.raises(ConfigError, match="thermal cop"):
         house = _house(market.n, market.local_hour)
-        heater = Thermal(
-            house.a, -house.b_u, house.w, house.cop, house.x0, house.setpoint_c, 1.0, 5.0
+        broken = Thermal(
+            house.model,
+            thermal.Drive(
+                *(getattr(house.drive, f) for f in ("outdoor_c", "air", "mass", "setpoint_c")),
+                -house.drive.cop,
+            ),
+            house.x0,
+            1.0,
+            house.thermostat_kw,
+            house.thermostat_air_c,
         )
         schedule_home(
             "none",
-            HomeSeries(homes[0].base_kw, homes[0].pv_kw, None, heater),
+            HomeSeries(homes[0].base_kw, homes[0].pv_kw, None, broken),
             assets[0],
             market,
             SETTINGS,
@@ -484,16 +466,21 @@ def test_rule_charges_surplus_and_discharges_the_evening_to_the_reserve():
 
 
 def test_unmanaged_ev_and_thermostat_closed_forms():
-    ev = EVSessions(np.array([2]), np.array([8]), np.array([4.0]), np.array([3.0]))
-    np.testing.assert_allclose(unmanaged_ev(ev, 10, 0.5), [0, 0, 3, 3, 2, 0, 0, 0, 0, 0])
+    # 4 kWh at 3 kW over 15-min intervals: five full intervals (3.75 kWh), then 1 kW.
+    car = _sessions(10, [2], [8], [4.0], 3.0)
+    np.testing.assert_allclose(car.unmanaged_kw, [0, 0, 3, 3, 3, 3, 3, 1, 0, 0])
+    assert car.leaves.tolist() == [True] and car.target_kwh(DT).tolist() == [4.0]
+    # A session still plugged in at the end is owed what it can take by then.
+    cut = _sessions(10, [6], [10], [9.0], 3.0)
+    assert cut.leaves.tolist() == [False] and cut.target_kwh(DT) == pytest.approx([3.0])
     n = 96
     house = _house(n, (np.arange(n) // 4) % 24, capacity_kw=50.0)
-    cooling, air = thermostat(house, n)
+    cooling = house.thermostat_kw
     # Enough capacity: the air sits on the setpoint wherever the house would be warmer.
     hot = cooling > 0
     assert hot.sum() > 10
-    np.testing.assert_allclose(air[hot], 24.0, atol=1e-9)
-    assert np.all(air[~hot] <= 24.0 + 1e-9)
+    np.testing.assert_allclose(house.thermostat_air_c[hot], 24.0, atol=1e-9)
+    assert np.all(house.thermostat_air_c[~hot] <= 24.0 + 1e-9)
 
 
 def test_lp_precools_within_the_band():
@@ -506,47 +493,25 @@ def test_lp_precools_within_the_band():
     none = schedule_home("none", series, assets, market, SETTINGS)
     kpi_lp, kpi_none = (score(s, series, assets, market, SETTINGS) for s in (lp, none))
     assert kpi_lp["comfort degree hours"] == pytest.approx(0.0, abs=1e-7)
-    assert np.all(lp.air_c <= 24.0 + 1.5 + 1e-7) and np.all(lp.air_c >= 24.0 - 1.5 - 1e-7)
+    assert np.all(lp.air_c <= 24.0 + 1.5 + 1e-7) and np.all(lp.air_c >= house.floor_c - 1e-7)
+    assert house.floor_c.max() == pytest.approx(24.0 - 1.5)
     # Same cooling duty shifted to cheaper hours: it pays less for the same comfort.
     assert kpi_lp["energy revenue"] > kpi_none["energy revenue"]
     assert lp.air_c[market.local_hour == 17].mean() > none.air_c[market.local_hour == 17].mean()
 
 
-def _frames(days: int = 1):
-    """Dataset-shaped frames for three homes: the market, assets, load and PV."""
-    rng = np.random.default_rng(9)
-    grid = _market(days, rng)
+def _market_frame(days: int = 1) -> pd.DataFrame:
+    """The ``market`` dataset's shape: 15-min LMP and hourly AS prices from 07:00 UTC."""
+    grid = _market(days, np.random.default_rng(9))
     times = pd.date_range("2023-08-01 07:00", periods=grid.n, freq="15min", tz="UTC")
-    market = pd.DataFrame({"timestamp": times, "lmp": grid.lmp})
+    market = pd.DataFrame({"timestamp": times.as_unit("us"), "lmp": grid.lmp})
     for j, product in enumerate(PRODUCTS):
         market[f"{product}_price"] = np.repeat(grid.ancillary[:, j], 4)
-    homes, assets = _homes(3, grid, rng, flexible=False)
-    table = pd.DataFrame([a.model_dump() for a in assets])
-    table.insert(0, "home_id", [10, 11, 12])
-    table["has_battery"] = table["battery_energy_kwh"] > 0
-    table["enrolled"] = [True, True, False]
-    ev = np.zeros(grid.n)
-    ev[72:76] = 7.2
-    load = pd.concat(
-        pd.DataFrame(
-            {
-                "home_id": home_id,
-                "timestamp": times,
-                "load_kw": series.base_kw + (ev if home_id == 11 else 0.0),
-                "ev_kw": ev if home_id == 11 else 0.0,
-            }
-        )
-        for home_id, series in zip(table["home_id"], homes, strict=True)
-    )
-    pv = pd.concat(
-        pd.DataFrame({"home_id": home_id, "timestamp": times, "pv_kw": series.pv_kw})
-        for home_id, series in zip(table["home_id"], homes, strict=True)
-    )
-    return market, table, load, pv, homes
+    return market
 
 
 def test_market_from_frame_reads_hourly_as_prices():
-    market, *_ = _frames()
+    market = _market_frame()
     grid = market_from_frame(market)
     assert grid.ancillary.shape == (24, 4) and grid.dt_h == 0.25
     assert grid.local_hour[0] == 0  # 07:00 UTC is midnight in Los Angeles in August
@@ -555,25 +520,3 @@ def test_market_from_frame_reads_hourly_as_prices():
     broken.loc[1, "spin_price"] += 1.0
     with pytest.raises(ConfigError, match="held across each hour"):
         market_from_frame(broken)
-
-
-def test_run_dispatch_over_dataset_frames():
-    market, table, load, pv, _ = _frames()
-    ev = {11: EVSessions(np.array([70]), np.array([90]), np.array([7.2]), np.array([7.2]))}
-    results = {
-        s: run_dispatch(market, table, load, pv, s, SETTINGS, ev_sessions=ev)
-        for s in ("none", "lp")
-    }
-    long, fleet, summary = results["lp"]
-    assert len(long) == 3 * 96 and len(fleet) == 96
-    assert summary["homes"] == 3 and summary["strategy"] == "lp"
-    assert summary["objective"] >= results["none"][2]["objective"] - 1e-7
-    assert summary["violations"] == 0
-    # Home 12 is not enrolled: it stays on "none", its battery idle.
-    assert long.loc[long.home_id == 12, ["charge_kw", "discharge_kw"]].abs().to_numpy().max() == 0
-    # Home 11's EV moved out of the base load: the same energy, charged flexibly.
-    charged = long.loc[long.home_id == 11, "ev_kw"].sum() * DT
-    assert charged == pytest.approx(7.2, rel=1e-5)
-    np.testing.assert_allclose(
-        fleet["meter_kw"], long.groupby("timestamp")["meter_kw"].sum().to_numpy(), atol=1e-5
-    )

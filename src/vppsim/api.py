@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,49 @@ class DataCollector:
         if count < 1:
             raise ValueError(f"count={count}: need at least one home")
         return self._pipeline.homes(np.arange(count, dtype=np.int32))
+
+    def dispatch(
+        self,
+        strategy: str = "lp",
+        directory: Path | str | None = None,
+        *,
+        ancillary: bool = True,
+        homes_chunk: int = 250,
+        workers: int = 1,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        """The fleet dispatched by ``strategy`` (``none``, ``rule`` or ``lp``), as
+        ``vppsim dispatch`` computes it, in memory.
+
+        Parameters
+        ----------
+        strategy : str
+        directory : path, optional
+            A dataset built for this study; without it the study is built into a temporary
+            folder first.
+        ancillary : bool
+            Bid AS capacity where the market has AS prices (False: energy only).
+        homes_chunk, workers : int
+            Homes per chunk and processes per chunk.
+
+        Returns
+        -------
+        homes, fleet, kpis : pandas.DataFrame
+            The long per-home schedules, the fleet's sums and one KPI row per home (the
+            columns of ``dispatch/<strategy>/homes``, ``fleet.parquet`` and ``kpis.parquet``).
+        summary : dict
+            ``summary.json``'s content.
+        """
+        from vppsim.fleet.dispatch import DispatchSettings
+        from vppsim.fleet.run import dispatch_study, read_study
+
+        settings = DispatchSettings(workers=workers)
+        if directory is not None:
+            return dispatch_study(read_study(directory), strategy, settings, ancillary, homes_chunk)
+        with tempfile.TemporaryDirectory(prefix="vppsim-dispatch-") as folder:
+            self.build(Path(folder) / "dataset")
+            return dispatch_study(
+                read_study(Path(folder) / "dataset"), strategy, settings, ancillary, homes_chunk
+            )
 
     def build(self, out_dir: Path | str | None = None, *, force: bool = False) -> BuildResult:
         """Write, validate and atomically commit the whole dataset to ``out_dir``.

@@ -587,5 +587,89 @@ def calibrate(
             out.print(table, soft_wrap=False)
 
 
+@app.command()
+def dispatch(
+    directory: DIRECTORY,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help="none (business as usual), rule (self-consumption and evening "
+            "discharge) or lp (perfect-foresight optimum)."
+        ),
+    ] = "lp",
+    homes_chunk: Annotated[
+        str, typer.Option(help="Homes per chunk (memory is bounded by a chunk).")
+    ] = "250",
+    workers: Annotated[
+        str, typer.Option(help="Processes solving a chunk's homes in parallel.")
+    ] = "1",
+    ancillary: Annotated[
+        bool,
+        typer.Option(
+            "--as/--energy-only",
+            help="Bid AS capacity where the market has AS prices, or energy only.",
+        ),
+    ] = True,
+) -> None:
+    """Dispatch the fleet of a built dataset; write DIRECTORY/dispatch/<strategy>/."""
+    from vppsim.fleet.dispatch import DispatchSettings
+    from vppsim.fleet.run import write_dispatch
+
+    exit_on_sigterm()
+    try:
+        chunk = _whole(homes_chunk, "homes-chunk", 10**9)
+        settings = DispatchSettings(workers=_whole(workers, "workers", 64))
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+
+            def bar(total: int) -> Callable[[int], None]:
+                return _RichProgress(progress).start(f"dispatch {strategy}", total)
+
+            path, summary = write_dispatch(
+                directory, strategy, settings, ancillary, chunk, progress=bar
+            )
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written; any earlier dispatch is untouched")
+        raise typer.Exit(130) from None
+    kpis = summary["kpis"]
+    out.print(f"wrote {escape(str(path))}", highlight=False)
+    for name in (
+        "net revenue",
+        "energy revenue",
+        "as revenue",
+        "degradation cost",
+        "fleet peak kw",
+        "peak reduction kw",
+        "comfort degree hours",
+        "ev unmet kwh",
+        "violations",
+        "homes with issues",
+    ):
+        out.print(f"  {name}: {kpis[name]:,.2f}", highlight=False)
+
+
+def _whole(text: str, name: str, most: int) -> int:
+    """A whole number in [1, most] given on the command line, or a one-line error naming it
+    (typer's own would be a usage box)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= most:
+        raise ConfigError(f"--{name}={text}: need a whole number from 1 to {most}")
+    return value
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m vppsim`
     sys.exit(app())

@@ -100,7 +100,7 @@ def _interval_hours(index: pd.DatetimeIndex) -> float:
         raise ValueError("prices must be indexed by timezone-aware interval starts")
     if len(index) < 2:
         raise ValueError("prices need at least two intervals")
-    steps = np.diff(index.asi8)
+    steps = np.diff(index.as_unit("ns").asi8)  # Parquet reads back microseconds
     if np.any(steps != steps[0]) or steps[0] <= 0:
         raise ValueError("prices must be on a regular, increasing grid")
     return float(steps[0]) / 3.6e12

@@ -2,8 +2,11 @@
 
 Per home, over a period on a regular grid (15 min), arrays in and arrays out:
 
-* ``none``: business as usual. The battery idles, the EV charges at full power from arrival
-  until its need is met, the air conditioner is a thermostat holding the setpoint.
+* ``none``: business as usual. The battery idles, the EV charges as
+  :class:`vppsim.fleet.ev.EVKernel` does unmanaged (full power from arrival until its need is
+  met), the air conditioner is the load model's thermostat (:attr:`Thermal.thermostat_kw`):
+  over a dataset, ``none`` is the load dataset's ``ev_kw`` and ``hvac_kw``
+  (:mod:`vppsim.fleet.run` feeds both from the kernels).
 * ``rule``: :func:`rule_battery`, a documented rule-based battery controller (self-consumption
   plus evening discharge); EV and air conditioner as in ``none``.
 * ``lp``: :func:`optimal_schedule`, the perfect-foresight optimum of the very objective the
@@ -31,9 +34,12 @@ backup reserve), ``m_t <= export_limit`` and, with awards, ``m_t + up awards <= 
 charge headroom for regulation down), the state-of-charge sufficiency of the awards at both
 ends of every interval of the hour (energy for the up awards over their duration above the
 reserve, room for regulation down below full), each EV session's energy by its departure, and
-the air conditioner's linear thermal model ``x[k+1] = A x[k] + b_u u[k] + w[k]`` with the air
-temperature inside ``setpoint +/- band`` (soft, at ``rho`` per K-h: a house too hot for its
-air conditioner stays solvable and the miss is counted). ``v`` is
+the air conditioner's thermal model, the very matrices of :mod:`vppsim.fleet.thermal`
+(one mass state per home, ``x[k+1] = a x[k] + b_u u[k] + w[k]``, air temperature
+``c x[k] + d_u u[k] + v[k]``), with the air temperature inside ``setpoint +/- band`` (the
+lower edge no higher than the thermostat's own air temperature, :attr:`Thermal.floor_c`; soft,
+at ``rho`` per K-h: a house too hot for its air conditioner stays solvable and the miss is
+counted). ``v`` is
 :func:`terminal_value`: stored energy left at the end is worth what it would sell for later,
 so no strategy gains by emptying the battery on the last evening. The terms are
 :func:`vppsim.fleet.kpis.score`'s, so ``lp`` scores at least what ``none`` and ``rule`` do
@@ -88,6 +94,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from vppsim.calendar import CAISO_TIMEZONE
 from vppsim.errors import ConfigError
+from vppsim.fleet import thermal
 from vppsim.fleet.arbitrage import _highs, _interval_hours, waste_price
 from vppsim.fleet.battery import BatteryParameters
 
@@ -361,22 +368,39 @@ def market_from_frame(
 
 @dataclass(frozen=True, eq=False)
 class EVSessions:
-    """One home's EV charging sessions (intervals ``arrival .. departure - 1``).
+    """One home's EV charging sessions on the grid, from :mod:`vppsim.fleet.ev`
+    (:func:`vppsim.fleet.run.ev_sessions`).
+
+    Session ``i`` is plugged in during intervals ``arrival[i] .. departure[i] - 1``; at most
+    one session is plugged in during an interval (:func:`vppsim.fleet.ev.schedule`).
 
     Attributes
     ----------
     arrival, departure : numpy.ndarray
-        First interval plugged in and the interval of departure (exclusive), ints.
+        First interval plugged in and the interval after the last one, ints (S,).
     energy_kwh : numpy.ndarray
-        Energy needed by departure [kWh].
+        Energy the session needs [kWh AC] (S,).
     charger_kw : numpy.ndarray
-        Charger power [kW].
+        Charger power [kW AC] (S,).
+    limit_kw : numpy.ndarray
+        Largest charging power of each interval (T,) [kW]: the charger's power times the
+        share of the interval the car is plugged in (0 when no car is).
+    unmanaged_kw : numpy.ndarray
+        The unmanaged charging of :class:`vppsim.fleet.ev.EVKernel` (full power from
+        arrival until the need is met) (T,) [kW]: the ``none`` strategy's.
+    leaves : numpy.ndarray
+        Whether the session departs within the period (S,) bool. A session still plugged in
+        at the period's end is clipped: it must get only its deliverable part by the end
+        (:meth:`target_kwh`), and its shortfall is not an issue.
     """
 
     arrival: np.ndarray
     departure: np.ndarray
     energy_kwh: np.ndarray
     charger_kw: np.ndarray
+    limit_kw: np.ndarray
+    unmanaged_kw: np.ndarray
+    leaves: np.ndarray
 
     def validate(self, n: int, home: object = None) -> None:
         where = "" if home is None else f"home {home}: "
@@ -387,10 +411,14 @@ class EVSessions:
             raise ConfigError(f"{where}ev energy_kwh: must be finite and >= 0")
         if np.any(~(np.asarray(self.charger_kw) > 0)):
             raise ConfigError(f"{where}ev charger_kw: must be > 0")
+        for name in ("limit_kw", "unmanaged_kw"):
+            if np.shape(getattr(self, name)) != (n,):
+                raise ConfigError(f"{where}ev {name}: shape {np.shape(getattr(self, name))}")
 
     def deliverable_kwh(self, dt_h: float) -> np.ndarray:
-        """The most each session can take: charger power times its window [kWh]."""
-        return self.charger_kw * (self.departure - self.arrival) * dt_h
+        """The most each session can take: its intervals' limits over its window [kWh]."""
+        total = np.concatenate([[0.0], np.cumsum(self.limit_kw)]) * dt_h
+        return total[self.departure] - total[self.arrival]
 
     def target_kwh(self, dt_h: float) -> np.ndarray:
         """What each session is given: its need, capped at :meth:`deliverable_kwh` [kWh]."""
@@ -399,67 +427,92 @@ class EVSessions:
 
 @dataclass(frozen=True, eq=False)
 class Thermal:
-    """One home's air conditioner on a linear thermal model.
+    """One home's air conditioner on the thermal model of :mod:`vppsim.fleet.thermal`.
 
-    ``x[k+1] = a @ x[k] + b_u * u[k] + w[k]`` with ``u`` the cooling power [kW thermal] in
-    ``[0, capacity_kw]`` and the electric power ``u / cop``; the air temperature
-    ``x[air_index]`` should stay within ``setpoint_c +/- band_c``.
+    The LP writes :func:`vppsim.fleet.thermal.state_space` of ``model``:
+    ``x[k+1] = a x[k] + b_u u[k] + w[k]`` and ``T_air[k] = c x[k] + d_u u[k] + v[k]``
+    (``x`` the mass temperature [degC], ``u`` the cooling [kW thermal] in
+    ``[0, capacity_kw]``, electric power ``u / cop``), with ``w, v`` the disturbance of
+    ``drive``; the air temperature of each interval should stay within
+    ``setpoint_c +/- band_c``. :class:`vppsim.fleet.thermal.ThermalKernel` steps the same
+    model (the scoring's replay).
 
     Attributes
     ----------
-    a : numpy.ndarray
-        State matrix (n, n) [1].
-    b_u : numpy.ndarray
-        Cooling input (n,) [K/kWh thermal per interval]; negative on the air node.
-    w : numpy.ndarray
-        Exogenous drive (T, n) [K per interval].
-    cop : numpy.ndarray
-        Coefficient of performance per interval (T,) [1].
-    x0 : numpy.ndarray
-        State at the start (n,) [degC].
-    setpoint_c : numpy.ndarray
-        Cooling setpoint at each interval end (T,) [degC].
+    model : vppsim.fleet.thermal.ThermalModel
+        The home's model (one home, float64).
+    drive : vppsim.fleet.thermal.Drive
+        Its drive (T,) float64, with ``setpoint_c`` (the cooling setpoint [degC]) and ``cop``.
+    x0 : float
+        Mass temperature at the start [degC].
     band_c : float
         Allowed deviation from the setpoint [K].
-    capacity_kw : float
-        Largest cooling power [kW thermal].
-    air_index : int
-        Which state is the air temperature.
+    thermostat_kw, thermostat_air_c : numpy.ndarray
+        The ``none`` strategy's AC: the load model's thermostat and compressor rendering
+        (the load's ``hvac_kw``) [kW] and its air temperature [degC] (T,).
+
+    The coefficients ``a, b_u, c, d_u`` [1, K/kW, 1, K/kW], ``capacity_kw`` [kW thermal] and
+    the disturbances ``w, v`` (T,) [degC] are derived from ``model`` and ``drive`` on
+    construction.
     """
 
-    a: np.ndarray
-    b_u: np.ndarray
-    w: np.ndarray
-    cop: np.ndarray
-    x0: np.ndarray
-    setpoint_c: np.ndarray
+    model: thermal.ThermalModel
+    drive: thermal.Drive
+    x0: float
     band_c: float
-    capacity_kw: float
-    air_index: int = 0
+    thermostat_kw: np.ndarray
+    thermostat_air_c: np.ndarray
+
+    def __post_init__(self) -> None:
+        space = thermal.state_space(self.model)
+        w, v = space.disturbance(self.drive)
+        values = {
+            "a": float(space.a[0]),
+            "b_u": float(space.b_u[0]),
+            "c": float(space.c[0]),
+            "d_u": float(space.d_u[0]),
+            "capacity_kw": float(self.model.cooling_kw[0]),
+            "w": np.asarray(w, dtype=float),
+            "v": np.asarray(v, dtype=float),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def cop(self) -> np.ndarray:
+        return self.drive.cop
+
+    @property
+    def setpoint_c(self) -> np.ndarray:
+        return self.drive.setpoint_c
+
+    @property
+    def floor_c(self) -> np.ndarray:
+        """The comfort band's lower edge (T,) [degC]: the setpoint less the band, or the
+        thermostat's own air temperature where that is cooler (a setback or a cool evening:
+        the house is cooler than the band without any cooling, which is no discomfort the
+        dispatch caused, so it neither counts nor constrains)."""
+        return np.minimum(self.setpoint_c - self.band_c, self.thermostat_air_c)
 
     def validate(self, n: int, home: object = None) -> None:
         where = "" if home is None else f"home {home}: "
-        size = np.shape(self.x0)[0] if np.ndim(self.x0) == 1 else -1
-        shapes = {
-            "a": (np.shape(self.a), (size, size)),
-            "b_u": (np.shape(self.b_u), (size,)),
-            "w": (np.shape(self.w), (n, size)),
-            "cop": (np.shape(self.cop), (n,)),
-            "setpoint_c": (np.shape(self.setpoint_c), (n,)),
+        if len(self.model) != 1:
+            raise ConfigError(f"{where}thermal model: one home, got {len(self.model)}")
+        arrays = {
+            "air": self.drive.air,
+            "mass": self.drive.mass,
+            "cop": self.drive.cop,
+            "setpoint_c": self.drive.setpoint_c,
+            "thermostat_kw": self.thermostat_kw,
+            "thermostat_air_c": self.thermostat_air_c,
         }
-        for name, (got, want) in shapes.items():
-            if size < 1 or got != want:
-                raise ConfigError(f"{where}thermal {name}: shape {got}, need {want}")
-        if not 0 <= self.air_index < size:
-            raise ConfigError(f"{where}thermal air_index={self.air_index}: out of range")
-        if not self.b_u[self.air_index] < 0:
-            raise ConfigError(f"{where}thermal b_u: cooling must lower the air temperature")
+        for name, value in arrays.items():
+            if np.shape(value) != (n,):
+                raise ConfigError(f"{where}thermal {name}: shape {np.shape(value)}, need ({n},)")
         if not np.all(np.asarray(self.cop) > 0):
             raise ConfigError(f"{where}thermal cop: must be > 0")
         if not self.band_c >= 0:
             raise ConfigError(f"{where}thermal band_c={self.band_c}: must be >= 0")
-        if not self.capacity_kw >= 0:
-            raise ConfigError(f"{where}thermal capacity_kw={self.capacity_kw}: must be >= 0")
 
 
 @dataclass(frozen=True, eq=False)
@@ -501,7 +554,9 @@ class Schedule:
 
     ``awards_kw`` is (hours, 4) in :data:`PRODUCTS` order, or None without AS prices.
     ``issues`` lists what could not be met (e.g. an EV need above the charger's capacity over
-    its window), so an infeasible home is reported rather than dropped.
+    its window), so an infeasible home is reported rather than dropped. ``cooling_kw`` [kW
+    thermal] and ``mass_c`` (mass temperature at each interval end [degC]) are the LP's AC
+    decisions and states; None when the AC is the thermostat's (``none``, ``rule``).
     """
 
     charge_kw: np.ndarray
@@ -510,9 +565,10 @@ class Schedule:
     curtail_kw: np.ndarray
     ev_kw: np.ndarray
     ac_kw: np.ndarray
-    cooling_kw: np.ndarray
+    cooling_kw: np.ndarray | None
     air_c: np.ndarray
     awards_kw: np.ndarray | None
+    mass_c: np.ndarray | None = None
     mip_intervals: int = 0
     solver_objective: float | None = None
     issues: tuple[str, ...] = field(default_factory=tuple)
@@ -541,53 +597,18 @@ def terminal_value(market: Market, battery: BatteryParameters | None) -> float:
 
 
 def ev_issues(series: HomeSeries, dt_h: float) -> tuple[str, ...]:
-    """One line per EV session whose need exceeds its charger power times its window."""
+    """One line per EV session that departs within the period needing more than its
+    charger can deliver over its window (a session cut by the period's end is not one)."""
     if series.ev is None:
         return ()
     ev = series.ev
     room = ev.deliverable_kwh(dt_h)
-    short = np.flatnonzero(ev.energy_kwh > room + 1e-9)
+    short = np.flatnonzero(ev.leaves & (ev.energy_kwh > room + 1e-9))
     return tuple(
         f"ev session {i}: need {ev.energy_kwh[i]:.2f} kWh above {ev.charger_kw[i]:.2f} kW x "
-        f"{(ev.departure[i] - ev.arrival[i]) * dt_h:.2f} h = {room[i]:.2f} kWh"
+        f"{(ev.departure[i] - ev.arrival[i]) * dt_h:.2f} h plugged in = {room[i]:.2f} kWh"
         for i in short
     )
-
-
-def unmanaged_ev(ev: EVSessions | None, n: int, dt_h: float) -> np.ndarray:
-    """EV charging at full power from arrival until the (capped) need is met [kW]."""
-    power = np.zeros(n)
-    if ev is None:
-        return power
-    for start, stop, need, rate in zip(
-        ev.arrival, ev.departure, ev.target_kwh(dt_h), ev.charger_kw, strict=True
-    ):
-        full = np.arange(stop - start) * rate * dt_h  # energy delivered before each interval
-        power[start:stop] += np.clip(need - full, 0.0, rate * dt_h) / dt_h
-    return power
-
-
-def thermostat(thermal: Thermal | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The air conditioner as a thermostat: each interval, the cooling that brings the air to
-    the setpoint at its end, within ``[0, capacity]``.
-
-    Returns
-    -------
-    cooling_kw, air_c : numpy.ndarray
-        Cooling power [kW thermal] and the air temperature at each interval end [degC].
-    """
-    if thermal is None:
-        return np.zeros(n), np.full(n, np.nan)
-    state = np.asarray(thermal.x0, dtype=float)
-    j = thermal.air_index
-    cooling, air = np.empty(n), np.empty(n)
-    for k in range(n):
-        free = thermal.a @ state + thermal.w[k]
-        u = (thermal.setpoint_c[k] - free[j]) / thermal.b_u[j]
-        cooling[k] = min(max(u, 0.0), thermal.capacity_kw)
-        state = free + thermal.b_u * cooling[k]
-        air[k] = state[j]
-    return cooling, air
 
 
 def rule_battery(
@@ -657,9 +678,12 @@ def heuristic_schedule(
 ) -> Schedule:
     """The ``none`` or ``rule`` schedule of one home (see the module docstring)."""
     n, dt = market.n, market.dt_h
-    ev = unmanaged_ev(series.ev, n, dt)
-    cooling, air = thermostat(series.thermal, n)
-    ac = cooling / series.thermal.cop if series.thermal is not None else np.zeros(n)
+    ev = np.zeros(n) if series.ev is None else np.asarray(series.ev.unmanaged_kw, dtype=float)
+    if series.thermal is None:
+        ac, air = np.zeros(n), np.full(n, np.nan)
+    else:
+        ac = np.asarray(series.thermal.thermostat_kw, dtype=float)
+        air = np.asarray(series.thermal.thermostat_air_c, dtype=float)
     battery = assets.battery(settings)
     net = series.pv_kw - series.base_kw - ev - ac
     if battery is None:
@@ -681,7 +705,7 @@ def heuristic_schedule(
         curtail_kw=curtail,
         ev_kw=ev,
         ac_kw=ac,
-        cooling_kw=cooling,
+        cooling_kw=None,
         air_c=air,
         awards_kw=None
         if market.ancillary is None or battery is None
@@ -951,11 +975,12 @@ def _battery_block(
 
 
 def _ev_block(lp: _Lp, ev: EVSessions, dt_h: float) -> Reader:
-    """Flexible EV charging within each session's window, its (capped) need by departure."""
+    """Flexible EV charging within each session's window (at most each interval's limit),
+    its (capped) need by departure."""
     windows = [np.arange(a, b) for a, b in zip(ev.arrival, ev.departure, strict=True)]
     t = np.concatenate(windows)
     session = np.repeat(np.arange(len(windows)), [w.size for w in windows])
-    e = lp.add_columns(np.zeros(t.size), np.asarray(ev.charger_kw, dtype=float)[session])
+    e = lp.add_columns(np.zeros(t.size), np.asarray(ev.limit_kw, dtype=float)[t])
     lp.add_meter(t, e, -1.0)
     target = ev.target_kwh(dt_h)
     rows = lp.add_rows(target, target, len(windows))
@@ -969,36 +994,43 @@ def _ev_block(lp: _Lp, ev: EVSessions, dt_h: float) -> Reader:
     return read
 
 
-def _ac_block(lp: _Lp, thermal: Thermal, dt_h: float, settings: DispatchSettings) -> Reader:
-    """Cooling power ``u`` on the linear thermal model, comfort band soft at the penalty."""
+def _ac_block(lp: _Lp, house: Thermal, dt_h: float, settings: DispatchSettings) -> Reader:
+    """Cooling power ``u`` on the home's one-state thermal model, comfort band soft at the
+    penalty: columns ``u[k]`` and the mass temperatures ``x[1..T]`` (``x[0]`` is given);
+    rows ``x[k+1] - a x[k] - b_u u[k] = w[k]`` and the band on
+    ``T_air[k] = c x[k] + d_u u[k] + v[k]``."""
     n = lp.n
-    size = thermal.x0.size
-    j = thermal.air_index
-    u = lp.add_columns(np.zeros(n), thermal.capacity_kw)
-    x = lp.add_columns(np.full(n * size, -np.inf), np.inf).reshape(n, size)
+    u = lp.add_columns(np.zeros(n), house.capacity_kw)
+    x = lp.add_columns(np.full(n, -np.inf), np.inf)  # x[k + 1], the state after interval k
     penalty = settings.comfort_penalty_usd_per_kh * dt_h
     hot = lp.add_columns(np.zeros(n), np.inf, penalty)
     cold = lp.add_columns(np.zeros(n), np.inf, penalty)
-    lp.add_meter(np.arange(n), u, -1.0 / np.asarray(thermal.cop, dtype=float))
-    drive = np.array(thermal.w, dtype=float)
-    drive[0] += thermal.a @ thermal.x0
-    dynamics = lp.add_rows(drive.ravel(), drive.ravel(), n * size).reshape(n, size)
+    lp.add_meter(np.arange(n), u, -1.0 / np.asarray(house.cop, dtype=float))
+    drive = np.array(house.w, dtype=float)
+    drive[0] += house.a * house.x0
+    dynamics = lp.add_rows(drive, drive, n)
     lp.add(dynamics, x, 1.0)
-    lp.add(dynamics, u[:, None], -np.asarray(thermal.b_u, dtype=float)[None, :])
-    # -A x[k-1] in row k: entry (k, i) <- column (k-1, l) with value -A[i, l].
-    rows = np.broadcast_to(dynamics[1:, :, None], (n - 1, size, size))
-    columns = np.broadcast_to(x[:-1, None, :], (n - 1, size, size))
-    lp.add(rows, columns, np.broadcast_to(-thermal.a, (n - 1, size, size)))
-    top = lp.add_rows(-np.inf, thermal.setpoint_c + thermal.band_c, n)
-    lp.add(top, x[:, j], 1.0)
-    lp.add(top, hot, -1.0)
-    bottom = lp.add_rows(thermal.setpoint_c - thermal.band_c, np.inf, n)
-    lp.add(bottom, x[:, j], 1.0)
-    lp.add(bottom, cold, 1.0)
+    lp.add(dynamics[1:], x[:-1], -house.a)
+    lp.add(dynamics, u, -house.b_u)
+    # T_air[k] - v[k] - (c x0 at k = 0) = c x[k] + d_u u[k] within the band.
+    free = np.array(house.v, dtype=float)
+    free[0] += house.c * house.x0
+    top = lp.add_rows(-np.inf, house.setpoint_c + house.band_c - free, n)
+    bottom = lp.add_rows(house.floor_c - free, np.inf, n)
+    for rows, slack, sign in ((top, hot, -1.0), (bottom, cold, 1.0)):
+        lp.add(rows[1:], x[:-1], house.c)
+        lp.add(rows, u, house.d_u)
+        lp.add(rows, slack, sign)
 
     def read(sol: np.ndarray) -> dict[str, np.ndarray]:
         cooling = sol[u]
-        return {"cooling_kw": cooling, "ac_kw": cooling / thermal.cop, "air_c": sol[x[:, j]]}
+        air = house.c * np.concatenate([[house.x0], sol[x][:-1]]) + house.d_u * cooling
+        return {
+            "cooling_kw": cooling,
+            "ac_kw": cooling / house.cop,
+            "air_c": air + house.v,
+            "mass_c": sol[x],
+        }
 
     return read
 
@@ -1081,7 +1113,8 @@ def _solve(
         "soc_kwh": np.zeros(n),
         "ev_kw": np.zeros(n),
         "ac_kw": np.zeros(n),
-        "cooling_kw": np.zeros(n),
+        "cooling_kw": None,
+        "mass_c": None,
         "air_c": np.full(n, np.nan),
         "awards_kw": None,
     }
@@ -1163,119 +1196,3 @@ def dispatch_fleet(
             [settings] * len(chunks),
         )
         return [schedule for chunk in done for schedule in chunk]
-
-
-def _wide(
-    frame: pd.DataFrame, column: str, homes: np.ndarray, times: pd.DatetimeIndex
-) -> np.ndarray:
-    """A long ``home_id, timestamp, <column>`` frame as (T, homes) on the market's grid."""
-    wide = frame.pivot(index="timestamp", columns="home_id", values=column)
-    missing = set(homes) - set(wide.columns)
-    if missing:
-        raise ConfigError(f"{column}: no series for home(s) {sorted(missing)[:5]}")
-    wide = wide.reindex(index=times, columns=homes)
-    if wide.isna().any(axis=None):
-        raise ConfigError(f"{column}: the series do not cover the market's timestamps")
-    return wide.to_numpy(dtype=float)
-
-
-def run_dispatch(
-    market: pd.DataFrame,
-    assets: pd.DataFrame,
-    load: pd.DataFrame,
-    pv: pd.DataFrame | None,
-    strategy: Strategy,
-    settings: DispatchSettings | None = None,
-    ev_sessions: dict[int, EVSessions] | None = None,
-    thermal: dict[int, Thermal] | None = None,
-    timezone: str = CAISO_TIMEZONE,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The body of ``vppsim dispatch``: a strategy over dataset frames, and its summary.
-
-    Parameters
-    ----------
-    market : pandas.DataFrame
-        The ``market`` dataset (``timestamp``, ``lmp`` and the AS prices when present).
-    assets : pandas.DataFrame
-        The ``assets`` dataset, one row per home (``home_id`` and the columns of
-        :class:`HomeAssets`; ``has_battery`` false means no battery; ``enrolled`` false keeps
-        a home on ``none``, the VPP does not control it).
-    load : pandas.DataFrame
-        Long ``home_id, timestamp, load_kw`` and, for homes given ``ev_sessions`` or
-        ``thermal``, ``ev_kw`` or ``hvac_kw``: the parts the dispatch moves, taken out of the
-        base load [kW].
-    pv : pandas.DataFrame, optional
-        Long ``home_id, timestamp, pv_kw`` [kW AC]; None: no PV.
-    strategy : {"none", "rule", "lp"}
-    settings : DispatchSettings, optional
-    ev_sessions, thermal : dict, optional
-        By home id: the EV sessions and the air conditioner's thermal model.
-    timezone : str
-
-    Returns
-    -------
-    homes : pandas.DataFrame
-        Long ``home_id, timestamp, charge_kw, discharge_kw, soc_kwh, curtail_kw, ev_kw,
-        ac_kw, meter_kw`` (float32).
-    fleet : pandas.DataFrame
-        ``timestamp`` and the fleet's sums of the same powers [kW].
-    summary : dict
-        :func:`vppsim.fleet.kpis.fleet_summary` (peak reduction against ``none``), with
-        ``strategy``.
-    """
-    from vppsim.fleet.kpis import fleet_summary, score  # kpis imports this module
-
-    settings = settings or DispatchSettings()
-    ev_sessions, thermal = ev_sessions or {}, thermal or {}
-    grid = market_from_frame(market, timezone)
-    times = pd.DatetimeIndex(market["timestamp"])
-    homes = assets["home_id"].to_numpy()
-    base = _wide(load, "load_kw", homes, times)
-    power = np.zeros_like(base) if pv is None else _wide(pv, "pv_kw", homes, times)
-    for column, flexible in (("ev_kw", ev_sessions), ("hvac_kw", thermal)):
-        moved = [i for i, h in enumerate(homes) if h in flexible]
-        if moved:
-            base[:, moved] -= _wide(load, column, homes[moved], times)
-    base = np.maximum(base, 0.0)  # float32 rounding of load less its parts
-    series, rows = [], []
-    for i, (home, row) in enumerate(zip(homes, assets.to_dict("records"), strict=True)):
-        if not row.get("has_battery", True):
-            row = {"export_limit_kw": row.get("export_limit_kw")}
-        rows.append(HomeAssets.from_row(row, home))
-        series.append(HomeSeries(base[:, i], power[:, i], ev_sessions.get(home), thermal.get(home)))
-    enrolled = (
-        assets["enrolled"].to_numpy(bool) if "enrolled" in assets else np.ones(len(homes), bool)
-    )
-
-    def run(chosen: Strategy) -> list[Schedule]:
-        out: list[Schedule | None] = [None] * len(homes)
-        for flag, used in ((True, chosen), (False, "none")):
-            picked = np.flatnonzero(enrolled == flag)
-            done = dispatch_fleet(
-                used, [series[i] for i in picked], [rows[i] for i in picked], grid, settings
-            )
-            for i, schedule in zip(picked, done, strict=True):
-                out[i] = schedule
-        return out
-
-    schedules = run(strategy)
-    baseline = schedules if strategy == "none" else run("none")
-    meters = np.column_stack([s.meter_kw(x) for s, x in zip(schedules, series, strict=True)])
-    base_meters = np.column_stack([s.meter_kw(x) for s, x in zip(baseline, series, strict=True)])
-    scores = [
-        score(s, x, a, grid, settings) for s, x, a in zip(schedules, series, rows, strict=True)
-    ]
-    summary = {"strategy": strategy}
-    summary.update(fleet_summary(scores, meters, base_meters, [s.issues for s in schedules]))
-    columns = ("charge_kw", "discharge_kw", "soc_kwh", "curtail_kw", "ev_kw", "ac_kw")
-    stacked = {c: np.column_stack([getattr(s, c) for s in schedules]) for c in columns}
-    stacked["meter_kw"] = meters
-    long = pd.DataFrame(
-        {
-            "home_id": np.tile(homes, grid.n),
-            "timestamp": np.repeat(times, len(homes)),
-            **{c: v.ravel().astype(np.float32) for c, v in stacked.items()},
-        }
-    )
-    fleet = pd.DataFrame({"timestamp": times, **{c: v.sum(axis=1) for c, v in stacked.items()}})
-    return long, fleet, summary

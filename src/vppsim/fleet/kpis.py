@@ -3,17 +3,18 @@
 :func:`score` evaluates one home's :class:`~vppsim.fleet.dispatch.Schedule` on the objective
 the ``lp`` strategy maximises (the module docstring of :mod:`vppsim.fleet.dispatch`), so the
 three strategies are compared on the same terms, and replays the battery schedule through the
-kernel of :mod:`vppsim.fleet.battery` to count every violated limit. :func:`fleet_summary`
+device kernels (:func:`replay`) to count every violated limit. :func:`fleet_summary`
 adds the homes up (the ``summary.json`` of ``vppsim dispatch``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from vppsim.fleet import battery as kernel
+from vppsim.fleet import battery, ev, thermal
 from vppsim.fleet.dispatch import (
     REGULATION,
     UP,
@@ -30,24 +31,154 @@ SOC_TOLERANCE_KWH = 1e-6
 
 
 def comfort_degree_hours(schedule: Schedule, series: HomeSeries, dt_h: float) -> float:
-    """Degree-hours of air temperature outside ``setpoint +/- band`` [K-h] (0 without AC)."""
+    """Degree-hours of air temperature outside the comfort band [K-h] (0 without AC): above
+    ``setpoint + band``, below :attr:`~vppsim.fleet.dispatch.Thermal.floor_c`."""
     thermal = series.thermal
     if thermal is None:
         return 0.0
     above = schedule.air_c - (thermal.setpoint_c + thermal.band_c)
-    below = (thermal.setpoint_c - thermal.band_c) - schedule.air_c
+    below = thermal.floor_c - schedule.air_c
     return float(np.sum(np.maximum(above, 0.0) + np.maximum(below, 0.0)) * dt_h)
 
 
 def ev_unmet_kwh(schedule: Schedule, series: HomeSeries, dt_h: float) -> float:
-    """EV energy needed but not delivered within its session window [kWh]."""
-    ev = series.ev
-    if ev is None:
+    """EV energy needed but not delivered within its session window [kWh]: the whole need
+    of a session that departs within the period, the deliverable part of one still plugged
+    in at its end (:class:`~vppsim.fleet.dispatch.EVSessions`)."""
+    cars = series.ev
+    if cars is None:
         return 0.0
-    delivered = np.array(
-        [schedule.ev_kw[a:b].sum() * dt_h for a, b in zip(ev.arrival, ev.departure, strict=True)]
+    total = np.concatenate([[0.0], np.cumsum(schedule.ev_kw)]) * dt_h
+    delivered = total[cars.departure] - total[cars.arrival]
+    required = np.where(cars.leaves, cars.energy_kwh, cars.target_kwh(dt_h))
+    return float(np.sum(np.maximum(required - delivered, 0.0)))
+
+
+def _stacked_models(models: Sequence[thermal.ThermalModel]) -> thermal.ThermalModel:
+    arrays = [f for f, v in vars(models[0]).items() if isinstance(v, np.ndarray)]
+    return replace(
+        models[0], **{f: np.concatenate([getattr(m, f) for m in models]) for f in arrays}
     )
-    return float(np.sum(np.maximum(np.asarray(ev.energy_kwh) - delivered, 0.0)))
+
+
+def replay(
+    schedules: Sequence[Schedule],
+    series: Sequence[HomeSeries],
+    assets: Sequence[HomeAssets],
+    market: Market,
+    settings: DispatchSettings,
+    tol: float = 1e-6,
+) -> list[dict[str, int]]:
+    """Step the homes' schedules through the device kernels and count what they change.
+
+    The batteries through :class:`~vppsim.fleet.battery.BatteryKernel` (no ageing: the
+    dispatch plans on the nominal energy), the EV charging through
+    :class:`~vppsim.fleet.ev.EVKernel`, and the LP's air conditioning (schedules with
+    ``cooling_kw``; the thermostat's is the kernel's own run) through
+    :class:`~vppsim.fleet.thermal.ThermalKernel`, all homes of a kind at once.
+
+    Returns
+    -------
+    list of dict
+        Per home, counts of intervals: ``battery clipped``, ``ev clipped``, ``ac clipped``
+        (the kernel applied a power differing by more than ``tol`` [kW]), ``soc replay``,
+        ``mass replay`` and ``air replay`` (the schedule's state differs from the kernel's
+        by more than :data:`SOC_TOLERANCE_KWH` [kWh] or ``tol`` [K]), ``simultaneous``
+        (charge and discharge both above ``tol``).
+    """
+    n, dt = market.n, market.dt_h
+    out = [dict.fromkeys(_REPLAYED, 0) for _ in schedules]
+    batteries = [(i, assets[i].battery(settings)) for i in range(len(schedules))]
+    batteries = [(i, b) for i, b in batteries if b is not None]
+    if batteries:
+        rows = [i for i, _ in batteries]
+        fields = {
+            "energy_kwh": "usable_energy_kwh",
+            "charge_kw": "charge_kw",
+            "discharge_kw": "discharge_kw",
+            "charge_efficiency": "charge_efficiency",
+            "discharge_efficiency": "discharge_efficiency",
+            "min_soc": "min_soc",
+            "backup_reserve": "min_soc",
+            "standby_loss_per_h": "standby_loss_per_h",
+            "throughput_cost_usd_per_kwh": "throughput_cost_usd_per_kwh",
+        }
+        values = {k: np.array([getattr(b, f) for _, b in batteries]) for k, f in fields.items()}
+        values["calendar_fade_per_year"] = np.zeros(len(rows))
+        run = battery.BatteryKernel(
+            battery.BatteryFleet(**values),
+            dt * 60.0,
+            battery.BatteryAgeing(cycle_fade_per_equivalent_cycle=0.0),
+        )
+        charge = np.column_stack([schedules[i].charge_kw for i in rows])
+        discharge = np.column_stack([schedules[i].discharge_kw for i in rows])
+        planned = np.column_stack([schedules[i].soc_kwh for i in rows])
+        soc, applied, _ = run.simulate(
+            charge - discharge,
+            run.initial_state(np.array([b.initial_soc for _, b in batteries])),
+        )
+        counts = {
+            "battery clipped": np.abs(applied - (charge - discharge)) > tol,
+            "soc replay": np.abs(soc - planned) > SOC_TOLERANCE_KWH,
+            "simultaneous": (charge > tol) & (discharge > tol),
+        }
+        _add(out, rows, counts)
+    cars = [i for i in range(len(schedules)) if series[i].ev is not None]
+    if cars:
+        plugged, arriving = np.zeros((n, len(cars))), np.zeros((n, len(cars)))
+        departing = np.zeros((n, len(cars)), dtype=bool)
+        power = np.array([float(series[i].ev.charger_kw.max(initial=1.0)) for i in cars])
+        for j, i in enumerate(cars):
+            ev_i = series[i].ev
+            plugged[:, j] = ev_i.limit_kw / power[j]
+            arriving[ev_i.arrival, j] = ev_i.energy_kwh
+            departing[ev_i.departure[ev_i.leaves] - 1, j] = True
+        plan = ev.Schedule(plugged, arriving, departing, power, dt * 60.0, np.zeros(len(cars)))
+        asked = np.column_stack([schedules[i].ev_kw for i in cars])
+        applied, _ = ev.simulate(plan, asked)
+        _add(out, cars, {"ev clipped": np.abs(applied - asked) > tol})
+    houses = [i for i in range(len(schedules)) if schedules[i].cooling_kw is not None]
+    if houses:
+        homes = [series[i].thermal for i in houses]
+        model = _stacked_models([h.model for h in homes])
+        drive = thermal.Drive(
+            *(
+                np.column_stack([getattr(h.drive, name) for h in homes])
+                for name in ("outdoor_c", "air", "mass", "setpoint_c", "cop")
+            )
+        )
+        kernel = thermal.ThermalKernel(model)
+        asked = np.column_stack([schedules[i].ac_kw for i in houses])
+        state = np.array([h.x0 for h in homes])
+        mass, air, applied = np.empty((n, len(houses))), np.empty((n, len(houses))), asked.copy()
+        for k in range(n):
+            state, applied[k], info = kernel.step(state, asked[k], drive.at(k))
+            mass[k], air[k] = state, info["air_c"]
+        counts = {
+            "ac clipped": np.abs(applied - asked) > tol,
+            "mass replay": np.abs(mass - np.column_stack([schedules[i].mass_c for i in houses]))
+            > tol,
+            "air replay": np.abs(air - np.column_stack([schedules[i].air_c for i in houses])) > tol,
+        }
+        _add(out, houses, counts)
+    return out
+
+
+_REPLAYED = (
+    "battery clipped",
+    "soc replay",
+    "simultaneous",
+    "ev clipped",
+    "ac clipped",
+    "mass replay",
+    "air replay",
+)
+
+
+def _add(out: list[dict[str, int]], rows: list[int], counts: dict[str, np.ndarray]) -> None:
+    for name, flags in counts.items():
+        for j, total in enumerate(flags.sum(axis=0)):
+            out[rows[j]][name] += int(total)
 
 
 def _violations(
@@ -55,44 +186,34 @@ def _violations(
     series: HomeSeries,
     assets: HomeAssets,
     market: Market,
-    battery: kernel.BatteryParameters | None,
+    has_battery: bool,
     meter: np.ndarray,
     tol: float,
 ) -> dict[str, int]:
-    """Count the intervals (or hours, for awards) breaking each limit."""
+    """Count the intervals (or hours, for awards) breaking each limit the kernels do not
+    hold: the export limit, the curtailment's range and the AS awards' headroom."""
     out = {
         "export limit": int(np.sum(meter > assets.export_limit_kw + tol)),
         "curtailment": int(
             np.sum((schedule.curtail_kw < -tol) | (schedule.curtail_kw > series.pv_kw + tol))
         ),
     }
-    if battery is None:
+    if not has_battery:
         out["battery without battery"] = int(
             np.sum((np.abs(schedule.charge_kw) > tol) | (np.abs(schedule.discharge_kw) > tol))
         )
-        return out
-    replay = kernel.simulate(
-        schedule.charge_kw,
-        schedule.discharge_kw,
-        market.dt_h,
-        battery,
-        battery.initial_soc * battery.usable_energy_kwh,
-    )
-    out.update(kernel.violations(replay, schedule.charge_kw, schedule.discharge_kw, battery, tol))
-    out["soc replay"] = int(np.sum(np.abs(replay - schedule.soc_kwh) > SOC_TOLERANCE_KWH))
-    if schedule.awards_kw is not None:
+    elif schedule.awards_kw is not None:
         hour = market.hour
         up = schedule.awards_kw[:, UP].sum(axis=1)[hour]
         down = schedule.awards_kw[:, ~UP].sum(axis=1)[hour]
-        out["up headroom"] = int(np.sum(schedule.discharge_kw + up > battery.discharge_kw + tol))
-        out["down headroom"] = int(np.sum(schedule.charge_kw + down > battery.charge_kw + tol))
+        out["up headroom"] = int(
+            np.sum(schedule.discharge_kw + up > assets.battery_discharge_kw + tol)
+        )
+        out["down headroom"] = int(
+            np.sum(schedule.charge_kw + down > assets.battery_charge_kw + tol)
+        )
         out["export with up awards"] = int(np.sum(meter + up > assets.export_limit_kw + tol))
         out["negative award"] = int(np.sum(schedule.awards_kw < -tol))
-    if series.ev is not None:
-        window = np.zeros(market.n, dtype=bool)
-        for a, b in zip(series.ev.arrival, series.ev.departure, strict=True):
-            window[a:b] = True
-        out["ev outside window"] = int(np.sum(~window & (np.abs(schedule.ev_kw) > tol)))
     return out
 
 
@@ -103,6 +224,7 @@ def score(
     market: Market,
     settings: DispatchSettings,
     tol: float = 1e-6,
+    replayed: dict[str, int] | None = None,
 ) -> dict[str, float]:
     """One home's revenues, costs, KPIs and violation counts.
 
@@ -115,6 +237,8 @@ def score(
     settings : DispatchSettings
     tol : float
         Tolerance of the limit checks [kW or kWh].
+    replayed : dict, optional
+        The home's :func:`replay` (computed here when not given).
 
     Returns
     -------
@@ -130,11 +254,11 @@ def score(
         checked limit.
     """
     dt = market.dt_h
-    battery = assets.battery(settings)
+    pack = assets.battery(settings)
     meter = schedule.meter_kw(series)
     energy = float(market.lmp @ meter) * dt / 1000.0
     discharged = float(np.sum(schedule.discharge_kw)) * dt
-    kappa = 0.0 if battery is None else battery.throughput_cost_usd_per_kwh
+    kappa = 0.0 if pack is None else pack.throughput_cost_usd_per_kwh
     ancillary = 0.0
     regulation_kwh = 0.0
     if schedule.awards_kw is not None and market.ancillary is not None:
@@ -142,16 +266,19 @@ def score(
         regulation_kwh = float(np.sum(schedule.awards_kw[:, REGULATION]))  # 1 h each
     degradation = kappa * (discharged + settings.regulation_throughput_share * regulation_kwh)
     gained = 0.0
-    if battery is not None:
-        gained = float(schedule.soc_kwh[-1]) - battery.initial_soc * battery.usable_energy_kwh
+    if pack is not None:
+        gained = float(schedule.soc_kwh[-1]) - pack.initial_soc * pack.usable_energy_kwh
     degree_hours = comfort_degree_hours(schedule, series, dt)
     net = energy + ancillary - degradation
-    terminal = terminal_value(market, battery) * gained
+    terminal = terminal_value(market, pack) * gained
     comfort = settings.comfort_penalty_usd_per_kh * degree_hours
     cycles = 0.0
-    if battery is not None:
-        cycles = discharged / (battery.usable_energy_kwh * battery.discharge_efficiency)
-    violations = _violations(schedule, series, assets, market, battery, meter, tol)
+    if pack is not None:
+        cycles = discharged / (pack.usable_energy_kwh * pack.discharge_efficiency)
+    violations = _violations(schedule, series, assets, market, pack is not None, meter, tol)
+    if replayed is None:
+        replayed = replay([schedule], [series], [assets], market, settings, tol)[0]
+    violations.update(replayed)
     out = {
         "energy revenue": energy,
         "as revenue": ancillary,
@@ -176,6 +303,7 @@ def fleet_summary(
     meters_kw: np.ndarray,
     baseline_meters_kw: np.ndarray | None = None,
     issues: Sequence[Sequence[str]] = (),
+    home_ids: Sequence[int] | None = None,
 ) -> dict[str, float | int | list[str]]:
     """The fleet's totals (``summary.json``).
 
@@ -189,6 +317,8 @@ def fleet_summary(
         The same under the ``none`` strategy, for the peak reduction.
     issues : sequence of sequence of str
         Each home's :attr:`~vppsim.fleet.dispatch.Schedule.issues`.
+    home_ids : sequence of int, optional
+        The homes' ids in the issue lines (default their positions).
 
     Returns
     -------
@@ -221,7 +351,8 @@ def fleet_summary(
     out["peak reduction kw"] = 0.0
     if baseline_meters_kw is not None:
         out["peak reduction kw"] = float(np.max(-np.sum(baseline_meters_kw, axis=1))) - peak
-    lines = [f"home {i}: {line}" for i, home in enumerate(issues) for line in home]
+    names = range(len(issues)) if home_ids is None else home_ids
+    lines = [f"home {i}: {line}" for i, home in zip(names, issues, strict=True) for line in home]
     out["homes with issues"] = sum(1 for home in issues if home)
     out["issues"] = lines
     return out

@@ -707,6 +707,8 @@ def thermal_inputs(
         stacked([x.heat_setpoint for x in parts], -OFF_SETPOINT_C),
         np.concatenate([x.start_c for x in parts]),
         parts[0].spin_up_steps,
+        np.concatenate([x.ac_cycle_min for x in parts]),
+        np.concatenate([x.ac_phase for x in parts]),
     )
 
 
@@ -911,6 +913,9 @@ class ThermalInputs:
         (R,) mass temperature the spin-up day starts from [degC].
     spin_up_steps : int
         Intervals simulated once first to settle the start (a day).
+    ac_cycle_min, ac_phase : numpy.ndarray
+        (R,) compressor cycle length [min] and phase (0..1) of the rendering
+        (:func:`hvac_power`).
     """
 
     rows: np.ndarray
@@ -920,6 +925,8 @@ class ThermalInputs:
     heat_setpoint: np.ndarray | None
     start_c: np.ndarray
     spin_up_steps: int
+    ac_cycle_min: np.ndarray
+    ac_phase: np.ndarray
 
 
 def _thermal_inputs(
@@ -992,7 +999,15 @@ def _thermal_inputs(
         _column(sub, "cooling_setpoint_c"),
     )
     return ThermalInputs(
-        rows, model, drive, cool_t, heat_t, start, round(1440.0 / cal.step_minutes)
+        rows,
+        model,
+        drive,
+        cool_t,
+        heat_t,
+        start,
+        round(1440.0 / cal.step_minutes),
+        _column(sub, "ac_cycle_min"),
+        b.draws["ac_phase"][rows, 0],
     )
 
 
@@ -1000,42 +1015,56 @@ def _hvac(homes: pd.DataFrame, weather: pd.DataFrame, b: _Block, p: LoadParamete
     """The electric power of cooling and heating (T, H) [kW], float32.
 
     The thermal physics is :mod:`vppsim.fleet.thermal`'s, on :func:`_thermal_inputs`;
-    this renders the compressor's cycling."""
-    f32 = np.float32
-    cal = b.cal
-    out = np.zeros((cal.n_steps, len(homes)), dtype=f32)
+    :func:`hvac_power` renders the compressor's cycling."""
+    out = np.zeros((b.cal.n_steps, len(homes)), dtype=np.float32)
     inputs = _thermal_inputs(homes, weather, b, p)
     if inputs is None:
         return out
-    rows, model = inputs.rows, inputs.model
-    sub = homes.iloc[rows]
-    ac_cap, heat_cap = model.cooling_kw, model.heating_kw
-    t_out = inputs.drive.outdoor_c
-    run = thermal.simulate(
-        model,
+    run = thermostat_run(inputs)
+    on = hvac_power(inputs, run.heat_removed_kw, overwrite=True)
+    if len(inputs.rows) == out.shape[1]:
+        return on
+    out[:, inputs.rows] = on
+    return out
+
+
+def thermostat_run(inputs: ThermalInputs) -> thermal.ThermalRun:
+    """The ideal thermostat of :func:`vppsim.fleet.thermal.simulate` on ``inputs``, as the
+    load model runs it (spin-up day first)."""
+    return thermal.simulate(
+        inputs.model,
         inputs.drive,
         cool_setpoint=inputs.cool_setpoint,
         heat_setpoint=inputs.heat_setpoint,
         mass0=inputs.start_c,
         spin_up_steps=inputs.spin_up_steps,
     )
-    delivered = run.heat_removed_kw
-    del inputs, run
+
+
+def hvac_power(
+    inputs: ThermalInputs, heat_removed_kw: np.ndarray, overwrite: bool = False
+) -> np.ndarray:
+    """The electric power (T, R) [kW], float32, of the heat the thermostat removes
+    (cooling > 0) or delivers (heating < 0) [kW thermal], as the load's ``hvac_kw``.
+
+    Compressor: duty = delivered / capacity, cycling within intervals (a square wave of the
+    home's cycle length and phase), at rated power capacity / COP (the COP falls with
+    outdoor temperature); heating at ``heating_kw_per_kw``. ``overwrite`` lets the
+    function reuse ``heat_removed_kw`` and the drive's outdoor temperature as buffers.
+    """
+    f32 = np.float32
+    model = inputs.model
+    delivered = heat_removed_kw if overwrite else np.array(heat_removed_kw, dtype=f32)
+    t_out = inputs.drive.outdoor_c if overwrite else inputs.drive.outdoor_c.copy()
+    ac_cap, heat_cap = model.cooling_kw, model.heating_kw
     heating = np.clip(-delivered, 0.0, heat_cap.astype(f32)[None, :])
-    heating *= _column(sub, "heating_kw_per_kw").astype(f32)[None, :]
+    heating *= model.heating_kw_per_kw.astype(f32)[None, :]
     has_ac = ac_cap > 0
     capacity = np.where(has_ac, ac_cap, 1.0).astype(f32)
-    # Compressor: duty = delivered / capacity, cycling within intervals, at rated power
-    # capacity / COP (the COP falls with outdoor temperature).
     duty = np.clip(delivered, 0.0, capacity[None, :], out=delivered)
     duty /= capacity[None, :]
-    on = _cycled_on_fraction(
-        duty, _column(sub, "ac_cycle_min"), b.draws["ac_phase"][rows, 0], cal.step_minutes
-    )
+    on = _cycled_on_fraction(duty, inputs.ac_cycle_min, inputs.ac_phase, model.step_minutes)
     on /= thermal.cop(model, t_out, out=t_out)
     on *= (capacity * has_ac).astype(f32)[None, :]
     on += heating
-    if len(rows) == out.shape[1]:
-        return on
-    out[:, rows] = on
-    return out
+    return on
