@@ -176,6 +176,23 @@ def test_a_folder_vppsim_did_not_write_is_never_replaced(dataset):
     assert (folder / "notes.txt").read_text() == "mine"
 
 
+def test_a_rebuild_leaves_out_the_old_dispatch_but_not_foreign_files(tmp_path):
+    out = tmp_path / "data"
+    short = [*STUDY[:2], "--end", "2023-08-01", "--homes", "4", *STUDY[6:]]
+    assert runner.invoke(app, ["build", *short, "--out", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["dispatch", str(out), "--strategy", "none"]).exit_code == 0
+    # The dispatch was computed from the data a rebuild replaces: it is vppsim's, left out.
+    rebuilt = runner.invoke(app, ["build", *short, "--out", str(out)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert not (out / "dispatch").exists()
+    # A file vppsim did not write inside dispatch/ still stops the rebuild, and survives.
+    assert runner.invoke(app, ["dispatch", str(out), "--strategy", "none"]).exit_code == 0
+    (out / "dispatch" / "none" / "mine.txt").write_text("mine")
+    refused = runner.invoke(app, ["build", *short, "--out", str(out)])
+    assert refused.exit_code == 2 and "did not write" in refused.stderr
+    assert (out / "dispatch" / "none" / "mine.txt").read_text() == "mine"
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -32,11 +32,14 @@ class DerivedOutput(NamedTuple):
 
     ``files`` are the names it may write there (only those count as vppsim's); ``write``
     draws them from the dataset at a root folder (raising a VppsimError when the data does
-    not support them).
+    not support them), or is None for an output a rebuild leaves out (too costly to derive
+    anew, e.g. a fleet's dispatch: the command that wrote it is run again). ``owned``, for an
+    output whose file names vary, lists the files vppsim wrote in the folder (relative to it).
     """
 
     files: tuple[str, ...]
-    write: Callable[[Path], object]
+    write: Callable[[Path], object] | None
+    owned: Callable[[Path], Iterable[str]] | None = None
 
 
 Derived = Mapping[str, DerivedOutput]
@@ -98,7 +101,10 @@ def _written_by_vppsim(target: Path, derived: Derived) -> set[str] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     for folder, output in derived.items():
-        listed.update(f"{folder}/{name}" for name in output.files)
+        names = set(output.files)
+        if output.owned is not None and (target / folder).is_dir():
+            names.update(output.owned(target / folder))
+        listed.update(f"{folder}/{name}" for name in names)
     return listed | {MANIFEST}
 
 

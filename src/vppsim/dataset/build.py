@@ -275,7 +275,7 @@ def write_dataset(
         if not report.ok:
             raise ValidationFailed(report.failures)
         for folder, output in derived.items():
-            if (previous / folder).is_dir():
+            if output.write is not None and (previous / folder).is_dir():
                 # A derived output the new data does not support (charts of a dataset
                 # this build no longer holds) is left out, like the data it showed.
                 with contextlib.suppress(VppsimError):

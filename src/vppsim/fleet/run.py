@@ -94,6 +94,8 @@ KPI_COLUMNS = {
 """Columns of ``kpis.parquet`` after ``home_id`` -> the :func:`vppsim.fleet.kpis.score` key."""
 OWNER = "vppsim dispatch"
 """``summary.json``'s ``written_by``: marks a folder this command may replace."""
+DISPATCH_FOLDER = "dispatch"
+"""Where ``vppsim dispatch`` writes inside a dataset, a folder per strategy."""
 DEFAULT_CHUNK = 250
 
 
@@ -552,6 +554,19 @@ def _ours(folder: Path) -> bool:
     )
 
 
+def dispatch_files(folder: Path) -> set[str]:
+    """The files :func:`write_dispatch` wrote under a dataset's ``dispatch/`` ``folder``
+    (relative to it): a rebuild counts them as vppsim's and leaves them out, since they were
+    computed from the data it replaces."""
+    return {
+        str(path.relative_to(folder))
+        for strategy in folder.iterdir()
+        if strategy.is_dir() and not strategy.is_symlink() and _ours(strategy)
+        for path in strategy.rglob("*")
+        if path.is_file()
+    }
+
+
 def _parquet(frame: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     pq.write_table(table, path, compression="zstd")
@@ -583,7 +598,7 @@ def write_dispatch(
     study = read_study(root)
     if strategy not in STRATEGIES:
         raise ConfigError(f"strategy={strategy!r}: choose one of {', '.join(STRATEGIES)}")
-    parent = Path(root).absolute() / "dispatch"
+    parent = Path(root).absolute() / DISPATCH_FOLDER
     target = parent / strategy
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise ConfigError(f"refusing to replace {target}: not a folder vppsim wrote")

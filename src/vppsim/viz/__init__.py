@@ -24,10 +24,18 @@ def redraw_plots(root: Path) -> list[Path]:
     return write_plots(root)
 
 
+def _dispatch_files(folder: Path) -> set[str]:
+    from vppsim.fleet.run import dispatch_files
+
+    return dispatch_files(folder)
+
+
 DERIVED_OUTPUTS = {
     PLOTS_FOLDER: DerivedOutput(
         files=(MARKET_PNG, SOLAR_PNG, LOAD_PNG, INTEGRATED_PNG), write=redraw_plots
-    )
+    ),
+    "dispatch": DerivedOutput(files=(), write=None, owned=_dispatch_files),
 }
-"""Outputs vppsim derives into a dataset folder: a rebuild draws them anew from the new
-data, and counts these files (and no others in the folder) as its own."""
+"""Outputs vppsim derives into a dataset folder, counted (these files and no others in the
+folder) as its own: a rebuild draws the charts anew from the new data and leaves out the
+dispatch results of the old data (run ``vppsim dispatch`` again)."""
