@@ -463,7 +463,9 @@ def _kpi(value: float, unit: str) -> str:
     """A KPI as the table shows it: counts whole, the rest to the cent or hundredth."""
     if pd.isna(value):
         return "n/a"
-    return f"{value:,.0f}" if unit == "count" else f"{value:,.2f}"
+    digits = 0 if unit == "count" else 2
+    # Adding zero turns a rounded -0.0 (a reduction of -0.001 kW) into 0.0: no "-0.00".
+    return f"{round(value, digits) + 0.0:,.{digits}f}"
 
 
 def _quality(views: DashboardViews) -> html.Div:
