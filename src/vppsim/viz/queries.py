@@ -27,7 +27,6 @@ from vppsim import diversity
 from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
-from vppsim.fleet.dispatch import STRATEGIES
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
@@ -219,6 +218,10 @@ class DatasetQueries:
         folder = self.root / DISPATCH
         if not folder.is_dir():
             return []
+        # Imported here: the dispatch module loads the LP solver (half a second), which a
+        # dataset without dispatch output never needs.
+        from vppsim.fleet.dispatch import STRATEGIES
+
         found = [
             path.name
             for path in folder.iterdir()
