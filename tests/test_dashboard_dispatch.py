@@ -262,6 +262,7 @@ def test_schedules_carry_their_series_and_units(dispatched):
         "dispatch-awards",
         "dispatch-homes",
         "dispatch-revenue",
+        "dispatch-comfort",
     ]
     net = summaries["lp"]["kpis"]["net revenue"]
     assert status == (
@@ -340,6 +341,10 @@ def test_schedules_carry_their_series_and_units(dispatched):
     assert sum(_values(t["y"]).sum() for t in revenue["data"]) == 8  # one count per home
     per_home = pd.read_parquet(root / "dispatch/lp/kpis.parquet")["net_revenue_usd"]
     assert per_home.sum() == pytest.approx(net)
+
+    # The stand-in dispatches no air conditioner: its indoor temperature is NaN throughout.
+    (note,) = graphs["dispatch-comfort"]["layout"]["annotations"]
+    assert note["text"] == "No home with air conditioning in this dispatch"
 
 
 def test_kpi_table_compares_the_strategies_with_the_numbers_of_summary_json(dispatched):
@@ -462,3 +467,21 @@ def test_kpi_cells():
     assert _kpi(1234.567, "$") == "1,234.57" and _kpi(-2.5, "$") == "-2.50"
     assert _kpi(-0.001, "kW") == "0.00"  # not "-0.00"
     assert _kpi(3.0, "count") == "3" and _kpi(float("nan"), "kW") == "n/a"
+
+
+def test_indoor_temperature_is_drawn_when_the_dispatch_has_it(dispatched, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(dispatched[0], root)
+    fleet = pd.read_parquet(root / "dispatch/lp/fleet.parquet")
+    fleet["indoor_temp_c"] = 24.0 + np.sin(np.arange(len(fleet)) / 10.0)
+    fleet.to_parquet(root / "dispatch/lp/fleet.parquet", index=False)
+    client = create_app(root, validate=False, prewarm=False).server.test_client()
+    children, _ = _render(client, "dispatch", strategy="lp")
+    comfort = _graphs(children)["dispatch-comfort"]
+    assert _axes(comfort) == {
+        "indoor temperature, mean over homes with AC": "y",
+        "real-time LMP": "y2",
+    }
+    assert _title(comfort, "yaxis") == "temperature [°C]"
+    hourly = fleet["indoor_temp_c"].to_numpy().reshape(HOURS, 4).mean(axis=1)
+    assert np.allclose(_trace(comfort, "indoor temperature, mean over homes with AC"), hourly)

@@ -428,6 +428,19 @@ def _dispatch(
             "net revenue [$ per home]",
             bins=20,
         ).update_traces(name="homes"),
+        "dispatch-comfort": (
+            figures.time_series(
+                series,
+                {"indoor_temp_c": "indoor temperature, mean over homes with AC"},
+                tz,
+                f"{strategy}: indoor temperature ({means})",
+                "temperature [°C]",
+                right=lmp,
+                right_title=lmp_title,
+            )
+            if "indoor_temp_c" in series and series["indoor_temp_c"].notna().any()
+            else figures.empty_figure("No home with air conditioning in this dispatch")
+        ),
     }
     kpis = view["kpis"]
     strategies = [c for c in kpis.columns if c not in ("label", "unit")]
