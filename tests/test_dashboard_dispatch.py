@@ -456,6 +456,9 @@ def test_homes_and_strategies_the_dispatch_lacks_are_named(dispatched):
     assert {len(t["x"]) for t in homes["data"]} == {HOURS}
     children, status = _render(client, "dispatch", strategy="lp", ids="6", aggregation="daily")
     assert {len(t["x"]) for t in _graphs(children)["dispatch-homes"]["data"]} == {3}
+    children, status = _render(client, "dispatch", strategy="lp", ids="99")
+    assert status.startswith("No home 99 in this dataset") and "Dispatch lp: 8 homes" in status
+    assert _graphs(children)["dispatch-homes"]["data"] == []
     _, status = _render(client, "dispatch", strategy="mpc")
     assert status == f"{root} has no dispatch of strategy 'mpc'; it has none, rule, lp"
     # No strategy chosen (a stale page): the first one written.

@@ -461,10 +461,10 @@ def _dispatch(
         layout.graph_grid(graphs),
         caption,
     ]
-    net = summary["kpis"]["net revenue"]
+    net = _kpi(summary["kpis"].get("net revenue", float("nan")), "$")
     status = (
         f"Dispatch {strategy}: {summary.get('homes', len(homes)):,} homes, net revenue "
-        f"${net:,.2f} over the dispatch; showing {start} to {end}"
+        f"${net} over the dispatch; showing {start} to {end}"
     )
     unknown = [i for i in ids if i not in homes]
     if unknown:
