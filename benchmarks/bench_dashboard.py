@@ -108,6 +108,7 @@ def http_times(url: str) -> dict[str, list[float]]:
                     {"id": "home-filter", "property": "value", "value": "ac"},
                     {"id": "home-ids", "property": "value", "value": "1, 2"},
                     {"id": "pv-share", "property": "value", "value": 0.4},
+                    {"id": "strategy", "property": "value", "value": None},
                 ],
                 "changedPropIds": ["tabs.value"],
             }

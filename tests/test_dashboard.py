@@ -41,6 +41,7 @@ def _render(
     home_filter="all",
     price="lmp",
     aggregation="hourly",
+    strategy=None,
 ):
     values = {
         ("tabs", "value"): tab,
@@ -51,6 +52,7 @@ def _render(
         ("home-filter", "value"): home_filter,
         ("home-ids", "value"): ids,
         ("pv-share", "value"): 0.5,
+        ("strategy", "value"): strategy,
     }
     body = {
         "output": "..tab-content.children...status.children..",

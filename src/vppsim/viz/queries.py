@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -48,6 +49,14 @@ HOME_FILTERS: dict[str, tuple[str, str | None]] = {
 """Home filters by attribute: key -> (label, SQL condition on the homes table)."""
 
 _TABLES = ("market", "system", "solar", "weather")
+
+DISPATCH = "dispatch"
+"""The folder ``vppsim dispatch`` writes in a dataset (``dispatch/<strategy>/``), and its name
+among :attr:`DatasetQueries.datasets` when it holds at least one strategy."""
+DISPATCH_FILES = ("summary.json", "fleet.parquet", "kpis.parquet")
+"""The files of a strategy's folder besides its ``homes/part-*.parquet``."""
+_STRATEGY = re.compile(r"^[a-z][a-z0-9_]*$")
+"""A strategy folder's name (it names SQL sources); the CLI's staging folders start with a dot."""
 
 
 class DatasetNotReadable(VppsimError):
@@ -150,6 +159,9 @@ class DatasetQueries:
             if self._create_view(name):
                 self.datasets.append(name)
         self.has_homes = self._create_homes_view()
+        self.strategies: list[str] = self._find_strategies()
+        if self.strategies:
+            self.datasets.append(DISPATCH)
         days = self.sql("SELECT min(day) AS first, max(day) AS last FROM steps").iloc[0]
         self.first_day: date = pd.Timestamp(days["first"]).date()
         self.last_day: date = pd.Timestamp(days["last"]).date()
@@ -198,6 +210,28 @@ class DatasetQueries:
             return False
         self._con.execute(f"CREATE VIEW homes AS SELECT * FROM read_parquet('{path.as_posix()}')")
         return True
+
+    def _find_strategies(self) -> list[str]:
+        """The strategies ``vppsim dispatch`` has written: folders of ``dispatch/`` holding
+        every file of :data:`DISPATCH_FILES` and at least one homes part; ``none``, ``rule``
+        and ``lp`` first, in that order (the baseline before what is compared with it)."""
+        folder = self.root / DISPATCH
+        if not folder.is_dir():
+            return []
+        # Imported here: the dispatch module loads the LP solver (half a second), which a
+        # dataset without dispatch output never needs.
+        from vppsim.fleet.dispatch import STRATEGIES
+
+        found = [
+            path.name
+            for path in folder.iterdir()
+            if path.is_dir()
+            and _STRATEGY.match(path.name)
+            and all((path / name).is_file() for name in DISPATCH_FILES)
+            and any((path / "homes").glob("*.parquet"))
+        ]
+        order = {name: i for i, name in enumerate(STRATEGIES)}
+        return sorted(found, key=lambda name: (order.get(name, len(order)), name))
 
     def _create_steps(self, config: dict[str, Any]) -> None:
         """The study's intervals with their local day and hour, and the UTC starts of the
@@ -626,6 +660,117 @@ class DatasetQueries:
                 "coincidence_factor": factor,
                 "groups": counts,
             }
+        )
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def _strategy_folder(self, strategy: str) -> Path:
+        self.require(DISPATCH)
+        if strategy not in self.strategies:
+            raise DatasetNotReadable(
+                f"{self.root} has no dispatch of strategy {strategy!r}; it has "
+                f"{', '.join(self.strategies)}"
+            )
+        return self.root / DISPATCH / strategy
+
+    def _dispatch(self, strategy: str, name: str) -> str:
+        """The SQL source of file ``name`` (a glob for the homes parts) of ``strategy``."""
+        return f"read_parquet('{(self._strategy_folder(strategy) / name).as_posix()}')"
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
+    def dispatch_summary(self, strategy: str) -> dict[str, Any]:
+        """``summary.json`` of ``strategy``: its ``strategy``, ``period``, ``homes``,
+        ``settings``, the fleet's ``kpis`` and ``issues``, as ``vppsim dispatch`` wrote it."""
+        path = self._strategy_folder(strategy) / "summary.json"
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DatasetNotReadable(f"{path} is not readable: {exc}") from None
+        if not isinstance(summary, dict) or not isinstance(summary.get("kpis"), dict):
+            raise DatasetNotReadable(f"{path} has no kpis: not written by vppsim dispatch")
+        return summary
+
+    def dispatch_fleet(
+        self,
+        strategy: str,
+        start: date | None = None,
+        end: date | None = None,
+        aggregation: str = "15min",
+    ) -> pd.DataFrame:
+        """The fleet's schedule under ``strategy``, averaged per bucket.
+
+        Returns
+        -------
+        DataFrame
+            ``timestamp`` and every column of ``fleet.parquet`` (sums over the homes: net
+            ``meter_kw`` (import positive), ``charge_kw``, ``discharge_kw``, ``curtail_kw``,
+            ``ev_kw``, ``ac_kw`` and the AS awards ``regup_kw`` ... ``nonspin_kw`` [kW],
+            ``soc_kwh`` [kWh]; ``indoor_temp_c``, the mean over homes with AC [degC]);
+            ``import_kw`` and ``export_kw``, each home's grid import and export summed over
+            the homes [kW] (their difference is ``meter_kw``: exports of some homes do not
+            hide the imports of others); and, with the dataset's rooftop PV, ``pv_kw`` [kW AC]
+            of the dispatched homes before curtailment.
+        """
+        fleet = self._dispatch(strategy, "fleet.parquet")
+        homes = self._dispatch(strategy, "homes/*.parquet")
+        columns = [
+            row[0]
+            for row in self.sql(f"DESCRIBE SELECT * FROM {fleet}").itertuples(index=False)
+            if row[0] != TIMESTAMP
+        ]
+        means = [f"avg(f.{c}) AS {c}" for c in columns]
+        means += ["avg(m.import_kw) AS import_kw", "avg(m.export_kw) AS export_kw"]
+        pv, pv_join = "", ""
+        if "pv" in self.datasets:
+            pv = f""",
+                pv_sum AS (
+                    SELECT {TIMESTAMP}, sum(pv_kw) AS pv_kw FROM pv
+                    WHERE {self._period_where(start, end)} AND {HOME_ID} IN
+                        (SELECT {HOME_ID} FROM {self._dispatch(strategy, "kpis.parquet")})
+                    GROUP BY 1
+                )"""
+            pv_join = f"LEFT JOIN pv_sum p USING ({TIMESTAMP})"
+            means.append("avg(p.pv_kw) AS pv_kw")
+        return self.sql(
+            f"""
+            WITH m AS (
+                SELECT {TIMESTAMP}, sum(greatest(meter_kw, 0)) AS import_kw,
+                       sum(greatest(-meter_kw, 0)) AS export_kw
+                FROM {homes} WHERE {self._period_where(start, end)} GROUP BY 1
+            ){pv}
+            SELECT {self._bucket(aggregation)} AS {TIMESTAMP}, {", ".join(means)}
+            FROM {fleet} f JOIN steps USING ({TIMESTAMP}) JOIN m USING ({TIMESTAMP}) {pv_join}
+            WHERE {self._period_where(start, end, "f." + TIMESTAMP)}
+            GROUP BY 1 ORDER BY 1
+            """
+        )
+
+    def dispatch_homes(
+        self,
+        strategy: str,
+        ids: list[int] | tuple[int, ...],
+        start: date | None = None,
+        end: date | None = None,
+        aggregation: str = "15min",
+    ) -> pd.DataFrame:
+        """Individual homes' schedule under ``strategy``, long format: ``home_id``,
+        ``timestamp``, ``meter_kw`` (import positive) [kW] and ``soc_kwh`` [kWh], bucket
+        means."""
+        homes = self._dispatch(strategy, "homes/*.parquet")
+        return self.sql(
+            f"SELECT {HOME_ID}, {self._bucket(aggregation)} AS {TIMESTAMP}, "
+            f"avg(meter_kw) AS meter_kw, avg(soc_kwh) AS soc_kwh "
+            f"FROM {homes} h JOIN steps USING ({TIMESTAMP}) "
+            f"WHERE {self._period_where(start, end, 'h.' + TIMESTAMP)} "
+            f"AND {self._home_where(HomeSelection(ids=tuple(ids)))} "
+            f"GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+
+    def dispatch_kpis(self, strategy: str) -> pd.DataFrame:
+        """``kpis.parquet`` of ``strategy``: one row per home (``home_id``, its revenues and
+        costs [$], cycles, comfort [K-h], EV energy unmet [kWh] and violations), by id."""
+        return self.sql(
+            f"SELECT * FROM {self._dispatch(strategy, 'kpis.parquet')} ORDER BY {HOME_ID}"
         )
 
 

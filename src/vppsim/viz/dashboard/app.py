@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, dcc, html
 
+from vppsim.dataset.schemas import HOME_ID
 from vppsim.errors import VppsimError
 from vppsim.viz import figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
@@ -84,8 +86,9 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
         Input("home-filter", "value"),
         Input("home-ids", "value"),
         Input("pv-share", "value"),
+        Input("strategy", "value"),
     )
-    def render(tab, start, end, aggregation, price, home_filter, home_ids, pv_share):
+    def render(tab, start, end, aggregation, price, home_filter, home_ids, pv_share, strategy):
         start_day = _day(start, queries.first_day)
         end_day = _day(end, queries.last_day)
         if start_day > end_day:
@@ -94,7 +97,16 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
             ids = parse_home_ids(home_ids)
             selection = HomeSelection(home_filter or "all")
             return _render(
-                views, tab, start_day, end_day, aggregation, price, selection, ids, float(pv_share)
+                views,
+                tab,
+                start_day,
+                end_day,
+                aggregation,
+                price,
+                selection,
+                ids,
+                float(pv_share),
+                strategy,
             )
         except VppsimError as exc:
             return html.Div(str(exc), className="error"), str(exc)
@@ -138,9 +150,8 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
     return app
 
 
-def _unknown_homes(queries: DatasetQueries, ids: list[int]) -> str:
+def _unknown_homes(ids: list[int], have: list[int]) -> str:
     """A status note naming typed home ids the dataset does not have, and the ids it has."""
-    have = queries.home_ids()
     span = f"its homes are {have[0]} to {have[-1]}" if have else "it has no homes"
     plural = "s" if len(ids) > 1 else ""
     return f"No home{plural} {', '.join(map(str, ids))} in this dataset ({span})"
@@ -156,6 +167,7 @@ def _render(
     selection: HomeSelection,
     ids: tuple[int, ...],
     pv_share: float,
+    strategy: str | None = None,
 ) -> tuple[Any, str]:
     q, tz = views.q, views.tz
     period = f"{start} to {end}"
@@ -166,6 +178,8 @@ def _render(
     if missing:
         message = f"This dataset has no {', '.join(missing)} data."
         return html.Div(message, className="error"), message
+    if tab == "dispatch":
+        return _dispatch(views, strategy or q.strategies[0], start, end, aggregation, ids)
     caption = layout.caption(q.source_caption(*needs))
     if "load" in needs and q.home_count(selection) == 0:
         message = (
@@ -318,7 +332,7 @@ def _render(
             f"{', '.join(map(str, shown)) or 'none'}; {period}"
         )
         if unknown:
-            status = f"{_unknown_homes(q, unknown)}; {status}"
+            status = f"{_unknown_homes(unknown, q.home_ids())}; {status}"
         return [layout.graph_grid(graphs), caption], status
     view = views.integrated(selection, start, end, aggregation, pv_share)
     # The slider draws PV only for a dataset without the fleet's own; else the fleet's share.
@@ -338,6 +352,133 @@ def _render(
         f"${view['revenue']['fleet_revenue'].sum():,.2f} over {period}"
     )
     return [layout.graph_grid(graphs), caption], status
+
+
+def _dispatch(
+    views: DashboardViews,
+    strategy: str,
+    start: date,
+    end: date,
+    aggregation: str,
+    ids: tuple[int, ...],
+) -> tuple[Any, str]:
+    """The Dispatch tab: the KPIs of every strategy, then ``strategy``'s schedules."""
+    q, tz = views.q, views.tz
+    homes = q.dispatch_kpis(strategy)[HOME_ID].astype(int).tolist()
+    known = [i for i in ids if i in homes] if ids else homes[:3]
+    shown = tuple(known[:SHOWN_HOMES])
+    view = views.dispatch(strategy, shown, start, end, aggregation)
+    series, summary = view["series"], view["summary"]
+    has_lmp = "lmp" in series
+    lmp = {"lmp": "real-time LMP"} if has_lmp else {}
+    lmp_title = f"LMP [{q.units('market')['lmp']}]" if has_lmp else None
+    powers = {
+        "import_kw": "grid import",
+        "export_kw": "grid export",
+        "charge_kw": "battery charge",
+        "discharge_kw": "battery discharge",
+        **({"pv_kw": "PV", "curtail_kw": "PV curtailed"} if "pv_kw" in series else {}),
+        "ev_kw": "EV charging",
+        "ac_kw": "air conditioning",
+    }
+    means = f"{aggregation} means"
+    graphs = {
+        "dispatch-schedule": figures.time_series(
+            series,
+            powers,
+            tz,
+            f"{strategy}: the fleet's schedule ({means})",
+            "power [kW]",
+            right=lmp,
+            right_title=lmp_title,
+        ),
+        "dispatch-soc": figures.time_series(
+            series,
+            {"soc_kwh": "fleet state of charge"},
+            tz,
+            f"{strategy}: batteries' stored energy, summed ({means})",
+            "state of charge [kWh]",
+            right=lmp,
+            right_title=lmp_title,
+        ),
+        "dispatch-awards": figures.time_series(
+            series,
+            {
+                "regup_kw": "regulation up",
+                "regdown_kw": "regulation down",
+                "spin_kw": "spinning reserve",
+                "nonspin_kw": "non-spinning reserve",
+            },
+            tz,
+            f"{strategy}: AS capacity awards, summed ({means})",
+            "award [kW]",
+        ),
+        "dispatch-homes": figures.time_series(
+            view["homes"],
+            {f"meter_kw_{i}": f"home {i} meter" for i in shown},
+            tz,
+            f"{strategy}: homes {', '.join(map(str, shown)) or 'none'} ({means})",
+            "meter, import + / export - [kW]",
+            right={f"soc_kwh_{i}": f"home {i} state of charge" for i in shown},
+            right_title="state of charge [kWh]",
+        ),
+        "dispatch-revenue": figures.histogram(
+            view["net_revenue"],
+            f"{strategy}: net revenue per home over the dispatch",
+            "net revenue [$ per home]",
+            bins=20,
+        ).update_traces(name="homes"),
+        "dispatch-comfort": (
+            figures.time_series(
+                series,
+                {"indoor_temp_c": "indoor temperature, mean over homes with AC"},
+                tz,
+                f"{strategy}: indoor temperature ({means})",
+                "temperature [°C]",
+                right=lmp,
+                right_title=lmp_title,
+            )
+            if "indoor_temp_c" in series and series["indoor_temp_c"].notna().any()
+            else figures.empty_figure("No home with air conditioning in this dispatch")
+        ),
+    }
+    kpis = view["kpis"]
+    strategies = [c for c in kpis.columns if c not in ("label", "unit")]
+    rows = [
+        [row["label"], row["unit"], *(_kpi(row[s], row["unit"]) for s in strategies)]
+        for _, row in kpis.iterrows()
+    ]
+    dispatch_period = summary.get("period", {})
+    caption = layout.caption(
+        f"Dispatch: {q.root / 'dispatch'}/<strategy>/ written by vppsim dispatch; KPIs over "
+        f"the whole dispatch period ({dispatch_period.get('first_interval_start', '?')} to "
+        f"{dispatch_period.get('last_interval_start', '?')}), schedules over the period chosen. "
+        + q.source_caption("market", "pv")
+    )
+    content = [
+        html.H4("KPIs by strategy", style={"margin": "8px 0 0"}),
+        layout.table(["KPI", "unit", *strategies], rows, "dispatch-kpis"),
+        layout.graph_grid(graphs),
+        caption,
+    ]
+    net = _kpi(summary["kpis"].get("net revenue", float("nan")), "$")
+    status = (
+        f"Dispatch {strategy}: {summary.get('homes', len(homes)):,} homes, net revenue "
+        f"${net} over the dispatch; showing {start} to {end}"
+    )
+    unknown = [i for i in ids if i not in homes]
+    if unknown:
+        status = f"{_unknown_homes(unknown, homes)}; {status}"
+    return content, status
+
+
+def _kpi(value: float, unit: str) -> str:
+    """A KPI as the table shows it: counts whole, the rest to the cent or hundredth."""
+    if pd.isna(value):
+        return "n/a"
+    digits = 0 if unit == "count" else 2
+    # Adding zero turns a rounded -0.0 (a reduction of -0.001 kW) into 0.0: no "-0.00".
+    return f"{round(value, digits) + 0.0:,.{digits}f}"
 
 
 def _quality(views: DashboardViews) -> html.Div:

@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from vppsim.viz.dashboard.views import DEFAULT_AGGREGATION, DEFAULT_PV_SHARE
 from vppsim.viz.figures import PRICE_LABELS
-from vppsim.viz.queries import AGGREGATIONS, HOME_FILTERS, DatasetQueries
+from vppsim.viz.queries import AGGREGATIONS, DISPATCH, HOME_FILTERS, DatasetQueries
 
 TABS = {
     "market": "Market",
@@ -14,11 +14,13 @@ TABS = {
     "solar": "Solar",
     "load": "Load",
     "integrated": "Integrated",
+    "dispatch": "Dispatch",
     "quality": "Data quality",
 }
-OPTIONAL_TABS = {"system": "system"}
+OPTIONAL_TABS = {"system": "system", "dispatch": DISPATCH}
 """Tabs shown only when the dataset holds their table (tab -> dataset): datasets built
-before the system dataset existed have none, and their page shows no System tab."""
+before the system dataset existed have none, and their page shows no System tab; the
+Dispatch tab needs ``vppsim dispatch`` to have written at least one strategy."""
 _CONTROL = {"display": "flex", "flexDirection": "column", "gap": "4px", "minWidth": "170px"}
 _LABEL = {"fontWeight": "600", "fontSize": "13px"}
 
@@ -36,6 +38,23 @@ def prices(queries: DatasetQueries) -> list[str]:
 
 def default_price(queries: DatasetQueries) -> str | None:
     return next(iter(prices(queries)), None)
+
+
+def strategy_control(queries: DatasetQueries) -> html.Div:
+    """The dispatch strategy to draw: those written, the first chosen. Without any it is
+    hidden but present, since the page's callback reads its value."""
+    control = _control(
+        "Dispatch strategy",
+        dcc.Dropdown(
+            id="strategy",
+            options=[{"label": s, "value": s} for s in queries.strategies],
+            value=next(iter(queries.strategies), None),
+            clearable=False,
+        ),
+    )
+    if not queries.strategies:
+        control.style = {**_CONTROL, "display": "none"}
+    return control
 
 
 def tabs(queries: DatasetQueries) -> dict[str, str]:
@@ -117,6 +136,7 @@ def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                     marks={0: "0", 0.5: "50%", 1: "100%"},
                 ),
             ),
+            strategy_control(queries),
         ],
         style={
             "display": "flex",

@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from vppsim.dataset.schemas import TIMESTAMP
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.dataset.validate import ValidationReport, validate_directory
 from vppsim.registry import default_registry
 from vppsim.viz import analysis
-from vppsim.viz.queries import DatasetQueries, HomeSelection
+from vppsim.viz.queries import DISPATCH, DatasetQueries, HomeSelection
 
 DIVERSITY_DRAWS = 3
 DIVERSITY_SAMPLED_HOMES = 200
@@ -30,8 +30,24 @@ TAB_DATASETS = {
     "solar": ("solar",),
     "load": ("load",),
     "integrated": ("market", "solar", "load"),
+    "dispatch": (DISPATCH,),
 }
 """The datasets each tab draws from."""
+
+DISPATCH_KPIS = {
+    "net revenue": ("Net revenue", "$"),
+    "energy revenue": ("Energy revenue", "$"),
+    "as revenue": ("AS revenue", "$"),
+    "degradation cost": ("Degradation cost", "$"),
+    "equivalent full cycles": ("Equivalent full cycles, sum over homes", "cycles"),
+    "fleet peak kw": ("Fleet peak import", "kW"),
+    "peak reduction kw": ("Peak reduction against none", "kW"),
+    "comfort degree hours": ("Degree-hours outside the comfort band", "K·h"),
+    "ev unmet kwh": ("EV energy unmet", "kWh"),
+    "violations": ("Violations", "count"),
+    "homes with issues": ("Homes with issues", "count"),
+}
+"""The KPIs of ``summary.json`` the Dispatch tab compares: key -> (label, unit)."""
 
 DEFAULT_AGGREGATION = "hourly"
 DEFAULT_PV_SHARE = 0.5
@@ -102,6 +118,9 @@ class DashboardViews:
                 "load": lambda: self.load(HomeSelection(), shown, first, last, aggregation),
                 "integrated": lambda: self.integrated(
                     HomeSelection(), first, last, aggregation, DEFAULT_PV_SHARE
+                ),
+                "dispatch": lambda: self.dispatch(
+                    self.q.strategies[0], shown, first, last, aggregation
                 ),
             }
             for tab, compute in wanted.items():
@@ -232,3 +251,68 @@ class DashboardViews:
             "price_peaks": analysis.daily_peak_hours(market, "lmp", self.tz),
             "revenue": analysis.shift_revenue(market, self.tz, len(ids)),
         }
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    @_memo
+    def dispatch(
+        self, strategy: str, shown: tuple[int, ...], start: date, end: date, aggregation: str
+    ) -> dict[str, Any]:
+        """The schedules of ``strategy`` and the KPIs of every strategy written.
+
+        Returns
+        -------
+        dict
+            ``series``: :meth:`~vppsim.viz.queries.DatasetQueries.dispatch_fleet` with the
+            real-time ``lmp`` [$/MWh] (bucket means; absent without market data);
+            ``homes``: the ``shown`` homes' schedules, wide (:func:`per_home_columns`);
+            ``net_revenue``: each home's net revenue over the dispatch [$];
+            ``summary``: the strategy's ``summary.json``; ``kpis``: :func:`kpi_table` of
+            every strategy.
+        """
+        series = self.q.dispatch_fleet(strategy, start, end, aggregation)
+        if "market" in self.q.datasets:
+            lmp = self.q.table("market", start, end, aggregation)[[TIMESTAMP, "lmp"]]
+            series = series.merge(lmp, on=TIMESTAMP, how="left")
+        homes = self.q.dispatch_homes(strategy, shown, start, end, aggregation)
+        return {
+            "series": series,
+            "homes": per_home_columns(homes, ("meter_kw", "soc_kwh")),
+            "net_revenue": self.q.dispatch_kpis(strategy)["net_revenue_usd"].to_numpy(),
+            "summary": self.q.dispatch_summary(strategy),
+            "kpis": kpi_table({s: self.q.dispatch_summary(s) for s in self.q.strategies}),
+        }
+
+
+def per_home_columns(homes: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A long per-home frame made wide: ``timestamp`` and one ``<column>_<home_id>`` per home
+    and column (one line each in a figure)."""
+    wide = homes.pivot(index=TIMESTAMP, columns=HOME_ID, values=list(columns))
+    wide.columns = [f"{column}_{home}" for column, home in wide.columns]
+    return wide.reset_index()
+
+
+def kpi_table(summaries: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The KPIs of :data:`DISPATCH_KPIS` side by side.
+
+    Parameters
+    ----------
+    summaries : dict
+        Strategy -> its ``summary.json``.
+
+    Returns
+    -------
+    DataFrame
+        Index the KPI keys; ``label``, ``unit`` and one column per strategy (NaN where a
+        summary lacks the KPI).
+    """
+    frame = pd.DataFrame(
+        {
+            "label": [v[0] for v in DISPATCH_KPIS.values()],
+            "unit": [v[1] for v in DISPATCH_KPIS.values()],
+        },
+        index=list(DISPATCH_KPIS),
+    )
+    for strategy, summary in summaries.items():
+        frame[strategy] = [float(summary["kpis"].get(key, float("nan"))) for key in DISPATCH_KPIS]
+    return frame
