@@ -15,8 +15,8 @@ import pytest
 
 from vppsim.config import load_settings
 from vppsim.dataset.build import build_dataset
-from vppsim.fleet import kpis as fleet_kpis
-from vppsim.fleet.dispatch import STRATEGIES, DispatchSettings
+from vppsim.fleet.dispatch import STRATEGIES
+from vppsim.fleet.run import write_dispatch
 from vppsim.registry import default_registry
 from vppsim.viz.analysis import local_calendar
 from vppsim.viz.dashboard.app import _kpi, create_app
@@ -27,16 +27,6 @@ from .test_dashboard import _components, _render, _tab_ids, _values
 
 HOURS = 3 * 24
 """Hourly buckets of the three-day study."""
-KPI_COLUMNS = {
-    "energy_revenue_usd": "energy revenue",
-    "as_revenue_usd": "as revenue",
-    "degradation_cost_usd": "degradation cost",
-    "net_revenue_usd": "net revenue",
-    "equivalent_full_cycles": "equivalent full cycles",
-    "comfort_degree_hours": "comfort degree hours",
-    "ev_unmet_kwh": "ev unmet kwh",
-    "violations": "violations",
-}
 POWERS = (
     "charge_kw",
     "discharge_kw",
@@ -65,10 +55,6 @@ BATTERY = {
 homes have one to dispatch."""
 
 
-def _us(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(timestamp=frame["timestamp"].astype("datetime64[us, UTC]"))
-
-
 def give_batteries(root: Path) -> None:
     """Enroll every home of the dataset in ``root`` and give the even ones :data:`BATTERY`
     (the odd ones none), in its ``assets`` table."""
@@ -81,92 +67,9 @@ def give_batteries(root: Path) -> None:
     assets.to_parquet(path, index=False)
 
 
-def write_dispatch_layout(root: Path, strategy: str, homes_per_part: int = 4) -> None:
-    """STAND-IN for ``vppsim dispatch ROOT --strategy STRATEGY`` (``vppsim.fleet.run.
-    write_dispatch``, which :func:`dispatch` uses once merged; then delete this):
-    ``run_dispatch`` on the dataset's frames, written with pandas in the layout the command
-    writes (``homes/part-*.parquet``, ``fleet.parquet``, ``kpis.parquet``, ``summary.json``)."""
-    from vppsim.fleet.dispatch import run_dispatch
-
-    parquet = root / "parquet"
-
-    def read(name: str) -> pd.DataFrame:
-        # run_dispatch on main reads the grid step in nanoseconds; Parquet gives microseconds.
-        frame = pd.read_parquet(parquet / name)
-        return frame.assign(timestamp=frame["timestamp"].astype("datetime64[ns, UTC]"))
-
-    market = read("market.parquet")
-    assets = pd.read_parquet(parquet / "assets.parquet")
-    scored = []  # (schedule, score) of each home, in the assets' order
-
-    def recording(schedule, *args, **kwargs):
-        out = real_score(schedule, *args, **kwargs)
-        scored.append((schedule, out))
-        return out
-
-    real_score = fleet_kpis.score
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fleet_kpis, "score", recording)
-        homes, _, summary = run_dispatch(
-            market, assets, read("load"), read("pv"), strategy, DispatchSettings()
-        )
-    n, ids = len(market), assets["home_id"].to_numpy()
-    steps = round(60 / 15)
-    awards = np.stack(
-        [
-            np.zeros((n, 4)) if s.awards_kw is None else np.repeat(s.awards_kw, steps, axis=0)
-            for s, _ in scored
-        ],
-        axis=1,
-    )  # (T, homes, product)
-    homes = homes.sort_values(["home_id", "timestamp"], kind="stable").reset_index(drop=True)
-    order = np.argsort(ids, kind="stable")
-    homes["meter_kw"] = -homes["meter_kw"]  # the command writes the import positive
-    for k, product in enumerate(("regup_kw", "regdown_kw", "spin_kw", "nonspin_kw")):
-        homes[product] = awards[:, order, k].T.ravel().astype(np.float32)
-    homes["indoor_temp_c"] = np.float32(np.nan)  # no air conditioner is dispatched here
-    homes = _us(homes)
-    folder = root / "dispatch" / strategy
-    (folder / "homes").mkdir(parents=True)
-    for k, first in enumerate(range(0, len(ids), homes_per_part)):
-        part = homes[homes["home_id"].isin(np.sort(ids)[first : first + homes_per_part])]
-        part.to_parquet(folder / "homes" / f"part-{k:05d}.parquet", index=False)
-    columns = [c for c in homes.columns if c not in ("home_id", "timestamp", "indoor_temp_c")]
-    sums = homes.groupby("timestamp")[columns].sum().reset_index()
-    sums["indoor_temp_c"] = np.nan
-    sums.to_parquet(folder / "fleet.parquet", index=False)
-    per_home = pd.DataFrame(
-        {
-            "home_id": ids.astype(np.int32),
-            **{c: [s[key] for _, s in scored] for c, key in KPI_COLUMNS.items()},
-        }
-    )
-    per_home.to_parquet(folder / "kpis.parquet", index=False)
-    written = {
-        "written_by": "vppsim dispatch",
-        "strategy": strategy,
-        "period": {
-            "first_interval_start": market["timestamp"].iloc[0].isoformat(),
-            "last_interval_start": market["timestamp"].iloc[-1].isoformat(),
-            "intervals": n,
-            "interval_minutes": 15,
-        },
-        "homes": len(ids),
-        "settings": DispatchSettings().model_dump(mode="json", exclude={"workers"}),
-        "kpis": {k: v for k, v in summary.items() if k not in ("strategy", "homes", "issues")},
-        "issues": summary["issues"],
-    }
-    (folder / "summary.json").write_text(json.dumps(written, indent=2), encoding="utf-8")
-
-
 def dispatch(root: Path, strategy: str) -> None:
-    """Write ``root/dispatch/<strategy>/`` with the command's body where it exists."""
-    try:
-        from vppsim.fleet.run import write_dispatch
-    except ImportError:  # the command's branch is not merged yet
-        write_dispatch_layout(root, strategy)
-    else:
-        write_dispatch(root, strategy)
+    """Write ``root/dispatch/<strategy>/`` as ``vppsim dispatch`` does."""
+    write_dispatch(root, strategy)
 
 
 @pytest.fixture(scope="module")
