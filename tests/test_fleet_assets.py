@@ -106,6 +106,10 @@ def test_battery_attach_rate_rises_after_the_net_billing_tariff(fleet):
     rate_before = pv["has_battery"].to_numpy()[~after].mean()
     assert rate_after == pytest.approx(p.battery_attach_rate_after_nbt, abs=0.08)
     assert rate_before == pytest.approx(p.battery_attach_rate_before_nbt, abs=0.03)
+    # The NEM 2.0 cohort's products are its mix (all three were on sale before the NBT).
+    before = pv.loc[~after & pv["has_battery"].to_numpy(), "battery_product"].astype(str)
+    for key, share in p.battery_products_before_nbt.items():
+        assert (before == key).mean() == pytest.approx(share, abs=0.08)
     # Powerwall 3 only on homes that got PV after it went on sale; no battery without PV.
     powerwall_3 = (pv["battery_product"] == "powerwall_3").to_numpy()
     on_sale = p.pv_share_on(CATALOGUE["powerwall_3"].available_from)

@@ -20,7 +20,9 @@ How the draws fit together:
   with a jitter, one DC/AC ratio (:func:`draw_pv`, which the charts use too).
 * **Battery**: only PV homes get one (nearly all residential storage is paired with PV), with
   the attach rate of their tariff cohort, and a product drawn from that cohort's product mix
-  kept to the products on sale on the home's install date (renormalised). The product sets
+  kept to the products on sale (renormalised): by the home's PV date under the NBT, by the
+  end of NEM 2.0 (or the study's start) under NEM 2.0, whose batteries were often added
+  later. The product sets
   every battery column (:data:`CATALOGUE`), degradation included; the customer backup
   reserve is :attr:`FleetParameters.backup_reserve_share`.
 * **Thermostat**: central-AC homes take part in demand response with
@@ -509,8 +511,9 @@ class FleetParameters(BaseModel):
         "shares vary from about 30 % to 60 % by source and year; EVMagz 2024 quotes 30.2 % "
         "of the US market for 2023), Enphase second, SolarEdge third (Wood Mackenzie / ACP US "
         "Energy Storage Monitor; not read here). The shares are a scenario consistent with "
-        "that ranking, +/- 0.15 each. Each home's mix keeps only the products on sale at its "
-        "install date (BatteryProduct.available_from), renormalised. To verify: the "
+        "that ranking, +/- 0.15 each. The mix keeps only the products on sale "
+        "(BatteryProduct.available_from) by the end of NEM 2.0 or the study's start, "
+        "renormalised. To verify: the "
         "battery_manufacturer column of Tracking the Sun's CA residential data by year.",
     )
     battery_products_after_nbt: dict[str, Share] = Field(
@@ -762,26 +765,28 @@ def draw_pv(
     return pd.DataFrame({HOME_ID: ids, **_pv_columns(_draws(seed, ids), share, p)})
 
 
-def _on_sale(products: Mapping[str, float], start: dt.date, p: FleetParameters, pv: np.ndarray):
-    """Per home, the cohort mix ``products`` kept to the products on sale when the home got
-    PV, as weights (H, len(CATALOGUE)) in catalogue order.
+def _on_sale(
+    products: Mapping[str, float], until: dt.date, p: FleetParameters, pv: np.ndarray | None
+) -> np.ndarray:
+    """The cohort mix ``products`` kept to the products on sale, as weights (H or 1,
+    len(CATALOGUE)) in catalogue order.
 
-    Home ``i`` got PV on the date the adoption curve reached its ``pv`` uniform (the draw is
-    monotone in time), so a product launched on ``d`` is open to it when ``pv >=
-    adoption_share_on(d)`` and the study starts after ``d``. Products launched before the
-    table's first year end are open to every home (the table does not date earlier ones).
+    A product is on sale from its ``available_from`` up to ``until``. With ``pv`` (the homes'
+    PV uniforms), also by each home's PV date: home ``i`` got PV on the day the adoption
+    curve reached its uniform (the draw is monotone in time), so a product launched on ``d``
+    is open to it when ``pv >= adoption_share_on(d)``; products launched before the table's
+    first year end are open to every home (the table dates no earlier installs).
     """
     first_end = dt.date(min(p.pv_adoption_share_by_year), 12, 31)
-    weights = np.zeros((len(pv), len(CATALOGUE)))
+    weights = np.zeros((1 if pv is None else len(pv), len(CATALOGUE)))
     for column, (key, product) in enumerate(CATALOGUE.items()):
-        if key not in products or product.available_from > start:
+        if key not in products or product.available_from > until:
             continue
-        opened = (
-            0.0
-            if product.available_from <= first_end
-            else p.adoption_share_on(product.available_from)
-        )
-        weights[:, column] = np.where(pv >= opened, products[key], 0.0)
+        if pv is None or product.available_from <= first_end:
+            weights[:, column] = products[key]
+        else:
+            opened = p.adoption_share_on(product.available_from)
+            weights[:, column] = np.where(pv >= opened, products[key], 0.0)
     return weights
 
 
@@ -838,13 +843,18 @@ def draw_assets(
     has_pv = pv["has_pv"]
     after_nbt = has_pv & (col("pv") >= p.pv_share_at_nbt())
 
-    # Battery: the cohort's attach rate, and its product mix over the products on sale when
-    # the home got PV (a home none of whose products was on sale gets no battery).
+    # Battery: the cohort's attach rate and its product mix, kept to the products on sale
+    # (renormalised; a home none of whose products was on sale gets no battery). An NBT
+    # home's battery came with its PV, so by its PV date; a NEM 2.0 home's may have been added
+    # later (the 2019-2022 retrofits for outage backup, SGIP-funded; adding storage keeps NEM
+    # 2.0), so by the end of NEM 2.0: dating it by its PV would give nearly every pre-2020 PV
+    # home a Powerwall 2, against the cohort's sourced mix.
     attach = np.where(after_nbt, p.battery_attach_rate_after_nbt, p.battery_attach_rate_before_nbt)
+    nem_2_end = min(start, NBT_START - dt.timedelta(days=1))
     weights = np.where(
         after_nbt[:, None],
         _on_sale(p.battery_products_after_nbt, start, p, col("pv")),
-        _on_sale(p.battery_products_before_nbt, start, p, col("pv")),
+        _on_sale(p.battery_products_before_nbt, nem_2_end, p, None),
     )
     total = weights.sum(axis=1)
     has_battery = has_pv & (col("battery") < attach) & (total > 0)
