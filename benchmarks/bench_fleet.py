@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from vppsim.fleet import ev, thermal
+from vppsim.fleet.assets import CATALOGUE
 from vppsim.fleet.battery import REFERENCE_BATTERY, BatteryFleet, BatteryKernel
 from vppsim.grid import build_grid
 from vppsim.load.homes import draw_homes
@@ -37,7 +38,15 @@ def setup(n_homes: int, n_days: int):
     n_steps = len(grid)
     rng = np.random.default_rng(0)
 
-    batteries = BatteryKernel(BatteryFleet.uniform(REFERENCE_BATTERY, n_homes), 15.0)
+    # Ageing on, as in a drawn fleet: the catalogue Powerwall 2's fade per cycle and per year.
+    powerwall_2 = CATALOGUE["powerwall_2"]
+    fleet = BatteryFleet.uniform(
+        REFERENCE_BATTERY,
+        n_homes,
+        powerwall_2.calendar_fade_per_year,
+        powerwall_2.cycle_fade_per_equivalent_cycle,
+    )
+    batteries = BatteryKernel(fleet, 15.0)
     battery_actions = rng.uniform(-6.0, 6.0, size=(n_steps, n_homes))
 
     model = thermal.ThermalModel.from_homes(homes, 15.0, PARAMETERS)

@@ -140,7 +140,7 @@ class TestAssets(Source):
     def fetch(self, study, options, inputs, context):
         def table(home_ids: np.ndarray) -> pd.DataFrame:
             homes = draw_homes(study.seed, home_ids)
-            return draw_assets(study.seed, home_ids, study.start.year, homes=homes)
+            return draw_assets(study.seed, home_ids, study.start, homes=homes)
 
         return SourceResult(table, _synthetic("assets"))
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from vppsim.errors import ConfigError
 from vppsim.fleet import battery
+from vppsim.fleet.assets import ASSET_COLUMNS, CATALOGUE, FleetParameters, draw_assets
 from vppsim.fleet.battery import (
-    ASSET_COLUMNS,
+    BATTERY_COLUMNS,
     REFERENCE_BATTERY,
-    BatteryAgeing,
     BatteryFleet,
     BatteryKernel,
     BatteryParameters,
 )
-
-NO_AGEING = BatteryAgeing(cycle_fade_per_equivalent_cycle=0.0)
 
 
 def assets(n=4, **overrides):
@@ -32,6 +32,7 @@ def assets(n=4, **overrides):
         "battery_standby_loss_per_h": 0.0,
         "battery_throughput_cost_usd_per_kwh": 0.02,
         "battery_calendar_fade_per_year": 0.0,
+        "battery_cycle_fade_per_equivalent_cycle": 0.0,
         **overrides,
     }
     return {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in values.items()}
@@ -46,7 +47,7 @@ def test_feasible_schedule_matches_the_scalar_kernel():
     net = rng.uniform(-1.0, 1.0, size=(96, 6))
     charge, discharge = np.maximum(net, 0.0), np.maximum(-net, 0.0)
     expected = battery.simulate(charge, discharge, 0.25, params)
-    kernel = BatteryKernel(BatteryFleet.uniform(params, 6), 15.0, NO_AGEING)
+    kernel = BatteryKernel(BatteryFleet.uniform(params, 6), 15.0)
     soc, applied, final = kernel.simulate(net)
     assert np.allclose(soc, expected, atol=1e-12)
     assert np.array_equal(applied, net)
@@ -58,7 +59,7 @@ def test_feasible_schedule_matches_the_scalar_kernel():
 
 def test_actions_are_clipped_to_power_and_energy():
     fleet = BatteryFleet.from_assets(assets())
-    kernel = BatteryKernel(fleet, 60.0, NO_AGEING)
+    kernel = BatteryKernel(fleet, 60.0)
     state = kernel.initial_state(0.9)
     # 10 kW asked: 5 kW limit, and only 1.35 kWh of room: 1.35 / 0.95 kW for an hour.
     state, applied, info = kernel.step(state, np.full(4, 10.0))
@@ -78,7 +79,7 @@ def test_standby_loss_and_calendar_fade_closed_forms():
     fleet = BatteryFleet.from_assets(
         assets(battery_standby_loss_per_h=0.001, battery_calendar_fade_per_year=0.02)
     )
-    kernel = BatteryKernel(fleet, 15.0, NO_AGEING)
+    kernel = BatteryKernel(fleet, 15.0)
     state = kernel.initial_state(0.5)
     n_steps = 4 * 24 * 30
     for _ in range(n_steps):
@@ -89,9 +90,10 @@ def test_standby_loss_and_calendar_fade_closed_forms():
 
 
 def test_cycle_fade_per_equivalent_full_cycle():
-    ageing = BatteryAgeing(cycle_fade_per_equivalent_cycle=1e-4)
-    fleet = BatteryFleet.from_assets(assets(battery_backup_reserve=0.05))
-    kernel = BatteryKernel(fleet, 60.0, ageing)
+    fleet = BatteryFleet.from_assets(
+        assets(battery_backup_reserve=0.05, battery_cycle_fade_per_equivalent_cycle=1e-4)
+    )
+    kernel = BatteryKernel(fleet, 60.0)
     state = kernel.initial_state(1.0)
     discharged = 0.0
     for _ in range(3):
@@ -142,5 +144,30 @@ def test_impossible_specs_name_the_field(column, value):
         BatteryFleet.from_assets(bad)
 
 
-def test_asset_columns_are_the_contracts():
-    assert set(ASSET_COLUMNS.values()) == {f"battery_{f}" for f in ASSET_COLUMNS}
+def test_battery_columns_are_the_assets_tables():
+    assert set(BATTERY_COLUMNS.values()) == {f"battery_{f}" for f in BATTERY_COLUMNS}
+    assert set(BATTERY_COLUMNS.values()) <= {column.name for column in ASSET_COLUMNS}
+
+
+def test_the_kernels_fade_is_worth_the_throughput_cost_of_each_product():
+    """One source of truth: over a drawn fleet, the state of health the kernel takes off per
+    kWh discharged, valued at the product's price per unit of health, is the throughput cost
+    the LP charges."""
+    frame = draw_assets(7, np.arange(4000), dt.date(2025, 6, 1), FleetParameters(pv_share=1.0))
+    frame = frame[frame["has_battery"]].reset_index(drop=True)
+    frame["battery_calendar_fade_per_year"] = np.float32(0.0)  # cycling's fade alone
+    fleet = BatteryFleet.from_assets(frame)
+    kernel = BatteryKernel(fleet, 60.0)
+    state = kernel.initial_state(1.0)
+    state, applied, _ = kernel.step(state, np.full(len(fleet), -2.0))
+    assert np.allclose(applied, -2.0)
+    value = np.array(
+        [
+            CATALOGUE[key].replacement_cost_usd / (1.0 - CATALOGUE[key].end_of_warranty_retention)
+            for key in frame["battery_product"].astype(str)
+        ]
+    )
+    np.testing.assert_allclose(
+        (1.0 - state.soh) * value / 2.0, fleet.throughput_cost_usd_per_kwh, rtol=1e-5
+    )
+    assert len(set(frame["battery_product"].astype(str))) == len(CATALOGUE)

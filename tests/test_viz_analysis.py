@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from vppsim.errors import ConfigError
+from vppsim.fleet.assets import FleetParameters, draw_assets
 from vppsim.viz.analysis import (
-    PV_SIZE_RANGE_KW,
     daily_aggregate,
     daily_peak_hours,
     daily_solar,
@@ -128,7 +128,7 @@ def test_pv_capacity_share_and_sizes():
     homes = range(20_000)
     assert (pv_capacity(homes, 42, 0.0)["pv_kw"] == 0).all()
     everyone = pv_capacity(homes, 42, 1.0)["pv_kw"]
-    assert everyone.between(*PV_SIZE_RANGE_KW).all()
+    assert everyone.between(*FleetParameters().pv_size_range_kw_dc).all()
     assert everyone.median() == pytest.approx(6.5, abs=0.15)
     some = pv_capacity(homes, 42, 0.3)["pv_kw"]
     assert (some > 0).mean() == pytest.approx(0.3, abs=0.015)
@@ -137,6 +137,14 @@ def test_pv_capacity_share_and_sizes():
     assert (more[some > 0] == some[some > 0]).all()
     assert (more[some > 0] == everyone[some > 0]).all()
     assert pv_capacity([], 42, 0.5).empty
+
+
+def test_pv_capacity_is_the_fleets_pv_model():
+    ids = np.array([3, 1000, 17, 42])
+    assets = draw_assets(42, ids, date(2023, 8, 1), FleetParameters(pv_share=0.4))
+    np.testing.assert_allclose(
+        pv_capacity(ids, 42, 0.4)["pv_kw"], assets["pv_dc_kw"].to_numpy(dtype=float), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("share", [-0.1, 1.5, float("nan")])

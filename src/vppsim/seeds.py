@@ -19,7 +19,8 @@ class Stream(IntEnum):
     LOAD = 4
     HOMES = 5
     GROUP_SAMPLES = 6  # which homes form the random groups of a diversity curve
-    PV_ADOPTION = 7  # which homes the integrated analysis gives rooftop PV, and its size
+    # Retired (kept, never renumber): the charts' PV now comes from ASSETS (fleet.assets.draw_pv).
+    PV_ADOPTION = 7  # was: which homes the integrated analysis gave rooftop PV, and its size
     SYSTEM = 8  # CAISO system demand, solar and wind
     ASSETS = 9  # each home's PV, battery, thermostat and VPP enrolment (vppsim.fleet.assets)
 

@@ -11,15 +11,20 @@ are among those of a 20 % fleet.
 How the draws fit together:
 
 * **PV** (rooftop, single-family): home ``i`` has PV when its ``pv`` uniform is below the
-  study year's adoption share (:attr:`FleetParameters.pv_adoption_share_by_year`, or
-  ``pv_share`` when set). The same uniform dates the system: below the share at the start of
-  the Net Billing Tariff (15 April 2023, linearly interpolated between year ends) it was
-  installed under NEM 2.0, above it under the NBT. Size lognormal, tilt normal, azimuth from
-  a few roof directions with a jitter, one DC/AC ratio.
+  adoption share on the study's start date (:meth:`FleetParameters.pv_share_on`: the table
+  :attr:`FleetParameters.pv_adoption_share_by_year` of year-end shares, linear between year
+  ends, or ``pv_share`` when set). The share never falls, so a home with PV keeps it in later
+  studies. The same uniform dates the system (the day the curve reached it): below the share
+  at the start of the Net Billing Tariff (15 April 2023) it was installed under NEM 2.0,
+  above it under the NBT. Size lognormal, tilt normal, azimuth from a few roof directions
+  with a jitter, one DC/AC ratio (:func:`draw_pv`, which the charts use too).
 * **Battery**: only PV homes get one (nearly all residential storage is paired with PV), with
-  the attach rate of their tariff cohort, and a product drawn from that cohort's product mix.
-  The product sets every battery column (:data:`CATALOGUE`); the customer backup reserve is
-  :attr:`FleetParameters.backup_reserve_share`.
+  the attach rate of their tariff cohort, and a product drawn from that cohort's product mix
+  kept to the products on sale (renormalised): by the home's PV date under the NBT, by the
+  end of NEM 2.0 (or the study's start) under NEM 2.0, whose batteries were often added
+  later. The product sets
+  every battery column (:data:`CATALOGUE`), degradation included; the customer backup
+  reserve is :attr:`FleetParameters.backup_reserve_share`.
 * **Thermostat**: central-AC homes take part in demand response with
   ``thermostat_dr_share``; every AC home gets a comfort band (the deviation from its cooling
   setpoint it accepts for pre-cooling).
@@ -91,6 +96,9 @@ class BatteryProduct:
         Capacity lost per year at rest [1/yr].
     chemistry : str
         Cell chemistry (NMC or LFP), which sets the calendar fade.
+    available_from : datetime.date
+        First day the product was installed in US homes: homes that got PV (and their
+        battery) before it cannot have it.
     sources : tuple of str
         Where each figure comes from.
     """
@@ -109,6 +117,7 @@ class BatteryProduct:
     replacement_cost_usd: float
     calendar_fade_per_year: float
     chemistry: str
+    available_from: dt.date
     sources: tuple[str, ...]
 
     @property
@@ -122,16 +131,61 @@ class BatteryProduct:
         return self.standby_w / 1000.0 / self.usable_energy_kwh
 
     @property
-    def throughput_cost_usd_per_kwh(self) -> float:
-        """Degradation cost per kWh discharged [$/kWh]: replacement cost over warranted
-        throughput, ``replacement_cost_usd / warranted_throughput_kwh``.
+    def calendar_fade_over_warranty(self) -> float:
+        """Capacity the calendar alone takes over the warranty period [1]:
+        ``warranty_years * calendar_fade_per_year``."""
+        return self.warranty_years * self.calendar_fade_per_year
 
-        The warranty's throughput is the energy the maker expects the unit to deliver before
-        it wears out (to ``end_of_warranty_retention``); spreading the price of a new unit
-        over it charges each kWh discharged its share of the wear. It ignores the resale
-        value of a worn unit and the calendar fade (which happens whether it cycles or not).
+    @property
+    def cycle_fade_per_equivalent_cycle(self) -> float:
+        """Capacity lost per equivalent full cycle discharged [1/cycle]: the warranty's fade
+        less the calendar's, over the warranted cycles,
+        ``(1 - retention - warranty_years * calendar_fade) / (throughput / usable_energy)``.
+
+        The warranty bounds the total fade after its throughput at ``1 - retention``; the
+        calendar fade accrues whatever the dispatch, so only the rest is the cycling's.
+        The battery kernel (:class:`vppsim.fleet.battery.BatteryKernel`) removes this much
+        state of health per equivalent full cycle.
         """
-        return self.replacement_cost_usd / self.warranted_throughput_kwh
+        cycles = self.warranted_throughput_kwh / self.usable_energy_kwh
+        return (1.0 - self.end_of_warranty_retention - self.calendar_fade_over_warranty) / cycles
+
+    @property
+    def value_of_health_usd(self) -> float:
+        """What one unit of state of health is worth [$]: the unit is worn out (replaced)
+        when it has lost ``1 - end_of_warranty_retention``, so
+        ``replacement_cost_usd / (1 - end_of_warranty_retention)``."""
+        return self.replacement_cost_usd / (1.0 - self.end_of_warranty_retention)
+
+    @property
+    def throughput_cost_usd_per_kwh(self) -> float:
+        """Marginal degradation cost per kWh discharged (AC side) [$/kWh]: the value of the
+        state of health the kernel removes per kWh,
+        ``value_of_health_usd * cycle_fade_per_equivalent_cycle / usable_energy_kwh``, i.e.
+        ``price x (1 - warranty_years x calendar_fade / (1 - retention)) / throughput``.
+
+        Why not ``price / throughput``: that average cost charges each kWh the whole wear
+        of the warranty period, but the calendar part of it (``warranty_years x
+        calendar_fade`` of the ``1 - retention``) happens whether the battery cycles or not,
+        so it is no cost of dispatching; only the cycling's share is marginal. Powerwall 2
+        (NMC, 2 %/yr): 8,500 x (1 - 0.2 / 0.3) / 37,800 = $0.075/kWh; Powerwall 3 (LFP,
+        1 %/yr) $0.164, Enphase IQ 10T $0.124, SolarEdge Home $0.103. The warranted
+        throughput is a floor the maker guarantees, not the physical cycle life (cells
+        typically outlast it), so these figures still lean high; and the LP's cost and the
+        kernel's fade come from the same two numbers, so a schedule's degradation cost is
+        the value of the health the kernel takes away.
+        """
+        return (
+            self.value_of_health_usd * self.cycle_fade_per_equivalent_cycle / self.usable_energy_kwh
+        )
+
+    def __post_init__(self) -> None:
+        if self.cycle_fade_per_equivalent_cycle <= 0.0:
+            raise ValueError(
+                f"{self.key}: the calendar fade over the warranty "
+                f"({self.calendar_fade_over_warranty:g}) leaves no fade to cycling "
+                f"(1 - end_of_warranty_retention = {1.0 - self.end_of_warranty_retention:g})"
+            )
 
     def specification(self) -> dict[str, Any]:
         """The record as JSON-ready values, with the derived figures."""
@@ -141,6 +195,9 @@ class BatteryProduct:
             "charge_efficiency": self.leg_efficiency,
             "discharge_efficiency": self.leg_efficiency,
             "standby_loss_per_h": self.standby_loss_per_h,
+            "available_from": self.available_from.isoformat(),
+            "cycle_fade_per_equivalent_cycle": self.cycle_fade_per_equivalent_cycle,
+            "value_of_health_usd": self.value_of_health_usd,
             "throughput_cost_usd_per_kwh": self.throughput_cost_usd_per_kwh,
         }
 
@@ -153,11 +210,24 @@ _OWNER_STANDBY = (
     "standby 30 W: no datasheet figure; owners measure about 0.7 kWh/day of self-consumption "
     "(assumption)"
 )
-_NMC_FADE = (
-    "calendar fade 2 %/yr (NMC) or 1 %/yr (LFP) at 25 degC: NREL BLAST-lite life models "
-    "(Smith et al., NREL, 2017), as remembered, not verified offline"
+_FADE = (
+    "calendar fade 2 %/yr (NMC) or 1 %/yr (LFP): the order of magnitude of NREL's "
+    "BLAST-lite cell life models at about 25 degC and a mid-to-high state of charge (Smith "
+    "et al., 'Life prediction model for grid-connected Li-ion battery energy storage "
+    "system', NREL, 2017), recalled, not read here; to verify, run BLAST-lite "
+    "(github.com/NREL/BLAST-Lite) for the cell type stored 10 years at 25 degC and 50-100 % "
+    "state of charge. Roughly +/- a factor 1.5: warmer garages fade faster"
 )
-_PRICES = "hardware list price as remembered (2023-2024 US), not verified offline"
+_PRICES = (
+    "hardware price of one unit without installation, US 2023-2024, recalled from "
+    "installer quotes and marketplace listings, not a published list price (about +/- 20 %); "
+    "to verify, a dated distributor price list or EnergySage's Solar & Storage Marketplace "
+    "Report for the install year"
+)
+_POWERWALL_2_DATE = (
+    "on sale from early 2017 (Tesla unveiled Powerwall 2 on 28 Oct 2016; recalled); any date "
+    "before the adoption table's first year end (2019) gives the same fleet"
+)
 
 CATALOGUE: Mapping[str, BatteryProduct] = {
     product.key: product
@@ -177,14 +247,16 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             replacement_cost_usd=8_500.0,
             calendar_fade_per_year=0.02,
             chemistry="NMC",
+            available_from=dt.date(2017, 1, 1),
             sources=(
                 "Tesla, Powerwall 2 AC Datasheet (North America): 13.5 kWh usable, 5 kW "
                 "continuous, 90 % round trip, https://www.tesla.com/sites/default/files/pdfs/"
                 "powerwall/Powerwall%202_AC_Datasheet_en_northamerica.pdf",
                 _TESLA_WARRANTY,
                 _OWNER_STANDBY,
-                _NMC_FADE,
+                _FADE,
                 _PRICES + ": $8,500",
+                _POWERWALL_2_DATE,
             ),
         ),
         BatteryProduct(
@@ -202,14 +274,22 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             replacement_cost_usd=9_300.0,
             calendar_fade_per_year=0.01,
             chemistry="LFP",
+            available_from=dt.date(2024, 2, 1),
             sources=(
                 "Tesla, Powerwall 3 Datasheet (North America), 2023: 13.5 kWh usable, 11.5 kW "
                 "AC continuous discharge, 5 kW continuous charge, 89 % solar-to-battery-to-home "
                 "round trip",
                 _TESLA_WARRANTY + " (taken to hold for Powerwall 3 too)",
                 _OWNER_STANDBY,
-                _NMC_FADE,
+                _FADE,
                 _PRICES + ": $9,300",
+                "on sale in the US from February 2024: Tesla opened Powerwall 3 orders on its "
+                "US website in February 2024 (Tesla Energy on X, 24 Feb 2024, as reported by "
+                "EVMagz, 'Tesla hits 600,000 Powerwall installations worldwide, launches "
+                "next-gen version in U.S.', 2024, https://evmagz.com/tesla-hits-600000-"
+                "powerwall-installations-worldwide-launches-next-gen-version-in-u-s; and "
+                "Teslarati, 2024, https://www.teslarati.com/tesla-gen-powerwall-us-territory/). "
+                "A few units were installed quietly from late 2023, too few to count",
             ),
         ),
         BatteryProduct(
@@ -227,6 +307,7 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             replacement_cost_usd=7_500.0,
             calendar_fade_per_year=0.01,
             chemistry="LFP",
+            available_from=dt.date(2020, 7, 1),
             sources=(
                 "Enphase, IQ Battery 10T data sheet (US), 2023: 10.08 kWh usable, 3.84 kVA "
                 "continuous (four IQ8X-BAT microinverters), 89 % round trip",
@@ -239,8 +320,12 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
                 "not applied here",
                 "standby 10 W: assumption (four microinverters and the battery management "
                 "system at rest)",
-                _NMC_FADE,
+                _FADE,
                 _PRICES + ": $7,500",
+                "on sale from mid-2020: Enphase began shipping its Encharge 10 (the same "
+                "10.08 kWh and 3.84 kVA, renamed IQ Battery 10, then 10T) in North America in "
+                "Q2 2020 (Enphase Q2 2020 results; recalled, to verify in Enphase's 2020 "
+                "10-K)",
             ),
         ),
         BatteryProduct(
@@ -258,6 +343,7 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
             replacement_cost_usd=6_900.0,
             calendar_fade_per_year=0.02,
             chemistry="NMC",
+            available_from=dt.date(2021, 1, 1),
             sources=(
                 "SolarEdge, Home Battery 400V data sheet (North America), 2022: 9.7 kWh "
                 "usable, 5 kW continuous, 94.5 % DC round trip; times 97 % for the inverter's "
@@ -266,8 +352,10 @@ CATALOGUE: Mapping[str, BatteryProduct] = {
                 "SolarEdge, Home Battery Limited Warranty (US): 10 years, 70 % capacity, "
                 "22.4 MWh throughput (as remembered, not verified offline)",
                 "standby 10 W: assumption",
-                _NMC_FADE,
+                _FADE,
                 _PRICES + ": $6,900",
+                "on sale in the US from early 2021 as the SolarEdge Energy Bank (renamed Home "
+                "Battery in 2022; recalled, to verify in SolarEdge's 2021 annual report)",
             ),
         ),
     )
@@ -316,11 +404,19 @@ class FleetParameters(BaseModel):
             2024: 0.166,
             2025: 0.176,
         },
-        description="Share of single-family homes with rooftop PV at the end of each year [1]. "
-        "Cumulative residential interconnections in Los Angeles County (SCE and LADWP, "
-        "California Distributed Generation Statistics, CPUC/CEC, californiadgstats.ca.gov) over "
-        "about 1.2 M single-family homes (ACS 2019 5-year, LA County); as remembered, not "
-        "verified offline. Years outside the table take its nearest year.",
+        description="Share of single-family homes with rooftop PV at the end of each year [1], "
+        "non-decreasing. What it rests on: a recalled estimate, not a computed one, of "
+        "cumulative residential PV interconnections in Los Angeles County over its roughly "
+        "1.2 M single-family homes (US Census ACS 5-year, LA County). The SCE part could be "
+        "counted from California Distributed Generation Statistics (CPUC, "
+        "californiadgstats.ca.gov: interconnected NEM projects of the three IOUs only); the "
+        "LADWP part, a municipal utility serving about a third of the county's homes, is not "
+        "in it and would come from LADWP's own net-metering reports or the CEC's Distributed "
+        "Generation data; neither was opened here. Trust the level to about +/- 30 % and the "
+        "year-to-year growth better than the level. To verify: SCE residential NEM "
+        "interconnections in LA County ZIP codes by year from DG Stats, plus LADWP's, over the "
+        "ACS single-family count. A study's share is interpolated linearly between year ends "
+        "to its start date (pv_share_on); dates outside the table take its nearest year end.",
     )
     pv_share: Share | None = Field(
         None,
@@ -384,15 +480,25 @@ class FleetParameters(BaseModel):
     )
     battery_attach_rate_before_nbt: Share = Field(
         0.13,
-        description="Share of PV systems installed under NEM 2.0 with a battery [1]: 13 % of "
-        "California residential PV installed in 2022 was paired with storage (LBNL, Tracking "
-        "the Sun, 2023 edition; as remembered).",
+        description="Share of PV systems installed under NEM 2.0 with a battery [1]. Rests "
+        "on LBNL's Tracking the Sun (Barbose et al., 2023 edition, data through 2022): the "
+        "share of California residential PV installed with storage was roughly 10-15 % in "
+        "2021-2022 (recalled from its storage-attachment chart, not read here; 13 % is a point "
+        "in that range, not a published figure). To verify: the edition's data file "
+        "(emp.lbl.gov/tracking-the-sun), CA residential systems installed 2019-2022 with "
+        "battery_storage = 1, over all CA residential systems. Earlier NEM 2.0 years ran "
+        "lower (under 10 %), so the cohort's true mean may be below 13 %.",
     )
     battery_attach_rate_after_nbt: Share = Field(
         0.55,
         description="Share of PV systems installed under the Net Billing Tariff with a battery "
-        "[1]: attach rates of new NBT installs rose to about 50-60 % (CPUC NBT evaluation "
-        "and Wood Mackenzie / SEIA US Solar Market Insight 2024; as remembered).",
+        "[1]. Rests on recalled industry reports of 2024 attach rates for new California NBT "
+        "installs of about half (Wood Mackenzie / SEIA, US Solar Market Insight 2024; LBNL's "
+        "Tracking the Sun 2024 edition shows the CA storage share rising sharply in 2023 "
+        "after NEM 3.0, from 10-15 %), none of them read here: treat 0.55 as 'about half', "
+        "+/- 0.15. To verify: Tracking the Sun 2024 data file, CA residential systems "
+        "interconnected under the NBT (2023-04-15 onward applications) with storage, or "
+        "SCE's NBT interconnection counts with storage from DG Stats.",
     )
     battery_products_before_nbt: dict[str, Share] = Field(
         default_factory=lambda: {
@@ -400,9 +506,15 @@ class FleetParameters(BaseModel):
             "enphase_iq_10t": 0.27,
             "solaredge_home_10": 0.13,
         },
-        description="Product mix of batteries installed under NEM 2.0 [1]: Tesla held about "
-        "60 % of US residential storage, Enphase most of the rest (Wood Mackenzie, US Energy "
-        "Storage Monitor 2022; as remembered). Powerwall 3 shipped only from late 2023.",
+        description="Product mix of batteries installed under NEM 2.0 [1]. Rests on a "
+        "recalled market picture: Tesla the largest US residential storage vendor (reported "
+        "shares vary from about 30 % to 60 % by source and year; EVMagz 2024 quotes 30.2 % "
+        "of the US market for 2023), Enphase second, SolarEdge third (Wood Mackenzie / ACP US "
+        "Energy Storage Monitor; not read here). The shares are a scenario consistent with "
+        "that ranking, +/- 0.15 each. The mix keeps only the products on sale "
+        "(BatteryProduct.available_from) by the end of NEM 2.0 or the study's start, "
+        "renormalised. To verify: the "
+        "battery_manufacturer column of Tracking the Sun's CA residential data by year.",
     )
     battery_products_after_nbt: dict[str, Share] = Field(
         default_factory=lambda: {
@@ -411,8 +523,10 @@ class FleetParameters(BaseModel):
             "enphase_iq_10t": 0.28,
             "solaredge_home_10": 0.12,
         },
-        description="Product mix of batteries installed under the NBT [1]: Powerwall 3 "
-        "replacing Powerwall 2 through 2024 (assumption on the shares above).",
+        description="Product mix of batteries installed under the NBT [1]: the vendor "
+        "ranking above with Powerwall 3 taking over from Powerwall 2 (an assumption). Each "
+        "home's mix keeps only the products on sale at its install date, renormalised: NBT "
+        "homes that got PV before February 2024 never get a Powerwall 3.",
     )
     backup_reserve_share: Share = Field(
         0.2,
@@ -475,28 +589,34 @@ class FleetParameters(BaseModel):
             raise ValueError("pv_azimuths_deg and pv_azimuth_shares need one share per direction")
         if not np.isclose(sum(self.pv_azimuth_shares), 1.0):
             raise ValueError("pv_azimuth_shares must sum to 1")
-        if not self.pv_adoption_share_by_year:
+        table = self.pv_adoption_share_by_year
+        if not table:
             raise ValueError("pv_adoption_share_by_year needs at least one year")
+        if np.any(np.diff([table[year] for year in sorted(table)]) < 0):
+            # A falling share would take PV off homes that had it (the draw is monotone).
+            raise ValueError(f"pv_adoption_share_by_year must not fall from year to year: {table}")
         _check_cohort_mix("battery_products_before_nbt", self.battery_products_before_nbt)
         _check_cohort_mix("battery_products_after_nbt", self.battery_products_after_nbt)
         return self
 
-    def adoption_share(self, year: int) -> float:
-        """The table's share of homes with PV in ``year`` [1] (its nearest year outside it)."""
-        table = self.pv_adoption_share_by_year
-        return table[min(max(year, min(table)), max(table))]
+    def adoption_share_on(self, when: dt.date) -> float:
+        """The table's share of homes with PV on ``when`` [1]: linear between the year ends
+        around it, the nearest year end's outside the table."""
+        years = sorted(self.pv_adoption_share_by_year)
+        ends = [dt.date(year, 12, 31).toordinal() for year in years]
+        shares = [self.pv_adoption_share_by_year[year] for year in years]
+        return float(np.interp(when.toordinal(), ends, shares))
 
-    def pv_share_in(self, year: int) -> float:
-        """Share of homes with PV in ``year`` [1]: ``pv_share`` if set, else the table's."""
-        return self.adoption_share(year) if self.pv_share is None else self.pv_share
+    def pv_share_on(self, when: dt.date) -> float:
+        """Share of homes with PV for a study starting on ``when`` [1]: ``pv_share`` if set,
+        else :meth:`adoption_share_on`."""
+        return self.adoption_share_on(when) if self.pv_share is None else self.pv_share
 
     def pv_share_at_nbt(self) -> float:
-        """The table's share of homes with PV when the NBT started [1], interpolated between
-        the 2022 and 2023 year ends. PV homes beyond it were installed under the NBT (also
-        with ``pv_share`` set: adoption beyond the table's happens under today's tariff)."""
-        before, after = self.adoption_share(2022), self.adoption_share(2023)
-        fraction = (NBT_START - dt.date(2022, 12, 31)).days / 365.0
-        return before + (after - before) * fraction
+        """The table's share of homes with PV when the NBT started [1]. PV homes beyond it
+        were installed under the NBT (also with ``pv_share`` set: adoption beyond the
+        table's happens under today's tariff)."""
+        return self.adoption_share_on(NBT_START)
 
 
 _LAYOUT = (
@@ -545,11 +665,21 @@ ASSET_COLUMNS = (
     _real("battery_standby_loss_per_h", "1/h", "Standby loss, share per hour", 0, 1),
     _real("battery_throughput_cost_usd_per_kwh", "$/kWh", "Cost per kWh discharged", 0, 10),
     _real("battery_calendar_fade_per_year", "1/yr", "Calendar capacity fade", 0, 1),
+    _real(
+        "battery_cycle_fade_per_equivalent_cycle",
+        "1",
+        "Capacity lost per equivalent full cycle discharged",
+        0,
+        0.01,
+    ),
     _real("ev_battery_kwh", "kWh", "EV battery capacity (0 without EV)", 0, 300),
     _real("comfort_band_c", "K", "Allowed deviation from the cooling setpoint, +/-", 0, 10),
     _flag("thermostat_dr_enrolled", "The thermostat is enrolled in demand response"),
 )
 """The asset columns of the ``assets`` table (the home attributes come before them)."""
+
+
+_PV_REALS = ("pv_dc_kw", "pv_tilt_deg", "pv_azimuth_deg", "pv_dc_ac_ratio")
 
 
 def _draws(seed: int, home_ids: np.ndarray) -> np.ndarray:
@@ -570,10 +700,100 @@ def _product_table(name: str) -> np.ndarray:
     return np.array([0.0] + [float(getattr(p, name)) for p in CATALOGUE.values()])
 
 
+def _start_date(start: dt.date | int) -> dt.date:
+    """A study start as a date: a date (a datetime or Timestamp: its date), or a year meaning
+    its 1 January."""
+    if isinstance(start, dt.datetime):
+        return start.date()
+    return start if isinstance(start, dt.date) else dt.date(int(start), 1, 1)
+
+
+def _pv_columns(u: np.ndarray, share: float, p: FleetParameters) -> dict[str, np.ndarray]:
+    """The PV columns from the homes' uniforms ``u`` (H, N_DRAWS) and the PV ``share``."""
+    pv = u[:, _COLUMN["pv"]]
+
+    def normal(name: str) -> np.ndarray:
+        return ndtri(np.clip(u[:, _COLUMN[name]], 1e-9, 1.0 - 1e-9))
+
+    has_pv = pv < share
+    size = np.clip(
+        p.pv_size_median_kw_dc * np.exp(p.pv_size_log_sd * normal("pv_size")),
+        *p.pv_size_range_kw_dc,
+    )
+    tilt = np.clip(p.pv_tilt_mean_deg + p.pv_tilt_sd_deg * normal("pv_tilt"), *p.pv_tilt_range_deg)
+    direction = np.asarray(p.pv_azimuths_deg)[
+        _pick(p.pv_azimuth_shares, u[:, _COLUMN["pv_azimuth"]])
+    ]
+    jitter = p.pv_azimuth_jitter_deg * (2.0 * u[:, _COLUMN["pv_azimuth_jitter"]] - 1.0)
+    return {
+        "has_pv": has_pv,
+        "pv_dc_kw": np.where(has_pv, size, 0.0),
+        "pv_tilt_deg": tilt,
+        "pv_azimuth_deg": np.mod(direction + jitter, 360.0),
+        "pv_dc_ac_ratio": np.full(len(u), p.pv_dc_ac_ratio),
+    }
+
+
+def draw_pv(
+    seed: int, home_ids: np.ndarray, share: float, parameters: FleetParameters | None = None
+) -> pd.DataFrame:
+    """The rooftop PV :func:`draw_assets` gives ``home_ids`` when ``share`` of homes have PV.
+
+    The same draws and transforms as :func:`draw_assets` (one PV model): home ``i`` has PV
+    when its ``pv`` uniform is below ``share``, and its size and roof do not depend on the
+    share, so raising it only adds systems.
+
+    Parameters
+    ----------
+    seed : int
+        Study seed.
+    home_ids : int array
+        The homes (non-negative ids).
+    share : float
+        Share of homes with PV [1].
+    parameters : FleetParameters, optional
+        Sizes and roofs; defaults to ``FleetParameters()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``home_id``, ``has_pv``, ``pv_dc_kw`` [kW DC], ``pv_tilt_deg``, ``pv_azimuth_deg``
+        [deg] and ``pv_dc_ac_ratio`` [1], in the order given.
+    """
+    p = FleetParameters() if parameters is None else parameters
+    ids = np.asarray(home_ids, dtype=np.int64).ravel()
+    return pd.DataFrame({HOME_ID: ids, **_pv_columns(_draws(seed, ids), share, p)})
+
+
+def _on_sale(
+    products: Mapping[str, float], until: dt.date, p: FleetParameters, pv: np.ndarray | None
+) -> np.ndarray:
+    """The cohort mix ``products`` kept to the products on sale, as weights (H or 1,
+    len(CATALOGUE)) in catalogue order.
+
+    A product is on sale from its ``available_from`` up to ``until``. With ``pv`` (the homes'
+    PV uniforms), also by each home's PV date: home ``i`` got PV on the day the adoption
+    curve reached its uniform (the draw is monotone in time), so a product launched on ``d``
+    is open to it when ``pv >= adoption_share_on(d)``; products launched before the table's
+    first year end are open to every home (the table dates no earlier installs).
+    """
+    first_end = dt.date(min(p.pv_adoption_share_by_year), 12, 31)
+    weights = np.zeros((1 if pv is None else len(pv), len(CATALOGUE)))
+    for column, (key, product) in enumerate(CATALOGUE.items()):
+        if key not in products or product.available_from > until:
+            continue
+        if pv is None or product.available_from <= first_end:
+            weights[:, column] = products[key]
+        else:
+            opened = p.adoption_share_on(product.available_from)
+            weights[:, column] = np.where(pv >= opened, products[key], 0.0)
+    return weights
+
+
 def draw_assets(
     seed: int,
     home_ids: np.ndarray,
-    year: int,
+    start: dt.date | int,
     parameters: FleetParameters | None = None,
     homes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -585,8 +805,10 @@ def draw_assets(
         Study seed; home ``i`` draws only from ``stream_rng(seed, Stream.ASSETS, i)``.
     home_ids : int array
         The homes to draw.
-    year : int
-        Study year: sets the PV adoption share and so the NEM 2.0 / NBT cohorts.
+    start : datetime.date or int
+        The study's first day (a year: its 1 January). Sets the PV adoption share
+        (interpolated between year ends, :meth:`FleetParameters.pv_share_on`), so the NEM
+        2.0 / NBT cohorts, and the products on sale.
     parameters : FleetParameters, optional
         Defaults to ``FleetParameters()``.
     homes : pandas.DataFrame, optional
@@ -600,6 +822,7 @@ def draw_assets(
         asset columns of :data:`ASSET_COLUMNS` (units in the names and the specs).
     """
     p = FleetParameters() if parameters is None else parameters
+    start = _start_date(start)
     ids = np.asarray(home_ids, dtype=np.int64).ravel()
     if homes is None:
         from vppsim.load.homes import draw_homes
@@ -615,34 +838,29 @@ def draw_assets(
     def between(name: str, bounds: tuple[float, float]) -> np.ndarray:
         return bounds[0] + (bounds[1] - bounds[0]) * col(name)
 
-    def normal(name: str) -> np.ndarray:
-        return ndtri(np.clip(col(name), 1e-9, 1.0 - 1e-9))
-
     # PV: one uniform decides adoption and, against the share at the NBT's start, the cohort.
-    has_pv = col("pv") < p.pv_share_in(year)
+    pv = _pv_columns(u, p.pv_share_on(start), p)
+    has_pv = pv["has_pv"]
     after_nbt = has_pv & (col("pv") >= p.pv_share_at_nbt())
-    size = np.clip(
-        p.pv_size_median_kw_dc * np.exp(p.pv_size_log_sd * normal("pv_size")),
-        *p.pv_size_range_kw_dc,
-    )
-    tilt = np.clip(p.pv_tilt_mean_deg + p.pv_tilt_sd_deg * normal("pv_tilt"), *p.pv_tilt_range_deg)
-    direction = np.asarray(p.pv_azimuths_deg)[_pick(p.pv_azimuth_shares, col("pv_azimuth"))]
-    jitter = p.pv_azimuth_jitter_deg * (2.0 * col("pv_azimuth_jitter") - 1.0)
-    azimuth = np.mod(direction + jitter, 360.0)
-    pv_dc = np.where(has_pv, size, 0.0)
 
-    # Battery: the cohort's attach rate and product mix.
+    # Battery: the cohort's attach rate and its product mix, kept to the products on sale
+    # (renormalised; a home none of whose products was on sale gets no battery). An NBT
+    # home's battery came with its PV, so by its PV date; a NEM 2.0 home's may have been added
+    # later (the 2019-2022 retrofits for outage backup, SGIP-funded; adding storage keeps NEM
+    # 2.0), so by the end of NEM 2.0: dating it by its PV would give nearly every pre-2020 PV
+    # home a Powerwall 2, against the cohort's sourced mix.
     attach = np.where(after_nbt, p.battery_attach_rate_after_nbt, p.battery_attach_rate_before_nbt)
-    has_battery = has_pv & (col("battery") < attach)
-    keys = list(CATALOGUE)
-    before = np.array([keys.index(k) for k in p.battery_products_before_nbt])
-    after = np.array([keys.index(k) for k in p.battery_products_after_nbt])
-    product = np.where(
-        after_nbt,
-        after[_pick(p.battery_products_after_nbt, col("battery_product"))],
-        before[_pick(p.battery_products_before_nbt, col("battery_product"))],
+    nem_2_end = min(start, NBT_START - dt.timedelta(days=1))
+    weights = np.where(
+        after_nbt[:, None],
+        _on_sale(p.battery_products_after_nbt, start, p, col("pv")),
+        _on_sale(p.battery_products_before_nbt, nem_2_end, p, None),
     )
-    product = np.where(has_battery, product + 1, 0)  # PRODUCTS index, 0: none
+    total = weights.sum(axis=1)
+    has_battery = has_pv & (col("battery") < attach) & (total > 0)
+    cumulative = np.cumsum(weights, axis=1)
+    chosen = np.sum(cumulative <= (col("battery_product") * total)[:, None], axis=1)
+    product = np.where(has_battery, np.minimum(chosen, len(CATALOGUE) - 1) + 1, 0)  # PRODUCTS
 
     def spec(name: str) -> np.ndarray:
         return _product_table(name)[product]
@@ -651,12 +869,6 @@ def draw_assets(
     energy = spec("usable_energy_kwh")
     standby = np.divide(
         spec("standby_w") / 1000.0, energy, out=np.zeros(len(ids)), where=energy > 0
-    )
-    cost = np.divide(
-        spec("replacement_cost_usd"),
-        spec("warranted_throughput_kwh"),
-        out=np.zeros(len(ids)),
-        where=has_battery,
     )
     min_soc = spec("min_soc")
     reserve = np.where(has_battery, np.maximum(p.backup_reserve_share, min_soc), 0.0)
@@ -668,7 +880,7 @@ def draw_assets(
     band = np.where(has_ac, between("comfort_band", p.comfort_band_range_c), 0.0)
     enrolled = (has_battery | dr) & (col("enrolled") < p.vpp_enrollment_share)
 
-    export = np.where(has_pv, pv_dc / p.pv_dc_ac_ratio + discharge, 0.0)
+    export = np.where(has_pv, pv["pv_dc_kw"] / p.pv_dc_ac_ratio + discharge, 0.0)
     if p.export_limit_kw is not None:
         export = np.minimum(export, p.export_limit_kw)
 
@@ -685,10 +897,7 @@ def draw_assets(
             "enrolled": enrolled,
             "export_limit_kw": export.astype(f32),
             "has_pv": has_pv,
-            "pv_dc_kw": pv_dc.astype(f32),
-            "pv_tilt_deg": tilt.astype(f32),
-            "pv_azimuth_deg": azimuth.astype(f32),
-            "pv_dc_ac_ratio": np.full(len(ids), p.pv_dc_ac_ratio, dtype=f32),
+            **{name: pv[name].astype(f32) for name in _PV_REALS},
             "has_battery": has_battery,
             "battery_product": pd.Categorical.from_codes(product, categories=PRODUCTS),
             "battery_energy_kwh": energy.astype(f32),
@@ -699,8 +908,11 @@ def draw_assets(
             "battery_min_soc": min_soc.astype(f32),
             "battery_backup_reserve": reserve.astype(f32),
             "battery_standby_loss_per_h": standby.astype(f32),
-            "battery_throughput_cost_usd_per_kwh": cost.astype(f32),
+            "battery_throughput_cost_usd_per_kwh": spec("throughput_cost_usd_per_kwh").astype(f32),
             "battery_calendar_fade_per_year": spec("calendar_fade_per_year").astype(f32),
+            "battery_cycle_fade_per_equivalent_cycle": spec(
+                "cycle_fade_per_equivalent_cycle"
+            ).astype(f32),
             "ev_battery_kwh": ev_kwh.astype(f32),
             "comfort_band_c": band.astype(f32),
             "thermostat_dr_enrolled": dr,
@@ -807,8 +1019,15 @@ def asset_specifications() -> dict[str, Any]:
     """``assets/asset_specifications.json``: every catalogue product with its sources."""
     return {
         "products": {key: product.specification() for key, product in CATALOGUE.items()},
-        "throughput_cost_formula": "replacement_cost_usd / warranted_throughput_kwh [$/kWh "
-        "discharged, AC side]",
+        "throughput_cost_formula": "replacement_cost_usd * (1 - warranty_years * "
+        "calendar_fade_per_year / (1 - end_of_warranty_retention)) / warranted_throughput_kwh "
+        "[$/kWh discharged, AC side]: the marginal cost of cycling, the calendar fade (which "
+        "happens whatever the dispatch) left out",
+        "cycle_fade_formula": "(1 - end_of_warranty_retention - warranty_years * "
+        "calendar_fade_per_year) / (warranted_throughput_kwh / usable_energy_kwh) [1 per "
+        "equivalent full cycle]; throughput cost = value_of_health_usd * cycle fade / "
+        "usable_energy_kwh, value_of_health_usd = replacement_cost_usd / (1 - "
+        "end_of_warranty_retention)",
         "efficiency_split": "charge and discharge efficiency are each the square root of the "
         "round-trip efficiency",
     }

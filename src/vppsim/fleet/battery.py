@@ -125,7 +125,14 @@ its square root on each leg): Tesla, *Powerwall 2 AC Datasheet* (North America),
 https://www.tesla.com/sites/default/files/pdfs/powerwall/Powerwall%202_AC_Datasheet_en_northamerica.pdf
 (the same figures as CALIBRATION.md's "Assets and dispatch").
 The $0.02/kWh throughput cost is issue 11's reference assumption (energy only, perfect
-foresight). Tesla publishes no self-discharge figure: no standby loss. Half full at the start
+foresight), kept so the market calibration's arbitrage figures stay comparable with issue 11's;
+it is not the catalogue's Powerwall 2 (:data:`vppsim.fleet.assets.CATALOGUE`), whose marginal
+degradation cost is about $0.075/kWh (hardware price less the calendar fade's share, over the
+warranted throughput). $0.02/kWh stands for a battery whose cells outlive the warranty's
+37.8 MWh several times over (or a cheaper unit); with it the reference battery cycles more, so
+its arbitrage revenue net of degradation is an upper bound of the catalogue unit's. The fleet
+(dispatch over the ``assets`` dataset) uses the catalogue's figures. Tesla publishes no
+self-discharge figure: no standby loss. Half full at the start
 and at least half full at the end of each horizon, so a horizon neither borrows nor lends
 energy.
 """
@@ -236,7 +243,7 @@ def violations(
 
 # --- Vectorised over homes --------------------------------------------------------------------
 
-ASSET_COLUMNS = {
+BATTERY_COLUMNS = {
     "energy_kwh": "battery_energy_kwh",
     "charge_kw": "battery_charge_kw",
     "discharge_kw": "battery_discharge_kw",
@@ -247,6 +254,7 @@ ASSET_COLUMNS = {
     "standby_loss_per_h": "battery_standby_loss_per_h",
     "throughput_cost_usd_per_kwh": "battery_throughput_cost_usd_per_kwh",
     "calendar_fade_per_year": "battery_calendar_fade_per_year",
+    "cycle_fade_per_equivalent_cycle": "battery_cycle_fade_per_equivalent_cycle",
 }
 """Field of :class:`BatteryFleet` -> column of the assets table (:mod:`vppsim.fleet.assets`)."""
 
@@ -255,34 +263,23 @@ TOLERANCE_KWH = 1e-9
 """Energy outside the window by less than this is not a violation [kWh]."""
 
 
-class BatteryAgeing(BaseModel):
-    """Fleet-level ageing knobs the assets table does not hold per home."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cycle_fade_per_equivalent_cycle: float = Field(
-        0.3 * 13.5 / 37800.0,
-        ge=0.0,
-        lt=0.01,
-        description="Share of the capacity lost per equivalent full cycle discharged [1]. "
-        "Default: Tesla's Powerwall 2 warranty guarantees 70 % of the 13.5 kWh after "
-        "37.8 MWh of aggregate throughput outside solar self-consumption and backup use "
-        "(Tesla, Powerwall 2 Limited Warranty (USA), 2020): 0.3 x 13.5 / 37,800 per cycle, "
-        "the warranty's bound taken as the fade.",
-    )
-
-
 @dataclass(frozen=True)
 class BatteryFleet:
     """Per-home battery parameters (H,), float64; a home without battery has 0 energy and
     power.
 
-    Attributes are the :data:`ASSET_COLUMNS` fields: ``energy_kwh`` usable energy [kWh],
+    Attributes are the :data:`BATTERY_COLUMNS` fields: ``energy_kwh`` usable energy [kWh],
     ``charge_kw`` / ``discharge_kw`` AC limits [kW], ``charge_efficiency`` /
     ``discharge_efficiency`` [1], ``min_soc`` technical minimum and ``backup_reserve``
     customer reserve (share of the energy, [1]; dispatch stays above the larger),
-    ``standby_loss_per_h`` [1/h], ``throughput_cost_usd_per_kwh`` [$/kWh discharged] and
-    ``calendar_fade_per_year`` [1/yr].
+    ``standby_loss_per_h`` [1/h], ``throughput_cost_usd_per_kwh`` [$/kWh discharged],
+    ``calendar_fade_per_year`` [1/yr] and ``cycle_fade_per_equivalent_cycle`` [1 per
+    equivalent full cycle discharged].
+
+    The last three come from one product record
+    (:class:`vppsim.fleet.assets.BatteryProduct`): the throughput cost is the value of the
+    state of health the cycle fade removes, so what the dispatch LP charges for cycling is
+    what the kernel takes away.
     """
 
     energy_kwh: np.ndarray
@@ -295,6 +292,7 @@ class BatteryFleet:
     standby_loss_per_h: np.ndarray
     throughput_cost_usd_per_kwh: np.ndarray
     calendar_fade_per_year: np.ndarray
+    cycle_fade_per_equivalent_cycle: np.ndarray
 
     def __post_init__(self) -> None:
         checks = {
@@ -311,27 +309,36 @@ class BatteryFleet:
             "throughput_cost_usd_per_kwh": self.throughput_cost_usd_per_kwh >= 0.0,
             "calendar_fade_per_year": (self.calendar_fade_per_year >= 0.0)
             & (self.calendar_fade_per_year < 1.0),
+            "cycle_fade_per_equivalent_cycle": (self.cycle_fade_per_equivalent_cycle >= 0.0)
+            & (self.cycle_fade_per_equivalent_cycle < 0.01),
         }
         for name, ok in checks.items():
             bad = np.flatnonzero(~ok)
             if len(bad):
                 value = getattr(self, name)[bad[0]]
                 raise ConfigError(
-                    f"{ASSET_COLUMNS[name]}: {value:g} at row {bad[0]} is out of range"
+                    f"{BATTERY_COLUMNS[name]}: {value:g} at row {bad[0]} is out of range"
                     + (" (below min_soc)" if name == "backup_reserve" else "")
                 )
 
     @classmethod
     def from_assets(cls, assets: Any) -> BatteryFleet:
         """From an assets frame, a mapping of arrays or a ``Fleet`` (the ``battery_*``
-        columns of :data:`ASSET_COLUMNS`)."""
-        return cls(**{field: attribute(assets, column) for field, column in ASSET_COLUMNS.items()})
+        columns of :data:`BATTERY_COLUMNS`)."""
+        return cls(
+            **{field: attribute(assets, column) for field, column in BATTERY_COLUMNS.items()}
+        )
 
     @classmethod
     def uniform(
-        cls, params: BatteryParameters, n_homes: int, calendar_fade_per_year: float = 0.0
+        cls,
+        params: BatteryParameters,
+        n_homes: int,
+        calendar_fade_per_year: float = 0.0,
+        cycle_fade_per_equivalent_cycle: float = 0.0,
     ) -> BatteryFleet:
-        """``n_homes`` copies of one battery (its ``min_soc`` is also the reserve)."""
+        """``n_homes`` copies of one battery (its ``min_soc`` is also the reserve), ageing
+        only as told (no fade by default: :class:`BatteryParameters` holds none)."""
         values = {
             "energy_kwh": params.usable_energy_kwh,
             "charge_kw": params.charge_kw,
@@ -343,6 +350,7 @@ class BatteryFleet:
             "standby_loss_per_h": params.standby_loss_per_h,
             "throughput_cost_usd_per_kwh": params.throughput_cost_usd_per_kwh,
             "calendar_fade_per_year": calendar_fade_per_year,
+            "cycle_fade_per_equivalent_cycle": cycle_fade_per_equivalent_cycle,
         }
         return cls(**{name: np.full(n_homes, float(v)) for name, v in values.items()})
 
@@ -366,23 +374,20 @@ class BatteryKernel:
     action, the net AC power [kW] (+ charge, - discharge), clipped to the power limits and
     to the energy window ``[max(min_soc, backup_reserve), 1] x energy_kwh x soh``; then the
     state of health loses the cycle fade of the energy discharged and the calendar fade of
-    the interval. The returned state and the arrays of ``applied`` and ``info`` are the
-    kernel's preallocated buffers (two states alternate): valid until the step after next;
-    copy what is kept.
+    the interval (each home's own ``cycle_fade_per_equivalent_cycle`` and
+    ``calendar_fade_per_year``). The returned state and the arrays of ``applied`` and
+    ``info`` are the kernel's preallocated buffers (two states alternate): valid until the
+    step after next; copy what is kept.
 
     Parameters
     ----------
     batteries : BatteryFleet
     step_minutes : float
         Interval length [min].
-    ageing : BatteryAgeing, optional
     """
 
-    def __init__(
-        self, batteries: BatteryFleet, step_minutes: float, ageing: BatteryAgeing | None = None
-    ):
+    def __init__(self, batteries: BatteryFleet, step_minutes: float):
         b = batteries
-        ageing = BatteryAgeing() if ageing is None else ageing
         dt = step_minutes / 60.0
         self.batteries, self.dt_h = b, dt
         n = len(b)
@@ -394,7 +399,7 @@ class BatteryKernel:
         self.kw_per_stock = 1.0 / self.drawn_per_kw
         has = b.energy_kwh > 0.0
         self.fade_per_kw = np.where(
-            has, ageing.cycle_fade_per_equivalent_cycle * dt / np.where(has, b.energy_kwh, 1.0), 0
+            has, b.cycle_fade_per_equivalent_cycle * dt / np.where(has, b.energy_kwh, 1.0), 0
         )
         self.calendar_step = b.calendar_fade_per_year * dt / HOURS_PER_YEAR
         self.minus_discharge_kw = -b.discharge_kw

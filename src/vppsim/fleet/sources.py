@@ -72,11 +72,10 @@ class SyntheticAssets(Source):
         parameters = options.parameters(FleetParameters)
         # A load source that gives no attributes (metered load) leaves them to draw_homes.
         homes = inputs["load"].home_table
-        year = study.start.year
 
         def table(home_ids: np.ndarray) -> pd.DataFrame:
             drawn = None if homes is None else homes(home_ids)
-            return draw_assets(study.seed, home_ids, year, parameters, drawn)
+            return draw_assets(study.seed, home_ids, study.start, parameters, drawn)
 
         attributes = (
             "drawn with the default load parameters (the load source gives none)"
@@ -87,7 +86,7 @@ class SyntheticAssets(Source):
             SourceKind.SYNTHETIC,
             "vppsim fleet assets",
             __version__,
-            {"year": year, **parameters.model_dump(mode="json")},
+            {"start": study.start.isoformat(), **parameters.model_dump(mode="json")},
             notes=(
                 "Each home's assets come from SeedSequence(seed, spawn_key=(ASSETS, home_id)) "
                 f"and its attributes {attributes}: they do not depend on fleet size or "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import ConfigError
-from vppsim.seeds import Stream, stream_rng
+from vppsim.fleet.assets import FleetParameters, draw_pv
 
 SPIKE_THRESHOLD_USD_MWH = 250.0
 """LMP above which an interval counts as a price spike [$/MWh]."""
@@ -30,13 +30,6 @@ CLEAR_FRACTION = 0.9
 CLOUDY_FRACTION = 0.7
 ENVELOPE_QUANTILE = 0.9
 ENVELOPE_WINDOW_DAYS = 31
-
-PV_SIZE_SIGMA = 0.3
-PV_SIZE_RANGE_KW = (2.0, 15.0)
-"""Spread (log space) and limits of drawn rooftop system sizes [kW DC]."""
-
-# Separate sub-streams, so each is a prefix draw whatever the largest home id is.
-_ADOPTION, _SIZE = 0, 1
 
 
 def _quantile_name(q: float) -> str:
@@ -220,20 +213,21 @@ def daily_solar(solar: pd.DataFrame, tz: str, interval_minutes: int) -> pd.DataF
     return daily[["energy_kwh_per_kw", "capacity_factor", "envelope_kwh_per_kw", "sky"]]
 
 
-def pv_capacity(home_ids, seed: int, share: float, median_kw: float = 6.5) -> pd.DataFrame:
+def pv_capacity(home_ids, seed: int, share: float) -> pd.DataFrame:
     """Which homes have rooftop PV, and how large, for a fleet with PV on ``share`` of homes.
+
+    The fleet's own PV model (:func:`vppsim.fleet.assets.draw_pv`, the PV of
+    :func:`~vppsim.fleet.assets.draw_assets` with ``FleetParameters(pv_share=share)``), for
+    datasets built without the ``assets`` dataset: one adoption and size model, not two.
 
     Parameters
     ----------
     home_ids : array-like of int
         Home ids (non-negative).
     seed : int
-        The study seed; draws come from stream ``PV_ADOPTION``.
+        The study seed; draws come from stream ``ASSETS``, per home.
     share : float
-        Probability that a home has PV [1], in [0, 1].
-    median_kw : float
-        Median system size [kW DC]. California residential systems have a median around
-        6-7 kW DC (LBNL, *Tracking the Sun*, 2023 edition).
+        Share of homes with PV [1], in [0, 1].
 
     Returns
     -------
@@ -243,29 +237,21 @@ def pv_capacity(home_ids, seed: int, share: float, median_kw: float = 6.5) -> pd
     Raises
     ------
     ConfigError
-        If ``share`` is outside [0, 1] or ``median_kw`` is not positive.
+        If ``share`` is outside [0, 1] or an id is negative.
 
     Notes
     -----
-    Home ``i`` adopts when the ``i``-th uniform draw of one sub-stream is below ``share``;
-    its size is the ``i``-th lognormal draw (median ``median_kw``, sigma 0.3) of another,
-    clipped to 2-15 kW DC. Both are prefixes of their streams, so a home's system does not
-    depend on the fleet size, and raising ``share`` only adds systems.
+    Home ``i`` adopts when its ``pv`` uniform is below ``share`` and its size comes from its
+    own draws (:class:`~vppsim.fleet.assets.FleetParameters`' size distribution), so a
+    home's system does not depend on the fleet, and raising ``share`` only adds systems.
     """
     if not 0 <= share <= 1:
         raise ConfigError(f"pv_share must be between 0 and 1, got {share!r}")
-    if not median_kw > 0:
-        raise ConfigError(f"PV median size must be positive [kW], got {median_kw!r}")
     ids = np.asarray(home_ids, dtype=np.int64).reshape(-1)
     if ids.size and ids.min() < 0:
         raise ConfigError(f"home ids must be non-negative, got {int(ids.min())}")
-    draws = int(ids.max()) + 1 if ids.size else 0
-    adopts = stream_rng(seed, Stream.PV_ADOPTION, _ADOPTION).random(draws) < share
-    size = stream_rng(seed, Stream.PV_ADOPTION, _SIZE).lognormal(
-        np.log(median_kw), PV_SIZE_SIGMA, draws
-    )
-    pv_kw = np.where(adopts, np.clip(size, *PV_SIZE_RANGE_KW), 0.0)
-    return pd.DataFrame({HOME_ID: ids, "pv_kw": pv_kw[ids]})
+    pv = draw_pv(seed, ids, share, FleetParameters(pv_share=share))
+    return pd.DataFrame({HOME_ID: ids, "pv_kw": pv["pv_dc_kw"].to_numpy(dtype=np.float64)})
 
 
 def net_load(load_kw, pv_kw) -> np.ndarray:
