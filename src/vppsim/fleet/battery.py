@@ -19,6 +19,7 @@ batteries (state of health).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,22 +338,42 @@ class BatteryFleet:
         calendar_fade_per_year: float = 0.0,
         cycle_fade_per_equivalent_cycle: float = 0.0,
     ) -> BatteryFleet:
-        """``n_homes`` copies of one battery (its ``min_soc`` is also the reserve), ageing
-        only as told (no fade by default: :class:`BatteryParameters` holds none)."""
-        values = {
-            "energy_kwh": params.usable_energy_kwh,
-            "charge_kw": params.charge_kw,
-            "discharge_kw": params.discharge_kw,
-            "charge_efficiency": params.charge_efficiency,
-            "discharge_efficiency": params.discharge_efficiency,
-            "min_soc": params.min_soc,
-            "backup_reserve": params.min_soc,
-            "standby_loss_per_h": params.standby_loss_per_h,
-            "throughput_cost_usd_per_kwh": params.throughput_cost_usd_per_kwh,
-            "calendar_fade_per_year": calendar_fade_per_year,
-            "cycle_fade_per_equivalent_cycle": cycle_fade_per_equivalent_cycle,
+        """``n_homes`` copies of one battery (see :meth:`stack`)."""
+        return cls.stack(
+            [params] * n_homes, calendar_fade_per_year, cycle_fade_per_equivalent_cycle
+        )
+
+    @classmethod
+    def stack(
+        cls,
+        batteries: Sequence[BatteryParameters],
+        calendar_fade_per_year: float = 0.0,
+        cycle_fade_per_equivalent_cycle: float = 0.0,
+    ) -> BatteryFleet:
+        """One home per battery of ``batteries`` (each one's ``min_soc`` is also its
+        reserve), ageing only as told (no fade by default: :class:`BatteryParameters` holds
+        none)."""
+        fields = {
+            "energy_kwh": "usable_energy_kwh",
+            "charge_kw": "charge_kw",
+            "discharge_kw": "discharge_kw",
+            "charge_efficiency": "charge_efficiency",
+            "discharge_efficiency": "discharge_efficiency",
+            "min_soc": "min_soc",
+            "backup_reserve": "min_soc",
+            "standby_loss_per_h": "standby_loss_per_h",
+            "throughput_cost_usd_per_kwh": "throughput_cost_usd_per_kwh",
         }
-        return cls(**{name: np.full(n_homes, float(v)) for name, v in values.items()})
+        values = {
+            name: np.array([getattr(b, field) for b in batteries], dtype=float)
+            for name, field in fields.items()
+        }
+        n = len(batteries)
+        values["calendar_fade_per_year"] = np.full(n, float(calendar_fade_per_year))
+        values["cycle_fade_per_equivalent_cycle"] = np.full(
+            n, float(cycle_fade_per_equivalent_cycle)
+        )
+        return cls(**values)
 
     def __len__(self) -> int:
         return len(self.energy_kwh)

@@ -92,23 +92,8 @@ def replay(
     batteries = [(i, b) for i, b in batteries if b is not None]
     if batteries:
         rows = [i for i, _ in batteries]
-        fields = {
-            "energy_kwh": "usable_energy_kwh",
-            "charge_kw": "charge_kw",
-            "discharge_kw": "discharge_kw",
-            "charge_efficiency": "charge_efficiency",
-            "discharge_efficiency": "discharge_efficiency",
-            "min_soc": "min_soc",
-            "backup_reserve": "min_soc",
-            "standby_loss_per_h": "standby_loss_per_h",
-            "throughput_cost_usd_per_kwh": "throughput_cost_usd_per_kwh",
-        }
-        values = {k: np.array([getattr(b, f) for _, b in batteries]) for k, f in fields.items()}
-        values["calendar_fade_per_year"] = np.zeros(len(rows))
         run = battery.BatteryKernel(
-            battery.BatteryFleet(**values),
-            dt * 60.0,
-            battery.BatteryAgeing(cycle_fade_per_equivalent_cycle=0.0),
+            battery.BatteryFleet.stack([b for _, b in batteries]), dt * 60.0
         )
         charge = np.column_stack([schedules[i].charge_kw for i in rows])
         discharge = np.column_stack([schedules[i].discharge_kw for i in rows])
