@@ -16,7 +16,7 @@ import pytest
 from vppsim.config import load_settings
 from vppsim.dataset.build import build_dataset
 from vppsim.fleet.dispatch import STRATEGIES
-from vppsim.fleet.run import write_dispatch
+from vppsim.fleet.run import HOME_COLUMNS, write_dispatch
 from vppsim.registry import default_registry
 from vppsim.viz.analysis import local_calendar
 from vppsim.viz.dashboard.app import _kpi, create_app
@@ -27,18 +27,8 @@ from .test_dashboard import _components, _render, _tab_ids, _values
 
 HOURS = 3 * 24
 """Hourly buckets of the three-day study."""
-POWERS = (
-    "charge_kw",
-    "discharge_kw",
-    "soc_kwh",
-    "curtail_kw",
-    "ev_kw",
-    "ac_kw",
-    "regup_kw",
-    "regdown_kw",
-    "spin_kw",
-    "nonspin_kw",
-)
+POWERS = tuple(c for c in HOME_COLUMNS if c not in ("meter_kw", "indoor_temp_c"))
+"""The powers (and SOC) of a home's schedule, as ``vppsim dispatch`` writes them."""
 BATTERY = {
     "has_battery": True,
     "battery_energy_kwh": 13.5,
