@@ -644,19 +644,23 @@ def dispatch(
         raise typer.Exit(130) from None
     kpis = summary["kpis"]
     out.print(f"wrote {escape(str(path))}", highlight=False)
-    for name in (
-        "net revenue",
-        "energy revenue",
-        "as revenue",
-        "degradation cost",
-        "fleet peak kw",
-        "peak reduction kw",
-        "comfort degree hours",
-        "ev unmet kwh",
-        "violations",
-        "homes with issues",
+    for name, unit, decimals in (
+        ("net revenue", "$", 2),
+        ("energy revenue", "$", 2),
+        ("as revenue", "$", 2),
+        ("degradation cost", "$", 2),
+        ("equivalent full cycles", "cycles", 1),
+        ("fleet peak kw", "kW", 1),
+        ("peak reduction kw", "kW", 1),
+        ("comfort degree hours", "K h", 1),
+        ("ev unmet kwh", "kWh", 2),
+        ("violations", "", 0),
+        ("homes with issues", "", 0),
     ):
-        out.print(f"  {name}: {kpis[name]:,.2f}", highlight=False)
+        label = name.removesuffix(" kw").removesuffix(" kwh")
+        value = round(float(kpis[name]), decimals) + 0.0  # no "-0.0"
+        label += f" [{unit}]" if unit else ""
+        out.print(escape(f"  {label}: {value:,.{decimals}f}"), highlight=False)
 
 
 def _whole(text: str, name: str, most: int) -> int:
