@@ -181,7 +181,11 @@ SCARCITY_LATENT_COUPLING = 0.85
 """Correlation of the scarcity latent with the day-level price latent [1]: scarcity comes on
 days that are already dear and in runs of days, as in the Aug-Sep 2022 heat waves (chosen
 among 0.5 and 0.85 on the 2022 lag-96 autocorrelation of Jul-Aug; the fit sets the marginal
-probability)."""
+probability). Coupling only the part of the probability that tightness gives (what the ramp
+adds transient) hardly moves the Apr-May 2022 autocorrelations (Apr acf 96 0.78 -> 0.77, real
+0.53) and takes August left out of the fit above the arbitrage band (1.69 and 1.66 of the
+real value, seeds 42 and 43); dropping the tightness from those spikes' size as well brings
+April's acf 96 into band but breaks Feb, Jun and Aug (Aug acf 96 0.35 against 0.51)."""
 SCARCITY_SIZE_TIGHTNESS = 0.95
 """Weight of the standardised tightness in the normal score of a scarcity price's size [1]:
 the tighter the system, the higher the scarcity price (in 2022 the $1,000-2,000 prices came
@@ -593,7 +597,10 @@ def daily_gas(
     standard deviation, growing with the month's price (fitted on CAISO's daily SoCal
     Citygate fuel price, :func:`vppsim.market.fit.gas_daily_table`; in Dec 2022 that price
     reached $49.67/MMBtu against the month's $27.68) and held at the largest observed,
-    times ``daily_gas_volatility`` (0 when the frame's gas is already daily). The day-ahead
+    times ``daily_gas_volatility`` (0 when the frame's gas is already daily). Without the
+    cap (0.45 instead of 0.33 at Dec 2022's price) Dec 2022 passed in sample with seed 42
+    but not with seed 43 (its acf 96 fell to 0.57 against the real 0.73), out of sample it
+    still failed, and January 2023's share above $250 grew (real 2.0 %). The day-ahead
     market knows the day's gas, so the day-ahead price sees it too."""
     if p.daily_gas_volatility <= 0 or cal.n_days == 0:
         return drivers
@@ -621,7 +628,20 @@ def oversupply_probability(
     residual load less :data:`PEAK_STORAGE_WEIGHT` of the batteries' discharge): the lower
     the first, the likelier; the higher the second, the less likely (on a day of high evening
     need, storage and hydro keep their energy for the evening and neighbours take exports, so
-    a midday surplus is absorbed rather than curtailed)."""
+    a midday surplus is absorbed rather than curtailed).
+
+    Terms tried and left out (before :data:`SHAPE_HOUR_AUTOCORRELATION`; seed 42, 5
+    realisations; 2022 months passing in sample / out of sample 6/4): an off-day term
+    (weekend or NERC holiday; in 2022 the midday share of negative prices on off-days was
+    59-77 % in Feb-May against 6-13 % on workdays) raises the fit's log-likelihood by 165
+    but moves the odds of every month alike: Jan, Jul and Nov get too many negative prices
+    while June stays short (2.4 % against the real 5.9 % in the fit): 4/4. Net imports with
+    their own coefficient (1.3 times the surplus's), the month's mean hydro and imports in
+    place of the day's (the day's are partly the response to oversupply), the solar output,
+    a complementary log-log link and a quadratic in the surplus all leave the fitted share
+    of June at 1.5-2.5 % and of January at 1.7-2.7 % (real 0.6 %). No oversupply outside
+    daylight (utility solar under 1 GW) takes January from 1.88 to 1.72 % only (at most
+    1.50 % passes)."""
     a, b, c = fitted.oversupply_coefficients
     if p.oversupply_propensity <= 0:
         return np.zeros(len(residual_mw))
