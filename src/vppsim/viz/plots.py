@@ -9,6 +9,7 @@ resolution and fonts, and no software or date stamp in the file.
 from __future__ import annotations
 
 import os
+import textwrap
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -47,6 +48,8 @@ from vppsim.viz.queries import DatasetQueries
 FIGSIZE = (14.0, 12.0)
 """Figure size [in]; with :data:`DPI` 1540 x 1320 pixels."""
 DPI = 110
+CAPTION_CHARS = 200
+"""Caption characters per line: the width of :data:`FIGSIZE` at the caption's 8.5 pt."""
 
 STYLE = {
     "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
@@ -733,14 +736,16 @@ def _dollars(amount: float) -> str:
 def _figure(title: str, *caption: str) -> Figure:
     """An empty figure with its title, and caption lines along the bottom."""
     figure = Figure(figsize=FIGSIZE, dpi=DPI)
+    # Long source lines (several datasets, each with its fallback) wrap inside the figure.
+    lines = [part for line in caption for part in textwrap.wrap(line, CAPTION_CHARS)]
     # Leave a strip at the bottom for the caption, which the layout engine does not see.
-    strip = 0.006 + 0.012 * len(caption)
+    strip = 0.006 + 0.012 * len(lines)
     figure.set_layout_engine("constrained", rect=(0, strip, 1, 1 - strip), h_pad=0.06, w_pad=0.06)
     figure.suptitle(title)
     figure.text(
         0.005,
         0.004,
-        "\n".join(caption),
+        "\n".join(lines),
         ha="left",
         va="bottom",
         fontsize=8.5,
