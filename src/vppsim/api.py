@@ -158,7 +158,7 @@ class DataCollector:
         summary : dict
             ``summary.json``'s content.
         """
-        from vppsim.fleet.dispatch import DispatchSettings
+        from vppsim.fleet.dispatch_spec import DispatchSettings
         from vppsim.fleet.run import dispatch_study, read_study
 
         settings = DispatchSettings(workers=workers)

@@ -612,7 +612,7 @@ def dispatch(
     ] = True,
 ) -> None:
     """Dispatch the fleet of a built dataset; write DIRECTORY/dispatch/<strategy>/."""
-    from vppsim.fleet.dispatch import DispatchSettings
+    from vppsim.fleet.dispatch_spec import DispatchSettings
     from vppsim.fleet.run import write_dispatch
 
     exit_on_sigterm()

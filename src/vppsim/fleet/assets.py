@@ -55,6 +55,7 @@ from vppsim.dataset.schemas import (
     schema_failures,
 )
 from vppsim.errors import ConfigError
+from vppsim.fleet.dispatch_spec import DispatchSettings
 from vppsim.seeds import Stream, stream_rng
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -1034,8 +1035,10 @@ def asset_specifications() -> dict[str, Any]:
 
 
 def operational_constraints(parameters: FleetParameters) -> dict[str, Any]:
-    """``assets/operational_constraints.json``: the fleet-level limits dispatch honours."""
+    """``assets/operational_constraints.json``: the fleet-level limits dispatch honours (the
+    AS durations are the dispatch's own defaults)."""
     p = parameters
+    dispatch = DispatchSettings()
     return {
         "export_limit": {
             "rule": "each home's inverter nameplate: PV AC rating plus battery discharge power",
@@ -1060,9 +1063,9 @@ def operational_constraints(parameters: FleetParameters) -> dict[str, Any]:
             "source": "CALIBRATION.md, CAISO Tariff DERA and PDR",
         },
         "ancillary_services": {
-            "regulation_duration_h": 1.0,
-            "spinning_reserve_duration_h": 0.5,
-            "non_spinning_reserve_duration_h": 0.5,
+            "regulation_duration_h": dispatch.regulation_hours,
+            "spinning_reserve_duration_h": dispatch.reserve_hours,
+            "non_spinning_reserve_duration_h": dispatch.reserve_hours,
             "rule": "an award of P kW for an hour needs state of charge for P kW over the "
             "duration above the backup reserve (discharge) or headroom below full (charge)",
             "source": "CAISO BPM for Market Operations: regulation needs 60 min of "

@@ -97,76 +97,14 @@ from vppsim.errors import ConfigError
 from vppsim.fleet import thermal
 from vppsim.fleet.arbitrage import _highs, _interval_hours, waste_price
 from vppsim.fleet.battery import BatteryParameters
-
-Strategy = Literal["none", "rule", "lp"]
-STRATEGIES: tuple[Strategy, ...] = ("none", "rule", "lp")
-PRODUCTS = ("regup", "regdown", "spin", "nonspin")
-"""AS products, in the column order of :attr:`Market.ancillary` (prices ``<name>_price``)."""
-UP = np.array([True, False, True, True])
-"""Which products of :data:`PRODUCTS` are upward (discharge)."""
-REGULATION = np.array([True, True, False, False])
-
-
-class DispatchSettings(BaseModel):
-    """The dispatch's assumptions (not the assets: those are :class:`HomeAssets`)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    initial_soc: float = Field(
-        0.5,
-        ge=0.0,
-        le=1.0,
-        description="State of charge at the start, share of usable energy [1]; raised to the "
-        "backup reserve where that is higher.",
-    )
-    regulation_hours: float = Field(
-        1.0,
-        gt=0.0,
-        le=4.0,
-        description="Energy duration of a regulation award [h]: 60 min, CAISO tariff section "
-        "8.4 continuous-energy requirement for regulation in the day-ahead market.",
-    )
-    reserve_hours: float = Field(
-        0.5,
-        gt=0.0,
-        le=4.0,
-        description="Energy duration of a spinning or non-spinning award [h]: 30 min, CAISO "
-        "tariff section 8.4.",
-    )
-    regulation_throughput_share: float = Field(
-        0.0,
-        ge=0.0,
-        le=1.0,
-        description="Share of a regulation award's energy charged as discharged throughput "
-        "[1] (assumption: 0, a zero-mean signal).",
-    )
-    comfort_penalty_usd_per_kh: float = Field(
-        1.0,
-        ge=0.0,
-        le=1e4,
-        description="Price of one degree-hour outside the comfort band [$/K-h] (a modelling "
-        "weight, not a market price).",
-    )
-    peak_hours: tuple[int, int] = Field(
-        (16, 21),
-        description="Local hours [start, end) of the rule's evening discharge: the 4-9 pm "
-        "peak of the California utilities' time-of-use rates (e.g. SCE TOU-D-4-9PM).",
-    )
-    simultaneous_tolerance_kw: float = Field(
-        1e-6, gt=0.0, description="Power below which a flow counts as zero [kW]."
-    )
-    workers: int = Field(1, ge=1, le=64, description="Processes solving homes in parallel.")
-
-    @model_validator(mode="after")
-    def _peak(self) -> DispatchSettings:
-        start, end = self.peak_hours
-        if not 0 <= start < end <= 24:
-            raise ValueError(f"peak_hours={self.peak_hours}: need 0 <= start < end <= 24")
-        return self
-
-    def durations(self) -> np.ndarray:
-        """Energy duration of each product of :data:`PRODUCTS` [h]."""
-        return np.where(REGULATION, self.regulation_hours, self.reserve_hours)
+from vppsim.fleet.dispatch_spec import (
+    PRODUCTS,
+    REGULATION,
+    STRATEGIES,
+    UP,
+    DispatchSettings,
+    Strategy,
+)
 
 
 class HomeAssets(BaseModel):

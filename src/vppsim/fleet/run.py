@@ -49,17 +49,26 @@ from vppsim.dataset.validate import study_of_manifest
 from vppsim.errors import ConfigError
 from vppsim.fleet import ev, thermal
 from vppsim.fleet.dispatch import (
-    STRATEGIES,
-    DispatchSettings,
     EVSessions,
     HomeAssets,
     HomeSeries,
     Market,
     Schedule,
-    Strategy,
     Thermal,
     dispatch_fleet,
     market_from_frame,
+)
+from vppsim.fleet.dispatch_spec import (
+    DISPATCH_FOLDER,
+    FLEET_FILE,
+    HOMES_FOLDER,
+    KPIS_FILE,
+    OWNER,
+    STRATEGIES,
+    SUMMARY_FILE,
+    DispatchSettings,
+    Strategy,
+    is_dispatch_output,
 )
 from vppsim.fleet.kpis import fleet_summary, replay, score
 from vppsim.load.model import ThermalInputs, hvac_power, thermal_inputs, thermostat_run
@@ -92,10 +101,6 @@ KPI_COLUMNS = {
     "violations": "violations",
 }
 """Columns of ``kpis.parquet`` after ``home_id`` -> the :func:`vppsim.fleet.kpis.score` key."""
-OWNER = "vppsim dispatch"
-"""``summary.json``'s ``written_by``: marks a folder this command may replace."""
-DISPATCH_FOLDER = "dispatch"
-"""Where ``vppsim dispatch`` writes inside a dataset, a folder per strategy."""
 DEFAULT_CHUNK = 250
 
 
@@ -536,37 +541,6 @@ def dispatch_study(
     return homes, fleet, kpis, summary
 
 
-def _ours(folder: Path) -> bool:
-    """Whether ``folder`` holds only what :func:`write_dispatch` writes."""
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(summary, dict) or summary.get("written_by") != OWNER:
-        return False
-    expected = {"summary.json", "fleet.parquet", "kpis.parquet", "homes"}
-    if {p.name for p in folder.iterdir()} - expected:
-        return False
-    homes = folder / "homes"
-    return not homes.exists() or all(
-        p.is_file() and p.name.startswith("part-") and p.suffix == ".parquet"
-        for p in homes.iterdir()
-    )
-
-
-def dispatch_files(folder: Path) -> set[str]:
-    """The files :func:`write_dispatch` wrote under a dataset's ``dispatch/`` ``folder``
-    (relative to it): a rebuild counts them as vppsim's and leaves them out, since they were
-    computed from the data it replaces."""
-    return {
-        str(path.relative_to(folder))
-        for strategy in folder.iterdir()
-        if strategy.is_dir() and not strategy.is_symlink() and _ours(strategy)
-        for path in strategy.rglob("*")
-        if path.is_file()
-    }
-
-
 def _parquet(frame: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     pq.write_table(table, path, compression="zstd")
@@ -602,27 +576,29 @@ def write_dispatch(
     target = parent / strategy
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise ConfigError(f"refusing to replace {target}: not a folder vppsim wrote")
-    if target.exists() and any(target.iterdir()) and not _ours(target):
+    if target.exists() and any(target.iterdir()) and not is_dispatch_output(target):
         raise ConfigError(
             f"refusing to replace {target}: it holds files vppsim dispatch did not write"
         )
     parent.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{strategy}.partial-{os.getpid()}-", dir=parent))
     try:
-        (staging / "homes").mkdir()
+        (staging / HOMES_FOLDER).mkdir()
         _, fleet, kpis, summary = dispatch_study(
             study,
             strategy,
             settings,
             ancillary,
             homes_chunk,
-            write=lambda k, frame: _parquet(frame, staging / "homes" / f"part-{k:05d}.parquet"),
+            write=lambda k, frame: _parquet(
+                frame, staging / HOMES_FOLDER / f"part-{k:05d}.parquet"
+            ),
             progress=None if progress is None else progress(len(study.assets)),
         )
-        _parquet(fleet, staging / "fleet.parquet")
-        _parquet(kpis, staging / "kpis.parquet")
+        _parquet(fleet, staging / FLEET_FILE)
+        _parquet(kpis, staging / KPIS_FILE)
         text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
-        (staging / "summary.json").write_text(text, encoding="utf-8")
+        (staging / SUMMARY_FILE).write_text(text, encoding="utf-8")
         staging.chmod(0o755)
         if target.exists():
             aside = Path(tempfile.mkdtemp(prefix=f".{strategy}.old-", dir=parent))

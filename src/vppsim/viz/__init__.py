@@ -7,6 +7,7 @@ loading matplotlib unless there are charts to redraw.
 from pathlib import Path
 
 from vppsim.dataset.atomic import DerivedOutput
+from vppsim.fleet.dispatch_spec import DISPATCH_FOLDER, dispatch_files
 
 PLOTS_FOLDER = "plots"
 """Where ``vppsim plots`` puts the PNGs inside a dataset (a rebuild draws them anew)."""
@@ -24,17 +25,11 @@ def redraw_plots(root: Path) -> list[Path]:
     return write_plots(root)
 
 
-def _dispatch_files(folder: Path) -> set[str]:
-    from vppsim.fleet.run import dispatch_files
-
-    return dispatch_files(folder)
-
-
 DERIVED_OUTPUTS = {
     PLOTS_FOLDER: DerivedOutput(
         files=(MARKET_PNG, SOLAR_PNG, LOAD_PNG, INTEGRATED_PNG), write=redraw_plots
     ),
-    "dispatch": DerivedOutput(files=(), write=None, owned=_dispatch_files),
+    DISPATCH_FOLDER: DerivedOutput(files=(), write=None, owned=dispatch_files),
 }
 """Outputs vppsim derives into a dataset folder, counted (these files and no others in the
 folder) as its own: a rebuild draws the charts anew from the new data and leaves out the

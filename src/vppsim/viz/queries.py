@@ -27,6 +27,15 @@ from vppsim import diversity
 from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
+from vppsim.fleet.dispatch_spec import (
+    DISPATCH_FOLDER,
+    FLEET_FILE,
+    HOMES_FOLDER,
+    KPIS_FILE,
+    STRATEGIES,
+    STRATEGY_FILES,
+    SUMMARY_FILE,
+)
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
@@ -50,11 +59,6 @@ HOME_FILTERS: dict[str, tuple[str, str | None]] = {
 
 _TABLES = ("market", "system", "solar", "weather")
 
-DISPATCH = "dispatch"
-"""The folder ``vppsim dispatch`` writes in a dataset (``dispatch/<strategy>/``), and its name
-among :attr:`DatasetQueries.datasets` when it holds at least one strategy."""
-DISPATCH_FILES = ("summary.json", "fleet.parquet", "kpis.parquet")
-"""The files of a strategy's folder besides its ``homes/part-*.parquet``."""
 _STRATEGY = re.compile(r"^[a-z][a-z0-9_]*$")
 """A strategy folder's name (it names SQL sources); the CLI's staging folders start with a dot."""
 
@@ -161,7 +165,7 @@ class DatasetQueries:
         self.has_homes = self._create_homes_view()
         self.strategies: list[str] = self._find_strategies()
         if self.strategies:
-            self.datasets.append(DISPATCH)
+            self.datasets.append(DISPATCH_FOLDER)
         days = self.sql("SELECT min(day) AS first, max(day) AS last FROM steps").iloc[0]
         self.first_day: date = pd.Timestamp(days["first"]).date()
         self.last_day: date = pd.Timestamp(days["last"]).date()
@@ -213,22 +217,18 @@ class DatasetQueries:
 
     def _find_strategies(self) -> list[str]:
         """The strategies ``vppsim dispatch`` has written: folders of ``dispatch/`` holding
-        every file of :data:`DISPATCH_FILES` and at least one homes part; ``none``, ``rule``
+        every file of :data:`STRATEGY_FILES` and at least one homes part; ``none``, ``rule``
         and ``lp`` first, in that order (the baseline before what is compared with it)."""
-        folder = self.root / DISPATCH
+        folder = self.root / DISPATCH_FOLDER
         if not folder.is_dir():
             return []
-        # Imported here: the dispatch module loads the LP solver (half a second), which a
-        # dataset without dispatch output never needs.
-        from vppsim.fleet.dispatch import STRATEGIES
-
         found = [
             path.name
             for path in folder.iterdir()
             if path.is_dir()
             and _STRATEGY.match(path.name)
-            and all((path / name).is_file() for name in DISPATCH_FILES)
-            and any((path / "homes").glob("*.parquet"))
+            and all((path / name).is_file() for name in STRATEGY_FILES)
+            and any((path / HOMES_FOLDER).glob("*.parquet"))
         ]
         order = {name: i for i, name in enumerate(STRATEGIES)}
         return sorted(found, key=lambda name: (order.get(name, len(order)), name))
@@ -665,13 +665,13 @@ class DatasetQueries:
     # -- dispatch ------------------------------------------------------------------------
 
     def _strategy_folder(self, strategy: str) -> Path:
-        self.require(DISPATCH)
+        self.require(DISPATCH_FOLDER)
         if strategy not in self.strategies:
             raise DatasetNotReadable(
                 f"{self.root} has no dispatch of strategy {strategy!r}; it has "
                 f"{', '.join(self.strategies)}"
             )
-        return self.root / DISPATCH / strategy
+        return self.root / DISPATCH_FOLDER / strategy
 
     def _dispatch(self, strategy: str, name: str) -> str:
         """The SQL source of file ``name`` (a glob for the homes parts) of ``strategy``."""
@@ -681,7 +681,7 @@ class DatasetQueries:
     def dispatch_summary(self, strategy: str) -> dict[str, Any]:
         """``summary.json`` of ``strategy``: its ``strategy``, ``period``, ``homes``,
         ``settings``, the fleet's ``kpis`` and ``issues``, as ``vppsim dispatch`` wrote it."""
-        path = self._strategy_folder(strategy) / "summary.json"
+        path = self._strategy_folder(strategy) / SUMMARY_FILE
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -711,8 +711,8 @@ class DatasetQueries:
             hide the imports of others); and, with the dataset's rooftop PV, ``pv_kw`` [kW AC]
             of the dispatched homes before curtailment.
         """
-        fleet = self._dispatch(strategy, "fleet.parquet")
-        homes = self._dispatch(strategy, "homes/*.parquet")
+        fleet = self._dispatch(strategy, FLEET_FILE)
+        homes = self._dispatch(strategy, f"{HOMES_FOLDER}/*.parquet")
         columns = [
             row[0]
             for row in self.sql(f"DESCRIBE SELECT * FROM {fleet}").itertuples(index=False)
@@ -726,7 +726,7 @@ class DatasetQueries:
                 pv_sum AS (
                     SELECT {TIMESTAMP}, sum(pv_kw) AS pv_kw FROM pv
                     WHERE {self._period_where(start, end)} AND {HOME_ID} IN
-                        (SELECT {HOME_ID} FROM {self._dispatch(strategy, "kpis.parquet")})
+                        (SELECT {HOME_ID} FROM {self._dispatch(strategy, KPIS_FILE)})
                     GROUP BY 1
                 )"""
             pv_join = f"LEFT JOIN pv_sum p USING ({TIMESTAMP})"
@@ -756,7 +756,7 @@ class DatasetQueries:
         """Individual homes' schedule under ``strategy``, long format: ``home_id``,
         ``timestamp``, ``meter_kw`` (import positive) [kW] and ``soc_kwh`` [kWh], bucket
         means."""
-        homes = self._dispatch(strategy, "homes/*.parquet")
+        homes = self._dispatch(strategy, f"{HOMES_FOLDER}/*.parquet")
         return self.sql(
             f"SELECT {HOME_ID}, {self._bucket(aggregation)} AS {TIMESTAMP}, "
             f"avg(meter_kw) AS meter_kw, avg(soc_kwh) AS soc_kwh "
@@ -769,9 +769,7 @@ class DatasetQueries:
     def dispatch_kpis(self, strategy: str) -> pd.DataFrame:
         """``kpis.parquet`` of ``strategy``: one row per home (``home_id``, its revenues and
         costs [$], cycles, comfort [K-h], EV energy unmet [kWh] and violations), by id."""
-        return self.sql(
-            f"SELECT * FROM {self._dispatch(strategy, 'kpis.parquet')} ORDER BY {HOME_ID}"
-        )
+        return self.sql(f"SELECT * FROM {self._dispatch(strategy, KPIS_FILE)} ORDER BY {HOME_ID}")
 
 
 def _utc_times(frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from vppsim.fleet.dispatch_spec import DISPATCH_FOLDER
 from vppsim.viz.dashboard.views import DEFAULT_AGGREGATION, DEFAULT_PV_SHARE
 from vppsim.viz.figures import PRICE_LABELS
-from vppsim.viz.queries import AGGREGATIONS, DISPATCH, HOME_FILTERS, DatasetQueries
+from vppsim.viz.queries import AGGREGATIONS, HOME_FILTERS, DatasetQueries
 
 TABS = {
     "market": "Market",
@@ -17,7 +18,7 @@ TABS = {
     "dispatch": "Dispatch",
     "quality": "Data quality",
 }
-OPTIONAL_TABS = {"system": "system", "dispatch": DISPATCH}
+OPTIONAL_TABS = {"system": "system", "dispatch": DISPATCH_FOLDER}
 """Tabs shown only when the dataset holds their table (tab -> dataset): datasets built
 before the system dataset existed have none, and their page shows no System tab; the
 Dispatch tab needs ``vppsim dispatch`` to have written at least one strategy."""

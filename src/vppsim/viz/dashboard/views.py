@@ -16,9 +16,10 @@ import pandas as pd
 
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.dataset.validate import ValidationReport, validate_directory
+from vppsim.fleet.dispatch_spec import DISPATCH_FOLDER
 from vppsim.registry import default_registry
 from vppsim.viz import analysis
-from vppsim.viz.queries import DISPATCH, DatasetQueries, HomeSelection
+from vppsim.viz.queries import DatasetQueries, HomeSelection
 
 DIVERSITY_DRAWS = 3
 DIVERSITY_SAMPLED_HOMES = 200
@@ -30,7 +31,7 @@ TAB_DATASETS = {
     "solar": ("solar",),
     "load": ("load",),
     "integrated": ("market", "solar", "load"),
-    "dispatch": (DISPATCH,),
+    "dispatch": (DISPATCH_FOLDER,),
 }
 """The datasets each tab draws from."""
 
