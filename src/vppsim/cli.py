@@ -61,6 +61,18 @@ def exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _progress_bar() -> Progress:
+    """The bar of long work, on stderr, gone when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
 class _RichProgress:
     def __init__(self, progress: Progress):
         self._progress = progress
@@ -286,14 +298,7 @@ def build(
                 f"Per-home CSVs skipped: {settings.homes:,} homes is above csv_homes_limit "
                 f"{settings.csv_homes_limit:,}; per-home data is written to Parquet only."
             )
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
+        with _progress_bar() as progress:
             result = build_dataset(
                 settings,
                 registry,
@@ -622,14 +627,7 @@ def dispatch(
     except ConfigError as exc:
         raise _fail(exc) from None
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
+        with _progress_bar() as progress:
 
             def bar(total: int) -> Callable[[int], None]:
                 return _RichProgress(progress).start(f"dispatch {strategy}", total)
