@@ -94,7 +94,7 @@ def waste_price(battery: BatteryParameters) -> float:
     return -1000.0 * battery.throughput_cost_usd_per_kwh * battery.round_trip_efficiency / loss
 
 
-def _interval_hours(index: pd.DatetimeIndex) -> float:
+def interval_hours(index: pd.DatetimeIndex) -> float:
     """The grid's interval [h]; the grid must be regular and timezone-aware."""
     if index.tz is None:
         raise ValueError("prices must be indexed by timezone-aware interval starts")
@@ -195,7 +195,7 @@ def _problem(
     prices: pd.Series, battery: BatteryParameters, horizon: Horizon, timezone: str
 ) -> _Problem:
     index = pd.DatetimeIndex(prices.index)
-    dt_h = _interval_hours(index)
+    dt_h = interval_hours(index)
     price = prices.to_numpy(dtype=float)
     if not np.all(np.isfinite(price)):
         raise ValueError("prices must be finite")
@@ -298,7 +298,7 @@ def arbitrage(
     return _result(lp.index, lp.price, charge, discharge, x[2 * n :], lp.dt_h, battery, -objective)
 
 
-def _highs() -> highspy.Highs:
+def silent_highs() -> highspy.Highs:
     """A silent HiGHS instance. HiGHS prints its banner from C++ to the process's stdout when
     the first instance is made, before any option can be set; the banner would land in the
     middle of ``vppsim calibrate``'s tables, so stdout's descriptor is pointed at /dev/null
@@ -330,7 +330,7 @@ def _solve_highs(
     lp.a_matrix_.start_ = a_eq.indptr
     lp.a_matrix_.index_ = a_eq.indices
     lp.a_matrix_.value_ = a_eq.data
-    solver = _highs()
+    solver = silent_highs()
     solver.passModel(lp)
     solver.run()
     status = solver.getModelStatus()
@@ -434,7 +434,7 @@ def arbitrage_dp(
     ArbitrageResult
     """
     index = pd.DatetimeIndex(prices.index)
-    dt_h = _interval_hours(index)
+    dt_h = interval_hours(index)
     price = prices.to_numpy(dtype=float)
     n = price.size
     starts = _horizon_starts(index, horizon, timezone)
@@ -502,7 +502,7 @@ def revenue_by_month(
     """A result's revenue per local month (the columns of :func:`monthly_arbitrage`), e.g. of
     :func:`arbitrage_dp`'s schedule."""
     schedule = result.schedule
-    dt_h = _interval_hours(pd.DatetimeIndex(schedule.index))
+    dt_h = interval_hours(pd.DatetimeIndex(schedule.index))
     charge = schedule["charge_kw"].to_numpy() * dt_h
     discharge = schedule["discharge_kw"].to_numpy() * dt_h
     per_kwh = schedule["price"].to_numpy() / 1000.0

@@ -95,7 +95,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from vppsim.calendar import CAISO_TIMEZONE
 from vppsim.errors import ConfigError
 from vppsim.fleet import thermal
-from vppsim.fleet.arbitrage import _highs, _interval_hours, waste_price
+from vppsim.fleet.arbitrage import interval_hours, silent_highs, waste_price
 from vppsim.fleet.battery import BatteryParameters
 from vppsim.fleet.dispatch_spec import (
     PRODUCTS,
@@ -287,7 +287,7 @@ def market_from_frame(
     """
     index = pd.DatetimeIndex(frame["timestamp"])
     try:
-        dt_h = _interval_hours(index)
+        dt_h = interval_hours(index)
     except ValueError as error:
         raise ConfigError(f"timestamp: {error}") from None
     local = index.tz_convert(timezone)
@@ -804,7 +804,7 @@ def _model(cost, lower, upper, row_lower, row_upper, start, index, value, intege
     lp.a_matrix_.start_ = start
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
-    solver = _highs()
+    solver = silent_highs()
     if integer.any():
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
