@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 
 from vppsim.dataset.schemas import TIMESTAMP
 from vppsim.errors import ConfigError, VppsimError
+from vppsim.fleet.assets import FleetParameters
 from vppsim.grid import local_midnight
 from vppsim.viz import INTEGRATED_PNG, LOAD_PNG, MARKET_PNG, PLOTS_FOLDER, SOLAR_PNG
 from vppsim.viz.analysis import (
@@ -98,8 +99,6 @@ WINDOW_DAYS = 7
 MIDDAY, EVENING = (10, 15), (16, 22)
 KWH_SHIFTED_PER_HOME = 1.0
 FLEET_COLUMNS = ["load_kw", "pv_kw", "net_kw"]
-PV_MEDIAN_KW = 6.5
-"""Median system size of PV drawn for a dataset without its own [kW DC] (pv_capacity's)."""
 
 
 def write_plots(root: Path, pv_share: float = 0.5, out: Path | None = None) -> list[Path]:
@@ -599,7 +598,8 @@ def integrated_figure(queries: DatasetQueries, pv_share: float = 0.5) -> Figure:
     if pv.drawn:
         about_pv = (
             f"PV: {pv_share:.0%} of homes drawn to have a rooftop system (median "
-            f"{PV_MEDIAN_KW:g} kW DC, seed {queries.seed}), output from the solar dataset."
+            f"{FleetParameters().pv_size_median_kw_dc:g} kW DC, seed {queries.seed}), output "
+            "from the solar dataset."
         )
     else:
         about_pv = "PV: each home's own rooftop system on its own roof (assets and pv datasets)."
