@@ -9,18 +9,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME, DatasetSpec
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME, DatasetSpec, arrow_type
 from vppsim.grid import parse_timestamps
 
 
 def _column_types(spec: DatasetSpec) -> dict[str, pa.DataType]:
     types = {TIMESTAMP: pa.string(), HOME_ID: pa.int32()}
     for column in spec.columns:
-        types[column.name] = (
-            pa.string()
-            if column.is_datetime
-            else pa.from_numpy_dtype(pd.api.types.pandas_dtype(column.dtype))
-        )
+        types[column.name] = pa.string() if column.is_datetime else arrow_type(column.dtype)
     return types
 
 

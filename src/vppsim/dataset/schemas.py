@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
+import pyarrow as pa_types
 
 from vppsim.grid import format_timestamps
 
@@ -52,6 +53,17 @@ class ColumnSpec:
     @property
     def is_datetime(self) -> bool:
         return self.dtype == UTC_DATETIME
+
+
+def arrow_type(dtype: str) -> pa_types.DataType:
+    """The Arrow type a column of ``dtype`` is written as: UTC microseconds for datetimes,
+    dictionary-encoded text for categories (read back as pandas categories), else the
+    numpy type's."""
+    if dtype.startswith("datetime64"):
+        return pa_types.timestamp("us", tz="UTC")
+    if dtype == "category":
+        return pa_types.dictionary(pa_types.int32(), pa_types.string())
+    return pa_types.from_numpy_dtype(np.dtype(dtype))
 
 
 TableCheck = Callable[[pd.DataFrame, "Study", str], list[str]]

@@ -31,7 +31,7 @@ from vppsim.dataset.manifest import (
     TableSchema,
     VppsimSection,
 )
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, home_csv_name
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, arrow_type, home_csv_name
 from vppsim.dataset.sources import HomeBatch, Provenance
 from vppsim.grid import TIMESTAMP_FORMAT, format_timestamps
 
@@ -49,12 +49,6 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _arrow_type(dtype: str) -> pa.DataType:
-    if dtype.startswith("datetime64"):
-        return pa.timestamp("us", tz="UTC")
-    return pa.from_numpy_dtype(np.dtype(dtype))
-
-
 def arrow_table(spec: DatasetSpec, frame: pd.DataFrame) -> pa.Table:
     """Convert a contract frame to Arrow with explicit types and units as field metadata."""
     fields, arrays = [], []
@@ -65,7 +59,7 @@ def arrow_table(spec: DatasetSpec, frame: pd.DataFrame) -> pa.Table:
             kind, meta = pa.int32(), {"description": "Home index, 0-based"}
         else:
             column = spec.column(name)
-            kind = _arrow_type(column.dtype)
+            kind = arrow_type(column.dtype)
             meta = {"unit": column.unit, "description": column.description}
         values = frame[name]
         if name not in (TIMESTAMP, HOME_ID) and spec.column(name).decimals is not None:

@@ -392,6 +392,7 @@ def simulate_system(
     rng: np.random.Generator,
     parameters: SystemParameters | None = None,
     calibration: SystemCalibration | None = None,
+    wind_mw: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Simulate the CAISO system drivers on ``grid``.
 
@@ -410,6 +411,10 @@ def simulate_system(
         The knobs; defaults reproduce the shipped model.
     calibration : SystemCalibration, optional
         The fitted tables; default the shipped ``calibrated.json``.
+    wind_mw : numpy.ndarray, optional
+        Wind on ``grid`` [MW] to use instead of simulating it: a forecast member of the wind
+        resource (:mod:`vppsim.forecast`). Wind is drawn last, so the demand's draws are
+        the same either way.
 
     Returns
     -------
@@ -438,7 +443,10 @@ def simulate_system(
     ghi = frame["ghi_w_m2"].to_numpy(float)
     demand = simulate_demand(calendar, temperature, step_h, rng, parameters, c)
     solar = simulate_solar(grid, timezone, calendar, ghi, step_h, parameters, c)
-    wind = simulate_wind(grid, timezone, calendar, step_h, rng, parameters, c)
+    if wind_mw is None:
+        wind = simulate_wind(grid, timezone, calendar, step_h, rng, parameters, c)
+    else:
+        wind = np.asarray(wind_mw, dtype=float)
     floor = (
         c.net_load_floor_mw
         if parameters.net_load_floor_mw is None
