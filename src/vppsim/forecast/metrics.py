@@ -187,9 +187,12 @@ def crps_quantiles(y, q, levels=QUANTILE_LEVELS) -> np.ndarray:
 
     The CRPS is twice the pinball loss integrated over all levels; with the seven levels
     of the forecast files it is approximated by twice the mean pinball loss over them
-    (scoringrules' ``crps_quantile``). The approximation under-weights the tails beyond
-    p05 and p95, so it is below the exact CRPS (for a normal forecast by about 10 %, see
-    the tests) and comparable only between forecasts scored on the same levels.
+    (scoringrules' ``crps_quantile``). Equal weights on these levels over-weight the
+    tails, where the pinball loss is small, so the approximation is below the exact CRPS:
+    for a calibrated normal forecast of sd ``s`` its expectation is
+    ``(2/7) s sum(phi(z_a))`` = 0.455 s against the exact ``s / sqrt(pi)`` = 0.564 s, a
+    ratio of 0.81. Scores compare only between forecasts on the same levels (the
+    climatology of :func:`climatological_quantiles` is scored the same way).
 
     Parameters
     ----------
@@ -270,10 +273,9 @@ def pit(y, q, levels=QUANTILE_LEVELS) -> np.ndarray:
 
     Between quantiles the forecast CDF is linear; an outcome beyond the outer quantiles
     gets the middle of its tail (``levels[0] / 2`` or ``(levels[-1] + 1) / 2``), so a
-    histogram whose bin edges include ``levels[0]`` and ``levels[-1]`` (as
-    :func:`pit_histogram`'s do) is exactly that of the randomised PIT, uniform within
-    the tails. An outcome on a flat stretch of the CDF (equal quantiles, e.g. PV at night)
-    gets the middle of the levels it spans.
+    histogram with bins between the levels (:func:`pit_histogram`) is exactly that of the
+    randomised PIT, uniform within the tails. An outcome on a flat stretch of the CDF
+    (equal quantiles, e.g. PV at night) gets the middle of the levels it spans.
 
     Parameters
     ----------
@@ -297,19 +299,24 @@ def pit(y, q, levels=QUANTILE_LEVELS) -> np.ndarray:
     return (below + at_or_below) / 2.0
 
 
-def pit_histogram(values, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    """Share of PIT values in each of ``bins`` equal bins of [0, 1].
+def pit_histogram(values, levels=QUANTILE_LEVELS) -> tuple[np.ndarray, np.ndarray]:
+    """Share of PIT values between consecutive quantile levels.
+
+    The bins are those the quantiles resolve, edges ``0, levels..., 1``: within a bin the
+    PIT of :func:`pit` is a linear interpolation, exact only if the forecast density is
+    flat there, so finer bins would show shapes of the interpolation, not of calibration.
 
     Returns
     -------
-    share : ndarray, shape (bins,)
-        Fraction of the values in each bin [1]; ``1 / bins`` each when uniform.
-    edges : ndarray, shape (bins + 1,)
+    share : ndarray, shape (levels + 1,)
+        Fraction of the values in each bin [1]; for a calibrated forecast, the bin's width.
+    edges : ndarray, shape (levels + 2,)
         The bin edges.
     """
     values = np.asarray(values, dtype=float)
-    counts, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
-    share = counts / counts.sum() if counts.sum() else np.full(bins, np.nan)
+    edges = np.array([0.0, *levels, 1.0])
+    counts, _ = np.histogram(values, bins=edges)
+    share = counts / counts.sum() if counts.sum() else np.full(len(counts), np.nan)
     return share, edges
 
 

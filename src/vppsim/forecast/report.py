@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME
 from vppsim.forecast import metrics
 from vppsim.forecast.metrics import ISSUED_AT, QUANTILE_COLUMNS
 from vppsim.seeds import Stream, stream_rng
@@ -71,7 +72,9 @@ class ForecastReport:
         over the rows with a climatology; ``coverage_80``, ``coverage_90`` [1] of p10-p90
         and p05-p95 and their mean widths ``width_80``, ``width_90``; ``n_calibration``.
     pit : DataFrame
-        ``variable``, ``lead``, ``bin_start``, ``bin_end``, ``share`` [1]: PIT histograms.
+        ``variable``, ``lead``, ``bin_start``, ``bin_end``, ``share`` and ``expected``
+        (the bin's width, the share when calibrated) [1]: PIT histograms with bins between
+        the quantile levels.
     reliability : DataFrame
         ``variable``, ``lead``, ``level``, ``observed`` [1]: the reliability diagrams.
     household : DataFrame
@@ -128,8 +131,10 @@ def _outcome(queries: DatasetQueries, variable: str) -> tuple[pd.DataFrame, str]
 def _members_crps(queries: DatasetQueries, folder: Path, variable: str, outcome) -> pd.DataFrame:
     """``issued_at``, ``timestamp`` and ``crps_members`` from the members file, if any."""
     path = folder / FORECASTS_FOLDER / MEMBERS_FILE
-    if not path.is_file():
-        return pd.DataFrame(columns=[ISSUED_AT, TIMESTAMP, "crps_members"])
+    if not path.is_file() or variable not in pq.read_schema(path).names:
+        return pd.DataFrame(
+            {ISSUED_AT: pd.Series(dtype=UTC_DATETIME), TIMESTAMP: pd.Series(dtype=UTC_DATETIME)}
+        ).assign(crps_members=np.nan)
     members = queries.sql(
         f"SELECT {ISSUED_AT}, {TIMESTAMP}, member, {variable} AS value "
         f"FROM read_parquet('{path.as_posix()}')"
@@ -214,9 +219,7 @@ def _household(queries: DatasetQueries, folder: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def forecast_report(
-    folder: Path | str, mape_floor: float = 0.05, pit_bins: int = 20
-) -> ForecastReport:
+def forecast_report(folder: Path | str, mape_floor: float = 0.05) -> ForecastReport:
     """Score the forecasts of a dataset folder against its outcomes.
 
     Parameters
@@ -226,8 +229,6 @@ def forecast_report(
     mape_floor : float
         MAPE leaves out outcomes with ``|y|`` at or below this share of the variable's
         mean ``|y|`` in the class scored [1] (see :func:`vppsim.forecast.metrics.mape`).
-    pit_bins : int
-        Bins of the PIT histograms (a multiple of 20 keeps the p05 and p95 edges).
 
     Returns
     -------
@@ -279,7 +280,7 @@ def forecast_report(
             )
             calibrated = group[~group["certain"]]
             y, q = calibrated["value"], calibrated[list(QUANTILE_COLUMNS)]
-            share, edges = metrics.pit_histogram(metrics.pit(y, q), pit_bins)
+            share, edges = metrics.pit_histogram(metrics.pit(y, q))
             pits.append(
                 pd.DataFrame(
                     {
@@ -288,6 +289,7 @@ def forecast_report(
                         "bin_start": edges[:-1],
                         "bin_end": edges[1:],
                         "share": share,
+                        "expected": np.diff(edges),
                     }
                 )
             )
