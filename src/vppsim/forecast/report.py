@@ -52,6 +52,7 @@ LEAD_CLASSES = (
 )
 """Intraday lead classes: (label, from, to) [h] of the lead ``timestamp - issued_at``; a
 lead of 8 h or more is the day-ahead run (its leads are 14-38 h)."""
+DAY_AHEAD_FROM_H = int(LEAD_CLASSES[-1][2])
 
 GROUP_SIZES = (1, 10, 100, 1000)
 """Homes per group of the household-load table."""
@@ -188,7 +189,7 @@ def _household(queries: DatasetQueries, folder: Path) -> pd.DataFrame:
         SELECT f.{HOME_ID}, f.{TIMESTAMP}, f.q50, l.load_kw
         FROM read_parquet('{parts.as_posix()}/part-*.parquet') f
         JOIN load l USING ({HOME_ID}, {TIMESTAMP})
-        WHERE f.{TIMESTAMP} - f.{ISSUED_AT} >= INTERVAL 8 HOUR
+        WHERE f.{TIMESTAMP} - f.{ISSUED_AT} >= INTERVAL {DAY_AHEAD_FROM_H} HOUR
         ORDER BY f.{HOME_ID}, f.{TIMESTAMP}
         """
     )
