@@ -396,6 +396,95 @@ def info(directory: DIRECTORY) -> None:
     out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
 
 
+BENCHMARKS = (
+    "epftoolbox day-ahead benchmark (LEAR and DNN ensembles, five markets; Lago et al., "
+    "Applied Energy 293, 116983, 2021): rMAE 0.37-0.60, sMAPE 4.9-14.7 %",
+    "project seed target: MAPE below 5 % for day-ahead price forecasts",
+    "BuildingsBench real homes (Emami et al., NeurIPS 2023): CV-RMSE about 77-80 % "
+    "per home at 24 h ahead",
+)
+"""The published figures set beside vppsim's forecast scores."""
+
+
+def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
+    """A rich table of ``frame``'s columns named in ``headers`` (header with unit)."""
+    table = Table(title=title, title_justify="left")
+    for column, header in headers.items():
+        table.add_column(header, justify="left" if frame[column].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        values = row._asdict()
+        table.add_row(
+            *(
+                escape(str(values[c])) if isinstance(values[c], str) else f"{values[c]:.4g}"
+                for c in headers
+            )
+        )
+    return table
+
+
+@app.command("forecast-report")
+def forecast_report(
+    directory: DIRECTORY,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the tables as CSV into this folder.")
+    ] = None,
+) -> None:
+    """Score the forecasts in DIRECTORY/forecasts/ against the outcomes: errors, CRPS and
+    skill over climatology, coverage, PIT, and household load error by group size."""
+    from vppsim.forecast.report import forecast_report as score
+    from vppsim.forecast.report import write_report_csv
+
+    try:
+        report = score(directory)
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    scores = report.scores.assign(
+        variable=report.scores["variable"] + " [" + report.scores["unit"] + "]"
+    )
+    # Two tables, so each fits a terminal; [u] is the unit given with the variable.
+    key = {"variable": "variable [u]", "lead": "lead"}
+    errors = {
+        "n": "n",
+        "mae": "MAE [u]",
+        "bias": "bias [u]",
+        "mape_pct": "MAPE [%]",
+        "smape_pct": "sMAPE [%]",
+        "rmae": "rMAE [1]",
+    }
+    bands = {
+        "crps": "CRPS [u]",
+        "crps_climatology": "CRPS clim [u]",
+        "skill": "skill [1]",
+        "coverage_80": "cover 80 [1]",
+        "width_80": "width 80 [u]",
+        "coverage_90": "cover 90 [1]",
+        "width_90": "width 90 [u]",
+    }
+    out.print(_frame_table(scores, f"errors of the q50, {directory}", key | errors))
+    out.print(
+        _frame_table(scores, "CRPS, skill over climatology, p10-p90 and p05-p95 bands", key | bands)
+    )
+    if not report.household.empty:
+        out.print(
+            _frame_table(
+                report.household,
+                "household load, day-ahead q50 of summed groups",
+                {
+                    "homes": "homes per group",
+                    "groups": "groups",
+                    "cv_rmse_median": "CV-RMSE median [1]",
+                    "cv_rmse_mean": "CV-RMSE mean [1]",
+                },
+            )
+        )
+    out.print("set beside:")
+    for line in BENCHMARKS:
+        out.print(f"  {line}", highlight=False)
+    if csv is not None:
+        for path in write_report_csv(report, csv):
+            out.print(f"wrote {escape(str(path))}", highlight=False)
+
+
 @app.command()
 def plots(
     directory: DIRECTORY,
