@@ -1,0 +1,1 @@
+"""Forecasts issued before the fact: schedule, weather members, ensembles, metrics."""
