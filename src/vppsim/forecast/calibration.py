@@ -37,7 +37,7 @@ def quoted_pct(key: str) -> float:
 
 def _row(stats: ErrorStatistics) -> dict:
     return {
-        "MAPE or MAE/cap %": stats.error_pct,
+        "error %": stats.error_pct,
         "bias %": stats.bias_pct,
         "bias MW": stats.bias,
         "MAE MW": stats.mae,
@@ -53,7 +53,8 @@ def forecast_table(
     synthetic: Mapping[str, ErrorStatistics] | None = None,
 ) -> pd.DataFrame:
     """One row per series, year and side: the real statistics (with the figure
-    ``CALIBRATION.md`` quotes), then vppsim's for the keys ``synthetic`` has.
+    ``CALIBRATION.md`` quotes), then vppsim's for the keys ``synthetic`` has. ``error %`` is
+    the MAPE for demand, the MAE over capacity for solar (daylight) and wind.
 
     Parameters
     ----------
@@ -62,14 +63,14 @@ def forecast_table(
     """
     rows = {}
     for key, stats in real.items():
-        rows[(key, "real")] = {"quoted %": quoted_pct(key), **_row(stats)}
+        rows[(*key.rsplit(" ", 1), "real")] = {"quoted %": quoted_pct(key), **_row(stats)}
         if synthetic is not None and key in synthetic:
-            rows[(key, "vppsim")] = {"quoted %": np.nan, **_row(synthetic[key])}
+            rows[(*key.rsplit(" ", 1), "vppsim")] = {"quoted %": np.nan, **_row(synthetic[key])}
     for key, stats in (synthetic or {}).items():
         if key not in real:
-            rows[(key, "vppsim")] = {"quoted %": np.nan, **_row(stats)}
+            rows[(*key.rsplit(" ", 1), "vppsim")] = {"quoted %": np.nan, **_row(stats)}
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index = pd.MultiIndex.from_tuples(table.index, names=["series", "side"])
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["series", "year", "side"])
     return table.round(3)
 
 
