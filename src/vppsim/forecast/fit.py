@@ -90,8 +90,14 @@ def _year(frame: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def real_statistics(reference: Path) -> dict[str, tuple[ErrorStatistics, float | None]]:
-    """Per ``"<series> <year>"`` (demand; SP15/NP15 solar and wind; 2022 and 2023): the real
-    pair's statistics and the capacity they are relative to [MW] (None for demand)."""
+    """Per ``"<series> <year>"`` (2022 and 2023): the real pair's statistics and the capacity
+    they are relative to [MW] (None for demand; the year's mean for the hub sums).
+
+    Series: ``demand``; ``SP15 solar``, ``NP15 solar``, ``SP15 wind``, ``NP15 wind`` (over the
+    hub's highest hourly actual of the year); ``solar`` and ``wind``, the hub sums vppsim's
+    system drivers stand for (over the sourced installed capacity): the real side of
+    vppsim's operator forecasts, which are scored the same way.
+    """
     out: dict[str, tuple[ErrorStatistics, float | None]] = {}
     demand = demand_pair(reference)
     hubs = hub_pairs(reference)
@@ -103,6 +109,13 @@ def real_statistics(reference: Path) -> dict[str, tuple[ErrorStatistics, float |
                 pair = _year(hubs[f"{hub} {kind}"], year)
                 capacity = float(pair["actual"].max())
                 out[f"{hub} {kind} {year}"] = (pair_statistics(pair, kind, capacity), capacity)
+    system = SystemCalibration.default()
+    for position, kind in enumerate(KINDS):
+        for year in YEARS:
+            pair = _year(hubs[kind], year)
+            capacity = installed_capacity(pair.index, system)[position]
+            stats = pair_statistics(pair, kind, capacity)
+            out[f"{kind} {year}"] = (stats, stats.scale)
     return out
 
 
