@@ -33,6 +33,7 @@ import pandas as pd
 from vppsim.calendar import CAISO_TIMEZONE, local_calendar
 from vppsim.calibration_file import dumps_calibration, write_or_check
 from vppsim.forecast.errors import ErrorStatistics, daylight_mask, error_statistics, hourly_means
+from vppsim.report import reference_dir
 from vppsim.system import reference as ref
 from vppsim.system.model import SystemCalibration, decimal_year, sourced_capacity
 
@@ -189,18 +190,21 @@ def fit_calibration(reference: Path) -> dict:
 
 
 OUTPUT = Path(__file__).resolve().with_name("calibrated.json")
-REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference"
-"""``../shared/reference`` next to the repository (src/vppsim/forecast -> repo -> ..)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Fit and write ``calibrated.json`` (``--check``: compare with the shipped file)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped file")
-    parser.add_argument("--reference", type=Path, default=REFERENCE)
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="the shared reference folder (default: $VPPSIM_REFERENCE, else ../shared/reference)",
+    )
     args = parser.parse_args(argv)
-    same = write_or_check(OUTPUT, dumps_calibration(fit_calibration(args.reference)), args.check)
-    return 0 if same else 1
+    text = dumps_calibration(fit_calibration(reference_dir(args.reference)))
+    return 0 if write_or_check(OUTPUT, text, args.check) else 1
 
 
 if __name__ == "__main__":
