@@ -147,7 +147,9 @@ def test_cli_names_missing_references_and_bad_parts(tmp_path):
     assert "tmy3_722977_santa_ana_ca.csv.gz" in result.stderr
     result = runner.invoke(app, ["calibrate", "--part", "prices", "--years", "0"])
     assert result.exit_code == 2
-    assert "part='prices': use solar, system, market, load or all; years=0" in result.stderr
+    assert (
+        "part='prices': use solar, system, market, load, forecasts or all; years=0" in result.stderr
+    )
     for args, env in (
         (["--reference", str(tmp_path / "nowhere")], {}),
         ([], {"VPPSIM_REFERENCE": str(tmp_path / "nowhere")}),

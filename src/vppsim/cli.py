@@ -600,7 +600,7 @@ def settings(
         out.print(table)
 
 
-CALIBRATION_PARTS = ("solar", "system", "market", "load")
+CALIBRATION_PARTS = ("solar", "system", "market", "load", "forecasts")
 
 
 def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, workdir: Path):
@@ -616,6 +616,10 @@ def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, 
         from vppsim.market.calibration import market_calibration_tables
 
         return market_calibration_tables(reference, years=years, seed=seed)
+    if part == "forecasts":
+        from vppsim.forecast.calibration import forecast_calibration_tables
+
+        return forecast_calibration_tables(reference)
     from vppsim.load.calibration import load_calibration_tables
 
     return load_calibration_tables(reference, homes=homes, seed=seed)
@@ -634,7 +638,7 @@ def calibrate(
         str,
         typer.Option(
             help="solar (weather and PV), system (CAISO demand, solar, wind, gas), market "
-            "(prices: issue 11's checks), load, or all."
+            "(prices: issue 11's checks), load, forecasts (day-ahead forecast errors), or all."
         ),
     ] = "all",
     years: Annotated[

@@ -101,24 +101,44 @@ def read_eia930_demand_solar(path: Path) -> pd.DataFrame:
     return out[~out.index.duplicated()].sort_index()
 
 
+def read_hub_series(path: Path) -> pd.DataFrame:
+    """CAISO ``SLD_REN_FCST`` as published, one column per hub and resource: ``act_<hub>_<kind>``
+    (actual) and ``da_<hub>_<kind>`` (day-ahead forecast) [MW], e.g. ``da_SP15_solar``, by hour
+    start (UTC). Missing hours stay NaN; slightly negative actuals are kept."""
+    frame = _read(path)
+    _require(frame, ("interval_start_utc",), path)
+    index = _utc(frame["interval_start_utc"]).rename("timestamp")
+    names = [c for c in frame.columns if c.startswith(("act_", "da_"))]
+    out = pd.DataFrame(frame[names].to_numpy(float), index=index, columns=names)
+    return out[~out.index.duplicated()].sort_index()
+
+
 def read_hub_renewables(path: Path) -> pd.DataFrame:
     """CAISO ``SLD_REN_FCST`` by trading hub, summed: actual ``solar_mw`` and ``wind_mw`` and
     their day-ahead forecasts ``da_solar_mw`` and ``da_wind_mw`` [MW], by hour start (UTC).
     Slightly negative published actuals (station load at night) are kept."""
-    frame = _read(path)
-    _require(frame, ("interval_start_utc",), path)
-    index = _utc(frame["interval_start_utc"]).rename("timestamp")
+    hubs = read_hub_series(path)
     columns = {}
     for prefix in ("act", "da"):
         for kind in ("solar", "wind"):
-            names = [c for c in frame.columns if c.startswith(f"{prefix}_") and c.endswith(kind)]
+            names = [c for c in hubs.columns if c.startswith(f"{prefix}_") and c.endswith(kind)]
             if not names:
                 raise ReferenceError(f"{Path(path).name}: no {prefix}_*_{kind} columns")
             # A missing hub value makes the sum missing, not smaller.
-            total = frame[names].sum(axis=1, min_count=len(names))
+            total = hubs[names].sum(axis=1, min_count=len(names))
             name = f"{kind}_mw" if prefix == "act" else f"da_{kind}_mw"
             columns[name] = total.to_numpy(float)
-    out = pd.DataFrame(columns, index=index)
+    return pd.DataFrame(columns, index=hubs.index)
+
+
+def read_tac_load_forecast(path: Path, tac: str = "CA ISO-TAC") -> pd.Series:
+    """CAISO OASIS ``SLD_FCST`` day-ahead load forecast of one TAC area [MW] by hour start
+    (UTC); ``CA ISO-TAC`` is the whole CAISO balancing area (it equals EIA-930's CISO
+    day-ahead forecast on every hour, reference README)."""
+    frame = _read(path)
+    _require(frame, ("interval_start_utc", tac), path)
+    index = _utc(frame["interval_start_utc"]).rename("timestamp")
+    out = pd.Series(frame[tac].to_numpy(float), index=index, name="da_demand_mw")
     return out[~out.index.duplicated()].sort_index()
 
 
