@@ -1,0 +1,1 @@
+"""Forecasts: weather ensembles exchangeable with the truth, nudged intraday, as quantiles."""
