@@ -15,8 +15,6 @@ with the error autocorrelation estimated from the ensemble's own member deviatio
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from vppsim.forecast.parameters import QUANTILE_LEVELS
@@ -39,11 +37,20 @@ def weibull_quantiles(members: np.ndarray, levels=QUANTILE_LEVELS) -> np.ndarray
         ``(..., len(levels))``, clipped into the members' range (NaN where all are NaN).
     """
     members = np.asarray(members, dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
-        q = np.nanquantile(members, np.asarray(levels, dtype=float), axis=0, method="weibull")
-        q = np.clip(q, np.nanmin(members, axis=0), np.nanmax(members, axis=0))
-    return np.moveaxis(q, 0, -1)
+    ordered = np.sort(members, axis=0)  # NaN last
+    count = np.isfinite(ordered).sum(axis=0)
+    # numpy's "weibull" method: virtual 0-based index p (n + 1) - 1, clipped to the members
+    # (vectorised here: np.nanquantile loops over columns).
+    position = np.asarray(levels, dtype=float)[:, None] * (count.ravel() + 1) - 1.0
+    position = np.clip(position, 0.0, np.maximum(count.ravel() - 1, 0))
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, np.maximum(count.ravel() - 1, 0))
+    flat = ordered.reshape(len(ordered), -1)
+    below = np.take_along_axis(flat, low, axis=0)
+    above = np.take_along_axis(flat, high, axis=0)
+    q = below + (position - low) * (above - below)
+    q = np.where(count.ravel() > 0, q, np.nan)
+    return np.moveaxis(q.reshape((len(q), *members.shape[1:])), 0, -1)
 
 
 def deviation_autocorrelation(
@@ -106,8 +113,8 @@ def nudge(
 ) -> np.ndarray:
     """Condition members on the last observed value (conditional simulation).
 
-    Each member is shifted by ``beta (y_obs - x_m,last)`` with ``beta = rho s / s_last``, ``s``
-    and ``s_last`` the members' spread at the target and at the last observed interval.
+    Each member is shifted by ``rho (y_obs - x_m,last)``: ``rho`` times its own miss at the
+    last observed interval.
 
     Derivation. Let the truth ``y`` and each member ``x_m`` be exchangeable draws of a
     Gaussian process around a common centre ``c``: at the last observed interval ``i`` and a
@@ -117,11 +124,17 @@ def nudge(
     ``x'_m,j = x_m,j + beta (y_i - x_m,i) = [c_j + beta (y_i - c_i)] + [(x_m,j - c_j) - beta
     (x_m,i - c_i)]`` has the conditional mean as its first bracket, and its second bracket is
     Gaussian, independent of ``y``, with variance ``s_j^2 + beta^2 s_i^2 - 2 beta rho s_i s_j =
-    s_j^2 (1 - rho^2)``. So each nudged member is an exact draw of the conditional law: the
-    shift alone already shrinks the deviations from the nudged ensemble mean by ``sqrt(1 -
-    rho^2)``; scaling them again would shrink twice and make the bands too narrow. Nudged
-    members stay exchangeable with the truth given ``y_i``, so their Weibull quantiles stay
-    calibrated.
+    s_j^2 (1 - rho^2)``. So each nudged member is an exact draw of the conditional law
+    (conditional simulation): the shift alone already shrinks the deviations from the nudged
+    ensemble mean by ``sqrt(1 - rho^2)``; scaling them again would shrink twice and make the
+    bands too narrow. Nudged members stay exchangeable with the truth given ``y_i``, so their
+    Weibull quantiles stay calibrated.
+
+    ``beta = rho`` here, i.e. ``s_j = s_i``: the spread changes little over a few hours, and
+    the ratio of two members' sample spreads is too noisy to use (with 19 members each spread
+    is off by about 16 %; with it the lag-one p10-p90 coverage of an AR(1) test fell to 0.78).
+    Where the spread does change fast (PV at dawn and dusk), the shift is off by the factor
+    ``s_i / s_j``; at night the members agree with the observation and nothing moves.
 
     Parameters
     ----------
@@ -140,12 +153,9 @@ def nudge(
         ``(M, ...)``.
     """
     members = np.asarray(members, dtype=float)
-    last_members = np.asarray(last_members, dtype=float)
-    spread, last_spread = members.std(axis=0), last_members.std(axis=0)
-    ratio = np.divide(spread, last_spread, out=np.zeros(np.shape(spread)), where=last_spread > 0)
-    beta = np.nan_to_num(np.asarray(rho, dtype=float)) * ratio
-    gap = np.nan_to_num(np.asarray(last_observed, dtype=float) - last_members)
-    return members + beta * gap
+    rho = np.nan_to_num(np.asarray(rho, dtype=float))
+    gap = np.nan_to_num(np.asarray(last_observed, dtype=float) - np.asarray(last_members))
+    return members + rho * gap
 
 
 def nudge_runs(
