@@ -268,7 +268,15 @@ def resource_members(
     return central, members
 
 
-def _members(u, grid, timezone, error, parameters, seed, variable):
+def _members(
+    u: np.ndarray,
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    error: ForecastError,
+    parameters: ForecastParameters,
+    seed: int,
+    variable: Variable,
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`anomaly_members` with the day-ahead leads and the grid's step persistence."""
     calendar = local_calendar(grid, timezone)
     issued = day_ahead_issue_times(grid, timezone, parameters.da_issue_hour)
