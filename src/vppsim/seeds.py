@@ -23,6 +23,7 @@ class Stream(IntEnum):
     PV_ADOPTION = 7  # was: which homes the integrated analysis gave rooftop PV, and its size
     SYSTEM = 8  # CAISO system demand, solar and wind
     ASSETS = 9  # each home's PV, battery, thermostat and VPP enrolment (vppsim.fleet.assets)
+    FORECAST = 10  # forecast errors and ensemble members (vppsim.forecast)
 
 
 def stream_rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

@@ -1,1 +1,1 @@
-"""Forecasts issued before the fact: schedule, weather members, ensembles, metrics."""
+"""Forecasts: weather ensembles exchangeable with the truth, nudged intraday, as quantiles."""

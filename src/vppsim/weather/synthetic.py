@@ -506,12 +506,42 @@ def _spread_within_hours(
     return hourly[block] + slope[block] * offset + noise - noise_mean[block], block
 
 
-def _irradiance(
+def clearsky_at(
+    midpoints: pd.DatetimeIndex, latitude: float, longitude: float, altitude: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ineichen clear-sky GHI [W/m2] (0 where the sun is down) and solar zenith [deg].
+
+    Parameters
+    ----------
+    midpoints : pandas.DatetimeIndex
+        UTC interval midpoints.
+    latitude, longitude : float
+        Site [deg N, deg E].
+    altitude : float
+        Site altitude [m].
+
+    Returns
+    -------
+    clearsky_ghi, zenith : numpy.ndarray
+    """
+    site = pvlib.location.Location(latitude, longitude, tz="UTC", altitude=altitude)
+    solar = site.get_solarposition(midpoints)
+    clearsky = site.get_clearsky(midpoints, model="ineichen", solar_position=solar)
+    return np.nan_to_num(clearsky["ghi"].to_numpy()), solar["zenith"].to_numpy()
+
+
+def irradiance_from_index(
     kt: np.ndarray,
     clearsky_ghi: np.ndarray,
     zenith: np.ndarray,
     times: pd.DatetimeIndex,
 ) -> dict[str, np.ndarray]:
+    """GHI, DNI, DHI [W/m2] and the clear-sky index [1] from a clear-sky index ``kt``.
+
+    GHI is ``kt`` times the clear-sky GHI (capped at :data:`GHI_MAX_W_M2`), split by Erbs
+    (pvlib) with DNI capped at :data:`DNI_MAX_W_M2` and DHI closing ``GHI = DHI + DNI
+    cos(zenith)``; all exactly 0 where the clear-sky GHI is 0.
+    """
     sun = clearsky_ghi > 0
     ghi = np.where(sun, np.minimum(kt * clearsky_ghi, GHI_MAX_W_M2), 0.0)
     split = pvlib.irradiance.erbs(ghi, zenith, times)
@@ -652,9 +682,7 @@ def simulate_weather(
     ).tz_localize("UTC")
     cs_hourly = site.get_clearsky(hour_midpoints, model="ineichen")["ghi"].to_numpy()
     cs_hourly = np.nan_to_num(cs_hourly).reshape(n_days, 24)
-    solar = site.get_solarposition(midpoints)
-    clearsky = site.get_clearsky(midpoints, model="ineichen", solar_position=solar)
-    clearsky_ghi = np.nan_to_num(clearsky["ghi"].to_numpy())
+    clearsky_ghi, zenith = clearsky_at(midpoints, latitude, longitude, altitude)
 
     # Random draws, in a fixed order with grid-determined sizes.
     regime = ar1(rng.standard_normal(n_days), p.daily_index_autocorrelation)
@@ -675,7 +703,7 @@ def simulate_weather(
     block = np.floor(hours).astype(np.int64)
     kt, _ = _spread_within_hours(flat, hours, eps_intrahour * sigma[block])
     kt = np.clip(kt, 0.0, knobs.clearsky_index_max)
-    columns = _irradiance(kt, clearsky_ghi, solar["zenith"].to_numpy(), midpoints)
+    columns = irradiance_from_index(kt, clearsky_ghi, zenith, midpoints)
 
     # Temperature.
     year_length = np.where(days.is_leap_year, 366.0, 365.0)
