@@ -17,6 +17,7 @@ from vppsim.dataset.sources import Provenance, Registry, Source, SourceKind, Sou
 from vppsim.errors import SourceUnavailable
 from vppsim.fleet.assets import draw_assets
 from vppsim.fleet.sources import PhysicsPv
+from vppsim.forecast.sources import DATASETS as FORECAST_DATASETS
 from vppsim.load.homes import draw_homes
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
@@ -178,9 +179,19 @@ def registry_of(*sources: type[Source]) -> Registry:
 
 def test_registry(*extra: type[Source]) -> Registry:
     """The shipped datasets served by the test sources (and ``extra``, e.g. a live source
-    that fails); the system is the shipped synthetic model (fast, offline)."""
+    that fails); the system and the forecasts are the shipped synthetic models (fast,
+    offline)."""
+    forecasts = [source for dataset in FORECAST_DATASETS for source in dataset.sources]
     return registry_of(
-        TestWeather, TestSolar, TestMarket, TestLoad, TestAssets, PhysicsPv, SyntheticSystem, *extra
+        TestWeather,
+        TestSolar,
+        TestMarket,
+        TestLoad,
+        TestAssets,
+        PhysicsPv,
+        SyntheticSystem,
+        *forecasts,
+        *extra,
     )
 
 

@@ -28,8 +28,10 @@ def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert result.stderr.strip() == (
         "error: no source implemented yet for: load (synthetic), solar (synthetic), "
-        "system (synthetic), assets (synthetic), market (synthetic), pv (synthetic); "
-        "nothing was written"
+        "system (synthetic), assets (synthetic), market (synthetic), pv (synthetic), "
+        "forecasts (synthetic), generation_forecasts (synthetic), home_load_forecasts "
+        "(synthetic), load_forecasts (synthetic), operator_forecasts (synthetic), "
+        "price_forecasts (synthetic), system_forecasts (synthetic); nothing was written"
     )
     assert not (tmp_path / "data").exists()
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from vppsim.cli import app
 from vppsim.dataset.build import build_dataset
 from vppsim.forecast import metrics
-from vppsim.forecast.metrics import QUANTILE_COLUMNS, QUANTILE_LEVELS
+from vppsim.forecast.parameters import QUANTILE_COLUMNS, QUANTILE_LEVELS
 from vppsim.forecast.report import DAY_AHEAD, forecast_report, lead_class
 
 from .sources import test_registry
@@ -203,7 +203,14 @@ def forecast_folder(tmp_path_factory) -> Path:
     from vppsim.config import load_settings
 
     out = tmp_path_factory.mktemp("fc") / "data"
-    values = {"start": "2023-08-01", "end": "2023-08-10", "homes": 12, "out": out}
+    # Outcomes only: the forecasts are this fixture's own, in the files' layout.
+    values = {
+        "start": "2023-08-01",
+        "end": "2023-08-10",
+        "homes": 12,
+        "out": out,
+        "datasets": ["market", "load", "pv", "solar", "system"],
+    }
     build_dataset(load_settings(values, env_file=None), test_registry())
     market = pd.read_parquet(out / "parquet" / "market.parquet").set_index("timestamp")
     load = pd.concat(pd.read_parquet(p) for p in sorted((out / "parquet" / "load").glob("*")))
@@ -246,13 +253,13 @@ def forecast_folder(tmp_path_factory) -> Path:
     for hour in stamps[::4][24:-8]:
         price.append(_rows(market["lmp"], hour, stamps[(stamps >= hour)][:32], 3.0, rng, "lmp"))
     folder = out / "forecasts"
-    (folder / "home_load_forecasts").mkdir(parents=True)
+    (folder / "home_load").mkdir(parents=True)
     pd.concat(price).to_parquet(folder / "price_forecasts.parquet")
     pd.concat(load_rows).to_csv(
         folder / "load_forecasts.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ"
     )
     pd.concat(members).to_parquet(folder / "members.parquet")
-    pd.concat(homes).to_parquet(folder / "home_load_forecasts" / "part-00000.parquet")
+    pd.concat(homes).to_parquet(folder / "home_load" / "part-00000.parquet")
     return out
 
 
@@ -299,9 +306,11 @@ def test_cli_forecast_report(forecast_folder, tmp_path):
     assert len(written) == 6 and "skill" in written
 
 
-def test_cli_forecast_report_without_forecasts(built):
-    result = runner.invoke(app, ["forecast-report", str(built)])
+def test_cli_forecast_report_without_forecasts(small_settings):
+    settings = small_settings(datasets=["market", "load"])
+    build_dataset(settings, test_registry())
+    result = runner.invoke(app, ["forecast-report", str(settings.out)])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"error: {built} has no forecasts: no forecasts/*_forecasts.parquet or .csv"
+        f"error: {settings.out} has no forecasts: no forecasts/*_forecasts.parquet or .csv"
     )

@@ -617,9 +617,9 @@ def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, 
 
         return market_calibration_tables(reference, years=years, seed=seed)
     if part == "forecasts":
-        from vppsim.forecast.calibration import forecast_calibration_tables
+        from vppsim.forecast.calibration import forecast_calibration_tables, synthetic_statistics
 
-        return forecast_calibration_tables(reference)
+        return forecast_calibration_tables(reference, synthetic_statistics(seed=seed))
     from vppsim.load.calibration import load_calibration_tables
 
     return load_calibration_tables(reference, homes=homes, seed=seed)

@@ -71,6 +71,15 @@ def _block_means(values: np.ndarray, factor: int) -> np.ndarray:
     return means.astype(values.dtype)
 
 
+def _coarse(spec: DatasetSpec, values: pd.Series, factor: int):
+    """A value column over runs of ``factor`` intervals: the mean, or for a time (a
+    forecast's issue time) the first."""
+    if spec.column(values.name).is_datetime:
+        n = len(values) // factor
+        return values.iloc[: n * factor : factor].reset_index(drop=True)
+    return _block_means(values.to_numpy(), factor)
+
+
 def coarsen_table(spec: DatasetSpec, frame: pd.DataFrame, factor: int) -> pd.DataFrame:
     """Mean of each run of ``factor`` intervals of a table (per combination of other keys)."""
     if factor == 1:
@@ -86,7 +95,7 @@ def coarsen_table(spec: DatasetSpec, frame: pd.DataFrame, factor: int) -> pd.Dat
             for key in [*others, TIMESTAMP]
         }
         for name in values:
-            part[name] = _block_means(group[name].to_numpy(), factor)
+            part[name] = _coarse(spec, group[name], factor)
         parts.append(pd.DataFrame(part))
     return pd.concat(parts, ignore_index=True)[list(frame.columns)]
 
@@ -104,7 +113,7 @@ def coarsen_homes(spec: DatasetSpec, batch: HomeBatch, factor: int) -> HomeBatch
         }
         for column in spec.value_columns:
             if column.name in frame.columns:
-                result[column.name] = _block_means(frame[column.name].to_numpy(), factor)
+                result[column.name] = _coarse(spec, frame[column.name], factor)
         return pd.DataFrame(result)
 
     return coarse

@@ -81,7 +81,9 @@ class DatasetSpec:
     columns : tuple of ColumnSpec
         Key columns beyond ``timestamp``/``home_id``, then value columns.
     csv_path, parquet_path : str
-        Where the files go; per-home paths hold ``{home_id}`` / ``{part:05d}``.
+        Where the files go; per-home paths hold ``{home_id}`` / ``{part:05d}``. A
+        ``csv_path`` of None: Parquet only, whatever the formats setting (ensembles and
+        per-home forecasts, too large as CSV to be of use).
     per_home : bool
         Long format, one series per home, generated in chunks of homes.
     attributes : bool
@@ -98,7 +100,7 @@ class DatasetSpec:
     name: str
     title: str
     columns: tuple[ColumnSpec, ...]
-    csv_path: str
+    csv_path: str | None
     parquet_path: str
     per_home: bool = False
     attributes: bool = False

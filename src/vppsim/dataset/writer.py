@@ -96,6 +96,13 @@ def _field(spec: DatasetSpec, name: str) -> FieldSchema:
         return FieldSchema(
             name=name, type="datetime", format=TIMESTAMP_FORMAT, description=column.description
         )
+    if column.dtype == "category":
+        return FieldSchema(
+            name=name,
+            type="string",
+            description=column.description,
+            constraints={"required": True},
+        )
     constraints = {"required": True}
     if column.minimum is not None:
         constraints["minimum"] = column.minimum
@@ -179,15 +186,21 @@ class DatasetWriter:
     def _wants(self, output: OutputFormat) -> bool:
         return output in self.settings.formats
 
+    def _wants_csv(self, spec: DatasetSpec) -> bool:
+        return spec.csv_path is not None and self._wants(OutputFormat.CSV)
+
+    def _wants_parquet(self, spec: DatasetSpec) -> bool:
+        return spec.csv_path is None or self._wants(OutputFormat.PARQUET)
+
     def write_table(self, spec: DatasetSpec, frame: pd.DataFrame, provenance: Provenance) -> None:
         """Write one table dataset in every requested format."""
         table = arrow_table(spec, frame)
         self._provenance[spec.name] = provenance
         schema = table_schema(spec, table.column_names)
-        if self._wants(OutputFormat.CSV):
+        if self._wants_csv(spec):
             pacsv.write_csv(_csv_table(table), self._target(spec.csv_path), _CSV_OPTIONS)
             self._record(spec.name, spec.name, spec.csv_path, table.num_rows, schema)
-        if self._wants(OutputFormat.PARQUET):
+        if self._wants_parquet(spec):
             pq.write_table(table, self._target(spec.parquet_path), compression="zstd")
             self._record(
                 f"{spec.name}_parquet", spec.name, spec.parquet_path, table.num_rows, schema
@@ -219,13 +232,14 @@ class DatasetWriter:
             # The columns the source wrote (optional ones may be absent).
             part_schema = table_schema(spec, table.column_names)
             csv_schema = table_schema(spec, [c for c in table.column_names if c != HOME_ID])
-            if self._wants(OutputFormat.PARQUET):
+            if self._wants_parquet(spec):
                 relative = spec.parquet_path.format(part=part)
                 pq.write_table(table, self._target(relative), compression="zstd")
                 name = f"{spec.name}_part_{part:05d}"
                 self._record(name, spec.name, relative, table.num_rows, part_schema)
-            if self.settings.writes_home_csvs:
-                values = table.drop_columns([HOME_ID, TIMESTAMP])
+            if self.settings.writes_home_csvs and spec.csv_path is not None:
+                # Timestamps as text once per chunk, not once per home.
+                values = _csv_table(table.drop_columns([HOME_ID, TIMESTAMP]))
                 for offset, home_id in enumerate(home_ids):
                     file_name = home_csv_name(home_id, self.settings.homes)
                     relative = str(Path(spec.csv_path).parent / file_name)

@@ -7,14 +7,20 @@ forecasts`` prints them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from vppsim.calendar import CAISO_TIMEZONE
+from vppsim.config import DEFAULT_SITE
 from vppsim.forecast.errors import ErrorStatistics
-from vppsim.forecast.fit import real_statistics
+from vppsim.forecast.fit import YEARS, installed_capacity, pair_statistics, real_statistics
+from vppsim.forecast.parameters import ForecastParameters
+from vppsim.system.calibration import synthetic_year
+from vppsim.system.model import SystemCalibration
+from vppsim.system.parameters import SystemParameters
 
 QUOTED_PCT = {
     "demand 2022": 3.6,
@@ -81,10 +87,58 @@ def hourly_bias_table(real: Mapping[str, ErrorStatistics]) -> pd.DataFrame:
     return table.round(2)
 
 
+def synthetic_statistics(
+    years: Sequence[int] = YEARS, seed: int = 1, parameters: ForecastParameters | None = None
+) -> dict[str, ErrorStatistics]:
+    """vppsim's operator forecasts scored like the real pairs, per ``"<series> <year>"``
+    (``demand``, and ``solar`` and ``wind`` over the installed capacity): one synthetic year
+    of weather and system on the default LA study, its day-ahead ensemble, the operator
+    forecasts of :func:`vppsim.forecast.sources.operator_table`, at hourly means."""
+    from vppsim.forecast.members import system_ensemble
+    from vppsim.forecast.schedule import day_ahead_issue_times
+    from vppsim.forecast.sources import member_arrays_of, operator_table
+
+    parameters = ForecastParameters() if parameters is None else parameters
+    out = {}
+    for year in years:
+        weather, system = synthetic_year(year, seed)
+        grid = system.index
+        _, systems = system_ensemble(
+            grid,
+            CAISO_TIMEZONE,
+            weather,
+            system["wind_mw"].to_numpy(float),
+            *DEFAULT_SITE,
+            parameters,
+            SystemParameters(),
+            seed,
+        )
+        issued = day_ahead_issue_times(grid, CAISO_TIMEZONE, parameters.da_issue_hour)
+        forecast = operator_table(grid, CAISO_TIMEZONE, issued, member_arrays_of(systems), system)
+        hourly = {
+            name: frame.groupby(frame.index.floor("h")).mean()
+            for name, frame in (
+                ("forecast", forecast.set_index("timestamp")),
+                ("actual", system),
+            )
+        }
+        for kind in ("demand", "solar", "wind"):
+            column = f"{kind}_mw"
+            pair = pd.DataFrame({side: hourly[side][column] for side in ("forecast", "actual")})
+            capacity = None
+            if kind != "demand":
+                capacity = installed_capacity(pair.index, SystemCalibration.default())[
+                    kind == "wind"
+                ]
+            out[f"{kind} {year}"] = pair_statistics(pair, kind, capacity)
+    return out
+
+
 def forecast_calibration_tables(
     reference: Path, synthetic: Mapping[str, ErrorStatistics] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The report: the error statistics table and the real bias by hour."""
+    """The report: the error statistics table (real, and vppsim's operator forecasts
+    beside them when ``synthetic`` is given) and the real bias by hour."""
     real = {key: stats for key, (stats, _) in real_statistics(reference).items()}
     return {
         "Day-ahead forecast errors: CAISO (real) and vppsim's operator forecasts "

@@ -16,6 +16,7 @@ with the error autocorrelation estimated from the ensemble's own member deviatio
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from vppsim.forecast.parameters import QUANTILE_LEVELS
 from vppsim.forecast.schedule import IntradayRuns
@@ -156,6 +157,42 @@ def nudge(
     rho = np.nan_to_num(np.asarray(rho, dtype=float))
     gap = np.nan_to_num(np.asarray(last_observed, dtype=float) - np.asarray(last_members))
     return members + rho * gap
+
+
+def nudge_day_ahead(
+    members: np.ndarray,
+    observed: np.ndarray,
+    grid: pd.DatetimeIndex,
+    issued_at: pd.DatetimeIndex,
+) -> np.ndarray:
+    """The day-ahead members, each run nudged on the interval observed before it was issued.
+
+    Parameters
+    ----------
+    members : numpy.ndarray
+        ``(M, n)`` day-ahead members on ``grid``.
+    observed : numpy.ndarray
+        ``(n,)`` the realised series.
+    grid : pandas.DatetimeIndex
+        The intervals.
+    issued_at : pandas.DatetimeIndex
+        ``(n,)`` when each interval's day-ahead run was issued: a run issued before the grid
+        starts has nothing observed and keeps its members.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M, n)``; the autocorrelation at each lead is the members' own, estimated over the
+        intervals before the run (:func:`deviation_autocorrelation`).
+    """
+    n = len(grid)
+    last = np.searchsorted(grid.asi8, pd.DatetimeIndex(issued_at).asi8) - 1
+    lag = np.arange(n) - last
+    runs, run = np.unique(last + 1, return_inverse=True)
+    rho = deviation_autocorrelation(members, int(lag.max()), runs)[run, lag]
+    seen = last >= 0
+    at = np.where(seen, last, 0)
+    return nudge(members, members[:, at], np.where(seen, observed[at], np.nan), rho)
 
 
 def nudge_runs(

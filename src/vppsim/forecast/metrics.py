@@ -20,12 +20,7 @@ import pandas as pd
 import scoringrules as sr
 
 from vppsim.dataset.schemas import TIMESTAMP
-
-QUANTILE_LEVELS = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
-"""The quantile levels of the forecast files [1]."""
-
-QUANTILE_COLUMNS = tuple(f"q{round(level * 100):02d}" for level in QUANTILE_LEVELS)
-"""The forecast files' quantile columns, ``q05`` .. ``q95``, in the order of the levels."""
+from vppsim.forecast.parameters import QUANTILE_LEVELS
 
 ISSUED_AT = "issued_at"
 """Column of the UTC instant a forecast was issued."""

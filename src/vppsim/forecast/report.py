@@ -17,27 +17,16 @@ import pyarrow.parquet as pq
 
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME
 from vppsim.forecast import metrics
-from vppsim.forecast.metrics import ISSUED_AT, QUANTILE_COLUMNS
+from vppsim.forecast.metrics import ISSUED_AT
+from vppsim.forecast.parameters import QUANTILE_COLUMNS
+from vppsim.forecast.sources import FORECASTS, HOME_LOAD_FORECASTS, QUANTILE_TABLES, VARIABLES
+from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
 from vppsim.viz.queries import DatasetNotReadable, DatasetQueries
 
 FORECASTS_FOLDER = "forecasts"
-FORECAST_KINDS = ("price", "generation", "load", "system")
-"""``forecasts/{kind}_forecasts.parquet`` (or ``.csv``) hold the forecasts."""
-MEMBERS_FILE = "members.parquet"
-HOME_LOAD_FOLDER = "home_load_forecasts"
-
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "lmp": ("market", "lmp"),
-    "da_lmp": ("market", "da_lmp"),
-    "solar_kw_per_kw": ("solar", "generation_kw_per_kw_installed"),
-    "fleet_pv_kw": ("pv", "pv_kw"),
-    "fleet_load_kw": ("load", "load_kw"),
-    "demand_mw": ("system", "demand_mw"),
-    "solar_mw": ("system", "solar_mw"),
-    "wind_mw": ("system", "wind_mw"),
-    "net_load_mw": ("system", "net_load_mw"),
-}
+OUTCOMES: dict[str, tuple[str, str]] = {v.name: v.outcome for v in VARIABLES}
+"""Each forecast variable's outcome: dataset and column (summed over homes for load and pv)."""
 """Forecast variable -> (dataset, column) of its outcome; per-home datasets are summed over
 the homes."""
 
@@ -103,9 +92,9 @@ def lead_class(issued_at, timestamps) -> np.ndarray:
 def _forecast_sources(folder: Path) -> list[str]:
     """DuckDB table expressions of the forecast files present, Parquet preferred."""
     sources = []
-    for kind in FORECAST_KINDS:
-        parquet = folder / FORECASTS_FOLDER / f"{kind}_forecasts.parquet"
-        csv = parquet.with_suffix(".csv")
+    for table in QUANTILE_TABLES:
+        spec = default_registry().spec(table)
+        parquet, csv = folder / spec.parquet_path, folder / spec.csv_path
         if parquet.is_file():
             sources.append(f"read_parquet('{parquet.as_posix()}')")
         elif csv.is_file():
@@ -131,7 +120,7 @@ def _outcome(queries: DatasetQueries, variable: str) -> tuple[pd.DataFrame, str]
 
 def _members_crps(queries: DatasetQueries, folder: Path, variable: str, outcome) -> pd.DataFrame:
     """``issued_at``, ``timestamp`` and ``crps_members`` from the members file, if any."""
-    path = folder / FORECASTS_FOLDER / MEMBERS_FILE
+    path = folder / FORECASTS.parquet_path
     if not path.is_file() or variable not in pq.read_schema(path).names:
         return pd.DataFrame(
             {ISSUED_AT: pd.Series(dtype=UTC_DATETIME), TIMESTAMP: pd.Series(dtype=UTC_DATETIME)}
@@ -181,7 +170,7 @@ def _score(rows: pd.DataFrame, mape_floor: float) -> dict[str, float]:
 def _household(queries: DatasetQueries, folder: Path) -> pd.DataFrame:
     """CV-RMSE of the day-ahead median of groups' summed load, by homes per group."""
     columns = ["homes", "groups", "cv_rmse_median", "cv_rmse_mean"]
-    parts = folder / FORECASTS_FOLDER / HOME_LOAD_FOLDER
+    parts = (folder / HOME_LOAD_FORECASTS.parquet_path).parent
     if not any(parts.glob("part-*.parquet")) or "load" not in queries.datasets:
         return pd.DataFrame(columns=columns)
     joined = queries.sql(

@@ -67,6 +67,9 @@ class Draw(IntEnum):
     CLEARSKY_INDEX_MEMBER = 4
     WIND_CENTRAL = 5
     WIND_MEMBER = 6
+    SYSTEM_MEMBER = 7  # the system model's own draws in a member (vppsim.forecast.members)
+    MARKET_MEMBER = 8  # the market model's
+    LOAD_MEMBER = 9  # the load model's (a member seed, keyed per home by the load model)
 
 
 _DRAWS = {

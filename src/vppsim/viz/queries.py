@@ -176,7 +176,8 @@ class DatasetQueries:
         spec = default_registry().spec(name)
         parquet = self.root / spec.parquet_path
         if spec.per_home:
-            parquet_dir, csv_dir = parquet.parent, (self.root / spec.csv_path).parent
+            parquet_dir = parquet.parent
+            csv_dir = parquet_dir if spec.csv_path is None else (self.root / spec.csv_path).parent
             if any(parquet_dir.glob("*.parquet")):
                 source = f"read_parquet('{parquet_dir.as_posix()}/*.parquet')"
             elif any(csv_dir.glob("*.csv")):
@@ -190,7 +191,7 @@ class DatasetQueries:
                 return False
         elif parquet.is_file():
             source = f"read_parquet('{parquet.as_posix()}')"
-        elif (self.root / spec.csv_path).is_file():
+        elif spec.csv_path is not None and (self.root / spec.csv_path).is_file():
             source = self._csv(self.root, spec.csv_path)
         else:
             return False

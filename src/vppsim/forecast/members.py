@@ -1,0 +1,225 @@
+"""Forecast members carried through the same models as the outcomes.
+
+A member is one weather forecast (:mod:`vppsim.forecast.weather`) and one draw of every
+model's own randomness: its weather drives the reference roof and each home's PV (the pvlib
+chain), CAISO's demand and solar (the system model, with the member's wind resource), the
+prices (the market model) and every home's load (the load model, the homes' drawn
+attributes unchanged). Because the outcomes are the same models driven by the realised
+weather and the study's streams, members and outcome are exchangeable given the issued
+weather forecast, which is what makes the bands calibrated.
+
+Each model draws from its own member stream, ``SeedSequence(seed, spawn_key=(FORECAST,
+kind, member))``, so a member never shares a draw with the outcome or another member, and a
+home's load member depends on its home id only, not on the fleet's size or chunking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from vppsim.fleet import pv
+from vppsim.fleet.assets import Fleet
+from vppsim.forecast.parameters import ForecastParameters
+from vppsim.forecast.weather import (
+    Draw,
+    Variable,
+    WeatherForecast,
+    resource_members,
+    weather_forecast,
+)
+from vppsim.load.model import simulate_load
+from vppsim.load.parameters import LoadParameters
+from vppsim.market.parameters import MarketParameters
+from vppsim.market.synthetic import simulate_prices
+from vppsim.seeds import Stream, stream_rng
+from vppsim.solar.parameters import SolarParameters
+from vppsim.solar.physics import pvwatts_ac, solar_geometry
+from vppsim.system.model import simulate_system
+from vppsim.system.parameters import SystemParameters
+
+
+def member_seed(seed: int, draw: Draw, member: int) -> int:
+    """A study seed for a model that takes a seed, not a generator (the load model keys its
+    own per-home streams on it): derived from the member's stream, so home ``i`` of member
+    ``m`` draws the same whatever else is built."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(int(Stream.FORECAST), int(draw), member))
+    return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def system_members(
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    weather: Sequence[pd.DataFrame],
+    wind_mw: np.ndarray,
+    seed: int,
+    parameters: SystemParameters,
+) -> list[pd.DataFrame]:
+    """CAISO demand, solar, wind, net load [MW] and gas [$/MMBtu] of each member.
+
+    Parameters
+    ----------
+    weather : sequence of pandas.DataFrame
+        Each member's weather, indexed by ``grid``.
+    wind_mw : numpy.ndarray
+        Shape (M, n): each member's wind [MW] (the forecast of the wind resource).
+    """
+    return [
+        simulate_system(
+            grid,
+            timezone,
+            frame,
+            stream_rng(seed, Stream.FORECAST, Draw.SYSTEM_MEMBER, member),
+            parameters,
+            wind_mw=wind_mw[member],
+        )
+        for member, frame in enumerate(weather)
+    ]
+
+
+def system_ensemble(
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    weather: pd.DataFrame,
+    wind_mw: np.ndarray,
+    latitude: float,
+    longitude: float,
+    parameters: ForecastParameters,
+    system: SystemParameters,
+    seed: int,
+) -> tuple[WeatherForecast, list[pd.DataFrame]]:
+    """The day-ahead weather forecast and each member's system drivers.
+
+    Parameters
+    ----------
+    weather : pandas.DataFrame
+        The realised weather, indexed by ``grid``.
+    wind_mw : numpy.ndarray
+        The realised wind [MW]: the resource the wind members forecast.
+    parameters : ForecastParameters
+        The ensemble's size and the weather forecast's errors.
+    system : SystemParameters
+        The system model's knobs (the ones the outcomes were simulated with).
+    """
+    forecast = weather_forecast(weather, grid, timezone, latitude, longitude, parameters, seed)
+    wind = resource_members(
+        wind_mw, grid, timezone, parameters.wind, parameters, seed, Variable.WIND
+    )[1]
+    return forecast, system_members(grid, timezone, forecast.members, wind, seed, system)
+
+
+def price_members(
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    systems: Sequence[pd.DataFrame],
+    seed: int,
+    parameters: MarketParameters,
+) -> dict[str, np.ndarray]:
+    """Real-time ``lmp`` and day-ahead ``da_lmp`` [$/MWh] of each member, shape (M, n)."""
+    frames = [
+        simulate_prices(
+            grid,
+            timezone,
+            system,
+            stream_rng(seed, Stream.FORECAST, Draw.MARKET_MEMBER, member),
+            parameters,
+        )
+        for member, system in enumerate(systems)
+    ]
+    return {name: np.stack([f[name].to_numpy() for f in frames]) for name in ("lmp", "da_lmp")}
+
+
+def reference_pv_members(
+    grid: pd.DatetimeIndex,
+    interval_minutes: int,
+    weather: Sequence[pd.DataFrame],
+    latitude: float,
+    longitude: float,
+    parameters: SolarParameters,
+) -> np.ndarray:
+    """The reference roof's output of each member [kW AC per kW DC], shape (M, n): the
+    solar dataset's chain on the member's weather."""
+    midpoints = grid + pd.Timedelta(minutes=interval_minutes / 2)
+    geometry = solar_geometry(midpoints, latitude, longitude)
+    return np.stack(
+        [
+            pvwatts_ac(
+                midpoints,
+                *(frame[column].to_numpy(dtype=float) for column in pv.WEATHER_COLUMNS),
+                latitude,
+                longitude,
+                parameters.reference_tilt,
+                parameters.reference_azimuth,
+                parameters,
+                geometry=geometry,
+            )
+            for frame in weather
+        ]
+    )
+
+
+def fleet_sum(
+    chunks: Iterable[np.ndarray],
+    per_chunk: Callable[[np.ndarray], np.ndarray],
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """Sum ``per_chunk(home_ids)`` (M, H, n) over the homes of every chunk [unit of the
+    part]: the fleet is never held whole."""
+    total = np.zeros(shape)
+    for home_ids in chunks:
+        total += per_chunk(home_ids).sum(axis=1)
+    return total
+
+
+def home_pv_members(
+    fleet: Fleet,
+    weather: Sequence[pd.DataFrame],
+    latitude: float,
+    longitude: float,
+    interval_minutes: int,
+    parameters: SolarParameters,
+) -> np.ndarray:
+    """Each home's PV in each member [kW AC], shape (M, H, n)."""
+    return np.stack(
+        [
+            pv.simulate(
+                fleet,
+                frame.rename_axis("timestamp").reset_index(),
+                latitude,
+                longitude,
+                interval_minutes,
+                parameters,
+            ).T
+            for frame in weather
+        ]
+    )
+
+
+def home_load_members(
+    homes: pd.DataFrame,
+    weather: Sequence[pd.DataFrame],
+    grid: pd.DatetimeIndex,
+    timezone: str,
+    interval_minutes: int,
+    seed: int,
+    parameters: LoadParameters,
+) -> np.ndarray:
+    """Each home's load in each member [kW], shape (M, H, n): the load model on the
+    member's weather with the member's own behaviour (occupancy, appliances, EV sessions),
+    the homes' drawn attributes unchanged."""
+    return np.stack(
+        [
+            simulate_load(
+                homes,
+                frame,
+                grid,
+                timezone,
+                interval_minutes,
+                member_seed(seed, Draw.LOAD_MEMBER, member),
+                parameters,
+            )
+            for member, frame in enumerate(weather)
+        ]
+    )
