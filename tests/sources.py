@@ -170,28 +170,27 @@ class GappyMarket(Source):
 
 
 def registry_of(*sources: type[Source]) -> Registry:
-    """The shipped datasets (contracts and options), each served by ``sources`` alone."""
+    """The shipped datasets (contracts and options), each served by ``sources`` alone; the
+    forecasts, derived from the others by the shipped models, keep their own sources unless
+    ``sources`` serves them."""
     shipped = default_registry()
-    return shipped.replace(
-        *(d.with_sources(*(s for s in sources if s.dataset == d.name)) for d in shipped.datasets)
-    )
+    forecasts = {dataset.name for dataset in FORECAST_DATASETS}
+
+    def served(dataset):
+        given = [s for s in sources if s.dataset == dataset.name]
+        if not given and dataset.name in forecasts:
+            return dataset
+        return dataset.with_sources(*given)
+
+    return shipped.replace(*(served(d) for d in shipped.datasets))
 
 
 def test_registry(*extra: type[Source]) -> Registry:
     """The shipped datasets served by the test sources (and ``extra``, e.g. a live source
     that fails); the system and the forecasts are the shipped synthetic models (fast,
     offline)."""
-    forecasts = [source for dataset in FORECAST_DATASETS for source in dataset.sources]
     return registry_of(
-        TestWeather,
-        TestSolar,
-        TestMarket,
-        TestLoad,
-        TestAssets,
-        PhysicsPv,
-        SyntheticSystem,
-        *forecasts,
-        *extra,
+        TestWeather, TestSolar, TestMarket, TestLoad, TestAssets, PhysicsPv, SyntheticSystem, *extra
     )
 
 

@@ -28,10 +28,8 @@ def test_build_names_datasets_without_a_source(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert result.stderr.strip() == (
         "error: no source implemented yet for: load (synthetic), solar (synthetic), "
-        "system (synthetic), assets (synthetic), market (synthetic), pv (synthetic), "
-        "forecasts (synthetic), generation_forecasts (synthetic), home_load_forecasts "
-        "(synthetic), load_forecasts (synthetic), operator_forecasts (synthetic), "
-        "price_forecasts (synthetic), system_forecasts (synthetic); nothing was written"
+        "system (synthetic), assets (synthetic), market (synthetic), pv (synthetic); "
+        "nothing was written"
     )
     assert not (tmp_path / "data").exists()
 
@@ -49,6 +47,13 @@ def test_the_default_offline_build_is_complete_and_valid(tmp_path):
         "assets",
         "market",
         "pv",
+        "forecasts",
+        "generation_forecasts",
+        "home_load_forecasts",
+        "load_forecasts",
+        "operator_forecasts",
+        "price_forecasts",
+        "system_forecasts",
     ]
     assert len(list((out / "load_profiles").glob("profile_*.csv"))) == 20
     assert len(list((out / "pv_profiles").glob("profile_*.csv"))) == 20
@@ -67,8 +72,9 @@ def test_build_prints_a_summary_and_info_reads_it_back(tmp_path, test_sources):
     assert result.exit_code == 0, result.output
     assert f"Built {out}" in result.stdout
     assert (
-        "weather, load, solar, system, assets, market, pv; 192 intervals of 15 min from "
-        "2023-08-01T07:00" in result.stdout
+        "weather, load, solar, system, assets, market, pv, forecasts, generation_forecasts, "
+        "home_load_forecasts, load_forecasts, operator_forecasts, price_forecasts, "
+        "system_forecasts; 192 intervals of 15 min from 2023-08-01T07:00" in result.stdout
     )
     assert "market: synthetic because CAISO OASIS did not answer within 30 s" in result.stdout
     assert "checks passed" in result.stdout

@@ -231,5 +231,6 @@ def test_cli_prints_the_forecasts_part():
     )
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert "SP15 solar" in text and "NP15 wind" in text and "2023" in text
+    assert "SP15" in text and "NP15" in text and "2023" in text
+    assert "vppsim" in text  # the synthetic operator forecasts beside the real ones
     assert "nan" not in text and max(len(line) for line in text.splitlines()) <= 120

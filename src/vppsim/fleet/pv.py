@@ -35,6 +35,7 @@ def simulate(
     interval_minutes: int,
     parameters: SolarParameters | None = None,
     altitude: float = 0.0,
+    geometry: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Available AC output of every home's PV [kW AC].
 
@@ -55,6 +56,9 @@ def simulate(
         ratio replaces ``dc_ac_ratio``. Defaults to PVWatts v8's roof mount.
     altitude : float, default 0.0
         Site elevation [m].
+    geometry : pandas.DataFrame, optional
+        :func:`~vppsim.solar.physics.solar_geometry` of the interval midpoints, when the
+        caller has it (the sun's position does not change between forecast members).
 
     Returns
     -------
@@ -69,7 +73,8 @@ def simulate(
     if homes.size == 0:
         return output
     drive = [weather[column].to_numpy(dtype=float) for column in WEATHER_COLUMNS]
-    geometry = solar_geometry(times, latitude, longitude, altitude)
+    if geometry is None:
+        geometry = solar_geometry(times, latitude, longitude, altitude)
     ratios = fleet.pv_dc_ac_ratio[homes].astype(float)
     for ratio in np.unique(ratios):
         group = homes[ratios == ratio]

@@ -107,7 +107,7 @@ def synthetic_statistics(
             grid,
             CAISO_TIMEZONE,
             weather,
-            system["wind_mw"].to_numpy(float),
+            system,
             *DEFAULT_SITE,
             parameters,
             SystemParameters(),

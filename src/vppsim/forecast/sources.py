@@ -176,7 +176,7 @@ class EnsembleForecast(Source):
             grid,
             study.timezone,
             inputs["weather"].data.set_index(TIMESTAMP),
-            inputs["system"].data["wind_mw"].to_numpy(dtype=float),
+            inputs["system"].data,
             study.latitude,
             study.longitude,
             parameters,
@@ -357,7 +357,7 @@ class HomeLoadForecast(Source):
         grid = study.grid
         issued = day_ahead_issue_times(grid, study.timezone, parameters.da_issue_hour)
 
-        def batch(home_ids: np.ndarray) -> pd.DataFrame:
+        def quantiles(home_ids: np.ndarray) -> np.ndarray:
             members = chain.home_load_members(
                 homes(home_ids),
                 weather,
@@ -367,16 +367,23 @@ class HomeLoadForecast(Source):
                 study.seed,
                 load_parameters,
             )
-            quantiles = np.moveaxis(weibull_quantiles(members, QUANTILE_LEVELS), -1, 0)
+            return weibull_quantiles(members, QUANTILE_LEVELS).astype(np.float32)
+
+        def batch(home_ids: np.ndarray) -> pd.DataFrame:
+            # The members of a few homes at a time: the writer's chunk is sized for one
+            # series per home, the members are M of them.
+            ids = np.asarray(home_ids, dtype=np.int32)
+            parts = [
+                quantiles(ids[part])
+                for part in home_chunks(len(ids), parameters.members, len(grid))
+            ]
+            values = np.concatenate(parts).reshape(-1, len(QUANTILE_LEVELS))
             return pd.DataFrame(
                 {
-                    HOME_ID: np.repeat(np.asarray(home_ids, dtype=np.int32), len(grid)),
-                    TIMESTAMP: np.tile(grid, len(home_ids)),
-                    ISSUED_AT: np.tile(issued, len(home_ids)),
-                    **{
-                        name: values.reshape(-1).astype(np.float32)
-                        for name, values in zip(QUANTILE_COLUMNS, quantiles, strict=True)
-                    },
+                    HOME_ID: np.repeat(ids, len(grid)),
+                    TIMESTAMP: np.tile(grid, len(ids)),
+                    ISSUED_AT: np.tile(issued, len(ids)),
+                    **dict(zip(QUANTILE_COLUMNS, values.T, strict=True)),
                 }
             )
 

@@ -4,10 +4,11 @@ This is the simulated NWP: it reads the study's realised weather, as real foreca
 correlates with reality, and returns a central forecast and ``M`` members.
 
 Construction (the design contract of issue 13). Each variable is mapped to a standardised
-anomaly ``u`` (unit spread): temperature by the study's own mean and sd per local clock hour;
-the clear-sky index (where the sun is up) and the wind resource by normal scores through the
-study's own empirical CDF per local clock hour. With ``sigma`` the error sd at the interval's
-lead from the day-ahead issue time and ``a = 1 - sigma^2``::
+anomaly ``u`` (unit spread): temperature by the study's own mean and sd per local month and
+clock hour; the clear-sky index (where the sun is up), the wind resource and the system
+demand's residual by normal scores through the study's own empirical CDF per local month and
+clock hour. With ``sigma`` the error sd at the interval's lead from the day-ahead issue time
+and ``a = 1 - sigma^2``::
 
     central  c   = a u + sqrt(a) sigma xi
     member   x_m = c + sigma z_m
@@ -52,6 +53,7 @@ class Variable(IntEnum):
     TEMPERATURE = 1
     CLEARSKY_INDEX = 2
     WIND = 3
+    DEMAND = 4  # the system demand's departure from its weather-and-calendar expectation
 
 
 class Draw(IntEnum):
@@ -70,12 +72,15 @@ class Draw(IntEnum):
     SYSTEM_MEMBER = 7  # the system model's own draws in a member (vppsim.forecast.members)
     MARKET_MEMBER = 8  # the market model's
     LOAD_MEMBER = 9  # the load model's (a member seed, keyed per home by the load model)
+    DEMAND_CENTRAL = 10
+    DEMAND_MEMBER = 11
 
 
 _DRAWS = {
     Variable.TEMPERATURE: (Draw.TEMPERATURE_CENTRAL, Draw.TEMPERATURE_MEMBER),
     Variable.CLEARSKY_INDEX: (Draw.CLEARSKY_INDEX_CENTRAL, Draw.CLEARSKY_INDEX_MEMBER),
     Variable.WIND: (Draw.WIND_CENTRAL, Draw.WIND_MEMBER),
+    Variable.DEMAND: (Draw.DEMAND_CENTRAL, Draw.DEMAND_MEMBER),
 }
 
 
@@ -159,9 +164,12 @@ def anomaly_members(
 
 
 def _hourly_classes(grid: pd.DatetimeIndex, timezone: str, mask=None) -> np.ndarray:
-    """Local clock hour of each interval start; -1 outside ``mask``."""
-    hour = local_calendar(grid, timezone).hour
-    return hour if mask is None else np.where(mask, hour, -1)
+    """The climatology class of each interval start: its local month and clock hour
+    (``month * 24 + hour``, month 0..11, so a forecaster's climatology follows the season and
+    a long study's members are not pulled towards its annual mean); -1 outside ``mask``."""
+    calendar = local_calendar(grid, timezone)
+    classes = calendar.month * HOURS_PER_DAY + calendar.hour
+    return classes if mask is None else np.where(mask, classes, -1)
 
 
 def normal_scores(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -320,12 +328,13 @@ def weather_forecast(
 ) -> WeatherForecast:
     """Day-ahead forecast ensemble of the study's realised weather.
 
-    Temperature members come from its standardised anomaly by local hour; the clear-sky index
-    (GHI over the Ineichen clear-sky GHI of :func:`vppsim.weather.synthetic.clearsky_at`)
-    from its normal scores by local hour where the clear-sky GHI is positive, then GHI, DNI,
-    DHI by :func:`vppsim.weather.synthetic.irradiance_from_index` (0 at night); the wind
-    speed of every member is the study's mean by local hour (a forecaster's climatology: the
-    site wind drives nothing the forecasts score).
+    Temperature members come from its standardised anomaly by local month and hour; the
+    clear-sky index (GHI over the Ineichen clear-sky GHI of
+    :func:`vppsim.weather.synthetic.clearsky_at`) from its normal scores by local month and
+    hour where the clear-sky GHI is positive, then GHI, DNI, DHI by
+    :func:`vppsim.weather.synthetic.irradiance_from_index` (0 at night); the wind speed of
+    every member is the study's mean by local month and hour (a forecaster's climatology:
+    the site wind drives nothing the forecasts score).
 
     Parameters
     ----------
@@ -366,7 +375,7 @@ def weather_forecast(
         mask=sun,
     )
 
-    hour = calendar.hour
+    hour = _hourly_classes(grid, timezone)
     temperature = weather["temp_air_c"].to_numpy(dtype=float)
     mean, sd = _hourly_mean_sd(temperature, hour)
     u = (temperature - mean[hour]) / sd[hour]
@@ -389,12 +398,14 @@ def weather_forecast(
 
 
 def _hourly_mean_sd(values: np.ndarray, hour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sd of ``values`` by local hour (24 each; sd 1 where it is 0 or undefined)."""
+    """Mean and sd of ``values`` by climatology class (:func:`_hourly_classes`; 12 x 24
+    each; sd 1 where it is 0 or undefined)."""
     valid = np.isfinite(values)
-    count = np.bincount(hour[valid], minlength=HOURS_PER_DAY)
-    total = np.bincount(hour[valid], values[valid], minlength=HOURS_PER_DAY)
+    classes = 12 * HOURS_PER_DAY
+    count = np.bincount(hour[valid], minlength=classes)
+    total = np.bincount(hour[valid], values[valid], minlength=classes)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
-        square = np.bincount(hour[valid], values[valid] ** 2, minlength=HOURS_PER_DAY) / count
+        square = np.bincount(hour[valid], values[valid] ** 2, minlength=classes) / count
         sd = np.sqrt(np.maximum(square - mean**2, 0.0))
     return mean, np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
