@@ -179,13 +179,20 @@ def test_deviation_autocorrelation_recovers_the_member_ar1():
 def test_nudge_closed_forms():
     members = np.array([[1.0, 2.0], [3.0, 4.0]])
     last = np.array([0.0, 2.0])
-    # rho = 1, same spread: each member moves by the observed gap at its last value.
+    # Same persistence for truth and members: each member moves by rho times its own miss.
     np.testing.assert_allclose(
-        nudge(members, last[:, None], np.array([1.0, 1.0]), np.array([1.0, 1.0])),
-        [[2.0, 3.0], [2.0, 3.0]],
+        nudge(members, last[:, None], np.array([1.0, 1.0]), np.array([0.5, 0.5])),
+        members + 0.5 * (1.0 - last[:, None]),
     )
     np.testing.assert_array_equal(nudge(members, last[:, None], 1.0, 0.0), members)
     np.testing.assert_array_equal(nudge(members, last[:, None], np.nan, 1.0), members)
+    # The truth's error persists (rho_e = 0.6), the members' deviations do not (rho = 0):
+    # a common shift of rho_e times the mean's miss, deviations shrunk by sqrt(1 - 0.36).
+    centre, last_centre = members.mean(axis=0), last.mean()
+    np.testing.assert_allclose(
+        nudge(members, last[:, None], 3.0, 0.0, 0.6),
+        centre + 0.6 * (3.0 - last_centre) + 0.8 * (members - centre),
+    )
 
 
 def test_nudged_runs_are_calibrated_and_sharper_at_short_lead():
@@ -203,9 +210,13 @@ def test_nudged_runs_are_calibrated_and_sharper_at_short_lead():
     nudged_error = np.mean(np.abs(y - q[:, P50])[short])
     raw_error = np.mean(np.abs(y - raw[:, P50])[short])
     assert nudged_error < 0.6 * raw_error
-    # Lag 1: the conditional sd of the AR(1) is sqrt(1 - phi^2).
+    # Lag 1: the conditional sd of the AR(1) is sqrt(1 - phi^2), with the true rho given;
+    # with both autocorrelations estimated from the intervals before each run, nearly so.
+    known, _, _ = nudge_runs(ensemble, truth, runs, rho=0.9 ** np.arange(40))
+    spread = np.mean(known[:, short].std(axis=0))
+    assert spread == pytest.approx(np.sqrt(1 - 0.81), rel=0.06)
     nudged, _, ntarget = nudge_runs(ensemble, truth, runs)
-    assert np.mean(nudged[:, short].std(axis=0)) == pytest.approx(np.sqrt(1 - 0.81), rel=0.06)
+    assert np.mean(nudged[:, short].std(axis=0)) == pytest.approx(spread, rel=0.04)
     # A run whose last interval is missing keeps the day-ahead members.
     holes = truth.copy()
     holes[runs.first[1:] - 1] = np.nan

@@ -396,16 +396,6 @@ def info(directory: DIRECTORY) -> None:
     out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
 
 
-BENCHMARKS = (
-    "epftoolbox day-ahead benchmark (LEAR and DNN ensembles, five markets; Lago et al., "
-    "Applied Energy 293, 116983, 2021): rMAE 0.37-0.60, sMAPE 4.9-14.7 %",
-    "project seed target: MAPE below 5 % for day-ahead price forecasts",
-    "BuildingsBench real homes (Emami et al., NeurIPS 2023): CV-RMSE about 77-80 % "
-    "per home at 24 h ahead",
-)
-"""The published figures set beside vppsim's forecast scores."""
-
-
 def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
     """A rich table of ``frame``'s columns named in ``headers`` (header with unit)."""
     table = Table(title=title, title_justify="left")
@@ -431,8 +421,8 @@ def forecast_report(
 ) -> None:
     """Score the forecasts in DIRECTORY/forecasts/ against the outcomes: errors, CRPS and
     skill over climatology, coverage, PIT, and household load error by group size."""
+    from vppsim.forecast.report import PUBLISHED, write_report_csv
     from vppsim.forecast.report import forecast_report as score
-    from vppsim.forecast.report import write_report_csv
 
     try:
         report = score(directory)
@@ -478,7 +468,7 @@ def forecast_report(
             )
         )
     out.print("set beside:")
-    for line in BENCHMARKS:
+    for line in PUBLISHED:
         out.print(f"  {line}", highlight=False)
     if csv is not None:
         for path in write_report_csv(report, csv):

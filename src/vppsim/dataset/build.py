@@ -127,8 +127,10 @@ class Pipeline:
         self.registry = registry
         self.study = study_of(settings)
         minutes = min(settings.interval_minutes, SIMULATION_MINUTES)
-        self.simulation = study_of(settings, minutes)
         self.factor = settings.interval_minutes // minutes
+        self.simulation = dataclasses.replace(
+            study_of(settings, minutes), output_factor=self.factor
+        )
         self._results: dict[str, SourceResult] = {}
         self.raw_dir: Path | None = None
         self.previous_raw_dir: Path | None = None

@@ -121,6 +121,10 @@ class Study:
         Study seed: draw from :func:`vppsim.seeds.stream_rng` with it.
     homes : int
         Fleet size.
+    output_factor : int
+        Intervals of ``grid`` averaged into each written interval (a 60-min study is
+        simulated at 15 min: 4). A source whose values are not means (forecast quantiles)
+        forms them on the coarse grid and repeats each over its intervals.
     """
 
     grid: pd.DatetimeIndex
@@ -132,6 +136,7 @@ class Study:
     interval_minutes: int
     seed: int
     homes: int
+    output_factor: int = 1
 
     @classmethod
     def over(

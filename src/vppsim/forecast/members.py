@@ -15,7 +15,6 @@ home's load member depends on its home id only, not on the fleet's size or chunk
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -176,10 +175,13 @@ def fleet_sum(
     shape: tuple[int, int],
 ) -> np.ndarray:
     """Sum ``per_chunk(home_ids)`` (M, H, n) over the homes of every chunk [unit of the
-    part]: the fleet is never held whole."""
+    part]: the fleet is never held whole. Homes are added one by one in order, so the sum's
+    last bits do not depend on where the chunks split the fleet."""
     total = np.zeros(shape)
     for home_ids in chunks:
-        total += per_chunk(home_ids).sum(axis=1)
+        part = per_chunk(home_ids)
+        for home in range(part.shape[1]):
+            total += part[:, home]
     return total
 
 
@@ -192,8 +194,6 @@ def home_pv_members(
     parameters: SolarParameters,
 ) -> np.ndarray:
     """Each home's PV in each member [kW AC], shape (M, H, n)."""
-    if not weather:
-        return np.zeros((0, len(fleet), 0))
     midpoints = weather[0].index + pd.Timedelta(minutes=interval_minutes / 2)
     geometry = solar_geometry(midpoints, latitude, longitude)
     return np.stack(
@@ -223,36 +223,18 @@ def home_load_members(
 ) -> np.ndarray:
     """Each home's load in each member [kW], shape (M, H, n): the load model on the
     member's weather with the member's own behaviour (occupancy, appliances, EV sessions),
-    the homes' drawn attributes unchanged.
-
-    The latest chunk's answer is kept (keyed by a digest of every input): the ensemble's
-    fleet sum and each home's quantiles ask for the same homes' members, and the load
-    model is the dearest part of a forecast.
-    """
-    digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(homes, index=True).to_numpy().tobytes())
-    for frame in weather:
-        digest.update(frame.to_numpy(dtype=float).tobytes())
-    digest.update(grid.asi8.tobytes())
-    digest.update(f"{timezone}|{interval_minutes}|{seed}|{parameters.model_dump_json()}".encode())
-    key = digest.hexdigest()
-    if key not in _LATEST_LOAD:
-        _LATEST_LOAD.clear()
-        _LATEST_LOAD[key] = np.stack(
-            [
-                simulate_load(
-                    homes,
-                    frame,
-                    grid,
-                    timezone,
-                    interval_minutes,
-                    member_seed(seed, Draw.LOAD_MEMBER, member),
-                    parameters,
-                )
-                for member, frame in enumerate(weather)
-            ]
-        )
-    return _LATEST_LOAD[key]
-
-
-_LATEST_LOAD: dict[str, np.ndarray] = {}
+    the homes' drawn attributes unchanged."""
+    return np.stack(
+        [
+            simulate_load(
+                homes,
+                frame,
+                grid,
+                timezone,
+                interval_minutes,
+                member_seed(seed, Draw.LOAD_MEMBER, member),
+                parameters,
+            )
+            for member, frame in enumerate(weather)
+        ]
+    )

@@ -9,7 +9,7 @@ anomaly_members`).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 """Probability levels of every forecast table (the contract's q05..q95)."""
@@ -127,3 +127,22 @@ class ForecastParameters(BaseModel):
         "vppsim's operator demand forecast errs by a MAPE near CAISO's 3.6-5.5 % "
         "(2022-2023, `vppsim calibrate --part forecasts`); errors persist for a day.",
     )
+
+    @model_validator(mode="after")
+    def _runs_use_only_issued_members(self) -> ForecastParameters:
+        # An intraday run reuses the day-ahead members of its targets: a target on the next
+        # local day needs that day's run issued before the intraday one, which holds for
+        # every run when the horizon does not reach past midnight of a run issued before
+        # da_issue_hour, on a 23-hour (spring-forward) day too.
+        if self.intraday_horizon_h + self.da_issue_hour > 23:
+            raise ValueError(
+                f"intraday_horizon_h={self.intraday_horizon_h} with da_issue_hour="
+                f"{self.da_issue_hour}: an intraday run would use day-ahead members issued "
+                f"after it (keep intraday_horizon_h <= {23 - self.da_issue_hour})"
+            )
+        if 24 % self.intraday_every_h:
+            raise ValueError(
+                f"intraday_every_h={self.intraday_every_h}: must divide 24, so runs keep the "
+                "same hours every day"
+            )
+        return self

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -38,7 +39,12 @@ from vppsim.dataset.sources import (
 )
 from vppsim.fleet.assets import Fleet
 from vppsim.forecast import members as chain
-from vppsim.forecast.ensemble import intraday_quantiles, nudge_day_ahead, weibull_quantiles
+from vppsim.forecast.ensemble import (
+    block_means,
+    intraday_quantiles,
+    nudge_day_ahead,
+    weibull_quantiles,
+)
 from vppsim.forecast.fit import installed_capacity
 from vppsim.forecast.metrics import ISSUED_AT
 from vppsim.forecast.operator import OperatorCalibration, operator_forecast
@@ -61,7 +67,7 @@ MEMORY_PER_CHUNK = 256 * 2**20
 
 
 @dataclass(frozen=True)
-class Variable:
+class ForecastVariable:
     """A forecast variable: its name, unit, the quantile file it goes to, and whether the
     hourly intraday runs forecast it (a day-ahead price is known once the day-ahead market
     has cleared, so it has the day-ahead run only)."""
@@ -73,33 +79,43 @@ class Variable:
     outcome: tuple[str, str]
     """The dataset and column of what it forecasts (summed over homes for per-home data)."""
     intraday: bool = True
+    non_negative: bool = True
+    """Every quantile at least 0 (all but prices, which go negative in oversupply)."""
 
 
 VARIABLES = (
-    Variable("lmp", "$/MWh", "Real-time (FMM) LMP", "price_forecasts", ("market", "lmp")),
-    Variable(
+    ForecastVariable(
+        "lmp",
+        "$/MWh",
+        "Real-time (FMM) LMP",
+        "price_forecasts",
+        ("market", "lmp"),
+        non_negative=False,
+    ),
+    ForecastVariable(
         "da_lmp",
         "$/MWh",
         "Day-ahead (IFM) LMP",
         "price_forecasts",
         ("market", "da_lmp"),
         intraday=False,
+        non_negative=False,
     ),
-    Variable(
+    ForecastVariable(
         "solar_kw_per_kw",
         "kW/kW",
         "Output of the reference roof system per kW DC (the solar dataset)",
         "generation_forecasts",
         ("solar", "generation_kw_per_kw_installed"),
     ),
-    Variable(
+    ForecastVariable(
         "fleet_pv_kw",
         "kW",
         "Rooftop PV of the whole fleet",
         "generation_forecasts",
         ("pv", "pv_kw"),
     ),
-    Variable(
+    ForecastVariable(
         "fleet_load_kw",
         "kW",
         "Household load of the whole fleet",
@@ -107,12 +123,15 @@ VARIABLES = (
         ("load", "load_kw"),
     ),
     *(
-        Variable(name, "MW", text, "system_forecasts", ("system", name))
-        for name, text in (
-            ("demand_mw", "CAISO demand"),
-            ("solar_mw", "CAISO utility-scale solar"),
-            ("wind_mw", "CAISO wind"),
-            ("net_load_mw", "CAISO net load (demand less solar and wind)"),
+        ForecastVariable(
+            name, "MW", text, "system_forecasts", ("system", name), non_negative=positive
+        )
+        for name, text, positive in (
+            ("demand_mw", "CAISO demand", True),
+            ("solar_mw", "CAISO utility-scale solar", True),
+            ("wind_mw", "CAISO wind", True),
+            # Negative when solar and wind exceed demand (a high-renewables study).
+            ("net_load_mw", "CAISO net load (demand less solar and wind)", False),
         )
     ),
 )
@@ -149,6 +168,36 @@ def _weather(study: Study, inputs: Mapping[str, SourceResult], parameters: Forec
     return weather_forecast(
         frame, study.grid, study.timezone, study.latitude, study.longitude, parameters, study.seed
     )
+
+
+class _LatestLoadMembers:
+    """The latest chunk's load members, kept between the two datasets that need them (the
+    ensemble's fleet sum, each home's quantiles): the load model is the dearest part of a
+    forecast. Keyed by a digest of every input, so it never answers for other homes or
+    another study; it helps when the fleet is one chunk (about 1,000 homes for a month)."""
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._members: np.ndarray | None = None
+
+    def __call__(self, homes: pd.DataFrame, weather, grid, timezone, interval, seed, parameters):
+        digest = hashlib.sha256()
+        digest.update(pd.util.hash_pandas_object(homes, index=True).to_numpy().tobytes())
+        for frame in weather:
+            digest.update(frame.to_numpy(dtype=float).tobytes())
+        digest.update(grid.asi8.tobytes())
+        digest.update(f"{timezone}|{interval}|{seed}|{parameters.model_dump_json()}".encode())
+        key = digest.hexdigest()
+        if key != self._key:
+            self._key, self._members = None, None
+            self._members = chain.home_load_members(
+                homes, weather, grid, timezone, interval, seed, parameters
+            )
+            self._key = key
+        return self._members
+
+
+_load_members = _LatestLoadMembers()
 
 
 def _homes(study: Study, parameters: LoadParameters):
@@ -207,7 +256,7 @@ class EnsembleForecast(Source):
         )
         fleet_load = chain.fleet_sum(
             chunks,
-            lambda ids: chain.home_load_members(
+            lambda ids: _load_members(
                 homes(ids),
                 weather,
                 grid,
@@ -267,38 +316,67 @@ def member_arrays(frame: pd.DataFrame, names) -> dict[str, np.ndarray]:
     return {name: frame[name].to_numpy(dtype=float).reshape(m, -1) for name in names}
 
 
-def observed(study: Study, inputs: Mapping[str, SourceResult], variable: Variable) -> np.ndarray:
+def observed(
+    study: Study, inputs: Mapping[str, SourceResult], variable: ForecastVariable
+) -> np.ndarray:
     """The outcome of ``variable`` on the grid (summed over the homes of per-home data)."""
     dataset, column = variable.outcome
     data = inputs[dataset].data
     if not callable(data):
         return data[column].to_numpy(dtype=float)
-    total = np.zeros(len(study.grid))
-    for ids in home_chunks(study.homes, 1, len(study.grid)):
-        total += data(ids)[column].to_numpy(dtype=float).reshape(len(ids), -1).sum(axis=0)
-    return total
+    chunks = home_chunks(study.homes, 1, len(study.grid))
+    return chain.fleet_sum(
+        chunks,
+        lambda ids: data(ids)[column].to_numpy(dtype=float).reshape(1, len(ids), -1),
+        (1, len(study.grid)),
+    )[0]
 
 
 def quantile_rows(
-    variable: Variable,
+    variable: ForecastVariable,
     members: np.ndarray,
     outcome: np.ndarray,
     study: Study,
     parameters: ForecastParameters,
 ) -> pd.DataFrame:
-    """The day-ahead and intraday quantile rows of one variable (long format)."""
-    grid = study.grid
+    """The day-ahead and intraday quantile rows of one variable (long format).
+
+    On a study written coarser than it is simulated (``study.output_factor``), members and
+    outcome are averaged to the written intervals first and the quantiles formed there (a
+    mean of 15-min quantiles is not a quantile of the hourly mean); each row is repeated
+    over its simulation intervals, so the writer's averaging gives it back unchanged.
+    """
+    factor = study.output_factor
+    grid = study.grid[::factor]
+    members, outcome = block_means(members, factor), block_means(outcome, factor)
     issued = day_ahead_issue_times(grid, study.timezone, parameters.da_issue_hour)
+    # A nudge may shift a member of a quantity that cannot be negative below 0 (PV at dusk):
+    # the quantiles are held at 0, as the members would be.
+    floor = 0.0 if variable.non_negative else -np.inf
     nudged = nudge_day_ahead(members, outcome, grid, issued)
-    frames = [_long(variable, issued, grid, weibull_quantiles(nudged, QUANTILE_LEVELS).T)]
+    quantiles = np.maximum(weibull_quantiles(nudged, QUANTILE_LEVELS), floor)
+    frames = [_long(variable, issued, grid, quantiles.T)]
     if variable.intraday:
         runs = intraday_runs(grid, parameters.intraday_every_h, parameters.intraday_horizon_h)
         quantiles, run, target = intraday_quantiles(members, outcome, runs)
+        quantiles = np.maximum(quantiles, floor)
         frames.append(_long(variable, runs.issued_at[run], grid[target], quantiles.T))
-    return pd.concat(frames, ignore_index=True)
+    return _over_simulation(pd.concat(frames, ignore_index=True), study)
 
 
-def _long(variable: Variable, issued, timestamps, quantiles: np.ndarray) -> pd.DataFrame:
+def _over_simulation(frame: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Each row of a frame on the written grid repeated over its simulation intervals."""
+    factor = study.output_factor
+    if factor == 1:
+        return frame
+    step = study.grid[1] - study.grid[0]
+    out = frame.loc[frame.index.repeat(factor)].reset_index(drop=True)
+    offsets = np.tile(np.arange(factor), len(frame)) * step
+    out[TIMESTAMP] = out[TIMESTAMP] + pd.to_timedelta(offsets)
+    return out
+
+
+def _long(variable: ForecastVariable, issued, timestamps, quantiles: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
             ISSUED_AT: pd.DatetimeIndex(issued),
@@ -358,7 +436,7 @@ class HomeLoadForecast(Source):
         issued = day_ahead_issue_times(grid, study.timezone, parameters.da_issue_hour)
 
         def quantiles(home_ids: np.ndarray) -> np.ndarray:
-            members = chain.home_load_members(
+            members = _load_members(
                 homes(home_ids),
                 weather,
                 grid,
@@ -367,7 +445,10 @@ class HomeLoadForecast(Source):
                 study.seed,
                 load_parameters,
             )
-            return weibull_quantiles(members, QUANTILE_LEVELS).astype(np.float32)
+            # Formed on the written grid and repeated (see quantile_rows).
+            factor = study.output_factor
+            coarse = weibull_quantiles(block_means(members, factor), QUANTILE_LEVELS)
+            return np.repeat(coarse, factor, axis=1).astype(np.float32)
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
             # The members of a few homes at a time: the writer's chunk is sized for one
@@ -470,10 +551,20 @@ _RUNS = (
 )
 
 
-def _quantiles_ordered(frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+def _quantile_rules(frame: pd.DataFrame, study: Study, label: str) -> list[str]:
+    """Quantiles in order, no negative quantile of a variable that cannot be negative, and
+    every forecast issued no later than its interval."""
     values = frame[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
     bad = int((np.diff(values, axis=1) < 0).any(axis=1).sum())
     failures = [f"{label}: {bad} rows with quantiles out of order"] if bad else []
+    if VARIABLE in frame:
+        signed = {v.name for v in VARIABLES if not v.non_negative}
+        negative = ~frame[VARIABLE].astype(str).isin(signed).to_numpy() & (values[:, 0] < 0)
+        if negative.any():
+            names = sorted(set(frame.loc[negative, VARIABLE].astype(str)))
+            failures.append(
+                f"{label}: {int(negative.sum())} rows of {', '.join(names)} below 0 (q05)"
+            )
     early = int((frame[ISSUED_AT] > frame[TIMESTAMP]).sum())
     if early:
         failures.append(f"{label}: {early} rows issued after their target interval")
@@ -485,9 +576,8 @@ def _quantile_columns(unit: str) -> tuple[ColumnSpec, ...]:
         ColumnSpec(
             name,
             unit,
-            f"The {level:.0%} quantile of the forecast, in the variable's unit",
-            -1e6,
-            1e6,
+            f"The {level:.0%} quantile of the forecast, in the variable's unit (ranges: "
+            "prices between the model's floor and cap, the rest at least 0)",
         )
         for name, level in zip(QUANTILE_COLUMNS, QUANTILE_LEVELS, strict=True)
     )
@@ -510,7 +600,7 @@ def _quantile_spec(table: str, title: str) -> DatasetSpec:
         parquet_path=f"forecasts/{table}.parquet",
         depends_on=("forecasts", "weather", "solar", "system", "market", "load", "pv"),
         complete=False,
-        checks=(_quantiles_ordered,),
+        checks=(_quantile_rules,),
     )
 
 
@@ -520,8 +610,11 @@ FORECASTS = DatasetSpec(
     columns=(
         ColumnSpec(MEMBER, "1", "Ensemble member", 0, 10_000, dtype="int16", key=True),
         ColumnSpec(ISSUED_AT, "", "UTC time the member was issued", dtype=UTC_DATETIME),
-        *(ColumnSpec(name, unit, text, -1e6, 1e6) for name, unit, text in WEATHER_MEMBERS),
-        *(ColumnSpec(v.name, v.unit, v.description, -1e6, 1e6) for v in VARIABLES),
+        *(ColumnSpec(name, unit, text) for name, unit, text in WEATHER_MEMBERS),
+        *(
+            ColumnSpec(v.name, v.unit, v.description, 0 if v.non_negative else None)
+            for v in VARIABLES
+        ),
     ),
     csv_path=None,
     parquet_path="forecasts/members.parquet",
@@ -551,7 +644,7 @@ HOME_LOAD_FORECASTS = DatasetSpec(
     parquet_path="forecasts/home_load/part-{part:05d}.parquet",
     per_home=True,
     depends_on=("forecasts", "weather", "load"),
-    checks=(_quantiles_ordered,),
+    checks=(_quantile_rules,),
 )
 
 OPERATOR_FORECASTS = DatasetSpec(

@@ -24,7 +24,11 @@ observed range, so a member never leaves what the study's weather reached at tha
 
 Random numbers: ``stream_rng(seed, Stream.FORECAST, draw, member, day_ordinal)`` with
 ``draw`` a :class:`Draw` and ``day_ordinal`` the target local day's
-:meth:`datetime.date.toordinal`, so a day's forecast never depends on the study's length.
+:meth:`datetime.date.toordinal`, so a day's draws never depend on the study's length. The
+climatology the anomalies are taken against (mean, sd and empirical CDF by local month and
+hour) is the study's own, over its whole period: a day's members in physical units do depend
+on the rest of the study, and a study of a few days has few values per class (a week or
+more keeps the bands calibrated; a fixed climatology is the way to remove this).
 """
 
 from __future__ import annotations
