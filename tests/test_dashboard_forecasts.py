@@ -108,7 +108,7 @@ def test_csv_only_forecasts_read_the_same(built, tmp_path):
         pd.testing.assert_frame_equal(a, b, atol=1e-3, check_dtype=False)
 
 
-def test_day_ahead_fan_is_each_intervals_day_ahead_forecast(built, client):
+def test_day_ahead_fan_is_each_intervals_day_ahead_forecast(built, client, report):
     children, status = _render(client, "forecasts", start="2023-08-02", variable="lmp")
     graphs = _graphs(children)
     assert list(graphs) == ["forecast-fan", "forecast-reliability", "forecast-pit"]
@@ -130,7 +130,9 @@ def test_day_ahead_fan_is_each_intervals_day_ahead_forecast(built, client):
     market = pd.read_parquet(built / "parquet" / "market.parquet")
     market = market[market["timestamp"].isin(expected["timestamp"])]
     np.testing.assert_allclose(_trace(fan, "outcome"), market["lmp"], rtol=1e-6)
-    assert status.startswith("lmp, day-ahead, 2023-08-02 to 2023-08-03: CRPS ")
+    assert status.startswith("lmp, day-ahead: fan over 2023-08-02 to 2023-08-03; over the whole")
+    scores = report.scores.set_index(["variable", "lead"])
+    assert f"CRPS {scores.loc[('lmp', 'day-ahead'), 'crps']:.4g} $/MWh" in status
 
 
 def test_intraday_fan_is_one_run_with_the_history_before_it(built, client):

@@ -23,7 +23,7 @@ from vppsim.viz import figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
 from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
-from vppsim.viz.queries import HOME_FILTERS, DatasetQueries, HomeSelection
+from vppsim.viz.queries import FORECASTS_VIEW, HOME_FILTERS, DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
 
@@ -114,7 +114,7 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
         try:
             ids = parse_home_ids(home_ids)
             selection = HomeSelection(home_filter or "all")
-            if tab == "forecasts" and "forecasts" in queries.datasets:
+            if tab == "forecasts" and FORECASTS_VIEW in queries.datasets:
                 return _forecasts(views, variable, run or DAY_AHEAD, start_day, end_day, issue)
             return _render(
                 views,
@@ -150,7 +150,7 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
     )
     def forecast_issues(start, end, variable, issue):
         # The intraday runs issued in the period; the one chosen stays while it is offered.
-        if not variable or "forecasts" not in queries.datasets:
+        if not variable or FORECASTS_VIEW not in queries.datasets:
             return [], None
         issues = queries.forecast_issues(
             variable, _day(start, queries.first_day), _day(end, queries.last_day), DAY_AHEAD_FROM_H
@@ -593,12 +593,12 @@ def _forecasts(
         ),
     ]
     chosen = scores[scores["lead"] == run]
-    status = f"{variable}, {run}, {start} to {end}"
+    status = f"{variable}, {run}: fan over {start} to {end}"
     if not chosen.empty:
         row = chosen.iloc[0]
         status += (
-            f": CRPS {_score(row['crps'], spec.unit)} {spec.unit}, p10-p90 covers "
-            f"{row['coverage_80']:.0%} of outcomes"
+            f"; over the whole dataset CRPS {_score(row['crps'], spec.unit)} {spec.unit}, "
+            f"p10-p90 covers {row['coverage_80']:.0%} of outcomes"
         )
     return content, status
 
