@@ -109,6 +109,9 @@ def http_times(url: str) -> dict[str, list[float]]:
                     {"id": "home-ids", "property": "value", "value": "1, 2"},
                     {"id": "pv-share", "property": "value", "value": 0.4},
                     {"id": "strategy", "property": "value", "value": None},
+                    {"id": "forecast-variable", "property": "value", "value": "lmp"},
+                    {"id": "forecast-run", "property": "value", "value": "day-ahead"},
+                    {"id": "forecast-issue", "property": "value", "value": None},
                 ],
                 "changedPropIds": ["tabs.value"],
             }

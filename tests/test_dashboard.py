@@ -42,6 +42,9 @@ def _render(
     price="lmp",
     aggregation="hourly",
     strategy=None,
+    variable=None,
+    run="day-ahead",
+    issue=None,
 ):
     values = {
         ("tabs", "value"): tab,
@@ -53,6 +56,9 @@ def _render(
         ("home-ids", "value"): ids,
         ("pv-share", "value"): 0.5,
         ("strategy", "value"): strategy,
+        ("forecast-variable", "value"): variable,
+        ("forecast-run", "value"): run,
+        ("forecast-issue", "value"): issue,
     }
     body = {
         "output": "..tab-content.children...status.children..",

@@ -62,10 +62,8 @@ def dispatch(root: Path, strategy: str) -> None:
     write_dispatch(root, strategy)
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory) -> Path:
-    """A three-day, eight-home build without dispatch output (read-only: copy to change)."""
-    root = tmp_path_factory.mktemp("plain") / "data"
+def offline_build(root: Path, homes: int) -> Path:
+    """Build three days of ``homes`` homes into ``root`` from the shipped sources offline."""
     with pytest.MonkeyPatch.context() as patch:
         # As the autouse isolated_environment fixture, which runs after module fixtures.
         for name in [n for n in os.environ if n.startswith("VPPSIM_")]:
@@ -74,7 +72,7 @@ def plain(tmp_path_factory) -> Path:
             {
                 "start": "2023-08-01",
                 "end": "2023-08-03",
-                "homes": 8,
+                "homes": homes,
                 "chunk_homes": 4,
                 "out": root,
                 "system_source": "synthetic",
@@ -84,6 +82,12 @@ def plain(tmp_path_factory) -> Path:
         )
         build_dataset(settings, default_registry())
     return root
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> Path:
+    """A three-day, eight-home build without dispatch output (read-only: copy to change)."""
+    return offline_build(tmp_path_factory.mktemp("plain") / "data", 8)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +122,7 @@ def _title(figure: dict, axis: str) -> str:
 
 
 def _trace(figure: dict, name: str) -> np.ndarray:
-    (trace,) = [t for t in figure["data"] if t["name"] == name]
+    (trace,) = [t for t in figure["data"] if t.get("name") == name]
     return _values(trace["y"]).astype(float)
 
 
@@ -149,7 +153,7 @@ def test_the_tab_shows_only_with_dispatch_output(plain, dispatched, tmp_path):
     assert "dispatch" not in _tab_ids(create_app(root, validate=False).server.test_client())
 
     client = create_app(dispatched[0], validate=False, prewarm=False).server.test_client()
-    assert _tab_ids(client)[-2:] == ["dispatch", "quality"]
+    assert _tab_ids(client)[-3:] == ["dispatch", "forecasts", "quality"]
     options, control = _strategy_options(client)
     assert options == ["none", "rule", "lp"] and control["props"]["value"] == "none"
     children, _ = _render(client, "market", strategy="lp")

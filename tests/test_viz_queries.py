@@ -48,7 +48,16 @@ def homes(dataset):
 
 def test_period_and_datasets(dataset):
     q = DatasetQueries(dataset)
-    assert q.datasets == ["market", "system", "solar", "weather", "load", "assets", "pv"]
+    assert q.datasets == [
+        "market",
+        "system",
+        "solar",
+        "weather",
+        "load",
+        "assets",
+        "pv",
+        "forecasts",
+    ]
     assert (q.first_day, q.last_day) == (date(2023, 8, 1), date(2023, 8, 3))
     assert q.home_count() == 10
 
@@ -157,7 +166,9 @@ def test_csv_only_dataset(dataset, tmp_path):
     shutil.copytree(dataset, copy)
     shutil.rmtree(copy / "parquet")
     q = DatasetQueries(copy)
-    assert q.datasets == ["market", "system", "solar", "weather", "load", "pv"] and not q.has_homes
+    # The forecasts/ folder is kept: its views read its Parquet files.
+    assert q.datasets == ["market", "system", "solar", "weather", "load", "pv", "forecasts"]
+    assert not q.has_homes
     # Without the assets table, the charts draw PV for the homes, as before the fleet had any.
     assert q.fleet_pv(pv_share=0.5).drawn
     assert q.home_count() == 10

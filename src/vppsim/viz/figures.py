@@ -57,6 +57,17 @@ def _right_axis(figure: go.Figure, title: str) -> None:
     figure.update_layout(yaxis2={"title": title, "overlaying": "y", "side": "right"})
 
 
+def _band(figure: go.Figure, x, low, high, name: str, colour: str = _BAND) -> None:
+    """A filled band from ``low`` to ``high``: an unnamed line along the top, then the
+    bottom filled up to it (one legend entry)."""
+    figure.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False))
+    figure.add_trace(
+        go.Scatter(
+            x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=colour, name=name
+        )
+    )
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that says why there is nothing to show."""
     figure = go.Figure()
@@ -113,20 +124,7 @@ def profile_band(band: pd.DataFrame, tz: str, title: str, y_title: str) -> go.Fi
     """
     figure = _figure(title, f"hour of day ({tz})", y_title)
     hours = band.index.to_numpy()
-    figure.add_trace(
-        go.Scatter(x=hours, y=band["p90"], mode="lines", line={"width": 0}, showlegend=False)
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=hours,
-            y=band["p10"],
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=_BAND,
-            name="p10-p90",
-        )
-    )
+    _band(figure, hours, band["p10"], band["p90"], "p10-p90")
     figure.add_trace(go.Scatter(x=hours, y=band["p50"], mode="lines", name="median"))
     if "mean" in band:
         figure.add_trace(
@@ -387,4 +385,108 @@ def price_and_solar(price_band: pd.DataFrame, solar_band: pd.DataFrame, tz: str)
         )
     )
     _right_axis(figure, "solar [kW/kW]")
+    return figure
+
+
+def fan_chart(
+    fan: pd.DataFrame,
+    outcome: pd.DataFrame,
+    tz: str,
+    title: str,
+    y_title: str,
+    history: pd.DataFrame | None = None,
+) -> go.Figure:
+    """A forecast's p05-p95 and p10-p90 bands and median, with the outcome on top.
+
+    Parameters
+    ----------
+    fan : DataFrame
+        ``timestamp`` (UTC) and ``q05``, ``q10``, ``q50``, ``q90``, ``q95``.
+    outcome : DataFrame
+        ``timestamp`` and ``value``: what came, over the fan's intervals.
+    history : DataFrame, optional
+        ``timestamp`` and ``value`` observed before the forecast was issued, drawn before the
+        fan with a line where it was issued.
+    """
+    figure = _figure(title, f"local time ({tz})", y_title)
+    fan = _wall_clock(fan, tz)
+    for low, high, name, colour in (
+        ("q05", "q95", "p05-p95", "rgba(31, 119, 180, 0.15)"),
+        ("q10", "q90", "p10-p90", "rgba(31, 119, 180, 0.3)"),
+    ):
+        _band(figure, fan["x"], fan[low], fan[high], name, colour)
+    figure.add_trace(go.Scatter(x=fan["x"], y=fan["q50"], mode="lines", name="median"))
+    if history is not None:
+        before = _wall_clock(history, tz)
+        figure.add_trace(
+            go.Scatter(
+                x=before["x"],
+                y=before["value"],
+                mode="lines",
+                name="observed before the issue",
+                line={"color": "grey"},
+            )
+        )
+        if len(fan):
+            figure.add_vline(x=fan["x"].iloc[0], line={"dash": "dot", "color": "grey"})
+    after = _wall_clock(outcome, tz)
+    figure.add_trace(
+        go.Scatter(
+            x=after["x"], y=after["value"], mode="lines", name="outcome", line={"color": "black"}
+        )
+    )
+    return figure
+
+
+def _calibrated(figure: go.Figure, y: list[float]) -> None:
+    """The dashed line a calibrated forecast would draw, from PIT or level 0 to 1."""
+    figure.add_trace(
+        go.Scatter(x=[0, 1], y=y, mode="lines", name="calibrated", line={"dash": "dash"})
+    )
+
+
+def pit_histogram(pit: pd.DataFrame, title: str) -> go.Figure:
+    """A PIT histogram over bins of unequal width, as a density: calibrated is flat at 1.
+
+    Parameters
+    ----------
+    pit : DataFrame
+        ``bin_start``, ``bin_end`` and ``share`` [1] of the outcomes whose PIT falls in
+        each bin.
+    """
+    figure = _figure(title, "probability integral transform [1]", "share / bin width [1]")
+    width = (pit["bin_end"] - pit["bin_start"]).to_numpy(dtype=float)
+    figure.add_trace(
+        go.Bar(
+            x=(pit["bin_start"] + width / 2).to_numpy(),
+            y=pit["share"].to_numpy(dtype=float) / width,
+            width=width,
+            name="forecasts",
+        )
+    )
+    _calibrated(figure, [1, 1])
+    figure.update_layout(bargap=0)
+    return figure
+
+
+def reliability_diagram(reliability: pd.DataFrame, title: str) -> go.Figure:
+    """Observed frequency below each quantile against its level, with the diagonal.
+
+    Parameters
+    ----------
+    reliability : DataFrame
+        ``level`` and ``observed`` [1].
+    """
+    figure = _figure(title, "quantile level [1]", "observed frequency [1]")
+    _calibrated(figure, [0, 1])
+    figure.add_trace(
+        go.Scatter(
+            x=reliability["level"],
+            y=reliability["observed"],
+            mode="lines+markers",
+            name="forecasts",
+        )
+    )
+    figure.update_xaxes(range=[0, 1])
+    figure.update_yaxes(range=[0, 1])
     return figure

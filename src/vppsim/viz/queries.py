@@ -36,6 +36,9 @@ from vppsim.fleet.dispatch_spec import (
     STRATEGY_FILES,
     SUMMARY_FILE,
 )
+from vppsim.forecast.metrics import ISSUED_AT
+from vppsim.forecast.parameters import QUANTILE_COLUMNS
+from vppsim.forecast.sources import QUANTILE_TABLES, VARIABLES
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
 from vppsim.seeds import Stream, stream_rng
@@ -58,6 +61,10 @@ HOME_FILTERS: dict[str, tuple[str, str | None]] = {
 """Home filters by attribute: key -> (label, SQL condition on the homes table)."""
 
 _TABLES = ("market", "system", "solar", "weather")
+
+FORECASTS_VIEW = "forecasts"
+"""The view over every quantile forecast table present (``forecasts/*_forecasts``), and the
+name :attr:`DatasetQueries.datasets` lists when there is one."""
 
 _STRATEGY = re.compile(r"^[a-z][a-z0-9_]*$")
 """A strategy folder's name (it names SQL sources); the CLI's staging folders start with a dot."""
@@ -163,6 +170,9 @@ class DatasetQueries:
             if self._create_view(name):
                 self.datasets.append(name)
         self.has_homes = self._create_homes_view()
+        self.forecast_variables: list[str] = self._create_forecasts_view()
+        if self.forecast_variables:
+            self.datasets.append(FORECASTS_VIEW)
         self.strategies: list[str] = self._find_strategies()
         if self.strategies:
             self.datasets.append(DISPATCH_FOLDER)
@@ -192,7 +202,8 @@ class DatasetQueries:
         elif parquet.is_file():
             source = f"read_parquet('{parquet.as_posix()}')"
         elif spec.csv_path is not None and (self.root / spec.csv_path).is_file():
-            source = self._csv(self.root, spec.csv_path)
+            times = tuple(c.name for c in spec.columns if c.is_datetime)
+            source = self._csv(self.root, spec.csv_path, times=times)
         else:
             return False
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
@@ -201,12 +212,15 @@ class DatasetQueries:
         return True
 
     @staticmethod
-    def _csv(folder: Path, pattern: str, filename: bool = False) -> str:
+    def _csv(
+        folder: Path, pattern: str, filename: bool = False, times: tuple[str, ...] = ()
+    ) -> str:
+        """A CSV source; ``timestamp`` and the ``times`` columns read as UTC instants."""
         extra = ", filename = true" if filename else ""
+        types = ", ".join(f"'{c}': 'TIMESTAMPTZ'" for c in dict.fromkeys((TIMESTAMP, *times)))
         return (
             f"read_csv('{(folder / pattern).as_posix()}', header = true, "
-            f"timestampformat = '%Y-%m-%dT%H:%M:%SZ', "
-            f"types = {{'{TIMESTAMP}': 'TIMESTAMPTZ'}}{extra})"
+            f"timestampformat = '%Y-%m-%dT%H:%M:%SZ', types = {{{types}}}{extra})"
         )
 
     def _create_homes_view(self) -> bool:
@@ -215,6 +229,19 @@ class DatasetQueries:
             return False
         self._con.execute(f"CREATE VIEW homes AS SELECT * FROM read_parquet('{path.as_posix()}')")
         return True
+
+    def _create_forecasts_view(self) -> list[str]:
+        """One view over the quantile forecast tables present; returns the variables they
+        forecast, in the order of :data:`~vppsim.forecast.sources.VARIABLES`."""
+        tables = [table for table in QUANTILE_TABLES if self._create_view(table)]
+        if not tables:
+            return []
+        self._con.execute(
+            f"CREATE VIEW {FORECASTS_VIEW} AS "
+            + " UNION ALL BY NAME ".join(f"SELECT * FROM {table}" for table in tables)
+        )
+        present = set(self.sql(f"SELECT DISTINCT variable FROM {FORECASTS_VIEW}")["variable"])
+        return [v.name for v in VARIABLES if v.name in present]
 
     def _find_strategies(self) -> list[str]:
         """The strategies ``vppsim dispatch`` has written: folders of ``dispatch/`` holding
@@ -771,6 +798,74 @@ class DatasetQueries:
         """``kpis.parquet`` of ``strategy``: one row per home (``home_id``, its revenues and
         costs [$], cycles, comfort [K-h], EV energy unmet [kWh] and violations), by id."""
         return self.sql(f"SELECT * FROM {self._dispatch(strategy, KPIS_FILE)} ORDER BY {HOME_ID}")
+
+    # -- forecasts -----------------------------------------------------------------------
+
+    def forecast_quantiles(
+        self,
+        variable: str,
+        start: date | None = None,
+        end: date | None = None,
+        min_lead_h: float = 0.0,
+        issued_at: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """The quantile forecasts of ``variable`` for the intervals of the period.
+
+        Parameters
+        ----------
+        min_lead_h : float
+            Only forecasts issued at least this long before their interval [h] (the
+            day-ahead run's leads start at 14 h, the intraday runs' end at 8 h).
+        issued_at : Timestamp, optional
+            Only the run issued then.
+
+        Returns
+        -------
+        DataFrame
+            ``issued_at``, ``timestamp`` and ``q05`` ... ``q95`` in the variable's unit, by
+            issue time and interval.
+        """
+        self.require(FORECASTS_VIEW)
+        run = (
+            "TRUE"
+            if issued_at is None
+            else f"{ISSUED_AT} = '{pd.Timestamp(issued_at).isoformat()}'"
+        )
+        return self.sql(
+            f"SELECT {ISSUED_AT}, {TIMESTAMP}, {', '.join(QUANTILE_COLUMNS)} "
+            f"FROM {FORECASTS_VIEW} WHERE variable = ? AND {self._period_where(start, end)} "
+            f"AND {TIMESTAMP} - {ISSUED_AT} >= to_microseconds(CAST(? * 3600e6 AS BIGINT)) "
+            f"AND {run} ORDER BY 1, 2",
+            [variable, min_lead_h],
+        )
+
+    def forecast_issues(
+        self, variable: str, start: date | None, end: date | None, max_lead_h: float
+    ) -> list[pd.Timestamp]:
+        """The issue times, within the period, of the runs of ``variable`` whose leads are
+        all below ``max_lead_h`` [h] (the intraday runs), in order."""
+        self.require(FORECASTS_VIEW)
+        frame = self.sql(
+            f"SELECT {ISSUED_AT} FROM {FORECASTS_VIEW} WHERE variable = ? "
+            f"AND {self._period_where(start, end, ISSUED_AT)} GROUP BY 1 "
+            f"HAVING max({TIMESTAMP} - {ISSUED_AT}) < to_microseconds(CAST(? * 3600e6 AS BIGINT)) "
+            f"ORDER BY 1",
+            [variable, max_lead_h],
+        )
+        return list(frame[ISSUED_AT])
+
+    def forecast_outcome(
+        self, variable: str, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """What ``variable`` forecasts, as it came: ``timestamp`` and ``value`` in its unit
+        (per-home datasets summed over the homes)."""
+        (dataset, column), *_ = [v.outcome for v in VARIABLES if v.name == variable]
+        self.require(dataset)
+        aggregate = "sum" if default_registry().spec(dataset).per_home else "any_value"
+        return self.sql(
+            f"SELECT {TIMESTAMP}, {aggregate}({column}) AS value FROM {dataset} "
+            f"WHERE {self._period_where(start, end)} GROUP BY 1 ORDER BY 1"
+        )
 
 
 def _utc_times(frame: pd.DataFrame) -> pd.DataFrame:

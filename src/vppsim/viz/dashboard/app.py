@@ -17,11 +17,13 @@ from dash import Input, Output, State, dcc, html
 
 from vppsim.dataset.schemas import HOME_ID
 from vppsim.errors import VppsimError
+from vppsim.forecast.report import DAY_AHEAD, DAY_AHEAD_FROM_H
+from vppsim.forecast.sources import VARIABLES
 from vppsim.viz import figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
 from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
-from vppsim.viz.queries import HOME_FILTERS, DatasetQueries, HomeSelection
+from vppsim.viz.queries import FORECASTS_VIEW, HOME_FILTERS, DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
 
@@ -87,8 +89,24 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
         Input("home-ids", "value"),
         Input("pv-share", "value"),
         Input("strategy", "value"),
+        Input("forecast-variable", "value"),
+        Input("forecast-run", "value"),
+        Input("forecast-issue", "value"),
     )
-    def render(tab, start, end, aggregation, price, home_filter, home_ids, pv_share, strategy):
+    def render(
+        tab,
+        start,
+        end,
+        aggregation,
+        price,
+        home_filter,
+        home_ids,
+        pv_share,
+        strategy,
+        variable,
+        run,
+        issue,
+    ):
         start_day = _day(start, queries.first_day)
         end_day = _day(end, queries.last_day)
         if start_day > end_day:
@@ -96,6 +114,8 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
         try:
             ids = parse_home_ids(home_ids)
             selection = HomeSelection(home_filter or "all")
+            if tab == "forecasts" and FORECASTS_VIEW in queries.datasets:
+                return _forecasts(views, variable, run or DAY_AHEAD, start_day, end_day, issue)
             return _render(
                 views,
                 tab,
@@ -119,6 +139,28 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
     def show_filtered_homes(home_filter):
         # A new filter shows a few of its own homes, so the lines match the fleet.
         return ", ".join(map(str, queries.home_ids(HomeSelection(home_filter or "all"), limit=3)))
+
+    @app.callback(
+        Output("forecast-issue", "options"),
+        Output("forecast-issue", "value"),
+        Input("dates", "start_date"),
+        Input("dates", "end_date"),
+        Input("forecast-variable", "value"),
+        State("forecast-issue", "value"),
+    )
+    def forecast_issues(start, end, variable, issue):
+        # The intraday runs issued in the period; the one chosen stays while it is offered.
+        if not variable or FORECASTS_VIEW not in queries.datasets:
+            return [], None
+        issues = queries.forecast_issues(
+            variable, _day(start, queries.first_day), _day(end, queries.last_day), DAY_AHEAD_FROM_H
+        )
+        options = [
+            {"label": f"{t.tz_convert(queries.timezone):%Y-%m-%d %H:%M %Z}", "value": t.isoformat()}
+            for t in issues
+        ]
+        values = [o["value"] for o in options]
+        return options, issue if issue in values else next(iter(values), None)
 
     @app.callback(
         Output("validation", "children"),
@@ -470,6 +512,103 @@ def _dispatch(
     if unknown:
         status = f"{_unknown_homes(unknown, homes)}; {status}"
     return content, status
+
+
+FORECAST_SCORES = {
+    "n": ("forecasts", "count"),
+    "mae": ("MAE of the median", "unit"),
+    "crps": ("CRPS", "unit"),
+    "skill": ("CRPS skill against climatology", "1"),
+    "coverage_80": ("coverage p10-p90", "1"),
+    "coverage_90": ("coverage p05-p95", "1"),
+    "width_80": ("width p10-p90", "unit"),
+    "width_90": ("width p05-p95", "unit"),
+}
+"""The columns of the forecast report's scores the Forecasts tab shows: column -> (label,
+unit; ``unit`` is the variable's)."""
+
+
+def _forecasts(
+    views: DashboardViews,
+    variable: str | None,
+    run: str,
+    start: date,
+    end: date,
+    issue: str | None,
+) -> tuple[Any, str]:
+    """The Forecasts tab: ``run``'s fan of ``variable`` over the period (the day-ahead run,
+    or the intraday run issued at ``issue``), and the report's scores, PIT histogram and
+    reliability diagram of the variable and run."""
+    q, tz = views.q, views.tz
+    variable = variable if variable in q.forecast_variables else q.forecast_variables[0]
+    (spec,) = [v for v in VARIABLES if v.name == variable]
+    axis = f"{variable} [{spec.unit}]"
+    if run == DAY_AHEAD:
+        view = views.forecast_fan(variable, start, end, None)
+        fan_title = f"{spec.description}: day-ahead forecast of each interval"
+    else:
+        issues = q.forecast_issues(variable, start, end, DAY_AHEAD_FROM_H)
+        issued_at = pd.Timestamp(issue) if issue else next(iter(issues), None)
+        view = None
+        if spec.intraday and issued_at is not None:
+            view = views.forecast_fan(variable, start, end, issued_at)
+            local = issued_at.tz_convert(tz)
+            fan_title = f"{spec.description}: intraday run issued {local:%Y-%m-%d %H:%M %Z}"
+    if view is None:
+        why = "has the day-ahead run only" if not spec.intraday else "has no intraday run"
+        fan = figures.empty_figure(f"{variable} {why} in this period")
+    else:
+        fan = figures.fan_chart(view["fan"], view["outcome"], tz, fan_title, axis, view["history"])
+    scored = views.forecast_scores(variable, run)
+    scores, pit, reliability = scored["scores"], scored["pit"], scored["reliability"]
+    graphs = {
+        "forecast-fan": fan,
+        "forecast-reliability": (
+            figures.reliability_diagram(reliability, f"{variable}, {run}: reliability")
+            if not reliability.empty
+            else figures.empty_figure(f"No {run} forecasts of {variable} were scored")
+        ),
+        "forecast-pit": (
+            figures.pit_histogram(pit, f"{variable}, {run}: PIT histogram")
+            if not pit.empty
+            else figures.empty_figure(f"No {run} forecasts of {variable} were scored")
+        ),
+    }
+    units = {
+        key: spec.unit if unit == "unit" else unit for key, (_, unit) in FORECAST_SCORES.items()
+    }
+    header = ["lead", *(f"{label} [{units[key]}]" for key, (label, _) in FORECAST_SCORES.items())]
+    rows = [
+        [row["lead"], *(_score(row[key], units[key]) for key in FORECAST_SCORES)]
+        for _, row in scores.iterrows()
+    ]
+    content = [
+        layout.graph_grid(graphs),
+        html.H4(f"Scores of {variable} over the whole dataset", style={"margin": "8px 0 0"}),
+        layout.table(header, rows, "forecast-scores"),
+        layout.caption(
+            f"Forecasts: {q.root / 'forecasts'} written by vppsim build; scores, PIT and "
+            "reliability from vppsim forecast-report over every forecast of the dataset, the "
+            "fan over the period chosen. " + q.source_caption(spec.outcome[0])
+        ),
+    ]
+    chosen = scores[scores["lead"] == run]
+    status = f"{variable}, {run}: fan over {start} to {end}"
+    if not chosen.empty:
+        row = chosen.iloc[0]
+        status += (
+            f"; over the whole dataset CRPS {_score(row['crps'], spec.unit)} {spec.unit}, "
+            f"p10-p90 covers {row['coverage_80']:.0%} of outcomes"
+        )
+    return content, status
+
+
+def _score(value: float, unit: str) -> str:
+    """A forecast score as the table shows it: counts whole, the rest to four significant
+    digits (a PV CRPS of 0.01 kW/kW and a demand CRPS of 900 MW alike)."""
+    if pd.isna(value):
+        return "n/a"
+    return f"{int(value):,}" if unit == "count" else f"{value:.4g}"
 
 
 def _kpi(value: float, unit: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dash import dcc, html
 
 from vppsim.fleet.dispatch_spec import DISPATCH_FOLDER
+from vppsim.forecast.report import DAY_AHEAD, LEAD_CLASSES
+from vppsim.forecast.sources import VARIABLES
 from vppsim.viz.dashboard.views import DEFAULT_AGGREGATION, DEFAULT_PV_SHARE
 from vppsim.viz.figures import PRICE_LABELS
-from vppsim.viz.queries import AGGREGATIONS, HOME_FILTERS, DatasetQueries
+from vppsim.viz.queries import AGGREGATIONS, FORECASTS_VIEW, HOME_FILTERS, DatasetQueries
 
 TABS = {
     "market": "Market",
@@ -16,12 +18,16 @@ TABS = {
     "load": "Load",
     "integrated": "Integrated",
     "dispatch": "Dispatch",
+    "forecasts": "Forecasts",
     "quality": "Data quality",
 }
-OPTIONAL_TABS = {"system": "system", "dispatch": DISPATCH_FOLDER}
+OPTIONAL_TABS = {"system": "system", "dispatch": DISPATCH_FOLDER, "forecasts": FORECASTS_VIEW}
 """Tabs shown only when the dataset holds their table (tab -> dataset): datasets built
 before the system dataset existed have none, and their page shows no System tab; the
-Dispatch tab needs ``vppsim dispatch`` to have written at least one strategy."""
+Dispatch tab needs ``vppsim dispatch`` to have written at least one strategy; the Forecasts
+tab needs the quantile forecasts of ``forecasts/``."""
+RUNS = (DAY_AHEAD, *(label for label, _, _ in LEAD_CLASSES))
+"""The Forecast run control: the day-ahead run, or the intraday runs by lead class."""
 _CONTROL = {"display": "flex", "flexDirection": "column", "gap": "4px", "minWidth": "170px"}
 _LABEL = {"fontWeight": "600", "fontSize": "13px"}
 
@@ -56,6 +62,43 @@ def strategy_control(queries: DatasetQueries) -> html.Div:
     if not queries.strategies:
         control.style = {**_CONTROL, "display": "none"}
     return control
+
+
+def forecast_controls(queries: DatasetQueries) -> list[html.Div]:
+    """The forecast variable, run and intraday issue time (the issue time's options follow
+    the period, see the app). Without forecasts they are hidden but present, since the
+    page's callback reads their values."""
+    labels = {v.name: f"{v.name}: {v.description} [{v.unit}]" for v in VARIABLES}
+    variables = queries.forecast_variables
+    controls = [
+        _control(
+            "Forecast variable",
+            dcc.Dropdown(
+                id="forecast-variable",
+                options=[{"label": labels[v], "value": v} for v in variables],
+                value=next(iter(variables), None),
+                clearable=False,
+                style={"minWidth": "260px"},
+            ),
+        ),
+        _control(
+            "Forecast run",
+            dcc.Dropdown(
+                id="forecast-run",
+                options=[{"label": run, "value": run} for run in RUNS],
+                value=DAY_AHEAD,
+                clearable=False,
+            ),
+        ),
+        _control(
+            "Intraday run issued at",
+            dcc.Dropdown(id="forecast-issue", options=[], value=None, clearable=False),
+        ),
+    ]
+    if not variables:
+        for control in controls:
+            control.style = {**_CONTROL, "display": "none"}
+    return controls
 
 
 def tabs(queries: DatasetQueries) -> dict[str, str]:
@@ -138,6 +181,7 @@ def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                 ),
             ),
             strategy_control(queries),
+            *forecast_controls(queries),
         ],
         style={
             "display": "flex",

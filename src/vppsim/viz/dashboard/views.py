@@ -17,9 +17,10 @@ import pandas as pd
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.dataset.validate import ValidationReport, validate_directory
 from vppsim.fleet.dispatch_spec import DISPATCH_FOLDER
+from vppsim.forecast.report import DAY_AHEAD_FROM_H, ForecastReport, forecast_report
 from vppsim.registry import default_registry
 from vppsim.viz import analysis
-from vppsim.viz.queries import DatasetQueries, HomeSelection
+from vppsim.viz.queries import FORECASTS_VIEW, DatasetQueries, HomeSelection
 
 DIVERSITY_DRAWS = 3
 DIVERSITY_SAMPLED_HOMES = 200
@@ -32,6 +33,7 @@ TAB_DATASETS = {
     "load": ("load",),
     "integrated": ("market", "solar", "load"),
     "dispatch": (DISPATCH_FOLDER,),
+    "forecasts": (FORECASTS_VIEW,),
 }
 """The datasets each tab draws from."""
 
@@ -56,6 +58,9 @@ DEFAULT_PV_SHARE = 0.5
 
 SHOWN_HOMES = 10
 """At most this many individual homes are sent to the browser."""
+
+HISTORY_H = 24
+"""Hours of outcomes drawn before an intraday run's issue time."""
 
 _memo = functools.lru_cache(maxsize=32)
 
@@ -84,6 +89,8 @@ class DashboardViews:
         self.tz = queries.timezone
         self.validation = ValidationState()
         self._validation_lock = threading.Lock()
+        self._report: ForecastReport | None = None
+        self._report_lock = threading.Lock()
 
     def start_validation(self) -> None:
         """Validate the dataset in the background, once; the Data quality tab starts it when
@@ -123,6 +130,7 @@ class DashboardViews:
                 "dispatch": lambda: self.dispatch(
                     self.q.strategies[0], shown, first, last, aggregation
                 ),
+                "forecasts": self.forecast_report,
             }
             for tab, compute in wanted.items():
                 if set(TAB_DATASETS[tab]) <= set(self.q.datasets):
@@ -282,6 +290,70 @@ class DashboardViews:
             "net_revenue": self.q.dispatch_kpis(strategy)["net_revenue_usd"].to_numpy(),
             "summary": self.q.dispatch_summary(strategy),
             "kpis": kpi_table({s: self.q.dispatch_summary(s) for s in self.q.strategies}),
+        }
+
+    # -- forecasts -------------------------------------------------------------------------
+
+    def forecast_report(self) -> ForecastReport:
+        """:func:`~vppsim.forecast.report.forecast_report` of the dataset, computed once (it
+        reads every forecast and takes seconds); concurrent callers wait for the one run."""
+        with self._report_lock:
+            if self._report is None:
+                self._report = forecast_report(self.q.root)
+            return self._report
+
+    @_memo
+    def forecast_fan(
+        self, variable: str, start: date, end: date, issued_at: pd.Timestamp | None
+    ) -> dict[str, Any]:
+        """A run's fan and its outcome.
+
+        Parameters
+        ----------
+        issued_at : Timestamp or None
+            None: the day-ahead run of every interval of the period. Else the intraday run
+            issued then, with the outcome of the :data:`HISTORY_H` hours before it.
+
+        Returns
+        -------
+        dict
+            ``fan``: ``timestamp`` and ``q05`` ... ``q95``; ``outcome``: ``timestamp`` and
+            ``value`` over the fan's intervals; ``history``: the same before the issue
+            (None for the day-ahead run).
+        """
+        if issued_at is None:
+            fan = self.q.forecast_quantiles(variable, start, end, min_lead_h=DAY_AHEAD_FROM_H)
+            outcome = self.q.forecast_outcome(variable, start, end)
+            return {"fan": fan, "outcome": outcome, "history": None}
+        fan = self.q.forecast_quantiles(variable, issued_at=issued_at)
+        since = issued_at - pd.Timedelta(hours=HISTORY_H)
+        until = fan[TIMESTAMP].max() if len(fan) else issued_at
+        first, last = analysis.local_index([since, until], self.tz).date
+        observed = self.q.forecast_outcome(variable, first, last)
+        times = observed[TIMESTAMP]
+        return {
+            "fan": fan,
+            "outcome": observed[(times >= issued_at) & (times <= until)],
+            "history": observed[(times >= since) & (times < issued_at)],
+        }
+
+    def forecast_scores(self, variable: str, lead: str) -> dict[str, pd.DataFrame]:
+        """The report's rows of ``variable``: ``scores`` of every lead class, ``pit`` and
+        ``reliability`` of ``lead`` (``day-ahead`` or an intraday class)."""
+        report = self.forecast_report()
+
+        def rows(frame: pd.DataFrame, by_lead: bool) -> pd.DataFrame:
+            if frame.empty:
+                return frame
+            keep = frame["variable"] == variable
+            if by_lead:
+                keep &= frame["lead"] == lead
+            return frame[keep].reset_index(drop=True)
+
+        return {
+            "scores": rows(report.scores, by_lead=False),
+            "pit": rows(report.pit, by_lead=True),
+            "reliability": rows(report.reliability, by_lead=True),
         }
 
 
