@@ -19,10 +19,9 @@ from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME
 from vppsim.forecast import metrics
 from vppsim.forecast.metrics import ISSUED_AT
 from vppsim.forecast.parameters import QUANTILE_COLUMNS
-from vppsim.forecast.sources import FORECASTS, HOME_LOAD_FORECASTS, QUANTILE_TABLES, VARIABLES
-from vppsim.registry import default_registry
+from vppsim.forecast.sources import FORECASTS, HOME_LOAD_FORECASTS, VARIABLES
 from vppsim.seeds import Stream, stream_rng
-from vppsim.viz.queries import DatasetNotReadable, DatasetQueries
+from vppsim.viz.queries import FORECASTS_VIEW, DatasetNotReadable, DatasetQueries
 
 FORECASTS_FOLDER = "forecasts"
 PUBLISHED = (
@@ -33,11 +32,6 @@ PUBLISHED = (
     "per home at 24 h ahead",
 )
 """The published figures set beside vppsim's forecast scores."""
-
-OUTCOMES: dict[str, tuple[str, str]] = {v.name: v.outcome for v in VARIABLES}
-"""Each forecast variable's outcome: dataset and column (summed over homes for load and pv)."""
-"""Forecast variable -> (dataset, column) of its outcome; per-home datasets are summed over
-the homes."""
 
 PRICE_VARIABLES = ("lmp", "da_lmp")
 """Variables scored by rMAE against the weekly naive forecast, as in epftoolbox."""
@@ -96,35 +90,6 @@ def lead_class(issued_at, timestamps) -> np.ndarray:
     for label, low, high in LEAD_CLASSES:
         labels[(lead_h >= low) & (lead_h < high)] = label
     return labels
-
-
-def _forecast_sources(folder: Path) -> list[str]:
-    """DuckDB table expressions of the forecast files present, Parquet preferred."""
-    sources = []
-    for table in QUANTILE_TABLES:
-        spec = default_registry().spec(table)
-        parquet, csv = folder / spec.parquet_path, folder / spec.csv_path
-        if parquet.is_file():
-            sources.append(f"read_parquet('{parquet.as_posix()}')")
-        elif csv.is_file():
-            sources.append(
-                f"read_csv('{csv.as_posix()}', header = true, "
-                f"timestampformat = '%Y-%m-%dT%H:%M:%SZ', types = "
-                f"{{'{ISSUED_AT}': 'TIMESTAMPTZ', '{TIMESTAMP}': 'TIMESTAMPTZ'}})"
-            )
-    return sources
-
-
-def _outcome(queries: DatasetQueries, variable: str) -> tuple[pd.DataFrame, str]:
-    """``timestamp`` and ``value`` of a variable's outcome, and its unit."""
-    dataset, column = OUTCOMES[variable]
-    queries.require(dataset)
-    aggregate = "sum" if dataset in ("load", "pv") else "any_value"
-    frame = queries.sql(
-        f"SELECT {TIMESTAMP}, {aggregate}({column}) AS value FROM {dataset} "
-        f"GROUP BY {TIMESTAMP} ORDER BY {TIMESTAMP}"
-    )
-    return frame, queries.units(dataset).get(column, "")
 
 
 def _members_crps(queries: DatasetQueries, folder: Path, variable: str, outcome) -> pd.DataFrame:
@@ -239,20 +204,20 @@ def forecast_report(folder: Path | str, mape_floor: float = 0.05) -> ForecastRep
         The folder is not a dataset, has no forecasts, or lacks an outcome's dataset.
     """
     folder = Path(folder)
-    sources = _forecast_sources(folder)
-    if not sources:
+    queries = DatasetQueries(folder)
+    if FORECASTS_VIEW not in queries.datasets:
         raise DatasetNotReadable(
             f"{folder} has no forecasts: no {FORECASTS_FOLDER}/*_forecasts.parquet or .csv"
         )
-    queries = DatasetQueries(folder)
     forecasts = queries.sql(
-        " UNION ALL BY NAME ".join(f"SELECT * FROM {source}" for source in sources)
-        + f" ORDER BY variable, {ISSUED_AT}, {TIMESTAMP}"
+        f"SELECT * FROM {FORECASTS_VIEW} ORDER BY variable, {ISSUED_AT}, {TIMESTAMP}"
     )
+    forecasts["variable"] = forecasts["variable"].astype(str)
     interval = pd.Timedelta(minutes=queries.interval_minutes)
     scores, pits, reliabilities = [], [], []
-    for variable in [v for v in OUTCOMES if v in set(forecasts["variable"])]:
-        outcome, unit = _outcome(queries, variable)
+    for variable in [v.name for v in VARIABLES if v.name in set(forecasts["variable"])]:
+        outcome = queries.forecast_outcome(variable)
+        unit = next(v.unit for v in VARIABLES if v.name == variable)
         rows = forecasts[forecasts["variable"] == variable].merge(outcome, on=TIMESTAMP)
         clim = metrics.climatological_quantiles(
             outcome, rows[[ISSUED_AT, TIMESTAMP]], "value", queries.timezone, interval
