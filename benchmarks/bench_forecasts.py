@@ -72,7 +72,7 @@ def main() -> None:
     print("\nscaling (seconds: ensemble / quantile tables / home load / all):")
     cases = [(f"{n} homes", n, None) for n in (50, 1000)] + [
         ("40 members", args.homes, {"members": 40}),
-        ("16 h intraday horizon", args.homes, {"intraday_horizon_h": 16}),
+        ("13 h intraday horizon", args.homes, {"intraday_horizon_h": 13}),
     ]
     for label, homes, forecasts in cases:
         seconds = timed(homes, forecasts)

@@ -171,14 +171,17 @@ def _weather(study: Study, inputs: Mapping[str, SourceResult], parameters: Forec
 
 
 class _LatestLoadMembers:
-    """The latest chunk's load members, kept between the two datasets that need them (the
+    """The latest chunks' load members, kept between the two datasets that need them (the
     ensemble's fleet sum, each home's quantiles): the load model is the dearest part of a
     forecast. Keyed by a digest of every input, so it never answers for other homes or
-    another study; it helps when the fleet is one chunk (about 1,000 homes for a month)."""
+    another study; two chunks are kept, since the build checks a per-home source on home 0
+    before it writes the chunks. It helps when the fleet is one chunk (about 1,000 homes
+    for a month)."""
+
+    KEPT = 2
 
     def __init__(self) -> None:
-        self._key: str | None = None
-        self._members: np.ndarray | None = None
+        self._members: dict[str, np.ndarray] = {}
 
     def __call__(self, homes: pd.DataFrame, weather, grid, timezone, interval, seed, parameters):
         digest = hashlib.sha256()
@@ -188,13 +191,14 @@ class _LatestLoadMembers:
         digest.update(grid.asi8.tobytes())
         digest.update(f"{timezone}|{interval}|{seed}|{parameters.model_dump_json()}".encode())
         key = digest.hexdigest()
-        if key != self._key:
-            self._key, self._members = None, None
-            self._members = chain.home_load_members(
+        if key not in self._members:
+            members = chain.home_load_members(
                 homes, weather, grid, timezone, interval, seed, parameters
             )
-            self._key = key
-        return self._members
+            while len(self._members) >= self.KEPT:
+                del self._members[next(iter(self._members))]
+            self._members[key] = members
+        return self._members[key]
 
 
 _load_members = _LatestLoadMembers()
