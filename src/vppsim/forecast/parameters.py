@@ -107,9 +107,12 @@ class ForecastParameters(BaseModel):
         "e-folding time of about 12 h.",
     )
     clearsky_index: ForecastError = Field(
-        ForecastError(sigma_at_issue=0.5, sigma_per_h=0.008, step_autocorrelation=0.95),
+        ForecastError(sigma_at_issue=0.5, sigma_per_h=0.008, step_autocorrelation=0.965),
         description="Clear-sky-index error, in normal scores: about 0.7 at the day-ahead "
-        "leads; e-folding about 5 h (cloud systems).",
+        "leads; e-folding about 7 h (cloud systems, the marine layer). The persistence sets "
+        "how uncertain a day's mean sky is in the members, which CAISO's solar fleet follows: "
+        "0.965 puts the day-ahead p10-p90 coverage of solar_mw at 0.81 on synthetic 2022 "
+        "and 2024 (0.95: 0.77-0.79; 0.98: 0.82-0.84).",
     )
     wind: ForecastError = Field(
         ForecastError(sigma_at_issue=0.2, sigma_per_h=0.006, step_autocorrelation=0.97),
