@@ -54,7 +54,7 @@ from vppsim.forecast.weather import weather_forecast
 from vppsim.load.homes import draw_homes
 from vppsim.load.parameters import LoadParameters
 from vppsim.market.parameters import MarketParameters
-from vppsim.options import DatasetOptions
+from vppsim.options import DatasetOptions, P
 from vppsim.solar.parameters import SolarParameters
 from vppsim.system.model import SystemCalibration
 from vppsim.system.parameters import SystemParameters
@@ -146,7 +146,7 @@ class ForecastOptions(DatasetOptions, ForecastParameters):
     the weather forecast's errors."""
 
 
-def recorded(result: SourceResult, model: type):
+def recorded(result: SourceResult, model: type[P]) -> P:
     """The model parameters a dataset's synthetic source recorded in its provenance (the
     ones it was built with); the defaults when the dataset is live."""
     if result.provenance.kind is not SourceKind.SYNTHETIC:
