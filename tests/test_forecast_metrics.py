@@ -314,3 +314,15 @@ def test_cli_forecast_report_without_forecasts(small_settings):
     assert result.stderr.strip() == (
         f"error: {settings.out} has no forecasts: no forecasts/*_forecasts.parquet or .csv"
     )
+
+
+def test_report_leaves_out_variables_whose_outcome_is_missing(forecast_folder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(forecast_folder, copy)
+    (copy / "parquet" / "market.parquet").unlink()
+    (copy / "market_data.csv").unlink()
+    report = forecast_report(copy)
+    assert "fleet_load_kw" in set(report.scores["variable"])
+    assert not {"lmp", "da_lmp"} & set(report.scores["variable"])

@@ -201,7 +201,8 @@ def forecast_report(folder: Path | str, mape_floor: float = 0.05) -> ForecastRep
     Raises
     ------
     DatasetNotReadable
-        The folder is not a dataset, has no forecasts, or lacks an outcome's dataset.
+        The folder is not a dataset or has no forecasts (a variable whose outcome's
+        dataset is missing is left out).
     """
     folder = Path(folder)
     queries = DatasetQueries(folder)
@@ -215,7 +216,13 @@ def forecast_report(folder: Path | str, mape_floor: float = 0.05) -> ForecastRep
     forecasts["variable"] = forecasts["variable"].astype(str)
     interval = pd.Timedelta(minutes=queries.interval_minutes)
     scores, pits, reliabilities = [], [], []
-    for variable in [v.name for v in VARIABLES if v.name in set(forecasts["variable"])]:
+    # A variable whose outcome's dataset is not in the folder cannot be scored: left out.
+    scored = [
+        v.name
+        for v in VARIABLES
+        if v.name in set(forecasts["variable"]) and v.outcome[0] in queries.datasets
+    ]
+    for variable in scored:
         outcome = queries.forecast_outcome(variable)
         unit = next(v.unit for v in VARIABLES if v.name == variable)
         rows = forecasts[forecasts["variable"] == variable].merge(outcome, on=TIMESTAMP)
