@@ -7,6 +7,8 @@ import pytest
 
 from vppsim.config import load_settings
 from vppsim.dataset.build import build_dataset
+from vppsim.forecast.sources import DATASETS as FORECAST_DATASETS
+from vppsim.registry import default_registry
 
 from .fakeserver import FakeServer
 from .sources import test_registry
@@ -62,9 +64,18 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
+OUTCOME_DATASETS = tuple(
+    name for name in default_registry().names if name not in {d.name for d in FORECAST_DATASETS}
+)
+"""Every dataset but the forecasts: what the framework's tests build (about 0.5 s, where
+the forecast ensemble adds 2 s); tests/test_forecasts*.py and the dashboard's forecast tests
+build the forecasts themselves."""
+
+
 @pytest.fixture
 def small_settings(tmp_path):
-    """A two-day, six-home study written under tmp_path."""
+    """A two-day, six-home study written under tmp_path (without the forecasts unless
+    ``datasets`` names them)."""
 
     def make(**overrides):
         values = {
@@ -73,6 +84,7 @@ def small_settings(tmp_path):
             "homes": 6,
             "chunk_homes": 4,
             "out": tmp_path / "data",
+            "datasets": OUTCOME_DATASETS,
         }
         values.update(overrides)
         return load_settings(values, env_file=None)
