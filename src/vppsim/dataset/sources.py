@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from vppsim.dataset.schemas import DatasetSpec
+from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec
 from vppsim.errors import ConfigError, MissingSources, SourceUnavailable, ValidationFailed
 from vppsim.grid import build_grid
 from vppsim.options import DatasetOptions, SourceMode
@@ -32,6 +32,18 @@ from vppsim.rawcache import RawCache
 
 HomeBatch = Callable[[np.ndarray], pd.DataFrame]
 """Generate long-format rows (``home_id, timestamp, ...``) for the given home ids [int]."""
+
+
+def tile_times(times: pd.DatetimeIndex, count: int) -> pd.DatetimeIndex:
+    """``times`` (UTC) repeated ``count`` times end to end: the time column of long rows."""
+    return pd.DatetimeIndex(np.tile(times.asi8, count).view("M8[ns]")).tz_localize("UTC")
+
+
+def home_keys(home_ids: np.ndarray, grid: pd.DatetimeIndex) -> dict[str, Any]:
+    """``home_id`` (int32) and ``timestamp`` of long per-home rows: every interval of
+    ``grid`` for each home in turn, the layout every per-home dataset writes."""
+    ids = np.asarray(home_ids, dtype=np.int32)
+    return {HOME_ID: np.repeat(ids, len(grid)), TIMESTAMP: tile_times(grid, len(ids))}
 
 
 class SourceKind(StrEnum):

@@ -18,7 +18,7 @@ import pandas as pd
 import pvlib
 
 from vppsim import __version__
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, ColumnSpec, DatasetSpec
+from vppsim.dataset.schemas import TIMESTAMP, ColumnSpec, DatasetSpec
 from vppsim.dataset.sources import (
     Dataset,
     Provenance,
@@ -27,6 +27,7 @@ from vppsim.dataset.sources import (
     SourceKind,
     SourceResult,
     Study,
+    home_keys,
     last_chunk,
 )
 from vppsim.fleet import pv
@@ -116,7 +117,6 @@ class PhysicsPv(Source):
         weather = inputs["weather"].data
         assets = inputs["assets"].data
         parameters = options.parameters(SolarParameters)
-        stamps = study.grid.asi8
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
             fleet = Fleet.from_frame(assets(home_ids))
@@ -130,10 +130,7 @@ class PhysicsPv(Source):
             )
             return pd.DataFrame(
                 {
-                    HOME_ID: np.repeat(np.asarray(home_ids, dtype=np.int32), len(stamps)),
-                    TIMESTAMP: pd.DatetimeIndex(
-                        np.tile(stamps, len(home_ids)).view("M8[ns]")
-                    ).tz_localize("UTC"),
+                    **home_keys(home_ids, study.grid),
                     "pv_kw": power.T.reshape(-1).astype(np.float32),
                 }
             )

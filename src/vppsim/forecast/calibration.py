@@ -94,9 +94,9 @@ def synthetic_statistics(
     (``demand``, and ``solar`` and ``wind`` over the installed capacity): one synthetic year
     of weather and system on the default LA study, its day-ahead ensemble, the operator
     forecasts of :func:`vppsim.forecast.sources.operator_table`, at hourly means."""
-    from vppsim.forecast.members import system_ensemble
+    from vppsim.forecast.members import stack_members, system_ensemble
     from vppsim.forecast.schedule import day_ahead_issue_times
-    from vppsim.forecast.sources import member_arrays_of, operator_table
+    from vppsim.forecast.sources import OPERATOR_COLUMNS, operator_table
 
     parameters = ForecastParameters() if parameters is None else parameters
     out = {}
@@ -114,7 +114,9 @@ def synthetic_statistics(
             seed,
         )
         issued = day_ahead_issue_times(grid, CAISO_TIMEZONE, parameters.da_issue_hour)
-        forecast = operator_table(grid, CAISO_TIMEZONE, issued, member_arrays_of(systems), system)
+        forecast = operator_table(
+            grid, CAISO_TIMEZONE, issued, stack_members(systems, OPERATOR_COLUMNS), system
+        )
         hourly = {
             name: frame.groupby(frame.index.floor("h")).mean()
             for name, frame in (

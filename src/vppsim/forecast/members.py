@@ -41,6 +41,11 @@ from vppsim.system.model import simulate_system
 from vppsim.system.parameters import SystemParameters
 
 
+def stack_members(frames: Sequence[pd.DataFrame], names: Iterable[str]) -> dict[str, np.ndarray]:
+    """Columns ``names`` of the members' frames as (M, n) arrays."""
+    return {name: np.stack([frame[name].to_numpy() for frame in frames]) for name in names}
+
+
 def member_seed(seed: int, draw: Draw, member: int) -> int:
     """A study seed for a model that takes a seed, not a generator (the load model keys its
     own per-home streams on it): derived from the member's stream, so home ``i`` of member
@@ -137,7 +142,7 @@ def price_members(
         )
         for member, system in enumerate(systems)
     ]
-    return {name: np.stack([f[name].to_numpy() for f in frames]) for name in ("lmp", "da_lmp")}
+    return stack_members(frames, ("lmp", "da_lmp"))
 
 
 def reference_pv_members(

@@ -27,7 +27,7 @@ import pandas as pd
 
 from vppsim import __version__
 from vppsim.calendar import local_calendar
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME, ColumnSpec, DatasetSpec
+from vppsim.dataset.schemas import TIMESTAMP, UTC_DATETIME, ColumnSpec, DatasetSpec
 from vppsim.dataset.sources import (
     Dataset,
     Provenance,
@@ -36,6 +36,8 @@ from vppsim.dataset.sources import (
     SourceKind,
     SourceResult,
     Study,
+    home_keys,
+    tile_times,
 )
 from vppsim.fleet.assets import Fleet
 from vppsim.forecast import members as chain
@@ -272,25 +274,21 @@ class EnsembleForecast(Source):
             (m, n),
         )
         values = {
-            "temp_air_c": np.stack([w["temp_air_c"].to_numpy() for w in weather]),
-            "ghi_w_m2": np.stack([w["ghi_w_m2"].to_numpy() for w in weather]),
+            **chain.stack_members(weather, (name for name, _, _ in WEATHER_MEMBERS)),
             **prices,
             "solar_kw_per_kw": chain.reference_pv_members(
                 grid, study.interval_minutes, weather, study.latitude, study.longitude, solar
             ),
             "fleet_pv_kw": fleet_pv,
             "fleet_load_kw": fleet_load,
-            **{
-                name: np.stack([s[name].to_numpy() for s in systems])
-                for name in ("demand_mw", "solar_mw", "wind_mw", "net_load_mw")
-            },
+            **chain.stack_members(systems, ("demand_mw", "solar_mw", "wind_mw", "net_load_mw")),
         }
         issued = day_ahead_issue_times(grid, study.timezone, parameters.da_issue_hour)
         frame = pd.DataFrame(
             {
                 MEMBER: np.repeat(np.arange(m, dtype=np.int16), n),
-                TIMESTAMP: np.tile(grid, m),
-                ISSUED_AT: np.tile(issued, m),
+                TIMESTAMP: tile_times(grid, m),
+                ISSUED_AT: tile_times(issued, m),
                 **{name: array.reshape(-1) for name, array in values.items()},
             }
         )
@@ -307,11 +305,6 @@ class EnsembleForecast(Source):
             ),
         )
         return SourceResult(frame, provenance)
-
-
-def member_arrays_of(systems) -> dict[str, np.ndarray]:
-    """The members' system frames as (M, n) arrays of the operator's columns."""
-    return {name: np.stack([s[name].to_numpy() for s in systems]) for name in OPERATOR_COLUMNS}
 
 
 def member_arrays(frame: pd.DataFrame, names) -> dict[str, np.ndarray]:
@@ -465,9 +458,8 @@ class HomeLoadForecast(Source):
             values = np.concatenate(parts).reshape(-1, len(QUANTILE_LEVELS))
             return pd.DataFrame(
                 {
-                    HOME_ID: np.repeat(ids, len(grid)),
-                    TIMESTAMP: np.tile(grid, len(ids)),
-                    ISSUED_AT: np.tile(issued, len(ids)),
+                    **home_keys(ids, grid),
+                    ISSUED_AT: tile_times(issued, len(ids)),
                     **dict(zip(QUANTILE_COLUMNS, values.T, strict=True)),
                 }
             )

@@ -18,6 +18,7 @@ from vppsim.dataset.sources import (
     SourceKind,
     SourceResult,
     Study,
+    home_keys,
     last_chunk,
 )
 from vppsim.load.homes import draw_homes
@@ -56,7 +57,6 @@ class SyntheticLoad(Source):
         parameters = options.parameters(LoadParameters)
         homes = last_chunk(lambda ids: draw_homes(study.seed, ids, parameters))
         grid = study.grid
-        stamps = grid.asi8
 
         def batch(home_ids: np.ndarray) -> pd.DataFrame:
             parts = simulate_load_parts(
@@ -70,10 +70,7 @@ class SyntheticLoad(Source):
             )
             return pd.DataFrame(
                 {
-                    "home_id": np.repeat(np.asarray(home_ids, dtype=np.int32), len(grid)),
-                    "timestamp": pd.DatetimeIndex(
-                        np.tile(stamps, len(home_ids)).view("M8[ns]")
-                    ).tz_localize("UTC"),
+                    **home_keys(home_ids, grid),
                     **{name: part.reshape(-1) for name, part in parts.items()},
                 }
             )
