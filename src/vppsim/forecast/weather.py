@@ -167,7 +167,7 @@ def anomaly_members(
     return central, central + sigma * z
 
 
-def _hourly_classes(grid: pd.DatetimeIndex, timezone: str, mask=None) -> np.ndarray:
+def _climatology_classes(grid: pd.DatetimeIndex, timezone: str, mask=None) -> np.ndarray:
     """The climatology class of each interval start: its local month and clock hour
     (``month * 24 + hour``, month 0..11, so a forecaster's climatology follows the season and
     a long study's members are not pulled towards its annual mean); -1 outside ``mask``."""
@@ -274,7 +274,7 @@ def resource_members(
         ``(M, n)``.
     """
     values = np.asarray(values, dtype=float)
-    classes = _hourly_classes(grid, timezone, mask)
+    classes = _climatology_classes(grid, timezone, mask)
     scores = normal_scores(values, classes)
     central, members = _members(scores, grid, timezone, error, parameters, seed, variable)
     modelled = np.isfinite(scores)
@@ -379,19 +379,19 @@ def weather_forecast(
         mask=sun,
     )
 
-    hour = _hourly_classes(grid, timezone)
+    climate_class = _climatology_classes(grid, timezone)
     temperature = weather["temp_air_c"].to_numpy(dtype=float)
-    mean, sd = _hourly_mean_sd(temperature, hour)
-    u = (temperature - mean[hour]) / sd[hour]
+    mean, sd = _class_mean_sd(temperature, climate_class)
+    u = (temperature - mean[climate_class]) / sd[climate_class]
     t_central, t_members = _members(
         u, grid, timezone, parameters.temperature, parameters, seed, Variable.TEMPERATURE
     )
-    wind, _ = _hourly_mean_sd(weather["wind_speed_m_s"].to_numpy(dtype=float), hour)
+    wind, _ = _class_mean_sd(weather["wind_speed_m_s"].to_numpy(dtype=float), climate_class)
 
     def frame(temp_u: np.ndarray, index_kt: np.ndarray) -> pd.DataFrame:
         columns = irradiance_from_index(index_kt, clearsky_ghi, zenith, midpoints)
-        columns["temp_air_c"] = mean[hour] + sd[hour] * temp_u
-        columns["wind_speed_m_s"] = wind[hour]
+        columns["temp_air_c"] = mean[climate_class] + sd[climate_class] * temp_u
+        columns["wind_speed_m_s"] = wind[climate_class]
         return pd.DataFrame({c: columns[c] for c in COLUMNS}, index=weather.index)
 
     return WeatherForecast(
@@ -401,15 +401,15 @@ def weather_forecast(
     )
 
 
-def _hourly_mean_sd(values: np.ndarray, hour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sd of ``values`` by climatology class (:func:`_hourly_classes`; 12 x 24
+def _class_mean_sd(values: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of ``values`` by climatology class (:func:`_climatology_classes`; 12 x 24
     each; sd 1 where it is 0 or undefined)."""
     valid = np.isfinite(values)
-    classes = 12 * HOURS_PER_DAY
-    count = np.bincount(hour[valid], minlength=classes)
-    total = np.bincount(hour[valid], values[valid], minlength=classes)
+    size = 12 * HOURS_PER_DAY
+    count = np.bincount(classes[valid], minlength=size)
+    total = np.bincount(classes[valid], values[valid], minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
-        square = np.bincount(hour[valid], values[valid] ** 2, minlength=classes) / count
+        square = np.bincount(classes[valid], values[valid] ** 2, minlength=size) / count
         sd = np.sqrt(np.maximum(square - mean**2, 0.0))
     return mean, np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
