@@ -201,6 +201,15 @@ def build(
     offline: Annotated[
         bool, typer.Option("--offline", help="All datasets synthetic; no network.")
     ] = False,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="A what-if on the model knobs: heat-wave, peak-demand, high-volatility, "
+            "low-solar, gas-crisis (vppsim scenarios --list), or a scenario .toml file. The "
+            "datasets it reaches are built by their models on the base's random numbers. "
+            "\\[default: base]"
+        ),
+    ] = None,
     only: Annotated[
         str | None,
         typer.Option(
@@ -283,6 +292,7 @@ def build(
                 "csv_homes_limit": csv_homes_limit,
                 "chunk_homes": chunk_homes,
                 "datasets": only,
+                "scenario": scenario,
                 "nlr_base_url": nlr_base_url,
                 "http_timeout_s": http_timeout,
                 "fallback_deadline_s": fallback_deadline,
@@ -330,6 +340,11 @@ def _print_summary(result: BuildResult) -> None:
         f"{grid.first_interval_start}, {homes}seed {meta.seed}",
         highlight=False,
     )
+    scenario = meta.config["scenario"]
+    if scenario["settings"]:
+        out.print(
+            f"Scenario {escape(scenario['name'])}: {escape(scenario['title'])}", highlight=False
+        )
     out.print(_dataset_table(manifest))
     _print_notes(manifest)
     passed = sum(check.ok for check in result.report.checks)

@@ -37,6 +37,7 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from vppsim.errors import ConfigError
 from vppsim.options import DatasetOptions, SourceMode
+from vppsim.scenario.model import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from vppsim.registry import Registry
@@ -109,6 +110,11 @@ class Settings(BaseSettings):
         15, description="Interval length [min]; 30 and 60 are means of the 15-min realisation."
     )
 
+    scenario: Scenario = Field(
+        Scenario(),
+        description="The what-if applied to the model knobs: a shipped scenario's name (vppsim "
+        "scenarios --list) or a .toml file; the resolved scenario is recorded.",
+    )
     datasets: Annotated[tuple[str, ...] | None, NoDecode] = Field(
         None, description="Datasets to build (default all); the datasets they derive from come too."
     )
@@ -175,6 +181,17 @@ class Settings(BaseSettings):
         if not wanted:
             raise ValueError(f"at least one dataset is needed ({', '.join(names)})")
         return {**data, "datasets": tuple(name for name in names if name in wanted)}
+
+    @field_validator("scenario", mode="before")
+    @classmethod
+    def _resolved_scenario(cls, value: Any) -> Any:
+        if isinstance(value, str | Path):
+            # A name alone would record a scenario whose knobs were never applied.
+            raise ValueError(
+                f"{str(value)!r} is a scenario's name: give it to load_settings (or vppsim build "
+                "--scenario), which applies its knobs"
+            )
+        return value
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -433,6 +450,57 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{field}={value!r}: {message}"
 
 
+def _scenario(value: Any) -> Scenario:
+    """The scenario a layer names (a shipped name or a .toml path) or records (a mapping)."""
+    if value is None:
+        return Scenario()
+    if isinstance(value, Scenario):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return Scenario.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(_describe(error) for error in exc.errors())
+            raise ConfigError(f"invalid scenario: {problems}") from None
+    return load_scenario(value)
+
+
+def _overlay(scenario: Scenario, cls: type[Settings]) -> dict[str, Any]:
+    """The scenario's knobs as a settings layer; only dataset sections may be set."""
+    _, sections = _names(cls)
+    origin = f"scenario {scenario.name}"
+    study = [name for name in scenario.settings if name not in sections]
+    if study:
+        raise ConfigError(
+            f"{origin} sets {', '.join(map(repr, study))}: a scenario sets model knobs only "
+            f"(sections {', '.join(sorted(sections))}); the study is the base's"
+        )
+    overlay = _nest(scenario.settings, cls, origin)
+    try:
+        cls.model_validate(overlay)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"{origin}: {problems}") from None
+    return overlay
+
+
+def _models_follow(scenario: Scenario, merged: dict[str, Any], registry: Registry) -> None:
+    """Source from the models every dataset the scenario's knobs reach.
+
+    A what-if has no live record: the datasets whose section the scenario sets, and every
+    dataset derived from them, are built by their synthetic models (a requested ``live``
+    source is refused).
+    """
+    for name in registry.dependents(scenario.settings):
+        section = merged.setdefault(name, {})
+        if str(section.get("source", SourceMode.AUTO)) == SourceMode.LIVE:
+            raise ConfigError(
+                f"{name}.source=live: scenario {scenario.name} changes what the {name} data "
+                "derives from, which only the synthetic model can follow"
+            )
+        section["source"] = SourceMode.SYNTHETIC
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     config_file: Path | str | None = None,
@@ -476,7 +544,11 @@ def load_settings(
         merged = _merge(merged, _read_env_file(path, cls))
     merged = _merge(merged, _from_environment(os.environ, cls, "the environment"))
     explicit = {key: value for key, value in (overrides or {}).items() if value is not None}
-    merged = _merge(merged, _nest(explicit, cls, "the arguments"))
+    explicit = _nest(explicit, cls, "the arguments")
+    scenario = _scenario(explicit.get("scenario", merged.get("scenario")))
+    merged = _merge(_merge(merged, _overlay(scenario, cls)), explicit)
+    merged["scenario"] = scenario
+    _models_follow(scenario, merged, registry)
     try:
         return cls.model_validate(merged)
     except ValidationError as exc:

@@ -332,6 +332,14 @@ class Registry:
                 wanted.update(self.spec(name).depends_on)
         return [name for name in self.names if name in wanted]
 
+    def dependents(self, names: Iterable[str]) -> list[str]:
+        """``names`` and every dataset derived from them, in build order."""
+        reached = set(names)
+        for name in self.names:
+            if reached & set(self.spec(name).depends_on):
+                reached.add(name)
+        return [name for name in self.names if name in reached]
+
     def require_all(self, options: Mapping[str, DatasetOptions]) -> None:
         """Raise :class:`MissingSources` naming every dataset without a usable source."""
         missing = []

@@ -93,6 +93,7 @@ from vppsim.calibration_file import read_calibration, read_only_arrays
 from vppsim.grid import standard_utc_offset_hours
 from vppsim.stats import quantile_function
 from vppsim.timeseries import ar1, ar1_varying
+from vppsim.weather.events import daily_forcing
 from vppsim.weather.parameters import WeatherParameters
 
 # --- Model structure (shared with :mod:`.fit`) ----------------------------------------------
@@ -703,6 +704,17 @@ def simulate_weather(
     block = np.floor(hours).astype(np.int64)
     kt, _ = _spread_within_hours(flat, hours, eps_intrahour * sigma[block])
     kt = np.clip(kt, 0.0, knobs.clearsky_index_max)
+    day_of_interval = np.minimum(np.floor(hours / 24.0).astype(np.int64), n_days - 1)
+    study_days = grid.tz_convert(timezone)
+    forcing = daily_forcing(
+        list(days.date), knobs.events, study_days[0].date(), study_days[-1].date()
+    )
+    if forcing.any:
+        # After every draw: the days outside the events keep their weather exactly.
+        kt = np.clip(
+            kt * forcing.clearsky_index_factor[day_of_interval], 0.0, knobs.clearsky_index_max
+        )
+        daily_index = daily_index * forcing.clearsky_index_factor
     columns = irradiance_from_index(kt, clearsky_ghi, zenith, midpoints)
 
     # Temperature.
@@ -718,6 +730,7 @@ def simulate_weather(
         + p.temp_anomaly_gain_max[months] * anomaly
         + p.sun_coupling_max_c[months] * sun
         + heat
+        + forcing.tmax_raise_c
     )
     tmin = (
         daily_normals(year_fraction, p.tmin_normal_c)
@@ -726,6 +739,7 @@ def simulate_weather(
         + p.temp_anomaly_gain_min[months] * anomaly
         + p.sun_coupling_min_c[months] * sun
         + p.heat_event_min_share * heat
+        + forcing.tmin_raise_c
     )
     tmax = np.maximum(tmax, tmin + MIN_DIURNAL_RANGE_C)
     day_start = 24.0 * np.arange(n_days)
@@ -741,7 +755,6 @@ def simulate_weather(
     )
 
     # Wind.
-    day_of_interval = np.minimum(np.floor(hours / 24.0).astype(np.int64), n_days - 1)
     phi_wind = p.wind_autocorrelation ** (interval_minutes / 60.0)
     wind = _wind(months[day_of_interval], hours % 24.0, ar1(eps_wind, phi_wind), p)
 
