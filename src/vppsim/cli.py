@@ -427,6 +427,144 @@ def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
     return table
 
 
+@app.command()
+def scenarios(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="The suite folder: one dataset folder per scenario is written in it."),
+    ] = None,
+    suite: Annotated[
+        str, typer.Option(help="Named set of scenarios: default (the six shipped ones).")
+    ] = "default",
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A scenario name or .toml file instead of the suite, repeatable (the base is "
+            "always built)."
+        ),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the shipped scenarios and their sources.")
+    ] = False,
+    dispatch: Annotated[
+        str,
+        typer.Option(help="Dispatch strategies run on every scenario, comma-separated; '' none."),
+    ] = "none,rule,lp",
+    workers: Annotated[str, typer.Option(help="Scenarios built at once, in processes.")] = "2",
+    start: Annotated[str | None, typer.Option(help="First local day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last local day, inclusive.")] = None,
+    homes: Annotated[int | None, typer.Option(help="Number of homes. \\[default: 200]")] = None,
+    seed: Annotated[int | None, typer.Option(help="Study seed. \\[default: 42]")] = None,
+    formats: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated: csv, parquet. Parquet alone by default: six datasets side "
+            "by side, and the dashboard and dispatch read Parquet."
+        ),
+    ] = "parquet",
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file of the base study's settings.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="DATASET.OPTION=VALUE of the base study, repeatable: it applies to every "
+            "scenario and wins over a scenario's own value of the same knob.",
+            metavar="DATASET.OPTION=VALUE",
+        ),
+    ] = None,
+) -> None:
+    """Build one dataset per scenario under DIRECTORY on common random numbers (every dataset
+    from its model), dispatch each fleet, and print what each scenario changed."""
+    import time
+
+    from vppsim.scenario.effects import scenario_effects
+    from vppsim.scenario.model import BASE, load_scenario, preset_names, suite_scenarios
+    from vppsim.scenario.suite import STRATEGIES, plan_suite, run_suite
+
+    if list_:
+        table = Table(title="shipped scenarios", title_justify="left")
+        for column in ("name", "title", "magnitudes from"):
+            table.add_column(column)
+        for name in preset_names():
+            item = load_scenario(name)
+            table.add_row(name, escape(item.title), escape(" ".join(item.reference.split())))
+        out.print(table)
+        return
+    exit_on_sigterm()
+    began = time.perf_counter()
+    try:
+        if directory is None:
+            raise ConfigError("give the suite folder (vppsim scenarios DIR)")
+        names = tuple(scenario) if scenario else suite_scenarios(suite)
+        strategies = tuple(name.strip() for name in dispatch.split(",") if name.strip())
+        unknown = [name for name in strategies if name not in STRATEGIES]
+        if unknown:
+            raise ConfigError(f"--dispatch {unknown[0]}: use {', '.join(STRATEGIES)}")
+        plans = plan_suite(
+            names,
+            directory,
+            {
+                "start": start,
+                "end": end,
+                "homes": homes,
+                "seed": seed,
+                "formats": formats,
+                **_pairs(set_, "--set"),
+            },
+            config_file=config,
+        )
+        with _progress_bar() as progress:
+            advance = _RichProgress(progress).start(
+                f"{len(plans)} scenarios ({', '.join(strategies) or 'no'} dispatch)", len(plans)
+            )
+            runs = run_suite(
+                plans,
+                directory,
+                suite if not scenario else "custom",
+                strategies,
+                _whole(workers, "workers", 64),
+                done=lambda name: advance(1),
+            )
+        for run in runs:
+            if run.name == BASE:
+                continue
+            effects = scenario_effects(directory / BASE, directory / run.path)
+            out.print(
+                _frame_table(
+                    effects,
+                    f"{run.name}: {run.title}",
+                    {
+                        "statistic": "statistic",
+                        "unit": "unit",
+                        "base": "base",
+                        "scenario": run.name,
+                        "change": "change",
+                        "change_outside": "change, other days",
+                    },
+                )
+            )
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: the datasets finished so far are complete; the others untouched")
+        raise typer.Exit(130) from None
+    revenue = Table(title="fleet net revenue by dispatch strategy [$]", title_justify="left")
+    revenue.add_column("scenario")
+    for strategy in strategies:
+        revenue.add_column(strategy, justify="right")
+    for run in runs:
+        revenue.add_row(run.name, *(f"{run.net_revenue_usd[s]:,.0f}" for s in strategies))
+    if strategies:
+        out.print(revenue)
+    out.print(
+        f"[bold green]Built[/] {len(runs)} scenarios in {escape(str(directory))} "
+        f"({time.perf_counter() - began:.0f} s); list: {escape(str(directory / 'scenarios.json'))}",
+        highlight=False,
+    )
+
+
 @app.command("forecast-report")
 def forecast_report(
     directory: DIRECTORY,

@@ -64,6 +64,7 @@ def system_ensemble(
     parameters: ForecastParameters,
     system_parameters: SystemParameters,
     seed: int,
+    base: pd.DataFrame | None = None,
 ) -> tuple[WeatherForecast, list[pd.DataFrame]]:
     """The day-ahead weather forecast and each member's system drivers.
 
@@ -83,8 +84,13 @@ def system_ensemble(
         The ensemble's size and the forecast errors.
     system_parameters : SystemParameters
         The system model's knobs (the ones the outcomes were simulated with).
+    base : pandas.DataFrame, optional
+        A scenario's weather without its events (see
+        :func:`~vppsim.forecast.weather.weather_forecast`).
     """
-    forecast = weather_forecast(weather, grid, timezone, latitude, longitude, parameters, seed)
+    forecast = weather_forecast(
+        weather, grid, timezone, latitude, longitude, parameters, seed, base=base
+    )
     wind = resource_members(
         system["wind_mw"].to_numpy(float),
         grid,
@@ -95,12 +101,23 @@ def system_ensemble(
         Variable.WIND,
     )[1]
     expected = system_parameters.model_copy(update={"demand_noise_scale": 0.0})
-    # The outcome's own stream: its residual is scaled by 0, only the explained part is left.
-    explained = simulate_system(
-        grid, timezone, weather, stream_rng(seed, Stream.SYSTEM), expected, wind_mw=wind[0]
-    )["demand_mw"].to_numpy()
+
+    def demand(drivers: pd.DataFrame, knobs: SystemParameters) -> np.ndarray:
+        # The outcome's own stream: with its residual scaled by 0, the explained part is left.
+        frame = simulate_system(
+            grid, timezone, drivers, stream_rng(seed, Stream.SYSTEM), knobs, wind_mw=wind[0]
+        )
+        return frame["demand_mw"].to_numpy()
+
+    if base is None:
+        realised = system["demand_mw"].to_numpy(float)
+        explained = demand(weather, expected)
+    else:
+        # The residual is the base's, to the bit: a scenario's demand less its explained part
+        # differs from it by rounding, which would move the residual's ranks on every day.
+        realised, explained = demand(base, system_parameters), demand(base, expected)
     residual = resource_members(
-        system["demand_mw"].to_numpy(float) - explained,
+        realised - explained,
         grid,
         timezone,
         parameters.demand,

@@ -60,6 +60,8 @@ from vppsim.options import DatasetOptions, P
 from vppsim.solar.parameters import SolarParameters
 from vppsim.system.model import SystemCalibration
 from vppsim.system.parameters import SystemParameters
+from vppsim.weather.parameters import WeatherParameters
+from vppsim.weather.sources import study_weather
 
 VARIABLE = "variable"
 MEMBER = "member"
@@ -165,10 +167,29 @@ def home_chunks(homes: int, members: int, n_steps: int) -> Iterator[np.ndarray]:
         yield np.arange(first, min(first + size, homes), dtype=np.int32)
 
 
-def _weather(study: Study, inputs: Mapping[str, SourceResult], parameters: ForecastParameters):
+def _realised_weather(
+    study: Study, inputs: Mapping[str, SourceResult]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The study's weather, and the same weather without its events when it has some (a
+    scenario's: the forecasts are then the base's moved by the events' change)."""
     frame = inputs["weather"].data.set_index(TIMESTAMP)
+    parameters = recorded(inputs["weather"], WeatherParameters)
+    if not parameters.events:
+        return frame, None
+    return frame, study_weather(study, parameters.model_copy(update={"events": ()}))
+
+
+def _weather(study: Study, inputs: Mapping[str, SourceResult], parameters: ForecastParameters):
+    frame, base = _realised_weather(study, inputs)
     return weather_forecast(
-        frame, study.grid, study.timezone, study.latitude, study.longitude, parameters, study.seed
+        frame,
+        study.grid,
+        study.timezone,
+        study.latitude,
+        study.longitude,
+        parameters,
+        study.seed,
+        base=base,
     )
 
 
@@ -227,16 +248,18 @@ class EnsembleForecast(Source):
     ) -> SourceResult:
         parameters = options.parameters(ForecastParameters)
         grid, m, n = study.grid, parameters.members, len(study.grid)
+        weather, base = _realised_weather(study, inputs)
         forecast, systems = chain.system_ensemble(
             grid,
             study.timezone,
-            inputs["weather"].data.set_index(TIMESTAMP),
+            weather,
             inputs["system"].data,
             study.latitude,
             study.longitude,
             parameters,
             recorded(inputs["system"], SystemParameters),
             study.seed,
+            base=base,
         )
         weather = forecast.members
         prices = chain.price_members(

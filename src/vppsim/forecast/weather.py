@@ -329,6 +329,7 @@ def weather_forecast(
     parameters: ForecastParameters,
     seed: int,
     altitude: float = 0.0,
+    base: pd.DataFrame | None = None,
 ) -> WeatherForecast:
     """Day-ahead forecast ensemble of the study's realised weather.
 
@@ -356,6 +357,13 @@ def weather_forecast(
         The study seed.
     altitude : float
         Site altitude [m], for the clear-sky model.
+    base : pandas.DataFrame, optional
+        For a scenario's weather (:class:`~vppsim.weather.parameters.WeatherEvent`), the
+        same weather without its events. The ensemble is then the base's, with each member
+        moved by the events' change (``weather - base`` in temperature, ``weather / base`` in
+        clear-sky index): forecasters see a heat wave or a smoke plume coming a day ahead,
+        while the weather's own noise is forecast as in the base, so outside the events the
+        forecasts are the base's (common random numbers).
 
     Returns
     -------
@@ -366,8 +374,34 @@ def weather_forecast(
     midpoints = grid + pd.Timedelta(minutes=calendar.interval_minutes / 2)
     clearsky_ghi, zenith = clearsky_at(midpoints, latitude, longitude, altitude)
     sun = clearsky_ghi > 0
-    ghi = weather["ghi_w_m2"].to_numpy(dtype=float)
-    kt = np.where(sun, ghi / np.where(sun, clearsky_ghi, 1.0), 0.0)
+
+    def index(frame: pd.DataFrame) -> np.ndarray:
+        ghi = frame["ghi_w_m2"].to_numpy(dtype=float)
+        return np.where(sun, ghi / np.where(sun, clearsky_ghi, 1.0), 0.0)
+
+    if base is not None:
+        forecast = weather_forecast(
+            base, grid, timezone, latitude, longitude, parameters, seed, altitude
+        )
+        warming = weather["temp_air_c"].to_numpy(dtype=float) - base["temp_air_c"].to_numpy(
+            dtype=float
+        )
+        base_kt = index(base)
+        dimming = np.where(base_kt > 0, index(weather) / np.where(base_kt > 0, base_kt, 1.0), 1.0)
+
+        def moved(member: pd.DataFrame) -> pd.DataFrame:
+            kt = member["clearsky_index"].to_numpy(dtype=float) * dimming
+            columns = irradiance_from_index(kt, clearsky_ghi, zenith, midpoints)
+            columns["temp_air_c"] = member["temp_air_c"].to_numpy(dtype=float) + warming
+            columns["wind_speed_m_s"] = member["wind_speed_m_s"].to_numpy(dtype=float)
+            return pd.DataFrame({c: columns[c] for c in COLUMNS}, index=member.index)
+
+        return WeatherForecast(
+            forecast.issued_at,
+            moved(forecast.central),
+            tuple(moved(member) for member in forecast.members),
+        )
+    kt = index(weather)
     kt_central, kt_members = resource_members(
         kt,
         grid,

@@ -41,6 +41,19 @@ class WeatherOptions(DatasetOptions, WeatherParameters):
     """The weather section of the settings: source and the synthetic model's parameters."""
 
 
+def study_weather(study: Study, parameters: WeatherParameters) -> pd.DataFrame:
+    """The synthetic weather of ``study`` (its own stream of the study seed) on its grid."""
+    return simulate_weather(
+        study.grid,
+        study.latitude,
+        study.longitude,
+        study.timezone,
+        study.interval_minutes,
+        stream_rng(study.seed, Stream.WEATHER),
+        parameters,
+    )
+
+
 class SyntheticWeather(Source):
     """Stochastic weather calibrated on the LA-basin TMY files (see :mod:`.synthetic`)."""
 
@@ -54,17 +67,8 @@ class SyntheticWeather(Source):
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
-        rng = stream_rng(study.seed, Stream.WEATHER)
         parameters = options.parameters(WeatherParameters)
-        frame = simulate_weather(
-            study.grid,
-            study.latitude,
-            study.longitude,
-            study.timezone,
-            study.interval_minutes,
-            rng,
-            parameters,
-        )
+        frame = study_weather(study, parameters)
         provenance = Provenance(
             SourceKind.SYNTHETIC,
             "vppsim synthetic weather",
