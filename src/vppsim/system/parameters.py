@@ -5,10 +5,11 @@ sourced capacities, demand levels and the monthly gas table) stay in ``calibrate
 (:class:`vppsim.system.model.SystemCalibration`); these are what a scenario changes. Every
 default reproduces the shipped model.
 
-Scenarios of issue 14, through these knobs and the weather:
+Scenarios (:mod:`vppsim.scenario`) act through these knobs and the weather:
 
-* heat wave: raise the *weather*'s heat events (``weather.heat_event_starts_per_month`` or
-  ``weather.temperature_offset_c``); demand follows through the temperature response;
+* heat wave: a weather event (``weather.events``, :class:`vppsim.weather.parameters.WeatherEvent`)
+  or more heat events (``weather.heat_event_starts_per_month``); demand follows through the
+  temperature response;
 * gas crisis: ``gas_price_usd_per_mmbtu=25`` (every month) or ``gas_price_scale=3``;
 * low solar: ``solar_capacity_mw`` lower than the year's, or a cloudier weather;
 * oversupply: ``solar_capacity_mw`` higher and ``net_load_floor_mw`` lower (more storage and

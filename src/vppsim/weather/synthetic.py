@@ -68,6 +68,13 @@ Wind
     an AR(1) Gaussian rank mapped through a gamma distribution: non-negative, with the
     fitted mean and spread for each month and hour.
 
+Events
+    ``events`` (:class:`~vppsim.weather.parameters.WeatherEvent`, the scenarios' lever) raise
+    the daily maximum and minimum and scale the clear-sky index on given days
+    (:func:`vppsim.weather.events.daily_forcing`). They are applied after every draw, so the
+    days outside them are the unforced realisation to the bit; a dimmer day is also cooler
+    through the sun-temperature coupling.
+
 Time conventions: hours of the day and days are local *standard* time of ``timezone`` (the
 zone's offset without DST, as TMY files use), so DST days need no special handling.
 
