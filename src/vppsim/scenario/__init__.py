@@ -1,0 +1,1 @@
+"""Named what-if scenarios (issue 14)."""
