@@ -749,7 +749,7 @@ def settings(
         out.print(table)
 
 
-CALIBRATION_PARTS = ("solar", "system", "market", "load", "forecasts")
+CALIBRATION_PARTS = ("solar", "system", "market", "load", "forecasts", "scenarios")
 
 
 def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, workdir: Path):
@@ -769,6 +769,10 @@ def _calibration(part: str, reference: Path, years: int, homes: int, seed: int, 
         from vppsim.forecast.calibration import forecast_calibration_tables, synthetic_statistics
 
         return forecast_calibration_tables(reference, synthetic_statistics(seed=seed))
+    if part == "scenarios":
+        from vppsim.scenario.calibration import scenario_calibration_tables
+
+        return scenario_calibration_tables(reference, seed=seed)
     from vppsim.load.calibration import load_calibration_tables
 
     return load_calibration_tables(reference, homes=homes, seed=seed)
@@ -787,7 +791,8 @@ def calibrate(
         str,
         typer.Option(
             help="solar (weather and PV), system (CAISO demand, solar, wind, gas), market "
-            "(prices: issue 11's checks), load, forecasts (day-ahead forecast errors), or all."
+            "(prices: issue 11's checks), load, forecasts (day-ahead forecast errors), "
+            "scenarios (each scenario beside the real event it is modelled on), or all."
         ),
     ] = "all",
     years: Annotated[
