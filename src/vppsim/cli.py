@@ -411,6 +411,11 @@ def info(directory: DIRECTORY) -> None:
     out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
 
 
+def _number(value: float) -> str:
+    """Four significant figures, large values whole with thousands separators (no e+04)."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
 def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
     """A rich table of ``frame``'s columns named in ``headers`` (header with unit)."""
     table = Table(title=title, title_justify="left")
@@ -420,7 +425,7 @@ def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
         values = row._asdict()
         table.add_row(
             *(
-                escape(str(values[c])) if isinstance(values[c], str) else f"{values[c]:.4g}"
+                escape(str(values[c])) if isinstance(values[c], str) else _number(values[c])
                 for c in headers
             )
         )
