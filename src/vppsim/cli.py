@@ -20,7 +20,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vppsim.config import OPTIONAL_ENV_FILE, load_settings, settings_class
+from vppsim.config import (
+    OPTIONAL_ENV_FILE,
+    Settings,
+    load_settings,
+    recorded_settings,
+    settings_class,
+)
 from vppsim.dataset.budget import format_bytes
 from vppsim.dataset.build import BuildResult, build_dataset
 from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
@@ -240,11 +246,46 @@ def build(
             "vppsim did not write in the output folder over into the new dataset.",
         ),
     ] = False,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest",
+            help="Build again the study a datapackage.json (or its folder) records, with the "
+            "same bytes; secrets come from the environment. Only --out and --force go with "
+            "it. \\[default --out: the manifest's own folder, replaced atomically]",
+        ),
+    ] = None,
 ) -> None:
     """Build, validate and atomically write the dataset for a study."""
     exit_on_sigterm()
     try:
         registry = _registry()
+        if from_manifest is not None:
+            settings_flags = {
+                "--start": start,
+                "--end": end,
+                "--timezone": timezone,
+                "--latitude": latitude,
+                "--longitude": longitude,
+                "--homes": homes,
+                "--seed": seed,
+                "--interval": interval,
+                "--config": config,
+                "--source": source,
+                "--set": set_,
+                "--offline": offline or None,
+                "--only": only,
+                "--nlr-base-url": nlr_base_url,
+                "--http-timeout": http_timeout,
+                "--fallback-deadline": fallback_deadline,
+                "--formats": formats,
+                "--csv-homes-limit": csv_homes_limit,
+                "--chunk-homes": chunk_homes,
+            }
+            given = [flag for flag, value in settings_flags.items() if value is not None]
+            settings, raw_from = _recorded(from_manifest, out_dir, env_file, given, registry)
+            _build_and_summarise(settings, registry, force, raw_from)
+            return
         modes = _pairs(source, "--source")
         unknown = [name for name in modes if name not in registry]
         if unknown:
@@ -293,6 +334,48 @@ def build(
             env_file=env_file if env_file is not None else OPTIONAL_ENV_FILE,
             registry=registry,
         )
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    _build_and_summarise(settings, registry, force)
+
+
+def _recorded(
+    path: Path, out_dir: Path | None, env_file: Path | None, given: list[str], registry
+) -> tuple[Settings, Path]:
+    """The settings ``--from-manifest PATH`` builds, and the dataset folder it names (whose
+    raw live answers the build reuses). Without ``--out`` the dataset is built again in its
+    own folder: the build replaces it atomically, and only if it passes validation."""
+    from vppsim import __version__
+
+    if given:
+        raise ConfigError(
+            f"--from-manifest builds the recorded settings: drop {', '.join(given)} "
+            "(only --out and --force go with it)"
+        )
+    if path.is_file() and path.name != MANIFEST:
+        raise ConfigError(f"--from-manifest {path}: give a {MANIFEST} or its folder")
+    folder = path.parent if path.name == MANIFEST else path
+    manifest = read_manifest(folder)
+    if manifest.vppsim.version != __version__:
+        err.print(
+            f"warning: {escape(str(folder))} was built by vppsim {manifest.vppsim.version}, "
+            f"this is {__version__}: the data and version ids may differ",
+            highlight=False,
+        )
+    settings = recorded_settings(
+        manifest.vppsim.config,
+        out_dir if out_dir is not None else folder,
+        env_file=env_file if env_file is not None else OPTIONAL_ENV_FILE,
+        registry=registry,
+    )
+    return settings, folder
+
+
+def _build_and_summarise(
+    settings: Settings, registry, force: bool, raw_from: Path | None = None
+) -> None:
+    """Build ``settings`` with progress bars and print the summary, or fail in one line."""
+    try:
         if not settings.writes_home_csvs:
             out.print(
                 f"Per-home CSVs skipped: {settings.homes:,} homes is above csv_homes_limit "
@@ -305,6 +388,7 @@ def build(
                 progress=_RichProgress(progress),
                 force=force,
                 derived=DERIVED_OUTPUTS,
+                raw_from=raw_from,
             )
     except VppsimError as exc:
         raise _fail(exc) from None
