@@ -65,7 +65,8 @@ def test_rebuild_from_the_manifest_gives_the_same_bytes(tmp_path):
 def test_the_manifest_ids_are_those_of_its_settings(small_settings):
     from vppsim.dataset.build import build_dataset
 
-    settings = small_settings()
+    offline = {f"{name}.source": "synthetic" for name in default_registry().names}
+    settings = small_settings(**offline)
     manifest = build_dataset(settings, default_registry()).manifest
     ids = dataset_version_ids(
         manifest.vppsim.config,
