@@ -1,6 +1,9 @@
 import hashlib
 import json
+from io import StringIO
 
+import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from vppsim.calibration_file import calibration_digests
@@ -195,3 +198,37 @@ def test_flatten_and_the_settings_diff():
         {"dataset": "market", "a": "y", "b": "y", "same": True},
         {"dataset": "pv", "a": None, "b": None, "same": False},
     ]
+
+
+def test_diff_lists_settings_ids_and_statistics(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    common = ["build", "--offline", *SMALL, "--only", "market,load"]
+    assert runner.invoke(app, [*common, "--out", str(a)]).exit_code == 0
+    changed = ["--set", "market.price_level=1.5", "--out", str(b)]
+    assert runner.invoke(app, [*common, *changed]).exit_code == 0
+    result = runner.invoke(app, ["diff", str(a), str(b), "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(StringIO(result.stdout), keep_default_na=False)
+    settings = rows[rows["section"] == "setting"]
+    assert settings[["name", "a", "b"]].values.tolist() == [["market.price_level", "null", "1.5"]]
+    ids = rows[rows["section"] == "version_id"].set_index("name")
+    same = {name: row["a"] == row["b"] for name, row in ids.iterrows()}
+    assert same == {"(all)": False, "weather": True, "load": True, "system": True, "market": False}
+    assert ids.loc["market", "a"] == read_manifest(a).provenance["market"].version_id
+    stats = rows[rows["section"] == "statistic"].set_index("name")
+    lmp = stats.loc["mean real-time LMP"]
+    # The price level scales every real-time price.
+    assert float(lmp["b"]) == pytest.approx(1.5 * float(lmp["a"]), rel=1e-4)
+    assert float(lmp["change_pct"]) == pytest.approx(50.0, abs=0.01)
+    assert float(stats.loc["fleet peak", "difference"]) == 0.0
+
+    tables = runner.invoke(app, ["diff", str(a), str(b)])
+    assert tables.exit_code == 0, tables.output
+    for fragment in ("market.price_level", "version ids", "different", "key statistics", "+50.0"):
+        assert fragment in tables.stdout
+    not_a_dataset = runner.invoke(app, ["diff", str(a), str(tmp_path)])
+    assert not_a_dataset.exit_code == 2
+    assert (
+        not_a_dataset.stderr.strip()
+        == f"error: {tmp_path} is not a vppsim dataset: no datapackage.json"
+    )

@@ -480,6 +480,85 @@ def info(directory: DIRECTORY) -> None:
     out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
 
 
+def _number(value: float, digits: str = ",.6g") -> str:
+    return "" if value != value else f"{value:{digits}}"  # NaN: nothing to show
+
+
+@app.command()
+def diff(
+    a: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+    b: Annotated[Path, typer.Argument(help="Another dataset folder, compared with A.")],
+    csv: Annotated[
+        bool,
+        typer.Option(
+            "--csv",
+            help="Print one CSV (section, dataset, name, unit, a, b, difference, change_pct) "
+            "instead of tables.",
+        ),
+    ] = False,
+) -> None:
+    """Compare two datasets: the settings that differ, each dataset's version id, and the
+    key statistics side by side (B - A and the change in %)."""
+    import pandas as pd
+
+    from vppsim.dataset.statistics import compare_statistics, key_statistics
+    from vppsim.versioning import SHORT, settings_diff, version_ids_diff
+
+    try:
+        manifests = read_manifest(a), read_manifest(b)
+        statistics = compare_statistics(key_statistics(a), key_statistics(b))
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    changed = settings_diff(*(m.vppsim.config for m in manifests))
+    ids = version_ids_diff(
+        *(
+            {"(all)": m.vppsim.version_id}
+            | {name: entry.version_id for name, entry in m.provenance.items()}
+            for m in manifests
+        )
+    )
+    if csv:
+        rows = pd.concat(
+            [
+                changed.rename(columns={"setting": "name"}).assign(section="setting"),
+                ids.rename(columns={"dataset": "name"})
+                .drop(columns="same")
+                .assign(section="version_id"),
+                statistics.rename(columns={"statistic": "name"}).assign(section="statistic"),
+            ]
+        )
+        columns = ["section", "dataset", "name", "unit", "a", "b", "difference", "change_pct"]
+        out.print(rows.reindex(columns=columns).to_csv(index=False), end="", highlight=False)
+        return
+    if changed.empty:
+        out.print("settings: the same", highlight=False)
+    else:
+        table = Table(title=f"settings that differ (A {a}, B {b})", title_justify="left")
+        for column in ("setting", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for row in changed.itertuples(index=False):
+            table.add_row(*(escape(str(cell)) for cell in row))
+        out.print(table)
+    table = Table(title="version ids", title_justify="left")
+    for column in ("dataset", "A", "B", ""):
+        table.add_column(column)
+    for row in ids.itertuples(index=False):
+        shown = [(value or "-")[:SHORT] for value in (row.a, row.b)]
+        table.add_row(row.dataset, *shown, "same" if row.same else "[bold]different[/]")
+    out.print(table)
+    table = Table(title="key statistics", title_justify="left")
+    for column in ("dataset", "statistic", "A", "B", "B - A", "change [%]"):
+        table.add_column(column, justify="left" if column in ("dataset", "statistic") else "right")
+    for row in statistics.itertuples(index=False):
+        table.add_row(
+            row.dataset,
+            escape(f"{row.statistic} [{row.unit}]"),
+            *(_number(value) for value in (row.a, row.b, row.difference)),
+            _number(row.change_pct, "+.1f"),
+        )
+    out.print(table)
+
+
 def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
     """A rich table of ``frame``'s columns named in ``headers`` (header with unit)."""
     table = Table(title=title, title_justify="left")

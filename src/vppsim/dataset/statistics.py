@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.dataset.manifest import Manifest, read_manifest
+from vppsim.errors import VppsimError
 from vppsim.grid import TIMESTAMP_FORMAT
 from vppsim.market.evaluation import SPIKE_PRICE
 
@@ -154,6 +155,8 @@ def key_statistics(root: Path | str) -> pd.DataFrame:
     ------
     ManifestError
         ``root`` is not a vppsim dataset.
+    VppsimError
+        A file the manifest lists is missing or unreadable.
     """
     root = Path(root)
     manifest = read_manifest(root)
@@ -167,16 +170,20 @@ def key_statistics(root: Path | str) -> pd.DataFrame:
             if found is None:
                 continue
             source, columns = found
-            con.execute(
-                f"CREATE OR REPLACE VIEW t AS SELECT *, "
-                f"CAST(timezone('{grid.timezone}', timestamp) AS DATE) AS day FROM {source}"
-            )
-            for statistic in STATISTICS:
-                if statistic.dataset != dataset or not set(statistic.needs) <= set(columns):
-                    continue
-                (value,) = con.execute(statistic.sql.format(hours=hours)).fetchone()
-                value = np.nan if value is None else float(value)
-                rows.append((dataset, statistic.name, statistic.unit, value))
+            try:
+                con.execute(
+                    f"CREATE OR REPLACE VIEW t AS SELECT *, "
+                    f"CAST(timezone('{grid.timezone}', timestamp) AS DATE) AS day FROM {source}"
+                )
+                for statistic in STATISTICS:
+                    if statistic.dataset != dataset or not set(statistic.needs) <= set(columns):
+                        continue
+                    (value,) = con.execute(statistic.sql.format(hours=hours)).fetchone()
+                    value = np.nan if value is None else float(value)
+                    rows.append((dataset, statistic.name, statistic.unit, value))
+            except duckdb.Error as exc:
+                first = str(exc).splitlines()[0]
+                raise VppsimError(f"cannot read the {dataset} files of {root}: {first}") from None
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
