@@ -1,7 +1,7 @@
 """Version ids of datasets: the hash of everything that determines their bytes.
 
-A dataset's id is the sha256 of canonical JSON (sorted keys, no spaces) of: the vppsim
-version; the study settings that shape it (period, zone, site, interval, seed, fleet size;
+A dataset's id is the sha256 of canonical JSON (sorted keys, no spaces) of: its name and the
+vppsim version; the study settings that shape it (period, zone, site, interval, seed, fleet size;
 the formats, and for per-home data whether per-home CSVs are written and how many homes go
 in a Parquet part); its own settings section (source mode and model parameters); the kind of
 source that served it, with the sha256 of the cached raw answers when that was live (the
@@ -104,6 +104,7 @@ def dataset_version_ids(
     for name, spec in specs.items():
         values[name] = canonical_sha256(
             {
+                "dataset": name,
                 "vppsim": version,
                 "study": study,
                 "settings": config[name],
