@@ -21,7 +21,7 @@ from vppsim.dataset.manifest import read_manifest
 from vppsim.errors import ConfigError
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
-from vppsim.scenario.effects import compare, event_days, scenario_effects, window_statistics
+from vppsim.scenario.effects import event_days, scenario_effects, scenario_window
 from vppsim.scenario.model import SUITES, load_scenario, preset_names
 from vppsim.scenario.suite import SUITE_FILE, plan_suite, run_suite
 from vppsim.seeds import Stream, stream_rng
@@ -277,6 +277,16 @@ def test_a_scenario_is_the_base_to_the_byte_before_its_event(small_settings, tmp
         )
     weather = ours["parquet/weather.parquet"], theirs["parquet/weather.parquet"]
     assert (weather[1]["temp_air_c"] - weather[0]["temp_air_c"]).max() > 5.0
+    # The effects are the key statistics on the event's days and on the others.
+    window = [dt.date(2023, 8, 5), dt.date(2023, 8, 6)]
+    assert scenario_window(tmp_path / "hot") == window
+    effects = scenario_effects(tmp_path / "base", tmp_path / "hot").set_index("statistic")
+    days = weather[0]["timestamp"].dt.tz_convert(ZONE).dt.date
+    hottest = effects.loc["hottest interval"]
+    assert hottest["base"] == weather[0].loc[days.isin(window), "temp_air_c"].max()
+    assert hottest["scenario"] == weather[1].loc[days.isin(window), "temp_air_c"].max()
+    assert hottest["base_outside"] == weather[0].loc[~days.isin(window), "temp_air_c"].max()
+    assert effects.loc["peak demand", "change"] > 1000  # MW: CAISO's demand follows the heat
 
 
 # --- the suite --------------------------------------------------------------------------
@@ -301,9 +311,10 @@ def test_a_suite_builds_each_scenario_shares_the_base_and_lists_it(tmp_path):
     )
     assert (root / "gas-crisis" / "dispatch" / "none" / "summary.json").is_file()
     effects = scenario_effects(root / "base", root / "gas-crisis").set_index("statistic")
-    assert effects.loc["gas price", "scenario"] == pytest.approx(27.68, rel=1e-6)
-    assert effects.loc["real-time LMP", "change"] > 50
-    assert effects.loc["daily max temperature", "change"] == 0
+    assert effects.loc["mean gas price", "scenario"] == pytest.approx(27.68, rel=1e-6)
+    assert effects.loc["mean real-time LMP", "change"] > 50
+    assert effects.loc["mean daily max temperature", "change"] == 0
+    assert effects["base_outside"].isna().all()  # a knob scenario's window is the study
     # Costlier energy makes the fleet's bill larger.
     assert runs[1].net_revenue_usd["none"] < runs[0].net_revenue_usd["none"]
 
@@ -318,26 +329,3 @@ def test_a_suite_refuses_a_folder_holding_other_things(tmp_path):
     ):
         run_suite(plans, root, "custom", strategies=(), workers=1)
     assert (root / "notes.txt").read_text() == "mine"
-
-
-def test_window_statistics_aggregate_days_as_their_kind_says():
-    days = [dt.date(2023, 8, d) for d in (1, 2, 3)]
-    daily = pd.DataFrame(
-        {
-            "tmax_c": [30.0, 34.0, 38.0],
-            "peak_demand_mw": [40000.0, 45000.0, 42000.0],
-            "lmp": [50.0, 100.0, 300.0],
-            "above_250": [0, 4, 40],
-            "below_0": [2, 0, 0],
-            "intervals": [96, 96, 96],
-        },
-        index=pd.Index(days, name="day"),
-    )
-    stats = window_statistics(daily, days[1:])
-    assert stats["daily max temperature"] == 36.0
-    assert stats["system peak demand"] == 45000.0
-    assert stats["real-time LMP above $250"] == pytest.approx(100 * 44 / 192)
-    assert np.isnan(stats["fleet rooftop PV"])  # no pv dataset
-    table = compare(daily, daily.assign(tmax_c=daily["tmax_c"] + 2), days[:1])
-    row = table.set_index("statistic").loc["daily max temperature"]
-    assert (row["change"], row["change_outside"]) == (2.0, 2.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,22 @@ FILE_NAME = "calibrated.json"
 def read_calibration(package: str) -> dict:
     """The calibration shipped inside ``package`` (e.g. ``"vppsim.weather"``)."""
     return json.loads(resources.files(package).joinpath(FILE_NAME).read_text("utf-8"))
+
+
+def calibration_digests() -> dict[str, str]:
+    """The sha256 (hex) of every ``calibrated.json`` shipped in vppsim, by path under the
+    package (``weather/calibrated.json``): what the version ids hold of the calibrations."""
+    root = resources.files("vppsim")
+    digests = {}
+    pending = [(root, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.name.startswith("__"):
+                pending.append((entry, f"{prefix}{entry.name}/"))
+            elif entry.name == FILE_NAME:
+                digests[f"{prefix}{entry.name}"] = hashlib.sha256(entry.read_bytes()).hexdigest()
+    return dict(sorted(digests.items()))
 
 
 def dumps_calibration(calibration: dict) -> str:

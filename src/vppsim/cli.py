@@ -20,7 +20,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vppsim.config import OPTIONAL_ENV_FILE, load_settings, settings_class
+from vppsim.config import (
+    OPTIONAL_ENV_FILE,
+    Settings,
+    load_settings,
+    recorded_settings,
+    settings_class,
+)
 from vppsim.dataset.budget import format_bytes
 from vppsim.dataset.build import BuildResult, build_dataset
 from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
@@ -249,11 +255,47 @@ def build(
             "vppsim did not write in the output folder over into the new dataset.",
         ),
     ] = False,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest",
+            help="Build again the study a datapackage.json (or its folder) records, with the "
+            "same bytes; secrets come from the environment. Only --out and --force go with "
+            "it. \\[default --out: the manifest's own folder, replaced atomically]",
+        ),
+    ] = None,
 ) -> None:
     """Build, validate and atomically write the dataset for a study."""
     exit_on_sigterm()
     try:
         registry = _registry()
+        if from_manifest is not None:
+            settings_flags = {
+                "--start": start,
+                "--end": end,
+                "--timezone": timezone,
+                "--latitude": latitude,
+                "--longitude": longitude,
+                "--homes": homes,
+                "--seed": seed,
+                "--interval": interval,
+                "--config": config,
+                "--source": source,
+                "--set": set_,
+                "--offline": offline or None,
+                "--scenario": scenario,
+                "--only": only,
+                "--nlr-base-url": nlr_base_url,
+                "--http-timeout": http_timeout,
+                "--fallback-deadline": fallback_deadline,
+                "--formats": formats,
+                "--csv-homes-limit": csv_homes_limit,
+                "--chunk-homes": chunk_homes,
+            }
+            given = [flag for flag, value in settings_flags.items() if value is not None]
+            settings, raw_from = _recorded(from_manifest, out_dir, env_file, given, registry)
+            _build_and_summarise(settings, registry, force, raw_from)
+            return
         modes = _pairs(source, "--source")
         unknown = [name for name in modes if name not in registry]
         if unknown:
@@ -303,6 +345,48 @@ def build(
             env_file=env_file if env_file is not None else OPTIONAL_ENV_FILE,
             registry=registry,
         )
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    _build_and_summarise(settings, registry, force)
+
+
+def _recorded(
+    path: Path, out_dir: Path | None, env_file: Path | None, given: list[str], registry
+) -> tuple[Settings, Path]:
+    """The settings ``--from-manifest PATH`` builds, and the dataset folder it names (whose
+    raw live answers the build reuses). Without ``--out`` the dataset is built again in its
+    own folder: the build replaces it atomically, and only if it passes validation."""
+    from vppsim import __version__
+
+    if given:
+        raise ConfigError(
+            f"--from-manifest builds the recorded settings: drop {', '.join(given)} "
+            "(only --out and --force go with it)"
+        )
+    if path.is_file() and path.name != MANIFEST:
+        raise ConfigError(f"--from-manifest {path}: give a {MANIFEST} or its folder")
+    folder = path.parent if path.name == MANIFEST else path
+    manifest = read_manifest(folder)
+    if manifest.vppsim.version != __version__:
+        err.print(
+            f"warning: {escape(str(folder))} was built by vppsim {manifest.vppsim.version}, "
+            f"this is {__version__}: the data and version ids may differ",
+            highlight=False,
+        )
+    settings = recorded_settings(
+        manifest.vppsim.config,
+        out_dir if out_dir is not None else folder,
+        env_file=env_file if env_file is not None else OPTIONAL_ENV_FILE,
+        registry=registry,
+    )
+    return settings, folder
+
+
+def _build_and_summarise(
+    settings: Settings, registry, force: bool, raw_from: Path | None = None
+) -> None:
+    """Build ``settings`` with progress bars and print the summary, or fail in one line."""
+    try:
         if not settings.writes_home_csvs:
             out.print(
                 f"Per-home CSVs skipped: {settings.homes:,} homes is above csv_homes_limit "
@@ -315,6 +399,7 @@ def build(
                 progress=_RichProgress(progress),
                 force=force,
                 derived=DERIVED_OUTPUTS,
+                raw_from=raw_from,
             )
     except VppsimError as exc:
         raise _fail(exc) from None
@@ -411,9 +496,89 @@ def info(directory: DIRECTORY) -> None:
     out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
 
 
-def _number(value: float) -> str:
-    """Four significant figures, large values whole with thousands separators (no e+04)."""
+def _number(value: float, digits: str | None = None) -> str:
+    """``value`` in the format ``digits``, or to four significant figures with large values
+    whole and separated (no e+04); NaN shows nothing."""
+    if value != value:
+        return ""
+    if digits is not None:
+        return f"{value:{digits}}"
     return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
+@app.command()
+def diff(
+    a: Annotated[Path, typer.Argument(help="A dataset folder written by `vppsim build`.")],
+    b: Annotated[Path, typer.Argument(help="Another dataset folder, compared with A.")],
+    csv: Annotated[
+        bool,
+        typer.Option(
+            "--csv",
+            help="Print one CSV (section, dataset, name, unit, a, b, difference, change_pct) "
+            "instead of tables.",
+        ),
+    ] = False,
+) -> None:
+    """Compare two datasets: the settings that differ, each dataset's version id, and the
+    key statistics side by side (B - A and the change in %)."""
+    import pandas as pd
+
+    from vppsim.dataset.statistics import compare_statistics, key_statistics
+    from vppsim.versioning import SHORT, settings_diff, version_ids_diff
+
+    try:
+        manifests = read_manifest(a), read_manifest(b)
+        statistics = compare_statistics(key_statistics(a), key_statistics(b))
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    changed = settings_diff(*(m.vppsim.config for m in manifests))
+    ids = version_ids_diff(
+        *(
+            {"(all)": m.vppsim.version_id}
+            | {name: entry.version_id for name, entry in m.provenance.items()}
+            for m in manifests
+        )
+    )
+    if csv:
+        rows = pd.concat(
+            [
+                changed.rename(columns={"setting": "name"}).assign(section="setting"),
+                ids.rename(columns={"dataset": "name"})
+                .drop(columns="same")
+                .assign(section="version_id"),
+                statistics.rename(columns={"statistic": "name"}).assign(section="statistic"),
+            ]
+        )
+        columns = ["section", "dataset", "name", "unit", "a", "b", "difference", "change_pct"]
+        out.print(rows.reindex(columns=columns).to_csv(index=False), end="", highlight=False)
+        return
+    if changed.empty:
+        out.print("settings: the same", highlight=False)
+    else:
+        table = Table(title=f"settings that differ (A {a}, B {b})", title_justify="left")
+        for column in ("setting", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for row in changed.itertuples(index=False):
+            table.add_row(*(escape(str(cell)) for cell in row))
+        out.print(table)
+    table = Table(title="version ids", title_justify="left")
+    for column in ("dataset", "A", "B", ""):
+        table.add_column(column)
+    for row in ids.itertuples(index=False):
+        shown = [(value or "-")[:SHORT] for value in (row.a, row.b)]
+        table.add_row(row.dataset, *shown, "same" if row.same else "[bold]different[/]")
+    out.print(table)
+    table = Table(title="key statistics", title_justify="left")
+    for column in ("dataset", "statistic", "A", "B", "B - A", "change [%]"):
+        table.add_column(column, justify="left" if column in ("dataset", "statistic") else "right")
+    for row in statistics.itertuples(index=False):
+        table.add_row(
+            row.dataset,
+            escape(f"{row.statistic} [{row.unit}]"),
+            *(_number(value) for value in (row.a, row.b, row.difference)),
+            _number(row.change_pct, "+.1f"),
+        )
+    out.print(table)
 
 
 def _frame_table(frame, title: str, headers: dict[str, str]) -> Table:
@@ -541,6 +706,7 @@ def scenarios(
                     effects,
                     f"{run.name}: {run.title}",
                     {
+                        "dataset": "dataset",
                         "statistic": "statistic",
                         "unit": "unit",
                         "base": "base",

@@ -554,3 +554,50 @@ def load_settings(
     except ValidationError as exc:
         problems = "; ".join(_describe(error) for error in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def recorded_settings(
+    config: Mapping[str, Any],
+    out: Path | str,
+    env_file: Path | str | None = OPTIONAL_ENV_FILE,
+    registry: Registry | None = None,
+) -> Settings:
+    """The settings a manifest recorded (``vppsim.config``), to build the same study again.
+
+    The recorded settings are already resolved (a scenario's overlay included), so they are
+    validated as they are, not layered again; only what the manifest masks comes from the
+    environment layers as usual (``.env`` or ``env_file``, ``VPPSIM_*``, ``NLR_API_KEY``):
+    the secrets, and the API host when its recorded form hides a key.
+
+    Raises
+    ------
+    ConfigError
+        One line naming every recorded setting this vppsim does not know or refuses.
+    """
+    if registry is None:
+        from vppsim.registry import default_registry
+
+        registry = default_registry()
+    cls = settings_class(registry)
+    masked = [*SECRETS] + (["nlr_base_url"] if REDACTED in str(config.get("nlr_base_url")) else [])
+    layers: dict[str, Any] = {}
+    if env_file is OPTIONAL_ENV_FILE:
+        env_file = DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.is_file() else None
+    if env_file is not None:
+        if not Path(env_file).is_file():
+            raise ConfigError(f"env file not found: {env_file}")
+        layers = _read_env_file(Path(env_file), cls)
+    layers = _merge(layers, _from_environment(os.environ, cls, "the environment"))
+    from_environment = {}
+    for name in masked:
+        field = cls.model_fields[name]
+        aliases = field.validation_alias.choices if field.validation_alias else [name]
+        given = [layers[alias] for alias in aliases if alias in layers]
+        if given:
+            from_environment[name] = given[0]
+    recorded = {key: value for key, value in config.items() if key not in masked}
+    try:
+        return cls.model_validate({**recorded, **from_environment, "out": out})
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"recorded settings this vppsim cannot build: {problems}") from None

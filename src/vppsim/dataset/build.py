@@ -215,10 +215,16 @@ def build_dataset(
     *,
     force: bool = False,
     derived: Derived | None = None,
+    raw_from: Path | None = None,
 ) -> BuildResult:
     """Build every dataset of ``settings`` into ``settings.out`` (see :func:`write_dataset`)."""
     return write_dataset(
-        Pipeline(settings, registry), Path(settings.out), progress, force=force, derived=derived
+        Pipeline(settings, registry),
+        Path(settings.out),
+        progress,
+        force=force,
+        derived=derived,
+        raw_from=raw_from,
     )
 
 
@@ -229,6 +235,7 @@ def write_dataset(
     *,
     force: bool = False,
     derived: Derived | None = None,
+    raw_from: Path | None = None,
 ) -> BuildResult:
     """Write every dataset of ``pipeline`` into ``target``, atomically.
 
@@ -237,7 +244,8 @@ def write_dataset(
     ``target`` that vppsim did not write are never deleted: the build refuses (or, with
     ``force``, carries them over). Derived outputs the previous dataset had (``derived``:
     folder name -> :class:`DerivedOutput`, e.g. the charts) are written anew from the new
-    data, or left out where the new data does not support them.
+    data, or left out where the new data does not support them. Live sources reuse the raw
+    answers cached in the dataset at ``raw_from`` (default: ``target``, the one replaced).
 
     Raises
     ------
@@ -262,7 +270,7 @@ def write_dataset(
     derived = derived or {}
     with staging_folder(target, force=force, derived=derived) as (staging, previous):
         pipeline.raw_dir = staging / RAW
-        pipeline.previous_raw_dir = target.absolute() / RAW
+        pipeline.previous_raw_dir = Path(raw_from or target).absolute() / RAW
         writer = DatasetWriter(staging, settings, pipeline.grid, chunk)
         for spec in specs:
             if spec.attributes:
@@ -279,7 +287,7 @@ def write_dataset(
                 writer.write_table(spec, result.data, result.provenance)
                 advance(1)
             writer.write_documents(spec.name, result.documents)
-        manifest = writer.write_manifest()
+        manifest = writer.write_manifest({spec.name: spec for spec in specs})
         advance = progress.start("validate", 1)
         report = validate_directory(staging, pipeline.specs)
         advance(1)

@@ -3,8 +3,9 @@
 The manifest is a Frictionless Data Package (``frictionless validate datapackage.json``
 passes): each file is a resource with its Table Schema (units, ranges, primary key), byte
 count and sha256 (``size``, ``sha256``: Frictionless' own ``bytes`` and ``hash`` are not
-checkable on Parquet); vppsim's own sections (``vppsim``: settings, seed, grid, versions;
-``provenance``: where each dataset came from) are extra properties the standard allows.
+checkable on Parquet); vppsim's own sections (``vppsim``: settings, seed, grid, versions,
+the version id; ``provenance``: where each dataset came from, with its version id) are extra
+properties the standard allows.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class Resource(_Model):
 class ProvenanceEntry(_Model):
     """Where one dataset came from (see :class:`vppsim.dataset.sources.Provenance`)."""
 
+    version_id: str | None = Field(
+        None,
+        description="sha256 of what determines the dataset's bytes (see vppsim.versioning); "
+        "None in manifests written before version ids.",
+    )
     kind: Literal["live", "synthetic"]
     source: str
     version: str
@@ -94,6 +100,11 @@ STUDY_KEYS = ("start", "end", "timezone", "latitude", "longitude", "interval_min
 
 class VppsimSection(_Model):
     version: str
+    version_id: str | None = Field(
+        None,
+        description="sha256 of the datasets' version ids and the scenario name; None in "
+        "manifests written before version ids.",
+    )
     seed: int
     datasets: list[str]
     config: dict[str, Any]

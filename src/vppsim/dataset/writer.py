@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from vppsim.calibration_file import calibration_digests
 from vppsim.config import OutputFormat, Settings
 from vppsim.dataset.manifest import (
     MANIFEST,
@@ -34,6 +35,7 @@ from vppsim.dataset.manifest import (
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, arrow_type, home_csv_name
 from vppsim.dataset.sources import HomeBatch, Provenance
 from vppsim.grid import TIMESTAMP_FORMAT, format_timestamps
+from vppsim.versioning import dataset_version_ids, study_version_id
 
 LIBRARIES = ("numpy", "pandas", "pyarrow", "pandera", "pvlib", "pydantic", "duckdb")
 HOMES_PARQUET = "parquet/homes.parquet"
@@ -297,20 +299,38 @@ class DatasetWriter:
         for first in range(0, homes, size):
             yield np.arange(first, min(first + size, homes), dtype=np.int32)
 
-    def write_manifest(self) -> Manifest:
-        """Write ``datapackage.json`` describing every file written, and return it."""
+    def write_manifest(self, specs: Mapping[str, DatasetSpec]) -> Manifest:
+        """Write ``datapackage.json`` describing every file written, and return it.
+
+        ``specs`` are the built datasets' specs: what their version ids derive from.
+        """
         from vppsim import __version__
 
         settings = self.settings
         order = [name for name in settings.dataset_names if name in self._provenance]
+        config = settings.redacted()
+        raw_files = sorted(
+            str(path.relative_to(self.root))
+            for path in (self.root / RAW).rglob("*")
+            if path.is_file()
+        )
+        ids = dataset_version_ids(
+            config,
+            {name: specs[name] for name in order},
+            {name: str(self._provenance[name].kind) for name in order},
+            __version__,
+            calibration_digests(),
+            {path: sha256_file(self.root / path) for path in raw_files},
+        )
         manifest = Manifest(
             name=f"vppsim-{settings.start.isoformat()}-{settings.end.isoformat()}",
             title=f"vppsim study {settings.start} to {settings.end}, {settings.homes} homes",
             vppsim=VppsimSection(
                 version=__version__,
+                version_id=study_version_id(ids, config.get("scenario")),
                 seed=settings.seed,
                 datasets=order,
-                config=settings.redacted(),
+                config=config,
                 grid=GridInfo(
                     first_interval_start=self._timestamps[0].as_py(),
                     last_interval_start=self._timestamps[-1].as_py(),
@@ -320,14 +340,11 @@ class DatasetWriter:
                 ),
                 python=platform.python_version(),
                 libraries={name: metadata.version(name) for name in LIBRARIES},
-                raw_files=sorted(
-                    str(path.relative_to(self.root))
-                    for path in (self.root / RAW).rglob("*")
-                    if path.is_file()
-                ),
+                raw_files=raw_files,
             ),
             provenance={
                 name: ProvenanceEntry(
+                    version_id=ids[name],
                     kind=str(p.kind),
                     source=p.source,
                     version=p.version,

@@ -1,0 +1,220 @@
+"""Key statistics of a dataset: the figures a scenario moves, one row each.
+
+Computed in DuckDB over the files the manifest lists (the Parquet files, or the CSVs of a
+CSV-only build), so a fleet of any size is aggregated without being loaded. Days are local
+calendar days of the study's time zone; energies integrate the interval means over the
+interval length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from vppsim.dataset.manifest import Manifest, read_manifest
+from vppsim.errors import VppsimError
+from vppsim.grid import TIMESTAMP_FORMAT
+from vppsim.market.evaluation import SPIKE_PRICE
+
+COLUMNS = ["dataset", "statistic", "unit", "value"]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One key statistic: a SQL query over the view ``t`` of a dataset.
+
+    The view holds the dataset's columns and ``day``, the local calendar day of each row;
+    ``{hours}`` in ``sql`` is the interval length [h]. The statistic is left out when the
+    dataset lacks a column of ``needs``.
+    """
+
+    dataset: str
+    name: str
+    unit: str
+    sql: str
+    needs: tuple[str, ...]
+
+
+def _mean(dataset: str, name: str, unit: str, column: str) -> Statistic:
+    return Statistic(dataset, name, unit, f"SELECT avg({column}) FROM t", (column,))
+
+
+def _share(name: str, condition: str) -> Statistic:
+    sql = f"SELECT 100 * avg(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END) FROM t"
+    return Statistic("market", name, "%", sql, ("lmp",))
+
+
+STATISTICS = (
+    Statistic(
+        "weather",
+        "mean daily max temperature",
+        "degC",
+        "SELECT avg(m) FROM (SELECT max(temp_air_c) AS m FROM t GROUP BY day)",
+        ("temp_air_c",),
+    ),
+    Statistic(
+        "weather", "hottest interval", "degC", "SELECT max(temp_air_c) FROM t", ("temp_air_c",)
+    ),
+    _mean("weather", "mean GHI", "W/m2", "ghi_w_m2"),
+    Statistic(
+        "weather",
+        "mean daily clear-sky index of daylight",
+        "1",
+        "SELECT avg(m) FROM (SELECT avg(clearsky_index) AS m FROM t WHERE ghi_w_m2 > 0 "
+        "GROUP BY day)",
+        ("clearsky_index", "ghi_w_m2"),
+    ),
+    _mean("system", "mean demand", "MW", "demand_mw"),
+    Statistic("system", "peak demand", "MW", "SELECT max(demand_mw) FROM t", ("demand_mw",)),
+    Statistic("system", "peak net load", "MW", "SELECT max(net_load_mw) FROM t", ("net_load_mw",)),
+    _mean("system", "mean gas price", "$/MMBtu", "gas_price_usd_per_mmbtu"),
+    Statistic(
+        "system",
+        "solar energy",
+        "GWh",
+        "SELECT sum(solar_mw) * {hours} / 1e3 FROM t",
+        ("solar_mw",),
+    ),
+    _mean("market", "mean real-time LMP", "$/MWh", "lmp"),
+    _mean("market", "mean day-ahead LMP", "$/MWh", "da_lmp"),
+    _share(f"real-time LMP above ${SPIKE_PRICE:.0f}/MWh", f"lmp > {SPIKE_PRICE}"),
+    _share("real-time LMP below $0/MWh", "lmp < 0"),
+    Statistic(
+        "market", "p99 real-time LMP", "$/MWh", "SELECT quantile_cont(lmp, 0.99) FROM t", ("lmp",)
+    ),
+    _mean("market", "mean spinning reserve price", "$/MW-h", "spin_price"),
+    _mean("market", "mean non-spinning reserve price", "$/MW-h", "nonspin_price"),
+    _mean("market", "mean regulation up price", "$/MW-h", "regup_price"),
+    _mean("market", "mean regulation down price", "$/MW-h", "regdown_price"),
+    Statistic(
+        "load",
+        "fleet peak",
+        "kW",
+        "SELECT max(s) FROM (SELECT sum(load_kw) AS s FROM t GROUP BY timestamp)",
+        ("load_kw",),
+    ),
+    _mean("load", "mean load per home", "kW", "load_kw"),
+    Statistic(
+        "load",
+        "HVAC energy share",
+        "%",
+        "SELECT 100 * sum(hvac_kw) / sum(load_kw) FROM t",
+        ("hvac_kw", "load_kw"),
+    ),
+    Statistic("pv", "fleet energy", "MWh", "SELECT sum(pv_kw) * {hours} / 1e3 FROM t", ("pv_kw",)),
+)
+"""The key statistics, in the order they are listed."""
+
+_SQL_TYPES = {
+    "datetime": "TIMESTAMPTZ",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "string": "VARCHAR",
+}
+
+
+def _source(root: Path, manifest: Manifest, dataset: str) -> tuple[str, list[str]] | None:
+    """The DuckDB table function reading ``dataset``'s data files, and its columns; None
+    when the folder holds no data file of it."""
+    data = [r for r in manifest.resources_of(dataset) if r.role == "data"]
+    for output in ("parquet", "csv"):
+        files = [r for r in data if r.format == output]
+        if files:
+            break
+    else:
+        return None
+    paths = ", ".join(f"'{(root / r.path).as_posix()}'" for r in files)
+    fields = files[0].table_schema.fields
+    if output == "parquet":
+        return f"read_parquet([{paths}])", [f.name for f in fields]
+    # Per-home CSVs are read with the types of the manifest, not sniffed file by file (a
+    # home with no EV has a column of zeros that would read as integers).
+    types = ", ".join(f"'{f.name}': '{_SQL_TYPES[f.type]}'" for f in fields)
+    return (
+        f"read_csv([{paths}], header = true, timestampformat = '{TIMESTAMP_FORMAT}', "
+        f"types = {{{types}}})",
+        [f.name for f in fields],
+    )
+
+
+def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> pd.DataFrame:
+    """The key statistics of the datasets the folder ``root`` holds.
+
+    Parameters
+    ----------
+    root : path
+        A dataset folder.
+    days : sequence of datetime.date, optional
+        Only these local days (a scenario's event, or the days outside it); default all.
+
+    Returns
+    -------
+    DataFrame
+        ``dataset``, ``statistic``, ``unit``, ``value`` (float; NaN where there is nothing
+        to average, e.g. no daylight), in the order of :data:`STATISTICS`.
+
+    Raises
+    ------
+    ManifestError
+        ``root`` is not a vppsim dataset.
+    VppsimError
+        A file the manifest lists is missing or unreadable.
+    """
+    root = Path(root)
+    manifest = read_manifest(root)
+    grid = manifest.vppsim.grid
+    hours = grid.interval_minutes / 60
+    rows = []
+    kept = "" if days is None else "WHERE day IN (SELECT day FROM kept_days)"
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("kept_days", pd.DataFrame({"day": pd.Series(list(days or []), dtype=object)}))
+        for dataset in dict.fromkeys(statistic.dataset for statistic in STATISTICS):
+            found = _source(root, manifest, dataset)
+            if found is None:
+                continue
+            source, columns = found
+            try:
+                con.execute(
+                    f"CREATE OR REPLACE VIEW t AS SELECT * FROM (SELECT *, "
+                    f"CAST(timezone('{grid.timezone}', timestamp) AS DATE) AS day "
+                    f"FROM {source}) {kept}"
+                )
+                for statistic in STATISTICS:
+                    if statistic.dataset != dataset or not set(statistic.needs) <= set(columns):
+                        continue
+                    (value,) = con.execute(statistic.sql.format(hours=hours)).fetchone()
+                    value = np.nan if value is None else float(value)
+                    rows.append((dataset, statistic.name, statistic.unit, value))
+            except duckdb.Error as exc:
+                first = str(exc).splitlines()[0]
+                raise VppsimError(f"cannot read the {dataset} files of {root}: {first}") from None
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def compare_statistics(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two datasets' key statistics side by side.
+
+    Returns
+    -------
+    DataFrame
+        ``dataset``, ``statistic``, ``unit``, ``a``, ``b``, ``difference`` (b - a) and
+        ``change_pct`` ((b - a) / |a| [%]; NaN where a is 0 or a statistic is on one side
+        only), in the order of ``a`` then the rows only ``b`` has.
+    """
+    keys = ["dataset", "statistic", "unit"]
+    order = pd.concat([a[keys], b[keys]]).drop_duplicates(ignore_index=True)
+    both = order.merge(a.rename(columns={"value": "a"}), on=keys, how="left").merge(
+        b.rename(columns={"value": "b"}), on=keys, how="left"
+    )
+    both["difference"] = both["b"] - both["a"]
+    base = both["a"].abs().where(both["a"] != 0)
+    both["change_pct"] = 100 * both["difference"] / base
+    return both
