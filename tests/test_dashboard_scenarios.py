@@ -21,6 +21,7 @@ from vppsim.viz.queries import DatasetNotReadable
 
 from .conftest import OUTCOME_DATASETS
 from .test_dashboard import _components, _render, _tab_ids, _values
+from .test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _rendered, _traces, serve
 from .test_dashboard_dispatch import dispatch, give_batteries, offline_build
 
 TZ = "America/Los_Angeles"
@@ -295,3 +296,42 @@ def test_cli_dashboard_rejects_a_compared_folder_that_is_not_a_dataset(suite, tm
     result = CliRunner().invoke(cli, ["dashboard", str(broken), "--port", "8761"])
     assert result.exit_code == 2
     assert "is not a vppsim scenario suite" in result.output
+
+
+def test_scenarios_tab_in_chromium(suite):
+    """The tab's figures are drawn when it opens (the callback of components it inserts)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    problems: list[str] = []
+    with serve(str(suite)) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(url)
+        page.click("#tab-scenarios")
+        for graph_id in (
+            "scenario-rt-duration",
+            "scenario-da-duration",
+            "scenario-net-load-peaks",
+            "scenario-temperature",
+            "scenario-revenue",
+        ):
+            _rendered(page, graph_id)
+            assert [t["name"] for t in _traces(page, graph_id)] == ["base", "gas-crisis"]
+        # Leaving a dataset out redraws without it; the choice outlives a visit elsewhere.
+        page.click("#scenario-datasets")
+        page.get_by_role("option", name="gas-crisis").click()
+        page.keyboard.press("Escape")
+        only_base = """() => { const d = document.querySelector(
+            '#scenario-rt-duration .js-plotly-plot');
+            return d && d.data.map(t => t.name).join() === 'base'; }"""
+        page.wait_for_function(only_base, timeout=30_000)
+        page.click("#tab-market")
+        _rendered(page, "market-prices")
+        page.click("#tab-scenarios")
+        _rendered(page, "scenario-revenue")
+        page.wait_for_function(only_base, timeout=30_000)
+        assert [t["name"] for t in _traces(page, "scenario-revenue")] == ["base"]
+        browser.close()
+    assert problems == []
