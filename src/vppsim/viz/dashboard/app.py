@@ -91,6 +91,8 @@ def create_app(
     shown = queries.home_ids(limit=3) if "load" in queries.datasets else []
     if prewarm:
         views.prewarm(tuple(shown), layout.default_price(queries))
+        if scenarios is not None:
+            scenarios.prewarm(queries.first_day, queries.last_day)
     app = dash.Dash(
         __name__,
         title=f"vppsim: {queries.root.name}",
