@@ -19,6 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.test_dashboard_scenarios import figures_request
+
 from vppsim.viz.dashboard.app import create_app
 from vppsim.viz.dashboard.scenarios import SUITE_FILE, compared_folders
 
@@ -61,16 +64,7 @@ def main() -> None:
         # No manifest records a scenario name here: the labels are the folders' names.
         labels = [folder.name for folder in compared_folders(suite)]
         client = app.server.test_client()
-        body = {
-            "output": "scenario-figures.children",
-            "outputs": {"id": "scenario-figures", "property": "children"},
-            "inputs": [
-                {"id": "scenario-datasets", "property": "value", "value": labels},
-                {"id": "dates", "property": "start_date", "value": None},
-                {"id": "dates", "property": "end_date", "value": None},
-            ],
-            "changedPropIds": ["scenario-datasets.value"],
-        }
+        body = figures_request(labels, None, None)
         for visit in ("cold", "warm"):
             start = time.perf_counter()
             answer = client.post("/_dash-update-component", json=body)

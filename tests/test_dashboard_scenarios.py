@@ -55,9 +55,9 @@ def suite(tmp_path_factory) -> Path:
     return root
 
 
-def _figures(client, chosen, start="2023-08-01", end="2023-08-03") -> list:
-    """The children of ``scenario-figures`` for the datasets ``chosen``."""
-    body = {
+def figures_request(chosen: list[str], start: str | None, end: str | None) -> dict:
+    """The body of the browser's request for the Scenarios figures of ``chosen``."""
+    return {
         "output": "scenario-figures.children",
         "outputs": {"id": "scenario-figures", "property": "children"},
         "inputs": [
@@ -67,7 +67,11 @@ def _figures(client, chosen, start="2023-08-01", end="2023-08-03") -> list:
         ],
         "changedPropIds": ["scenario-datasets.value"],
     }
-    answer = client.post("/_dash-update-component", json=body)
+
+
+def _figures(client, chosen, start="2023-08-01", end="2023-08-03") -> list:
+    """The children of ``scenario-figures`` for the datasets ``chosen``."""
+    answer = client.post("/_dash-update-component", json=figures_request(chosen, start, end))
     assert answer.status_code == 200, answer.data[:500]
     return answer.get_json()["response"]["scenario-figures"]["children"]
 
