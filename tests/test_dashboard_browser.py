@@ -6,12 +6,14 @@ chromium`; `.ci/run` and `make test` install it). Without it the test is skipped
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -56,16 +58,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def dashboard(small_settings):
-    """`vppsim dashboard` serving a 6-day, 12-home build; yields its URL."""
-    settings = small_settings(
-        end="2023-08-06", homes=12, system_source="synthetic", market_source="synthetic"
-    )
-    build_dataset(settings, default_registry())
+@contextlib.contextmanager
+def serve(*args: str) -> Iterator[str]:
+    """`vppsim dashboard ARGS` on a free port until the block ends; yields its URL."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "vppsim", "dashboard", str(settings.out), "--port", str(port)],
+        [sys.executable, "-m", "vppsim", "dashboard", *args, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -81,12 +79,25 @@ def dashboard(small_settings):
             process.kill()
             pytest.fail(f"the dashboard did not start: {process.stdout.read().decode()}")
         time.sleep(0.2)
-    yield url
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def dashboard(small_settings):
+    """`vppsim dashboard` serving a 6-day, 12-home build; yields its URL."""
+    settings = small_settings(
+        end="2023-08-06", homes=12, system_source="synthetic", market_source="synthetic"
+    )
+    build_dataset(settings, default_registry())
+    with serve(str(settings.out)) as url:
+        yield url
 
 
 def _traces(page, graph_id: str) -> list[dict]:

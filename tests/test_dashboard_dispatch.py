@@ -62,8 +62,9 @@ def dispatch(root: Path, strategy: str) -> None:
     write_dispatch(root, strategy)
 
 
-def offline_build(root: Path, homes: int) -> Path:
-    """Build three days of ``homes`` homes into ``root`` from the shipped sources offline."""
+def offline_build(root: Path, homes: int, **overrides) -> Path:
+    """Build three days of ``homes`` homes into ``root`` from the shipped sources offline
+    (``overrides``: further settings)."""
     with pytest.MonkeyPatch.context() as patch:
         # As the autouse isolated_environment fixture, which runs after module fixtures.
         for name in [n for n in os.environ if n.startswith("VPPSIM_")]:
@@ -77,6 +78,7 @@ def offline_build(root: Path, homes: int) -> Path:
                 "out": root,
                 "system_source": "synthetic",
                 "market_source": "synthetic",
+                **overrides,
             },
             env_file=None,
         )

@@ -837,13 +837,28 @@ def _check_listen(host: str, port: int) -> None:
 
 @app.command()
 def dashboard(
-    directory: DIRECTORY,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="A dataset folder written by `vppsim build`, or a suite written by "
+            "`vppsim scenarios` (its base in the tabs, its datasets compared)."
+        ),
+    ],
     port: Annotated[int, typer.Option(help="TCP port to serve on.", min=1, max=65535)] = 8050,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
     ] = "127.0.0.1",
+    compare: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--compare",
+            help="Another dataset to compare with DIRECTORY's in the Scenarios tab "
+            "(repeat for more).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the interactive dashboard (Market, Solar, Load, Integrated, Data quality tabs).
+    """Serve the interactive dashboard (Market, Solar, Load, Integrated, Data quality tabs,
+    and Scenarios when it compares datasets).
 
     Open http://127.0.0.1:8050 in a browser; stop with Ctrl-C. Fleet figures are
     aggregated in DuckDB over the Parquet files, so large fleets stay responsive.
@@ -852,7 +867,7 @@ def dashboard(
 
     try:
         _check_listen(host, port)
-        dash_app = create_app(directory)
+        dash_app = create_app(directory, compare=tuple(compare or ()))
     except VppsimError as exc:
         raise _fail(exc) from None
     out.print(

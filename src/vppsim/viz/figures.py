@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
@@ -490,3 +491,102 @@ def reliability_diagram(reliability: pd.DataFrame, title: str) -> go.Figure:
     figure.update_xaxes(range=[0, 1])
     figure.update_yaxes(range=[0, 1])
     return figure
+
+
+def duration_curves(
+    curves: dict[str, pd.DataFrame],
+    title: str,
+    y_title: str,
+    colours: dict[str, str],
+    threshold: float | None = None,
+) -> go.Figure:
+    """One duration curve per dataset, and a dashed line at ``threshold``.
+
+    Parameters
+    ----------
+    curves : dict
+        Dataset label -> :func:`~vppsim.viz.comparison.duration_curve` (``share_pct`` [%],
+        ``value``).
+    colours : dict
+        Dataset label -> colour, the same in every figure of a comparison.
+    """
+    figure = _figure(title, "share of intervals at or above [%]", y_title)
+    for label, curve in curves.items():
+        figure.add_trace(
+            go.Scatter(
+                x=curve["share_pct"],
+                y=curve["value"],
+                mode="lines",
+                name=label,
+                line={"color": colours[label]},
+            )
+        )
+    if threshold is not None:
+        figure.add_hline(
+            y=threshold,
+            line={"dash": "dash", "color": "crimson", "width": 1},
+            annotation_text=f"{threshold:g}",
+            annotation_position="top right",
+        )
+    return figure
+
+
+def boxes(
+    values: dict[str, pd.Series], title: str, y_title: str, colours: dict[str, str]
+) -> go.Figure:
+    """One box per dataset, with every value drawn beside it (daily values: a few hundred).
+
+    Parameters
+    ----------
+    values : dict
+        Dataset label -> its values, in the unit of ``y_title``.
+    colours : dict
+        Dataset label -> colour.
+    """
+    figure = _figure(title, "dataset", y_title)
+    for label, series in values.items():
+        figure.add_trace(
+            go.Box(
+                y=series.to_numpy(dtype=float),
+                name=label,
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                marker_color=colours[label],
+            )
+        )
+    figure.update_layout(showlegend=False)
+    return figure
+
+
+def grouped_bars(
+    frame: pd.DataFrame, title: str, x_title: str, y_title: str, colours: dict[str, str]
+) -> go.Figure:
+    """Bars grouped by the index, one bar (and legend entry) per column.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Index the groups (e.g. dispatch strategies); one column per dataset label.
+    colours : dict
+        Column -> colour.
+    """
+    figure = _figure(title, x_title, y_title)
+    for label in frame.columns:
+        figure.add_trace(
+            go.Bar(
+                x=frame.index.astype(str),
+                y=frame[label],
+                name=str(label),
+                marker_color=colours[label],
+            )
+        )
+    figure.update_layout(barmode="group")
+    return figure
+
+
+def dataset_colours(labels: list[str]) -> dict[str, str]:
+    """A colour per dataset label, from plotly's qualitative palette in order (repeating
+    after ten), so a dataset keeps its colour in every figure and whichever are shown."""
+    palette = plotly.colors.qualitative.Plotly
+    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}

@@ -19,9 +19,10 @@ from vppsim.dataset.schemas import HOME_ID
 from vppsim.errors import VppsimError
 from vppsim.forecast.report import DAY_AHEAD, DAY_AHEAD_FROM_H
 from vppsim.forecast.sources import VARIABLES
-from vppsim.viz import figures
+from vppsim.viz import comparison, figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
+from vppsim.viz.dashboard.scenarios import ComparisonViews, compared_folders
 from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
 from vppsim.viz.queries import FORECASTS_VIEW, HOME_FILTERS, DatasetQueries, HomeSelection
 
@@ -47,20 +48,41 @@ def _day(value: str | None, default: date) -> date:
     return date.fromisoformat(value[:10]) if value else default
 
 
-def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) -> dash.Dash:
+def create_app(
+    root: Path | str,
+    validate: bool = True,
+    prewarm: bool = True,
+    compare: tuple[Path | str, ...] = (),
+) -> dash.Dash:
     """Build the dashboard for the dataset in ``root``.
 
     Parameters
     ----------
     root : path
-        A folder written by ``vppsim build``.
+        A folder written by ``vppsim build``, or a scenario suite written by ``vppsim
+        scenarios`` (its base dataset fills the tabs, and the Scenarios tab compares its
+        datasets).
     validate : bool
         Validate the dataset (in a background thread, when the Data quality tab is first
         opened).
     prewarm : bool
         Compute the opening views in the background at start.
+    compare : tuple of path
+        Further datasets the Scenarios tab compares with ``root``'s.
+
+    Raises
+    ------
+    DatasetNotReadable
+        If a folder is neither a dataset nor a suite (the compared ones must be datasets).
     """
-    queries = DatasetQueries(root)
+    folders = compared_folders(root, compare)
+    queries = DatasetQueries(folders[0])
+    # Every compared folder is opened now, so a wrong one fails at start, not in the tab.
+    scenarios = (
+        ComparisonViews([queries, *(DatasetQueries(f) for f in folders[1:])])
+        if len(folders) > 1
+        else None
+    )
     views = DashboardViews(queries)
     if not validate:
         views.validation.started = True
@@ -69,13 +91,15 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
     shown = queries.home_ids(limit=3) if "load" in queries.datasets else []
     if prewarm:
         views.prewarm(tuple(shown), layout.default_price(queries))
+        if scenarios is not None:
+            scenarios.prewarm(queries.first_day, queries.last_day)
     app = dash.Dash(
         __name__,
         title=f"vppsim: {queries.root.name}",
         suppress_callback_exceptions=True,  # the quality tab's poller exists only on that tab
         update_title=None,
     )
-    app.layout = layout.page(queries, shown)
+    app.layout = layout.page(queries, shown, tuple(scenarios.labels) if scenarios else ())
 
     @app.callback(
         Output("tab-content", "children"),
@@ -114,6 +138,9 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
         try:
             ids = parse_home_ids(home_ids)
             selection = HomeSelection(home_filter or "all")
+            if tab == "scenarios" and scenarios is not None:
+                labels = ", ".join(scenarios.labels)
+                return layout.scenario_panel(scenarios.labels), f"Scenarios: comparing {labels}"
             if tab == "forecasts" and FORECASTS_VIEW in queries.datasets:
                 return _forecasts(views, variable, run or DAY_AHEAD, start_day, end_day, issue)
             return _render(
@@ -161,6 +188,24 @@ def create_app(root: Path | str, validate: bool = True, prewarm: bool = True) ->
         ]
         values = [o["value"] for o in options]
         return options, issue if issue in values else next(iter(values), None)
+
+    if scenarios is not None:
+
+        @app.callback(
+            Output("scenario-figures", "children"),
+            Input("scenario-datasets", "value"),
+            Input("dates", "start_date"),
+            Input("dates", "end_date"),
+        )
+        def scenario_figures(chosen, start, end):
+            start_day = _day(start, queries.first_day)
+            end_day = _day(end, queries.last_day)
+            if start_day > end_day:
+                return dash.no_update
+            try:
+                return _scenarios(scenarios, chosen or [], start_day, end_day)
+            except VppsimError as exc:
+                return html.Div(str(exc), className="error")
 
     @app.callback(
         Output("validation", "children"),
@@ -601,6 +646,114 @@ def _forecasts(
             f"p10-p90 covers {row['coverage_80']:.0%} of outcomes"
         )
     return content, status
+
+
+def _scenarios(
+    views: ComparisonViews, chosen: list[str], start: date, end: date
+) -> list[Any] | html.Div:
+    """The Scenarios tab's figures over the datasets ``chosen``: the real-time and
+    day-ahead LMP duration curves, the daily peak net load, the daily maximum temperature
+    and each dispatch strategy's net revenue, one colour per dataset."""
+    labels = [label for label in views.labels if label in chosen]
+    if not labels:
+        return html.Div("Choose one or more datasets to compare.", className="error")
+    colours = figures.dataset_colours(views.labels)
+    data = {label: views.dataset(label, start, end) for label in labels}
+    notes = []
+
+    def present(field: str, what: str) -> dict[str, Any]:
+        found = {label: getattr(d, field) for label, d in data.items()}
+        absent = [label for label, value in found.items() if value is None]
+        if absent:
+            notes.append(f"no {what}: {', '.join(absent)}")
+        return {label: value for label, value in found.items() if value is not None}
+
+    def drawn(values: dict[str, Any], draw, what: str):
+        return draw(values) if values else figures.empty_figure(f"No dataset chosen has {what}")
+
+    units = {
+        name: next((q.units(name) for q in views.datasets.values() if name in q.datasets), {})
+        for name in ("market", "system", "weather")
+    }
+    lmp_axis = f"LMP [{units['market'].get('lmp', '$/MWh')}]"
+    period = f"{start} to {end}"
+    revenue = comparison.strategy_revenue({label: d.dispatch for label, d in data.items()})
+    graphs = {
+        "scenario-rt-duration": drawn(
+            present("lmp", "market data"),
+            lambda curves: figures.duration_curves(
+                curves,
+                f"Real-time LMP: duration curve, {period}",
+                lmp_axis,
+                colours,
+                threshold=SPIKE_THRESHOLD_USD_MWH,
+            ),
+            "market data",
+        ),
+        "scenario-da-duration": drawn(
+            {label: d.da_lmp for label, d in data.items() if d.da_lmp is not None},
+            lambda curves: figures.duration_curves(
+                curves,
+                f"Day-ahead LMP: duration curve, {period}",
+                lmp_axis,
+                colours,
+                threshold=SPIKE_THRESHOLD_USD_MWH,
+            ),
+            "day-ahead prices",
+        ),
+        "scenario-net-load-peaks": drawn(
+            present("net_load_peaks", "system data"),
+            lambda peaks: figures.boxes(
+                peaks,
+                f"Daily peak net load (demand less solar and wind), {period}",
+                f"peak net load [{units['system'].get('net_load_mw', 'MW')}]",
+                colours,
+            ),
+            "system data",
+        ),
+        "scenario-temperature": drawn(
+            present("temp_max", "weather data"),
+            lambda temps: figures.boxes(
+                temps,
+                f"Daily maximum air temperature, {period}",
+                f"daily maximum [{_degrees(units['weather'].get('temp_air_c', 'degC'))}]",
+                colours,
+            ),
+            "weather data",
+        ),
+        "scenario-revenue": (
+            figures.grouped_bars(
+                revenue,
+                "Net revenue of each dispatch strategy, over the whole dispatch",
+                "dispatch strategy",
+                "fleet net revenue [$]",
+                colours,
+            )
+            if not revenue.empty
+            else figures.empty_figure(
+                "No dataset chosen has dispatch results: run vppsim dispatch on it "
+                "(vppsim scenarios runs every strategy)"
+            )
+        ),
+    }
+    empty = [label for label, d in data.items() if d.rows == 0 and d.lmp is not None]
+    if empty:
+        notes.append(f"no market intervals in {period}: {', '.join(empty)}")
+    sources = "; ".join(f"{label}: {views.datasets[label].root}" for label in labels)
+    return [
+        layout.graph_grid(graphs),
+        *([html.Div("Missing: " + "; ".join(notes) + ".", id="scenario-notes")] if notes else []),
+        layout.caption(
+            f"Datasets: {sources}. Prices, net load and temperature over {period} (each "
+            "dataset's days within it); revenue from each dataset's "
+            "dispatch/<strategy>/summary.json."
+        ),
+    ]
+
+
+def _degrees(unit: str) -> str:
+    """A schema's temperature unit as an axis shows it (``degC`` as °C)."""
+    return unit.replace("degC", "°C")
 
 
 def _score(value: float, unit: str) -> str:

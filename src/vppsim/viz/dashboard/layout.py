@@ -19,13 +19,15 @@ TABS = {
     "integrated": "Integrated",
     "dispatch": "Dispatch",
     "forecasts": "Forecasts",
+    "scenarios": "Scenarios",
     "quality": "Data quality",
 }
 OPTIONAL_TABS = {"system": "system", "dispatch": DISPATCH_FOLDER, "forecasts": FORECASTS_VIEW}
 """Tabs shown only when the dataset holds their table (tab -> dataset): datasets built
 before the system dataset existed have none, and their page shows no System tab; the
 Dispatch tab needs ``vppsim dispatch`` to have written at least one strategy; the Forecasts
-tab needs the quantile forecasts of ``forecasts/``."""
+tab needs the quantile forecasts of ``forecasts/``. The Scenarios tab shows only when the
+dashboard compares datasets (see :func:`tabs`)."""
 RUNS = (DAY_AHEAD, *(label for label, _, _ in LEAD_CLASSES))
 """The Forecast run control: the day-ahead run, or the intraday runs by lead class."""
 _CONTROL = {"display": "flex", "flexDirection": "column", "gap": "4px", "minWidth": "170px"}
@@ -101,13 +103,37 @@ def forecast_controls(queries: DatasetQueries) -> list[html.Div]:
     return controls
 
 
-def tabs(queries: DatasetQueries) -> dict[str, str]:
-    """The tabs the page offers (key -> label): every tab but an optional one without data."""
+def tabs(queries: DatasetQueries, comparing: bool = False) -> dict[str, str]:
+    """The tabs the page offers (key -> label): every tab but an optional one without data,
+    and the Scenarios tab only when ``comparing`` two or more datasets."""
     return {
         key: label
         for key, label in TABS.items()
-        if key not in OPTIONAL_TABS or OPTIONAL_TABS[key] in queries.datasets
+        if (key not in OPTIONAL_TABS or OPTIONAL_TABS[key] in queries.datasets)
+        and (key != "scenarios" or comparing)
     }
+
+
+def scenario_panel(labels: list[str]) -> list[html.Div]:
+    """The Scenarios tab's frame: the datasets to compare (all at first; the choice is kept
+    while the browser tab is open, across the dashboard's tabs), then ``scenario-figures``
+    (drawn for the choice by the app) and ``scenario-statistics`` (the key statistics)."""
+    return [
+        _control(
+            "Datasets compared",
+            dcc.Dropdown(
+                id="scenario-datasets",
+                options=[{"label": label, "value": label} for label in labels],
+                value=list(labels),
+                multi=True,
+                persistence=True,
+                persistence_type="session",
+                style={"minWidth": "420px"},
+            ),
+        ),
+        html.Div(id="scenario-figures"),
+        html.Div(id="scenario-statistics"),
+    ]
 
 
 def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
@@ -193,16 +219,21 @@ def controls(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
     )
 
 
-def page(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
-    """The whole page: header, controls, status line, tabs and the tab's content."""
+def page(queries: DatasetQueries, shown_ids: list[int], compared: tuple[str, ...] = ()) -> html.Div:
+    """The whole page: header, controls, status line, tabs and the tab's content.
+
+    ``compared``: the labels of the datasets the Scenarios tab compares (none: no such tab).
+    """
+    subtitle = (
+        f"{queries.first_day} to {queries.last_day} ({queries.timezone}); "
+        f"datasets: {', '.join(queries.datasets)}"
+    )
+    if compared:
+        subtitle += f"; compared in Scenarios: {', '.join(compared)}"
     return html.Div(
         [
             html.H2(f"vppsim: {queries.root.name}", style={"margin": "6px 0"}),
-            html.Div(
-                f"{queries.first_day} to {queries.last_day} ({queries.timezone}); "
-                f"datasets: {', '.join(queries.datasets)}",
-                style={"color": "#555"},
-            ),
+            html.Div(subtitle, style={"color": "#555"}),
             controls(queries, shown_ids),
             html.Div(id="status", style={"minHeight": "1.4em", "color": "#333"}),
             dcc.Tabs(
@@ -210,7 +241,7 @@ def page(queries: DatasetQueries, shown_ids: list[int]) -> html.Div:
                 value="market" if "market" in queries.datasets else "quality",
                 children=[
                     dcc.Tab(label=label, value=key, id=f"tab-{key}")
-                    for key, label in tabs(queries).items()
+                    for key, label in tabs(queries, len(compared) > 1).items()
                 ],
             ),
             dcc.Loading(html.Div(id="tab-content"), type="default"),
