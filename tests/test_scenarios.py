@@ -303,6 +303,8 @@ def test_a_suite_builds_each_scenario_shares_the_base_and_lists_it(tmp_path):
     assert listed["base"] == "base" and listed["suite"] == "custom"
     assert [s["path"] for s in listed["scenarios"]] == ["base", "gas-crisis"]
     assert listed["scenarios"][1]["net_revenue_usd"]["none"] == runs[1].net_revenue_usd["none"]
+    ids = [read_manifest(root / name).vppsim.version_id for name in ("base", "gas-crisis")]
+    assert [s["version_id"] for s in listed["scenarios"]] == ids and ids[0] != ids[1]
     # The weather is the base's: one file on disk; the prices are the scenario's own.
     weather = "parquet/weather.parquet"
     assert os.path.samefile(root / "base" / weather, root / "gas-crisis" / weather)

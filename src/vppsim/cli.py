@@ -497,13 +497,13 @@ def info(directory: DIRECTORY) -> None:
 
 
 def _number(value: float, digits: str | None = None) -> str:
-    """``value`` in the format ``digits``, or to four significant figures with large values
-    whole and separated (no e+04); NaN shows nothing."""
+    """``value`` in the format ``digits``, or as :func:`vppsim.report.format_cell` writes a
+    figure; NaN shows nothing."""
+    from vppsim.report import format_cell
+
     if value != value:
         return ""
-    if digits is not None:
-        return f"{value:{digits}}"
-    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    return format_cell(value) if digits is None else f"{value:{digits}}"
 
 
 @app.command()

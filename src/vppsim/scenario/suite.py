@@ -48,6 +48,8 @@ class ScenarioRun:
     title: str
     reference: str
     path: str
+    version_id: str
+    """The dataset's version id (its manifest's)."""
     net_revenue_usd: dict[str, float]
     """Each dispatch strategy's fleet net revenue [$]."""
 
@@ -241,6 +243,7 @@ def run_suite(
             title=settings.scenario.title,
             reference=" ".join(settings.scenario.reference.split()),
             path=settings.scenario.name,
+            version_id=read_manifest(root / settings.scenario.name).vppsim.version_id,
             net_revenue_usd=revenue[settings.scenario.name],
         )
         for settings in plans

@@ -19,6 +19,7 @@ from vppsim.dataset.schemas import HOME_ID
 from vppsim.errors import VppsimError
 from vppsim.forecast.report import DAY_AHEAD, DAY_AHEAD_FROM_H
 from vppsim.forecast.sources import VARIABLES
+from vppsim.report import format_cell
 from vppsim.viz import comparison, figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
@@ -740,8 +741,21 @@ def _scenarios(
     if empty:
         notes.append(f"no market intervals in {period}: {', '.join(empty)}")
     sources = "; ".join(f"{label}: {views.datasets[label].root}" for label in labels)
+    keys = ["dataset", "statistic", "unit"]
+    statistics = pd.concat(
+        {label: views.statistics(label, start, end).set_index(keys)["value"] for label in labels},
+        axis=1,
+    )
     return [
         layout.graph_grid(graphs),
+        layout.table(
+            ["dataset", "statistic", *labels],
+            [
+                [dataset, f"{statistic} [{unit}]", *(format_cell(row[label]) for label in labels)]
+                for (dataset, statistic, unit), row in statistics.iterrows()
+            ],
+            table_id="scenario-statistics",
+        ),
         *([html.Div("Missing: " + "; ".join(notes) + ".", id="scenario-notes")] if notes else []),
         layout.caption(
             f"Datasets: {sources}. Prices, net load and temperature over {period} (each "

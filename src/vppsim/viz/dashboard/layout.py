@@ -117,7 +117,7 @@ def tabs(queries: DatasetQueries, comparing: bool = False) -> dict[str, str]:
 def scenario_panel(labels: list[str]) -> list[html.Div]:
     """The Scenarios tab's frame: the datasets to compare (all at first; the choice is kept
     while the browser tab is open, across the dashboard's tabs), then ``scenario-figures``
-    (drawn for the choice by the app) and ``scenario-statistics`` (the key statistics)."""
+    (the figures and the key statistics, drawn for the choice by the app)."""
     return [
         _control(
             "Datasets compared",
@@ -132,7 +132,6 @@ def scenario_panel(labels: list[str]) -> list[html.Div]:
             ),
         ),
         html.Div(id="scenario-figures"),
-        html.Div(id="scenario-statistics"),
     ]
 
 

@@ -19,11 +19,10 @@ from typing import Any
 import pandas as pd
 
 from vppsim.dataset.manifest import MANIFEST
+from vppsim.dataset.statistics import key_statistics
+from vppsim.scenario.suite import SUITE_FILE
 from vppsim.viz import analysis, comparison
 from vppsim.viz.queries import DatasetNotReadable, DatasetQueries
-
-SUITE_FILE = "scenarios.json"
-"""The file that makes a folder a scenario suite."""
 
 _memo = functools.lru_cache(maxsize=64)
 
@@ -117,7 +116,9 @@ class ComparisonViews:
     """
 
     def __init__(self, datasets: list[DatasetQueries]):
-        scenarios = [q.manifest["vppsim"]["config"].get("scenario") for q in datasets]
+        scenarios = [
+            (q.manifest["vppsim"]["config"].get("scenario") or {}).get("name") for q in datasets
+        ]
         labels = comparison.dataset_labels(scenarios, [q.root.name for q in datasets])
         self.datasets: dict[str, DatasetQueries] = dict(zip(labels, datasets, strict=True))
 
@@ -163,3 +164,10 @@ class ComparisonViews:
             dispatch={s: q.dispatch_summary(s) for s in q.strategies},
             rows=rows,
         )
+
+    @_memo
+    def statistics(self, label: str, start: date, end: date) -> pd.DataFrame:
+        """:func:`~vppsim.dataset.statistics.key_statistics` of one dataset over the local
+        days ``start`` to ``end``."""
+        days = pd.date_range(start, end, freq="D").date
+        return key_statistics(self.datasets[label].root, list(days))
