@@ -19,7 +19,7 @@ import pandas as pd
 
 from vppsim.dataset.manifest import Manifest, read_manifest
 from vppsim.errors import VppsimError
-from vppsim.grid import TIMESTAMP_FORMAT
+from vppsim.grid import TIMESTAMP_FORMAT, build_grid
 from vppsim.market.evaluation import SPIKE_PRICE
 
 COLUMNS = ["dataset", "statistic", "unit", "value"]
@@ -172,10 +172,23 @@ def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> p
     grid = manifest.vppsim.grid
     hours = grid.interval_minutes / 60
     rows = []
-    kept = "" if days is None else "WHERE day IN (SELECT day FROM kept_days)"
+    # Each interval's local day, from the grid, joined on the timestamp: cheaper than
+    # converting every row of every home to local time, and it keeps only ``days``.
+    config = manifest.vppsim.config
+    grid_times = build_grid(
+        dt.date.fromisoformat(config["start"]),
+        dt.date.fromisoformat(config["end"]),
+        grid.timezone,
+        grid.interval_minutes,
+    )
+    steps = pd.DataFrame(
+        {"timestamp": grid_times, "day": grid_times.tz_convert(grid.timezone).date}
+    )
+    if days is not None:
+        steps = steps[steps["day"].isin(set(days))]
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        con.register("kept_days", pd.DataFrame({"day": pd.Series(list(days or []), dtype=object)}))
+        con.register("steps", steps)
         for dataset in dict.fromkeys(statistic.dataset for statistic in STATISTICS):
             found = _source(root, manifest, dataset)
             if found is None:
@@ -183,9 +196,8 @@ def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> p
             source, columns = found
             try:
                 con.execute(
-                    f"CREATE OR REPLACE VIEW t AS SELECT * FROM (SELECT *, "
-                    f"CAST(timezone('{grid.timezone}', timestamp) AS DATE) AS day "
-                    f"FROM {source}) {kept}"
+                    f"CREATE OR REPLACE VIEW t AS SELECT * FROM {source} "
+                    "JOIN steps USING (timestamp)"
                 )
                 for statistic in STATISTICS:
                     if statistic.dataset != dataset or not set(statistic.needs) <= set(columns):
