@@ -148,7 +148,8 @@ def test_cli_names_missing_references_and_bad_parts(tmp_path):
     result = runner.invoke(app, ["calibrate", "--part", "prices", "--years", "0"])
     assert result.exit_code == 2
     assert (
-        "part='prices': use solar, system, market, load, forecasts or all; years=0" in result.stderr
+        "part='prices': use solar, system, market, load, forecasts, scenarios or all; years=0"
+        in result.stderr
     )
     for args, env in (
         (["--reference", str(tmp_path / "nowhere")], {}),

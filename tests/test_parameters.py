@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 from functools import cache
 
 import annotated_types
@@ -54,9 +55,15 @@ def test_every_field_has_a_default_bounds_and_a_description_with_units(model):
             kinds = {type(m) for m in field.metadata}
             assert kinds & {annotated_types.Ge, annotated_types.Gt}, f"{name}: no lower bound"
             assert kinds & {annotated_types.Le, annotated_types.Lt}, f"{name}: no upper bound"
-        else:  # choices and nested knobs only, never arrays or tables
-            assert annotation.__class__.__name__ == "_LiteralGenericAlias" or (
-                isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        else:  # choices and nested knobs (one, or a tuple of them), never arrays or tables
+            args = typing.get_args(annotation)
+            nested = (
+                args[0] if typing.get_origin(annotation) is tuple and args[1:] == (...,) else None
+            )
+            assert (
+                annotation.__class__.__name__ == "_LiteralGenericAlias"
+                or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+                or (isinstance(nested, type) and issubclass(nested, BaseModel))
             ), name
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
 import re
 from pathlib import Path
 
@@ -18,14 +19,14 @@ from vppsim.cli import app
 from vppsim.config import load_settings, settings_class
 from vppsim.dataset.build import build_dataset
 from vppsim.dataset.manifest import read_manifest
-from vppsim.errors import ConfigError
+from vppsim.errors import ConfigError, ValidationFailed
 from vppsim.grid import build_grid
 from vppsim.registry import default_registry
-from vppsim.scenario.effects import event_days, scenario_effects, scenario_window
+from vppsim.scenario.effects import scenario_effects, scenario_window
 from vppsim.scenario.model import SUITES, load_scenario, preset_names
 from vppsim.scenario.suite import SUITE_FILE, plan_suite, run_suite
 from vppsim.seeds import Stream, stream_rng
-from vppsim.weather.events import daily_forcing, event_start, ramp_weights
+from vppsim.weather.events import daily_forcing, event_days, event_start, ramp_weights
 from vppsim.weather.parameters import WeatherEvent, WeatherParameters
 from vppsim.weather.synthetic import simulate_weather
 
@@ -50,8 +51,8 @@ def test_events_are_placed_by_date_by_study_day_or_centred():
     assert event_start(WeatherEvent(days=10, start_day=3), first, last) == dt.date(2023, 8, 3)
     placed = WeatherEvent(days=2, start=dt.date(2023, 8, 30))
     assert event_start(placed, first, last) == dt.date(2023, 8, 30)
-    # Longer than the study: it starts on the first day and is cut at the study's end.
-    assert event_start(WeatherEvent(days=40), first, last) == first
+    # Longer than the study: centred on it, so the study sees the event's middle.
+    assert event_start(WeatherEvent(days=41), first, last) == dt.date(2023, 7, 27)
     assert event_days([placed, WeatherEvent(days=1, start_day=1)], first, last) == [
         dt.date(2023, 8, 1),
         dt.date(2023, 8, 30),
@@ -220,6 +221,45 @@ def test_unknown_scenarios_live_conflicts_and_unresolved_names_are_refused():
         load_settings({"scenario": "heat-wave", "market.source": "live"}, env_file=None)
     with pytest.raises(ValueError, match="is a scenario's name"):
         settings_class(default_registry())(scenario="heat-wave")
+
+
+def test_a_nameless_scenario_file_is_named_after_itself_and_events_must_meet_the_study(tmp_path):
+    path = tmp_path / "Smoke.toml"
+    path.write_text(
+        "[settings.weather]\nevents = [{start_day = 2, days = 2, clearsky_index_factor = 0.6}]\n"
+    )
+    scenario = load_settings({"scenario": str(path)}, env_file=None).scenario
+    assert (scenario.name, scenario.title) == ("smoke", "smoke")  # never taken for the base
+    late = tmp_path / "late.toml"
+    late.write_text(
+        "[settings.weather]\nevents = [{start = 2024-08-14, days = 3, tmax_raise_c = 3}]\n"
+    )
+    with pytest.raises(
+        ConfigError, match=re.escape("weather.events.0 (3 days from 2024-08-14) misses the study")
+    ):
+        load_settings({"scenario": str(late)}, env_file=None)
+    # Suites dispatch from Parquet: a CSV-only suite that would dispatch is refused up front.
+    with pytest.raises(ConfigError, match="dispatch reads Parquet"):
+        plan_suite(
+            ("gas-crisis",), tmp_path / "s", {"formats": "csv"}, env_file=None, strategies=("lp",)
+        )
+
+
+def test_a_validation_failure_crosses_a_process_whole():
+    failure = ValidationFailed(["market: 3 rows out of range", "pv: missing home 7"])
+    again = pickle.loads(pickle.dumps(failure))
+    assert again.failures == failure.failures and str(again) == str(failure)
+
+
+def test_weather_events_make_the_live_weather_step_aside(small_settings, tmp_path):
+    settings = small_settings(
+        **{"weather.events": [{"start_day": 1, "days": 1, "tmax_raise_c": 4.0}]},
+        datasets=("weather",),
+    )
+    result = build_dataset(settings, default_registry())
+    provenance = result.manifest.provenance["weather"]
+    assert provenance.kind == "synthetic"
+    assert provenance.fallback_reason == "weather events need the synthetic weather model"
 
 
 def test_the_cli_names_a_bad_scenario_in_one_line_without_traceback(tmp_path):

@@ -210,9 +210,9 @@ def build(
     scenario: Annotated[
         str | None,
         typer.Option(
-            help="A what-if on the model knobs: heat-wave, peak-demand, high-volatility, "
-            "low-solar, gas-crisis (vppsim scenarios --list), or a scenario .toml file. The "
-            "datasets it reaches are built by their models on the base's random numbers. "
+            help="A what-if on the model knobs: a shipped scenario (vppsim scenarios --list) or "
+            "a scenario .toml file. The datasets it reaches are built by their models on the "
+            "base's random numbers. "
             "\\[default: base]"
         ),
     ] = None,
@@ -269,30 +269,32 @@ def build(
     exit_on_sigterm()
     try:
         registry = _registry()
+        # Flag -> (setting, value): the settings a flag sets, named once for both paths.
+        flags = {
+            "--start": ("start", start),
+            "--end": ("end", end),
+            "--timezone": ("timezone", timezone),
+            "--latitude": ("latitude", latitude),
+            "--longitude": ("longitude", longitude),
+            "--homes": ("homes", homes),
+            "--seed": ("seed", seed),
+            "--interval": ("interval_minutes", interval),
+            "--formats": ("formats", formats),
+            "--csv-homes-limit": ("csv_homes_limit", csv_homes_limit),
+            "--chunk-homes": ("chunk_homes", chunk_homes),
+            "--only": ("datasets", only),
+            "--scenario": ("scenario", scenario),
+            "--nlr-base-url": ("nlr_base_url", nlr_base_url),
+            "--http-timeout": ("http_timeout_s", http_timeout),
+            "--fallback-deadline": ("fallback_deadline_s", fallback_deadline),
+        }
         if from_manifest is not None:
-            settings_flags = {
-                "--start": start,
-                "--end": end,
-                "--timezone": timezone,
-                "--latitude": latitude,
-                "--longitude": longitude,
-                "--homes": homes,
-                "--seed": seed,
-                "--interval": interval,
-                "--config": config,
-                "--source": source,
-                "--set": set_,
-                "--offline": offline or None,
-                "--scenario": scenario,
-                "--only": only,
-                "--nlr-base-url": nlr_base_url,
-                "--http-timeout": http_timeout,
-                "--fallback-deadline": fallback_deadline,
-                "--formats": formats,
-                "--csv-homes-limit": csv_homes_limit,
-                "--chunk-homes": chunk_homes,
-            }
-            given = [flag for flag, value in settings_flags.items() if value is not None]
+            others = {"--config": config, "--source": source, "--set": set_}
+            given = [
+                *(flag for flag, (_, value) in flags.items() if value is not None),
+                *(flag for flag, value in others.items() if value is not None),
+                *(["--offline"] if offline else []),
+            ]
             settings, raw_from = _recorded(from_manifest, out_dir, env_file, given, registry)
             _build_and_summarise(settings, registry, force, raw_from)
             return
@@ -320,27 +322,7 @@ def build(
                 f"--set {twice[0]}: choose sources with --source or --offline, not --set"
             )
         settings = load_settings(
-            {
-                "start": start,
-                "end": end,
-                "timezone": timezone,
-                "latitude": latitude,
-                "longitude": longitude,
-                "homes": homes,
-                "seed": seed,
-                "interval_minutes": interval,
-                "out": out_dir,
-                "formats": formats,
-                "csv_homes_limit": csv_homes_limit,
-                "chunk_homes": chunk_homes,
-                "datasets": only,
-                "scenario": scenario,
-                "nlr_base_url": nlr_base_url,
-                "http_timeout_s": http_timeout,
-                "fallback_deadline_s": fallback_deadline,
-                **chosen,
-                **options,
-            },
+            {"out": out_dir, **dict(flags.values()), **chosen, **options},
             config_file=config,
             env_file=env_file if env_file is not None else OPTIONAL_ENV_FILE,
             registry=registry,
@@ -684,6 +666,7 @@ def scenarios(
                 **_pairs(set_, "--set"),
             },
             config_file=config,
+            strategies=strategies,
         )
         with _progress_bar() as progress:
             advance = _RichProgress(progress).start(

@@ -112,8 +112,9 @@ class Settings(BaseSettings):
 
     scenario: Scenario = Field(
         Scenario(),
-        description="The what-if applied to the model knobs: a shipped scenario's name (vppsim "
-        "scenarios --list) or a .toml file; the resolved scenario is recorded.",
+        description="The what-if applied to the model knobs, as load_settings resolved it from "
+        "a shipped scenario's name (vppsim scenarios --list) or a .toml file: its name, title, "
+        "description, sources and knobs (recorded in the manifest).",
     )
     datasets: Annotated[tuple[str, ...] | None, NoDecode] = Field(
         None, description="Datasets to build (default all); the datasets they derive from come too."
@@ -550,10 +551,26 @@ def load_settings(
     merged["scenario"] = scenario
     _models_follow(scenario, merged, registry)
     try:
-        return cls.model_validate(merged)
+        settings = cls.model_validate(merged)
     except ValidationError as exc:
         problems = "; ".join(_describe(error) for error in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from None
+    _events_in_study(settings)
+    return settings
+
+
+def _events_in_study(settings: Settings) -> None:
+    """Refuse a weather event that misses the study: it would change nothing, silently."""
+    from vppsim.weather.events import event_days
+
+    weather = getattr(settings, "weather", None)
+    for i, event in enumerate(getattr(weather, "events", ())):
+        if not event_days([event], settings.start, settings.end):
+            raise ConfigError(
+                f"weather.events.{i} ({event.days} days from "
+                f"{event.start or f'study day {event.start_day}'}) misses the study "
+                f"{settings.start} to {settings.end}"
+            )
 
 
 def recorded_settings(

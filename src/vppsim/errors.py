@@ -33,3 +33,7 @@ class ValidationFailed(VppsimError):
     def __init__(self, failures: list[str]):
         self.failures = list(failures)
         super().__init__(f"{len(self.failures)} validation check(s) failed: " + "; ".join(failures))
+
+    def __reduce__(self):
+        # Rebuilt from its failures when it crosses a process (a suite's worker).
+        return type(self), (self.failures,)

@@ -130,7 +130,8 @@ def _source(root: Path, manifest: Manifest, dataset: str) -> tuple[str, list[str
             break
     else:
         return None
-    paths = ", ".join(f"'{(root / r.path).as_posix()}'" for r in files)
+    # Quotes in a folder's name are doubled, as SQL strings want.
+    paths = ", ".join("'" + (root / r.path).as_posix().replace("'", "''") + "'" for r in files)
     fields = files[0].table_schema.fields
     if output == "parquet":
         return f"read_parquet([{paths}])", [f.name for f in fields]

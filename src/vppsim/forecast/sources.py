@@ -249,6 +249,10 @@ class EnsembleForecast(Source):
         parameters = options.parameters(ForecastParameters)
         grid, m, n = study.grid, parameters.members, len(study.grid)
         weather, base = _realised_weather(study, inputs)
+        if inputs["system"].provenance.kind is not SourceKind.SYNTHETIC:
+            # A live system is not the model's response to the base weather: no base to
+            # move from, so the ensemble is the events' weather's own.
+            base = None
         forecast, systems = chain.system_ensemble(
             grid,
             study.timezone,

@@ -32,10 +32,11 @@ from scipy.optimize import brentq
 from vppsim.config import load_settings
 from vppsim.dataset.build import Pipeline
 from vppsim.dataset.schemas import TIMESTAMP
+from vppsim.market.evaluation import SPIKE_PRICE
 from vppsim.registry import default_registry
 from vppsim.scenario import sourced
-from vppsim.scenario.effects import event_days
 from vppsim.scenario.model import load_scenario
+from vppsim.weather.events import event_days
 
 HEAT_NIGHT_SHARE = 0.5
 """Raise of the daily minimum as a share of the raise of the daily maximum in the heat
@@ -217,7 +218,7 @@ def fit_presets(reference: Path, seed: int = 42) -> pd.DataFrame:
 
 def _share(frame: pd.DataFrame, days: Sequence[dt.date] | None, above: bool) -> float:
     part = frame if days is None else frame[frame["day"].isin(days)]
-    hit = part["lmp"] > 250 if above else part["lmp"] < 0
+    hit = part["lmp"] > SPIKE_PRICE if above else part["lmp"] < 0
     return 100.0 * float(hit.mean())
 
 

@@ -10,28 +10,16 @@ statistics are :func:`vppsim.dataset.statistics.key_statistics`, restricted to t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from vppsim.dataset.manifest import read_manifest
 from vppsim.dataset.statistics import key_statistics
-from vppsim.weather.events import event_start
+from vppsim.weather.events import event_days
 from vppsim.weather.parameters import WeatherEvent
 
 KEYS = ["dataset", "statistic", "unit"]
-
-
-def event_days(
-    events: Sequence[WeatherEvent], first_day: dt.date, last_day: dt.date
-) -> list[dt.date]:
-    """The study's local days some event covers, in order."""
-    days = set()
-    for event in events:
-        start = event_start(event, first_day, last_day)
-        days.update(start + dt.timedelta(days=i) for i in range(event.days))
-    return sorted(day for day in days if first_day <= day <= last_day)
 
 
 def study_days(root: Path | str) -> list[dt.date]:

@@ -74,11 +74,14 @@ def preset_names() -> tuple[str, ...]:
     return (BASE, *(name for name in names if name != BASE))
 
 
-def _parse(text: str, origin: str) -> Scenario:
+def _parse(text: str, origin: str, name: str) -> Scenario:
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"scenario file {origin} is not valid TOML: {exc}") from None
+    # A file without a name is named after itself, never taken for the base.
+    values.setdefault("name", name)
+    values.setdefault("title", values["name"])
     try:
         return Scenario.model_validate(values)
     except ValidationError as exc:
@@ -107,7 +110,7 @@ def read_scenario(path: Path | str) -> Scenario:
         raise ConfigError(f"scenario file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read scenario file {path}: {exc}") from None
-    return _parse(text, str(path))
+    return _parse(text, str(path), path.stem.lower())
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -121,14 +124,14 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     value = str(name_or_path).strip()
     if value == BASE:
         return Scenario()
-    if value.endswith(".toml") or Path(value).is_file():
+    if value.endswith(".toml"):
         return read_scenario(value)
     if value not in preset_names():
         raise ConfigError(
             f"unknown scenario {value!r} (use {', '.join(preset_names())}, or a .toml file)"
         )
     entry = resources.files("vppsim.scenario").joinpath("presets", f"{value}.toml")
-    return _parse(entry.read_text("utf-8"), f"{value}.toml")
+    return _parse(entry.read_text("utf-8"), f"{value}.toml", value)
 
 
 def suite_scenarios(suite: str) -> tuple[str, ...]:

@@ -60,20 +60,28 @@ def plan_suite(
     overrides: Mapping[str, Any] | None = None,
     config_file: Path | None = None,
     env_file: Path | str | None = OPTIONAL_ENV_FILE,
+    strategies: Sequence[str] = (),
 ) -> list[Settings]:
     """The settings of every scenario, all checked before anything is built.
 
     Every dataset of every scenario, the base's included, comes from its model: the suite
     compares model runs on common random numbers, and a live record has no what-if.
 
+    ``strategies`` are the dispatch strategies the suite will run (they need Parquet).
+
     Raises
     ------
     ConfigError
         A bad setting, an unknown scenario or a bad scenario file, in one line; a scenario
-        named twice.
+        named twice; dispatch without Parquet.
     """
     if not names:
         raise ConfigError("no scenario to build")
+    formats = str((overrides or {}).get("formats") or "")
+    if strategies and formats and "parquet" not in formats:
+        raise ConfigError(
+            f"--formats {formats}: dispatch reads Parquet (add parquet, or --dispatch '')"
+        )
     if BASE not in names:
         names = (BASE, *names)
     from vppsim.registry import default_registry
@@ -133,7 +141,10 @@ def share_base_files(base: Path, other: Path) -> int:
         if ours.get(resource.path) != resource.sha256 or os.path.samefile(source, target):
             continue
         temporary = target.with_name(f".{target.name}.link-{os.getpid()}")
-        os.link(source, temporary)
+        try:
+            os.link(source, temporary)
+        except OSError:
+            return linked  # a filesystem without hard links keeps the copies
         os.replace(temporary, target)
         linked += 1
     return linked
@@ -216,6 +227,8 @@ def run_suite(
     names = [settings.scenario.name for settings in plans]
     check_suite_folder(root, names)
     root.mkdir(parents=True, exist_ok=True)
+    # The list would name datasets this run replaces: it is written anew when all are done.
+    (root / SUITE_FILE).unlink(missing_ok=True)
     strategies = tuple(strategies)
     revenue: dict[str, dict[str, float]] = {}
     if workers <= 1:
@@ -230,10 +243,15 @@ def run_suite(
                 settings.scenario.name: pool.submit(_build_and_dispatch, dict(settings), strategies)
                 for settings in plans
             }
-            for name, future in futures.items():
-                revenue[name] = future.result()
-                if done:
-                    done(name)
+            try:
+                for name, future in futures.items():
+                    revenue[name] = future.result()
+                    if done:
+                        done(name)
+            except BaseException:
+                # Stop at the first failure (or Ctrl-C): the queued scenarios are not built.
+                pool.shutdown(cancel_futures=True)
+                raise
     for name in names:
         if name != BASE:
             share_base_files(root / BASE, root / name)

@@ -5,6 +5,12 @@ maximum and minimum temperature and their clear-sky index change. :func:`daily_f
 the events into one value per model day; :func:`vppsim.weather.synthetic.simulate_weather`
 applies them after every random draw, so a scenario keeps the base's random numbers (common
 random numbers) and the days outside its events keep their weather exactly.
+
+The model's days are local *standard* time (01:00 to 01:00 civil time in summer): an event's
+change reaches the daily maximum and minimum temperature anchors (early morning and
+afternoon) and the day's sun, so the hour's shift does not matter. The temperature curve runs
+from one day's maximum to the next day's minimum, so the afternoon and evening before an
+event warm too.
 """
 
 from __future__ import annotations
@@ -48,15 +54,27 @@ def event_start(event: WeatherEvent, first_day: dt.date, last_day: dt.date) -> d
     """The first local day of ``event`` in a study of ``first_day`` to ``last_day``.
 
     ``start`` as given; else day ``start_day`` of the study (1 is ``first_day``); else the
-    event centred in the study (earlier by half a day when the two lengths differ by an odd
-    number of days).
+    event centred on the study (earlier by half a day when the two lengths differ by an odd
+    number of days), so a study shorter than the event sees the event's middle, not its
+    ramp.
     """
     if event.start is not None:
         return event.start
     if event.start_day is not None:
         return first_day + dt.timedelta(days=event.start_day - 1)
     study_days = (last_day - first_day).days + 1
-    return first_day + dt.timedelta(days=max(study_days - event.days, 0) // 2)
+    return first_day + dt.timedelta(days=(study_days - event.days) // 2)
+
+
+def event_days(
+    events: Sequence[WeatherEvent], first_day: dt.date, last_day: dt.date
+) -> list[dt.date]:
+    """The study's local days some event covers, in order."""
+    days = set()
+    for event in events:
+        start = event_start(event, first_day, last_day)
+        days.update(start + dt.timedelta(days=i) for i in range(event.days))
+    return sorted(day for day in days if first_day <= day <= last_day)
 
 
 def ramp_weights(days: int, ramp_days: int) -> np.ndarray:

@@ -102,6 +102,9 @@ class NsrdbWeather(Source):
         inputs: Mapping[str, SourceResult],
         context: SourceContext,
     ) -> SourceResult:
+        if options.events:
+            # A what-if has no record: only the synthetic model can be forced.
+            raise SourceUnavailable("weather events need the synthetic weather model")
         key, email = context.credentials["nlr_api_key"], context.credentials["nlr_email"]
         base_url = context.credentials["nlr_base_url"]
         if key is None:
