@@ -628,7 +628,9 @@ def scenarios(
     ] = None,
 ) -> None:
     """Build one dataset per scenario under DIRECTORY on common random numbers (every dataset
-    from its model), dispatch each fleet, and print what each scenario changed."""
+    from its model), dispatch each fleet, and print what each scenario changed. The study is
+    the default one unless the flags or --config say otherwise (any setting of vppsim build
+    can go in the TOML file)."""
     import time
 
     from vppsim.scenario.effects import scenario_effects
