@@ -1,0 +1,192 @@
+"""HTTP API over episodes of a Gymnasium environment, for agents that speak JSON.
+
+``create_api(factory)`` returns a FastAPI app; serve it with uvicorn on loopback
+(:func:`serve`). Routes: ``POST /episodes`` (new episode), ``GET /episodes/{id}/observation``,
+``POST /episodes/{id}/step``, ``GET /episodes/{id}/settlement``, ``DELETE /episodes/{id}``,
+``GET /spaces``; the OpenAPI schema at ``/openapi.json`` carries the action's JSON Schema.
+
+Errors: 422 names the offending field in FastAPI's own form
+(``{"detail": [{"loc": ["body", "action", "battery", 1], "msg": ..., "type": ...}]}``) and
+leaves the episode untouched; 404 unknown episode; 409 ended episode or stale
+``expect_step``; 413 body over ``max_body`` bytes; 429 too many episodes.
+"""
+
+# No `from __future__ import annotations`: the step route's body
+# model is made per app, and FastAPI and MCP read
+# annotations when a route or tool is registered.
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, WithJsonSchema, create_model
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vppsim.serve.episodes import (
+    ActionRejected,
+    EnvFactory,
+    EpisodeStore,
+    ServeError,
+)
+
+LOOPBACK = "127.0.0.1"
+MAX_BODY = 64 * 1024
+"""Default request size limit [bytes]; an action of a few thousand numbers fits."""
+
+
+class NewEpisode(BaseModel):
+    """Body of ``POST /episodes``."""
+
+    seed: int | None = Field(None, description="Seed passed to env.reset; None for the env's own")
+    options: dict[str, Any] | None = Field(None, description="Options passed to env.reset")
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over ``max_body`` bytes with 413.
+
+    The body is read up to the limit before the app sees it, so an oversized request never
+    reaches a route, whether it declares its length or streams it chunked.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int):
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left before sending its body: nothing to do
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body:
+                await self._refuse(scope, receive, send)
+                return
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body over {self.max_body} bytes"},
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX_BODY) -> FastAPI:
+    """Make the HTTP API over episodes of the environments ``factory`` makes.
+
+    Parameters
+    ----------
+    factory : EnvFactory
+        Makes a fresh Gymnasium environment per episode.
+    max_episodes : int
+        Episodes held at once (429 beyond).
+    max_body : int
+        Request body limit [bytes] (413 beyond).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app; ``app.state.store`` is its :class:`~vppsim.serve.episodes.EpisodeStore`.
+    """
+    store = EpisodeStore(factory, max_episodes=max_episodes)
+    schemas = store.spaces()
+    # The action's JSON Schema goes into OpenAPI; the value is validated by the store, which
+    # names the field in its 422 (pydantic would only say "invalid").
+    StepRequest = create_model(
+        "StepRequest",
+        action=(Annotated[Any, WithJsonSchema(schemas["action"])], ...),
+        expect_step=(
+            int | None,
+            Field(None, description="Steps the client believes were taken; 409 if not"),
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="vppsim environment",
+        description="Episodes of a Gymnasium environment: observe, step, read the settlement.",
+    )
+    app.state.store = store
+    app.add_middleware(BodyLimit, max_body=max_body)
+
+    @app.exception_handler(ServeError)
+    async def serve_error(request: Request, exc: ServeError) -> JSONResponse:
+        if isinstance(exc, ActionRejected):
+            detail = [{"loc": ["body", *exc.loc], "msg": exc.reason, "type": "action_not_in_space"}]
+        else:
+            detail = str(exc)
+        return JSONResponse({"detail": detail}, status_code=exc.status)
+
+    @app.get("/spaces")
+    def get_spaces() -> dict[str, Any]:
+        """The observation and action spaces as JSON Schema."""
+        return schemas
+
+    @app.post("/episodes", status_code=201)
+    def new_episode(body: NewEpisode | None = None) -> dict[str, Any]:
+        """Start an episode (env.reset); its id and first observation."""
+        body = body or NewEpisode()
+        episode_id = store.create(body.seed, body.options)
+        return store.observe(episode_id)
+
+    @app.get("/episodes/{episode_id}/observation")
+    def observe(episode_id: str) -> dict[str, Any]:
+        """The episode's last observation, info, step count and whether it has ended."""
+        return store.observe(episode_id)
+
+    @app.post("/episodes/{episode_id}/step")
+    def step(episode_id: str, body: StepRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Validate the action and advance the episode one step."""
+        return {"episode": episode_id, **store.step(episode_id, body.action, body.expect_step)}
+
+    @app.get("/episodes/{episode_id}/settlement")
+    def settlement(episode_id: str) -> dict[str, Any]:
+        """Running settlement total, the lines of every step so far, summed reward."""
+        return store.settlement(episode_id)
+
+    @app.delete("/episodes/{episode_id}", status_code=204)
+    def delete(episode_id: str) -> None:
+        """Close and forget the episode."""
+        store.delete(episode_id)
+
+    return app
+
+
+def serve(
+    factory: EnvFactory,
+    host: str = LOOPBACK,
+    port: int = 8000,
+    max_episodes: int = 256,
+    log_level: str = "warning",
+) -> None:
+    """Run the API with uvicorn, on loopback unless ``host`` says otherwise (blocks)."""
+    import uvicorn
+
+    uvicorn.run(create_api(factory, max_episodes), host=host, port=port, log_level=log_level)
