@@ -46,8 +46,14 @@ class BodyLimit:
     """ASGI middleware refusing request bodies over ``max_body`` bytes with 413.
 
     The body is read up to the limit before the app sees it, so an oversized request never
-    reaches a route, whether it declares its length or streams it chunked.
+    reaches a route, whether it declares its length or streams it chunked. The rest of an
+    oversized body is read and dropped (up to ``DRAIN`` bytes) before answering: a server
+    that answers and closes with unread bytes resets the connection, and the client never
+    sees the 413.
     """
+
+    DRAIN = 16 * 1024 * 1024
+    """Bytes of an oversized body read and dropped before the 413 [bytes]; beyond, close."""
 
     def __init__(self, app: ASGIApp, max_body: int):
         self.app = app
@@ -58,20 +64,23 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await self._refuse(scope, receive, send)
+        if declared is not None and not declared.isdigit():
+            await self._refuse(scope, receive, send, 400, "Content-Length is not a number")
             return
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return  # the client left before sending its body: nothing to do
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_body:
-                await self._refuse(scope, receive, send)
-                return
+            size += len(message.get("body", b""))
             more = message.get("more_body", False)
+            if size <= self.max_body:
+                chunks.append(message.get("body", b""))
+            elif not more or size > self.DRAIN:
+                await self._refuse(
+                    scope, receive, send, 413, f"request body over {self.max_body} bytes"
+                )
+                return
         body = b"".join(chunks)
         replayed = False
 
@@ -84,13 +93,20 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"request body over {self.max_body} bytes"},
-            status_code=413,
-            headers={"Connection": "close"},
-        )
-        await response(scope, receive, send)
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, detail: str
+    ) -> None:
+        await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
+
+
+class Settlement(BaseModel):
+    """Answer of ``GET /episodes/{id}/settlement``."""
+
+    episode: str
+    steps: int
+    reward_total: float = Field(description="Sum of the rewards so far")
+    total: dict[str, Any] = Field(description='The last info["settlement_total"] [$]')
+    lines: list[dict[str, Any]] = Field(description='Each step\'s info["settlement"] [$]')
 
 
 def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX_BODY) -> FastAPI:
@@ -112,8 +128,10 @@ def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX
     """
     store = EpisodeStore(factory, max_episodes=max_episodes)
     schemas = store.spaces()
-    # The action's JSON Schema goes into OpenAPI; the value is validated by the store, which
-    # names the field in its 422 (pydantic would only say "invalid").
+    # The spaces' JSON Schemas go into OpenAPI. An action is validated by the store, which
+    # names the field in its 422 (pydantic would only say "invalid"); answers are built by the
+    # store and sent as they are (the models document them; validating them again would cost
+    # a third of a step's time).
     StepRequest = create_model(
         "StepRequest",
         action=(Annotated[Any, WithJsonSchema(schemas["action"])], ...),
@@ -122,6 +140,16 @@ def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX
             Field(None, description="Steps the client believes were taken; 409 if not"),
         ),
     )
+    EpisodeState = create_model(
+        "EpisodeState",
+        episode=(str, ...),
+        steps=(int, Field(..., description="Steps taken so far")),
+        terminated=(bool, ...),
+        truncated=(bool, ...),
+        observation=(Annotated[Any, WithJsonSchema(schemas["observation"])], ...),
+        info=(dict[str, Any], Field(..., description="The last info; settlement lines inside")),
+    )
+    StepResult = create_model("StepResult", __base__=EpisodeState, reward=(float, ...))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,27 +177,27 @@ def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX
         """The observation and action spaces as JSON Schema."""
         return schemas
 
-    @app.post("/episodes", status_code=201)
-    def new_episode(body: NewEpisode | None = None) -> dict[str, Any]:
+    @app.post("/episodes", status_code=201, response_model=EpisodeState)
+    def new_episode(body: NewEpisode | None = None) -> JSONResponse:
         """Start an episode (env.reset); its id and first observation."""
         body = body or NewEpisode()
         episode_id = store.create(body.seed, body.options)
-        return store.observe(episode_id)
+        return JSONResponse(store.observe(episode_id), status_code=201)
 
-    @app.get("/episodes/{episode_id}/observation")
-    def observe(episode_id: str) -> dict[str, Any]:
+    @app.get("/episodes/{episode_id}/observation", response_model=EpisodeState)
+    def observe(episode_id: str) -> JSONResponse:
         """The episode's last observation, info, step count and whether it has ended."""
-        return store.observe(episode_id)
+        return JSONResponse(store.observe(episode_id))
 
-    @app.post("/episodes/{episode_id}/step")
-    def step(episode_id: str, body: StepRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+    @app.post("/episodes/{episode_id}/step", response_model=StepResult)
+    def step(episode_id: str, body: StepRequest) -> JSONResponse:  # type: ignore[valid-type]
         """Validate the action and advance the episode one step."""
-        return {"episode": episode_id, **store.step(episode_id, body.action, body.expect_step)}
+        return JSONResponse(store.step(episode_id, body.action, body.expect_step))
 
-    @app.get("/episodes/{episode_id}/settlement")
-    def settlement(episode_id: str) -> dict[str, Any]:
+    @app.get("/episodes/{episode_id}/settlement", response_model=Settlement)
+    def settlement(episode_id: str) -> JSONResponse:
         """Running settlement total, the lines of every step so far, summed reward."""
-        return store.settlement(episode_id)
+        return JSONResponse(store.settlement(episode_id))
 
     @app.delete("/episodes/{episode_id}", status_code=204)
     def delete(episode_id: str) -> None:

@@ -326,7 +326,8 @@ class EpisodeStore:
         Returns
         -------
         dict
-            ``observation``, ``reward``, ``terminated``, ``truncated``, ``info`` and ``steps``.
+            ``episode``, ``observation``, ``reward``, ``terminated``, ``truncated``, ``info``
+            and ``steps``.
         """
         value = from_json(self.action_space, action)
         episode = self.get(episode_id)
@@ -356,7 +357,7 @@ class EpisodeStore:
                 episode.settlement_lines.append(info["settlement"])
             if "settlement_total" in info:
                 episode.settlement_total = info["settlement_total"]
-            return {**episode.state(), "reward": float(reward), "info": info}
+            return {"episode": episode_id, **episode.state(), "reward": float(reward), "info": info}
 
     def settlement(self, episode_id: str) -> dict[str, Any]:
         """The running ``info["settlement_total"]``, each step's ``info["settlement"]`` and the

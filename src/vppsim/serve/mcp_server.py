@@ -88,7 +88,7 @@ def create_mcp(factory: EnvFactory, max_episodes: int = 256, name: str = "vppsim
     ) -> dict[str, Any]:
         """Validate the action and advance the episode one step: observation, reward,
         terminated, truncated, info (with the step's settlement lines)."""
-        return {"episode": episode, **call(store.step, episode, action, expect_step)}
+        return call(store.step, episode, action, expect_step)
 
     @server.tool()
     def settlement(episode: EpisodeId) -> dict[str, Any]:
