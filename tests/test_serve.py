@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import anyio
 import gymnasium
@@ -16,9 +19,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from gymnasium import spaces
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
 from vppsim.serve import create_api, create_mcp, from_json, jsonable
+from vppsim.serve.episodes import ActionRejected
 
 HOURS = 24
 DT = 1.0  # step length [h]
@@ -162,6 +166,28 @@ def test_bad_action_is_422_naming_the_field_and_changes_nothing(client, bad, loc
     client.post(f"/episodes/{episode}/step", json={"action": action(1)})
     s = client.get(f"/episodes/{episode}/settlement").json()
     assert s["lines"] == in_process(0, [action(0), action(1)])["lines"]
+
+
+@pytest.mark.parametrize(
+    ("space", "data", "loc", "words"),
+    [
+        (spaces.Discrete(3, start=1), 0, ("action",), "outside [1, 3]"),
+        (spaces.Discrete(3), 1.5, ("action",), "integer"),
+        (spaces.Box(0, 5, (2,), np.int64), [1, 2.5], ("action", 1), "integer"),
+        (spaces.Box(0, 5, (2,), np.int64), [1, float("inf")], ("action", 1), "integer"),
+        (spaces.Box(-1, 1, (2,)), [0.0, float("nan")], ("action", 1), "finite"),
+        (spaces.Box(-1, 1, (2, 2)), [[0.0, 0.0], [0.0, -2.0]], ("action", 1, 1), "outside"),
+        (spaces.Box(-1, 1, (2,)), [0.0, 0.0], None, None),
+        (spaces.Discrete(3, start=1), 3, None, None),
+    ],
+)
+def test_from_json_names_the_element(space, data, loc, words):
+    if loc is None:
+        assert space.contains(from_json(space, data))
+        return
+    with pytest.raises(ActionRejected) as caught:
+        from_json(space, data)
+    assert caught.value.loc == loc and words in caught.value.reason
 
 
 def test_missing_action_is_422_from_fastapi(client):
@@ -313,3 +339,29 @@ def test_mcp_client_lists_tools_observes_and_steps():
     s, actions = anyio.run(session)
     expected = in_process(5, actions)
     assert {k: s[k] for k in expected} == expected
+
+
+def test_mcp_over_stdio_steps_a_subprocess_server():
+    root = Path(__file__).resolve().parents[1]
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            "-c",
+            "from vppsim.serve import run_mcp; from tests.test_serve import make_env; "
+            "run_mcp(make_env)",
+        ],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])},
+        cwd=root,
+    )
+
+    async def session():
+        async with Client(params) as mcp:
+            episode = (await mcp.call_tool("new_episode", {"seed": 2})).structured_content
+            result = await mcp.call_tool(
+                "step", {"episode": episode["episode"], "action": action(0), "expect_step": 0}
+            )
+            return result.structured_content
+
+    stepped = anyio.run(session)
+    assert stepped["steps"] == 1
+    assert stepped["info"]["settlement"] == in_process(2, [action(0)])["lines"][0]

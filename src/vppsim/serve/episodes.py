@@ -159,6 +159,8 @@ def _box_from_json(space: spaces.Box, data: Any, loc: tuple[str | int, ...]) -> 
     for index, x in np.ndenumerate(raw):
         if not _is_number(x):
             raise ActionRejected((*loc, *index), f"expected a number, got {x!r}")
+        if np.issubdtype(space.dtype, np.integer) and not (math.isfinite(x) and int(x) == x):
+            raise ActionRejected((*loc, *index), f"expected an integer, got {x!r}")
     value = raw.astype(space.dtype)
     if np.issubdtype(space.dtype, np.floating) and not np.all(np.isfinite(value)):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
