@@ -365,3 +365,25 @@ def test_mcp_over_stdio_steps_a_subprocess_server():
     stepped = anyio.run(session)
     assert stepped["steps"] == 1
     assert stepped["info"]["settlement"] == in_process(2, [action(0)])["lines"][0]
+
+
+def test_market_feed_replays_events_in_order_as_sse():
+    events = [(0.0, {"t": "00:00", "lmp": 41.5}), (300.0, {"t": "00:05", "lmp": 38.25})]
+    with TestClient(create_api(make_env, feed=lambda: iter(events))) as c:
+        with c.stream("GET", "/feed", params={"speed": 1e9}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            text = "".join(r.iter_text())
+        assert c.get("/feed", params={"speed": 0}).json()["detail"][0]["loc"] == [
+            "query",
+            "speed",
+        ]
+    blocks = [b for b in text.split("\n\n") if b]
+    assert blocks == [
+        'event: market\ndata: {"t": "00:00", "lmp": 41.5}',
+        'event: market\ndata: {"t": "00:05", "lmp": 38.25}',
+        "event: end\ndata: {}",
+    ]
+
+
+def test_no_feed_is_404(client):
+    assert client.get("/feed").status_code == 404

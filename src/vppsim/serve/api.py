@@ -3,7 +3,8 @@
 ``create_api(factory)`` returns a FastAPI app; serve it with uvicorn on loopback
 (:func:`serve`). Routes: ``POST /episodes`` (new episode), ``GET /episodes/{id}/observation``,
 ``POST /episodes/{id}/step``, ``GET /episodes/{id}/settlement``, ``DELETE /episodes/{id}``,
-``GET /spaces``; the OpenAPI schema at ``/openapi.json`` carries the action's JSON Schema.
+``GET /spaces``, and with a feed the market clock ``GET /feed?speed=...`` (Server-Sent
+Events); the OpenAPI schema at ``/openapi.json`` carries the action's JSON Schema.
 
 Errors: 422 names the offending field in FastAPI's own form
 (``{"detail": [{"loc": ["body", "action", "battery", 1], "msg": ..., "type": ...}]}``) and
@@ -11,15 +12,16 @@ leaves the episode untouched; 404 unknown episode; 409 ended episode or stale
 ``expect_step``; 413 body over ``max_body`` bytes; 429 too many episodes.
 """
 
-# No `from __future__ import annotations`: the step route's body
-# model is made per app, and FastAPI and MCP read
-# annotations when a route or tool is registered.
-from collections.abc import AsyncIterator
+# No `from __future__ import annotations`: the step route's body model is made per app, and
+# FastAPI reads annotations when a route is registered.
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+import anyio
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, WithJsonSchema, create_model
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,6 +31,10 @@ from vppsim.serve.episodes import (
     EpisodeStore,
     ServeError,
 )
+
+Feed = Callable[[], Iterable[tuple[float, dict[str, Any]]]]
+"""Makes the market clock's events: ``(t, event)`` with ``t`` non-decreasing market time [s]
+and ``event`` a JSON-serialisable dict (e.g. a dataset's prices as they are published)."""
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY = 64 * 1024
@@ -109,7 +115,24 @@ class Settlement(BaseModel):
     lines: list[dict[str, Any]] = Field(description='Each step\'s info["settlement"] [$]')
 
 
-def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX_BODY) -> FastAPI:
+async def replay_feed(feed: Feed, speed: float) -> AsyncIterator[str]:
+    """The feed's events as Server-Sent Events, each sent when its market time comes at
+    ``speed`` market seconds per wall second (the pace is the clock's; the events are not)."""
+    previous = None
+    for t, event in feed():
+        if previous is not None and t > previous:
+            await anyio.sleep((t - previous) / speed)
+        previous = t
+        yield f"event: market\ndata: {json.dumps(event, allow_nan=False)}\n\n"
+    yield "event: end\ndata: {}\n\n"
+
+
+def create_api(
+    factory: EnvFactory,
+    max_episodes: int = 256,
+    max_body: int = MAX_BODY,
+    feed: Feed | None = None,
+) -> FastAPI:
     """Make the HTTP API over episodes of the environments ``factory`` makes.
 
     Parameters
@@ -120,6 +143,10 @@ def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX
         Episodes held at once (429 beyond).
     max_body : int
         Request body limit [bytes] (413 beyond).
+    feed : Feed, optional
+        The market clock's events, replayed by ``GET /feed?speed=...``; 404 there without it.
+    feed : Feed, optional
+        The market clock's events, replayed by ``GET /feed?speed=...``; 404 there without it.
 
     Returns
     -------
@@ -199,6 +226,15 @@ def create_api(factory: EnvFactory, max_episodes: int = 256, max_body: int = MAX
         """Running settlement total, the lines of every step so far, summed reward."""
         return JSONResponse(store.settlement(episode_id))
 
+    @app.get("/feed", response_class=StreamingResponse)
+    def market_feed(
+        speed: Annotated[float, Query(gt=0, description="Market seconds per wall second")] = 900.0,
+    ) -> StreamingResponse:
+        """The market clock: the dataset's events as Server-Sent Events, at ``speed``."""
+        if feed is None:
+            raise HTTPException(404, "this server has no market feed")
+        return StreamingResponse(replay_feed(feed, speed), media_type="text/event-stream")
+
     @app.delete("/episodes/{episode_id}", status_code=204)
     def delete(episode_id: str) -> None:
         """Close and forget the episode."""
@@ -212,9 +248,11 @@ def serve(
     host: str = LOOPBACK,
     port: int = 8000,
     max_episodes: int = 256,
+    feed: Feed | None = None,
     log_level: str = "warning",
 ) -> None:
     """Run the API with uvicorn, on loopback unless ``host`` says otherwise (blocks)."""
     import uvicorn
 
-    uvicorn.run(create_api(factory, max_episodes), host=host, port=port, log_level=log_level)
+    app = create_api(factory, max_episodes, feed=feed)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

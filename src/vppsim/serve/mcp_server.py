@@ -7,9 +7,8 @@ over stdio or streamable HTTP on loopback with :func:`run_mcp`. A refused call (
 unknown or ended episode) is a tool error whose text names the field and why.
 """
 
-# No `from __future__ import annotations`: the tools' annotations
-# are local (the action's schema), and FastAPI and MCP read
-# annotations when a route or tool is registered.
+# No `from __future__ import annotations`: the tools' annotations are local (the action's
+# schema), and the MCP SDK reads annotations when a tool is registered.
 import json
 from typing import Annotated, Any, Literal
 
