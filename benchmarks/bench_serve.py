@@ -244,32 +244,35 @@ class Load:
         Alternately the connection closes after half the body (the step cannot apply) and
         right after the whole request, before the answer (it may or may not have applied).
         """
-        run = Run(seed=11)
         http = await Connection.open(self.port)
-        episode = (await self.call(http, "POST", "/episodes", {"seed": run.seed}))["episode"]
-        done, attempts = False, 0
-        while not done and time.monotonic() < self.stop:
-            action = pattern(self.space, 99, len(run.actions))
-            body = json.dumps({"action": action}).encode()
-            request = http.encode("POST", f"/episodes/{episode}/step", body)
-            attempts += 1
-            cut = len(request) - len(body) // 2 if attempts % 2 else len(request)
-            once = await Connection.open(self.port)
-            once.writer.write(request[:cut])
-            await once.writer.drain()
-            await once.close()
-            await asyncio.sleep(0.05)  # let the server finish what it received
-            seen = await self.call(http, "GET", f"/episodes/{episode}/observation")
-            if seen["steps"] == len(run.actions) + 1:
-                run.actions.append(action)
-                self.dropped["applied"] += 1
-            elif seen["steps"] == len(run.actions):
-                self.dropped["not applied"] += 1
-            else:
-                self.errors.append(f"dropped step: {seen['steps']} steps, {len(run.actions)} sent")
-            done = seen["terminated"] or seen["truncated"]
-        run.settlement = await self.call(http, "GET", f"/episodes/{episode}/settlement")
-        self.runs.append(run)
+        attempts = 0
+        while time.monotonic() < self.stop:
+            run = Run(seed=11 + len(self.runs))
+            episode = (await self.call(http, "POST", "/episodes", {"seed": run.seed}))["episode"]
+            done = False
+            while not done and time.monotonic() < self.stop:
+                action = pattern(self.space, 99, len(run.actions))
+                body = json.dumps({"action": action}).encode()
+                request = http.encode("POST", f"/episodes/{episode}/step", body)
+                attempts += 1
+                cut = len(request) - len(body) // 2 if attempts % 2 else len(request)
+                once = await Connection.open(self.port)
+                once.writer.write(request[:cut])
+                await once.writer.drain()
+                await once.close()
+                await asyncio.sleep(0.05)  # let the server finish what it received
+                seen = await self.call(http, "GET", f"/episodes/{episode}/observation")
+                if seen["steps"] == len(run.actions) + 1:
+                    run.actions.append(action)
+                    self.dropped["applied"] += 1
+                elif seen["steps"] == len(run.actions):
+                    self.dropped["not applied"] += 1
+                else:
+                    self.errors.append(f"dropped: {seen['steps']} steps, {len(run.actions)} sent")
+                done = seen["terminated"] or seen["truncated"]
+            run.settlement = await self.call(http, "GET", f"/episodes/{episode}/settlement")
+            await self.call(http, "DELETE", f"/episodes/{episode}")
+            self.runs.append(run)
         await http.close()
 
 

@@ -387,3 +387,40 @@ def test_market_feed_replays_events_in_order_as_sse():
 
 def test_no_feed_is_404(client):
     assert client.get("/feed").status_code == 404
+
+
+def test_client_gone_mid_body_never_reaches_the_episode():
+    app = create_api(make_env)
+    store = app.state.store
+    episode = store.create(seed=0)
+    body = json.dumps({"action": action(0)}).encode()
+    messages = iter(
+        [
+            {"type": "http.request", "body": body[:10], "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"/episodes/{episode}/step",
+        "raw_path": f"/episodes/{episode}/step".encode(),
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    anyio.run(app, scope, receive, send)
+    assert sent == []
+    assert store.observe(episode)["steps"] == 0
