@@ -147,8 +147,13 @@ def _forecasts(
 
 def load(root: Path | str, settings: DispatchSettings | None = None) -> EnvData:
     """A built dataset's enrolled homes, prices and forecasts (the I/O edge)."""
+    return from_study(run.read_study(root), settings)
+
+
+def from_study(study: run.Study, settings: DispatchSettings | None = None) -> EnvData:
+    """The :class:`EnvData` of a :func:`vppsim.fleet.run.read_study` (its enrolled homes
+    through :func:`vppsim.fleet.run.prepare_chunk`, as the dispatch reads them)."""
     settings = settings or DispatchSettings()
-    study = run.read_study(root)
     if study.interval_minutes != STEP_MINUTES:
         raise ConfigError(
             f"interval_minutes={study.interval_minutes}: the environment steps 15 min"
@@ -156,7 +161,7 @@ def load(root: Path | str, settings: DispatchSettings | None = None) -> EnvData:
     market = market_from_frame(study.market, study.timezone, ancillary=True)
     rows = np.flatnonzero(study.assets["enrolled"].to_numpy(bool))
     if not rows.size:
-        raise ConfigError(f"{root}: no enrolled home (assets.enrolled) to aggregate")
+        raise ConfigError(f"{study.root}: no enrolled home (assets.enrolled) to aggregate")
     chunk = run.prepare_chunk(study, rows)
     fleet = Fleet.from_homes(chunk.home_ids, chunk.series, chunk.assets, settings, market.dt_h)
     packs = [a.battery(settings) for a in chunk.assets]
@@ -164,7 +169,7 @@ def load(root: Path | str, settings: DispatchSettings | None = None) -> EnvData:
     as_price = np.zeros((market.n, len(PRODUCTS)))
     if market.ancillary is not None:
         as_price = market.ancillary[market.hour]
-    forecasts, quantiles = _forecasts(Path(root), study.grid)
+    forecasts, quantiles = _forecasts(study.root, study.grid)
     return EnvData(
         fleet=fleet,
         timestamps=study.grid,
