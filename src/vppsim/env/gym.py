@@ -264,6 +264,17 @@ class VppEnv(gymnasium.Env):
         published = midnights - pd.Timedelta(days=1) + pd.Timedelta(hours=DA_PUBLISHED_HOUR)
         self._published = published.tz_convert("UTC").as_unit("ns").asi8
         self._stamps = d.timestamps.as_unit("ns").asi8
+        days = self._day[:, None] + np.arange(2)
+        self._known = np.where(
+            days < self._days,
+            self._published[np.minimum(days, self._days - 1)] <= self._stamps[:, None],
+            False,
+        ).astype(float)
+        # The latest issue of each forecast at each step's start (-1: none yet).
+        self._latest = {
+            name: np.searchsorted(issued, self._stamps, side="right") - 1
+            for name, (issued, _) in d.forecasts.items()
+        }
         self._da = _hourly_by_day(d.da_lmp, self._day, self._hour, self._days + 1)
         self._as = _hourly_by_day(d.as_price, self._day, self._hour, self._days + 1)
         self._time = np.column_stack(
@@ -331,15 +342,12 @@ class VppEnv(gymnasium.Env):
 
     def _observation(self) -> dict[str, np.ndarray]:
         d, sim, k = self.data, self.sim, min(self.sim.k, self.data.fleet.n - 1)
-        now = self._stamps[k]
         day = self._day[k]
         prices = np.zeros(PRICE_WINDOW)
         past = d.fmm_lmp[max(0, sim.k - PRICE_WINDOW) : sim.k]
         if past.size:
             prices[-past.size :] = past
-        known = np.array(
-            [float(day + j < self._days and self._published[day + j] <= now) for j in (0, 1)]
-        )
+        known = self._known[k].copy()
         mass = np.zeros(d.fleet.homes)
         mass[d.fleet.ac_rows] = sim.mass_c
         soc = np.divide(
@@ -357,9 +365,9 @@ class VppEnv(gymnasium.Env):
             "da_award_kw": self._da_award[day].copy(),
             "as_award_kw": self._as_award[day].copy(),
         }
-        for name, (issued, values) in d.forecasts.items():
+        for name, (_, values) in d.forecasts.items():
             window = np.zeros((FORECAST_WINDOW, len(d.quantiles)))
-            latest = np.searchsorted(issued, now, side="right") - 1
+            latest = self._latest[name][k]
             if latest >= 0:
                 ahead = values[latest, k : k + FORECAST_WINDOW]
                 window[: len(ahead)] = ahead

@@ -122,6 +122,8 @@ def shortfall(
     """
     award = np.asarray(award_kw, dtype=float)
     out = np.zeros_like(award)
+    if not award.any():
+        return out
     for side, products in enumerate((UP, ~UP)):
         asked = award[..., products].sum(axis=-1)
         needed = (award[..., products] * durations_h[products]).sum(axis=-1)

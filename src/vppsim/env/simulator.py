@@ -335,8 +335,8 @@ class FleetSimulator:
             rows, kernel = f.ac_rows, self._ac
             drive = f.drive.at(k)
             asked = action[rows, 2] * f.thermal_model.cooling_kw / drive.cop
-            least = kernel.electric_to_hold(self.mass_c, f.ceiling_c[k], drive)
-            most = kernel.electric_to_hold(self.mass_c, f.floor_c[k], drive)
+            edges = np.stack([f.ceiling_c[k], f.floor_c[k]])
+            least, most = kernel.electric_to_hold(self.mass_c, edges, drive)
             request = np.minimum(np.maximum(asked, least), np.maximum(most, least))
             clipped["ac comfort"] = int(
                 np.count_nonzero(np.abs(request - asked) > CLIP_TOLERANCE_KW)
