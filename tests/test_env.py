@@ -168,6 +168,7 @@ def test_check_env_passes_and_make_without_arguments_is_the_default_study(data):
     env = gymnasium.make(vppsim.env.ENV_ID)
     obs, info = env.reset(seed=3)
     assert info["home_ids"] == data.fleet.home_ids.tolist()
+    assert info["aggregation"]["meets_minimum"]  # >= 100 kW of batteries (CAISO's DERA)
     assert env.observation_space.contains(obs)
     assert env.action_space.shape == (data.fleet.homes, 4)
 

@@ -70,7 +70,7 @@ AGGREGATION_MINIMUM_KW = 100.0
 DEFAULT_STUDY = {
     "start": "2023-08-01",
     "end": "2023-08-02",
-    "homes": 20,
+    "homes": 48,
     "assets.pv_share": 0.8,
     "assets.battery_attach_rate_before_nbt": 0.8,
     "assets.battery_attach_rate_after_nbt": 0.8,
