@@ -12,6 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import vppsim.env
+from vppsim.env import bidding
 from vppsim.env import gym as vgym
 from vppsim.env import settlement as st
 from vppsim.env.simulator import FleetSimulator
@@ -285,3 +286,68 @@ def test_the_simulator_holds_the_homes_needs_whatever_the_agent_asks(data):
         below += int(np.sum(on & (result.air_c[fleet.ac_rows] < fleet.floor_c[k] - 1e-9)))
         running += int(on.sum())
     assert fleet.ac_rows.size > 0 and running > 100 and below == 0
+
+
+# --- bidding mode -----------------------------------------------------------------------------
+
+
+def test_clearing_awards_the_bids_in_the_money():
+    lmp = np.array([30.0, 60.0, -10.0])
+    energy, awards = bidding.clear(
+        np.array([10.0, 10.0, -5.0]),
+        np.array([50.0, 50.0, 0.0]),
+        np.array([[1.0, 2.0, 3.0, 4.0]] * 3),
+        np.array([[5.0, 0.0, 9.0, 1.0]] * 3),
+        lmp,
+        np.full((3, 4), 5.0),
+    )
+    # Sells at 50 clear only at 60; a purchase at 0 clears at -10.
+    np.testing.assert_array_equal(energy, [0.0, 10.0, -5.0])
+    np.testing.assert_array_equal(awards, [[1.0, 2.0, 0.0, 4.0]] * 3)
+
+
+def test_bidding_mode_settles_what_it_cleared(data):
+    env = gymnasium.make(vppsim.env.ENV_ID, mode="bidding", data=data)
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs["trading_day"].tolist() == [0.0]
+    inner = env.unwrapped.inner
+    # Sell 2 kW every hour at the bid floor (always cleared), offer 1 kW of each AS product
+    # at 0 (always cleared): the day-ahead lines are their closed forms.
+    bid = {
+        "energy_kw": np.full(24, 2.0),
+        "energy_price": np.full(24, bidding.ENERGY_BID_FLOOR),
+        "as_kw": np.ones((24, 4)),
+        "as_price": np.zeros((24, 4)),
+    }
+    steps, total, terminated, comfort, terminal = 0, 0.0, False, 0.0, 0.0
+    while not terminated:
+        _, reward, terminated, _, info = env.step(bid)
+        total += reward
+        comfort += info["comfort_usd"]
+        terminal += info["terminal_value_usd"]
+        steps += 1
+    assert steps == inner.days
+    lines = info["settlement_total"]
+    dt = data.fleet.dt_h
+    assert lines["da_energy"] == pytest.approx(float(np.sum(2.0 * data.da_lmp)) * dt / 1000)
+    assert lines["as_capacity"] == pytest.approx(float(np.sum(data.as_price)) * dt / 1000)
+    assert lines["net"] == pytest.approx(sum(lines[name] for name in st.LINES))
+    assert total == pytest.approx(lines["net"] - comfort + terminal, abs=1e-9)
+
+
+def test_bidding_observations_never_reveal_the_next_days_prices(data):
+    later = replace(data, da_lmp=np.where(np.arange(data.fleet.n) >= 96, 500.0, data.da_lmp))
+    env, other = bidding.BiddingEnv(data), bidding.BiddingEnv(later)
+    bid = {
+        "energy_kw": np.zeros(24),
+        "energy_price": np.zeros(24),
+        "as_kw": np.zeros((24, 4)),
+        "as_price": np.zeros((24, 4)),
+    }
+    first = [env.reset(seed=0)[0], env.step(bid)[0]]
+    second = [other.reset(seed=0)[0], other.step(bid)[0]]
+    for a, b in zip(first, second, strict=True):  # at 10:00 on day 0, day 1's DA is not out
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert first[1]["trading_day"].tolist() == [1.0]

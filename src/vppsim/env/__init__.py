@@ -8,4 +8,4 @@ import gymnasium
 ENV_ID = "vppsim/VPP-v0"
 
 if ENV_ID not in gymnasium.registry:
-    gymnasium.register(id=ENV_ID, entry_point="vppsim.env.gym:VppEnv")
+    gymnasium.register(id=ENV_ID, entry_point="vppsim.env.gym:make_env")

@@ -23,16 +23,17 @@ Market participation (what is modelled, with the CAISO rules it follows)
 
 Simplified: a price-taker (no market power, no bid-cost recovery); no five-minute RTD
 settlement and no uninstructed-deviation penalties; AS deployment energy not settled (as in
-the LP, :mod:`vppsim.fleet.dispatch`); the bidding mode (a step per trading day) is not built
-yet.
+the LP, :mod:`vppsim.fleet.dispatch`). The bidding mode (a step per trading day) is
+:class:`vppsim.env.bidding.BiddingEnv` (``gymnasium.make(ENV_ID, mode="bidding")``).
 
 Reward
 ------
-A step's reward is its settlement ``net`` less the comfort penalty of the degree-hours
-outside the band (:class:`~vppsim.fleet.dispatch_spec.DispatchSettings`); the last step adds
-the terminal value of the energy left stored (:func:`vppsim.fleet.dispatch.terminal_value`).
-An episode's return is therefore the LP's objective of :mod:`vppsim.fleet.dispatch` for the
-same schedule: the perfect-foresight LP is the upper bound of any agent's return.
+A step's reward (dispatch mode) is its settlement ``net`` less the comfort penalty of the
+degree-hours outside the band (:class:`~vppsim.fleet.dispatch_spec.DispatchSettings`); the
+last step adds the terminal value of the energy left stored
+(:func:`vppsim.fleet.dispatch.terminal_value`). An episode's return is therefore the LP's
+objective of :mod:`vppsim.fleet.dispatch` for the same schedule: the perfect-foresight LP
+is the upper bound of any agent's return.
 """
 
 from __future__ import annotations
@@ -236,6 +237,17 @@ class VppEnv(gymnasium.Env):
     ``as_award_kw`` (24, 4) today's awards, and per forecast variable ``forecast_<name>``
     (:data:`FORECAST_WINDOW`, Q) the latest forecast issued at or before now for the next
     intervals (0 where none).
+
+    Attributes
+    ----------
+    day_index, local_hour : numpy.ndarray
+        (T,) local trading day (0, 1, ...) and clock hour of each interval.
+    days : int
+    da_hourly, as_hourly : numpy.ndarray
+        (days + 1, 24) and (days + 1, 24, 4) the day-ahead prices by day and local hour
+        (a last day of zeros).
+    da_award_kw, as_award_kw : numpy.ndarray
+        (T,) and (T, 4) the episode's day-ahead position [kW].
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
@@ -255,19 +267,19 @@ class VppEnv(gymnasium.Env):
         local = d.timestamps.tz_convert(d.timezone)
         dates = local.normalize().tz_localize(None)
         first = dates[0]
-        self._day = ((dates - first).days).to_numpy()
-        self._hour = local.hour.to_numpy()
-        self._days = int(self._day.max()) + 1
+        self.day_index = ((dates - first).days).to_numpy()
+        self.local_hour = local.hour.to_numpy()
+        self.days = int(self.day_index.max()) + 1
         midnights = pd.DatetimeIndex(
-            [first + pd.Timedelta(days=int(k)) for k in range(self._days)]
+            [first + pd.Timedelta(days=int(k)) for k in range(self.days)]
         ).tz_localize(d.timezone)
         published = midnights - pd.Timedelta(days=1) + pd.Timedelta(hours=DA_PUBLISHED_HOUR)
         self._published = published.tz_convert("UTC").as_unit("ns").asi8
         self._stamps = d.timestamps.as_unit("ns").asi8
-        days = self._day[:, None] + np.arange(2)
+        days = self.day_index[:, None] + np.arange(2)
         self._known = np.where(
-            days < self._days,
-            self._published[np.minimum(days, self._days - 1)] <= self._stamps[:, None],
+            days < self.days,
+            self._published[np.minimum(days, self.days - 1)] <= self._stamps[:, None],
             False,
         ).astype(float)
         # The latest issue of each forecast at each step's start (-1: none yet).
@@ -275,8 +287,8 @@ class VppEnv(gymnasium.Env):
             name: np.searchsorted(issued, self._stamps, side="right") - 1
             for name, (issued, _) in d.forecasts.items()
         }
-        self._da = _hourly_by_day(d.da_lmp, self._day, self._hour, self._days + 1)
-        self._as = _hourly_by_day(d.as_price, self._day, self._hour, self._days + 1)
+        self.da_hourly = _hourly_by_day(d.da_lmp, self.day_index, self.local_hour, self.days + 1)
+        self.as_hourly = _hourly_by_day(d.as_price, self.day_index, self.local_hour, self.days + 1)
         self._time = np.column_stack(
             [
                 np.sin(2 * np.pi * (local.hour + local.minute / 60) / 24),
@@ -337,12 +349,23 @@ class VppEnv(gymnasium.Env):
         else:
             awards = np.zeros((n, len(PRODUCTS)))
         self.da_award_kw, self.as_award_kw = energy, awards
-        self._da_award = _hourly_by_day(energy, self._day, self._hour, self._days)
-        self._as_award = _hourly_by_day(awards, self._day, self._hour, self._days)
+        self._da_award = _hourly_by_day(energy, self.day_index, self.local_hour, self.days)
+        self._as_award = _hourly_by_day(awards, self.day_index, self.local_hour, self.days)
 
-    def _observation(self) -> dict[str, np.ndarray]:
+    def award(self, day: int, energy_kw: np.ndarray, as_kw: np.ndarray) -> None:
+        """Set local day ``day``'s day-ahead awards: ``energy_kw`` (24,) hourly energy,
+        export positive, and ``as_kw`` (24, 4) AS [kW], by local clock hour (a 25-hour day
+        repeats its hour 1 award; a 23-hour day ignores the missing hour's)."""
+        steps = self.day_index == day
+        hours = self.local_hour[steps]
+        self.da_award_kw[steps] = np.asarray(energy_kw, dtype=float)[hours]
+        self.as_award_kw[steps] = np.asarray(as_kw, dtype=float)[hours]
+        self._da_award[day] = energy_kw
+        self._as_award[day] = as_kw
+
+    def observe(self) -> dict[str, np.ndarray]:
         d, sim, k = self.data, self.sim, min(self.sim.k, self.data.fleet.n - 1)
-        day = self._day[k]
+        day = self.day_index[k]
         prices = np.zeros(PRICE_WINDOW)
         past = d.fmm_lmp[max(0, sim.k - PRICE_WINDOW) : sim.k]
         if past.size:
@@ -359,8 +382,8 @@ class VppEnv(gymnasium.Env):
             "ev_need_kwh": np.maximum(sim.ev_need_kwh(), 0.0),
             "mass_c": mass,
             "fmm_lmp": prices,
-            "da_lmp": self._da[day : day + 2] * known[:, None],
-            "as_price": self._as[day : day + 2] * known[:, None, None],
+            "da_lmp": self.da_hourly[day : day + 2] * known[:, None],
+            "as_price": self.as_hourly[day : day + 2] * known[:, None, None],
             "da_published": known,
             "da_award_kw": self._da_award[day].copy(),
             "as_award_kw": self._as_award[day].copy(),
@@ -400,7 +423,7 @@ class VppEnv(gymnasium.Env):
         self._total = dict.fromkeys((*settlement.LINES, "net"), 0.0)
         info = self._info()
         info["home_ids"] = [int(i) for i in self.data.fleet.home_ids]
-        return self._observation(), info
+        return self.observe(), info
 
     def step(
         self, action: np.ndarray
@@ -459,4 +482,19 @@ class VppEnv(gymnasium.Env):
             as_short_share=[float(s) for s in short],
             clipped=dict(result.clipped),
         )
-        return self._observation(), float(reward), bool(terminated), False, info
+        return self.observe(), float(reward), bool(terminated), False, info
+
+
+def make_env(mode: str = "dispatch", **kwargs: Any) -> gymnasium.Env:
+    """The entry point of ``vppsim/VPP-v0``: ``mode="dispatch"`` (:class:`VppEnv`) or
+    ``"bidding"`` (:class:`vppsim.env.bidding.BiddingEnv`); ``kwargs`` go to the class."""
+    if mode == "dispatch":
+        return VppEnv(**kwargs)
+    if mode == "bidding":
+        from vppsim.env.bidding import BiddingEnv
+
+        return BiddingEnv(**kwargs)
+    raise ConfigError(f"mode={mode!r}: choose dispatch or bidding")
+
+
+make_env.metadata = VppEnv.metadata
