@@ -32,8 +32,9 @@ A step's reward (dispatch mode) is its settlement ``net`` less the comfort penal
 degree-hours outside the band (:class:`~vppsim.fleet.dispatch_spec.DispatchSettings`); the
 last step adds the terminal value of the energy left stored
 (:func:`vppsim.fleet.dispatch.terminal_value`). An episode's return is therefore the LP's
-objective of :mod:`vppsim.fleet.dispatch` for the same schedule: the perfect-foresight LP
-is the upper bound of any agent's return.
+objective of :mod:`vppsim.fleet.dispatch` for the same schedule: without a day-ahead
+energy position, the perfect-foresight LP (which may also choose the AS awards) bounds any
+agent's return.
 """
 
 from __future__ import annotations
