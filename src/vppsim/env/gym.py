@@ -271,10 +271,14 @@ class VppEnv(gymnasium.Env):
         self.day_index = ((dates - first).days).to_numpy()
         self.local_hour = local.hour.to_numpy()
         self.days = int(self.day_index.max()) + 1
-        midnights = pd.DatetimeIndex(
-            [first + pd.Timedelta(days=int(k)) for k in range(self.days)]
+        # 13:00 on the local wall clock of the day before each day (naive, then localised:
+        # right across a daylight-saving change).
+        published = pd.DatetimeIndex(
+            [
+                first + pd.Timedelta(days=int(k) - 1, hours=DA_PUBLISHED_HOUR)
+                for k in range(self.days)
+            ]
         ).tz_localize(d.timezone)
-        published = midnights - pd.Timedelta(days=1) + pd.Timedelta(hours=DA_PUBLISHED_HOUR)
         self._published = published.tz_convert("UTC").as_unit("ns").asi8
         self._stamps = d.timestamps.as_unit("ns").asi8
         days = self.day_index[:, None] + np.arange(2)
