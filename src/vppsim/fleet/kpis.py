@@ -19,10 +19,12 @@ from vppsim.fleet.dispatch import (
     REGULATION,
     UP,
     DispatchSettings,
+    EVSessions,
     HomeAssets,
     HomeSeries,
     Market,
     Schedule,
+    Thermal,
     terminal_value,
 )
 
@@ -54,11 +56,37 @@ def ev_unmet_kwh(schedule: Schedule, series: HomeSeries, dt_h: float) -> float:
     return float(np.sum(np.maximum(required - delivered, 0.0)))
 
 
-def _stacked_models(models: Sequence[thermal.ThermalModel]) -> thermal.ThermalModel:
+def ev_plan(cars: Sequence[EVSessions], n: int, dt_h: float) -> ev.Schedule:
+    """The EV kernel's plan (:class:`vppsim.fleet.ev.Schedule`) of homes' sessions, one
+    column per home of ``cars``, on ``n`` intervals of ``dt_h`` [h]."""
+    plugged, arriving = np.zeros((n, len(cars))), np.zeros((n, len(cars)))
+    departing = np.zeros((n, len(cars)), dtype=bool)
+    power = np.array([float(car.charger_kw.max(initial=1.0)) for car in cars])
+    for j, car in enumerate(cars):
+        plugged[:, j] = car.limit_kw / power[j]
+        arriving[car.arrival, j] = car.energy_kwh
+        departing[car.departure[car.leaves] - 1, j] = True
+    return ev.Schedule(plugged, arriving, departing, power, dt_h * 60.0, np.zeros(len(cars)))
+
+
+def thermal_fleet(
+    homes: Sequence[Thermal],
+) -> tuple[thermal.ThermalModel, thermal.Drive, np.ndarray]:
+    """One :class:`~vppsim.fleet.thermal.ThermalKernel`'s inputs for homes' air conditioners:
+    the stacked model, the (T, H) drive (with setpoint and COP) and the start mass
+    temperatures (H,) [degC]."""
+    models = [h.model for h in homes]
     arrays = [f for f, v in vars(models[0]).items() if isinstance(v, np.ndarray)]
-    return replace(
+    model = replace(
         models[0], **{f: np.concatenate([getattr(m, f) for m in models]) for f in arrays}
     )
+    drive = thermal.Drive(
+        *(
+            np.column_stack([getattr(h.drive, name) for h in homes])
+            for name in ("outdoor_c", "air", "mass", "setpoint_c", "cop")
+        )
+    )
+    return model, drive, np.array([h.x0 for h in homes])
 
 
 def replay(
@@ -110,31 +138,15 @@ def replay(
         _add(out, rows, counts)
     cars = [i for i in range(len(schedules)) if series[i].ev is not None]
     if cars:
-        plugged, arriving = np.zeros((n, len(cars))), np.zeros((n, len(cars)))
-        departing = np.zeros((n, len(cars)), dtype=bool)
-        power = np.array([float(series[i].ev.charger_kw.max(initial=1.0)) for i in cars])
-        for j, i in enumerate(cars):
-            ev_i = series[i].ev
-            plugged[:, j] = ev_i.limit_kw / power[j]
-            arriving[ev_i.arrival, j] = ev_i.energy_kwh
-            departing[ev_i.departure[ev_i.leaves] - 1, j] = True
-        plan = ev.Schedule(plugged, arriving, departing, power, dt * 60.0, np.zeros(len(cars)))
+        plan = ev_plan([series[i].ev for i in cars], n, dt)
         asked = np.column_stack([schedules[i].ev_kw for i in cars])
         applied, _ = ev.simulate(plan, asked)
         _add(out, cars, {"ev clipped": np.abs(applied - asked) > tol})
     houses = [i for i in range(len(schedules)) if schedules[i].cooling_kw is not None]
     if houses:
-        homes = [series[i].thermal for i in houses]
-        model = _stacked_models([h.model for h in homes])
-        drive = thermal.Drive(
-            *(
-                np.column_stack([getattr(h.drive, name) for h in homes])
-                for name in ("outdoor_c", "air", "mass", "setpoint_c", "cop")
-            )
-        )
+        model, drive, state = thermal_fleet([series[i].thermal for i in houses])
         kernel = thermal.ThermalKernel(model)
         asked = np.column_stack([schedules[i].ac_kw for i in houses])
-        state = np.array([h.x0 for h in homes])
         mass, air, applied = np.empty((n, len(houses))), np.empty((n, len(houses))), asked.copy()
         for k in range(n):
             state, applied[k], info = kernel.step(state, asked[k], drive.at(k))

@@ -1,0 +1,505 @@
+"""``vppsim/VPP-v0``: a DER aggregation trading in CAISO's markets, as a Gymnasium environment.
+
+Market participation (what is modelled, with the CAISO rules it follows)
+------------------------------------------------------------------------
+* The enrolled homes of a dataset form one DER aggregation behind one price node: CAISO's
+  Distributed Energy Resource Provider model lets an aggregation of at least 100 kW within
+  one sub-LAP bid as one resource (CAISO, *Fifth Replacement Electronic Tariff*, section 4.17
+  "Distributed Energy Resource Providers", and *Business Practice Manual for Distributed
+  Energy Resource Provider*, https://bpmcm.caiso.com). The environment reports the
+  aggregation's battery power and whether it reaches 100 kW (``info["aggregation"]``) but
+  does not refuse a smaller one (a small study stays usable for tests).
+* Day-ahead: bids close at 10:00 the day before the trading day and results are published
+  about 13:00 (CAISO, *BPM for Market Operations*, section 2 "Day-Ahead Market timeline").
+  In dispatch mode the day-ahead position (hourly energy award, hourly AS awards) is given at
+  :meth:`VppEnv.reset` (``options``; none by default) and the agent dispatches in real time.
+  A trading day's day-ahead prices appear in the observation from 13:00 the day before.
+* Real time: one step is a 15-minute FMM interval; the deviation of the aggregation's meter
+  from its day-ahead award settles at the FMM LMP (tariff section 11.5). The FMM LMP of an
+  interval is revealed at its end (in the observation of the next step).
+* AS awards must be backed by headroom and stored energy over their duration (tariff section
+  8.4); an interval's undelivered share is no-pay (tariff section 11.10.9) plus the
+  model's penalty (:mod:`vppsim.env.settlement`).
+
+Simplified: a price-taker (no market power, no bid-cost recovery); no five-minute RTD
+settlement and no uninstructed-deviation penalties; AS deployment energy not settled (as in
+the LP, :mod:`vppsim.fleet.dispatch`). The bidding mode (a step per trading day) is
+:class:`vppsim.env.bidding.BiddingEnv` (``gymnasium.make(ENV_ID, mode="bidding")``).
+
+Reward
+------
+A step's reward (dispatch mode) is its settlement ``net`` less the comfort penalty of the
+degree-hours outside the band (:class:`~vppsim.fleet.dispatch_spec.DispatchSettings`); the
+last step adds the terminal value of the energy left stored
+(:func:`vppsim.fleet.dispatch.terminal_value`). An episode's return is therefore the LP's
+objective of :mod:`vppsim.fleet.dispatch` for the same schedule: without a day-ahead
+energy position, the perfect-foresight LP (which may also choose the AS awards) bounds any
+agent's return.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+import pandas as pd
+from gymnasium import spaces
+
+from vppsim.env import settlement
+from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator
+from vppsim.errors import ConfigError
+from vppsim.fleet import run
+from vppsim.fleet.dispatch import market_from_frame, terminal_value
+from vppsim.fleet.dispatch_spec import PRODUCTS, REGULATION, DispatchSettings
+
+STEP_MINUTES = 15
+PRICE_WINDOW = 96
+"""FMM LMPs of the past intervals in the observation (one day of 15 min)."""
+FORECAST_WINDOW = 96
+"""Intervals ahead of each issued forecast in the observation."""
+DA_PUBLISHED_HOUR = 13
+"""Local hour of the day before a trading day when its day-ahead results are out (CAISO)."""
+LARGE = 1e9
+"""Bound of the observation boxes that have no physical bound (prices, forecasts)."""
+AGGREGATION_MINIMUM_KW = 100.0
+"""Smallest DER aggregation CAISO accepts [kW] (tariff section 4.17)."""
+DEFAULT_STUDY = {
+    "start": "2023-08-01",
+    "end": "2023-08-02",
+    "homes": 48,
+    "assets.pv_share": 0.8,
+    "assets.battery_attach_rate_before_nbt": 0.8,
+    "assets.battery_attach_rate_after_nbt": 0.8,
+    "assets.vpp_enrollment_share": 1.0,
+    "assets.thermostat_dr_share": 0.9,
+    "load.ev_share": 0.5,
+}
+"""The offline study ``gymnasium.make(ENV_ID)`` builds when no data is given."""
+
+
+@dataclass(frozen=True, eq=False)
+class EnvData:
+    """Everything an episode replays, on the study's grid of ``T`` intervals.
+
+    Attributes
+    ----------
+    fleet : Fleet
+        The enrolled homes.
+    timestamps : pandas.DatetimeIndex
+        (T,) interval starts, UTC.
+    timezone : str
+    fmm_lmp, da_lmp : numpy.ndarray
+        (T,) [$/MWh].
+    as_price : numpy.ndarray
+        (T, 4) AS capacity prices held across each hour [$/MW-h] (0 without AS prices).
+    terminal_usd_per_kwh : numpy.ndarray
+        (B,) value of a kWh left stored at the end, per battery home [$/kWh].
+    forecasts : dict of str to (numpy.ndarray, numpy.ndarray)
+        Per forecast variable: issue times (I,) [ns since epoch, UTC] and values (I, T, Q)
+        on the grid (0 where the issue says nothing).
+    quantiles : tuple of str
+        The forecasts' quantile columns.
+    settings : DispatchSettings
+    """
+
+    fleet: Fleet
+    timestamps: pd.DatetimeIndex
+    timezone: str
+    fmm_lmp: np.ndarray
+    da_lmp: np.ndarray
+    as_price: np.ndarray
+    terminal_usd_per_kwh: np.ndarray
+    forecasts: dict[str, tuple[np.ndarray, np.ndarray]]
+    quantiles: tuple[str, ...]
+    settings: DispatchSettings
+
+
+def _forecasts(
+    root: Path, grid: pd.DatetimeIndex
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[str, ...]]:
+    """The dataset's issued quantile forecasts (``forecasts/*_forecasts.parquet`` in long
+    form: ``issued_at, variable, timestamp, q..``) on the grid."""
+    out, quantiles = {}, ()
+    stamps = grid.as_unit("ns").asi8
+    for path in sorted((root / "forecasts").glob("*_forecasts.parquet")):
+        frame = pd.read_parquet(path)
+        if "variable" not in frame:
+            continue  # the operator's point forecasts (wide): not in the observation yet
+        quantiles = tuple(c for c in frame.columns if c.startswith("q"))
+        for variable, part in frame.groupby("variable", observed=True, sort=True):
+            issued = pd.DatetimeIndex(part["issued_at"]).as_unit("ns").asi8
+            times = np.unique(issued)
+            where = np.searchsorted(stamps, pd.DatetimeIndex(part["timestamp"]).as_unit("ns").asi8)
+            inside = (where < len(stamps)) & (
+                stamps[np.minimum(where, len(stamps) - 1)]
+                == pd.DatetimeIndex(part["timestamp"]).as_unit("ns").asi8
+            )
+            values = np.zeros((times.size, len(stamps), len(quantiles)))
+            issue = np.searchsorted(times, issued)
+            values[issue[inside], where[inside]] = part[list(quantiles)].to_numpy(float)[inside]
+            out[str(variable)] = (times, values)
+    return out, quantiles
+
+
+def load(root: Path | str, settings: DispatchSettings | None = None) -> EnvData:
+    """A built dataset's enrolled homes, prices and forecasts (the I/O edge)."""
+    return from_study(run.read_study(root), settings)
+
+
+def from_study(study: run.Study, settings: DispatchSettings | None = None) -> EnvData:
+    """The :class:`EnvData` of a :func:`vppsim.fleet.run.read_study` (its enrolled homes
+    through :func:`vppsim.fleet.run.prepare_chunk`, as the dispatch reads them)."""
+    settings = settings or DispatchSettings()
+    if study.interval_minutes != STEP_MINUTES:
+        raise ConfigError(
+            f"interval_minutes={study.interval_minutes}: the environment steps 15 min"
+        )
+    market = market_from_frame(study.market, study.timezone, ancillary=True)
+    rows = np.flatnonzero(study.assets["enrolled"].to_numpy(bool))
+    if not rows.size:
+        raise ConfigError(f"{study.root}: no enrolled home (assets.enrolled) to aggregate")
+    chunk = run.prepare_chunk(study, rows)
+    fleet = Fleet.from_homes(chunk.home_ids, chunk.series, chunk.assets, settings, market.dt_h)
+    packs = [a.battery(settings) for a in chunk.assets]
+    terminal = np.array([terminal_value(market, p) for p in packs if p is not None])
+    as_price = np.zeros((market.n, len(PRODUCTS)))
+    if market.ancillary is not None:
+        as_price = market.ancillary[market.hour]
+    forecasts, quantiles = _forecasts(study.root, study.grid)
+    return EnvData(
+        fleet=fleet,
+        timestamps=study.grid,
+        timezone=study.timezone,
+        fmm_lmp=market.lmp,
+        da_lmp=study.market["da_lmp"].to_numpy(float),
+        as_price=as_price,
+        terminal_usd_per_kwh=terminal,
+        forecasts=forecasts,
+        quantiles=quantiles,
+        settings=settings,
+    )
+
+
+_DEFAULT: dict[str, Path] = {}
+
+
+def default_study() -> Path:
+    """A small offline study (:data:`DEFAULT_STUDY`) built once per process in a temporary
+    folder (removed at exit); the same seed every time, so the same data."""
+    if "root" not in _DEFAULT:
+        from vppsim.config import load_settings
+        from vppsim.dataset.build import build_dataset
+        from vppsim.registry import default_registry
+
+        registry = default_registry()
+        folder = Path(tempfile.mkdtemp(prefix="vppsim-env-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        sources = {f"{name}.source": "synthetic" for name in registry.names}
+        values = {"out": folder / "data", **DEFAULT_STUDY, **sources}
+        build_dataset(load_settings(values, env_file=None, registry=registry), registry)
+        _DEFAULT["root"] = folder / "data"
+    return _DEFAULT["root"]
+
+
+def _hourly_by_day(values: np.ndarray, day: np.ndarray, hour: np.ndarray, days: int):
+    """(days, 24, ...) of per-interval ``values`` held across each local hour."""
+    out = np.zeros((days, 24, *values.shape[1:]))
+    out[day, hour] = values
+    return out
+
+
+class VppEnv(gymnasium.Env):
+    """Dispatch mode: one step is one 15-minute interval (module docstring).
+
+    Parameters
+    ----------
+    data : str, Path or EnvData, optional
+        A built dataset folder, or its :func:`load`-ed inputs; default :func:`default_study`.
+    settings : DispatchSettings, optional
+        Used when ``data`` is a folder.
+    rules : vppsim.env.settlement.SettlementRules, optional
+
+    Spaces
+    ------
+    Action: ``Box((H, 4))``, one row per enrolled home (``info["home_ids"]`` at reset), the
+    shares of :data:`vppsim.env.simulator.ACTIONS`. Observation: a ``Dict`` of what is known
+    at the step's start: ``time`` (sine and cosine of the local hour, weekday / 6, share of
+    the episode done), ``soc`` (H,) state of charge share, ``ev_need_kwh`` (H,), ``mass_c``
+    (H,) the moved ACs' building mass temperature [degC] (0 without), ``fmm_lmp`` the last
+    :data:`PRICE_WINDOW` FMM LMPs (oldest first, 0 before the period), ``da_lmp`` (2, 24)
+    and ``as_price`` (2, 24, 4) today's and tomorrow's hourly day-ahead prices with
+    ``da_published`` (2,) (0 until published: zeros), ``da_award_kw`` (24,) and
+    ``as_award_kw`` (24, 4) today's awards, and per forecast variable ``forecast_<name>``
+    (:data:`FORECAST_WINDOW`, Q) the latest forecast issued at or before now for the next
+    intervals (0 where none).
+
+    Attributes
+    ----------
+    day_index, local_hour : numpy.ndarray
+        (T,) local trading day (0, 1, ...) and clock hour of each interval.
+    days : int
+    da_hourly, as_hourly : numpy.ndarray
+        (days + 1, 24) and (days + 1, 24, 4) the day-ahead prices by day and local hour
+        (a last day of zeros).
+    da_award_kw, as_award_kw : numpy.ndarray
+        (T,) and (T, 4) the episode's day-ahead position [kW].
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(
+        self,
+        data: str | Path | EnvData | None = None,
+        settings: DispatchSettings | None = None,
+        rules: settlement.SettlementRules | None = None,
+    ):
+        if data is None:
+            data = default_study()
+        self.data = data if isinstance(data, EnvData) else load(data, settings)
+        self.rules = rules or settlement.SettlementRules()
+        d, fleet = self.data, self.data.fleet
+        self.sim = FleetSimulator(fleet)
+        local = d.timestamps.tz_convert(d.timezone)
+        dates = local.normalize().tz_localize(None)
+        first = dates[0]
+        self.day_index = ((dates - first).days).to_numpy()
+        self.local_hour = local.hour.to_numpy()
+        self.days = int(self.day_index.max()) + 1
+        # 13:00 on the local wall clock of the day before each day (naive, then localised:
+        # right across a daylight-saving change).
+        published = pd.DatetimeIndex(
+            [
+                first + pd.Timedelta(days=int(k) - 1, hours=DA_PUBLISHED_HOUR)
+                for k in range(self.days)
+            ]
+        ).tz_localize(d.timezone)
+        self._published = published.tz_convert("UTC").as_unit("ns").asi8
+        self._stamps = d.timestamps.as_unit("ns").asi8
+        days = self.day_index[:, None] + np.arange(2)
+        self._known = np.where(
+            days < self.days,
+            self._published[np.minimum(days, self.days - 1)] <= self._stamps[:, None],
+            False,
+        ).astype(float)
+        # The latest issue of each forecast at each step's start (-1: none yet).
+        self._latest = {
+            name: np.searchsorted(issued, self._stamps, side="right") - 1
+            for name, (issued, _) in d.forecasts.items()
+        }
+        self.da_hourly = _hourly_by_day(d.da_lmp, self.day_index, self.local_hour, self.days + 1)
+        self.as_hourly = _hourly_by_day(d.as_price, self.day_index, self.local_hour, self.days + 1)
+        self._time = np.column_stack(
+            [
+                np.sin(2 * np.pi * (local.hour + local.minute / 60) / 24),
+                np.cos(2 * np.pi * (local.hour + local.minute / 60) / 24),
+                local.weekday / 6.0,
+                np.arange(fleet.n) / fleet.n,
+            ]
+        )
+        self._energy = np.zeros(fleet.homes)
+        if fleet.batteries is not None:
+            self._energy[fleet.battery_rows] = fleet.batteries.energy_kwh
+        homes = fleet.homes
+        self.action_space = spaces.Box(
+            np.tile(ACTION_LOW, (homes, 1)), np.tile(ACTION_HIGH, (homes, 1)), dtype=np.float64
+        )
+        unbounded = {"low": -LARGE, "high": LARGE, "dtype": np.float64}
+        observed = {
+            "time": spaces.Box(-1.0, 1.0, (4,), np.float64),
+            "soc": spaces.Box(0.0, 1.0, (homes,), np.float64),
+            "ev_need_kwh": spaces.Box(0.0, LARGE, (homes,), np.float64),
+            "mass_c": spaces.Box(shape=(homes,), **unbounded),
+            "fmm_lmp": spaces.Box(shape=(PRICE_WINDOW,), **unbounded),
+            "da_lmp": spaces.Box(shape=(2, 24), **unbounded),
+            "as_price": spaces.Box(0.0, LARGE, (2, 24, len(PRODUCTS)), np.float64),
+            "da_published": spaces.Box(0.0, 1.0, (2,), np.float64),
+            "da_award_kw": spaces.Box(shape=(24,), **unbounded),
+            "as_award_kw": spaces.Box(0.0, LARGE, (24, len(PRODUCTS)), np.float64),
+        }
+        for name in d.forecasts:
+            observed[f"forecast_{name}"] = spaces.Box(
+                shape=(FORECAST_WINDOW, len(d.quantiles)), **unbounded
+            )
+        self.observation_space = spaces.Dict(observed)
+        self._positions(None)
+
+    def _positions(self, options: dict[str, Any] | None) -> None:
+        """The day-ahead position of the episode: ``da_award_kw`` (T,) or hourly
+        (hours,) and ``as_award_kw`` (hours, 4) [kW], from ``options`` (zero by default)."""
+        n, steps = self.data.fleet.n, 60 // STEP_MINUTES
+        options = options or {}
+        unknown = set(options) - {"da_award_kw", "as_award_kw"}
+        if unknown:
+            raise ConfigError(f"options: unknown key {sorted(unknown)[0]!r}")
+        energy = np.asarray(options.get("da_award_kw", np.zeros(n)), dtype=float)
+        if energy.shape == (-(-n // steps),):
+            energy = np.repeat(energy, steps)[:n]
+        if energy.shape != (n,) or not np.all(np.isfinite(energy)):
+            raise ConfigError(f"da_award_kw: need {n} intervals or hours of finite kW")
+        awards = np.asarray(options.get("as_award_kw", np.zeros((1, len(PRODUCTS)))), float)
+        if "as_award_kw" in options:
+            hours = -(-n // steps)
+            if awards.shape != (hours, len(PRODUCTS)) or not np.all(awards >= 0):
+                raise ConfigError(
+                    f"as_award_kw: need shape ({hours}, {len(PRODUCTS)}) of kW >= 0, columns "
+                    f"{PRODUCTS}"
+                )
+            awards = np.repeat(awards, steps, axis=0)[:n]
+        else:
+            awards = np.zeros((n, len(PRODUCTS)))
+        self.da_award_kw, self.as_award_kw = energy, awards
+        self._da_award = _hourly_by_day(energy, self.day_index, self.local_hour, self.days)
+        self._as_award = _hourly_by_day(awards, self.day_index, self.local_hour, self.days)
+
+    def award(self, day: int, energy_kw: np.ndarray, as_kw: np.ndarray) -> None:
+        """Set local day ``day``'s day-ahead awards: ``energy_kw`` (24,) hourly energy,
+        export positive, and ``as_kw`` (24, 4) AS [kW], by local clock hour (a 25-hour day
+        repeats its hour 1 award; a 23-hour day ignores the missing hour's)."""
+        steps = self.day_index == day
+        hours = self.local_hour[steps]
+        self.da_award_kw[steps] = np.asarray(energy_kw, dtype=float)[hours]
+        self.as_award_kw[steps] = np.asarray(as_kw, dtype=float)[hours]
+        self._da_award[day] = energy_kw
+        self._as_award[day] = as_kw
+
+    def observe(self) -> dict[str, np.ndarray]:
+        d, sim, k = self.data, self.sim, min(self.sim.k, self.data.fleet.n - 1)
+        day = self.day_index[k]
+        prices = np.zeros(PRICE_WINDOW)
+        past = d.fmm_lmp[max(0, sim.k - PRICE_WINDOW) : sim.k]
+        if past.size:
+            prices[-past.size :] = past
+        known = self._known[k].copy()
+        mass = np.zeros(d.fleet.homes)
+        mass[d.fleet.ac_rows] = sim.mass_c
+        soc = np.divide(
+            sim.soc_kwh(), self._energy, out=np.zeros(d.fleet.homes), where=self._energy > 0
+        )
+        out = {
+            "time": self._time[k].copy(),
+            "soc": np.clip(soc, 0.0, 1.0),
+            "ev_need_kwh": np.maximum(sim.ev_need_kwh(), 0.0),
+            "mass_c": mass,
+            "fmm_lmp": prices,
+            "da_lmp": self.da_hourly[day : day + 2] * known[:, None],
+            "as_price": self.as_hourly[day : day + 2] * known[:, None, None],
+            "da_published": known,
+            "da_award_kw": self._da_award[day].copy(),
+            "as_award_kw": self._as_award[day].copy(),
+        }
+        for name, (_, values) in d.forecasts.items():
+            window = np.zeros((FORECAST_WINDOW, len(d.quantiles)))
+            latest = self._latest[name][k]
+            if latest >= 0:
+                ahead = values[latest, k : k + FORECAST_WINDOW]
+                window[: len(ahead)] = ahead
+            out[f"forecast_{name}"] = window
+        return out
+
+    def _info(self) -> dict[str, Any]:
+        fleet = self.data.fleet
+        power = 0.0 if fleet.batteries is None else float(fleet.batteries.discharge_kw.sum())
+        return {
+            "step": int(self.sim.k),
+            "timestamp": self.data.timestamps[min(self.sim.k, fleet.n - 1)].isoformat(),
+            "settlement_total": {name: float(v) for name, v in self._total.items()},
+            "aggregation": {
+                "homes": int(fleet.homes),
+                "battery_kw": power,
+                "meets_minimum": power >= AGGREGATION_MINIMUM_KW,
+            },
+        }
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Back to the period's start; ``options`` may give the day-ahead position
+        (``da_award_kw``, ``as_award_kw``, see the class docstring). The episode is the
+        dataset's replay, the same for every ``seed``."""
+        super().reset(seed=seed)
+        self._positions(options)
+        self.sim.reset()
+        self._total = dict.fromkeys((*settlement.LINES, "net"), 0.0)
+        info = self._info()
+        info["home_ids"] = [int(i) for i in self.data.fleet.home_ids]
+        return self.observe(), info
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        d, sim, k = self.data, self.sim, self.sim.k
+        fleet, dt = d.fleet, d.fleet.dt_h
+        before = None if sim.battery_state is None else sim.battery_state.soc_kwh.copy()
+        result = sim.step(np.clip(np.asarray(action, dtype=float), ACTION_LOW, ACTION_HIGH))
+        power, energy = sim.headroom(before)
+        awards = self.as_award_kw[k]
+        short = settlement.shortfall(awards, power, energy, d.settings.durations())
+        degradation = 0.0
+        if fleet.batteries is not None:
+            regulation = awards[REGULATION].sum()
+            weights = fleet.batteries.discharge_kw / max(fleet.batteries.discharge_kw.sum(), 1e-9)
+            degradation = float(
+                settlement.throughput_cost(
+                    fleet.batteries.throughput_cost_usd_per_kwh,
+                    result.discharge_kw[fleet.battery_rows],
+                    regulation * weights,
+                    fleet.regulation_share,
+                    dt,
+                )
+            )
+        lines = settlement.settle(
+            dt,
+            d.da_lmp[k],
+            d.fmm_lmp[k],
+            self.da_award_kw[k],
+            result.meter_kw.sum(),
+            d.as_price[k],
+            awards,
+            short,
+            degradation,
+            self.rules,
+        )
+        lines = {name: float(v) for name, v in lines.items()}
+        for name, value in lines.items():
+            self._total[name] += value
+        comfort = d.settings.comfort_penalty_usd_per_kh * result.comfort_kh
+        reward = lines["net"] - comfort
+        terminated = sim.k >= fleet.n
+        terminal = 0.0
+        if terminated and fleet.batteries is not None:
+            gained = sim.battery_state.soc_kwh - fleet.initial_soc_kwh
+            terminal = float(d.terminal_usd_per_kwh @ gained)
+            reward += terminal
+        info = self._info()
+        info.update(
+            settlement=lines,
+            comfort_kh=result.comfort_kh,
+            comfort_usd=comfort,
+            terminal_value_usd=terminal,
+            ev_unmet_kwh=result.ev_unmet_kwh,
+            meter_kw=float(result.meter_kw.sum()),
+            as_short_share=[float(s) for s in short],
+            clipped=dict(result.clipped),
+        )
+        return self.observe(), float(reward), bool(terminated), False, info
+
+
+def make_env(mode: str = "dispatch", **kwargs: Any) -> gymnasium.Env:
+    """The entry point of ``vppsim/VPP-v0``: ``mode="dispatch"`` (:class:`VppEnv`) or
+    ``"bidding"`` (:class:`vppsim.env.bidding.BiddingEnv`); ``kwargs`` go to the class."""
+    if mode == "dispatch":
+        return VppEnv(**kwargs)
+    if mode == "bidding":
+        from vppsim.env.bidding import BiddingEnv
+
+        return BiddingEnv(**kwargs)
+    raise ConfigError(f"mode={mode!r}: choose dispatch or bidding")
+
+
+make_env.metadata = VppEnv.metadata

@@ -1,0 +1,386 @@
+"""The aggregation's homes stepped together, 15 minutes at a time, by the device kernels.
+
+One physics with the load dataset and the dispatch LP: the homes' series are those of
+:func:`vppsim.fleet.run.prepare_chunk` (non-flexible load, PV, EV sessions, the thermal model
+of the air conditioners the dispatch may move), stepped by
+:class:`~vppsim.fleet.battery.BatteryKernel`, :class:`~vppsim.fleet.ev.EVKernel` and
+:class:`~vppsim.fleet.thermal.ThermalKernel` for every home at once.
+
+The aggregator's setpoints (:data:`ACTIONS`, one row per home) are shares of each device's
+rating; the simulator turns them into powers and holds the homes' needs, which the
+aggregator cannot break (each clip is counted in the step's ``clipped``):
+
+* EV: the charging never falls below what the session still needs less what the rest of its
+  plugged-in window can deliver (the car leaves with its energy when it can), nor above the
+  charger and the need (the kernel).
+* AC: the cooling keeps the air inside the comfort band where the unit can, between the
+  power that holds ``setpoint + band`` and the one that holds the band's lower edge
+  (:attr:`~vppsim.fleet.dispatch.Thermal.floor_c`); the kernel clips to the capacity.
+* Battery: the kernel holds the power limits and the energy window above the customer's
+  backup reserve; the discharge is also capped so that the meter cannot exceed the export
+  limit even with all PV curtailed.
+* PV: curtailed by the share asked, and further where the meter would exceed the export
+  limit (the inverter's export control).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vppsim.fleet import battery, ev, thermal
+from vppsim.fleet.dispatch import EVSessions, HomeAssets, HomeSeries
+from vppsim.fleet.dispatch_spec import DispatchSettings
+from vppsim.fleet.kpis import ev_plan, thermal_fleet
+
+ACTIONS = ("battery", "ev", "ac", "curtail")
+"""Columns of an action: battery net power as a share of the charge (> 0) or discharge
+(< 0) rating in [-1, 1]; EV charging, AC cooling and PV curtailment as shares of the charger's
+power, the unit's cooling capacity and the PV output in [0, 1]."""
+CLIP_TOLERANCE_KW = 1e-9
+"""A setpoint changed by less than this is not counted as clipped [kW] (rounding)."""
+ACTION_LOW = np.array([-1.0, 0.0, 0.0, 0.0])
+ACTION_HIGH = np.ones(len(ACTIONS))
+
+
+def _session_room(cars: Sequence[EVSessions], n: int, dt_h: float) -> np.ndarray:
+    """(T, H) energy each home's car can still take after interval ``k`` within the session
+    plugged in at ``k`` [kWh] (0 outside sessions)."""
+    out = np.zeros((n, len(cars)))
+    for j, car in enumerate(cars):
+        energy = car.limit_kw * dt_h
+        for first, end in zip(car.arrival, car.departure, strict=True):
+            window = energy[first:end]
+            out[first:end, j] = np.cumsum(window[::-1])[::-1] - window
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Fleet:
+    """The aggregation's homes on a grid of ``T`` intervals: their exogenous series and
+    device parameters, arrays over the ``H`` homes (``rows`` index a device's homes).
+
+    Attributes
+    ----------
+    home_ids : numpy.ndarray
+        (H,) ids.
+    dt_h : float
+        Interval [h].
+    base_kw, pv_kw : numpy.ndarray
+        (T, H) non-flexible load and PV output [kW].
+    export_limit_kw : numpy.ndarray
+        (H,) [kW].
+    battery_rows : numpy.ndarray
+        (B,) homes with a battery; ``batteries`` their parameters (the reserve as floor) and
+        ``initial_soc_kwh`` (B,) their stored energy at the start [kWh].
+    ev_rows : numpy.ndarray
+        (E,) homes with EV sessions; ``ev_plan`` the EV kernel's plan and ``ev_room_kwh``
+        (T, E) what each session can still take after each interval [kWh].
+    ac_rows : numpy.ndarray
+        (A,) homes whose AC the aggregation moves; ``thermal_model``, ``drive`` (T, A),
+        ``x0`` (A,) mass temperature at the start [degC], ``ceiling_c`` and ``floor_c``
+        (T, A) the comfort band's edges [degC].
+    regulation_share : float
+        Share of regulation awards charged as throughput [1].
+    """
+
+    home_ids: np.ndarray
+    dt_h: float
+    base_kw: np.ndarray
+    pv_kw: np.ndarray
+    export_limit_kw: np.ndarray
+    battery_rows: np.ndarray
+    batteries: battery.BatteryFleet | None
+    initial_soc_kwh: np.ndarray
+    ev_rows: np.ndarray
+    ev_plan: ev.Schedule | None
+    ev_room_kwh: np.ndarray
+    ac_rows: np.ndarray
+    thermal_model: thermal.ThermalModel | None
+    drive: thermal.Drive | None
+    x0: np.ndarray
+    ceiling_c: np.ndarray
+    floor_c: np.ndarray
+    regulation_share: float
+
+    @property
+    def n(self) -> int:
+        return self.base_kw.shape[0]
+
+    @property
+    def homes(self) -> int:
+        return self.base_kw.shape[1]
+
+    @classmethod
+    def from_homes(
+        cls,
+        home_ids: np.ndarray,
+        series: Sequence[HomeSeries],
+        assets: Sequence[HomeAssets],
+        settings: DispatchSettings,
+        dt_h: float,
+    ) -> Fleet:
+        """From the dispatch's per-home inputs (:func:`vppsim.fleet.run.prepare_chunk`)."""
+        n = len(series[0].base_kw)
+        packs = [a.battery(settings) for a in assets]
+        rows = np.array([i for i, p in enumerate(packs) if p is not None], dtype=int)
+        batteries = battery.BatteryFleet.stack([packs[i] for i in rows]) if rows.size else None
+        initial = np.array([packs[i].initial_soc * packs[i].usable_energy_kwh for i in rows])
+        cars = np.array([i for i, s in enumerate(series) if s.ev is not None], dtype=int)
+        sessions = [series[i].ev for i in cars]
+        houses = np.array([i for i, s in enumerate(series) if s.thermal is not None], dtype=int)
+        homes = [series[i].thermal for i in houses]
+        model = drive = None
+        x0 = np.zeros(0)
+        if homes:
+            model, drive, x0 = thermal_fleet(homes)
+        return cls(
+            home_ids=np.asarray(home_ids),
+            dt_h=dt_h,
+            base_kw=np.column_stack([s.base_kw for s in series]),
+            pv_kw=np.column_stack([s.pv_kw for s in series]),
+            export_limit_kw=np.array([a.export_limit_kw for a in assets]),
+            battery_rows=rows,
+            batteries=batteries,
+            initial_soc_kwh=initial,
+            ev_rows=cars,
+            ev_plan=ev_plan(sessions, n, dt_h) if sessions else None,
+            ev_room_kwh=_session_room(sessions, n, dt_h),
+            ac_rows=houses,
+            thermal_model=model,
+            drive=drive,
+            x0=x0,
+            ceiling_c=np.column_stack([h.setpoint_c + h.band_c for h in homes])
+            if homes
+            else np.zeros((n, 0)),
+            floor_c=np.column_stack([h.floor_c for h in homes]) if homes else np.zeros((n, 0)),
+            regulation_share=settings.regulation_throughput_share,
+        )
+
+    def tiled(self, copies: int) -> Fleet:
+        """``copies`` replicas of the homes side by side (for speed measurements)."""
+
+        def wide(a: np.ndarray) -> np.ndarray:
+            return np.tile(a, (1, copies)) if a.ndim == 2 else np.tile(a, copies)
+
+        def offsets(rows: np.ndarray) -> np.ndarray:
+            return (rows[None, :] + self.homes * np.arange(copies)[:, None]).ravel()
+
+        batteries = None
+        if self.batteries is not None:
+            batteries = battery.BatteryFleet(
+                **{k: np.tile(v, copies) for k, v in vars(self.batteries).items()}
+            )
+        plan = None
+        if self.ev_plan is not None:
+            p = self.ev_plan
+            plan = ev.Schedule(
+                wide(p.plugged),
+                wide(p.arriving_kwh),
+                wide(p.departing),
+                wide(p.power_kw),
+                p.step_minutes,
+                wide(p.dropped_kwh),
+            )
+        model = drive = None
+        if self.thermal_model is not None:
+            model = self.thermal_model.subset(np.tile(np.arange(len(self.ac_rows)), copies))
+            drive = thermal.Drive(*(wide(getattr(self.drive, f)) for f in _DRIVE_FIELDS))
+        return Fleet(
+            home_ids=np.arange(self.homes * copies),
+            dt_h=self.dt_h,
+            base_kw=wide(self.base_kw),
+            pv_kw=wide(self.pv_kw),
+            export_limit_kw=wide(self.export_limit_kw),
+            battery_rows=offsets(self.battery_rows),
+            batteries=batteries,
+            initial_soc_kwh=wide(self.initial_soc_kwh),
+            ev_rows=offsets(self.ev_rows),
+            ev_plan=plan,
+            ev_room_kwh=wide(self.ev_room_kwh),
+            ac_rows=offsets(self.ac_rows),
+            thermal_model=model,
+            drive=drive,
+            x0=wide(self.x0),
+            ceiling_c=wide(self.ceiling_c),
+            floor_c=wide(self.floor_c),
+            regulation_share=self.regulation_share,
+        )
+
+
+_DRIVE_FIELDS = ("outdoor_c", "air", "mass", "setpoint_c", "cop")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one interval did, per home (H,) unless said [kW, kWh, degC].
+
+    ``meter_kw`` net meter flow, export positive; ``charge_kw``, ``discharge_kw``, ``ev_kw``,
+    ``ac_kw``, ``curtail_kw``; ``air_c`` (NaN without a moved AC); ``comfort_kh`` the
+    fleet's degree-hours outside the band [K-h]; ``ev_unmet_kwh`` energy short at
+    departures; ``clipped`` counts of homes whose setpoint was changed, by device and why.
+    The arrays are fresh copies.
+    """
+
+    meter_kw: np.ndarray
+    charge_kw: np.ndarray
+    discharge_kw: np.ndarray
+    ev_kw: np.ndarray
+    ac_kw: np.ndarray
+    curtail_kw: np.ndarray
+    air_c: np.ndarray
+    comfort_kh: float
+    ev_unmet_kwh: float
+    clipped: dict[str, int]
+
+
+class FleetSimulator:
+    """Steps a :class:`Fleet` (module docstring): ``reset()``, then ``step(action)`` once per
+    interval with an (H, 4) action of :data:`ACTIONS` shares."""
+
+    def __init__(self, fleet: Fleet):
+        self.fleet = fleet
+        f = fleet
+        self._battery = (
+            None if f.batteries is None else battery.BatteryKernel(f.batteries, f.dt_h * 60.0)
+        )
+        self._ev = None if f.ev_plan is None else ev.EVKernel(f.ev_plan)
+        self._ac = None if f.thermal_model is None else thermal.ThermalKernel(f.thermal_model)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the start of the grid."""
+        f = self.fleet
+        self.k = 0
+        self.battery_state = (
+            None
+            if self._battery is None
+            else battery.BatteryState(f.initial_soc_kwh.copy(), np.ones(len(f.battery_rows)))
+        )
+        self.ev_need = None if self._ev is None else self._ev.initial_state()
+        self.mass_c = f.x0.copy()
+        self.last = None
+
+    def soc_kwh(self) -> np.ndarray:
+        """(H,) stored energy now [kWh] (0 without battery)."""
+        out = np.zeros(self.fleet.homes)
+        if self.battery_state is not None:
+            out[self.fleet.battery_rows] = self.battery_state.soc_kwh
+        return out
+
+    def ev_need_kwh(self) -> np.ndarray:
+        """(H,) energy the plugged-in car still needs now [kWh] (0 without)."""
+        out = np.zeros(self.fleet.homes)
+        if self.ev_need is not None:
+            out[self.fleet.ev_rows] = self.ev_need
+        return out
+
+    def headroom(self, before_soc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The fleet's AS headroom in the last interval: power (2,) up and down [kW] and
+        deliverable energy (2,) up and down [kWh, grid side], the latter at the weaker of
+        the interval's start (``before_soc``, (B,) [kWh]) and end states.
+
+        Up: discharge headroom, no more than the room under the export limit; down: charge
+        headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed)."""
+        f, last = self.fleet, self.last
+        if self.battery_state is None or last is None:
+            return np.zeros(2), np.zeros(2)
+        b, rows = f.batteries, f.battery_rows
+        up = np.minimum(
+            b.discharge_kw - last.discharge_kw[rows],
+            f.export_limit_kw[rows] - last.meter_kw[rows],
+        )
+        down = b.charge_kw - last.charge_kw[rows]
+        soc = self.battery_state.soc_kwh
+        low = np.maximum(b.min_soc, b.backup_reserve) * b.energy_kwh
+        if before_soc is not None:
+            soc_low, soc_high = np.minimum(soc, before_soc), np.maximum(soc, before_soc)
+        else:
+            soc_low = soc_high = soc
+        energy_up = (soc_low - low) * b.discharge_efficiency
+        energy_down = (b.energy_kwh - soc_high) / b.charge_efficiency
+        power = np.array([np.maximum(up, 0).sum(), np.maximum(down, 0).sum()])
+        energy = np.array([np.maximum(energy_up, 0).sum(), np.maximum(energy_down, 0).sum()])
+        return power, energy
+
+    def step(self, action: np.ndarray) -> StepResult:
+        """One interval under ``action`` (H, 4) (:data:`ACTIONS`)."""
+        f, k, dt = self.fleet, self.k, self.fleet.dt_h
+        if k >= f.n:
+            raise RuntimeError("the fleet's grid is over: reset first")
+        action = np.asarray(action, dtype=float)
+        homes = f.homes
+        clipped = {}
+        ev_kw, ac_kw, air = np.zeros(homes), np.zeros(homes), np.full(homes, np.nan)
+        unmet = 0.0
+        if self._ev is not None:
+            rows, plan = f.ev_rows, f.ev_plan
+            exogenous = plan.at(k)
+            asked = action[rows, 1] * plan.power_kw
+            need = self.ev_need + exogenous["arriving_kwh"]
+            floor = np.maximum(need - f.ev_room_kwh[k], 0.0) / dt
+            request = np.maximum(asked, floor)
+            state, applied, info = self._ev.step(self.ev_need, request, exogenous)
+            # Counted where the car got more than asked (a floor above the charger is the
+            # kernel's clip, counted there).
+            clipped["ev need"] = int(np.count_nonzero(applied > asked + CLIP_TOLERANCE_KW))
+            clipped["ev limit"] = info["clipped"]
+            self.ev_need = state.copy()
+            ev_kw[rows] = applied
+            unmet = float(info["unmet_kwh"].sum())
+        comfort = 0.0
+        if self._ac is not None:
+            rows, kernel = f.ac_rows, self._ac
+            drive = f.drive.at(k)
+            asked = action[rows, 2] * f.thermal_model.cooling_kw / drive.cop
+            edges = np.stack([f.ceiling_c[k], f.floor_c[k]])
+            least, most = kernel.electric_to_hold(self.mass_c, edges, drive)
+            request = np.minimum(np.maximum(asked, least), np.maximum(most, least))
+            clipped["ac comfort"] = int(
+                np.count_nonzero(np.abs(request - asked) > CLIP_TOLERANCE_KW)
+            )
+            state, applied, info = kernel.step(self.mass_c, request, drive)
+            clipped["ac capacity"] = info["clipped"]
+            self.mass_c = state.copy()
+            ac_kw[rows] = applied
+            air[rows] = info["air_c"]
+            outside = np.maximum(info["air_c"] - f.ceiling_c[k], 0.0) + np.maximum(
+                f.floor_c[k] - info["air_c"], 0.0
+            )
+            comfort = float(outside.sum()) * dt
+        pv, base = f.pv_kw[k], f.base_kw[k]
+        charge, discharge = np.zeros(homes), np.zeros(homes)
+        if self._battery is not None:
+            rows, b = f.battery_rows, f.batteries
+            share = action[rows, 0]
+            asked = np.where(share > 0, share * b.charge_kw, share * b.discharge_kw)
+            # With all PV curtailed the meter is discharge - load: cap it at the export limit.
+            lowest = -(f.export_limit_kw[rows] + base[rows] + ev_kw[rows] + ac_kw[rows])
+            request = np.maximum(asked, lowest)
+            clipped["battery export"] = int(np.count_nonzero(request > asked + CLIP_TOLERANCE_KW))
+            state, applied, info = self._battery.step(self.battery_state, request)
+            clipped["battery limit"] = info["clipped"]
+            self.battery_state = battery.BatteryState(state.soc_kwh.copy(), state.soh.copy())
+            charge[rows] = np.maximum(applied, 0.0)
+            discharge[rows] = np.maximum(-applied, 0.0)
+        uncurtailed = pv - base + discharge - charge - ev_kw - ac_kw
+        curtail = np.clip(np.maximum(action[:, 3] * pv, uncurtailed - f.export_limit_kw), 0.0, pv)
+        clipped["pv export"] = int(
+            np.count_nonzero(curtail > action[:, 3] * pv + CLIP_TOLERANCE_KW)
+        )
+        self.last = StepResult(
+            meter_kw=uncurtailed - curtail,
+            charge_kw=charge,
+            discharge_kw=discharge,
+            ev_kw=ev_kw,
+            ac_kw=ac_kw,
+            curtail_kw=curtail,
+            air_c=air,
+            comfort_kh=comfort,
+            ev_unmet_kwh=unmet,
+            clipped=clipped,
+        )
+        self.k = k + 1
+        return self.last

@@ -1,0 +1,353 @@
+"""The VPP environment: settlement closed forms, the LP's schedule replayed through the env
+reproducing the LP's numbers, Gymnasium's checker, observations that never look ahead, and
+the homes' needs the simulator holds whatever the agent asks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import vppsim.env
+from vppsim.env import bidding
+from vppsim.env import gym as vgym
+from vppsim.env import settlement as st
+from vppsim.env.simulator import FleetSimulator
+from vppsim.errors import ConfigError
+from vppsim.fleet import run
+from vppsim.fleet.dispatch import DispatchSettings, market_from_frame
+from vppsim.fleet.kpis import score
+
+
+@pytest.fixture(scope="module")
+def root():
+    return vgym.default_study()
+
+
+@pytest.fixture(scope="module")
+def data(root):
+    return vgym.load(root)
+
+
+# --- settlement (pure) -------------------------------------------------------------------------
+
+
+def test_settlement_lines_are_their_closed_forms_and_sum_to_net():
+    rng = np.random.default_rng(0)
+    n, dt = 8, 0.25
+    da, fmm = rng.uniform(-20, 200, n), rng.uniform(-50, 900, n)
+    award, meter = rng.uniform(-50, 50, n), rng.uniform(-80, 80, n)
+    price, held = rng.uniform(0, 30, (n, 4)), rng.uniform(0, 40, (n, 4))
+    short, wear = rng.uniform(0, 1, (n, 4)), rng.uniform(0, 2, n)
+    rules = st.SettlementRules(penalty_multiple=2.0)
+    lines = st.settle(dt, da, fmm, award, meter, price, held, short, wear, rules)
+    np.testing.assert_allclose(lines["da_energy"], award * da * dt / 1000)
+    np.testing.assert_allclose(lines["rt_imbalance"], (meter - award) * fmm * dt / 1000)
+    np.testing.assert_allclose(lines["as_capacity"], (price * held).sum(axis=1) * dt / 1000)
+    np.testing.assert_allclose(lines["no_pay"], -(price * held * short).sum(axis=1) * dt / 1000)
+    np.testing.assert_allclose(lines["penalty"], 2.0 * lines["no_pay"])
+    np.testing.assert_allclose(lines["degradation"], -wear)
+    np.testing.assert_allclose(lines["net"], sum(lines[name] for name in st.LINES))
+    # With the DA price equal to the FMM price the award cancels: the meter at the price.
+    same = st.settle(dt, fmm, fmm, award, meter, price, held, short, wear, rules)
+    np.testing.assert_allclose(
+        same["da_energy"] + same["rt_imbalance"], meter * fmm * dt / 1000, rtol=1e-12
+    )
+    days = st.per_day(lines, np.array([0, 0, 0, 1, 1, 1, 2, 2]))
+    np.testing.assert_allclose(
+        days["net"], [lines["net"][:3].sum(), lines["net"][3:6].sum(), lines["net"][6:].sum()]
+    )
+
+
+def test_shortfall_takes_the_weaker_of_power_and_energy():
+    durations = DispatchSettings().durations()  # regup 1 h, regdown 1 h, spin and nonspin 0.5 h
+    award = np.array([10.0, 4.0, 10.0, 0.0])  # 20 kW up, 4 kW down
+    # Power 15 of 20 kW up; energy 30 of 10 x 1 + 10 x 0.5 = 15 kWh: power binds, 1/4 short.
+    share = st.shortfall(award, np.array([15.0, 8.0]), np.array([30.0, 1.0]), durations)
+    np.testing.assert_allclose(share[[0, 2, 3]], 0.25)
+    # Down: power 8 >= 4 kW but room 1 kWh for 4 kWh: 3/4 short.
+    np.testing.assert_allclose(share[1], 0.75)
+    backed = st.shortfall(award, np.array([20.0, 4.0]), np.array([15.0, 4.0]), durations)
+    np.testing.assert_allclose(backed, 0.0)
+    np.testing.assert_allclose(st.shortfall(np.zeros(4), np.zeros(2), np.zeros(2), durations), 0.0)
+
+
+# --- the LP replayed --------------------------------------------------------------------------
+
+
+SCORED = (
+    "energy revenue",
+    "as revenue",
+    "degradation cost",
+    "net revenue",
+    "terminal value",
+    "comfort cost",
+    "objective",
+    "violations",
+)
+
+
+def _lp_actions(schedules, series, assets) -> np.ndarray:
+    """The LP's schedule as env actions (T, H, 4)."""
+    n = len(series[0].base_kw)
+    out = np.zeros((n, len(series), 4))
+    for j, (s, x, a) in enumerate(zip(schedules, series, assets, strict=True)):
+        if a.has_battery:
+            net = s.charge_kw - s.discharge_kw
+            out[:, j, 0] = np.where(
+                net > 0, net / a.battery_charge_kw, net / a.battery_discharge_kw
+            )
+        if x.ev is not None:
+            out[:, j, 1] = s.ev_kw / x.ev.charger_kw.max()
+        if x.thermal is not None:
+            out[:, j, 2] = s.cooling_kw / x.thermal.capacity_kw
+        out[:, j, 3] = np.divide(s.curtail_kw, x.pv_kw, out=np.zeros(n), where=x.pv_kw > 0)
+    return np.clip(out, [-1, 0, 0, 0], 1)
+
+
+def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(root):
+    study = run.read_study(root)
+    # A uniform throughput cost and a regulation share, so degradation is tested too.
+    assets = study.assets.assign(battery_throughput_cost_usd_per_kwh=0.03)
+    study = replace(study, assets=assets)
+    settings = DispatchSettings(regulation_throughput_share=0.2)
+    market = market_from_frame(study.market, study.timezone, True)
+    chunk = run.prepare_chunk(study, np.flatnonzero(assets["enrolled"].to_numpy(bool)))
+    schedules = run.schedule_chunk(chunk, "lp", market, settings)
+    scores = [
+        score(s, x, a, market, settings)
+        for s, x, a in zip(schedules, chunk.series, chunk.assets, strict=True)
+    ]
+    lp = {key: sum(s[key] for s in scores) for key in SCORED}
+    assert lp["violations"] == 0
+    assert lp["as revenue"] > 1 and lp["degradation cost"] > 0.1
+    kinds = [sum(getattr(x, kind) is not None for x in chunk.series) for kind in ("ev", "thermal")]
+    assert min(kinds) >= 3  # the LP moves EV charging and air conditioners too
+    awards = sum(s.awards_kw for s in schedules if s.awards_kw is not None)
+
+    env = vgym.VppEnv(vgym.from_study(study, settings))
+    actions = _lp_actions(schedules, chunk.series, chunk.assets)
+    _, info = env.reset(options={"as_award_kw": awards.tolist()})
+    assert info["home_ids"] == chunk.home_ids.tolist()
+    total, comfort, terminal, clipped = 0.0, 0.0, 0.0, 0
+    for action in actions:
+        _, reward, terminated, _, info = env.step(action)
+        total += reward
+        comfort += info["comfort_usd"]
+        terminal += info["terminal_value_usd"]
+        clipped += info["clipped"]["ev need"] + info["clipped"]["battery export"]
+    assert terminated and clipped == 0
+    lines = info["settlement_total"]
+    assert lines["da_energy"] == 0.0
+    assert lines["rt_imbalance"] == pytest.approx(lp["energy revenue"], abs=1e-6)
+    assert lines["as_capacity"] == pytest.approx(lp["as revenue"], abs=1e-6)
+    assert lines["degradation"] == pytest.approx(-lp["degradation cost"], abs=1e-6)
+    assert abs(lines["no_pay"]) < 1e-6 and abs(lines["penalty"]) < 1e-6
+    assert lines["net"] == pytest.approx(lp["net revenue"], abs=1e-6)
+    assert comfort == pytest.approx(lp["comfort cost"], abs=1e-6)
+    assert terminal == pytest.approx(lp["terminal value"], abs=1e-6)
+    assert total == pytest.approx(lp["objective"], abs=1e-6)
+
+    # The same awards with an idle fleet: the batteries back them only while their stored
+    # energy lasts, and what they cannot back is rescinded and penalised.
+    env.reset(options={"as_award_kw": (awards * 3).tolist()})
+    for action in np.zeros_like(actions):
+        _, _, _, _, info = env.step(action)
+    short = info["settlement_total"]
+    assert short["no_pay"] < -1.0
+    assert short["penalty"] == pytest.approx(short["no_pay"], rel=1e-9)  # multiple 1
+
+
+# --- Gymnasium --------------------------------------------------------------------------------
+
+
+def test_check_env_passes_and_make_without_arguments_is_the_default_study(data):
+    check_env(vgym.VppEnv(data), skip_render_check=True)
+    env = gymnasium.make(vppsim.env.ENV_ID)
+    obs, info = env.reset(seed=3)
+    assert info["home_ids"] == data.fleet.home_ids.tolist()
+    assert info["aggregation"]["meets_minimum"]  # >= 100 kW of batteries (CAISO's DERA)
+    assert env.observation_space.contains(obs)
+    assert env.action_space.shape == (data.fleet.homes, 4)
+
+
+def _episode(env, actions, steps):
+    observations, rewards = [env.reset(seed=0)[0]], []
+    for action in actions[:steps]:
+        obs, reward, *_ = env.step(action)
+        observations.append(obs)
+        rewards.append(reward)
+    return observations, rewards
+
+
+def test_observations_never_reveal_the_future(data):
+    fleet, k0 = data.fleet, 40  # 10:00 local on the first day: tomorrow's DA not out yet
+    now = data.timestamps[k0].value
+    changed_forecasts = {
+        name: (issued, np.where((issued > now)[:, None, None], values * 2 + 7, values))
+        for name, (issued, values) in data.forecasts.items()
+    }
+    assert any((issued > now).any() for issued, _ in data.forecasts.values())
+    tomorrow = np.arange(fleet.n) >= 96
+    future = replace(
+        data,
+        fmm_lmp=np.where(np.arange(fleet.n) >= k0, data.fmm_lmp * 3 + 50, data.fmm_lmp),
+        da_lmp=np.where(tomorrow, data.da_lmp + 80, data.da_lmp),
+        as_price=np.where(tomorrow[:, None], data.as_price + 5, data.as_price),
+        forecasts=changed_forecasts,
+        fleet=replace(
+            fleet,
+            pv_kw=np.where(np.arange(fleet.n)[:, None] >= k0, 0.0, fleet.pv_kw),
+            base_kw=np.where(np.arange(fleet.n)[:, None] >= k0, fleet.base_kw + 3, fleet.base_kw),
+        ),
+    )
+    rng = np.random.default_rng(7)
+    env, other = vgym.VppEnv(data), vgym.VppEnv(future)
+    actions = [env.action_space.low + rng.random(env.action_space.shape) * 2 for _ in range(60)]
+    actions = [np.clip(a, env.action_space.low, env.action_space.high) for a in actions]
+    seen, _ = _episode(env, actions, 60)
+    changed, _ = _episode(other, actions, 60)
+    for k in range(k0 + 1):
+        for key in seen[k]:
+            np.testing.assert_array_equal(seen[k][key], changed[k][key], err_msg=f"{k} {key}")
+    # The controls: the FMM price of interval k0 shows once it is over, a forecast issued
+    # after k0 once issued, and tomorrow's day-ahead prices at 13:00 (step 52).
+    assert not np.array_equal(seen[k0 + 1]["fmm_lmp"], changed[k0 + 1]["fmm_lmp"])
+    assert not np.array_equal(seen[k0 + 4]["forecast_lmp"], changed[k0 + 4]["forecast_lmp"])
+    assert seen[51]["da_published"].tolist() == [1.0, 0.0]
+    assert seen[52]["da_published"].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(seen[51]["da_lmp"], changed[51]["da_lmp"])
+    assert not np.array_equal(seen[52]["da_lmp"], changed[52]["da_lmp"])
+
+
+def test_the_same_actions_give_the_same_episode(data):
+    first, second = vgym.VppEnv(data), vgym.VppEnv(data)
+    first.action_space.seed(1)
+    actions = [first.action_space.sample() for _ in range(30)]
+    one, rewards_one = _episode(first, actions, 30)
+    two, rewards_two = _episode(second, actions, 30)
+    assert rewards_one == rewards_two
+    for a, b in zip(one, two, strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_bad_day_ahead_positions_are_one_line_errors(data):
+    env = vgym.VppEnv(data)
+    with pytest.raises(ConfigError, match="as_award_kw: need shape"):
+        env.reset(options={"as_award_kw": [[1.0, 2.0]]})
+    with pytest.raises(ConfigError, match="unknown key 'bids'"):
+        env.reset(options={"bids": []})
+    hours = -(-data.fleet.n // 4)
+    env.reset(options={"da_award_kw": [5.0] * hours})
+    _, _, _, _, info = env.step(np.zeros(env.action_space.shape))
+    price = data.da_lmp[0]
+    assert info["settlement"]["da_energy"] == pytest.approx(5.0 * price * 0.25 / 1000)
+
+
+# --- the homes' needs -------------------------------------------------------------------------
+
+
+def test_the_simulator_holds_the_homes_needs_whatever_the_agent_asks(data):
+    fleet = data.fleet
+    sim = FleetSimulator(fleet)
+    # Never charge the cars, discharge every battery, never cool: the cars still leave with
+    # every kWh their plugged-in time allows, the meter stays under the export limit.
+    ask = np.tile([-1.0, 0.0, 0.0, 0.0], (fleet.homes, 1))
+    unmet, over = 0.0, 0
+    for _ in range(fleet.n):
+        result = sim.step(ask)
+        unmet += result.ev_unmet_kwh
+        over += int(np.sum(result.meter_kw > fleet.export_limit_kw + 1e-9))
+    plan = fleet.ev_plan
+    possible = 0.0
+    for j in range(plan.power_kw.size):
+        arrivals = np.flatnonzero(plan.arriving_kwh[:, j] > 0)
+        for first in arrivals:
+            leaving = np.flatnonzero(plan.departing[first:, j])
+            if leaving.size:
+                window = plan.plugged[first : first + leaving[0] + 1, j]
+                room = window.sum() * plan.power_kw[j] * fleet.dt_h
+                possible += max(plan.arriving_kwh[first, j] - room, 0.0)
+    assert fleet.ev_rows.size > 0
+    assert unmet == pytest.approx(possible, abs=1e-6)
+    assert over == 0
+    # Full cooling never cools the air below the band's lower edge (the air may still fall
+    # below it with the AC off, from the cold mass of earlier cooling).
+    sim.reset()
+    cool = np.tile([0.0, 0.0, 1.0, 0.0], (fleet.homes, 1))
+    below = running = 0
+    for k in range(fleet.n):
+        result = sim.step(cool)
+        on = result.ac_kw[fleet.ac_rows] > 1e-9
+        below += int(np.sum(on & (result.air_c[fleet.ac_rows] < fleet.floor_c[k] - 1e-9)))
+        running += int(on.sum())
+    assert fleet.ac_rows.size > 0 and running > 100 and below == 0
+
+
+# --- bidding mode -----------------------------------------------------------------------------
+
+
+def test_clearing_awards_the_bids_in_the_money():
+    lmp = np.array([30.0, 60.0, -10.0])
+    energy, awards = bidding.clear(
+        np.array([10.0, 10.0, -5.0]),
+        np.array([50.0, 50.0, 0.0]),
+        np.array([[1.0, 2.0, 3.0, 4.0]] * 3),
+        np.array([[5.0, 0.0, 9.0, 1.0]] * 3),
+        lmp,
+        np.full((3, 4), 5.0),
+    )
+    # Sells at 50 clear only at 60; a purchase at 0 clears at -10.
+    np.testing.assert_array_equal(energy, [0.0, 10.0, -5.0])
+    np.testing.assert_array_equal(awards, [[1.0, 2.0, 0.0, 4.0]] * 3)
+
+
+def test_bidding_mode_settles_what_it_cleared(data):
+    env = gymnasium.make(vppsim.env.ENV_ID, mode="bidding", data=data)
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs["trading_day"].tolist() == [0.0]
+    inner = env.unwrapped.inner
+    # Sell 2 kW every hour at the bid floor (always cleared), offer 1 kW of each AS product
+    # at 0 (always cleared): the day-ahead lines are their closed forms.
+    bid = {
+        "energy_kw": np.full(24, 2.0),
+        "energy_price": np.full(24, bidding.ENERGY_BID_FLOOR),
+        "as_kw": np.ones((24, 4)),
+        "as_price": np.zeros((24, 4)),
+    }
+    steps, total, terminated, comfort, terminal = 0, 0.0, False, 0.0, 0.0
+    while not terminated:
+        _, reward, terminated, _, info = env.step(bid)
+        total += reward
+        comfort += info["comfort_usd"]
+        terminal += info["terminal_value_usd"]
+        steps += 1
+    assert steps == inner.days
+    lines = info["settlement_total"]
+    dt = data.fleet.dt_h
+    assert lines["da_energy"] == pytest.approx(float(np.sum(2.0 * data.da_lmp)) * dt / 1000)
+    assert lines["as_capacity"] == pytest.approx(float(np.sum(data.as_price)) * dt / 1000)
+    assert lines["net"] == pytest.approx(sum(lines[name] for name in st.LINES))
+    assert total == pytest.approx(lines["net"] - comfort + terminal, abs=1e-9)
+
+
+def test_bidding_observations_never_reveal_the_next_days_prices(data):
+    later = replace(data, da_lmp=np.where(np.arange(data.fleet.n) >= 96, 500.0, data.da_lmp))
+    env, other = bidding.BiddingEnv(data), bidding.BiddingEnv(later)
+    bid = {
+        "energy_kw": np.zeros(24),
+        "energy_price": np.zeros(24),
+        "as_kw": np.zeros((24, 4)),
+        "as_price": np.zeros((24, 4)),
+    }
+    first = [env.reset(seed=0)[0], env.step(bid)[0]]
+    second = [other.reset(seed=0)[0], other.step(bid)[0]]
+    for a, b in zip(first, second, strict=True):  # at 10:00 on day 0, day 1's DA is not out
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert first[1]["trading_day"].tolist() == [1.0]
