@@ -4,22 +4,29 @@ the homes' needs the simulator holds whatever the agent asks."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 
+import anyio
 import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from mcp import Client
+from typer.testing import CliRunner
 
 import vppsim.env
+from vppsim.cli import app
 from vppsim.env import bidding
 from vppsim.env import gym as vgym
 from vppsim.env import settlement as st
+from vppsim.env.gym import price_feed
 from vppsim.env.simulator import FleetSimulator
 from vppsim.errors import ConfigError
 from vppsim.fleet import run
 from vppsim.fleet.dispatch import DispatchSettings, market_from_frame
 from vppsim.fleet.kpis import score
+from vppsim.serve import create_mcp
 
 
 @pytest.fixture(scope="module")
@@ -351,3 +358,63 @@ def test_bidding_observations_never_reveal_the_next_days_prices(data):
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     assert first[1]["trading_day"].tolist() == [1.0]
+
+
+def test_the_price_feed_tells_each_fmm_price_when_its_interval_ends(data):
+    events = list(price_feed(data)())
+    assert len(events) == len(data.timestamps)
+    times = [t for t, _ in events]
+    assert times[0] == 900.0 and np.all(np.diff(times) == 900.0)  # 15-min intervals
+    first = events[0][1]
+    assert first["interval_start"] == data.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert first["lmp_usd_per_mwh"] == data.fmm_lmp[0]
+    assert [e["da_lmp_usd_per_mwh"] for _, e in events] == data.da_lmp.tolist()
+
+
+def test_serve_names_bad_options_and_a_taken_port_in_one_line(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["serve", "--mode", "auction"])
+    assert result.exit_code == 2 and "--mode auction: choose dispatch or bidding" in result.output
+    result = runner.invoke(app, ["serve", "--mcp", "sse"])
+    assert result.exit_code == 2 and "--mcp sse: choose stdio or http" in result.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 2 and f"cannot serve on 127.0.0.1:{port}: in use" in result.output
+    result = runner.invoke(app, ["serve", str(tmp_path / "missing"), "--port", str(port)])
+    assert result.exit_code == 2 and "no such dataset folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_mcp_client_bids_a_trading_day_of_the_vppsim_env(data):
+    """What an LLM agent does: list the tools, read the day's observation, bid, advance a
+    day, read the settlement (the same lines as the env's own)."""
+    server = create_mcp(lambda: vgym.make_env("bidding", data=data))
+    bid = {
+        "energy_kw": [2.0] * 24,
+        "energy_price": [bidding.ENERGY_BID_FLOOR] * 24,
+        "as_kw": [[1.0] * 4] * 24,
+        "as_price": [[0.0] * 4] * 24,
+    }
+
+    async def session():
+        async with Client(server) as mcp:
+            tools = {t.name for t in (await mcp.list_tools()).tools}
+            assert {"new_episode", "observe", "step", "settlement"} <= tools
+            episode = (await mcp.call_tool("new_episode", {"seed": 0})).structured_content
+            seen = await mcp.call_tool("observe", {"episode": episode["episode"]})
+            assert seen.structured_content["observation"]["trading_day"] == [0.0]
+            stepped = await mcp.call_tool("step", {"episode": episode["episode"], "action": bid})
+            assert not stepped.is_error
+            settled = await mcp.call_tool("settlement", {"episode": episode["episode"]})
+            return stepped.structured_content, settled.structured_content
+
+    stepped, settled = anyio.run(session)
+    env = vgym.make_env("bidding", data=data)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step({k: np.asarray(v) for k, v in bid.items()})
+    assert stepped["reward"] == pytest.approx(reward)
+    assert settled["total"] == pytest.approx(info["settlement_total"])
+    assert settled["steps"] == 1 and settled["total"]["da_energy"] != 0

@@ -869,6 +869,66 @@ def dashboard(
         raise typer.Exit(1) from None
 
 
+@app.command()
+def serve(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A dataset folder written by `vppsim build` (its enrolled homes). Default: a "
+            "small offline study built for the session."
+        ),
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="dispatch (a step is 15 min) or bidding (a step is a trading day).")
+    ] = "dispatch",
+    port: Annotated[int, typer.Option(help="TCP port to serve on.", min=1, max=65535)] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
+    ] = "127.0.0.1",
+    mcp: Annotated[
+        str | None,
+        typer.Option(
+            help="Serve the Model Context Protocol instead of the HTTP API: stdio (for an "
+            "LLM client that starts vppsim) or http (streamable HTTP on --host:--port)."
+        ),
+    ] = None,
+    max_episodes: Annotated[
+        int, typer.Option(help="Episodes held at once (each client's own).", min=1)
+    ] = 256,
+) -> None:
+    """Serve the agent environment to agents: an HTTP API (OpenAPI schema at /docs; episodes,
+    observations, steps, settlement; the market clock at /feed) or an MCP server (the same as
+    tools), on loopback by default."""
+    from vppsim.env.gym import default_study, load, make_env, price_feed
+    from vppsim.serve.api import serve as serve_api
+    from vppsim.serve.mcp_server import run_mcp
+
+    try:
+        if mode not in ("dispatch", "bidding"):
+            raise ConfigError(f"--mode {mode}: choose dispatch or bidding")
+        if mcp not in (None, "stdio", "http"):
+            raise ConfigError(f"--mcp {mcp}: choose stdio or http")
+        if mcp != "stdio":
+            _check_listen(host, port)
+        data = load(directory if directory is not None else default_study())
+    except VppsimError as exc:
+        raise _fail(exc) from None
+
+    def factory():
+        # One read of the dataset, shared read-only by every episode.
+        return make_env(mode, data=data)
+
+    if mcp == "stdio":
+        run_mcp(factory, "stdio")
+        return
+    where = f"http://{host}:{port}/" + ("mcp" if mcp else "docs")
+    err.print(f"vppsim serve ({mode}) on {where} (Ctrl-C stops)", highlight=False)
+    if mcp:
+        run_mcp(factory, "streamable-http", host=host, port=port)
+    else:
+        serve_api(factory, host=host, port=port, max_episodes=max_episodes, feed=price_feed(data))
+
+
 def _rows(
     model: type[BaseModel], prefix: str, defaults: BaseModel | None = None
 ) -> list[tuple[str, str, str]]:

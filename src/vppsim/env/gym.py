@@ -42,6 +42,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -488,6 +489,31 @@ class VppEnv(gymnasium.Env):
             clipped=dict(result.clipped),
         )
         return self.observe(), float(reward), bool(terminated), False, info
+
+
+def price_feed(data: EnvData) -> Callable[[], Iterator[tuple[float, dict[str, Any]]]]:
+    """The market clock of ``data``: each interval's FMM LMP when the interval ends, with the
+    day-ahead LMP it settled against, in market seconds from the first interval's start
+    (what ``vppsim serve`` streams at ``GET /feed``; the FMM price is known only afterwards).
+    """
+    step_s = (
+        float((data.timestamps[1] - data.timestamps[0]).total_seconds())
+        if len(data.timestamps) > 1
+        else 900.0
+    )
+
+    def events() -> Iterator[tuple[float, dict[str, Any]]]:
+        for k, start in enumerate(data.timestamps):
+            yield (
+                (k + 1) * step_s,
+                {
+                    "interval_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "lmp_usd_per_mwh": float(data.fmm_lmp[k]),
+                    "da_lmp_usd_per_mwh": float(data.da_lmp[k]),
+                },
+            )
+
+    return events
 
 
 def make_env(mode: str = "dispatch", **kwargs: Any) -> gymnasium.Env:
