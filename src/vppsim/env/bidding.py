@@ -13,7 +13,7 @@ deadline (the first step's is the period's start: the data hold nothing before i
 step then runs the fleet from the deadline to the next one (the last step to the period's
 end), under the awards of each interval's own day. Bid limits are CAISO's: energy bids
 between -$150 and $1,000/MWh, AS offers up to $250/MW-h (CAISO, *Fifth Replacement Electronic
-Tariff*, section 39.6.1 "Maximum Bid Prices" and the bid floor of section 39.6.1.4; stated
+Tariff*, section 39.6.1 "Maximum Bid Prices" and its bid floor; stated
 from the tariff, not checked against its current version here).
 
 Simplified: one price-quantity pair per hour and product (no multi-segment curves), awarded
@@ -36,9 +36,9 @@ from vppsim.env.simulator import Fleet
 from vppsim.fleet.dispatch_spec import PRODUCTS, UP
 
 ENERGY_BID_FLOOR = -150.0
-"""Lowest energy bid [$/MWh] (CAISO tariff section 39.6.1.4)."""
+"""Lowest energy bid [$/MWh] (CAISO tariff section 39.6.1, "Maximum Bid Prices")."""
 ENERGY_BID_CAP = 1000.0
-"""Highest energy bid [$/MWh] (CAISO tariff section 39.6.1.1)."""
+"""Highest energy bid [$/MWh]: the soft cap (CAISO tariff section 39.6.1; FERC Order 831)."""
 AS_BID_CAP = 250.0
 """Highest AS capacity offer [$/MW-h] (CAISO tariff section 39.6.1)."""
 BID_DEADLINE_HOUR = 10
