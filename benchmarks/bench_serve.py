@@ -4,8 +4,9 @@
         [--seconds 60] [--steps 2000]
 
 Starts uvicorn on 127.0.0.1 at a free port in a subprocess, serving ``create_api(factory)``
-(default: the small battery environment of tests/test_serve.py; e.g.
-``--factory vppsim.env.gym:make_default`` for any zero-argument factory). Prints:
+(default: the small battery environment of tests/test_serve.py; ``--factory
+vppsim.env.gym:make_env`` serves the vppsim environment on its default study; any
+zero-argument factory will do). Prints:
 
 * the per-step latency (p50, p99, mean [ms]) of one client stepping ``--steps`` times
   (issue 15's goal: under 10 ms);

@@ -358,6 +358,15 @@ def test_bidding_observations_never_reveal_the_next_days_prices(data):
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     assert first[1]["trading_day"].tolist() == [1.0]
+    # Nor the first day's: its deadline was before the period, so the agent bids it blind.
+    sooner = replace(data, da_lmp=np.where(np.arange(data.fleet.n) < 96, 500.0, data.da_lmp))
+    blind, other = (
+        bidding.BiddingEnv(data).reset(seed=0)[0],
+        bidding.BiddingEnv(sooner).reset(seed=0)[0],
+    )
+    for key in blind:
+        np.testing.assert_array_equal(blind[key], other[key], err_msg=key)
+    assert blind["da_published"].tolist() == [0.0, 0.0]
 
 
 def test_the_price_feed_tells_each_fmm_price_when_its_interval_ends(data):

@@ -159,6 +159,16 @@ class BiddingEnv(gymnasium.Env):
 
     def _observe(self) -> dict[str, np.ndarray]:
         out = self.inner.observe()
+        inner = self.inner
+        today = inner.day_index[min(inner.sim.k, inner.data.fleet.n - 1)]
+        slot = self.day - today
+        if 0 <= slot < 2:
+            # The day being bid has no published prices at its deadline (10:00 the day
+            # before, 13:00 publication), the first day's included: the period starts after
+            # its deadline, so its prices must not show at the period's start either.
+            out["da_lmp"][slot] = 0.0
+            out["as_price"][slot] = 0.0
+            out["da_published"][slot] = 0.0
         out["trading_day"] = np.array([float(self.day)])
         return out
 

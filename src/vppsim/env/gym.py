@@ -338,12 +338,12 @@ class VppEnv(gymnasium.Env):
         unknown = set(options) - {"da_award_kw", "as_award_kw"}
         if unknown:
             raise ConfigError(f"options: unknown key {sorted(unknown)[0]!r}")
-        energy = np.asarray(options.get("da_award_kw", np.zeros(n)), dtype=float)
+        energy = np.array(options.get("da_award_kw", np.zeros(n)), dtype=float)
         if energy.shape == (-(-n // steps),):
             energy = np.repeat(energy, steps)[:n]
         if energy.shape != (n,) or not np.all(np.isfinite(energy)):
             raise ConfigError(f"da_award_kw: need {n} intervals or hours of finite kW")
-        awards = np.asarray(options.get("as_award_kw", np.zeros((1, len(PRODUCTS)))), float)
+        awards = np.array(options.get("as_award_kw", np.zeros((1, len(PRODUCTS)))), dtype=float)
         if "as_award_kw" in options:
             hours = -(-n // steps)
             if awards.shape != (hours, len(PRODUCTS)) or not np.all(awards >= 0):

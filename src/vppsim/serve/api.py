@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
+import gymnasium
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, WithJsonSchema, create_model
@@ -39,6 +40,9 @@ and ``event`` a JSON-serialisable dict (e.g. a dataset's prices as they are publ
 LOOPBACK = "127.0.0.1"
 MAX_BODY = 64 * 1024
 """Default request size limit [bytes]; an action of a few thousand numbers fits."""
+BYTES_PER_NUMBER = 32
+"""Room per number of the action in the body limit [bytes]: a float's JSON text and its
+separators (``-0.123456789012345, ``) with margin."""
 
 
 class NewEpisode(BaseModel):
@@ -130,7 +134,7 @@ async def replay_feed(feed: Feed, speed: float) -> AsyncIterator[str]:
 def create_api(
     factory: EnvFactory,
     max_episodes: int = 256,
-    max_body: int = MAX_BODY,
+    max_body: int | None = None,
     feed: Feed | None = None,
 ) -> FastAPI:
     """Make the HTTP API over episodes of the environments ``factory`` makes.
@@ -141,10 +145,10 @@ def create_api(
         Makes a fresh Gymnasium environment per episode.
     max_episodes : int
         Episodes held at once (429 beyond).
-    max_body : int
-        Request body limit [bytes] (413 beyond).
-    feed : Feed, optional
-        The market clock's events, replayed by ``GET /feed?speed=...``; 404 there without it.
+    max_body : int, optional
+        Request body limit [bytes] (413 beyond). Default: :data:`MAX_BODY`, or room for the
+        action's numbers as JSON (:data:`BYTES_PER_NUMBER` each) when that is more (an action
+        per home of a large fleet).
     feed : Feed, optional
         The market clock's events, replayed by ``GET /feed?speed=...``; 404 there without it.
 
@@ -189,6 +193,9 @@ def create_api(
         description="Episodes of a Gymnasium environment: observe, step, read the settlement.",
     )
     app.state.store = store
+    if max_body is None:
+        numbers = gymnasium.spaces.flatdim(store.action_space)
+        max_body = max(MAX_BODY, BYTES_PER_NUMBER * numbers)
     app.add_middleware(BodyLimit, max_body=max_body)
 
     @app.exception_handler(ServeError)

@@ -94,6 +94,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iub" or (value.dtype.kind == "f" and np.isfinite(value).all()):
+            return value.tolist()  # plain numbers already: no walk over every element
         return jsonable(value.tolist())
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
@@ -282,9 +284,12 @@ class EpisodeStore:
         try:
             env = self.factory()
             observation, info = env.reset(seed=seed, options=options)
-        except BaseException:
+        except BaseException as exc:
             with self._lock:
                 del self._episodes[episode_id]
+            if isinstance(exc, VppsimError) and not isinstance(exc, ServeError):
+                # The env's own one-line refusal of the reset options (a 422, not a 500).
+                raise ActionRejected(("options",), str(exc)) from None
             raise
         with self._lock:
             self._episodes[episode_id] = Episode(env, seed, observation, jsonable(info))
