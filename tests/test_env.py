@@ -11,6 +11,7 @@ import anyio
 import gymnasium
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from gymnasium.utils.env_checker import check_env
 from mcp import Client
 from typer.testing import CliRunner
@@ -26,7 +27,7 @@ from vppsim.errors import ConfigError
 from vppsim.fleet import run
 from vppsim.fleet.dispatch import DispatchSettings, market_from_frame
 from vppsim.fleet.kpis import score
-from vppsim.serve import create_mcp
+from vppsim.serve import create_api, create_mcp
 
 
 @pytest.fixture(scope="module")
@@ -427,3 +428,13 @@ def test_an_mcp_client_bids_a_trading_day_of_the_vppsim_env(data):
     assert stepped["reward"] == pytest.approx(reward)
     assert settled["total"] == pytest.approx(info["settlement_total"])
     assert settled["steps"] == 1 and settled["total"]["da_energy"] != 0
+
+
+def test_the_http_api_refuses_bad_reset_options_naming_them_and_fits_the_fleets_action(data):
+    client = TestClient(create_api(lambda: vgym.make_env("dispatch", data=data)))
+    answer = client.post("/episodes", json={"seed": 0, "options": {"bogus": 1}})
+    assert answer.status_code == 422 and "options: unknown key 'bogus'" in answer.text
+    episode = client.post("/episodes", json={"seed": 0}).json()["episode"]
+    action = np.zeros((data.fleet.homes, 4)).tolist()
+    stepped = client.post(f"/episodes/{episode}/step", json={"action": action})
+    assert stepped.status_code == 200 and stepped.json()["steps"] == 1
