@@ -919,12 +919,17 @@ def serve(
         return make_env(mode, data=data)
 
     if mcp == "stdio":
-        run_mcp(factory, "stdio")
+        run_mcp(factory, "stdio", max_episodes=max_episodes)
         return
     where = f"http://{host}:{port}/" + ("mcp" if mcp else "docs")
     err.print(f"vppsim serve ({mode}) on {where} (Ctrl-C stops)", highlight=False)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"warning: --host {host} serves beyond this machine, with no authentication",
+            highlight=False,
+        )
     if mcp:
-        run_mcp(factory, "streamable-http", host=host, port=port)
+        run_mcp(factory, "streamable-http", host=host, port=port, max_episodes=max_episodes)
     else:
         serve_api(factory, host=host, port=port, max_episodes=max_episodes, feed=price_feed(data))
 

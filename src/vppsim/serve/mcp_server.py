@@ -108,9 +108,10 @@ def run_mcp(
     transport: Literal["stdio", "streamable-http"] = "stdio",
     host: str = LOOPBACK,
     port: int = 8001,
+    max_episodes: int = 256,
 ) -> None:
     """Run the MCP server over stdio, or streamable HTTP on ``host:port`` (loopback by default)."""
-    server = create_mcp(factory)
+    server = create_mcp(factory, max_episodes=max_episodes)
     if transport == "stdio":
         server.run("stdio")
     else:
