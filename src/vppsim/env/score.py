@@ -128,24 +128,25 @@ class Task:
         The realised prices, with the AS prices.
     settings : DispatchSettings
     data : vppsim.env.gym.EnvData
-    name : str
-        What the tables call it (the dataset folder's name).
     """
 
     chunk: run.Chunk
     market: Market
     settings: DispatchSettings
     data: vgym.EnvData
-    name: str = ""
 
     @classmethod
-    def from_study(cls, study: run.Study, settings: DispatchSettings | None = None) -> Task:
+    def from_study(
+        cls, study: run.Study, settings: DispatchSettings | None = None, ancillary: bool = True
+    ) -> Task:
+        """The task of a :func:`vppsim.fleet.run.read_study`; ``ancillary=False`` measures
+        against the energy-only optimum (the LP without AS awards)."""
         settings = settings or DispatchSettings()
-        market = market_from_frame(study.market, study.timezone, ancillary=True)
+        market = market_from_frame(study.market, study.timezone, ancillary=ancillary)
         rows = np.flatnonzero(study.assets["enrolled"].to_numpy(bool))
         data = vgym.from_study(study, settings)
         chunk = run.prepare_chunk(study, rows)
-        return cls(chunk, market, settings, data, Path(study.root).name)
+        return cls(chunk, market, settings, data)
 
     def schedules(self, strategy: str) -> list[Schedule]:
         """Every home's ``none``, ``rule`` or ``lp`` schedule on the realised data."""
@@ -178,9 +179,11 @@ class Task:
         )
 
 
-def load_task(root: Path | str, settings: DispatchSettings | None = None) -> Task:
-    """The :class:`Task` of a built dataset folder (the I/O edge)."""
-    return Task.from_study(run.read_study(root), settings)
+def load_task(
+    root: Path | str, settings: DispatchSettings | None = None, ancillary: bool = True
+) -> Task:
+    """The :class:`Task` of a built dataset folder (the I/O edge; :meth:`Task.from_study`)."""
+    return Task.from_study(run.read_study(root), settings, ancillary)
 
 
 def dataset_folders(root: Path | str) -> list[Path]:
