@@ -239,7 +239,8 @@ class Score:
     ev_unmet_kwh : float
         EV energy short at departures [kWh].
     guard_clips : int
-        Setpoints the simulator changed to hold a home's needs or a device's limits.
+        Setpoints the simulator changed to hold a home's needs or a device's limits;
+        ``clips_by_kind`` by device and reason (the simulator's ``clipped`` keys).
     """
 
     settlement: dict[str, float]
@@ -254,6 +255,7 @@ class Score:
     comfort_kh: float
     ev_unmet_kwh: float
     guard_clips: int
+    clips_by_kind: dict[str, int]
 
 
 def check_action(space: gymnasium.spaces.Box, action: Any) -> np.ndarray:
@@ -286,7 +288,8 @@ def _episode(env: ScoringEnv, agent: Agent, seed: int) -> tuple[float, dict[str,
     """One episode: its return [$], the last ``info`` and the counts of :class:`Score`."""
     fleet = env.task.data.fleet
     observation, info = env.reset(seed=seed, options=getattr(agent, "options", None))
-    counts = dict.fromkeys(("comfort", "unmet", "discharged", "events", "clips"), 0.0)
+    counts = dict.fromkeys(("comfort", "unmet", "discharged", "events"), 0.0)
+    clips: dict[str, int] = {}
     total, done = 0.0, False
     while not done:
         action = check_action(env.action_space, agent.act(observation, info))
@@ -296,9 +299,10 @@ def _episode(env: ScoringEnv, agent: Agent, seed: int) -> tuple[float, dict[str,
         counts["comfort"] += info["comfort_kh"]
         counts["unmet"] += info["ev_unmet_kwh"]
         counts["events"] += info["settlement"]["no_pay"] < -NO_PAY_EVENT_USD
-        counts["clips"] += sum(info["clipped"].values())
+        for kind, count in info["clipped"].items():
+            clips[kind] = clips.get(kind, 0) + count
         counts["discharged"] += float(env.unwrapped.sim.last.discharge_kw.sum()) * fleet.dt_h
-    return total, info, counts
+    return total, info, {**counts, "clips": clips}
 
 
 def score(env: ScoringEnv, agent: Agent, seed: int = 0) -> Score:
@@ -330,7 +334,8 @@ def score(env: ScoringEnv, agent: Agent, seed: int = 0) -> Score:
         equivalent_full_cycles=cycles,
         comfort_kh=counts["comfort"],
         ev_unmet_kwh=counts["unmet"],
-        guard_clips=int(counts["clips"]),
+        guard_clips=sum(counts["clips"].values()),
+        clips_by_kind=counts["clips"],
     )
 
 
