@@ -116,6 +116,20 @@ def test_the_price_path_takes_the_latest_daily_issue_and_persistence():
     np.testing.assert_allclose(path, [2, 300, 400, mean, mean, mean, mean])
 
 
+def test_mpc_on_the_realised_prices_is_perfect_foresight(root):
+    """Fed forecasts that are the realised prices, the daily re-planned LP is the
+    perfect-foresight optimum (energy only: the MPC takes no AS position)."""
+    task = load_task(root, ancillary=False)
+    issued, values = task.data.forecasts["lmp"]
+    exact = values.copy()
+    exact[:] = task.market.lmp[None, :, None]
+    oracle = replace(task, data=replace(task.data, forecasts={"lmp": (issued, exact)}))
+    env = ScoringEnv(oracle)
+    assert score(env, agents.mpc(env)).share == pytest.approx(100.0, abs=1e-6)
+    forecast = score(ScoringEnv(task), agents.mpc(ScoringEnv(task)))
+    assert 0.0 < forecast.share < 100.0
+
+
 def _actions(env, agent, steps):
     observation, info = env.reset(seed=0, options=getattr(agent, "options", None))
     out = []

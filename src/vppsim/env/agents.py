@@ -7,12 +7,14 @@
   self-consumption plus evening discharge) replayed as actions. It reads no price; each
   interval it uses the home's own load and PV of that interval, which the home's inverter
   measures, and the local clock.
-* ``mpc``: :class:`Mpc`, the batteries' LP re-solved once a day at the day-ahead forecast's
-  issue (10:00 local, CAISO's bid deadline) from the fleet's observed state of charge, on the
-  median of the price forecasts issued by then; EVs and air conditioners as business as
-  usual. Simplification: the homes' load and PV over the horizon are the realised ones (the
-  dataset's forecasts carry only the fleet's totals, not per-home series), so the agent's
-  error is the price forecast's alone; and it takes no AS position.
+* ``mpc``: :class:`Mpc`, the dispatch LP on the median of the price forecasts issued by
+  then: every device planned at the start, the batteries re-planned once a day at the
+  day-ahead forecast's issue (10:00 local, CAISO's bid deadline) from the fleet's observed
+  state of charge. Simplifications: the homes' load, PV and weather over the horizon are the
+  realised ones (the environment's forecasts carry only the fleet's totals, not per-home
+  series), so the agent's error is the price forecast's alone; it takes no AS position
+  (the AS prices are published only after the bid deadline, and no AS price forecast is
+  issued).
 * ``none``: business as usual (batteries idle, EVs charging on arrival, the thermostats'
   cooling), the 0 % mark.
 """
@@ -27,7 +29,13 @@ import pandas as pd
 
 from vppsim.env.bidding import BID_DEADLINE_HOUR
 from vppsim.env.score import AgentFactory, Replay, ScoringEnv, schedule_actions
-from vppsim.fleet.dispatch import HomeSeries, Market, Schedule, optimal_schedule
+from vppsim.fleet.dispatch import (
+    HomeSeries,
+    Market,
+    Schedule,
+    dispatch_fleet,
+    optimal_schedule,
+)
 
 MEDIAN = "q50"
 DAY = 96
@@ -84,15 +92,20 @@ def forecast_prices(
 
 
 class Mpc:
-    """The ``mpc`` baseline (module docstring): acts as business as usual except for the
-    batteries, planned at each daily forecast issue for the rest of the period."""
+    """The ``mpc`` baseline (module docstring).
+
+    At the start: the LP of every home (battery, EV, air conditioner; energy only) over the
+    period on the forecast price path. The EV and AC part of that plan is kept: given the
+    realised load and weather their physics is deterministic, so their state follows the
+    plan exactly. At each later daily issue: the batteries' LP re-solved from the observed
+    state of charge, on the new price path, with the planned EV and AC load as fixed load.
+    """
 
     def __init__(self, env: ScoringEnv):
         task = env.task
         self.task = task
-        usual = task.schedules("none")
-        self.actions = schedule_actions(usual, task.chunk.series, task.chunk.assets)
-        self.fixed_kw = [s.ev_kw + s.ac_kw for s in usual]
+        self.actions = np.zeros((task.data.fleet.n, task.data.fleet.homes, 4))
+        self.fixed_kw: list[np.ndarray] = []
         self.issued, values = task.data.forecasts["lmp"]
         self.medians = values[:, :, task.data.quantiles.index(MEDIAN)]
         local = pd.DatetimeIndex(pd.to_datetime(self.issued, utc=True)).tz_convert(
@@ -100,37 +113,44 @@ class Mpc:
         )
         self.daily = np.asarray((local.hour == BID_DEADLINE_HOUR) & (local.minute == 0))
         stamps = task.data.timestamps.as_unit("ns").asi8
-        # Re-plan at the start and at the first step after each daily issue.
+        # Plan at the start and at the first step after each daily issue.
         steps = np.searchsorted(stamps, self.issued[self.daily])
         self.plan_at = {0, *(int(k) for k in steps if 0 < k < len(stamps))}
         self.stamps = stamps
 
-    def _plan(self, k: int, soc: np.ndarray) -> None:
-        task, market = self.task, self.task.market
+    def _market(self, k: int) -> Market:
         prices = forecast_prices(self.issued, self.medians, self.stamps[k], k, self.daily)
-        ahead = Market(prices, market.dt_h, market.local_hour[k:])
+        market = self.task.market
+        return Market(prices, market.dt_h, market.local_hour[k:])
+
+    def _start(self) -> None:
+        task, chunk = self.task, self.task.chunk
+        plans = dispatch_fleet("lp", chunk.series, chunk.assets, self._market(0), task.settings)
+        self.actions = schedule_actions(plans, chunk.series, chunk.assets)
+        self.fixed_kw = [s.ev_kw + s.ac_kw for s in plans]
+
+    def _replan(self, k: int, soc: np.ndarray) -> None:
+        task, ahead = self.task, self._market(k)
         for j, (x, a) in enumerate(zip(task.chunk.series, task.chunk.assets, strict=True)):
             if not a.has_battery:
                 continue
             home = HomeSeries(x.base_kw[k:] + self.fixed_kw[j][k:], x.pv_kw[k:])
             settings = task.settings.model_copy(update={"initial_soc": float(soc[j])})
             plan = optimal_schedule(home, a, ahead, settings)
-            net = plan.charge_kw - plan.discharge_kw
-            self.actions[k:, j, 0] = np.clip(
-                np.where(net > 0, net / a.battery_charge_kw, net / a.battery_discharge_kw),
-                -1.0,
-                1.0,
-            )
+            # Battery and curtailment columns; EV and AC stay as planned at the start.
+            self.actions[k:, j, [0, 3]] = schedule_actions([plan], [home], [a])[:, 0, [0, 3]]
 
     def act(self, observation: dict[str, np.ndarray], info: dict[str, Any]) -> np.ndarray:
         k = info["step"]
-        if k in self.plan_at:
-            self._plan(k, observation["soc"])
+        if k == 0:
+            self._start()
+        elif k in self.plan_at:
+            self._replan(k, observation["soc"])
         return self.actions[k]
 
 
 def mpc(env: ScoringEnv) -> Mpc:
-    """The daily re-planned battery LP on forecast prices (:class:`Mpc`)."""
+    """The LP on forecast prices, its batteries re-planned daily (:class:`Mpc`)."""
     return Mpc(env)
 
 
