@@ -128,6 +128,9 @@ def test_mpc_on_the_realised_prices_is_perfect_foresight(root):
     assert score(env, agents.mpc(env)).share == pytest.approx(100.0, abs=1e-6)
     forecast = score(ScoringEnv(task), agents.mpc(ScoringEnv(task)))
     assert 0.0 < forecast.share < 100.0
+    blind = replace(task, data=replace(task.data, forecasts={}))
+    with pytest.raises(ConfigError, match="^mpc: the dataset has no q50 forecast of the lmp"):
+        agents.mpc(ScoringEnv(blind))
 
 
 def _actions(env, agent, steps):

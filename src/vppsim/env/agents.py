@@ -11,10 +11,10 @@
   then: every device planned at the start, the batteries re-planned once a day at the
   day-ahead forecast's issue (10:00 local, CAISO's bid deadline) from the fleet's observed
   state of charge. Simplifications: the homes' load, PV and weather over the horizon are the
-  realised ones (the environment's forecasts carry only the fleet's totals, not per-home
-  series), so the agent's error is the price forecast's alone; it takes no AS position
-  (the AS prices are published only after the bid deadline, and no AS price forecast is
-  issued).
+  realised ones (the environment's forecasts carry only the fleet's totals; the dataset's
+  per-home load forecasts are not in :class:`~vppsim.env.gym.EnvData`), so the agent's
+  error is the price forecast's alone; it takes no AS position (the AS prices are
+  published only after the bid deadline, and no AS price forecast is issued).
 * ``none``: business as usual (batteries idle, EVs charging on arrival, the thermostats'
   cooling), the 0 % mark.
 """
@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 
 from vppsim.env.bidding import BID_DEADLINE_HOUR
+from vppsim.env.gym import STEP_MINUTES
 from vppsim.env.score import AgentFactory, Replay, ScoringEnv, schedule_actions
+from vppsim.errors import ConfigError
 from vppsim.fleet.dispatch import (
     HomeSeries,
     Market,
@@ -38,7 +40,7 @@ from vppsim.fleet.dispatch import (
 )
 
 MEDIAN = "q50"
-DAY = 96
+DAY = 24 * 60 // STEP_MINUTES
 """Intervals of a day (15 min), the persistence lag of :func:`forecast_prices`."""
 
 
@@ -106,6 +108,8 @@ class Mpc:
         self.task = task
         self.actions = np.zeros((task.data.fleet.n, task.data.fleet.homes, 4))
         self.fixed_kw: list[np.ndarray] = []
+        if "lmp" not in task.data.forecasts or MEDIAN not in task.data.quantiles:
+            raise ConfigError(f"mpc: the dataset has no {MEDIAN} forecast of the lmp to plan on")
         self.issued, values = task.data.forecasts["lmp"]
         self.medians = values[:, :, task.data.quantiles.index(MEDIAN)]
         local = pd.DatetimeIndex(pd.to_datetime(self.issued, utc=True)).tz_convert(

@@ -11,8 +11,10 @@ An episode's return is the objective of the dispatch LP (:mod:`vppsim.fleet.disp
 the schedule the agent made: net revenue less the comfort cost plus the terminal value of
 the energy left stored (:mod:`vppsim.env.gym`, "Reward"). The perfect-foresight optimum is
 the sum over homes of the per-home LP's objective on the realised data (the ``lp``
-strategy, with the AS awards it chooses), business as usual the ``none`` strategy's (both
-through :func:`vppsim.fleet.kpis.score`). Households import more than they export, so the
+strategy, with the AS awards it chooses, through :func:`vppsim.fleet.kpis.score`; or
+without AS, :meth:`Task.from_study`), business as usual the return of the ``none``
+strategy's schedules replayed in the environment (:attr:`Task.business_as_usual`).
+Households import more than they export, so the
 return itself is mostly negative and its ratio to the optimum says nothing; the share is
 the one of the value perfect foresight adds over business as usual:
 
@@ -20,10 +22,10 @@ the one of the value perfect foresight adds over business as usual:
 
 (0 % for business as usual, 100 % for perfect foresight, negative for an agent that does
 worse than leaving the fleet alone). This is the measure of the storage-arbitrage
-literature, where forecast-driven strategies capture about 60-90 % of the perfect-foresight
-value (e.g. Sioshansi, Denholm, Jenkin and Weiss, "Estimating the value of electricity
-storage in PJM: Arbitrage and some welfare effects", *Energy Economics* 31(2), 2009,
-https://doi.org/10.1016/j.eneco.2008.10.005).
+literature: a price-taking battery dispatched on a stochastic model of New York real-time
+prices captures 50 % to 90 % of the arbitrage profit of perfect price forecasts (Zheng,
+Jaworski and Xu, "Arbitraging Variable Efficiency Energy Storage using Analytical
+Stochastic Dynamic Programming", 2021, https://arxiv.org/abs/2108.06000).
 """
 
 from __future__ import annotations
@@ -105,8 +107,8 @@ def schedule_actions(
 
 
 class Replay:
-    """An agent playing a fixed (T, H, 4) sequence of actions, step ``info["step"]``'s each
-    step, with ``options`` its reset options (day-ahead position)."""
+    """An agent playing a fixed (T, H, 4) sequence of actions (at each step, row
+    ``info["step"]``), with ``options`` its reset options (day-ahead position)."""
 
     def __init__(self, actions: np.ndarray, options: dict[str, Any] | None = None):
         self.actions = actions
@@ -125,7 +127,7 @@ class Task:
     chunk : vppsim.fleet.run.Chunk
         The enrolled homes, in the environment's order.
     market : vppsim.fleet.dispatch.Market
-        The realised prices, with the AS prices.
+        The realised prices, with the AS prices unless the task is energy only.
     settings : DispatchSettings
     data : vppsim.env.gym.EnvData
     """
