@@ -22,6 +22,7 @@ from vppsim.env import bidding
 from vppsim.env import gym as vgym
 from vppsim.env import settlement as st
 from vppsim.env.gym import price_feed
+from vppsim.env.score import schedule_actions
 from vppsim.env.simulator import FleetSimulator
 from vppsim.errors import ConfigError
 from vppsim.fleet import run
@@ -98,24 +99,6 @@ SCORED = (
 )
 
 
-def _lp_actions(schedules, series, assets) -> np.ndarray:
-    """The LP's schedule as env actions (T, H, 4)."""
-    n = len(series[0].base_kw)
-    out = np.zeros((n, len(series), 4))
-    for j, (s, x, a) in enumerate(zip(schedules, series, assets, strict=True)):
-        if a.has_battery:
-            net = s.charge_kw - s.discharge_kw
-            out[:, j, 0] = np.where(
-                net > 0, net / a.battery_charge_kw, net / a.battery_discharge_kw
-            )
-        if x.ev is not None:
-            out[:, j, 1] = s.ev_kw / x.ev.charger_kw.max()
-        if x.thermal is not None:
-            out[:, j, 2] = s.cooling_kw / x.thermal.capacity_kw
-        out[:, j, 3] = np.divide(s.curtail_kw, x.pv_kw, out=np.zeros(n), where=x.pv_kw > 0)
-    return np.clip(out, [-1, 0, 0, 0], 1)
-
-
 def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(root):
     study = run.read_study(root)
     # A uniform throughput cost and a regulation share, so degradation is tested too.
@@ -137,7 +120,7 @@ def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(root):
     awards = sum(s.awards_kw for s in schedules if s.awards_kw is not None)
 
     env = vgym.VppEnv(vgym.from_study(study, settings))
-    actions = _lp_actions(schedules, chunk.series, chunk.assets)
+    actions = schedule_actions(schedules, chunk.series, chunk.assets)
     _, info = env.reset(options={"as_award_kw": awards.tolist()})
     assert info["home_ids"] == chunk.home_ids.tolist()
     total, comfort, terminal, clipped = 0.0, 0.0, 0.0, 0

@@ -870,6 +870,79 @@ def dashboard(
 
 
 @app.command()
+def score(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A dataset folder written by `vppsim build`, or a scenario suite folder "
+            "(scores every scenario). Default: a small offline study built for the session."
+        ),
+    ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A baseline (perfect_foresight, rule, mpc, none) or module:factory, a "
+            "factory(env) -> agent with act(observation, info) -> action (repeatable). "
+            "Default: the baselines."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="The episodes' reset seed.")] = 0,
+    ancillary: Annotated[
+        bool,
+        typer.Option(
+            "--as/--energy-only",
+            help="Measure against the optimum with AS capacity (where the market has AS "
+            "prices), or against the energy-only optimum.",
+        ),
+    ] = True,
+) -> None:
+    """Score agents over a dataset's dispatch-mode episode: net revenue, share of the
+    perfect-foresight optimum (of the value it adds over business as usual), regret, no-pay
+    events, cycles, comfort and EV shortfalls, and the settlement lines."""
+    from vppsim.env.agents import BASELINES
+    from vppsim.env.gym import default_study
+    from vppsim.env.score import ScoringEnv, dataset_folders, load_task, resolve_agent
+    from vppsim.env.score import score as score_agent
+
+    specs = agent or [name for name in BASELINES if name != "none"]
+    try:
+        factories = {spec: resolve_agent(spec) for spec in specs}
+        folders = dataset_folders(directory if directory is not None else default_study())
+        scores = {spec: [] for spec in specs}
+        for folder in folders:
+            env = ScoringEnv(load_task(folder, ancillary=ancillary))
+            for spec, factory in factories.items():
+                scores[spec].append(score_agent(env, factory(env), seed))
+    except VppsimError as exc:
+        raise _fail(exc) from None
+    figures = (
+        ("net revenue [$]", "net_revenue", 2),
+        ("share of perfect foresight [%]", "share", 1),
+        ("regret [$]", "regret", 2),
+        ("return [$]", "episode_return", 2),
+        ("no-pay events", "no_pay_events", 0),
+        ("equivalent full cycles", "equivalent_full_cycles", 2),
+        ("comfort [K h]", "comfort_kh", 2),
+        ("EV energy unmet [kWh]", "ev_unmet_kwh", 2),
+        ("guard clips", "guard_clips", 0),
+    )
+    for spec, results in scores.items():
+        table = Table(title=f"agent {escape(spec)}")
+        table.add_column("figure")
+        for folder in folders:
+            table.add_column(escape(folder.name), justify="right")
+        for label, field, digits in figures:
+            values = [getattr(result, field) for result in results]
+            table.add_row(
+                escape(label), *(f"{round(value, digits) + 0.0:,.{digits}f}" for value in values)
+            )
+        for line in results[0].settlement:
+            values = [round(result.settlement[line], 2) + 0.0 for result in results]
+            table.add_row(escape(f"settlement {line} [$]"), *(f"{value:,.2f}" for value in values))
+        out.print(table)
+
+
+@app.command()
 def serve(
     directory: Annotated[
         Path | None,
