@@ -129,7 +129,7 @@ def test_mpc_on_the_realised_prices_is_perfect_foresight(root):
     forecast = score(ScoringEnv(task), agents.mpc(ScoringEnv(task)))
     assert 0.0 < forecast.share < 100.0
     blind = replace(task, data=replace(task.data, forecasts={}))
-    with pytest.raises(ConfigError, match="^mpc: the dataset has no q50 forecast of the lmp"):
+    with pytest.raises(ConfigError, match=r"^mpc: the dataset has no q50 forecast of the lmp"):
         agents.mpc(ScoringEnv(blind))
 
 
