@@ -178,10 +178,12 @@ def test_observations_never_reveal_the_future(data):
     fleet, k0 = data.fleet, 40  # 10:00 local on the first day: tomorrow's DA not out yet
     now = data.timestamps[k0].value
     changed_forecasts = {
-        name: (issued, np.where((issued > now)[:, None, None], values * 2 + 7, values))
-        for name, (issued, values) in data.forecasts.items()
+        name: replace(
+            f, values=np.where((f.issued > now)[:, None, None], f.values * 2 + 7, f.values)
+        )
+        for name, f in data.forecasts.items()
     }
-    assert any((issued > now).any() for issued, _ in data.forecasts.values())
+    assert any((f.issued > now).any() for f in data.forecasts.values())
     tomorrow = np.arange(fleet.n) >= 96
     future = replace(
         data,
@@ -421,3 +423,16 @@ def test_the_http_api_refuses_bad_reset_options_naming_them_and_fits_the_fleets_
     action = np.zeros((data.fleet.homes, 4)).tolist()
     stepped = client.post(f"/episodes/{episode}/step", json={"action": action})
     assert stepped.status_code == 200 and stepped.json()["steps"] == 1
+
+
+def test_an_issue_is_stored_over_its_own_targets_and_windowed_on_the_grid(data):
+    values = np.arange(1.0, 7.0).reshape(2, 3, 1)  # issue 0: targets 2-4, issue 1: 5-7
+    f = vgym.IssuedForecasts(np.array([0, 1]), np.array([2, 5]), values)
+    assert f.window(0, 1, 4)[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert f.window(1, 6, 4)[:, 0].tolist() == [5.0, 6.0, 0.0, 0.0]
+    assert f.on_grid(1, 9)[:, 0].tolist() == [0, 0, 0, 0, 0, 4, 5, 6, 0]
+    # A dataset's issues are kept over their horizon, not over the grid (192 intervals): at
+    # 10:00 the intraday run from now and the day-ahead run to the next day's end, 38 h.
+    assert len(data.timestamps) == 192
+    for forecast in data.forecasts.values():
+        assert forecast.values.shape[1] <= 38 * 4

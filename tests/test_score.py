@@ -15,6 +15,7 @@ from vppsim.cli import app
 from vppsim.env import agents
 from vppsim.env import gym as vgym
 from vppsim.env import settlement as st
+from vppsim.env.gym import IssuedForecasts
 from vppsim.env.score import (
     ScoringEnv,
     Task,
@@ -120,10 +121,11 @@ def test_mpc_on_the_realised_prices_is_perfect_foresight(root):
     """Fed forecasts that are the realised prices, the daily re-planned LP is the
     perfect-foresight optimum (energy only: the MPC takes no AS position)."""
     task = load_task(root, ancillary=False)
-    issued, values = task.data.forecasts["lmp"]
-    exact = values.copy()
-    exact[:] = task.market.lmp[None, :, None]
-    oracle = replace(task, data=replace(task.data, forecasts={"lmp": (issued, exact)}))
+    issued = task.data.forecasts["lmp"].issued
+    n, q = task.data.fleet.n, len(task.data.quantiles)
+    exact = np.broadcast_to(task.market.lmp[None, :, None], (issued.size, n, q)).copy()
+    whole = IssuedForecasts(issued, np.zeros(issued.size, dtype=int), exact)  # every target
+    oracle = replace(task, data=replace(task.data, forecasts={"lmp": whole}))
     env = ScoringEnv(oracle)
     assert score(env, agents.mpc(env)).share == pytest.approx(100.0, abs=1e-6)
     forecast = score(ScoringEnv(task), agents.mpc(ScoringEnv(task)))
@@ -149,10 +151,12 @@ def test_mpc_never_reads_what_it_could_not_know(task):
     k = 100  # day 1, 01:00 local: the day's forecast was issued at 10:00 on day 0 (step 40)
     now = task.data.timestamps[k].value
     forecasts = {
-        name: (issued, np.where((issued > now)[:, None, None], values + 50.0, values))
-        for name, (issued, values) in task.data.forecasts.items()
+        name: replace(
+            f, values=np.where((f.issued > now)[:, None, None], f.values + 50.0, f.values)
+        )
+        for name, f in task.data.forecasts.items()
     }
-    assert any((issued > now).any() for issued, _ in task.data.forecasts.values())
+    assert any((f.issued > now).any() for f in task.data.forecasts.values())
     other = replace(
         task,
         market=replace(task.market, lmp=task.market.lmp * 3 + 40),

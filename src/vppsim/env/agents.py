@@ -110,12 +110,18 @@ class Mpc:
         self.fixed_kw: list[np.ndarray] = []
         if "lmp" not in task.data.forecasts or MEDIAN not in task.data.quantiles:
             raise ConfigError(f"mpc: the dataset has no {MEDIAN} forecast of the lmp to plan on")
-        self.issued, values = task.data.forecasts["lmp"]
-        self.medians = values[:, :, task.data.quantiles.index(MEDIAN)]
-        local = pd.DatetimeIndex(pd.to_datetime(self.issued, utc=True)).tz_convert(
+        forecast = task.data.forecasts["lmp"]
+        local = pd.DatetimeIndex(pd.to_datetime(forecast.issued, utc=True)).tz_convert(
             task.data.timezone
         )
-        self.daily = np.asarray((local.hour == BID_DEADLINE_HOUR) & (local.minute == 0))
+        daily = np.asarray((local.hour == BID_DEADLINE_HOUR) & (local.minute == 0))
+        # The daily issues only, on the grid: the plans read nothing else.
+        median, n = task.data.quantiles.index(MEDIAN), task.data.fleet.n
+        self.issued = forecast.issued[daily]
+        self.medians = np.array(
+            [forecast.on_grid(int(i), n)[:, median] for i in np.flatnonzero(daily)]
+        ).reshape(-1, n)
+        self.daily = np.ones(self.issued.size, dtype=bool)
         stamps = task.data.timestamps.as_unit("ns").asi8
         # Plan at the start and at the first step after each daily issue.
         steps = np.searchsorted(stamps, self.issued[self.daily])

@@ -85,6 +85,40 @@ DEFAULT_STUDY = {
 
 
 @dataclass(frozen=True, eq=False)
+class IssuedForecasts:
+    """One variable's issued quantile forecasts, each issue over the targets it covers.
+
+    Attributes
+    ----------
+    issued : numpy.ndarray
+        (I,) issue times [ns since epoch, UTC], ascending.
+    first : numpy.ndarray
+        (I,) grid index of each issue's first target.
+    values : numpy.ndarray
+        (I, H, Q) each issue's quantiles for targets ``first .. first + H - 1`` (0 where it
+        says nothing): memory grows with the issues times their horizon, not times the grid.
+    """
+
+    issued: np.ndarray
+    first: np.ndarray
+    values: np.ndarray
+
+    def window(self, issue: int, start: int, width: int) -> np.ndarray:
+        """(width, Q) issue ``issue``'s quantiles for targets ``start .. start + width - 1``
+        (0 outside what it covers)."""
+        out = np.zeros((width, self.values.shape[2]))
+        offset = start - int(self.first[issue])
+        low, high = max(offset, 0), min(offset + width, self.values.shape[1])
+        if high > low:
+            out[low - offset : high - offset] = self.values[issue, low:high]
+        return out
+
+    def on_grid(self, issue: int, n: int) -> np.ndarray:
+        """(n, Q) issue ``issue``'s quantiles on a grid of ``n`` intervals."""
+        return self.window(issue, 0, n)
+
+
+@dataclass(frozen=True, eq=False)
 class EnvData:
     """Everything an episode replays, on the study's grid of ``T`` intervals.
 
@@ -101,9 +135,8 @@ class EnvData:
         (T, 4) AS capacity prices held across each hour [$/MW-h] (0 without AS prices).
     terminal_usd_per_kwh : numpy.ndarray
         (B,) value of a kWh left stored at the end, per battery home [$/kWh].
-    forecasts : dict of str to (numpy.ndarray, numpy.ndarray)
-        Per forecast variable: issue times (I,) [ns since epoch, UTC] and values (I, T, Q)
-        on the grid (0 where the issue says nothing).
+    forecasts : dict of str to IssuedForecasts
+        Per forecast variable, its issues.
     quantiles : tuple of str
         The forecasts' quantile columns.
     settings : DispatchSettings
@@ -116,16 +149,16 @@ class EnvData:
     da_lmp: np.ndarray
     as_price: np.ndarray
     terminal_usd_per_kwh: np.ndarray
-    forecasts: dict[str, tuple[np.ndarray, np.ndarray]]
+    forecasts: dict[str, IssuedForecasts]
     quantiles: tuple[str, ...]
     settings: DispatchSettings
 
 
 def _forecasts(
     root: Path, grid: pd.DatetimeIndex
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[str, ...]]:
+) -> tuple[dict[str, IssuedForecasts], tuple[str, ...]]:
     """The dataset's issued quantile forecasts (``forecasts/*_forecasts.parquet`` in long
-    form: ``issued_at, variable, timestamp, q..``) on the grid."""
+    form: ``issued_at, variable, timestamp, q..``), each issue over its targets on the grid."""
     out, quantiles = {}, ()
     stamps = grid.as_unit("ns").asi8
     for path in sorted((root / "forecasts").glob("*_forecasts.parquet")):
@@ -135,16 +168,20 @@ def _forecasts(
         quantiles = tuple(c for c in frame.columns if c.startswith("q"))
         for variable, part in frame.groupby("variable", observed=True, sort=True):
             issued = pd.DatetimeIndex(part["issued_at"]).as_unit("ns").asi8
-            times = np.unique(issued)
-            where = np.searchsorted(stamps, pd.DatetimeIndex(part["timestamp"]).as_unit("ns").asi8)
-            inside = (where < len(stamps)) & (
-                stamps[np.minimum(where, len(stamps) - 1)]
-                == pd.DatetimeIndex(part["timestamp"]).as_unit("ns").asi8
-            )
-            values = np.zeros((times.size, len(stamps), len(quantiles)))
-            issue = np.searchsorted(times, issued)
-            values[issue[inside], where[inside]] = part[list(quantiles)].to_numpy(float)[inside]
-            out[str(variable)] = (times, values)
+            targets = pd.DatetimeIndex(part["timestamp"]).as_unit("ns").asi8
+            times, issue = np.unique(issued, return_inverse=True)
+            where = np.searchsorted(stamps, targets)
+            inside = (where < len(stamps)) & (stamps[np.minimum(where, len(stamps) - 1)] == targets)
+            issue, where = issue[inside], where[inside]
+            first = np.full(times.size, len(stamps))
+            np.minimum.at(first, issue, where)
+            last = np.full(times.size, -1)
+            np.maximum.at(last, issue, where)
+            first = np.minimum(first, np.maximum(last, 0))  # an issue with no target: empty
+            horizon = int(max(np.max(last - first + 1, initial=0), 1))
+            values = np.zeros((times.size, horizon, len(quantiles)))
+            values[issue, where - first[issue]] = part[list(quantiles)].to_numpy(float)[inside]
+            out[str(variable)] = IssuedForecasts(times, first, values)
     return out, quantiles
 
 
@@ -290,8 +327,8 @@ class VppEnv(gymnasium.Env):
         ).astype(float)
         # The latest issue of each forecast at each step's start (-1: none yet).
         self._latest = {
-            name: np.searchsorted(issued, self._stamps, side="right") - 1
-            for name, (issued, _) in d.forecasts.items()
+            name: np.searchsorted(f.issued, self._stamps, side="right") - 1
+            for name, f in d.forecasts.items()
         }
         self.da_hourly = _hourly_by_day(d.da_lmp, self.day_index, self.local_hour, self.days + 1)
         self.as_hourly = _hourly_by_day(d.as_price, self.day_index, self.local_hour, self.days + 1)
@@ -394,13 +431,13 @@ class VppEnv(gymnasium.Env):
             "da_award_kw": self._da_award[day].copy(),
             "as_award_kw": self._as_award[day].copy(),
         }
-        for name, (_, values) in d.forecasts.items():
-            window = np.zeros((FORECAST_WINDOW, len(d.quantiles)))
+        for name, forecast in d.forecasts.items():
             latest = self._latest[name][k]
-            if latest >= 0:
-                ahead = values[latest, k : k + FORECAST_WINDOW]
-                window[: len(ahead)] = ahead
-            out[f"forecast_{name}"] = window
+            out[f"forecast_{name}"] = (
+                forecast.window(latest, k, FORECAST_WINDOW)
+                if latest >= 0
+                else np.zeros((FORECAST_WINDOW, len(d.quantiles)))
+            )
         return out
 
     def _info(self) -> dict[str, Any]:
