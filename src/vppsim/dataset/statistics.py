@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from vppsim.dataset.manifest import Manifest, read_manifest
+from vppsim.dataset.validate import study_of_manifest
 from vppsim.errors import VppsimError
-from vppsim.grid import TIMESTAMP_FORMAT, build_grid
+from vppsim.grid import TIMESTAMP_FORMAT
 from vppsim.market.evaluation import SPIKE_PRICE
 
 COLUMNS = ["dataset", "statistic", "unit", "value"]
@@ -175,13 +176,7 @@ def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> p
     rows = []
     # Each interval's local day, from the grid, joined on the timestamp: cheaper than
     # converting every row of every home to local time, and it keeps only ``days``.
-    config = manifest.vppsim.config
-    grid_times = build_grid(
-        dt.date.fromisoformat(config["start"]),
-        dt.date.fromisoformat(config["end"]),
-        grid.timezone,
-        grid.interval_minutes,
-    )
+    grid_times = study_of_manifest(manifest).grid
     steps = pd.DataFrame(
         {"timestamp": grid_times, "day": grid_times.tz_convert(grid.timezone).date}
     )

@@ -33,7 +33,7 @@ import numpy as np
 from vppsim.fleet import battery, ev, thermal
 from vppsim.fleet.dispatch import EVSessions, HomeAssets, HomeSeries
 from vppsim.fleet.dispatch_spec import DispatchSettings
-from vppsim.fleet.kpis import ev_plan, thermal_fleet
+from vppsim.fleet.kpis import DRIVE_FIELDS, ev_plan, thermal_fleet
 
 ACTIONS = ("battery", "ev", "ac", "curtail")
 """Columns of an action: battery net power as a share of the charge (> 0) or discharge
@@ -187,7 +187,7 @@ class Fleet:
         model = drive = None
         if self.thermal_model is not None:
             model = self.thermal_model.subset(np.tile(np.arange(len(self.ac_rows)), copies))
-            drive = thermal.Drive(*(wide(getattr(self.drive, f)) for f in _DRIVE_FIELDS))
+            drive = thermal.Drive(*(wide(getattr(self.drive, f)) for f in DRIVE_FIELDS))
         return Fleet(
             home_ids=np.arange(self.homes * copies),
             dt_h=self.dt_h,
@@ -208,9 +208,6 @@ class Fleet:
             floor_c=wide(self.floor_c),
             regulation_share=self.regulation_share,
         )
-
-
-_DRIVE_FIELDS = ("outdoor_c", "air", "mass", "setpoint_c", "cop")
 
 
 @dataclass(frozen=True)

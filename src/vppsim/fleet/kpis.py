@@ -10,7 +10,7 @@ adds the homes up (the ``summary.json`` of ``vppsim dispatch``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -69,6 +69,10 @@ def ev_plan(cars: Sequence[EVSessions], n: int, dt_h: float) -> ev.Schedule:
     return ev.Schedule(plugged, arriving, departing, power, dt_h * 60.0, np.zeros(len(cars)))
 
 
+DRIVE_FIELDS = tuple(f.name for f in fields(thermal.Drive))
+"""The thermal drive's series, in its constructor's order."""
+
+
 def thermal_fleet(
     homes: Sequence[Thermal],
 ) -> tuple[thermal.ThermalModel, thermal.Drive, np.ndarray]:
@@ -81,10 +85,7 @@ def thermal_fleet(
         models[0], **{f: np.concatenate([getattr(m, f) for m in models]) for f in arrays}
     )
     drive = thermal.Drive(
-        *(
-            np.column_stack([getattr(h.drive, name) for h in homes])
-            for name in ("outdoor_c", "air", "mass", "setpoint_c", "cop")
-        )
+        *(np.column_stack([getattr(h.drive, name) for h in homes]) for name in DRIVE_FIELDS)
     )
     return model, drive, np.array([h.x0 for h in homes])
 

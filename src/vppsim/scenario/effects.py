@@ -22,20 +22,20 @@ from vppsim.weather.parameters import WeatherEvent
 KEYS = ["dataset", "statistic", "unit"]
 
 
-def study_days(root: Path | str) -> list[dt.date]:
-    """Every local day of the study at ``root``."""
+def _study_and_window(root: Path | str) -> tuple[list[dt.date], list[dt.date]]:
+    """Every local day of the study at ``root``, and the days its weather events cover (from
+    its manifest's settings; every day when it has none)."""
     config = read_manifest(Path(root)).vppsim.config
     first, last = dt.date.fromisoformat(config["start"]), dt.date.fromisoformat(config["end"])
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    events = [WeatherEvent.model_validate(e) for e in config.get("weather", {}).get("events", [])]
+    return days, event_days(events, first, last) or days
 
 
 def scenario_window(root: Path | str) -> list[dt.date]:
-    """The local days the weather events of the dataset at ``root`` cover (from its
-    manifest's settings), or every day of the study when it has none."""
-    config = read_manifest(Path(root)).vppsim.config
-    days = study_days(root)
-    events = [WeatherEvent.model_validate(e) for e in config.get("weather", {}).get("events", [])]
-    return event_days(events, days[0], days[-1]) or days
+    """The local days the weather events of the dataset at ``root`` cover, or every day of
+    the study when it has none."""
+    return _study_and_window(root)[1]
 
 
 def scenario_effects(base_root: Path | str, scenario_root: Path | str) -> pd.DataFrame:
@@ -49,8 +49,8 @@ def scenario_effects(base_root: Path | str, scenario_root: Path | str) -> pd.Dat
         ``scenario_outside``, ``change_outside`` on the other days (NaN when the window is
         the whole study).
     """
-    window = scenario_window(scenario_root)
-    outside = [day for day in study_days(scenario_root) if day not in set(window)]
+    days, window = _study_and_window(scenario_root)
+    outside = [day for day in days if day not in set(window)]
     columns = {}
     for suffix, days in (("", window), ("_outside", outside)):
         for side, root in (("base", base_root), ("scenario", scenario_root)):
