@@ -53,7 +53,7 @@ import pandas as pd
 from gymnasium import spaces
 
 from vppsim.env import settlement
-from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator
+from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator, FleetState
 from vppsim.errors import ConfigError
 from vppsim.fleet import run
 from vppsim.fleet.dispatch import market_from_frame, terminal_value
@@ -262,6 +262,10 @@ class VppEnv(gymnasium.Env):
     settings : DispatchSettings, optional
         Used when ``data`` is a folder.
     rules : vppsim.env.settlement.SettlementRules, optional
+    simulator : vppsim.env.simulator.FleetState, optional
+        What steps the homes: by default a :class:`~vppsim.env.simulator.FleetSimulator` of
+        its own; the vector environment (:mod:`vppsim.env.vector`) gives each sub-env a
+        :class:`~vppsim.env.simulator.FleetView` of one simulator stepping them all.
 
     Spaces
     ------
@@ -296,13 +300,15 @@ class VppEnv(gymnasium.Env):
         data: str | Path | EnvData | None = None,
         settings: DispatchSettings | None = None,
         rules: settlement.SettlementRules | None = None,
+        *,
+        simulator: FleetState | None = None,
     ):
         if data is None:
             data = default_study()
         self.data = data if isinstance(data, EnvData) else load(data, settings)
         self.rules = rules or settlement.SettlementRules()
         d, fleet = self.data, self.data.fleet
-        self.sim = FleetSimulator(fleet)
+        self.sim = simulator or FleetSimulator(fleet)
         local = d.timestamps.tz_convert(d.timezone)
         dates = local.normalize().tz_localize(None)
         first = dates[0]
@@ -341,8 +347,11 @@ class VppEnv(gymnasium.Env):
             ]
         )
         self._energy = np.zeros(fleet.homes)
+        self._weights = np.zeros(0)
         if fleet.batteries is not None:
             self._energy[fleet.battery_rows] = fleet.batteries.energy_kwh
+            power = fleet.batteries.discharge_kw
+            self._weights = power / max(power.sum(), 1e-9)
         homes = fleet.homes
         self.action_space = spaces.Box(
             np.tile(ACTION_LOW, (homes, 1)), np.tile(ACTION_HIGH, (homes, 1)), dtype=np.float64
@@ -369,42 +378,73 @@ class VppEnv(gymnasium.Env):
 
     def _positions(self, options: dict[str, Any] | None) -> None:
         """The day-ahead position of the episode: ``da_award_kw`` (T,) or hourly
-        (hours,) and ``as_award_kw`` (hours, 4) [kW], from ``options`` (zero by default)."""
-        n, steps = self.data.fleet.n, 60 // STEP_MINUTES
+        (hours,) and ``as_award_kw`` (hours, 4), or per home (hours, H, 4) [kW], from
+        ``options`` (zero by default).
+
+        The fleet's AS award (the per-home awards' sum over the homes) is what settles: the
+        aggregation is one resource. Per-home awards say which batteries hold the
+        regulation, so that each home's throughput cost is charged on its own share (the
+        LP's per-home awards replay its degradation exactly); without them the regulation
+        is spread over the batteries pro rata to their discharge rating."""
+        fleet, n, steps = self.data.fleet, self.data.fleet.n, 60 // STEP_MINUTES
+        hours = -(-n // steps)
         options = options or {}
         unknown = set(options) - {"da_award_kw", "as_award_kw"}
         if unknown:
             raise ConfigError(f"options: unknown key {sorted(unknown)[0]!r}")
         energy = np.array(options.get("da_award_kw", np.zeros(n)), dtype=float)
-        if energy.shape == (-(-n // steps),):
+        if energy.shape == (hours,):
             energy = np.repeat(energy, steps)[:n]
         if energy.shape != (n,) or not np.all(np.isfinite(energy)):
             raise ConfigError(f"da_award_kw: need {n} intervals or hours of finite kW")
-        awards = np.array(options.get("as_award_kw", np.zeros((1, len(PRODUCTS)))), dtype=float)
-        if "as_award_kw" in options:
-            hours = -(-n // steps)
-            if awards.shape != (hours, len(PRODUCTS)) or not np.all(awards >= 0):
+        awards = np.array(options.get("as_award_kw", np.zeros((hours, len(PRODUCTS)))), float)
+        shapes = ((hours, len(PRODUCTS)), (hours, fleet.homes, len(PRODUCTS)))
+        if awards.shape not in shapes or not np.all(awards >= 0) or not np.all(np.isfinite(awards)):
+            raise ConfigError(
+                f"as_award_kw: need shape {shapes[0]} or per home {shapes[1]} of finite kW "
+                f">= 0, columns {PRODUCTS}"
+            )
+        self._home_regulation = None
+        if awards.ndim == 3:
+            idle = np.ones(fleet.homes, dtype=bool)
+            idle[fleet.battery_rows] = False
+            held = np.flatnonzero(idle & awards.any(axis=(0, 2)))
+            if held.size:
                 raise ConfigError(
-                    f"as_award_kw: need shape ({hours}, {len(PRODUCTS)}) of kW >= 0, columns "
-                    f"{PRODUCTS}"
+                    f"as_award_kw: home {fleet.home_ids[held[0]]} has no battery to hold an award"
                 )
-            awards = np.repeat(awards, steps, axis=0)[:n]
-        else:
-            awards = np.zeros((n, len(PRODUCTS)))
-        self.da_award_kw, self.as_award_kw = energy, awards
+            self._home_regulation = awards[:, fleet.battery_rows][..., REGULATION].sum(axis=-1)
+            awards = awards.sum(axis=1)
+        self.da_award_kw = energy
+        self.as_award_kw = np.repeat(awards, steps, axis=0)[:n]
         self._da_award = _hourly_by_day(energy, self.day_index, self.local_hour, self.days)
-        self._as_award = _hourly_by_day(awards, self.day_index, self.local_hour, self.days)
+        self._as_award = _hourly_by_day(
+            self.as_award_kw, self.day_index, self.local_hour, self.days
+        )
+
+    def _regulation_kw(self, k: int) -> np.ndarray:
+        """(B,) regulation award each battery holds in interval ``k`` [kW]
+        (:meth:`_positions`)."""
+        if self._home_regulation is not None:
+            return self._home_regulation[k * STEP_MINUTES // 60]
+        return self.as_award_kw[k][REGULATION].sum() * self._weights
 
     def award(self, day: int, energy_kw: np.ndarray, as_kw: np.ndarray) -> None:
         """Set local day ``day``'s day-ahead awards: ``energy_kw`` (24,) hourly energy,
         export positive, and ``as_kw`` (24, 4) AS [kW], by local clock hour (a 25-hour day
-        repeats its hour 1 award; a 23-hour day ignores the missing hour's)."""
+        repeats its hour 1 award; a 23-hour day ignores the missing hour's); the day's
+        regulation is held by the batteries pro rata to their discharge rating."""
         steps = self.day_index == day
         hours = self.local_hour[steps]
         self.da_award_kw[steps] = np.asarray(energy_kw, dtype=float)[hours]
         self.as_award_kw[steps] = np.asarray(as_kw, dtype=float)[hours]
         self._da_award[day] = energy_kw
         self._as_award[day] = as_kw
+        if self._home_regulation is not None:
+            intervals = np.flatnonzero(steps)
+            fleet = self.as_award_kw[intervals][:, REGULATION].sum(axis=1)
+            grid_hours = intervals * STEP_MINUTES // 60
+            self._home_regulation[grid_hours] = fleet[:, None] * self._weights
 
     def observe(self) -> dict[str, np.ndarray]:
         d, sim, k = self.data, self.sim, min(self.sim.k, self.data.fleet.n - 1)
@@ -471,22 +511,35 @@ class VppEnv(gymnasium.Env):
     def step(
         self, action: np.ndarray
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        d, sim, k = self.data, self.sim, self.sim.k
-        fleet, dt = d.fleet, d.fleet.dt_h
-        before = None if sim.battery_state is None else sim.battery_state.soc_kwh.copy()
-        result = sim.step(np.clip(np.asarray(action, dtype=float), ACTION_LOW, ACTION_HIGH))
+        before = self.stored_kwh()
+        self.sim.step(np.clip(np.asarray(action, dtype=float), ACTION_LOW, ACTION_HIGH))
+        return self.settle_step(before)
+
+    def stored_kwh(self) -> np.ndarray | None:
+        """(B,) the batteries' stored energy now [kWh] (None without battery): what
+        :meth:`settle_step` needs from before the step."""
+        state = self.sim.battery_state
+        return None if state is None else state.soc_kwh.copy()
+
+    def settle_step(
+        self, before: np.ndarray | None
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """The step's return (observation, reward, terminated, truncated, info) once the
+        simulator has stepped (:attr:`sim` ``.last``), from ``before`` its
+        :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, which the vector
+        environment calls for each sub-env after stepping all their homes at once."""
+        d, sim, k = self.data, self.sim, self.sim.k - 1
+        fleet, dt, result = d.fleet, d.fleet.dt_h, self.sim.last
         power, energy = sim.headroom(before)
         awards = self.as_award_kw[k]
         short = settlement.shortfall(awards, power, energy, d.settings.durations())
         degradation = 0.0
         if fleet.batteries is not None:
-            regulation = awards[REGULATION].sum()
-            weights = fleet.batteries.discharge_kw / max(fleet.batteries.discharge_kw.sum(), 1e-9)
             degradation = float(
                 settlement.throughput_cost(
                     fleet.batteries.throughput_cost_usd_per_kwh,
                     result.discharge_kw[fleet.battery_rows],
-                    regulation * weights,
+                    self._regulation_kw(k),
                     fleet.regulation_share,
                     dt,
                 )

@@ -26,14 +26,15 @@ aggregator cannot break (each clip is counted in the step's ``clipped``):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from vppsim.errors import ConfigError
 from vppsim.fleet import battery, ev, thermal
 from vppsim.fleet.dispatch import EVSessions, HomeAssets, HomeSeries
 from vppsim.fleet.dispatch_spec import DispatchSettings
-from vppsim.fleet.kpis import DRIVE_FIELDS, ev_plan, thermal_fleet
+from vppsim.fleet.kpis import ev_plan, thermal_fleet
 
 ACTIONS = ("battery", "ev", "ac", "curtail")
 """Columns of an action: battery net power as a share of the charge (> 0) or discharge
@@ -159,55 +160,69 @@ class Fleet:
             regulation_share=settings.regulation_throughput_share,
         )
 
-    def tiled(self, copies: int) -> Fleet:
-        """``copies`` replicas of the homes side by side (for speed measurements)."""
+    @classmethod
+    def concat(cls, fleets: Sequence[Fleet]) -> Fleet:
+        """The homes of ``fleets`` side by side, in order, so that one
+        :class:`FleetSimulator` steps them all: fleet ``i``'s home ``j`` is home
+        ``offset_i + j`` (``offset_i`` the homes of the fleets before it), and each device's
+        rows stay grouped by fleet. The fleets must share the grid (``n``, ``dt_h``), the
+        regulation share and the kernels' fleet-wide constants (one-line ConfigError)."""
+        first = fleets[0]
+        for other in fleets[1:]:
+            for name in ("n", "dt_h", "regulation_share"):
+                if getattr(other, name) != getattr(first, name):
+                    raise ConfigError(
+                        f"fleets differ in {name} ({getattr(first, name)} and "
+                        f"{getattr(other, name)}): one simulator steps one grid"
+                    )
+        offsets = np.cumsum([0, *(f.homes for f in fleets[:-1])])
 
-        def wide(a: np.ndarray) -> np.ndarray:
-            return np.tile(a, (1, copies)) if a.ndim == 2 else np.tile(a, copies)
+        def cat(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            return np.concatenate(arrays, axis=-1)
 
-        def offsets(rows: np.ndarray) -> np.ndarray:
-            return (rows[None, :] + self.homes * np.arange(copies)[:, None]).ravel()
+        def rows(name: str) -> np.ndarray:
+            return cat([getattr(f, name) + o for f, o in zip(fleets, offsets, strict=True)])
 
-        batteries = None
-        if self.batteries is not None:
-            batteries = battery.BatteryFleet(
-                **{k: np.tile(v, copies) for k, v in vars(self.batteries).items()}
-            )
-        plan = None
-        if self.ev_plan is not None:
-            p = self.ev_plan
-            plan = ev.Schedule(
-                wide(p.plugged),
-                wide(p.arriving_kwh),
-                wide(p.departing),
-                wide(p.power_kw),
-                p.step_minutes,
-                wide(p.dropped_kwh),
-            )
-        model = drive = None
-        if self.thermal_model is not None:
-            model = self.thermal_model.subset(np.tile(np.arange(len(self.ac_rows)), copies))
-            drive = thermal.Drive(*(wide(getattr(self.drive, f)) for f in DRIVE_FIELDS))
-        return Fleet(
-            home_ids=np.arange(self.homes * copies),
-            dt_h=self.dt_h,
-            base_kw=wide(self.base_kw),
-            pv_kw=wide(self.pv_kw),
-            export_limit_kw=wide(self.export_limit_kw),
-            battery_rows=offsets(self.battery_rows),
-            batteries=batteries,
-            initial_soc_kwh=wide(self.initial_soc_kwh),
-            ev_rows=offsets(self.ev_rows),
-            ev_plan=plan,
-            ev_room_kwh=wide(self.ev_room_kwh),
-            ac_rows=offsets(self.ac_rows),
-            thermal_model=model,
-            drive=drive,
-            x0=wide(self.x0),
-            ceiling_c=wide(self.ceiling_c),
-            floor_c=wide(self.floor_c),
-            regulation_share=self.regulation_share,
+        def joined(parts: list) -> object:
+            """One object of the non-None ``parts``: their arrays concatenated, the rest
+            (constants of the whole kernel, or None) shared."""
+            parts = [p for p in parts if p is not None]
+            if not parts:
+                return None
+            values = {}
+            for f in fields(parts[0]):
+                each = [getattr(p, f.name) for p in parts]
+                if isinstance(each[0], np.ndarray) and all(isinstance(v, np.ndarray) for v in each):
+                    values[f.name] = cat(each)
+                elif any(isinstance(v, np.ndarray) or v != each[0] for v in each):
+                    raise ConfigError(f"fleets differ in {type(parts[0]).__name__}.{f.name}")
+            return replace(parts[0], **values)
+
+        return cls(
+            home_ids=cat([f.home_ids for f in fleets]),
+            dt_h=first.dt_h,
+            base_kw=cat([f.base_kw for f in fleets]),
+            pv_kw=cat([f.pv_kw for f in fleets]),
+            export_limit_kw=cat([f.export_limit_kw for f in fleets]),
+            battery_rows=rows("battery_rows"),
+            batteries=joined([f.batteries for f in fleets]),
+            initial_soc_kwh=cat([f.initial_soc_kwh for f in fleets]),
+            ev_rows=rows("ev_rows"),
+            ev_plan=joined([f.ev_plan for f in fleets]),
+            ev_room_kwh=cat([f.ev_room_kwh for f in fleets]),
+            ac_rows=rows("ac_rows"),
+            thermal_model=joined([f.thermal_model for f in fleets]),
+            drive=joined([f.drive for f in fleets]),
+            x0=cat([f.x0 for f in fleets]),
+            ceiling_c=cat([f.ceiling_c for f in fleets]),
+            floor_c=cat([f.floor_c for f in fleets]),
+            regulation_share=first.regulation_share,
         )
+
+    def tiled(self, copies: int) -> Fleet:
+        """``copies`` replicas of the homes side by side (for speed measurements), numbered
+        0, 1, ... (:meth:`concat`)."""
+        return replace(self.concat([self] * copies), home_ids=np.arange(self.homes * copies))
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,8 @@ class StepResult:
     ``ac_kw``, ``curtail_kw``; ``air_c`` (NaN without a moved AC); ``comfort_kh`` the
     fleet's degree-hours outside the band [K-h]; ``ev_unmet_kwh`` energy short at
     departures; ``clipped`` counts of homes whose setpoint was changed, by device and why.
+    The same per home: ``comfort_home_kh``, ``ev_unmet_home_kwh`` and ``clipped_homes``
+    (bool), so that a group of homes reports its own (:meth:`homes`).
     The arrays are fresh copies.
     """
 
@@ -231,9 +248,109 @@ class StepResult:
     comfort_kh: float
     ev_unmet_kwh: float
     clipped: dict[str, int]
+    comfort_home_kh: np.ndarray
+    ev_unmet_home_kwh: np.ndarray
+    clipped_homes: dict[str, np.ndarray]
+
+    @classmethod
+    def of_homes(
+        cls,
+        comfort_home_kh: np.ndarray,
+        ev_unmet_home_kwh: np.ndarray,
+        clipped_homes: dict[str, np.ndarray],
+        **arrays: np.ndarray,
+    ) -> StepResult:
+        """From the per-home arrays, the fleet's sums beside them."""
+        return cls(
+            comfort_kh=float(comfort_home_kh.sum()),
+            ev_unmet_kwh=float(ev_unmet_home_kwh.sum()),
+            clipped={kind: int(np.count_nonzero(f)) for kind, f in clipped_homes.items()},
+            comfort_home_kh=comfort_home_kh,
+            ev_unmet_home_kwh=ev_unmet_home_kwh,
+            clipped_homes=clipped_homes,
+            **arrays,
+        )
+
+    def homes(self, rows: slice) -> StepResult:
+        """The result of the homes ``rows`` alone (views)."""
+        return self.of_homes(
+            self.comfort_home_kh[rows],
+            self.ev_unmet_home_kwh[rows],
+            {kind: f[rows] for kind, f in self.clipped_homes.items()},
+            **{name: getattr(self, name)[rows] for name in PER_HOME},
+        )
 
 
-class FleetSimulator:
+PER_HOME = ("meter_kw", "charge_kw", "discharge_kw", "ev_kw", "ac_kw", "curtail_kw", "air_c")
+"""The per-home power and temperature arrays of a :class:`StepResult`."""
+
+
+def headroom(
+    fleet: Fleet,
+    state: battery.BatteryState | None,
+    last: StepResult | None,
+    before_soc: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fleet's AS headroom in the interval ``last``: power (2,) up and down [kW] and
+    deliverable energy (2,) up and down [kWh, grid side], the latter at the weaker of the
+    interval's start (``before_soc``, (B,) [kWh]) and end (``state``) stored energies.
+
+    Up: discharge headroom, no more than the room under the export limit; down: charge
+    headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed). The energy
+    window is the kernel's (:class:`~vppsim.fleet.battery.BatteryKernel`): between
+    ``max(min_soc, backup_reserve)`` and 1 of the usable energy times the state of health
+    ``state.soh`` at the interval's end (a faded battery holds less)."""
+    if state is None or last is None:
+        return np.zeros(2), np.zeros(2)
+    b, rows = fleet.batteries, fleet.battery_rows
+    up = np.minimum(
+        b.discharge_kw - last.discharge_kw[rows],
+        fleet.export_limit_kw[rows] - last.meter_kw[rows],
+    )
+    down = b.charge_kw - last.charge_kw[rows]
+    soc = state.soc_kwh
+    capacity = b.energy_kwh * state.soh
+    low = np.maximum(b.min_soc, b.backup_reserve) * capacity
+    if before_soc is not None:
+        soc_low, soc_high = np.minimum(soc, before_soc), np.maximum(soc, before_soc)
+    else:
+        soc_low = soc_high = soc
+    energy_up = (soc_low - low) * b.discharge_efficiency
+    energy_down = (capacity - soc_high) / b.charge_efficiency
+    power = np.array([np.maximum(up, 0).sum(), np.maximum(down, 0).sum()])
+    energy = np.array([np.maximum(energy_up, 0).sum(), np.maximum(energy_down, 0).sum()])
+    return power, energy
+
+
+class FleetState:
+    """What a fleet's state reads as (shared by :class:`FleetSimulator` and
+    :class:`FleetView`): ``fleet``, ``battery_state``, ``ev_need`` and ``last``."""
+
+    fleet: Fleet
+    battery_state: battery.BatteryState | None
+    ev_need: np.ndarray | None
+    last: StepResult | None
+
+    def soc_kwh(self) -> np.ndarray:
+        """(H,) stored energy now [kWh] (0 without battery)."""
+        out = np.zeros(self.fleet.homes)
+        if self.battery_state is not None:
+            out[self.fleet.battery_rows] = self.battery_state.soc_kwh
+        return out
+
+    def ev_need_kwh(self) -> np.ndarray:
+        """(H,) energy the plugged-in car still needs now [kWh] (0 without)."""
+        out = np.zeros(self.fleet.homes)
+        if self.ev_need is not None:
+            out[self.fleet.ev_rows] = self.ev_need
+        return out
+
+    def headroom(self, before_soc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The fleet's AS headroom in the last interval (:func:`headroom`)."""
+        return headroom(self.fleet, self.battery_state, self.last, before_soc)
+
+
+class FleetSimulator(FleetState):
     """Steps a :class:`Fleet` (module docstring): ``reset()``, then ``step(action)`` once per
     interval with an (H, 4) action of :data:`ACTIONS` shares."""
 
@@ -260,48 +377,6 @@ class FleetSimulator:
         self.mass_c = f.x0.copy()
         self.last = None
 
-    def soc_kwh(self) -> np.ndarray:
-        """(H,) stored energy now [kWh] (0 without battery)."""
-        out = np.zeros(self.fleet.homes)
-        if self.battery_state is not None:
-            out[self.fleet.battery_rows] = self.battery_state.soc_kwh
-        return out
-
-    def ev_need_kwh(self) -> np.ndarray:
-        """(H,) energy the plugged-in car still needs now [kWh] (0 without)."""
-        out = np.zeros(self.fleet.homes)
-        if self.ev_need is not None:
-            out[self.fleet.ev_rows] = self.ev_need
-        return out
-
-    def headroom(self, before_soc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The fleet's AS headroom in the last interval: power (2,) up and down [kW] and
-        deliverable energy (2,) up and down [kWh, grid side], the latter at the weaker of
-        the interval's start (``before_soc``, (B,) [kWh]) and end states.
-
-        Up: discharge headroom, no more than the room under the export limit; down: charge
-        headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed)."""
-        f, last = self.fleet, self.last
-        if self.battery_state is None or last is None:
-            return np.zeros(2), np.zeros(2)
-        b, rows = f.batteries, f.battery_rows
-        up = np.minimum(
-            b.discharge_kw - last.discharge_kw[rows],
-            f.export_limit_kw[rows] - last.meter_kw[rows],
-        )
-        down = b.charge_kw - last.charge_kw[rows]
-        soc = self.battery_state.soc_kwh
-        low = np.maximum(b.min_soc, b.backup_reserve) * b.energy_kwh
-        if before_soc is not None:
-            soc_low, soc_high = np.minimum(soc, before_soc), np.maximum(soc, before_soc)
-        else:
-            soc_low = soc_high = soc
-        energy_up = (soc_low - low) * b.discharge_efficiency
-        energy_down = (b.energy_kwh - soc_high) / b.charge_efficiency
-        power = np.array([np.maximum(up, 0).sum(), np.maximum(down, 0).sum()])
-        energy = np.array([np.maximum(energy_up, 0).sum(), np.maximum(energy_down, 0).sum()])
-        return power, energy
-
     def step(self, action: np.ndarray) -> StepResult:
         """One interval under ``action`` (H, 4) (:data:`ACTIONS`)."""
         f, k, dt = self.fleet, self.k, self.fleet.dt_h
@@ -309,9 +384,15 @@ class FleetSimulator:
             raise RuntimeError("the fleet's grid is over: reset first")
         action = np.asarray(action, dtype=float)
         homes = f.homes
-        clipped = {}
+        clipped: dict[str, np.ndarray] = {}
+
+        def flag(rows: np.ndarray, changed: np.ndarray) -> np.ndarray:
+            out = np.zeros(homes, dtype=bool)
+            out[rows] = changed
+            return out
+
         ev_kw, ac_kw, air = np.zeros(homes), np.zeros(homes), np.full(homes, np.nan)
-        unmet = 0.0
+        unmet, comfort = np.zeros(homes), np.zeros(homes)
         if self._ev is not None:
             rows, plan = f.ev_rows, f.ev_plan
             exogenous = plan.at(k)
@@ -322,12 +403,11 @@ class FleetSimulator:
             state, applied, info = self._ev.step(self.ev_need, request, exogenous)
             # Counted where the car got more than asked (a floor above the charger is the
             # kernel's clip, counted there).
-            clipped["ev need"] = int(np.count_nonzero(applied > asked + CLIP_TOLERANCE_KW))
-            clipped["ev limit"] = info["clipped"]
+            clipped["ev need"] = flag(rows, applied > asked + CLIP_TOLERANCE_KW)
+            clipped["ev limit"] = flag(rows, applied != request)  # the kernel's clip
             self.ev_need = state.copy()
             ev_kw[rows] = applied
-            unmet = float(info["unmet_kwh"].sum())
-        comfort = 0.0
+            unmet[rows] = info["unmet_kwh"]
         if self._ac is not None:
             rows, kernel = f.ac_rows, self._ac
             drive = f.drive.at(k)
@@ -335,18 +415,17 @@ class FleetSimulator:
             edges = np.stack([f.ceiling_c[k], f.floor_c[k]])
             least, most = kernel.electric_to_hold(self.mass_c, edges, drive)
             request = np.minimum(np.maximum(asked, least), np.maximum(most, least))
-            clipped["ac comfort"] = int(
-                np.count_nonzero(np.abs(request - asked) > CLIP_TOLERANCE_KW)
-            )
+            clipped["ac comfort"] = flag(rows, np.abs(request - asked) > CLIP_TOLERANCE_KW)
             state, applied, info = kernel.step(self.mass_c, request, drive)
-            clipped["ac capacity"] = info["clipped"]
+            # The kernel's clip: the heat asked (its action times the COP) changed.
+            clipped["ac capacity"] = flag(rows, info["heat_removed_kw"] != request * drive.cop)
             self.mass_c = state.copy()
             ac_kw[rows] = applied
             air[rows] = info["air_c"]
             outside = np.maximum(info["air_c"] - f.ceiling_c[k], 0.0) + np.maximum(
                 f.floor_c[k] - info["air_c"], 0.0
             )
-            comfort = float(outside.sum()) * dt
+            comfort[rows] = outside * dt
         pv, base = f.pv_kw[k], f.base_kw[k]
         charge, discharge = np.zeros(homes), np.zeros(homes)
         if self._battery is not None:
@@ -356,18 +435,19 @@ class FleetSimulator:
             # With all PV curtailed the meter is discharge - load: cap it at the export limit.
             lowest = -(f.export_limit_kw[rows] + base[rows] + ev_kw[rows] + ac_kw[rows])
             request = np.maximum(asked, lowest)
-            clipped["battery export"] = int(np.count_nonzero(request > asked + CLIP_TOLERANCE_KW))
-            state, applied, info = self._battery.step(self.battery_state, request)
-            clipped["battery limit"] = info["clipped"]
+            clipped["battery export"] = flag(rows, request > asked + CLIP_TOLERANCE_KW)
+            state, applied, _ = self._battery.step(self.battery_state, request)
+            clipped["battery limit"] = flag(rows, applied != request)  # the kernel's clip
             self.battery_state = battery.BatteryState(state.soc_kwh.copy(), state.soh.copy())
             charge[rows] = np.maximum(applied, 0.0)
             discharge[rows] = np.maximum(-applied, 0.0)
         uncurtailed = pv - base + discharge - charge - ev_kw - ac_kw
         curtail = np.clip(np.maximum(action[:, 3] * pv, uncurtailed - f.export_limit_kw), 0.0, pv)
-        clipped["pv export"] = int(
-            np.count_nonzero(curtail > action[:, 3] * pv + CLIP_TOLERANCE_KW)
-        )
-        self.last = StepResult(
+        clipped["pv export"] = curtail > action[:, 3] * pv + CLIP_TOLERANCE_KW
+        self.last = StepResult.of_homes(
+            comfort,
+            unmet,
+            clipped,
             meter_kw=uncurtailed - curtail,
             charge_kw=charge,
             discharge_kw=discharge,
@@ -375,9 +455,70 @@ class FleetSimulator:
             ac_kw=ac_kw,
             curtail_kw=curtail,
             air_c=air,
-            comfort_kh=comfort,
-            ev_unmet_kwh=unmet,
-            clipped=clipped,
         )
         self.k = k + 1
         return self.last
+
+
+class FleetView(FleetState):
+    """One of the fleets a :class:`FleetSimulator` steps side by side
+    (:meth:`Fleet.concat`): the simulator's state restricted to its homes (``k``, ``last``,
+    ``battery_state``, ``ev_need``, ``mass_c`` and :class:`FleetState`'s readings), so that
+    an environment settles its own homes. Stepping and resetting belong to the shared
+    simulator: :meth:`step` refuses and :meth:`reset` leaves the state alone.
+
+    Parameters
+    ----------
+    sim : FleetSimulator
+        Stepping ``Fleet.concat(fleets)``.
+    fleets : sequence of Fleet
+        The fleets, in their order in the concatenation.
+    index : int
+        Which one.
+    """
+
+    def __init__(self, sim: FleetSimulator, fleets: Sequence[Fleet], index: int):
+        self.sim, self.fleet = sim, fleets[index]
+
+        def rows(count) -> slice:
+            start = sum(count(f) for f in fleets[:index])
+            return slice(start, start + count(fleets[index]))
+
+        self._homes = rows(lambda f: f.homes)
+        self._batteries = rows(lambda f: len(f.battery_rows))
+        self._cars = rows(lambda f: len(f.ev_rows))
+        self._houses = rows(lambda f: len(f.ac_rows))
+        self._seen: tuple[StepResult | None, StepResult | None] = (None, None)
+
+    @property
+    def k(self) -> int:
+        return self.sim.k
+
+    @property
+    def last(self) -> StepResult | None:
+        shared = self.sim.last
+        if shared is not self._seen[0]:
+            self._seen = (shared, None if shared is None else shared.homes(self._homes))
+        return self._seen[1]
+
+    @property
+    def battery_state(self) -> battery.BatteryState | None:
+        state = self.sim.battery_state
+        if state is None or self.fleet.batteries is None:
+            return None
+        return battery.BatteryState(state.soc_kwh[self._batteries], state.soh[self._batteries])
+
+    @property
+    def ev_need(self) -> np.ndarray | None:
+        need = self.sim.ev_need
+        return None if need is None or self.fleet.ev_plan is None else need[self._cars]
+
+    @property
+    def mass_c(self) -> np.ndarray:
+        return self.sim.mass_c[self._houses]
+
+    def reset(self) -> None:
+        """The shared simulator is reset by its owner (the vector environment)."""
+
+    def step(self, action: np.ndarray) -> StepResult:
+        raise RuntimeError("a fleet of a shared simulator steps with the others (vector env)")
