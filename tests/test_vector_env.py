@@ -25,11 +25,13 @@ from vppsim.fleet import run
 
 @pytest.fixture(scope="module")
 def root():
+    """The default offline study (built once per process)."""
     return vgym.default_study()
 
 
 @pytest.fixture(scope="module")
 def data(root):
+    """Its environment inputs."""
     return vgym.load(root)
 
 
