@@ -18,11 +18,12 @@ from typer.testing import CliRunner
 
 import vppsim.env
 from vppsim.cli import app
-from vppsim.env import bidding
+from vppsim.env import agents, bidding
 from vppsim.env import gym as vgym
 from vppsim.env import settlement as st
 from vppsim.env.gym import price_feed
-from vppsim.env.score import schedule_actions
+from vppsim.env.score import Replay, ScoringEnv, Task, schedule_actions
+from vppsim.env.score import score as score_agent
 from vppsim.env.simulator import FleetSimulator
 from vppsim.errors import ConfigError
 from vppsim.fleet import run
@@ -150,6 +151,40 @@ def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(root):
     short = info["settlement_total"]
     assert short["no_pay"] < -1.0
     assert short["penalty"] == pytest.approx(short["no_pay"], rel=1e-9)  # multiple 1
+
+
+def test_per_home_awards_charge_each_battery_its_own_regulation_throughput(root):
+    study = run.read_study(root)
+    costs = 0.01 + 0.01 * (np.arange(len(study.assets)) % 5)  # 0.01 to 0.05 $/kWh
+    study = replace(study, assets=study.assets.assign(battery_throughput_cost_usd_per_kwh=costs))
+    task = Task.from_study(study, DispatchSettings(regulation_throughput_share=0.2))
+    env = ScoringEnv(task)
+    agent = agents.perfect_foresight(env)
+    hours = -(-task.data.fleet.n // 4)
+    assert agent.options["as_award_kw"].shape == (hours, task.data.fleet.homes, 4)
+    result = score_agent(env, agent)
+    wear = sum(
+        score(s, x, a, task.market, task.settings)["degradation cost"]
+        for s, x, a in zip(task.optimum, task.chunk.series, task.chunk.assets, strict=True)
+    )
+    assert wear > 0.1
+    assert result.settlement["degradation"] == pytest.approx(-wear, abs=1e-6)
+    assert result.regret == pytest.approx(0.0, abs=1e-6)
+    # The fleet's award alone settles the same capacity, but spread over the batteries pro
+    # rata to their discharge rating it charges other costs than the LP's.
+    fleet = Replay(agent.actions, {"as_award_kw": agent.options["as_award_kw"].sum(axis=1)})
+    pro_rata = score_agent(env, fleet)
+    assert pro_rata.settlement["as_capacity"] == pytest.approx(
+        result.settlement["as_capacity"], abs=1e-9
+    )
+    assert abs(pro_rata.settlement["degradation"] - result.settlement["degradation"]) > 1e-3
+    # An award on a home without a battery is refused in one line.
+    awards = agent.options["as_award_kw"].copy()
+    idle = np.setdiff1d(np.arange(task.data.fleet.homes), task.data.fleet.battery_rows)[0]
+    awards[0, idle, 0] = 1.0
+    home = task.data.fleet.home_ids[idle]
+    with pytest.raises(ConfigError, match=f"as_award_kw: home {home} has no battery"):
+        env.reset(options={"as_award_kw": awards})
 
 
 # --- Gymnasium --------------------------------------------------------------------------------

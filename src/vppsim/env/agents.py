@@ -50,12 +50,16 @@ def _replay(env: ScoringEnv, schedules: Sequence[Schedule], **options: Any) -> R
 
 
 def perfect_foresight(env: ScoringEnv) -> Replay:
-    """The per-home LP on the realised data, with its AS awards as the day-ahead position."""
+    """The per-home LP on the realised data, with its AS awards as the day-ahead position:
+    per home (hours, H, 4), so that each battery is charged the regulation throughput of its
+    own awards, as the LP charges it (the fleet's award, their sum, is what settles)."""
     optimum = env.task.optimum
-    awards = [s.awards_kw for s in optimum if s.awards_kw is not None]
-    if not awards:
+    held = [s.awards_kw for s in optimum if s.awards_kw is not None]
+    if not held:
         return _replay(env, optimum)
-    return _replay(env, optimum, as_award_kw=np.sum(awards, axis=0).tolist())
+    none = np.zeros_like(held[0])
+    awards = np.stack([none if s.awards_kw is None else s.awards_kw for s in optimum], axis=1)
+    return _replay(env, optimum, as_award_kw=awards)
 
 
 def rule(env: ScoringEnv) -> Replay:
