@@ -316,6 +316,43 @@ def test_the_simulator_holds_the_homes_needs_whatever_the_agent_asks(data):
     assert fleet.ac_rows.size > 0 and running > 100 and below == 0
 
 
+def test_the_headroom_follows_the_batteries_state_of_health(data):
+    fleet, dt = data.fleet, data.fleet.dt_h
+    b = fleet.batteries
+    cycle, calendar = 0.009, 0.02  # [1 per equivalent cycle], [1/yr]
+    aged = replace(
+        b,
+        cycle_fade_per_equivalent_cycle=np.full(len(b), cycle),
+        calendar_fade_per_year=np.full(len(b), calendar),
+    )
+    new, old = FleetSimulator(fleet), FleetSimulator(replace(fleet, batteries=aged))
+    ask = np.tile([-0.5, 0.0, 0.0, 0.0], (fleet.homes, 1))
+    discharged, steps = np.zeros(len(b)), 2
+    for _ in range(steps):
+        before = new.battery_state.soc_kwh.copy()
+        result = new.step(ask)
+        old.step(ask)
+        discharged += result.discharge_kw[fleet.battery_rows] * dt
+    # Neither fleet reached its floor: the same energies, only the health differs.
+    np.testing.assert_array_equal(new.battery_state.soc_kwh, old.battery_state.soc_kwh)
+    assert discharged.min() > 0
+    soh = 1.0 - cycle * discharged / b.energy_kwh - calendar * steps * dt / 8760.0
+    np.testing.assert_allclose(old.battery_state.soh, soh, rtol=1e-12)
+    power_new, energy_new = new.headroom(before)
+    power_old, energy_old = old.headroom(before)
+    np.testing.assert_array_equal(power_new, power_old)
+    lost = b.energy_kwh * (1.0 - soh)  # [kWh] of capacity faded
+    floor = np.maximum(b.min_soc, b.backup_reserve)
+    # Down: the room below full shrinks by the capacity lost; up: the floor, a share of the
+    # capacity, falls with it.
+    np.testing.assert_allclose(
+        energy_new - energy_old,
+        [-np.sum(floor * lost * b.discharge_efficiency), np.sum(lost / b.charge_efficiency)],
+        rtol=1e-9,
+    )
+    assert energy_new[1] - energy_old[1] > 0.1
+
+
 # --- bidding mode -----------------------------------------------------------------------------
 
 
