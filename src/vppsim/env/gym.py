@@ -325,6 +325,7 @@ class VppEnv(gymnasium.Env):
         ).tz_localize(d.timezone)
         self._published = published.tz_convert("UTC").as_unit("ns").asi8
         self._stamps = d.timestamps.as_unit("ns").asi8
+        self._stamp_text = [t.isoformat() for t in d.timestamps]  # info["timestamp"]
         days = self.day_index[:, None] + np.arange(2)
         self._known = np.where(
             days < self.days,
@@ -485,7 +486,7 @@ class VppEnv(gymnasium.Env):
         power = 0.0 if fleet.batteries is None else float(fleet.batteries.discharge_kw.sum())
         return {
             "step": int(self.sim.k),
-            "timestamp": self.data.timestamps[min(self.sim.k, fleet.n - 1)].isoformat(),
+            "timestamp": self._stamp_text[min(self.sim.k, fleet.n - 1)],
             "settlement_total": {name: float(v) for name, v in self._total.items()},
             "aggregation": {
                 "homes": int(fleet.homes),

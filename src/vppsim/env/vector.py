@@ -122,6 +122,29 @@ def _check_compatible(datasets: Sequence[EnvData]) -> None:
             raise ConfigError(f"sub-env {i}'s forecasts differ from sub-env 0's (observation)")
 
 
+def stack_infos(infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The sub-envs' infos batched as Gymnasium's ``VectorEnv._add_info`` batches them one
+    sub-env at a time (a key's values in one array over the sub-envs, numbers in the
+    array of their type, arrays stacked, anything else in an object array, dicts key by
+    key; ``_key`` the mask of the sub-envs that have it), at once: every sub-env of a
+    :class:`VppVectorEnv` reports the same keys."""
+    out: dict[str, Any] = {}
+    for key, first in infos[0].items():
+        values = [info[key] for info in infos]
+        if isinstance(first, dict):
+            array = stack_infos(values)
+        elif type(first) in (int, float, bool) or isinstance(first, np.number):
+            array = np.array(values, dtype=type(first))
+        elif isinstance(first, np.ndarray):
+            array = np.stack(values)
+        else:
+            array = np.empty(len(values), dtype=object)
+            for i, value in enumerate(values):
+                array[i] = value
+        out[key], out[f"_{key}"] = array, np.ones(len(values), dtype=bool)
+    return out
+
+
 class VppVectorEnv(VectorEnv):
     """K dispatch-mode sub-environments stepped by one simulator (module docstring).
 
@@ -196,14 +219,16 @@ class VppVectorEnv(VectorEnv):
         )
         super().reset(seed=seeds[0])
         self.sim.reset()
-        observations, infos = [], {}
-        for i, (env, s, o) in enumerate(zip(self.envs, seeds, options, strict=True)):
-            observation, info = env.reset(seed=s, options=o)
-            observations.append(observation)
-            infos = self._add_info(infos, info, i)
+        observations, infos = zip(
+            *(
+                env.reset(seed=s, options=o)
+                for env, s, o in zip(self.envs, seeds, options, strict=True)
+            ),
+            strict=True,
+        )
         self._options = list(options)
         self._autoreset = False
-        return self._batch(observations), infos
+        return self._batch(list(observations)), stack_infos(infos)
 
     def step(
         self, actions: np.ndarray
@@ -219,17 +244,18 @@ class VppVectorEnv(VectorEnv):
             raise ConfigError(f"actions: need shape {self.action_space.shape}, got {actions.shape}")
         before = [env.stored_kwh() for env in self.envs]
         self.sim.step(actions.reshape(-1, actions.shape[-1]))
-        observations, infos = [], {}
-        rewards = np.zeros(k)
-        terminations, truncations = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
-        for i, env in enumerate(self.envs):
-            observation, rewards[i], terminations[i], truncations[i], info = env.settle_step(
-                before[i]
-            )
-            observations.append(observation)
-            infos = self._add_info(infos, info, i)
+        observations, rewards, terminations, truncations, infos = zip(
+            *(env.settle_step(b) for env, b in zip(self.envs, before, strict=True)), strict=True
+        )
+        terminations = np.array(terminations)
         self._autoreset = bool(terminations.all())
-        return self._batch(observations), rewards, terminations, truncations, infos
+        return (
+            self._batch(list(observations)),
+            np.array(rewards),
+            terminations,
+            np.array(truncations),
+            stack_infos(infos),
+        )
 
 
 def _sources(data: Any, members: bool, settings: DispatchSettings | None) -> list[EnvData]:
