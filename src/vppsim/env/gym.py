@@ -308,7 +308,7 @@ class VppEnv(gymnasium.Env):
         self.data = data if isinstance(data, EnvData) else load(data, settings)
         self.rules = rules or settlement.SettlementRules()
         d, fleet = self.data, self.data.fleet
-        self.sim = simulator or FleetSimulator(fleet)
+        self.sim = FleetSimulator(fleet) if simulator is None else simulator
         local = d.timestamps.tz_convert(d.timezone)
         dates = local.normalize().tz_localize(None)
         first = dates[0]

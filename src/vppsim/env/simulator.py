@@ -21,6 +21,10 @@ aggregator cannot break (each clip is counted in the step's ``clipped``):
   limit even with all PV curtailed.
 * PV: curtailed by the share asked, and further where the meter would exceed the export
   limit (the inverter's export control).
+
+Several fleets step together as one (:meth:`Fleet.concat`, the vector environment): the
+step keeps its comfort, EV shortfall and clips per home, so that each fleet reads its own
+through a :class:`FleetView`.
 """
 
 from __future__ import annotations
