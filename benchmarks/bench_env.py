@@ -14,8 +14,10 @@ included; prints the homes, steps per second (best of ``--repeats``) and the sim
 
 Then the native vector env (:class:`vppsim.env.vector.VppVectorEnv`): ``--envs`` K
 sub-envs of each ``--vector-homes`` homes stepped together (one simulator call per step),
-beside the same K single envs stepped one after the other; printed as sub-env steps per
-second (K times the vector steps per second), with the speed-up.
+beside the same K single envs stepped one after the other in a plain loop (no batching of
+observations and infos) and in Gymnasium's ``SyncVectorEnv`` (the same batched outputs);
+printed as sub-env steps per second (K times the vector steps per second), with the
+speed-ups over the loop and over ``SyncVectorEnv``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from gymnasium.vector import SyncVectorEnv
 
 from vppsim.env import gym as vgym
 from vppsim.env.simulator import FleetSimulator
@@ -75,9 +78,20 @@ def vector_rates(base: vgym.EnvData, envs: int, homes: int, steps: int, repeats:
             for single, a in zip(singles, action, strict=True):
                 single.step(a)
 
+    sync = SyncVectorEnv([lambda: vgym.VppEnv(data) for _ in range(envs)])
+
+    def synced() -> None:
+        sync.reset(seed=0)
+        for action in actions:
+            sync.step(action)
+
     fast = best_rate(batched, steps * envs, repeats)
     slow = best_rate(looped, steps * envs, repeats)
-    print(f"{envs:>4} {data.fleet.homes:>7} {fast:>16,.0f} {slow:>16,.0f} {fast / slow:>8.2f}")
+    usual = best_rate(synced, steps * envs, repeats)
+    print(
+        f"{envs:>4} {data.fleet.homes:>7} {fast:>12,.0f} {slow:>12,.0f} {usual:>12,.0f} "
+        f"{fast / slow:>9.2f} {fast / usual:>9.2f}"
+    )
 
 
 def main() -> None:
@@ -113,8 +127,11 @@ def main() -> None:
             f"{data.fleet.homes:>7} {best_rate(episode, steps, args.repeats):>12,.0f} "
             f"{best_rate(simulate, steps, args.repeats):>18,.0f}"
         )
-    print(f"\n{'K':>4} {'homes':>7} {'vector steps/s':>16} {'K singles':>16} {'speedup':>8}")
-    print(f"{'':>4} {'each':>7} {'(sub-env steps)':>16} {'(sub-env steps)':>16}")
+    print("\nsub-env steps/s:")
+    print(
+        f"{'K':>4} {'homes':>7} {'vector':>12} {'K singles':>12} {'SyncVector':>12} "
+        f"{'vs singles':>9} {'vs Sync':>9}"
+    )
     for homes in args.vector_homes:
         vector_rates(base, args.envs, homes, steps, args.repeats)
 

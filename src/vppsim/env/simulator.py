@@ -493,6 +493,7 @@ class FleetView(FleetState):
         self._cars = rows(lambda f: len(f.ev_rows))
         self._houses = rows(lambda f: len(f.ac_rows))
         self._seen: tuple[StepResult | None, StepResult | None] = (None, None)
+        self._state: tuple[battery.BatteryState | None, ...] = (None, None)
 
     @property
     def k(self) -> int:
@@ -507,10 +508,14 @@ class FleetView(FleetState):
 
     @property
     def battery_state(self) -> battery.BatteryState | None:
-        state = self.sim.battery_state
-        if state is None or self.fleet.batteries is None:
-            return None
-        return battery.BatteryState(state.soc_kwh[self._batteries], state.soh[self._batteries])
+        shared = self.sim.battery_state
+        if shared is not self._state[0]:
+            mine = None
+            if shared is not None and self.fleet.batteries is not None:
+                rows = self._batteries
+                mine = battery.BatteryState(shared.soc_kwh[rows], shared.soh[rows])
+            self._state = (shared, mine)
+        return self._state[1]
 
     @property
     def ev_need(self) -> np.ndarray | None:
