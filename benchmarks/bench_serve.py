@@ -166,6 +166,9 @@ class Connection:
 class Load:
     """The concurrent phase: its clients and shared tallies."""
 
+    SETTLE = 5.0
+    """Longest wait for a step whose client left after sending it whole [s]."""
+
     def __init__(self, port: int, space: spaces.Space, seconds: float):
         self.port, self.space = port, space
         self.stop = time.monotonic() + seconds
@@ -243,7 +246,10 @@ class Load:
         """Step requests abandoned mid-flight: the episode holds the step or nothing.
 
         Alternately the connection closes after half the body (the step cannot apply) and
-        right after the whole request, before the answer (it may or may not have applied).
+        right after the whole request, before the answer (the server may still run it: the
+        client waits up to ``SETTLE`` seconds for it before deciding it was not applied, so a
+        loaded server's late step is not mistaken for a lost one). The step carries
+        ``expect_step``, so it can only ever apply as that step.
         """
         http = await Connection.open(self.port)
         attempts = 0
@@ -253,16 +259,21 @@ class Load:
             done = False
             while not done and time.monotonic() < self.stop:
                 action = pattern(self.space, 99, len(run.actions))
-                body = json.dumps({"action": action}).encode()
+                body = json.dumps({"action": action, "expect_step": len(run.actions)}).encode()
                 request = http.encode("POST", f"/episodes/{episode}/step", body)
                 attempts += 1
-                cut = len(request) - len(body) // 2 if attempts % 2 else len(request)
+                whole = attempts % 2 == 0
+                cut = len(request) if whole else len(request) - len(body) // 2
                 once = await Connection.open(self.port)
                 once.writer.write(request[:cut])
                 await once.writer.drain()
                 await once.close()
-                await asyncio.sleep(0.05)  # let the server finish what it received
-                seen = await self.call(http, "GET", f"/episodes/{episode}/observation")
+                settle = time.monotonic() + (self.SETTLE if whole else 0.05)
+                while True:
+                    await asyncio.sleep(0.01)  # let the server finish what it received
+                    seen = await self.call(http, "GET", f"/episodes/{episode}/observation")
+                    if seen["steps"] != len(run.actions) or time.monotonic() > settle:
+                        break
                 if seen["steps"] == len(run.actions) + 1:
                     run.actions.append(action)
                     self.dropped["applied"] += 1

@@ -92,26 +92,36 @@ def test_unmanaged_kernel_matches_the_load(study):
     plan = ev.schedule(drawn, len(homes), len(grid), 15.0)
     power, unmet = ev.simulate(plan)
     # Equal but where a session's charging runs into the interval of the car's next
-    # plug-in: the kernel lays one session per interval, so that tail is reported unmet.
-    gap = np.abs(power.T - parts["ev_kw"])
-    assert np.isclose(gap.sum() * 0.25, unmet.sum(), atol=1e-3)
-    assert unmet.sum() < 1e-3 * power.sum() * 0.25
+    # plug-in: the kernel lays one session per interval, so that tail is cut with the
+    # plug-out (neither charged nor owed), and unmanaged charging meets every need.
+    gap = power.T - parts["ev_kw"]
+    assert (gap < 1e-4).all()
+    tails = gap < -1e-4
+    assert tails.any() and (plan.arriving_kwh.T[tails] > 0).all()
+    assert np.abs(gap[~tails]).max() < 1e-4
+    assert unmet.sum() < 1e-9
     # What is neither charged nor unmet is still needed by cars plugged in at the end.
     assert power.sum() * 0.25 + unmet.sum() <= plan.arriving_kwh.sum() + 1e-9
     # No charger draws more than its power (a car charges one session at a time).
     assert (parts["ev_kw"] <= homes["ev_charger_kw"].to_numpy()[:, None] + 1e-4).all()
 
 
-def one_session(arrival, departure, charge_minutes, power=7.2, n_steps=8):
+def home_sessions(arrival, charge_end, departure, power=7.2, n_steps=8):
+    """One home's sessions at these minutes, laid out on ``n_steps`` 15-min intervals."""
+    count = len(arrival)
     drawn = ev.Sessions(
-        row=np.array([0]),
-        home_id=np.array([0]),
-        arrival_minute=np.array([float(arrival)]),
-        charge_end_minute=np.array([float(arrival + charge_minutes)]),
-        departure_minute=np.array([float(departure)]),
-        power_kw=np.array([power]),
+        row=np.zeros(count, dtype=np.int64),
+        home_id=np.zeros(count, dtype=np.int64),
+        arrival_minute=np.array(arrival, dtype=float),
+        charge_end_minute=np.array(charge_end, dtype=float),
+        departure_minute=np.array(departure, dtype=float),
+        power_kw=np.full(count, power),
     )
     return ev.schedule(drawn, 1, n_steps, 15.0)
+
+
+def one_session(arrival, departure, charge_minutes, power=7.2, n_steps=8):
+    return home_sessions([arrival], [arrival + charge_minutes], [departure], power, n_steps)
 
 
 def test_kernel_clips_and_reports_unmet_energy():
@@ -148,14 +158,19 @@ def test_a_session_before_the_grid_needs_only_what_is_left():
 def test_a_session_overrun_by_the_next_in_its_interval_is_reported():
     # Plug-ins at minutes 16 and 20 (the same interval): the first is dropped and its
     # 7.2 kW x 60 min = 7.2 kWh reported; the second is laid out.
-    drawn = ev.Sessions(
-        row=np.array([0, 0]),
-        home_id=np.array([0, 0]),
-        arrival_minute=np.array([16.0, 20.0]),
-        charge_end_minute=np.array([76.0, 50.0]),
-        departure_minute=np.array([20.0, 100.0]),
-        power_kw=np.array([7.2, 7.2]),
-    )
-    plan = ev.schedule(drawn, 1, 8, 15.0)
+    plan = home_sessions([16, 20], [76, 50], [20, 100])
     assert np.isclose(plan.dropped_kwh[0], 7.2)
     assert np.isclose(plan.arriving_kwh.sum(), 7.2 * 30 / 60)
+
+
+def test_a_session_cut_by_the_next_plug_in_needs_only_what_its_window_holds():
+    # Plug-ins at minutes 10 and 50: the first (7.2 kW for 40 min, plugged until minute 50)
+    # is moved to plug out at minute 45, the start of the second's interval, and its charging
+    # after minute 45 goes with it: 7.2 kW x 35 min = 4.2 kWh, all deliverable.
+    plan = home_sessions([10, 50], [50, 60], [50, 100])
+    assert np.isclose(plan.arriving_kwh[0, 0], 4.2)
+    assert np.isclose(plan.arriving_kwh[3, 0], 7.2 * 10 / 60)
+    deliverable = 7.2 * plan.plugged[:3, 0].sum() * 0.25
+    assert np.isclose(deliverable, 4.2)
+    _, unmet = ev.simulate(plan)
+    assert unmet.sum() < 1e-12

@@ -20,9 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from gymnasium import spaces
 from mcp import Client, StdioServerParameters
+from typer.testing import CliRunner
 
-from vppsim.serve import create_api, create_mcp, from_json, jsonable
-from vppsim.serve.episodes import ActionRejected
+from vppsim.cli import app
+from vppsim.serve import EpisodeStore, create_api, create_mcp, from_json, jsonable
+from vppsim.serve.episodes import ActionRejected, EpisodeExpired
 
 HOURS = 24
 DT = 1.0  # step length [h]
@@ -241,7 +243,124 @@ def test_stale_expect_step_is_409_and_steps_nothing(client):
 def test_max_episodes_is_429(client):
     for _ in range(8):
         new(client)
-    assert client.post("/episodes", json={}).status_code == 429
+    r = client.post("/episodes", json={})
+    assert r.status_code == 429
+    # One line naming the limit, how to free a slot and that idle episodes expire.
+    detail = r.json()["detail"]
+    assert "\n" not in detail
+    assert all(w in detail for w in ("8 episodes open", "max_episodes", "DELETE", "900 s"))
+
+
+class Clock:
+    """A monotonic clock the test moves by hand [s]."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Closable(ToyBattery):
+    """Records that its episode's memory was released."""
+
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_an_idle_episode_expires_its_memory_is_released_and_a_request_says_so():
+    clock, made = Clock(), []
+
+    def factory():
+        made.append(Closable())
+        return made[-1]
+
+    with TestClient(create_api(factory, idle_timeout=60.0, clock=clock)) as c:
+        kept, idle = new(c), new(c)
+        store = c.app.state.store
+        clock.now = 59.0
+        assert c.post(f"/episodes/{kept}/step", json={"action": action(0)}).status_code == 200
+        clock.now = 60.0  # idle for 60 s: expired; kept was touched 1 s ago
+        for r in (
+            c.get(f"/episodes/{idle}/observation"),
+            c.post(f"/episodes/{idle}/step", json={"action": action(0)}),
+            c.get(f"/episodes/{idle}/settlement"),
+            c.delete(f"/episodes/{idle}"),
+        ):
+            assert r.status_code == 404
+            assert r.json()["detail"] == (
+                f"episode {idle!r} expired after 60 s without a request; start a new one"
+            )
+        assert len(store) == 1
+        envs = {e: s.env for e, s in store._episodes.items()}
+        assert list(envs) == [kept] and not envs[kept].closed
+        # The probe that read the spaces, and the idle episode's.
+        assert [env.closed for env in made] == [True, False, True]
+        # Each request touches: stepping every 50 s keeps an episode for good.
+        for t in range(1, 5):
+            clock.now = 59.0 + 50.0 * t
+            r = c.post(f"/episodes/{kept}/step", json={"action": action(t), "expect_step": t})
+            assert r.status_code == 200, r.text
+        # An id never issued is still the plain 404.
+        assert c.get("/episodes/nope/observation").json()["detail"] == "no episode 'nope'"
+
+
+def test_abandoned_clients_cannot_exhaust_max_episodes():
+    clock = Clock()
+    with TestClient(create_api(make_env, max_episodes=3, idle_timeout=900.0, clock=clock)) as c:
+        abandoned = [new(c) for _ in range(3)]
+        assert c.post("/episodes", json={}).status_code == 429
+        clock.now = 899.0
+        assert c.post("/episodes", json={}).status_code == 429
+        clock.now = 900.0
+        fresh = new(c)  # the sweep before the create freed every abandoned slot
+        assert len(c.app.state.store) == 1
+        assert c.get(f"/episodes/{fresh}/observation").status_code == 200
+        assert all(c.get(f"/episodes/{e}/observation").status_code == 404 for e in abandoned)
+
+
+def test_no_idle_timeout_keeps_episodes_and_a_busy_episode_is_never_expired():
+    clock = Clock()
+    store = EpisodeStore(make_env, idle_timeout=0.0, clock=clock)
+    episode = store.create(seed=1)
+    clock.now = 1e9
+    assert store.expire() == 0 and store.observe(episode)["steps"] == 0
+    store = EpisodeStore(make_env, idle_timeout=10.0, clock=clock)
+    episode = store.create(seed=1)
+    clock.now += 10.0
+    held = store._episodes[episode]
+    with held.lock:  # a request in progress (a long step) holds the episode's lock
+        assert store.expire() == 0
+    assert store.expire() == 1
+    with pytest.raises(EpisodeExpired, match="expired after 10 s"):
+        store.step(episode, action(0))
+    with pytest.raises(ValueError, match="idle_timeout"):
+        EpisodeStore(make_env, idle_timeout=-1.0)
+
+
+def test_mcp_says_an_idle_episode_expired():
+    clock = Clock()
+    server = create_mcp(make_env, idle_timeout=30.0, clock=clock)
+
+    async def session():
+        async with Client(server) as mcp:
+            episode = (await mcp.call_tool("new_episode", {"seed": 1})).structured_content[
+                "episode"
+            ]
+            clock.now = 30.0
+            gone = await mcp.call_tool("observe", {"episode": episode})
+            assert gone.is_error and "expired after 30 s" in gone.content[0].text
+            again = await mcp.call_tool("new_episode", {"seed": 1})
+            assert not again.is_error
+
+    anyio.run(session)
+
+
+def test_serve_refuses_a_negative_idle_timeout():
+    result = CliRunner().invoke(app, ["serve", "--idle-timeout", "-1"])
+    assert result.exit_code == 2 and "idle-timeout" in result.output
 
 
 def test_concurrent_steps_on_two_episodes_do_not_interfere(client):

@@ -968,6 +968,14 @@ def serve(
     max_episodes: Annotated[
         int, typer.Option(help="Episodes held at once (each client's own).", min=1)
     ] = 256,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds without a request after which an episode is closed and its memory "
+            "released (a later request for it is a 404 saying it expired); 0 for never.",
+            min=0.0,
+        ),
+    ] = 900.0,
 ) -> None:
     """Serve the agent environment to agents: an HTTP API (OpenAPI schema at /docs; episodes,
     observations, steps, settlement; the market clock at /feed) or an MCP server (the same as
@@ -992,7 +1000,7 @@ def serve(
         return make_env(mode, data=data)
 
     if mcp == "stdio":
-        run_mcp(factory, "stdio", max_episodes=max_episodes)
+        run_mcp(factory, "stdio", max_episodes=max_episodes, idle_timeout=idle_timeout)
         return
     where = f"http://{host}:{port}/" + ("mcp" if mcp else "docs")
     err.print(f"vppsim serve ({mode}) on {where} (Ctrl-C stops)", highlight=False)
@@ -1002,9 +1010,23 @@ def serve(
             highlight=False,
         )
     if mcp:
-        run_mcp(factory, "streamable-http", host=host, port=port, max_episodes=max_episodes)
+        run_mcp(
+            factory,
+            "streamable-http",
+            host=host,
+            port=port,
+            max_episodes=max_episodes,
+            idle_timeout=idle_timeout,
+        )
     else:
-        serve_api(factory, host=host, port=port, max_episodes=max_episodes, feed=price_feed(data))
+        serve_api(
+            factory,
+            host=host,
+            port=port,
+            max_episodes=max_episodes,
+            feed=price_feed(data),
+            idle_timeout=idle_timeout,
+        )
 
 
 def _rows(

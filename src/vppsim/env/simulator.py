@@ -402,13 +402,17 @@ class FleetSimulator(FleetState):
             exogenous = plan.at(k)
             asked = action[rows, 1] * plan.power_kw
             need = self.ev_need + exogenous["arriving_kwh"]
-            floor = np.maximum(need - f.ev_room_kwh[k], 0.0) / dt
+            # A need the window cannot hold (a session cut by the grid's end) asks for the
+            # charger, never above it: the guard's own floor is no clip of the aggregator's.
+            floor = np.minimum(
+                np.maximum(need - f.ev_room_kwh[k], 0.0) / dt, plan.power_kw * exogenous["plugged"]
+            )
             request = np.maximum(asked, floor)
             state, applied, info = self._ev.step(self.ev_need, request, exogenous)
-            # Counted where the car got more than asked (a floor above the charger is the
-            # kernel's clip, counted there).
+            # Counted where the car got more than asked, and where the kernel cut the request
+            # to the charger or the need (beyond rounding: the kernel's flag is exact).
             clipped["ev need"] = flag(rows, applied > asked + CLIP_TOLERANCE_KW)
-            clipped["ev limit"] = flag(rows, applied != request)  # the kernel's clip
+            clipped["ev limit"] = flag(rows, request - applied > CLIP_TOLERANCE_KW)
             self.ev_need = state.copy()
             ev_kw[rows] = applied
             unmet[rows] = info["unmet_kwh"]

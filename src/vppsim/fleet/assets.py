@@ -1068,9 +1068,10 @@ def operational_constraints(parameters: FleetParameters) -> dict[str, Any]:
             "non_spinning_reserve_duration_h": dispatch.reserve_hours,
             "rule": "an award of P kW for an hour needs state of charge for P kW over the "
             "duration above the backup reserve (discharge) or headroom below full (charge)",
-            "source": "CAISO BPM for Market Operations: regulation needs 60 min of "
-            "continuous energy (15 min for a storage resource that opts into Regulation "
-            "Energy Management, not modelled here); spinning and non-spinning reserve 30 min "
-            "(as remembered)",
+            "source": "CAISO Fifth Replacement Electronic Tariff, section 8 as of 1 May 2026 "
+            "(https://www.caiso.com/documents/section-8-ancillary-services-as-of-may-1-2026.pdf"
+            "): regulation dispatchable continuously for at least 60 min in the day-ahead "
+            "market (8.4.1.1(g); Regulation Energy Management, 15 min for storage, 8.4.1.2, "
+            "not modelled here); spinning and non-spinning reserve 30 min (8.4.3)",
         },
     }

@@ -40,14 +40,15 @@ class DispatchSettings(BaseModel):
         gt=0.0,
         le=4.0,
         description="Energy duration of a regulation award [h]: 60 min, CAISO tariff section "
-        "8.4 continuous-energy requirement for regulation in the day-ahead market.",
+        "8.4.1.1(g): regulation offered in the day-ahead market must be dispatchable on a "
+        "continuous basis for at least 60 minutes (30 in real time).",
     )
     reserve_hours: float = Field(
         0.5,
         gt=0.0,
         le=4.0,
         description="Energy duration of a spinning or non-spinning award [h]: 30 min, CAISO "
-        "tariff section 8.4.",
+        "tariff section 8.4.3 (reserve output maintained for at least 30 minutes).",
     )
     regulation_throughput_share: float = Field(
         0.0,

@@ -258,17 +258,26 @@ def schedule(drawn: Sessions, n_homes: int, n_steps: int, step_minutes: float) -
     A session is kept if it is plugged in during the grid; its plug-out is moved back to
     the start of the interval of the home's next plug-in, so at most one session per home is
     plugged in during an interval (a session whose next one plugs in during its own arrival
-    interval is dropped, its energy reported in ``dropped_kwh``). A session plugged in
-    before the grid starts needs what unmanaged charging would still deliver after the
-    start.
+    interval is dropped, its energy reported in ``dropped_kwh``); the charging after a moved
+    plug-out goes with it, so the layout never makes a need its window cannot hold. A
+    session plugged in before the grid starts needs what unmanaged charging would still
+    deliver after the start.
     """
     dt = float(step_minutes)
     start = np.maximum(drawn.arrival_minute, 0.0)
     leave = _leave_before_next(drawn.row, drawn.arrival_minute, drawn.departure_minute, dt)
-    need = drawn.power_kw * np.maximum(drawn.charge_end_minute - start, 0.0) / 60.0
     during = (start < n_steps * dt) & (drawn.departure_minute > 0.0)
     keep = during & (leave > start)
     lost = during & ~keep
+    # A kept session's charging ends at its moved plug-out: else the tail cut by the move
+    # would be a shortfall no controller could avoid, which the dispatch would flag as an
+    # issue and the env's guard chase above the charger.
+    end = np.where(
+        keep & (leave < drawn.departure_minute),
+        np.minimum(drawn.charge_end_minute, leave),
+        drawn.charge_end_minute,
+    )
+    need = drawn.power_kw * np.maximum(end - start, 0.0) / 60.0
     dropped = np.bincount(drawn.row[lost], need[lost], minlength=n_homes).astype(np.float64)
     rows, start, leave, power, need = (
         x[keep] for x in (drawn.row, start, leave, drawn.power_kw, need)

@@ -8,13 +8,15 @@ Events); the OpenAPI schema at ``/openapi.json`` carries the action's JSON Schem
 
 Errors: 422 names the offending field in FastAPI's own form
 (``{"detail": [{"loc": ["body", "action", "battery", 1], "msg": ..., "type": ...}]}``) and
-leaves the episode untouched; 404 unknown episode; 409 ended episode or stale
-``expect_step``; 413 body over ``max_body`` bytes; 429 too many episodes.
+leaves the episode untouched; 404 unknown episode, or one expired after ``idle_timeout``
+seconds without a request (the detail says so); 409 ended episode or stale ``expect_step``;
+413 body over ``max_body`` bytes; 429 too many episodes.
 """
 
 # No `from __future__ import annotations`: the step route's body model is made per app, and
 # FastAPI reads annotations when a route is registered.
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -136,6 +138,8 @@ def create_api(
     max_episodes: int = 256,
     max_body: int | None = None,
     feed: Feed | None = None,
+    idle_timeout: float = 900.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
     """Make the HTTP API over episodes of the environments ``factory`` makes.
 
@@ -151,13 +155,17 @@ def create_api(
         per home of a large fleet).
     feed : Feed, optional
         The market clock's events, replayed by ``GET /feed?speed=...``; 404 there without it.
+    idle_timeout : float
+        An episode without a request this long is closed [s]; 0 for never.
+    clock : callable
+        Monotonic seconds for the idle timeout [s] (tests inject one).
 
     Returns
     -------
     fastapi.FastAPI
         The app; ``app.state.store`` is its :class:`~vppsim.serve.episodes.EpisodeStore`.
     """
-    store = EpisodeStore(factory, max_episodes=max_episodes)
+    store = EpisodeStore(factory, max_episodes, idle_timeout, clock)
     schemas = store.spaces()
     # The spaces' JSON Schemas go into OpenAPI. An action is validated by the store, which
     # names the field in its 422 (pydantic would only say "invalid"); answers are built by the
@@ -184,6 +192,7 @@ def create_api(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.start_sweeper()
         yield
         store.close()
 
@@ -257,9 +266,10 @@ def serve(
     max_episodes: int = 256,
     feed: Feed | None = None,
     log_level: str = "warning",
+    idle_timeout: float = 900.0,
 ) -> None:
     """Run the API with uvicorn, on loopback unless ``host`` says otherwise (blocks)."""
     import uvicorn
 
-    app = create_api(factory, max_episodes, feed=feed)
+    app = create_api(factory, max_episodes, feed=feed, idle_timeout=idle_timeout)
     uvicorn.run(app, host=host, port=port, log_level=log_level)

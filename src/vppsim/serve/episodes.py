@@ -4,6 +4,9 @@ The HTTP API (:mod:`vppsim.serve.api`) and the MCP server (:mod:`vppsim.serve.mc
 two faces of one :class:`EpisodeStore`: it makes environments with a factory, keys them by an
 id, validates every action against the action space before the environment sees it, and steps
 each episode under its own lock, so a step is atomic and a rejected action never half-applies.
+An episode untouched for ``idle_timeout`` seconds is closed and forgotten (its memory
+released), so clients that walk away cannot hold the server's ``max_episodes`` slots; a later
+request for it is a 404 saying it expired.
 
 JSON form (as ``gymnasium.spaces.utils``): a ``Dict`` space is a JSON object of its keys, a
 ``Box`` a (nested) list of numbers, ``Discrete`` an int. Non-finite floats, which JSON cannot
@@ -15,6 +18,8 @@ from __future__ import annotations
 import math
 import secrets
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +64,14 @@ class UnknownEpisode(ServeError, KeyError):
         return f"no episode {self.args[0]!r}"
 
 
+class EpisodeExpired(UnknownEpisode):
+    """The episode was closed after ``idle_timeout`` seconds without a request."""
+
+    def __str__(self) -> str:
+        episode_id, idle = self.args
+        return f"episode {episode_id!r} expired after {idle:g} s without a request; start a new one"
+
+
 class EpisodeConflict(ServeError):
     """The episode cannot take this step: it has ended or failed, or the client's step count is
     stale (``expect_step`` differs from the episode's)."""
@@ -67,7 +80,8 @@ class EpisodeConflict(ServeError):
 
 
 class TooManyEpisodes(ServeError):
-    """The server holds ``max_episodes`` episodes already; delete one first."""
+    """The server holds ``max_episodes`` episodes already; delete one first (or wait for an
+    idle one to expire)."""
 
     status = 429
 
@@ -230,6 +244,10 @@ class Episode:
     settlement_lines: list[dict[str, Any]] = field(default_factory=list)
     settlement_total: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    touched: float = 0.0
+    """The store's clock at the last request for the episode [s] (under the store's lock)."""
+    closed: bool = False
+    """Deleted or expired: a request that fetched it just before must not use it."""
 
     def state(self) -> dict[str, Any]:
         """The episode's position: steps taken, whether it has ended, the last observation."""
@@ -247,19 +265,47 @@ class EpisodeStore:
     Thread-safe: the store's lock guards the table, each episode's lock its steps, so steps on
     different episodes run concurrently and steps on one episode one at a time.
 
+    Every request for an episode touches it; :meth:`expire` (called before each request, and
+    by the servers' periodic sweep) closes the episodes untouched for ``idle_timeout``
+    seconds, except one busy with a request.
+
     Parameters
     ----------
     factory : EnvFactory
         Makes a fresh environment per episode.
     max_episodes : int
         Episodes held at once; creating one more raises :class:`TooManyEpisodes`.
+    idle_timeout : float
+        Seconds without a request after which an episode is closed [s]; 0 for never.
+    clock : callable
+        Monotonic seconds [s]; injected by tests.
     """
 
-    def __init__(self, factory: EnvFactory, max_episodes: int = 256):
+    EXPIRED_KEPT = 4096
+    """Ids of expired episodes remembered, to answer that they expired (16 hex digits each)."""
+    SWEEP_EVERY = 60.0
+    """Longest wait between two sweeps of :meth:`start_sweeper` [s] (a quarter of the timeout
+    when that is shorter), so an idle server releases an episode's memory soon after it
+    expires."""
+
+    def __init__(
+        self,
+        factory: EnvFactory,
+        max_episodes: int = 256,
+        idle_timeout: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        if not idle_timeout >= 0:
+            raise ValueError(f"idle_timeout: {idle_timeout} s, must be >= 0")
         self.factory = factory
         self.max_episodes = max_episodes
+        self.idle_timeout = float(idle_timeout)
+        self.clock = clock
         self._episodes: dict[str, Episode] = {}
+        self._expired: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
         # One environment, made once, answers what the spaces are.
         probe = factory()
         self.observation_space = probe.observation_space
@@ -275,9 +321,18 @@ class EpisodeStore:
 
     def create(self, seed: int | None = None, options: dict[str, Any] | None = None) -> str:
         """Make and reset a new episode; return its id."""
+        self.expire()
         with self._lock:
             if len(self._episodes) >= self.max_episodes:
-                raise TooManyEpisodes(f"{self.max_episodes} episodes open; delete one first")
+                wait = (
+                    f", or wait: an episode idle {self.idle_timeout:g} s expires"
+                    if self.idle_timeout
+                    else ""
+                )
+                raise TooManyEpisodes(
+                    f"{len(self._episodes)} episodes open, the server's max_episodes; "
+                    f"end one (DELETE /episodes/{{id}} or end_episode){wait}"
+                )
             # Reserve the slot before the (possibly slow) reset, outside the table's lock.
             episode_id = secrets.token_hex(8)
             self._episodes[episode_id] = None  # type: ignore[assignment]
@@ -291,29 +346,90 @@ class EpisodeStore:
                 # The env's own one-line refusal of the reset options (a 422, not a 500).
                 raise ActionRejected(("options",), str(exc)) from None
             raise
+        episode = Episode(env, seed, observation, jsonable(info))
         with self._lock:
-            self._episodes[episode_id] = Episode(env, seed, observation, jsonable(info))
+            episode.touched = self.clock()
+            self._episodes[episode_id] = episode
         return episode_id
 
     def get(self, episode_id: str) -> Episode:
-        """The episode ``episode_id``, or :class:`UnknownEpisode`."""
+        """The episode ``episode_id``, touched now; :class:`EpisodeExpired` if it expired,
+        else :class:`UnknownEpisode` if there is none. Use it under its lock, checking
+        ``closed`` (:meth:`_locked`)."""
+        self.expire()
         with self._lock:
             episode = self._episodes.get(episode_id)
-        if episode is None:
+            if episode is not None:
+                episode.touched = self.clock()
+                return episode
+            if episode_id in self._expired:
+                raise EpisodeExpired(episode_id, self.idle_timeout)
+        raise UnknownEpisode(episode_id)
+
+    def _locked(self, episode_id: str, episode: Episode) -> None:
+        """Raise if ``episode`` (whose lock the caller holds) was closed after :meth:`get`."""
+        if episode.closed:
+            with self._lock:
+                if episode_id in self._expired:
+                    raise EpisodeExpired(episode_id, self.idle_timeout)
             raise UnknownEpisode(episode_id)
-        return episode
+
+    def expire(self) -> int:
+        """Close and forget the episodes untouched for ``idle_timeout`` seconds; return how
+        many. An episode busy with a request (its lock held) is in use, so kept."""
+        if not self.idle_timeout:
+            return 0
+        gone = []
+        with self._lock:
+            cutoff = self.clock() - self.idle_timeout
+            for episode_id, episode in list(self._episodes.items()):
+                # None: a slot reserved by a create still resetting its environment.
+                if episode is None or episode.touched > cutoff:
+                    continue
+                if not episode.lock.acquire(blocking=False):
+                    continue
+                try:
+                    episode.closed = True
+                    del self._episodes[episode_id]
+                finally:
+                    episode.lock.release()
+                self._expired[episode_id] = None
+                gone.append(episode)
+            while len(self._expired) > self.EXPIRED_KEPT:
+                self._expired.popitem(last=False)
+        for episode in gone:
+            episode.env.close()
+        return len(gone)
+
+    def start_sweeper(self) -> None:
+        """Run :meth:`expire` in a daemon thread every ``min(idle_timeout / 4,
+        SWEEP_EVERY)`` seconds of wall time, until :meth:`close` (not without a timeout)."""
+        if not self.idle_timeout or self._sweeper is not None:
+            return
+        every = min(self.idle_timeout / 4.0, self.SWEEP_EVERY)
+
+        def sweep() -> None:
+            while not self._stop.wait(every):
+                self.expire()
+
+        self._sweeper = threading.Thread(target=sweep, name="episode-sweeper", daemon=True)
+        self._sweeper.start()
 
     def delete(self, episode_id: str) -> None:
         """Close and forget an episode (waits for a step in progress)."""
         episode = self.get(episode_id)
-        with episode.lock, self._lock:
-            self._episodes.pop(episode_id, None)
+        with episode.lock:
+            self._locked(episode_id, episode)
+            episode.closed = True
+            with self._lock:
+                self._episodes.pop(episode_id, None)
         episode.env.close()
 
     def observe(self, episode_id: str) -> dict[str, Any]:
         """The episode's state (:meth:`Episode.state`) with its last ``info``."""
         episode = self.get(episode_id)
         with episode.lock:
+            self._locked(episode_id, episode)
             return {"episode": episode_id, **episode.state(), "info": episode.info}
 
     def step(self, episode_id: str, action: Any, expect_step: int | None = None) -> dict[str, Any]:
@@ -339,6 +455,7 @@ class EpisodeStore:
         value = from_json(self.action_space, action)
         episode = self.get(episode_id)
         with episode.lock:
+            self._locked(episode_id, episode)
             if episode.failure is not None:
                 raise EpisodeConflict(f"episode {episode_id} failed: {episode.failure}")
             if episode.terminated or episode.truncated:
@@ -371,6 +488,7 @@ class EpisodeStore:
         summed reward."""
         episode = self.get(episode_id)
         with episode.lock:
+            self._locked(episode_id, episode)
             return {
                 "episode": episode_id,
                 "steps": episode.steps,
@@ -384,9 +502,13 @@ class EpisodeStore:
             return len(self._episodes)
 
     def close(self) -> None:
-        """Close every episode's environment."""
+        """Stop the sweeper and close every episode's environment."""
+        self._stop.set()
+        if self._sweeper is not None:
+            self._sweeper.join()
         with self._lock:
             episodes = [e for e in self._episodes.values() if e is not None]
             self._episodes.clear()
         for episode in episodes:
+            episode.closed = True
             episode.env.close()

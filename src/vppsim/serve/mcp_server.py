@@ -10,6 +10,8 @@ unknown or ended episode) is a tool error whose text names the field and why.
 # No `from __future__ import annotations`: the tools' annotations are local (the action's
 # schema), and the MCP SDK reads annotations when a tool is registered.
 import json
+import time
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -22,7 +24,13 @@ from vppsim.serve.episodes import EnvFactory, EpisodeStore, ServeError
 EpisodeId = Annotated[str, Field(description="The id new_episode returned")]
 
 
-def create_mcp(factory: EnvFactory, max_episodes: int = 256, name: str = "vppsim") -> MCPServer:
+def create_mcp(
+    factory: EnvFactory,
+    max_episodes: int = 256,
+    name: str = "vppsim",
+    idle_timeout: float = 900.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> MCPServer:
     """Make the MCP server over episodes of the environments ``factory`` makes.
 
     Parameters
@@ -33,14 +41,19 @@ def create_mcp(factory: EnvFactory, max_episodes: int = 256, name: str = "vppsim
         Episodes held at once.
     name : str
         The server's name, as MCP clients list it.
+    idle_timeout : float
+        An episode without a call this long is closed [s]; 0 for never.
+    clock : callable
+        Monotonic seconds for the idle timeout [s] (tests inject one).
 
     Returns
     -------
     mcp.server.mcpserver.MCPServer
         The server; its tools run in worker threads (the SDK runs sync tools so), and each
-        episode steps under its own lock.
+        episode steps under its own lock. Its store is ``server.store`` (:func:`run_mcp`
+        sweeps it).
     """
-    store = EpisodeStore(factory, max_episodes=max_episodes)
+    store = EpisodeStore(factory, max_episodes, idle_timeout, clock)
     schemas = store.spaces()
     server = MCPServer(
         name,
@@ -100,6 +113,7 @@ def create_mcp(factory: EnvFactory, max_episodes: int = 256, name: str = "vppsim
         call(store.delete, episode)
         return f"episode {episode} closed"
 
+    server.store = store
     return server
 
 
@@ -109,10 +123,16 @@ def run_mcp(
     host: str = LOOPBACK,
     port: int = 8001,
     max_episodes: int = 256,
+    idle_timeout: float = 900.0,
 ) -> None:
-    """Run the MCP server over stdio, or streamable HTTP on ``host:port`` (loopback by default)."""
-    server = create_mcp(factory, max_episodes=max_episodes)
-    if transport == "stdio":
-        server.run("stdio")
-    else:
-        server.run("streamable-http", host=host, port=port)
+    """Run the MCP server over stdio, or streamable HTTP on ``host:port`` (loopback by default);
+    idle episodes are swept while it runs."""
+    server = create_mcp(factory, max_episodes=max_episodes, idle_timeout=idle_timeout)
+    server.store.start_sweeper()
+    try:
+        if transport == "stdio":
+            server.run("stdio")
+        else:
+            server.run("streamable-http", host=host, port=port)
+    finally:
+        server.store.close()
