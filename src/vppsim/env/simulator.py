@@ -230,6 +230,21 @@ class Fleet:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """One fleet's rows in a concatenation of fleets (:meth:`Fleet.concat`): its homes
+    (H), batteries (B), cars (E) and moved ACs (A)."""
+
+    homes: slice
+    batteries: slice
+    cars: slice
+    houses: slice
+
+
+DEVICE_ROWS = {"ev": "cars", "ac": "houses", "battery": "batteries", "pv": "homes"}
+"""The :class:`Rows` a kind of clip runs over, by the kind's first word."""
+
+
+@dataclass(frozen=True)
 class StepResult:
     """What one interval did, per home (H,) unless said [kW, kWh, degC].
 
@@ -237,9 +252,9 @@ class StepResult:
     ``ac_kw``, ``curtail_kw``; ``air_c`` (NaN without a moved AC); ``comfort_kh`` the
     fleet's degree-hours outside the band [K-h]; ``ev_unmet_kwh`` energy short at
     departures; ``clipped`` counts of homes whose setpoint was changed, by device and why.
-    The same per home: ``comfort_home_kh``, ``ev_unmet_home_kwh`` and ``clipped_homes``
-    (bool), so that a group of homes reports its own (:meth:`homes`).
-    The arrays are fresh copies.
+    The same per device: ``comfort_rows_kh`` (A,), ``ev_unmet_rows_kwh`` (E,) and
+    ``clipped_rows`` (bool, over the rows of :data:`DEVICE_ROWS`), so that a fleet stepped
+    with others reports its own (:meth:`part`). The arrays are fresh copies.
     """
 
     meter_kw: np.ndarray
@@ -252,36 +267,39 @@ class StepResult:
     comfort_kh: float
     ev_unmet_kwh: float
     clipped: dict[str, int]
-    comfort_home_kh: np.ndarray
-    ev_unmet_home_kwh: np.ndarray
-    clipped_homes: dict[str, np.ndarray]
+    comfort_rows_kh: np.ndarray
+    ev_unmet_rows_kwh: np.ndarray
+    clipped_rows: dict[str, np.ndarray]
 
     @classmethod
-    def of_homes(
+    def of_rows(
         cls,
-        comfort_home_kh: np.ndarray,
-        ev_unmet_home_kwh: np.ndarray,
-        clipped_homes: dict[str, np.ndarray],
+        comfort_rows_kh: np.ndarray,
+        ev_unmet_rows_kwh: np.ndarray,
+        clipped_rows: dict[str, np.ndarray],
         **arrays: np.ndarray,
     ) -> StepResult:
-        """From the per-home arrays, the fleet's sums beside them."""
+        """From the per-device arrays, the fleet's sums beside them."""
         return cls(
-            comfort_kh=float(comfort_home_kh.sum()),
-            ev_unmet_kwh=float(ev_unmet_home_kwh.sum()),
-            clipped={kind: int(np.count_nonzero(f)) for kind, f in clipped_homes.items()},
-            comfort_home_kh=comfort_home_kh,
-            ev_unmet_home_kwh=ev_unmet_home_kwh,
-            clipped_homes=clipped_homes,
+            comfort_kh=float(comfort_rows_kh.sum()),
+            ev_unmet_kwh=float(ev_unmet_rows_kwh.sum()),
+            clipped={kind: int(np.count_nonzero(f)) for kind, f in clipped_rows.items()},
+            comfort_rows_kh=comfort_rows_kh,
+            ev_unmet_rows_kwh=ev_unmet_rows_kwh,
+            clipped_rows=clipped_rows,
             **arrays,
         )
 
-    def homes(self, rows: slice) -> StepResult:
-        """The result of the homes ``rows`` alone (views)."""
-        return self.of_homes(
-            self.comfort_home_kh[rows],
-            self.ev_unmet_home_kwh[rows],
-            {kind: f[rows] for kind, f in self.clipped_homes.items()},
-            **{name: getattr(self, name)[rows] for name in PER_HOME},
+    def part(self, rows: Rows) -> StepResult:
+        """The result of one fleet of a concatenation alone (views)."""
+        return self.of_rows(
+            self.comfort_rows_kh[rows.houses],
+            self.ev_unmet_rows_kwh[rows.cars],
+            {
+                kind: f[getattr(rows, DEVICE_ROWS[kind.split()[0]])]
+                for kind, f in self.clipped_rows.items()
+            },
+            **{name: getattr(self, name)[rows.homes] for name in PER_HOME},
         )
 
 
@@ -388,15 +406,9 @@ class FleetSimulator(FleetState):
             raise RuntimeError("the fleet's grid is over: reset first")
         action = np.asarray(action, dtype=float)
         homes = f.homes
-        clipped: dict[str, np.ndarray] = {}
-
-        def flag(rows: np.ndarray, changed: np.ndarray) -> np.ndarray:
-            out = np.zeros(homes, dtype=bool)
-            out[rows] = changed
-            return out
-
+        clipped: dict[str, np.ndarray] = {}  # over each device's rows (DEVICE_ROWS)
         ev_kw, ac_kw, air = np.zeros(homes), np.zeros(homes), np.full(homes, np.nan)
-        unmet, comfort = np.zeros(homes), np.zeros(homes)
+        unmet, comfort = np.zeros(len(f.ev_rows)), np.zeros(len(f.ac_rows))
         if self._ev is not None:
             rows, plan = f.ev_rows, f.ev_plan
             exogenous = plan.at(k)
@@ -411,11 +423,11 @@ class FleetSimulator(FleetState):
             state, applied, info = self._ev.step(self.ev_need, request, exogenous)
             # Counted where the car got more than asked, and where the kernel cut the request
             # to the charger or the need (beyond rounding: the kernel's flag is exact).
-            clipped["ev need"] = flag(rows, applied > asked + CLIP_TOLERANCE_KW)
-            clipped["ev limit"] = flag(rows, request - applied > CLIP_TOLERANCE_KW)
+            clipped["ev need"] = applied > asked + CLIP_TOLERANCE_KW
+            clipped["ev limit"] = request - applied > CLIP_TOLERANCE_KW
             self.ev_need = state.copy()
             ev_kw[rows] = applied
-            unmet[rows] = info["unmet_kwh"]
+            unmet = info["unmet_kwh"].copy()
         if self._ac is not None:
             rows, kernel = f.ac_rows, self._ac
             drive = f.drive.at(k)
@@ -423,17 +435,17 @@ class FleetSimulator(FleetState):
             edges = np.stack([f.ceiling_c[k], f.floor_c[k]])
             least, most = kernel.electric_to_hold(self.mass_c, edges, drive)
             request = np.minimum(np.maximum(asked, least), np.maximum(most, least))
-            clipped["ac comfort"] = flag(rows, np.abs(request - asked) > CLIP_TOLERANCE_KW)
+            clipped["ac comfort"] = np.abs(request - asked) > CLIP_TOLERANCE_KW
             state, applied, info = kernel.step(self.mass_c, request, drive)
             # The kernel's clip: the heat asked (its action times the COP) changed.
-            clipped["ac capacity"] = flag(rows, info["heat_removed_kw"] != request * drive.cop)
+            clipped["ac capacity"] = info["heat_removed_kw"] != request * drive.cop
             self.mass_c = state.copy()
             ac_kw[rows] = applied
             air[rows] = info["air_c"]
             outside = np.maximum(info["air_c"] - f.ceiling_c[k], 0.0) + np.maximum(
                 f.floor_c[k] - info["air_c"], 0.0
             )
-            comfort[rows] = outside * dt
+            comfort = outside * dt
         pv, base = f.pv_kw[k], f.base_kw[k]
         charge, discharge = np.zeros(homes), np.zeros(homes)
         if self._battery is not None:
@@ -443,16 +455,16 @@ class FleetSimulator(FleetState):
             # With all PV curtailed the meter is discharge - load: cap it at the export limit.
             lowest = -(f.export_limit_kw[rows] + base[rows] + ev_kw[rows] + ac_kw[rows])
             request = np.maximum(asked, lowest)
-            clipped["battery export"] = flag(rows, request > asked + CLIP_TOLERANCE_KW)
+            clipped["battery export"] = request > asked + CLIP_TOLERANCE_KW
             state, applied, _ = self._battery.step(self.battery_state, request)
-            clipped["battery limit"] = flag(rows, applied != request)  # the kernel's clip
+            clipped["battery limit"] = applied != request  # the kernel's clip
             self.battery_state = battery.BatteryState(state.soc_kwh.copy(), state.soh.copy())
             charge[rows] = np.maximum(applied, 0.0)
             discharge[rows] = np.maximum(-applied, 0.0)
         uncurtailed = pv - base + discharge - charge - ev_kw - ac_kw
         curtail = np.clip(np.maximum(action[:, 3] * pv, uncurtailed - f.export_limit_kw), 0.0, pv)
         clipped["pv export"] = curtail > action[:, 3] * pv + CLIP_TOLERANCE_KW
-        self.last = StepResult.of_homes(
+        self.last = StepResult.of_rows(
             comfort,
             unmet,
             clipped,
@@ -483,6 +495,11 @@ class FleetView(FleetState):
         The fleets, in their order in the concatenation.
     index : int
         Which one.
+
+    Attributes
+    ----------
+    rows : Rows
+        Its rows in the concatenation.
     """
 
     def __init__(self, sim: FleetSimulator, fleets: Sequence[Fleet], index: int):
@@ -492,10 +509,12 @@ class FleetView(FleetState):
             start = sum(count(f) for f in fleets[:index])
             return slice(start, start + count(fleets[index]))
 
-        self._homes = rows(lambda f: f.homes)
-        self._batteries = rows(lambda f: len(f.battery_rows))
-        self._cars = rows(lambda f: len(f.ev_rows))
-        self._houses = rows(lambda f: len(f.ac_rows))
+        self.rows = Rows(
+            homes=rows(lambda f: f.homes),
+            batteries=rows(lambda f: len(f.battery_rows)),
+            cars=rows(lambda f: len(f.ev_rows)),
+            houses=rows(lambda f: len(f.ac_rows)),
+        )
         self._seen: tuple[StepResult | None, StepResult | None] = (None, None)
         self._state: tuple[battery.BatteryState | None, ...] = (None, None)
 
@@ -507,7 +526,7 @@ class FleetView(FleetState):
     def last(self) -> StepResult | None:
         shared = self.sim.last
         if shared is not self._seen[0]:
-            self._seen = (shared, None if shared is None else shared.homes(self._homes))
+            self._seen = (shared, None if shared is None else shared.part(self.rows))
         return self._seen[1]
 
     @property
@@ -516,7 +535,7 @@ class FleetView(FleetState):
         if shared is not self._state[0]:
             mine = None
             if shared is not None and self.fleet.batteries is not None:
-                rows = self._batteries
+                rows = self.rows.batteries
                 mine = battery.BatteryState(shared.soc_kwh[rows], shared.soh[rows])
             self._state = (shared, mine)
         return self._state[1]
@@ -524,11 +543,11 @@ class FleetView(FleetState):
     @property
     def ev_need(self) -> np.ndarray | None:
         need = self.sim.ev_need
-        return None if need is None or self.fleet.ev_plan is None else need[self._cars]
+        return None if need is None or self.fleet.ev_plan is None else need[self.rows.cars]
 
     @property
     def mass_c(self) -> np.ndarray:
-        return self.sim.mass_c[self._houses]
+        return self.sim.mass_c[self.rows.houses]
 
     def reset(self) -> None:
         """The shared simulator is reset by its owner (the vector environment)."""
