@@ -283,7 +283,8 @@ class BiddingEnv(gymnasium.Env):
         lines = dict.fromkeys((*LINES, "net"), 0.0)
         counts: dict[str, Any] = {}
         reward, comfort, terminal, info = 0.0, 0.0, 0.0, {}
-        last_load = np.zeros(fleet.homes)
+        last = inner.sim.last  # the interval before the deadline (None at the start)
+        last_load = np.zeros(fleet.homes) if last is None else last.ev_kw + last.ac_kw
         end = self._deadline[day + 1]
         terminated = False
         while inner.sim.k < end:
