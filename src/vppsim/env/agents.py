@@ -1,5 +1,7 @@
 """Baseline agents of :mod:`vppsim.env.score` (factories ``factory(env) -> agent``).
 
+Dispatch mode (:data:`BASELINES`):
+
 * ``perfect_foresight``: the per-home LP of :mod:`vppsim.fleet.dispatch` on the realised
   data (its AS awards as the episode's day-ahead position), replayed as actions: the
   hindsight benchmark, 100 % by construction.
@@ -10,13 +12,24 @@
 * ``mpc``: :class:`Mpc`, the dispatch LP on the median of the price forecasts issued by
   then: every device planned at the start, the batteries re-planned once a day at the
   day-ahead forecast's issue (10:00 local, CAISO's bid deadline) from the fleet's observed
-  state of charge. Simplifications: the homes' load, PV and weather over the horizon are the
-  realised ones (the environment's forecasts carry only the fleet's totals; the dataset's
-  per-home load forecasts are not in :class:`~vppsim.env.gym.EnvData`), so the agent's
-  error is the price forecast's alone; it takes no AS position (the AS prices are
-  published only after the bid deadline, and no AS price forecast is issued).
+  state of charge, around the AS awards it holds. At each deadline it bids its plan's AS
+  awards for the next trading day (the ``bid`` hook of :class:`vppsim.env.score.Agent`),
+  pricing AS by persistence of the latest day-ahead AS prices published by then.
+  Simplifications: the homes' load, PV and weather over the horizon are the realised ones
+  (the environment's forecasts carry only the fleet's totals; the dataset's per-home load
+  forecasts are not in :class:`~vppsim.env.gym.EnvData`), so the agent's error is the
+  price forecasts' alone; no day-ahead energy position (its meter settles at the FMM).
 * ``none``: business as usual (batteries idle, EVs charging on arrival, the thermostats'
   cooling), the 0 % mark.
+
+Bidding mode (:data:`BIDDERS`; a step bids one trading day, the default controller
+:func:`vppsim.env.bidding.track_awards` dispatches):
+
+* ``perfect_foresight``: :func:`perfect_foresight_bids`, the LP's hourly fleet meter and AS
+  awards self-scheduled; reads the realised data.
+* ``forecast``: :class:`ForecastBidder`, :class:`Mpc`'s plan on the day-ahead price
+  forecast, self-scheduled; reads what was issued or published by each deadline.
+* ``none``: :func:`no_bids`, no position.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 An agent is made by a factory from the environment it will drive and answers each step's
 observation with an action (:class:`Agent`, :data:`AgentFactory`). :func:`score` runs one
-dispatch-mode episode of a :class:`ScoringEnv` (a :class:`~vppsim.env.gym.VppEnv` with the
-:class:`Task` it replays) and reports the settlement totals and the KPIs of :class:`Score`.
+episode of a :class:`ScoringEnv` (a :class:`~vppsim.env.gym.VppEnv`, or in bidding mode a
+:class:`~vppsim.env.bidding.BiddingEnv`, with the :class:`Task` it replays) and reports the
+settlement totals and the KPIs of :class:`Score`; a dispatch-mode agent may also bid each
+trading day (:class:`Agent`'s ``bid``). Both modes are measured on the same yardstick.
 
 The yardstick
 -------------
