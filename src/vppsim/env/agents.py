@@ -171,8 +171,8 @@ class Mpc:
         """(T, H) each home's planned meter [kW, export positive]."""
         self.awards_kw = np.zeros((homes, hours, len(PRODUCTS)))
         """(H, hours, 4) each home's planned AS awards [kW]."""
-        self.bid_day = np.full(hours, -1)
-        """Per hour of the period, the trading day it belongs to when bid (-1: not bid)."""
+        self.bid_hours = np.zeros(hours, dtype=bool)
+        """The hours of the period whose trading day has been bid."""
         self.planned = -1
 
     def _market(self, k: int, observation: dict[str, np.ndarray]) -> Market:
@@ -193,8 +193,7 @@ class Mpc:
         fleet = planned.sum(axis=0)
         cleared = self.vpp.as_award_kw[k :: self.task.market.steps_per_hour]
         scale = np.divide(cleared, fleet, out=np.zeros_like(fleet), where=fleet > 0)
-        bid = (self.bid_day[hour:] >= 0)[None, :, None]
-        return np.where(bid, planned * scale[None], np.nan)
+        return np.where(self.bid_hours[None, hour:, None], planned * scale[None], np.nan)
 
     def _record(self, k: int, j: int, plan: Schedule, home: HomeSeries) -> None:
         self.meter_kw[k:, j] = plan.meter_kw(home)
@@ -208,17 +207,16 @@ class Mpc:
         market: Market,
         settings: DispatchSettings,
         held: np.ndarray | None,
-        j: int,
     ) -> Schedule:
-        """Home ``j``'s battery LP backing every award it holds or, where its state of
-        charge cannot (the fleet did not follow the plan: the bidding mode's controller
-        dispatches it), backing what it can of them."""
+        """The home's battery LP backing every award it holds (``held`` (hours, 4)) or,
+        where its state of charge cannot (the fleet did not follow the plan: the bidding
+        mode's controller dispatches it), backing what it can of them."""
         if held is None:
             return optimal_schedule(home, assets, market, settings)
         try:
-            return optimal_schedule(home, assets, market, settings, held[j])
+            return optimal_schedule(home, assets, market, settings, held)
         except RuntimeError:  # infeasible: some held award cannot be backed
-            return optimal_schedule(home, assets, market, settings, held[j], firm=False)
+            return optimal_schedule(home, assets, market, settings, held, firm=False)
 
     def plan(self, k: int, observation: dict[str, np.ndarray]) -> None:
         """Plan from step ``k`` on what ``observation`` (the one at ``k``) and the forecasts
@@ -240,7 +238,8 @@ class Mpc:
                     continue
                 home = HomeSeries(x.base_kw[k:] + self.fixed_kw[j][k:], x.pv_kw[k:])
                 settings = task.settings.model_copy(update={"initial_soc": float(soc[j])})
-                plan = self._battery_plan(home, a, market, settings, held, j)
+                own = None if held is None else held[j]
+                plan = self._battery_plan(home, a, market, settings, own)
                 # Battery and curtailment columns; EV and AC stay as planned at the start.
                 self.actions[k:, j, [0, 3]] = schedule_actions([plan], [home], [a])[:, 0, [0, 3]]
                 self._record(k, j, plan, home)
@@ -254,7 +253,7 @@ class Mpc:
         k = info["step"]
         self.plan(k, observation)
         hours = self.task.market.hour
-        self.bid_day[np.unique(hours[self.vpp.day_index == day])] = day
+        self.bid_hours[hours[self.vpp.day_index == day]] = True
         awards = self.awards_kw.sum(axis=0)[hours]
         return (
             day_hours(self.vpp, day, self.meter_kw.sum(axis=1)),

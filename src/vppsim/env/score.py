@@ -380,7 +380,8 @@ def score(env: ScoringEnv, agent: Agent, seed: int = 0) -> Score:
     Raises
     ------
     ConfigError
-        The agent returned an action outside ``env.action_space`` (nothing is stepped).
+        The agent returned an action outside ``env.action_space``, or bids outside
+        :func:`vppsim.env.bidding.bid_space` (that step is not taken).
     """
     task, fleet = env.task, env.task.data.fleet
     total, info, counts = _episode(env, agent, seed)
