@@ -881,11 +881,20 @@ def score(
     agent: Annotated[
         list[str] | None,
         typer.Option(
-            help="A baseline (perfect_foresight, rule, mpc, none) or module:factory, a "
-            "factory(env) -> agent with act(observation, info) -> action (repeatable). "
-            "Default: the baselines."
+            help="A baseline (dispatch mode: perfect_foresight, rule, mpc, none; bidding "
+            "mode: perfect_foresight, forecast, none) or module:factory, a factory(env) -> "
+            "agent with act(observation, info) -> action, and in dispatch mode optionally "
+            "bid(observation, info) -> bids at each bid deadline (repeatable). Default: the "
+            "mode's baselines."
         ),
     ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="dispatch (a step is 15 min, the agent dispatches) or bidding (a step is a "
+            "trading day's bids, the default controller dispatches)."
+        ),
+    ] = "dispatch",
     seed: Annotated[int, typer.Option(help="The episodes' reset seed.")] = 0,
     ancillary: Annotated[
         bool,
@@ -896,21 +905,24 @@ def score(
         ),
     ] = True,
 ) -> None:
-    """Score agents over a dataset's dispatch-mode episode: net revenue, share of the
-    perfect-foresight optimum (of the value it adds over business as usual), regret, no-pay
-    events, cycles, comfort and EV shortfalls, and the settlement lines."""
-    from vppsim.env.agents import BASELINES
+    """Score agents over a dataset's episode (dispatch or bidding mode): net revenue, share
+    of the perfect-foresight optimum (of the value it adds over business as usual), regret,
+    no-pay events, cycles, comfort and EV shortfalls, and the settlement lines."""
+    from vppsim.env.agents import BASELINES, BIDDERS
     from vppsim.env.gym import default_study
-    from vppsim.env.score import ScoringEnv, dataset_folders, load_task, resolve_agent
+    from vppsim.env.score import MODES, ScoringEnv, dataset_folders, load_task, resolve_agent
     from vppsim.env.score import score as score_agent
 
-    specs = agent or [name for name in BASELINES if name != "none"]
+    baselines = BIDDERS if mode == "bidding" else BASELINES
+    specs = agent or [name for name in baselines if name != "none"]
     try:
-        factories = {spec: resolve_agent(spec) for spec in specs}
+        if mode not in MODES:
+            raise ConfigError(f"--mode {mode}: choose {' or '.join(MODES)}")
+        factories = {spec: resolve_agent(spec, mode) for spec in specs}
         folders = dataset_folders(directory if directory is not None else default_study())
         scores = {spec: [] for spec in specs}
         for folder in folders:
-            env = ScoringEnv(load_task(folder, ancillary=ancillary))
+            env = ScoringEnv(load_task(folder, ancillary=ancillary), mode)
             for spec, factory in factories.items():
                 scores[spec].append(score_agent(env, factory(env), seed))
     except VppsimError as exc:
@@ -927,7 +939,7 @@ def score(
         ("guard clips", "guard_clips", 0),
     )
     for spec, results in scores.items():
-        table = Table(title=f"agent {escape(spec)}")
+        table = Table(title=f"agent {escape(spec)}" + (" (bidding)" if mode == "bidding" else ""))
         table.add_column("figure")
         for folder in folders:
             table.add_column(escape(folder.name), justify="right")

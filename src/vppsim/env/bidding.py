@@ -112,6 +112,123 @@ def track_awards(
     return action
 
 
+NO_PAY_EVENT_USD = 1e-6
+"""A no-pay line below minus this in an interval counts as a no-pay event [$] (the
+shortfall of an exactly backed award is rounding)."""
+
+
+def bid_space() -> spaces.Dict:
+    """One trading day's bids (:class:`BiddingEnv`'s action space, and what an agent's
+    ``bid`` hook returns in dispatch mode, :func:`vppsim.env.score.score`)."""
+    hours, products = 24, len(PRODUCTS)
+    return spaces.Dict(
+        {
+            "energy_kw": spaces.Box(-MAX_BID_KW, MAX_BID_KW, (hours,), np.float64),
+            "energy_price": spaces.Box(ENERGY_BID_FLOOR, ENERGY_BID_CAP, (hours,), np.float64),
+            "as_kw": spaces.Box(0.0, MAX_BID_KW, (hours, products), np.float64),
+            "as_price": spaces.Box(0.0, AS_BID_CAP, (hours, products), np.float64),
+        }
+    )
+
+
+def self_schedule(energy_kw: np.ndarray, as_kw: np.ndarray) -> dict[str, np.ndarray]:
+    """Price-taking bids of a position: ``energy_kw`` (24,) [kW, export positive] sold at
+    the bid floor and bought at the cap, ``as_kw`` (24, 4) [kW] offered at $0/MW-h, so
+    :func:`clear` awards them whole at any day-ahead price within CAISO's limits."""
+    energy_kw = np.asarray(energy_kw, dtype=float)
+    return {
+        "energy_kw": energy_kw,
+        "energy_price": np.where(energy_kw > 0, ENERGY_BID_FLOOR, ENERGY_BID_CAP),
+        "as_kw": np.asarray(as_kw, dtype=float),
+        "as_price": np.zeros((24, len(PRODUCTS))),
+    }
+
+
+def deadlines(env: VppEnv) -> np.ndarray:
+    """(days + 1,) the step at which each trading day's bids close: the first interval at
+    or after 10:00 local of the day before (the period's start for the first day; the
+    period's end for the day after the last)."""
+    out = np.full(env.days + 1, env.data.fleet.n)
+    out[0] = 0
+    for day in range(1, env.days):
+        at = np.flatnonzero((env.day_index == day - 1) & (env.local_hour >= BID_DEADLINE_HOUR))
+        out[day] = at[0] if at.size else env.data.fleet.n
+    return out
+
+
+def bid_observation(env: VppEnv, day: int) -> dict[str, np.ndarray]:
+    """The observation at trading day ``day``'s deadline: ``env``'s, with ``trading_day``
+    and without the day's own day-ahead prices."""
+    out = env.observe()
+    today = env.day_index[min(env.sim.k, env.data.fleet.n - 1)]
+    slot = day - today
+    if 0 <= slot < 2:
+        # The day being bid has no published prices at its deadline (10:00 the day before,
+        # 13:00 publication), the first day's included: the period starts after its
+        # deadline, so its prices must not show at the period's start either.
+        out["da_lmp"][slot] = 0.0
+        out["as_price"][slot] = 0.0
+        out["da_published"][slot] = 0.0
+    out["trading_day"] = np.array([float(day)])
+    return out
+
+
+def submit(env: VppEnv, day: int, bid: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Clear trading day ``day``'s ``bid`` (:func:`bid_space`) against its day-ahead prices
+    and hold the awards in ``env`` (:meth:`VppEnv.award`); the (24,) energy and (24, 4) AS
+    awards [kW]."""
+    energy, awards = clear(
+        np.asarray(bid["energy_kw"], dtype=float),
+        np.asarray(bid["energy_price"], dtype=float),
+        np.asarray(bid["as_kw"], dtype=float),
+        np.asarray(bid["as_price"], dtype=float),
+        env.da_hourly[day],
+        env.as_hourly[day],
+    )
+    env.award(day, energy, awards)
+    return energy, awards
+
+
+def day_hours(env: VppEnv, day: int, values: np.ndarray) -> np.ndarray:
+    """(24, ...) the mean over each local hour of trading day ``day`` of per-interval
+    ``values`` (T, ...) (0 for an hour the day lacks)."""
+    steps = np.flatnonzero(env.day_index == day)
+    hours = env.local_hour[steps]
+    total = np.zeros((24, *values.shape[1:]))
+    np.add.at(total, hours, values[steps])
+    count = np.bincount(hours, minlength=24).reshape(24, *([1] * (values.ndim - 1)))
+    return total / np.maximum(count, 1)
+
+
+TALLY = ("comfort_kh", "ev_unmet_kwh", "no_pay_events", "discharged_kwh", "clipped")
+"""The counts of :func:`interval_tally`."""
+
+
+def interval_tally(info: dict[str, Any], env: VppEnv) -> dict[str, Any]:
+    """What one dispatch-mode step adds to an episode's counts: ``comfort_kh`` [K h],
+    ``ev_unmet_kwh`` [kWh], ``no_pay_events`` (1 where the step's no-pay line is below
+    -:data:`NO_PAY_EVENT_USD`), ``discharged_kwh`` (the batteries', AC side) and ``clipped``
+    (the guards' clips by kind)."""
+    return {
+        "comfort_kh": info["comfort_kh"],
+        "ev_unmet_kwh": info["ev_unmet_kwh"],
+        "no_pay_events": int(info["settlement"]["no_pay"] < -NO_PAY_EVENT_USD),
+        "discharged_kwh": float(env.sim.last.discharge_kw.sum()) * env.data.fleet.dt_h,
+        "clipped": dict(info["clipped"]),
+    }
+
+
+def add_tally(total: dict[str, Any], part: dict[str, Any]) -> None:
+    """Add an :func:`interval_tally` (or a sum of them) into ``total``, in place."""
+    for name, value in part.items():
+        if name == "clipped":
+            clips = total.setdefault("clipped", {})
+            for kind, count in value.items():
+                clips[kind] = clips.get(kind, 0) + count
+        else:
+            total[name] = total.get(name, 0) + value
+
+
 class BiddingEnv(gymnasium.Env):
     """Bidding mode (module docstring): ``reset`` observes at the first day's deadline,
     each ``step`` bids one trading day and runs the fleet to the next deadline.
@@ -129,48 +246,25 @@ class BiddingEnv(gymnasium.Env):
     CAISO's energy bid limits [$/MWh], ``as_kw`` (24, 4) [0, 1e6] kW and ``as_price`` (24, 4)
     [0, 250] $/MW-h. Observation: the dispatch mode's plus ``trading_day`` (1,), the index of
     the day being bid.
+
+    A step's ``info`` is its last interval's, with the step's sums of the settlement lines,
+    ``comfort_usd``, ``terminal_value_usd`` and of :func:`interval_tally` (``comfort_kh``,
+    ``ev_unmet_kwh``, ``no_pay_events``, ``discharged_kwh``, ``clipped``), and the day's
+    ``energy_award_kw`` and ``as_award_kw``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, data: str | EnvData | None = None, **kwargs: Any):
         self.inner = VppEnv(data, **kwargs)
-        hours, products = 24, len(PRODUCTS)
-        self.action_space = spaces.Dict(
-            {
-                "energy_kw": spaces.Box(-MAX_BID_KW, MAX_BID_KW, (hours,), np.float64),
-                "energy_price": spaces.Box(ENERGY_BID_FLOOR, ENERGY_BID_CAP, (hours,), np.float64),
-                "as_kw": spaces.Box(0.0, MAX_BID_KW, (hours, products), np.float64),
-                "as_price": spaces.Box(0.0, AS_BID_CAP, (hours, products), np.float64),
-            }
-        )
+        self.action_space = bid_space()
         observed = dict(self.inner.observation_space.spaces)
         observed["trading_day"] = spaces.Box(0.0, 1e6, (1,), np.float64)
         self.observation_space = spaces.Dict(observed)
-        inner = self.inner
-        local_hour = inner.local_hour
-        # Each day's bid deadline: the first interval at 10:00 local of the day before
-        # (the period's start for the first day).
-        self._deadline = np.full(inner.days + 1, inner.data.fleet.n)
-        self._deadline[0] = 0
-        for day in range(1, inner.days):
-            at = np.flatnonzero((inner.day_index == day - 1) & (local_hour >= BID_DEADLINE_HOUR))
-            self._deadline[day] = at[0] if at.size else inner.data.fleet.n
+        self._deadline = deadlines(self.inner)
 
     def _observe(self) -> dict[str, np.ndarray]:
-        out = self.inner.observe()
-        inner = self.inner
-        today = inner.day_index[min(inner.sim.k, inner.data.fleet.n - 1)]
-        slot = self.day - today
-        if 0 <= slot < 2:
-            # The day being bid has no published prices at its deadline (10:00 the day
-            # before, 13:00 publication), the first day's included: the period starts after
-            # its deadline, so its prices must not show at the period's start either.
-            out["da_lmp"][slot] = 0.0
-            out["as_price"][slot] = 0.0
-            out["da_published"][slot] = 0.0
-        out["trading_day"] = np.array([float(self.day)])
-        return out
+        return bid_observation(self.inner, self.day)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -185,18 +279,12 @@ class BiddingEnv(gymnasium.Env):
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         inner, day = self.inner, self.day
         fleet = inner.data.fleet
-        energy, awards = clear(
-            np.asarray(action["energy_kw"], dtype=float),
-            np.asarray(action["energy_price"], dtype=float),
-            np.asarray(action["as_kw"], dtype=float),
-            np.asarray(action["as_price"], dtype=float),
-            inner.da_hourly[day],
-            inner.as_hourly[day],
-        )
-        inner.award(day, energy, awards)
+        energy, awards = submit(inner, day, action)
         lines = dict.fromkeys((*LINES, "net"), 0.0)
+        counts: dict[str, Any] = {}
         reward, comfort, terminal, info = 0.0, 0.0, 0.0, {}
-        last_load = np.zeros(fleet.homes)
+        last = inner.sim.last  # the interval before the deadline (None at the start)
+        last_load = np.zeros(fleet.homes) if last is None else last.ev_kw + last.ac_kw
         end = self._deadline[day + 1]
         terminated = False
         while inner.sim.k < end:
@@ -209,8 +297,10 @@ class BiddingEnv(gymnasium.Env):
             terminal += info["terminal_value_usd"]
             for name, value in info["settlement"].items():
                 lines[name] += value
+            add_tally(counts, interval_tally(info, inner))
         self.day = day + 1
         info.update(
+            counts,
             settlement=lines,
             comfort_usd=comfort,
             terminal_value_usd=terminal,

@@ -2,8 +2,10 @@
 
 An agent is made by a factory from the environment it will drive and answers each step's
 observation with an action (:class:`Agent`, :data:`AgentFactory`). :func:`score` runs one
-dispatch-mode episode of a :class:`ScoringEnv` (a :class:`~vppsim.env.gym.VppEnv` with the
-:class:`Task` it replays) and reports the settlement totals and the KPIs of :class:`Score`.
+episode of a :class:`ScoringEnv` (a :class:`~vppsim.env.gym.VppEnv`, or in bidding mode a
+:class:`~vppsim.env.bidding.BiddingEnv`, with the :class:`Task` it replays) and reports the
+settlement totals and the KPIs of :class:`Score`; a dispatch-mode agent may also bid each
+trading day (:class:`Agent`'s ``bid``). Both modes are measured on the same yardstick.
 
 The yardstick
 -------------
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +43,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium
 import numpy as np
 
+from vppsim.env import bidding as bidding_env
 from vppsim.env import gym as vgym
 from vppsim.env import settlement
 from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, ACTIONS
@@ -70,10 +73,25 @@ class Agent(Protocol):
     also carry ``options``: the reset options of the episode (its day-ahead position,
     ``da_award_kw`` / ``as_award_kw``, fixed before the first step); None or absent for
     none.
+
+    In dispatch mode an agent may also take day-ahead positions as the episode runs: an
+    optional ``bid(observation, info)`` is called at each trading day's bid deadline
+    (:func:`vppsim.env.bidding.deadlines`: 10:00 local the day before, the period's start
+    for the first day), before that step's ``act``, with the observation at the deadline
+    (:func:`vppsim.env.bidding.bid_observation`: the day's own day-ahead prices hidden) and
+    ``info`` with ``trading_day``; it returns the day's bids
+    (:func:`vppsim.env.bidding.bid_space`), cleared price-taking and held through
+    :meth:`vppsim.env.gym.VppEnv.award` (:func:`vppsim.env.bidding.submit`).
+
+    In bidding mode (:class:`vppsim.env.bidding.BiddingEnv`) ``act`` is called once per
+    trading day and returns that day's bids.
     """
 
     def act(self, observation: dict[str, np.ndarray], info: dict[str, Any]) -> np.ndarray: ...
 
+
+MODES = ("dispatch", "bidding")
+"""The episodes :func:`score` runs: a step per 15 min, or per trading day."""
 
 AgentFactory = Callable[["ScoringEnv"], Agent]
 """``factory(env) -> agent``: an agent for the episodes of ``env``, a :class:`ScoringEnv`.
@@ -205,11 +223,19 @@ def dataset_folders(root: Path | str) -> list[Path]:
 
 
 class ScoringEnv(gymnasium.Wrapper):
-    """The dispatch-mode environment of a :class:`Task` (``task`` attribute)."""
+    """The environment of a :class:`Task` (``task`` attribute) in ``mode`` (:data:`MODES`;
+    :func:`vppsim.env.gym.make_env`)."""
 
-    def __init__(self, task: Task):
-        super().__init__(vgym.VppEnv(task.data))
-        self.task = task
+    def __init__(self, task: Task, mode: str = "dispatch"):
+        if mode not in MODES:
+            raise ConfigError(f"--mode {mode}: choose {' or '.join(MODES)}")
+        super().__init__(vgym.make_env(mode, data=task.data))
+        self.task, self.mode = task, mode
+
+    @property
+    def vpp(self) -> vgym.VppEnv:
+        """The dispatch-mode environment that runs the fleet (the bidding mode's ``inner``)."""
+        return self.unwrapped.inner if self.mode == "bidding" else self.unwrapped
 
 
 @dataclass(frozen=True)
@@ -260,51 +286,92 @@ class Score:
     clips_by_kind: dict[str, int]
 
 
-def check_action(space: gymnasium.spaces.Box, action: Any) -> np.ndarray:
-    """``action`` as the space's array, or a :class:`ConfigError` naming what is wrong
-    (the shape, or the first column and home outside the bounds)."""
+def _checked(
+    space: gymnasium.spaces.Box,
+    value: Any,
+    field: str,
+    label: Callable[[tuple[int, ...]], str],
+    shape_note: str = "",
+) -> np.ndarray:
+    """``value`` as the array of ``space``, or a :class:`ConfigError` naming ``field`` and
+    what is wrong (the shape, or the first element, by ``label(index)``, outside the
+    bounds)."""
     try:
-        array = np.asarray(action, dtype=space.dtype)
+        array = np.asarray(value, dtype=space.dtype)
     except (TypeError, ValueError):
-        raise ConfigError(f"action: not an array of numbers ({type(action).__name__})") from None
+        raise ConfigError(f"{field}: not an array of numbers ({type(value).__name__})") from None
     if array.shape != space.shape:
-        raise ConfigError(
-            f"action: shape {array.shape}, need {space.shape} (homes x {', '.join(ACTIONS)})"
-        )
+        raise ConfigError(f"{field}: shape {array.shape}, need {space.shape}{shape_note}")
     bad = ~(np.isfinite(array) & (array >= space.low) & (array <= space.high))
     if bad.any():
-        home, column = np.argwhere(bad)[0]
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ConfigError(
-            f"action.{ACTIONS[column]}[{home}]={array[home, column]:g}: outside "
-            f"[{space.low[home, column]:g}, {space.high[home, column]:g}]"
+            f"{label(index)}={array[index]:g}: outside [{space.low[index]:g}, "
+            f"{space.high[index]:g}]"
         )
     return array
 
 
-NO_PAY_EVENT_USD = 1e-6
-"""A no-pay line below minus this in an interval counts as a no-pay event [$] (the
-shortfall of an exactly backed award is rounding)."""
+def check_action(space: gymnasium.spaces.Box, action: Any) -> np.ndarray:
+    """``action`` as the space's array, or a :class:`ConfigError` naming what is wrong
+    (the shape, or the first column and home outside the bounds)."""
+    return _checked(
+        space,
+        action,
+        "action",
+        lambda index: f"action.{ACTIONS[index[1]]}[{index[0]}]",
+        f" (homes x {', '.join(ACTIONS)})",
+    )
+
+
+def check_bid(space: gymnasium.spaces.Dict, bid: Any) -> dict[str, np.ndarray]:
+    """``bid`` as a dict of the arrays of ``space`` (:func:`vppsim.env.bidding.bid_space`),
+    or a :class:`ConfigError` naming the missing, unknown or bad field."""
+    if not isinstance(bid, Mapping):
+        raise ConfigError(f"bid: need a mapping of {', '.join(space.spaces)}")
+    unknown = set(bid) - set(space.spaces)
+    if unknown:
+        raise ConfigError(f"bid.{sorted(unknown)[0]}: unknown field")
+    out = {}
+    for name, box in space.spaces.items():
+        if name not in bid:
+            raise ConfigError(f"bid.{name}: missing")
+        out[name] = _checked(
+            box, bid[name], f"bid.{name}", lambda index, n=name: f"bid.{n}{list(index)}"
+        )
+    return out
 
 
 def _episode(env: ScoringEnv, agent: Agent, seed: int) -> tuple[float, dict[str, Any], dict]:
-    """One episode: its return [$], the last ``info`` and the counts of :class:`Score`."""
-    fleet = env.task.data.fleet
+    """One episode: its return [$], the last ``info`` and the counts of :class:`Score`
+    (the sum of :func:`vppsim.env.bidding.interval_tally` over the intervals)."""
+    bidding, vpp = env.mode == "bidding", env.vpp
     observation, info = env.reset(seed=seed, options=getattr(agent, "options", None))
-    counts = dict.fromkeys(("comfort", "unmet", "discharged", "events"), 0.0)
-    clips: dict[str, int] = {}
+    bids = None if bidding else getattr(agent, "bid", None)
+    close, space = bidding_env.deadlines(vpp), bidding_env.bid_space()
+    counts: dict[str, Any] = {}
     total, done = 0.0, False
     while not done:
-        action = check_action(env.action_space, agent.act(observation, info))
+        if bids is not None:
+            for day in np.flatnonzero(close[:-1] == vpp.sim.k):
+                seen = bidding_env.bid_observation(vpp, int(day))
+                bid = check_bid(space, bids(seen, {**info, "trading_day": int(day)}))
+                bidding_env.submit(vpp, int(day), bid)
+                observation = vpp.observe()  # today's awards may have changed
+        if bidding:
+            action = check_bid(env.action_space, agent.act(observation, info))
+        else:
+            action = check_action(env.action_space, agent.act(observation, info))
         observation, reward, terminated, truncated, info = env.step(action)
         done = terminated or truncated
         total += reward
-        counts["comfort"] += info["comfort_kh"]
-        counts["unmet"] += info["ev_unmet_kwh"]
-        counts["events"] += info["settlement"]["no_pay"] < -NO_PAY_EVENT_USD
-        for kind, count in info["clipped"].items():
-            clips[kind] = clips.get(kind, 0) + count
-        counts["discharged"] += float(env.unwrapped.sim.last.discharge_kw.sum()) * fleet.dt_h
-    return total, info, {**counts, "clips": clips}
+        tally = (
+            {name: info[name] for name in bidding_env.TALLY}
+            if bidding
+            else bidding_env.interval_tally(info, vpp)
+        )
+        bidding_env.add_tally(counts, tally)
+    return total, info, counts
 
 
 def score(env: ScoringEnv, agent: Agent, seed: int = 0) -> Score:
@@ -313,14 +380,15 @@ def score(env: ScoringEnv, agent: Agent, seed: int = 0) -> Score:
     Raises
     ------
     ConfigError
-        The agent returned an action outside ``env.action_space`` (nothing is stepped).
+        The agent returned an action outside ``env.action_space``, or bids outside
+        :func:`vppsim.env.bidding.bid_space` (that step is not taken).
     """
     task, fleet = env.task, env.task.data.fleet
     total, info, counts = _episode(env, agent, seed)
     cycles = 0.0
     if fleet.batteries is not None:
         per_cycle = float(np.sum(fleet.batteries.energy_kwh * fleet.batteries.discharge_efficiency))
-        cycles = counts["discharged"] / per_cycle if per_cycle > 0 else 0.0
+        cycles = counts["discharged_kwh"] / per_cycle if per_cycle > 0 else 0.0
     optimum, usual = task.objective(task.optimum), task.business_as_usual
     gain = optimum - usual
     lines = {name: float(info["settlement_total"][name]) for name in (*settlement.LINES, "net")}
@@ -332,25 +400,27 @@ def score(env: ScoringEnv, agent: Agent, seed: int = 0) -> Score:
         business_as_usual=usual,
         share=100.0 * (total - usual) / gain if abs(gain) > 1e-9 else float("nan"),
         regret=optimum - total,
-        no_pay_events=int(counts["events"]),
+        no_pay_events=int(counts["no_pay_events"]),
         equivalent_full_cycles=cycles,
-        comfort_kh=counts["comfort"],
-        ev_unmet_kwh=counts["unmet"],
-        guard_clips=sum(counts["clips"].values()),
-        clips_by_kind=counts["clips"],
+        comfort_kh=counts["comfort_kh"],
+        ev_unmet_kwh=counts["ev_unmet_kwh"],
+        guard_clips=sum(counts["clipped"].values()),
+        clips_by_kind=counts["clipped"],
     )
 
 
-def resolve_agent(spec: str) -> AgentFactory:
-    """The factory of ``spec``: a baseline's name (:data:`vppsim.env.agents.BASELINES`) or
-    ``module:factory`` (importable, a callable)."""
-    from vppsim.env.agents import BASELINES
+def resolve_agent(spec: str, mode: str = "dispatch") -> AgentFactory:
+    """The factory of ``spec``: a baseline's name (:data:`vppsim.env.agents.BASELINES`, in
+    bidding mode :data:`vppsim.env.agents.BIDDERS`) or ``module:factory`` (importable, a
+    callable)."""
+    from vppsim.env.agents import BASELINES, BIDDERS
 
-    if spec in BASELINES:
-        return BASELINES[spec]
+    baselines = BIDDERS if mode == "bidding" else BASELINES
+    if spec in baselines:
+        return baselines[spec]
     module, colon, name = spec.partition(":")
     if not colon or not module or not name:
-        raise ConfigError(f"--agent {spec}: choose {', '.join(BASELINES)} or module:factory")
+        raise ConfigError(f"--agent {spec}: choose {', '.join(baselines)} or module:factory")
     try:
         factory = getattr(importlib.import_module(module), name)
     except ImportError as error:

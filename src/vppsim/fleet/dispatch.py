@@ -838,9 +838,12 @@ def _battery_block(
     market: Market,
     settings: DispatchSettings,
     binary: np.ndarray,
+    held_kw: np.ndarray | None = None,
+    firm: bool = True,
 ) -> Reader:
     """Battery charge, discharge and state of charge, the AS awards, and a charge-or-discharge
-    binary in the intervals ``binary``."""
+    binary in the intervals ``binary``; ``held_kw`` (hours, 4) fixes the awards where it is
+    finite (NaN: free), or bounds them from above unless ``firm``."""
     n, dt = lp.n, market.dt_h
     eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
     kappa = battery.throughput_cost_usd_per_kwh
@@ -875,9 +878,12 @@ def _battery_block(
         limit = np.where(UP, battery.discharge_kw, battery.charge_kw)
         throughput = kappa * settings.regulation_throughput_share * REGULATION * 1.0
         cost = -market.ancillary / 1000.0 + throughput  # per kW awarded for one hour
-        awards = lp.add_columns(np.zeros(hours * 4), np.tile(limit, hours), cost.ravel()).reshape(
-            hours, 4
-        )
+        lower, upper = np.zeros((hours, 4)), np.tile(limit, (hours, 1))
+        if held_kw is not None:
+            held = np.isfinite(held_kw)
+            upper[held] = held_kw[held]
+            lower[held] = held_kw[held] if firm else 0.0
+        awards = lp.add_columns(lower.ravel(), upper.ravel(), cost.ravel()).reshape(hours, 4)
         up, down = awards[:, UP], awards[:, ~UP]
         up_energy = duration[UP] / eta_d  # stored energy per kW of up award [kWh]
         down_energy = duration[~UP] * eta_c
@@ -978,6 +984,8 @@ def optimal_schedule(
     assets: HomeAssets,
     market: Market,
     settings: DispatchSettings,
+    held_kw: np.ndarray | None = None,
+    firm: bool = True,
 ) -> Schedule:
     """The ``lp`` strategy: one home's perfect-foresight optimum (see the module docstring).
 
@@ -987,6 +995,13 @@ def optimal_schedule(
     assets : HomeAssets
     market : Market
     settings : DispatchSettings
+    held_kw : numpy.ndarray, optional
+        (hours, 4) AS awards [kW] the home already holds, fixed in the LP where finite (NaN:
+        the LP chooses); needs ``market.ancillary``. A rolling planner's awards cleared
+        earlier (:class:`vppsim.env.agents.Mpc`).
+    firm : bool
+        False: ``held_kw`` bounds the awards from above instead (the plan may leave part of
+        an award unbacked, where the state of charge cannot back all of it).
 
     Returns
     -------
@@ -995,12 +1010,14 @@ def optimal_schedule(
         :func:`vppsim.fleet.kpis.score`'s ``objective``.
     """
     series.validate(market.n)
+    if held_kw is not None and (market.ancillary is None or np.shape(held_kw) != (market.hours, 4)):
+        raise ConfigError(f"held_kw: need AS prices and shape ({market.hours}, 4) [kW]")
     battery = assets.battery(settings)
     binary = np.array([], dtype=np.int64)
     if battery is not None:
         binary = np.flatnonzero(market.lmp < waste_price(battery))
     while True:
-        schedule = _solve(series, assets, battery, market, settings, binary)
+        schedule = _solve(series, assets, battery, market, settings, binary, held_kw, firm)
         both = np.flatnonzero(
             (schedule.charge_kw > settings.simultaneous_tolerance_kw)
             & (schedule.discharge_kw > settings.simultaneous_tolerance_kw)
@@ -1020,13 +1037,15 @@ def _solve(
     market: Market,
     settings: DispatchSettings,
     binary: np.ndarray,
+    held_kw: np.ndarray | None = None,
+    firm: bool = True,
 ) -> Schedule:
     n, dt = market.n, market.dt_h
     lp = _Lp(n)
     read_pv, curtail = _pv_block(lp, series)
     readers = [read_pv]
     if battery is not None:
-        readers.append(_battery_block(lp, battery, market, settings, binary))
+        readers.append(_battery_block(lp, battery, market, settings, binary, held_kw, firm))
     if series.ev is not None:
         readers.append(_ev_block(lp, series.ev, dt))
     if series.thermal is not None:
