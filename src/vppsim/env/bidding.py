@@ -7,14 +7,16 @@ as a price-taker against that day's day-ahead prices (:func:`clear`), and a defa
 controller (:func:`track_awards`) dispatches the fleet in real time, interval by interval,
 through :class:`vppsim.env.gym.VppEnv`, until the next day's bid deadline.
 
-Timeline (CAISO, *BPM for Market Operations*, section 2): bids for trading day ``d`` close
-at 10:00 on day ``d - 1``; the observation of a step is the dispatch mode's at that
+Timeline (CAISO, :mod:`vppsim.env.gym`): bids for trading day ``d`` close at 10:00 on day
+``d - 1``, results at 13:00; the observation of a step is the dispatch mode's at that
 deadline (the first step's is the period's start: the data hold nothing before it). The
 step then runs the fleet from the deadline to the next one (the last step to the period's
 end), under the awards of each interval's own day. Bid limits are CAISO's: energy bids
 between -$150 and $1,000/MWh, AS offers up to $250/MW-h (CAISO, *Fifth Replacement Electronic
-Tariff*, section 39.6.1 "Maximum Bid Prices" and its bid floor; stated
-from the tariff, not checked against its current version here).
+Tariff*, section 39.6.1 "Maximum Bid Prices"; the $1,000/MWh soft cap, with a $2,000/MWh hard
+cap for cost-verified bids, since trade date 20 March 2021, CAISO notice "FERC Order 831
+compliance", https://www.caiso.com/Documents/FERCOrder831ComplianceInitiativeDeploymentEffective-TradeDate032021.html;
+the -$150 floor and the $250 AS cap are stated from memory, not checked against the tariff).
 
 Simplified: one price-quantity pair per hour and product (no multi-segment curves), awarded
 whole where in the money; no residual unit commitment, no market power mitigation; the

@@ -3,28 +3,36 @@
 Market participation (what is modelled, with the CAISO rules it follows)
 ------------------------------------------------------------------------
 * The enrolled homes of a dataset form one DER aggregation behind one price node: CAISO's
-  Distributed Energy Resource Provider model lets an aggregation of at least 100 kW within
-  one sub-LAP bid as one resource (CAISO, *Fifth Replacement Electronic Tariff*, section 4.17
-  "Distributed Energy Resource Providers", and *Business Practice Manual for Distributed
-  Energy Resource Provider*, https://bpmcm.caiso.com). The environment reports the
+  Distributed Energy Resource Provider model lets an aggregation of at least 100 kW bid as
+  one resource, within one sub-LAP where it spans several pricing nodes (CAISO, *Fifth
+  Replacement Electronic Tariff*, section 4.17 "Distributed Energy Resource Providers"; the
+  minimum lowered from 500 kW to 100 kW in CAISO's Order 2222 compliance filing, FERC docket
+  ER21-2455, https://ferc.gov/caiso-compliance-filing-order-no-2222-der-aggregations; the
+  subsection of 4.17 was not checked against the tariff text). The environment reports the
   aggregation's battery power and whether it reaches 100 kW (``info["aggregation"]``) but
   does not refuse a smaller one (a small study stays usable for tests).
 * Day-ahead: bids close at 10:00 the day before the trading day and results are published
-  about 13:00 (CAISO, *BPM for Market Operations*, section 2 "Day-Ahead Market timeline").
+  at 13:00 (CAISO, "Market processes", https://www.caiso.com/market/Pages/MarketProcesses.aspx:
+  the market "closes the day before the trade date. Results are published at 1:00 p.m."; the
+  10:00 close is the long-standing practice, not checked against the BPM's current text, nor
+  against the Extended Day-Ahead Market live since May 2026).
   In dispatch mode the day-ahead position (hourly energy award, hourly AS awards) is given at
   :meth:`VppEnv.reset` (``options``; none by default) and the agent dispatches in real time.
   A trading day's day-ahead prices appear in the observation from 13:00 the day before.
 * Real time: one step is a 15-minute FMM interval; the deviation of the aggregation's meter
   from its day-ahead award settles at the FMM LMP (tariff section 11.5). The FMM LMP of an
   interval is revealed at its end (in the observation of the next step).
-* AS awards must be backed by headroom and stored energy over their duration (tariff section
-  8.4); an interval's undelivered share is no-pay (tariff section 11.10.9) plus the
+* AS awards must be backed by headroom and stored energy over their duration (tariff
+  sections 8.4.1.1(g), regulation 60 min in the day-ahead market, and 8.4.3, reserves 30 min);
+  an interval's undelivered share is no-pay (tariff sections 8.10.8 and 11.10.9) plus the
   model's penalty (:mod:`vppsim.env.settlement`).
 
 Simplified: a price-taker (no market power, no bid-cost recovery); no five-minute RTD
-settlement and no uninstructed-deviation penalties; AS deployment energy not settled (as in
-the LP, :mod:`vppsim.fleet.dispatch`). The bidding mode (a step per trading day) is
-:class:`vppsim.env.bidding.BiddingEnv` (``gymnasium.make(ENV_ID, mode="bidding")``).
+settlement (CAISO settles a meter's uninstructed deviation from its FMM schedule at the
+five-minute price, tariff section 11.5.2; here the whole deviation from the day-ahead award
+settles at the FMM LMP) and no uninstructed-deviation penalties; AS deployment energy not
+settled (as in the LP, :mod:`vppsim.fleet.dispatch`). The bidding mode (a step per trading
+day) is :class:`vppsim.env.bidding.BiddingEnv` (``gymnasium.make(ENV_ID, mode="bidding")``).
 
 Reward
 ------

@@ -11,15 +11,17 @@ its sign (a cost is negative), so that ``net`` is the plain sum of the other lin
   *Fifth Replacement Electronic Tariff*, section 11.5 "Real-Time Market Settlements",
   http://www.caiso.com/rules/Pages/Regulatory/Default.aspx). Simplified: the FMM schedule
   is the metered flow (no separate five-minute real-time dispatch settlement, no
-  uninstructed-deviation split), so with no day-ahead award the two energy lines are the
-  meter at the FMM LMP, the energy revenue of :func:`vppsim.fleet.kpis.score`.
+  uninstructed-deviation split: CAISO settles the meter's deviation from its FMM schedule at
+  the five-minute price, section 11.5.2 "Uninstructed Imbalance Energy"), so with no
+  day-ahead award the two energy lines are the meter at the FMM LMP, the energy revenue of
+  :func:`vppsim.fleet.kpis.score`.
 * ``as_capacity``: the day-ahead AS awards [kW] at their capacity prices [$/MW-h],
   ``sum_k award_k x price_k x dt / 1000`` (per hour the same as
   :func:`vppsim.fleet.kpis.score`'s ``sum(prices x awards) / 1000``).
 * ``no_pay``: the capacity payment taken back on the share of each award the fleet could not
   deliver in the interval (its headroom or stored energy short, :func:`shortfall`). CAISO
   rescinds AS capacity payments for capacity that was unavailable or undispatchable
-  ("No Pay", tariff section 11.10.9).
+  ("No Pay", tariff sections 8.10.8 and 11.10.9).
 * ``penalty``: a further charge of ``penalty_multiple`` times the rescinded payment. An
   assumption of this model (an aggregator's cost of failing its scheduling coordinator),
   not a CAISO charge code; 0 reproduces the tariff's no-pay alone.

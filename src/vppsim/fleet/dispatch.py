@@ -51,11 +51,12 @@ Awards are hourly (the day-ahead AS prices are hourly, held across the hour). Du
 (:class:`DispatchSettings`): regulation 60 min and spinning / non-spinning reserve 30 min,
 the continuous-energy requirements of CAISO's AS certification for the day-ahead market
 (CAISO, *Fifth Replacement Electronic Tariff*, section 8.4 "Technical Requirements for
-Providing Ancillary Services", and *Business Practice Manual for Market Operations*, section
-4, https://bpmcm.caiso.com). The energy of deployed awards is not in the energy balance:
-regulation follows a zero-mean signal and reserves are rarely called (an assumption, not a
-measurement); ``regulation_throughput_share`` charges a share of the regulation award's
-energy as discharged throughput (default 0).
+Providing Ancillary Services": 8.4.1.1(g) regulation, 8.4.3 reserves; section 8 as of
+1 May 2026, https://www.caiso.com/documents/section-8-ancillary-services-as-of-may-1-2026.pdf).
+The energy of deployed awards is not in the energy balance: regulation follows a zero-mean
+signal and reserves are rarely called (an assumption, not a measurement);
+``regulation_throughput_share`` charges a share of the regulation award's energy as
+discharged throughput (default 0).
 
 Simultaneous charge and discharge
 ---------------------------------
