@@ -87,8 +87,10 @@ def dask_executor(
     """
     from distributed import Client, LocalCluster
 
-    if (workers is None) == (scheduler is None):
-        raise ConfigError("give either workers (a local cluster) or a scheduler address")
+    if workers is not None and scheduler is not None:
+        raise ConfigError(f"workers={workers} and scheduler={scheduler!r} both given: use one")
+    if workers is None and scheduler is None:
+        raise ConfigError("neither workers nor scheduler given: name the cluster to use")
     if workers is not None and workers < 1:
         raise ConfigError(f"workers={workers}: give at least 1")
     if scheduler is not None:
