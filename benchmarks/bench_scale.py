@@ -4,7 +4,9 @@
     python benchmarks/bench_scale.py 2000 --workers 2 --chunks-per-task 2
 
 Each layout runs in a fresh process. Printed per layout: wall time of the whole build, the
-homes/s of its per-home step (from the first to the last part recorded), the peak RSS of
+homes/s of its per-home step (from its start to the last part recorded), how long the first
+part took (on a cluster: a worker's imports and pipeline, paid once per worker) and the
+homes/s after every worker's first part (what each further part costs), the peak RSS of
 the client process and of each worker [MiB], and the bytes written. The datasets are those
 without the forecasts (whose fleet ensemble still runs in the client). The outputs of the
 layouts are compared file by file: they must be byte-identical.
@@ -27,23 +29,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class _Clock:
-    """A build progress that times the per-home step (its description names the homes)."""
+    """A build progress that times the per-home step (its description names the homes):
+    when each part arrived [s from the step's start] and its homes."""
 
     def __init__(self):
-        self.homes_s = 0.0
+        self.arrivals: list[tuple[float, int]] = []
 
     def start(self, description, total):
         if not description.endswith(" homes"):
             return lambda advance: None
         first = time.perf_counter()
-        done = [0]
+        return lambda count: self.arrivals.append((time.perf_counter() - first, count))
 
-        def advance(count):
-            done[0] += count
-            if done[0] == total:
-                self.homes_s = time.perf_counter() - first
-
-        return advance
+    def rates(self, homes: int, workers: int) -> dict:
+        """homes/s of the whole step; seconds to the first part (a worker's imports and
+        pipeline); homes/s once every worker has sent its first part (what more parts cost)."""
+        times = [t for t, _ in self.arrivals]
+        first = max(workers, 1)
+        later = sum(count for _, count in self.arrivals[first:])
+        steady = later / (times[-1] - times[first - 1]) if later else float("nan")
+        return {"homes_per_s": homes / times[-1], "first_part_s": times[0], "steady": steady}
 
 
 def _maxrss_mib() -> float:
@@ -90,7 +95,7 @@ def one(homes: int, out: Path, workers: int, chunks_per_task: int) -> dict:
     return {
         "wall_s": time.perf_counter() - start,
         "cluster_start_s": ready - start,
-        "homes_per_s": homes / clock.homes_s,
+        **clock.rates(homes, workers),
         "client_rss_mib": _maxrss_mib(),
         "worker_rss_mib": worker_rss,
         "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
@@ -148,7 +153,9 @@ def main() -> int:
             print(
                 f"{args.homes:,} homes x Aug 2023 15-min, {layout:>12}: "
                 f"wall {wall:.1f} s (cluster start {ready:.1f} s), "
-                f"per-home step {figures['homes_per_s']:,.0f} homes/s, "
+                f"per-home step {figures['homes_per_s']:,.0f} homes/s "
+                f"(first part at {figures['first_part_s']:.1f} s, then "
+                f"{figures['steady']:,.0f} homes/s), "
                 f"peak RSS client {figures['client_rss_mib']:,.0f} MiB, "
                 f"workers [{workers_rss}] MiB, {figures['bytes'] / 1e6:,.1f} MB written"
             )

@@ -5,13 +5,16 @@ import dataclasses
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from vppsim.cli import app
 from vppsim.dataset.build import PartResult, build_dataset, in_order
 from vppsim.dataset.distributed import DaskExecutor, dask_executor, task_parts
-from vppsim.errors import ConfigError
+from vppsim.dataset.schemas import HOME_ID
+from vppsim.dataset.validate import validate_directory
+from vppsim.errors import ConfigError, ValidationFailed
 from vppsim.load.sources import SyntheticLoad
 from vppsim.registry import default_registry
 
@@ -77,6 +80,25 @@ def killing_registry(marker: Path):
     return registry.replace(registry["load"].with_sources(KillingLoad))
 
 
+def failing_registry():
+    """The default datasets whose load lacks the last interval of home :data:`KILLED_HOME`
+    (part 2); the build's own check of the source sees home 0 only."""
+
+    class GappyLoad(SyntheticLoad):
+        def fetch(self, study, options, inputs, context):
+            result = SyntheticLoad.fetch(self, study, options, inputs, context)
+
+            def batch(home_ids):
+                frame = result.data(home_ids)
+                home = np.flatnonzero((frame[HOME_ID] == KILLED_HOME).to_numpy())
+                return frame.drop(index=frame.index[home[-1:]]).reset_index(drop=True)
+
+            return dataclasses.replace(result, data=batch)
+
+    registry = default_registry()
+    return registry.replace(registry["load"].with_sources(GappyLoad))
+
+
 def test_tasks_cover_every_chunk_once():
     assert task_parts(5, 1) == [(0,), (1,), (2,), (3,), (4,)]
     assert task_parts(5, 2) == [(0, 1), (2, 3), (4,)]
@@ -84,7 +106,7 @@ def test_tasks_cover_every_chunk_once():
 
 
 def test_parts_are_assembled_in_chunk_order_as_they_come():
-    arrivals = [PartResult(part, 10 + part, {}, {}) for part in (2, 0, 3, 1)]
+    arrivals = [PartResult(part, 10 + part, {}, {}, {}) for part in (2, 0, 3, 1)]
     done = []
     ordered = [result.part for result in in_order(iter(arrivals), done.append)]
     assert ordered == [0, 1, 2, 3]
@@ -117,6 +139,24 @@ def test_build_with_workers_writes_the_same_bytes_and_names_the_dashboard(tmp_pa
     assert result.exit_code == 0, result.output
     assert "Dask local cluster of 1 worker(s), dashboard http://127.0.0.1:" in result.output
     assert digests(out) == reference
+
+
+def test_a_part_that_breaks_its_contract_is_found_by_its_worker(client, small_settings):
+    settings = small_settings(**STUDY, formats="parquet", out=Path("gappy"))
+    with pytest.raises(ValidationFailed) as failed:
+        build_dataset(settings, failing_registry(), executor=DaskExecutor(client))
+    (failure,) = [f for f in failed.value.failures if "part-00002.parquet" in f]
+    assert failure.startswith("load (parquet): schema and grid: ")
+    assert f"home(s) {KILLED_HOME} have " in failure
+    assert not Path(settings.out).exists()  # nothing committed
+
+
+def test_validation_takes_the_failures_of_parts_its_workers_checked(small_settings, reference):
+    specs = {name: default_registry().spec(name) for name in default_registry().names}
+    part = "parquet/load/part-00001.parquet"
+    assert validate_directory(Path("reference"), specs).ok
+    report = validate_directory(Path("reference"), specs, {part: [f"{part}: planted"]})
+    assert report.failures == [f"load (parquet): schema and grid: {part}: planted"]
 
 
 @pytest.mark.parametrize(

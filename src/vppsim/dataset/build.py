@@ -34,7 +34,7 @@ from vppsim.dataset.sources import (
     replay,
     resolve,
 )
-from vppsim.dataset.validate import ValidationReport, validate_directory
+from vppsim.dataset.validate import ValidationReport, part_failures, validate_directory
 from vppsim.dataset.writer import RAW, DatasetWriter, write_home_part
 from vppsim.errors import ValidationFailed, VppsimError
 
@@ -290,20 +290,24 @@ class RunInputs:
 @dataclass(frozen=True)
 class PartResult:
     """What a chunk of homes gave: the files its worker wrote (manifest entries, per dataset
-    in the order written) and the attribute rows the client streams into one file."""
+    in the order written), the attribute rows the client streams into one file, and the
+    failures of each Parquet part written (relative path -> failures; see
+    :func:`~vppsim.dataset.validate.part_failures`)."""
 
     part: int
     homes: int
     files: Mapping[str, list[Resource]]
     rows: Mapping[str, pd.DataFrame]
+    checked: Mapping[str, list[str]]
 
 
 def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
     """Generate chunk ``part`` of every per-home dataset and write its files into the
     staging folder. Home ``i``'s data depends on the seed and ``i`` only, so any process
-    may run any part, in any order, any number of times, with the same bytes."""
+    may run any part, in any order, any number of times, with the same bytes. Each Parquet
+    part is validated here, where it was written, so validation runs on the workers."""
     home_ids = inputs.home_ids(part)
-    files, rows = {}, {}
+    files, rows, checked = {}, {}, {}
     for name in inputs.chosen:
         spec = inputs.registry.spec(name)
         result = pipeline.result(name)
@@ -314,9 +318,13 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
         files[name] = write_home_part(
             inputs.root, inputs.settings, pipeline.grid, spec, frame, part
         )
+        for resource in files[name]:
+            if resource.format == "parquet":
+                path = resource.path
+                checked[path] = part_failures(inputs.root, spec, path, pipeline.study)
         if result.home_table is not None:
             rows[name] = result.home_table(home_ids)
-    return PartResult(part, len(home_ids), files, rows)
+    return PartResult(part, len(home_ids), files, rows, checked)
 
 
 _WORKER_PIPELINES: dict[str, Pipeline] = {}
@@ -457,6 +465,7 @@ def write_dataset(
                 writer.write_table(spec, result.data, result.provenance)
                 advance(1)
         per_home = pipeline.per_home()
+        checked: dict[str, list[str]] = {}
         if per_home:
             inputs = pipeline.run_inputs(staging, chunk)
             for name in per_home:
@@ -470,12 +479,13 @@ def write_dataset(
             for part in in_order((executor or InProcess()).run(inputs), advance):
                 for name in per_home:
                     writer.add_part(name, part.files[name], part.rows.get(name))
+                checked.update(part.checked)
             writer.close_homes()
         for spec in specs:
             writer.write_documents(spec.name, pipeline.result(spec.name).documents)
         manifest = writer.write_manifest({spec.name: spec for spec in specs})
         advance = progress.start("validate", 1)
-        report = validate_directory(staging, pipeline.specs)
+        report = validate_directory(staging, pipeline.specs, checked)
         advance(1)
         if not report.ok:
             raise ValidationFailed(report.failures)
