@@ -7,7 +7,9 @@ Each layout runs in a fresh process. Printed per layout: wall time of the whole 
 homes/s of its per-home step (from its start to the last part recorded), how long the first
 part took (on a cluster: a worker's imports and pipeline, paid once per worker) and the
 homes/s after every worker's first part (what each further part costs), the peak RSS of
-the client process and of each worker [MiB], and the bytes written. The datasets are those
+the client process and of each worker [MiB], the CPU time of the client's build and of
+each worker process [s] (on a shared machine the CPU time, unlike the wall time, does not
+depend on what else runs), and the bytes written. The datasets are those
 without the forecasts (whose fleet ensemble still runs in the client). The outputs of the
 layouts are compared file by file: they must be byte-identical.
 """
@@ -87,17 +89,21 @@ def one(homes: int, out: Path, workers: int, chunks_per_task: int) -> dict:
         else contextlib.nullcontext()
     )
     with cluster as executor:
-        ready = time.perf_counter()
+        ready, cpu = time.perf_counter(), time.process_time()
         build_dataset(settings, registry, clock, executor=executor)
-        worker_rss = (
-            sorted(executor.client.run(_maxrss_mib).values()) if executor is not None else []
-        )
+        cpu = time.process_time() - cpu
+        workers_run = executor.client.run if executor is not None else lambda f: {}
+        worker_rss = sorted(workers_run(_maxrss_mib).values())
+        # A worker's CPU time since it started (its imports included).
+        worker_cpu = sorted(workers_run(time.process_time).values())
     return {
         "wall_s": time.perf_counter() - start,
         "cluster_start_s": ready - start,
         **clock.rates(homes, workers),
         "client_rss_mib": _maxrss_mib(),
         "worker_rss_mib": worker_rss,
+        "client_cpu_s": cpu,
+        "worker_cpu_s": worker_cpu,
         "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
     }
 
@@ -149,6 +155,7 @@ def main() -> int:
             digests[workers] = _digest(out)
             layout = f"{workers} worker(s)" if workers else "in-process"
             workers_rss = ", ".join(f"{v:,.0f}" for v in figures["worker_rss_mib"]) or "-"
+            workers_cpu = ", ".join(f"{v:,.1f}" for v in figures["worker_cpu_s"]) or "-"
             wall, ready = figures["wall_s"], figures["cluster_start_s"]
             print(
                 f"{args.homes:,} homes x Aug 2023 15-min, {layout:>12}: "
@@ -157,7 +164,9 @@ def main() -> int:
                 f"(first part at {figures['first_part_s']:.1f} s, then "
                 f"{figures['steady']:,.0f} homes/s), "
                 f"peak RSS client {figures['client_rss_mib']:,.0f} MiB, "
-                f"workers [{workers_rss}] MiB, {figures['bytes'] / 1e6:,.1f} MB written"
+                f"workers [{workers_rss}] MiB, CPU time of the build client "
+                f"{figures['client_cpu_s']:.1f} s, workers [{workers_cpu}] s, "
+                f"{figures['bytes'] / 1e6:,.1f} MB written"
             )
             shutil.rmtree(out)
     same = len(set(digests.values())) == 1
