@@ -5,10 +5,10 @@ client, then sends what the parts share (a :class:`~vppsim.dataset.build.RunInpu
 each worker once (``scatter(broadcast=True)``) and submits one task per few chunks of
 homes (:func:`~vppsim.dataset.build.run_parts`). Each worker writes its parts' Parquet
 files straight into the staging folder, validates them, and returns their manifest
-entries, attribute rows and failures; the client assembles them in chunk order, so the bytes do not depend on the number
-of workers, the chunks per task or the order the tasks finish in. A worker that dies is
-replaced by its nanny and its tasks run again (a part is written whole again), with the
-same bytes.
+entries, attribute rows and failures; the client assembles them in chunk order, so the
+bytes do not depend on the number of workers, the chunks per task or the order the tasks
+finish in. A worker that dies is replaced by its nanny and its tasks run again (a part is
+written whole again), with the same bytes.
 
 Two things keep a part as cheap on a worker as in-process (measured on 4,000 homes x
 August): the local cluster's workers start without Dask's ``MALLOC_TRIM_THRESHOLD_=65536``
