@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import signal
@@ -9,6 +10,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +19,17 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from vppsim.config import (
     OPTIONAL_ENV_FILE,
@@ -67,13 +78,22 @@ def exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+class _RateColumn(ProgressColumn):
+    """Units done per second (homes/s of a build), once there is a rate to show."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:,.0f}/s" if task.speed else "")
+
+
 def _progress_bar() -> Progress:
-    """The bar of long work, on stderr, gone when done."""
+    """The bar of long work, on stderr, gone when done: done of total, rate, elapsed, ETA."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        _RateColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )
@@ -255,6 +275,24 @@ def build(
             "vppsim did not write in the output folder over into the new dataset.",
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Build the per-home data on a local Dask cluster of this many worker "
+            "processes (same bytes as without). \\[default: in this process]"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Build the per-home data on the Dask cluster whose scheduler is at this "
+            "address, e.g. tcp://10.0.0.5:8786 (same bytes as without)."
+        ),
+    ] = None,
+    chunks_per_task: Annotated[
+        int,
+        typer.Option(help="Chunks of homes per Dask task (with --workers or --scheduler)."),
+    ] = 1,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -267,6 +305,7 @@ def build(
 ) -> None:
     """Build, validate and atomically write the dataset for a study."""
     exit_on_sigterm()
+    cluster = _Cluster(workers, scheduler, chunks_per_task)
     try:
         registry = _registry()
         # Flag -> (setting, value): the settings a flag sets, named once for both paths.
@@ -296,7 +335,7 @@ def build(
                 *(["--offline"] if offline else []),
             ]
             settings, raw_from = _recorded(from_manifest, out_dir, env_file, given, registry)
-            _build_and_summarise(settings, registry, force, raw_from)
+            _build_and_summarise(settings, registry, force, raw_from, cluster)
             return
         modes = _pairs(source, "--source")
         unknown = [name for name in modes if name not in registry]
@@ -329,7 +368,29 @@ def build(
         )
     except VppsimError as exc:
         raise _fail(exc) from None
-    _build_and_summarise(settings, registry, force)
+    _build_and_summarise(settings, registry, force, cluster=cluster)
+
+
+@dataclass(frozen=True)
+class _Cluster:
+    """Where ``vppsim build`` runs the per-home data: in this process, or on Dask."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+    chunks_per_task: int = 1
+
+    def executor(self) -> contextlib.AbstractContextManager:
+        """The build's executor (None: in this process); prints the Dask dashboard address."""
+        if self.workers is None and self.scheduler is None:
+            return contextlib.nullcontext()
+        from vppsim.dataset.distributed import dask_executor
+
+        return dask_executor(
+            self.workers,
+            self.scheduler,
+            self.chunks_per_task,
+            on_start=lambda line: err.print(escape(line), highlight=False),
+        )
 
 
 def _recorded(
@@ -365,7 +426,11 @@ def _recorded(
 
 
 def _build_and_summarise(
-    settings: Settings, registry, force: bool, raw_from: Path | None = None
+    settings: Settings,
+    registry,
+    force: bool,
+    raw_from: Path | None = None,
+    cluster: _Cluster = _Cluster(),
 ) -> None:
     """Build ``settings`` with progress bars and print the summary, or fail in one line."""
     try:
@@ -374,7 +439,7 @@ def _build_and_summarise(
                 f"Per-home CSVs skipped: {settings.homes:,} homes is above csv_homes_limit "
                 f"{settings.csv_homes_limit:,}; per-home data is written to Parquet only."
             )
-        with _progress_bar() as progress:
+        with cluster.executor() as executor, _progress_bar() as progress:
             result = build_dataset(
                 settings,
                 registry,
@@ -382,6 +447,7 @@ def _build_and_summarise(
                 force=force,
                 derived=DERIVED_OUTPUTS,
                 raw_from=raw_from,
+                executor=executor,
             )
     except VppsimError as exc:
         raise _fail(exc) from None

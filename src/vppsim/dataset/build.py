@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,18 +22,20 @@ import pandas as pd
 from vppsim.config import Settings
 from vppsim.dataset.atomic import Derived, commit, staging_folder
 from vppsim.dataset.budget import check_budget, homes_per_chunk
-from vppsim.dataset.manifest import Manifest
+from vppsim.dataset.manifest import Manifest, Resource
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_source_data
 from vppsim.dataset.sources import (
     HomeBatch,
+    Provenance,
     Registry,
     SourceContext,
     SourceResult,
     Study,
+    replay,
     resolve,
 )
-from vppsim.dataset.validate import ValidationReport, validate_directory
-from vppsim.dataset.writer import RAW, DatasetWriter
+from vppsim.dataset.validate import ValidationReport, part_failures, validate_directory
+from vppsim.dataset.writer import RAW, DatasetWriter, write_home_part
 from vppsim.errors import ValidationFailed, VppsimError
 
 SIMULATION_MINUTES = 15
@@ -120,9 +124,20 @@ def coarsen_homes(spec: DatasetSpec, batch: HomeBatch, factor: int) -> HomeBatch
 
 
 class Pipeline:
-    """Resolves datasets once each, in dependency order, so every dataset sees one weather."""
+    """Resolves datasets once each, in dependency order, so every dataset sees one weather.
 
-    def __init__(self, settings: Settings, registry: Registry):
+    A worker's pipeline starts from the build's ``resolved`` datasets (on the simulation
+    grid) and runs the per-home datasets' sources the build ``chosen`` (their provenance)
+    again, without resolving or checking anything twice.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        resolved: Mapping[str, SourceResult] | None = None,
+        chosen: Mapping[str, Provenance] | None = None,
+    ):
         self.settings = settings
         self.registry = registry
         self.study = study_of(settings)
@@ -131,7 +146,8 @@ class Pipeline:
         self.simulation = dataclasses.replace(
             study_of(settings, minutes), output_factor=self.factor
         )
-        self._results: dict[str, SourceResult] = {}
+        self._results: dict[str, SourceResult] = dict(resolved or {})
+        self._chosen = dict(chosen or {})
         self.raw_dir: Path | None = None
         self.previous_raw_dir: Path | None = None
 
@@ -155,14 +171,16 @@ class Pipeline:
         if name not in self._results:
             dataset = self.registry[name]
             inputs = {dep: self._simulated(dep) for dep in dataset.spec.depends_on}
-            self._results[name] = resolve(
-                dataset,
-                self.settings.options(name),
-                self.simulation,
-                inputs,
-                check_source_data,
-                self._context,
-            )
+            options = self.settings.options(name)
+            if name in self._chosen:
+                result = replay(
+                    dataset, options, self.simulation, inputs, self._context, self._chosen[name]
+                )
+            else:
+                result = resolve(
+                    dataset, options, self.simulation, inputs, check_source_data, self._context
+                )
+            self._results[name] = result
         return self._results[name]
 
     def result(self, dataset: str) -> SourceResult:
@@ -186,10 +204,171 @@ class Pipeline:
     def specs(self) -> Mapping[str, DatasetSpec]:
         return {name: self.registry.spec(name) for name in self.registry.names}
 
+    def per_home(self) -> list[str]:
+        """The datasets built chunk by chunk of homes (per-home and attribute), in order."""
+        specs = [self.registry.spec(name) for name in self.datasets]
+        return [spec.name for spec in specs if spec.per_home or spec.attributes]
+
+    def run_inputs(self, root: Path, chunk_homes: int) -> RunInputs:
+        """What the chunks of this build share, once every dataset is resolved."""
+        per_home = self.per_home()
+        for name in self.datasets:
+            self._simulated(name)
+        tables = {n: r for n, r in self._results.items() if n in self.datasets}
+        for name in per_home:
+            del tables[name]
+        previous = self.previous_raw_dir
+        config = json.dumps([self.settings.redacted(), str(root)], sort_keys=True, default=str)
+        return RunInputs(
+            key=hashlib.sha256(config.encode()).hexdigest()[:16],
+            settings=self.settings,
+            registry=self.registry,
+            root=root,
+            previous_raw_dir=previous,
+            tables=tables,
+            chosen={name: self._results[name].provenance for name in per_home},
+            chunk_homes=chunk_homes,
+        )
+
     def homes(self, home_ids: np.ndarray) -> pd.DataFrame:
         """Long-format rows of the (first) per-home dataset for ``home_ids``."""
         name = next(n for n in self.datasets if self.registry.spec(n).per_home)
         return self.result(name).data(np.asarray(home_ids, dtype=np.int32))
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What every chunk of a build shares: sent to each worker once, not with each task.
+
+    Attributes
+    ----------
+    key : str
+        The run key: a digest of the settings and the staging folder; a worker keeps one
+        pipeline per key.
+    settings, registry
+        The study and its datasets.
+    root : Path
+        The staging folder the parts are written into.
+    previous_raw_dir : Path or None
+        ``raw/`` of the dataset being replaced (live answers to reuse).
+    tables : mapping
+        The resolved datasets that are not per home (weather, prices, forecasts, ...), on
+        the simulation grid.
+    chosen : mapping
+        The provenance of each per-home dataset: the source the build resolved and checked.
+    chunk_homes : int
+        Homes per part: part ``k`` holds homes ``k * chunk_homes`` up to the next part's.
+    """
+
+    key: str
+    settings: Settings
+    registry: Registry
+    root: Path
+    previous_raw_dir: Path | None
+    tables: Mapping[str, SourceResult]
+    chosen: Mapping[str, Provenance]
+    chunk_homes: int
+
+    @property
+    def parts(self) -> int:
+        """Number of parts (chunks of homes) of the fleet."""
+        return -(-self.settings.homes // self.chunk_homes)
+
+    def home_ids(self, part: int) -> np.ndarray:
+        """The home ids of chunk ``part`` [int32]."""
+        first = part * self.chunk_homes
+        return np.arange(first, min(first + self.chunk_homes, self.settings.homes), dtype=np.int32)
+
+    def pipeline(self) -> Pipeline:
+        """A pipeline that builds the per-home datasets from the shared inputs."""
+        pipeline = Pipeline(self.settings, self.registry, self.tables, self.chosen)
+        pipeline.raw_dir = self.root / RAW
+        pipeline.previous_raw_dir = self.previous_raw_dir
+        return pipeline
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What a chunk of homes gave: the files its worker wrote (manifest entries, per dataset
+    in the order written), the attribute rows the client streams into one file, and the
+    failures of each Parquet part written (relative path -> failures; see
+    :func:`~vppsim.dataset.validate.part_failures`)."""
+
+    part: int
+    homes: int
+    files: Mapping[str, list[Resource]]
+    rows: Mapping[str, pd.DataFrame]
+    checked: Mapping[str, list[str]]
+
+
+def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
+    """Generate chunk ``part`` of every per-home dataset and write its files into the
+    staging folder. Home ``i``'s data depends on the seed and ``i`` only, so any process
+    may run any part, in any order, any number of times, with the same bytes. Each Parquet
+    part is validated here, where it was written, so validation runs on the workers."""
+    home_ids = inputs.home_ids(part)
+    files, rows, checked = {}, {}, {}
+    for name in inputs.chosen:
+        spec = inputs.registry.spec(name)
+        result = pipeline.result(name)
+        if spec.attributes:
+            files[name], rows[name] = [], result.data(home_ids)
+            continue
+        frame = result.data(home_ids)
+        files[name] = write_home_part(
+            inputs.root, inputs.settings, pipeline.grid, spec, frame, part
+        )
+        for resource in files[name]:
+            if resource.format == "parquet":
+                path = resource.path
+                checked[path] = part_failures(inputs.root, spec, path, pipeline.study)
+        if result.home_table is not None:
+            rows[name] = result.home_table(home_ids)
+    return PartResult(part, len(home_ids), files, rows, checked)
+
+
+_WORKER_PIPELINES: dict[str, Pipeline] = {}
+"""A worker's pipeline of the run it serves, by run key (one run at a time)."""
+
+
+def run_parts(inputs: RunInputs, parts: tuple[int, ...]) -> list[PartResult]:
+    """The task a worker runs: the chunks ``parts`` of the run ``inputs`` (broadcast once
+    per worker). The worker's pipeline is kept across tasks of the same run, so the shared
+    inputs are prepared once per worker, not once per task."""
+    if inputs.key not in _WORKER_PIPELINES:
+        _WORKER_PIPELINES.clear()
+        _WORKER_PIPELINES[inputs.key] = inputs.pipeline()
+    pipeline = _WORKER_PIPELINES[inputs.key]
+    return [run_part(pipeline, inputs, part) for part in parts]
+
+
+class Executor(Protocol):
+    """Runs every part of a build, in-process or on a cluster."""
+
+    def run(self, inputs: RunInputs) -> Iterator[PartResult]:
+        """The result of each part of ``inputs``, in any order."""
+
+
+class InProcess:
+    """The parts one after the other in this process: the default, for small studies."""
+
+    def run(self, inputs: RunInputs) -> Iterator[PartResult]:
+        pipeline = inputs.pipeline()
+        for part in range(inputs.parts):
+            yield run_part(pipeline, inputs, part)
+
+
+def in_order(results: Iterator[PartResult], done: Callable[[int], None]) -> Iterator[PartResult]:
+    """``results`` in part order, whatever order they came in; ``done(homes)`` as each
+    arrives. Only parts that came early are held."""
+    early: dict[int, PartResult] = {}
+    expected = 0
+    for result in results:
+        done(result.homes)
+        early[result.part] = result
+        while expected in early:
+            yield early.pop(expected)
+            expected += 1
 
 
 @dataclass(frozen=True)
@@ -216,6 +395,7 @@ def build_dataset(
     force: bool = False,
     derived: Derived | None = None,
     raw_from: Path | None = None,
+    executor: Executor | None = None,
 ) -> BuildResult:
     """Build every dataset of ``settings`` into ``settings.out`` (see :func:`write_dataset`)."""
     return write_dataset(
@@ -225,6 +405,7 @@ def build_dataset(
         force=force,
         derived=derived,
         raw_from=raw_from,
+        executor=executor,
     )
 
 
@@ -236,6 +417,7 @@ def write_dataset(
     force: bool = False,
     derived: Derived | None = None,
     raw_from: Path | None = None,
+    executor: Executor | None = None,
 ) -> BuildResult:
     """Write every dataset of ``pipeline`` into ``target``, atomically.
 
@@ -246,6 +428,10 @@ def write_dataset(
     folder name -> :class:`DerivedOutput`, e.g. the charts) are written anew from the new
     data, or left out where the new data does not support them. Live sources reuse the raw
     answers cached in the dataset at ``raw_from`` (default: ``target``, the one replaced).
+
+    The per-home datasets are written chunk by chunk by ``executor`` (default
+    :class:`InProcess`; :mod:`vppsim.dataset.distributed` runs them on a Dask cluster): the
+    bytes are the same whichever runs them.
 
     Raises
     ------
@@ -271,25 +457,35 @@ def write_dataset(
     with staging_folder(target, force=force, derived=derived) as (staging, previous):
         pipeline.raw_dir = staging / RAW
         pipeline.previous_raw_dir = Path(raw_from or target).absolute() / RAW
-        writer = DatasetWriter(staging, settings, pipeline.grid, chunk)
+        writer = DatasetWriter(staging, settings, pipeline.grid)
         for spec in specs:
-            if spec.attributes:
-                advance = progress.start(f"{spec.name}: {settings.homes:,} homes", settings.homes)
-                result = pipeline.result(spec.name)
-                writer.write_attributes(spec, result.data, result.provenance, advance)
-            elif spec.per_home:
-                advance = progress.start(f"{spec.name}: {settings.homes:,} homes", settings.homes)
-                result = pipeline.result(spec.name)
-                writer.write_homes(spec, result.data, result.provenance, advance, result.home_table)
-            else:
+            if not (spec.per_home or spec.attributes):
                 advance = progress.start(spec.name, 1)
                 result = pipeline.result(spec.name)
                 writer.write_table(spec, result.data, result.provenance)
                 advance(1)
-            writer.write_documents(spec.name, result.documents)
+        per_home = pipeline.per_home()
+        checked: dict[str, list[str]] = {}
+        if per_home:
+            inputs = pipeline.run_inputs(staging, chunk)
+            for name in per_home:
+                result = pipeline.result(name)
+                writer.open_homes(
+                    pipeline.registry.spec(name), result.provenance, result.home_table is not None
+                )
+            advance = progress.start(
+                f"{', '.join(per_home)}: {settings.homes:,} homes", settings.homes
+            )
+            for part in in_order((executor or InProcess()).run(inputs), advance):
+                for name in per_home:
+                    writer.add_part(name, part.files[name], part.rows.get(name))
+                checked.update(part.checked)
+            writer.close_homes()
+        for spec in specs:
+            writer.write_documents(spec.name, pipeline.result(spec.name).documents)
         manifest = writer.write_manifest({spec.name: spec for spec in specs})
         advance = progress.start("validate", 1)
-        report = validate_directory(staging, pipeline.specs)
+        report = validate_directory(staging, pipeline.specs, checked)
         advance(1)
         if not report.ok:
             raise ValidationFailed(report.failures)

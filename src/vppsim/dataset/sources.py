@@ -410,6 +410,22 @@ def resolve(
     return _stamp(result, mode, reason)
 
 
+def replay(
+    dataset: Dataset,
+    options: DatasetOptions,
+    study: Study,
+    inputs: Mapping[str, SourceResult],
+    context: Callable[[type[Source]], SourceContext],
+    provenance: Provenance,
+) -> SourceResult:
+    """``dataset`` from the source :func:`resolve` chose, which ``provenance`` records: how
+    a worker rebuilds a per-home dataset the build has resolved and checked already."""
+    live = provenance.kind is SourceKind.LIVE
+    source = dataset.live(options) if live else dataset.synthetic
+    result = source().fetch(study, options, inputs, context(source))
+    return dataclasses.replace(result, provenance=provenance)
+
+
 def _checked(source, spec, study, options, inputs, context, check) -> SourceResult:
     result = source().fetch(study, options, inputs, context(source))
     failures = check(spec, result.data, study)

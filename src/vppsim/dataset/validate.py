@@ -7,6 +7,7 @@ Every check runs, and every failure is reported at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,9 +85,17 @@ def study_of_manifest(manifest: Manifest) -> Study:
     )
 
 
-def validate_directory(root: Path, specs: Mapping[str, DatasetSpec]) -> ValidationReport:
-    """Validate a written dataset folder against its manifest, ``specs`` and grid."""
+def validate_directory(
+    root: Path, specs: Mapping[str, DatasetSpec], checked: Mapping[str, list[str]] | None = None
+) -> ValidationReport:
+    """Validate a written dataset folder against its manifest, ``specs`` and grid.
+
+    ``checked`` holds the failures of Parquet parts of per-home datasets already checked
+    by :func:`part_failures` where they were written (relative path -> failures): their
+    rows are not read again (their hashes still are, so they are the files checked).
+    """
     root = Path(root)
+    checked = checked or {}
     report = ValidationReport()
     manifest_check = Check("manifest")
     report.checks.append(manifest_check)
@@ -131,7 +140,7 @@ def validate_directory(root: Path, specs: Mapping[str, DatasetSpec]) -> Validati
             work = (
                 _attribute_table_failures
                 if spec.attributes
-                else _home_failures
+                else functools.partial(_home_failures, checked=checked)
                 if spec.per_home
                 else _table_failures
             )
@@ -205,19 +214,35 @@ def _part_slices(path: Path, intervals: int) -> Iterator[pd.DataFrame]:
         yield frame
 
 
-def _home_failures(root, spec, files: list[Resource], study: Study) -> list[str]:
+def _home_failures(root, spec, files: list[Resource], study: Study, checked) -> list[str]:
     paths = [resource.path for resource in files]
     if paths[0].endswith(".parquet"):
-        return _part_failures(root, spec, paths, study)
+        return _part_failures(root, spec, paths, study, checked)
     return _profile_failures(root, spec, paths, study)
 
 
-def _part_failures(root, spec, files, study: Study) -> list[str]:
+def part_failures(root: Path, spec: DatasetSpec, path: str, study: Study) -> list[str]:
+    """Schema, grid and own-rule failures of the Parquet part ``path`` (under ``root``) of
+    the per-home dataset ``spec``, read back a bounded number of rows at a time; a part
+    that cannot be read is a failure. The worker that writes a part checks it, in parallel
+    with the other parts (see :func:`validate_directory`)."""
+    check = _guard(Check(path), _slice_failures, root, spec, path, study)
+    return check.failures
+
+
+def _slice_failures(root: Path, spec: DatasetSpec, path: str, study: Study) -> list[str]:
+    return [
+        failure
+        for frame in _part_slices(root / path, len(study.grid))
+        for failure in check_homes(spec, frame, study, path)
+    ]
+
+
+def _part_failures(root, spec, files, study: Study, checked) -> list[str]:
     failures = []
     homes, n = study.homes, len(study.grid)
     for path in files:
-        for frame in _part_slices(root / path, n):
-            failures += check_homes(spec, frame, study, path)
+        failures += checked[path] if path in checked else _slice_failures(root, spec, path, study)
     rows, distinct, low, high = duckdb.execute(
         f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
         "FROM read_parquet(?)",

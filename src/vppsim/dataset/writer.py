@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from vppsim.dataset.manifest import (
     VppsimSection,
 )
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, arrow_type, home_csv_name
-from vppsim.dataset.sources import HomeBatch, Provenance
+from vppsim.dataset.sources import Provenance
 from vppsim.grid import TIMESTAMP_FORMAT, format_timestamps
 from vppsim.versioning import dataset_version_ids, study_version_id
 
@@ -139,60 +139,111 @@ def _frictionless_type(arrow_type: pa.DataType) -> str:
     return "string"
 
 
+def resource_of(
+    root: Path,
+    name: str,
+    dataset: str,
+    relative: str,
+    rows: int,
+    schema: TableSchema,
+    role: str = "data",
+) -> Resource:
+    """The manifest's entry for the file ``relative`` (under ``root``) of ``dataset``."""
+    path = root / relative
+    output = "parquet" if relative.endswith(".parquet") else "csv"
+    return Resource(
+        name=name,
+        path=relative,
+        format=output,
+        mediatype=_MEDIA[output],
+        encoding="utf-8" if output == "csv" else None,
+        size=path.stat().st_size,
+        sha256=sha256_file(path),
+        rows=rows,
+        dataset=dataset,
+        role=role,
+        schema=schema,
+    )
+
+
+def _target(root: Path, relative: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _wants_parquet(settings: Settings, spec: DatasetSpec) -> bool:
+    return spec.csv_path is None or OutputFormat.PARQUET in settings.formats
+
+
+def write_home_part(
+    root: Path,
+    settings: Settings,
+    grid: pd.DatetimeIndex,
+    spec: DatasetSpec,
+    frame: pd.DataFrame,
+    part: int,
+) -> list[Resource]:
+    """Write chunk ``part`` of the per-home dataset ``spec`` (the long rows ``frame`` of its
+    homes) under ``root`` and return the files' manifest entries, in order.
+
+    The chunk becomes one Parquet part and, when the fleet is within ``csv_homes_limit``,
+    one CSV per home. A pure function of its arguments: any process may write any part.
+    """
+    table = arrow_table(spec, frame)
+    n = len(grid)
+    resources = []
+    # The columns the source wrote (optional ones may be absent).
+    if _wants_parquet(settings, spec):
+        relative = spec.parquet_path.format(part=part)
+        pq.write_table(table, _target(root, relative), compression="zstd")
+        name = f"{spec.name}_part_{part:05d}"
+        part_schema = table_schema(spec, table.column_names)
+        resources.append(resource_of(root, name, spec.name, relative, table.num_rows, part_schema))
+    if settings.writes_home_csvs and spec.csv_path is not None:
+        home_ids = table.column(HOME_ID).to_numpy()[::n]
+        timestamps = pa.array(format_timestamps(grid), type=pa.string())
+        csv_schema = table_schema(spec, [c for c in table.column_names if c != HOME_ID])
+        # Timestamps as text once per chunk, not once per home.
+        values = _csv_table(table.drop_columns([HOME_ID, TIMESTAMP]))
+        for offset, home_id in enumerate(home_ids):
+            file_name = home_csv_name(home_id, settings.homes)
+            relative = str(Path(spec.csv_path).parent / file_name)
+            home = values.slice(offset * n, n).add_column(0, TIMESTAMP, timestamps)
+            pacsv.write_csv(home, _target(root, relative), _CSV_OPTIONS)
+            name = f"{spec.name}_{Path(file_name).stem}"
+            resources.append(resource_of(root, name, spec.name, relative, n, csv_schema))
+    return resources
+
+
 class DatasetWriter:
     """Writes a study's datasets under ``root`` and keeps track of every file."""
 
-    def __init__(
-        self, root: Path, settings: Settings, grid: pd.DatetimeIndex, chunk_homes: int
-    ) -> None:
+    def __init__(self, root: Path, settings: Settings, grid: pd.DatetimeIndex) -> None:
         self.root = Path(root)
         self.settings = settings
         self.grid = grid
-        self.chunk_homes = chunk_homes
         self._timestamps = pa.array(format_timestamps(grid), type=pa.string())
-        self._resources: list[Resource] = []
+        # Each dataset's files in the order written; the manifest lists the datasets in
+        # build order, however the parts of per-home datasets arrived.
+        self._resources: dict[str, list[Resource]] = {}
         self._provenance: dict[str, Provenance] = {}
+        self._sinks: dict[str, _AttributeWriter] = {}
 
-    def _record(
-        self,
-        name: str,
-        dataset: str,
-        relative: str,
-        rows: int,
-        schema: TableSchema,
-        role: str = "data",
-    ) -> None:
-        path = self.root / relative
-        output = "parquet" if relative.endswith(".parquet") else "csv"
-        self._resources.append(
-            Resource(
-                name=name,
-                path=relative,
-                format=output,
-                mediatype=_MEDIA[output],
-                encoding="utf-8" if output == "csv" else None,
-                size=path.stat().st_size,
-                sha256=sha256_file(path),
-                rows=rows,
-                dataset=dataset,
-                role=role,
-                schema=schema,
-            )
-        )
+    def _resource(self, name, spec, relative, table, schema) -> Resource:
+        return resource_of(self.root, name, spec.name, relative, table.num_rows, schema)
+
+    def _add(self, dataset: str, resource: Resource) -> None:
+        self._resources.setdefault(dataset, []).append(resource)
 
     def _target(self, relative: str) -> Path:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        return _target(self.root, relative)
 
     def _wants(self, output: OutputFormat) -> bool:
         return output in self.settings.formats
 
     def _wants_csv(self, spec: DatasetSpec) -> bool:
         return spec.csv_path is not None and self._wants(OutputFormat.CSV)
-
-    def _wants_parquet(self, spec: DatasetSpec) -> bool:
-        return spec.csv_path is None or self._wants(OutputFormat.PARQUET)
 
     def write_table(self, spec: DatasetSpec, frame: pd.DataFrame, provenance: Provenance) -> None:
         """Write one table dataset in every requested format."""
@@ -201,86 +252,54 @@ class DatasetWriter:
         schema = table_schema(spec, table.column_names)
         if self._wants_csv(spec):
             pacsv.write_csv(_csv_table(table), self._target(spec.csv_path), _CSV_OPTIONS)
-            self._record(spec.name, spec.name, spec.csv_path, table.num_rows, schema)
-        if self._wants_parquet(spec):
+            self._add(spec.name, self._resource(spec.name, spec, spec.csv_path, table, schema))
+        if _wants_parquet(self.settings, spec):
             pq.write_table(table, self._target(spec.parquet_path), compression="zstd")
-            self._record(
-                f"{spec.name}_parquet", spec.name, spec.parquet_path, table.num_rows, schema
-            )
+            name = f"{spec.name}_parquet"
+            self._add(spec.name, self._resource(name, spec, spec.parquet_path, table, schema))
 
-    def write_homes(
-        self,
-        spec: DatasetSpec,
-        batch: HomeBatch,
-        provenance: Provenance,
-        on_chunk: Callable[[int], None] | None = None,
-        home_table: Callable[[np.ndarray], pd.DataFrame] | None = None,
-    ) -> None:
-        """Generate and write a per-home dataset chunk by chunk.
+    def open_homes(self, spec: DatasetSpec, provenance: Provenance, home_table: bool) -> None:
+        """Begin a per-home dataset whose parts :meth:`add_part` records, chunk by chunk.
 
-        Each chunk of homes becomes one Parquet part, and, when the fleet is within
-        ``csv_homes_limit``, one CSV per home. ``home_table`` (the homes' attributes) is
-        streamed into ``HOMES_PARQUET`` (or ``HOMES_CSV`` without Parquet), one row group
-        per chunk. Memory is bounded by the chunk, not the fleet.
+        An attribute dataset's rows stream into one file: ``spec.parquet_path``, or
+        ``spec.csv_path`` without Parquet. A per-home dataset with a ``home_table`` (the
+        homes' attributes) streams it into ``HOMES_PARQUET`` (``HOMES_CSV`` without Parquet),
+        one row group per chunk. Memory is bounded by the chunk, not the fleet.
         """
-        attributes = None
-        if home_table is not None:
-            relative = HOMES_PARQUET if self._wants(OutputFormat.PARQUET) else HOMES_CSV
-            attributes = _AttributeWriter(self, spec.name, "homes", relative, role="attributes")
-        self._provenance[spec.name] = provenance
-        n = len(self.grid)
-        for part, home_ids in enumerate(self._chunks()):
-            table = arrow_table(spec, batch(home_ids))
-            # The columns the source wrote (optional ones may be absent).
-            part_schema = table_schema(spec, table.column_names)
-            csv_schema = table_schema(spec, [c for c in table.column_names if c != HOME_ID])
-            if self._wants_parquet(spec):
-                relative = spec.parquet_path.format(part=part)
-                pq.write_table(table, self._target(relative), compression="zstd")
-                name = f"{spec.name}_part_{part:05d}"
-                self._record(name, spec.name, relative, table.num_rows, part_schema)
-            if self.settings.writes_home_csvs and spec.csv_path is not None:
-                # Timestamps as text once per chunk, not once per home.
-                values = _csv_table(table.drop_columns([HOME_ID, TIMESTAMP]))
-                for offset, home_id in enumerate(home_ids):
-                    file_name = home_csv_name(home_id, self.settings.homes)
-                    relative = str(Path(spec.csv_path).parent / file_name)
-                    home = values.slice(offset * n, n).add_column(0, TIMESTAMP, self._timestamps)
-                    pacsv.write_csv(home, self._target(relative), _CSV_OPTIONS)
-                    name = f"{spec.name}_{Path(file_name).stem}"
-                    self._record(name, spec.name, relative, n, csv_schema)
-            if attributes is not None:
-                attributes.write(home_table(home_ids))
-            if on_chunk is not None:
-                on_chunk(len(home_ids))
-        if attributes is not None:
-            attributes.close()
-
-    def write_attributes(
-        self,
-        spec: DatasetSpec,
-        table: Callable[[np.ndarray], pd.DataFrame],
-        provenance: Provenance,
-        on_chunk: Callable[[int], None] | None = None,
-    ) -> None:
-        """Write a per-home attribute dataset (one row per home), chunk by chunk, into one
-        file: ``spec.parquet_path``, or ``spec.csv_path`` without Parquet."""
         self._provenance[spec.name] = provenance
         parquet = self._wants(OutputFormat.PARQUET)
-        relative = spec.parquet_path if parquet else spec.csv_path
-        sink = _AttributeWriter(self, spec.name, spec.name, relative, spec=spec)
-        for home_ids in self._chunks():
-            sink.write(table(home_ids))
-            if on_chunk is not None:
-                on_chunk(len(home_ids))
-        sink.close()
+        if spec.attributes:
+            relative = spec.parquet_path if parquet else spec.csv_path
+            self._sinks[spec.name] = _AttributeWriter(
+                self, spec.name, spec.name, relative, spec=spec
+            )
+        elif home_table:
+            relative = HOMES_PARQUET if parquet else HOMES_CSV
+            self._sinks[spec.name] = _AttributeWriter(
+                self, spec.name, "homes", relative, role="attributes"
+            )
+
+    def add_part(self, dataset: str, resources: Iterable[Resource], rows: pd.DataFrame | None):
+        """Record a chunk of ``dataset``: the files a worker wrote (:func:`write_home_part`)
+        and the attribute rows of its homes; chunks must come in order."""
+        for resource in resources:
+            self._add(dataset, resource)
+        if rows is not None:
+            self._sinks[dataset].write(rows)
+
+    def close_homes(self) -> None:
+        """Close the attribute files of the per-home datasets (records them)."""
+        for sink in self._sinks.values():
+            sink.close()
+        self._sinks.clear()
 
     def write_documents(self, dataset: str, documents: Mapping[str, Any]) -> None:
         """Write JSON documents that come with ``dataset`` (relative path -> JSON value)."""
         for relative, value in documents.items():
             path = self._target(relative)
             path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", "utf-8")
-            self._resources.append(
+            self._add(
+                dataset,
                 Resource(
                     name=f"{dataset}_{Path(relative).stem}",
                     path=relative,
@@ -291,18 +310,14 @@ class DatasetWriter:
                     sha256=sha256_file(path),
                     dataset=dataset,
                     role="metadata",
-                )
+                ),
             )
-
-    def _chunks(self) -> Iterator[np.ndarray]:
-        homes, size = self.settings.homes, self.chunk_homes
-        for first in range(0, homes, size):
-            yield np.arange(first, min(first + size, homes), dtype=np.int32)
 
     def write_manifest(self, specs: Mapping[str, DatasetSpec]) -> Manifest:
         """Write ``datapackage.json`` describing every file written, and return it.
 
-        ``specs`` are the built datasets' specs: what their version ids derive from.
+        ``specs`` are the built datasets' specs, in build order: what their version ids
+        derive from, and the order the manifest lists their files in.
         """
         from vppsim import __version__
 
@@ -356,7 +371,7 @@ class DatasetWriter:
                 for name in order
                 for p in (self._provenance[name],)
             },
-            resources=self._resources,
+            resources=[r for name in specs for r in self._resources.get(name, [])],
         )
         (self.root / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         return manifest
@@ -391,7 +406,7 @@ class _AttributeWriter:
         table = table.replace_schema_metadata(None)
         if self._sink is None:
             self._schema = table.schema
-            path = self._writer._target(self._relative)
+            path = _target(self._writer.root, self._relative)
             self._sink = (
                 pq.ParquetWriter(path, self._schema, compression="zstd")
                 if self._parquet
@@ -414,6 +429,6 @@ class _AttributeWriter:
                 )
             )
         schema = TableSchema(fields=fields, primaryKey=[HOME_ID])
-        self._writer._record(
-            self._name, self._dataset, self._relative, self._rows, schema, role=self._role
-        )
+        root, name, dataset = self._writer.root, self._name, self._dataset
+        resource = resource_of(root, name, dataset, self._relative, self._rows, schema, self._role)
+        self._writer._add(dataset, resource)
