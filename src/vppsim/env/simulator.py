@@ -15,7 +15,8 @@ aggregator cannot break (each clip is counted in the step's ``clipped``):
   charger and the need (the kernel).
 * AC: the cooling keeps the air inside the comfort band where the unit can, between the
   power that holds ``setpoint + band`` and the one that holds the band's lower edge
-  (:attr:`~vppsim.fleet.dispatch.Thermal.floor_c`); the kernel clips to the capacity.
+  (:attr:`~vppsim.fleet.dispatch.Thermal.floor_c`), no more than the unit's capacity where
+  even full cooling cannot hold the ceiling; the kernel clips to the capacity.
 * Battery: the kernel holds the power limits and the energy window above the customer's
   backup reserve; the discharge is also capped so that the meter cannot exceed the export
   limit even with all PV curtailed.
@@ -46,6 +47,11 @@ ACTIONS = ("battery", "ev", "ac", "curtail")
 power, the unit's cooling capacity and the PV output in [0, 1]."""
 CLIP_TOLERANCE_KW = 1e-9
 """A setpoint changed by less than this is not counted as clipped [kW] (rounding)."""
+COMFORT_TOLERANCE_KW = 1e-6
+"""An AC setpoint moved by the comfort guard by less than this is not counted as clipped
+[kW]: a schedule that holds the band's edge exactly (the dispatch LP's) sits up to HiGHS's
+primal feasibility tolerance (1e-7 on the LP's scaled rows, ~1e-8 kW here) on either side of
+the power that holds it, which is rounding, not the aggregator asking too little."""
 ACTION_LOW = np.array([-1.0, 0.0, 0.0, 0.0])
 ACTION_HIGH = np.ones(len(ACTIONS))
 
@@ -434,11 +440,14 @@ class FleetSimulator(FleetState):
             asked = action[rows, 2] * f.thermal_model.cooling_kw / drive.cop
             edges = np.stack([f.ceiling_c[k], f.floor_c[k]])
             least, most = kernel.electric_to_hold(self.mass_c, edges, drive)
+            # Where even full cooling cannot hold the ceiling, the guard asks for the unit's
+            # capacity (its best), not for more than it has: no clip of its own.
+            least = np.minimum(least, f.thermal_model.cooling_kw / drive.cop)
             request = np.minimum(np.maximum(asked, least), np.maximum(most, least))
-            clipped["ac comfort"] = np.abs(request - asked) > CLIP_TOLERANCE_KW
+            clipped["ac comfort"] = np.abs(request - asked) > COMFORT_TOLERANCE_KW
             state, applied, info = kernel.step(self.mass_c, request, drive)
-            # The kernel's clip: the heat asked (its action times the COP) changed.
-            clipped["ac capacity"] = info["heat_removed_kw"] != request * drive.cop
+            # The kernel's clip: the power asked beyond the unit's capacity (rounding aside).
+            clipped["ac capacity"] = np.abs(request - applied) > CLIP_TOLERANCE_KW
             self.mass_c = state.copy()
             ac_kw[rows] = applied
             air[rows] = info["air_c"]
