@@ -50,7 +50,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -61,7 +61,15 @@ import pandas as pd
 from gymnasium import spaces
 
 from vppsim.env import settlement
-from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator, FleetState
+from vppsim.env.simulator import (
+    ACTION_HIGH,
+    ACTION_LOW,
+    DEVICE_ROWS,
+    Fleet,
+    FleetSimulator,
+    FleetState,
+    headroom,
+)
 from vppsim.errors import ConfigError
 from vppsim.fleet import run
 from vppsim.fleet.dispatch import market_from_frame, terminal_value
@@ -355,10 +363,8 @@ class VppEnv(gymnasium.Env):
                 np.arange(fleet.n) / fleet.n,
             ]
         )
-        self._energy = np.zeros(fleet.homes)
         self._weights = np.zeros(0)
         if fleet.batteries is not None:
-            self._energy[fleet.battery_rows] = fleet.batteries.energy_kwh
             power = fleet.batteries.discharge_kw
             self._weights = power / max(power.sum(), 1e-9)
         homes = fleet.homes
@@ -384,6 +390,7 @@ class VppEnv(gymnasium.Env):
             )
         self.observation_space = spaces.Dict(observed)
         self._positions(None)
+        self._core = EnvCore([self], self.sim)
 
     def _positions(self, options: dict[str, Any] | None) -> None:
         """The day-ahead position of the episode: ``da_award_kw`` (T,) or hourly
@@ -456,52 +463,8 @@ class VppEnv(gymnasium.Env):
             self._home_regulation[grid_hours] = fleet[:, None] * self._weights
 
     def observe(self) -> dict[str, np.ndarray]:
-        d, sim, k = self.data, self.sim, min(self.sim.k, self.data.fleet.n - 1)
-        day = self.day_index[k]
-        prices = np.zeros(PRICE_WINDOW)
-        past = d.fmm_lmp[max(0, sim.k - PRICE_WINDOW) : sim.k]
-        if past.size:
-            prices[-past.size :] = past
-        known = self._known[k].copy()
-        mass = np.zeros(d.fleet.homes)
-        mass[d.fleet.ac_rows] = sim.mass_c
-        soc = np.divide(
-            sim.soc_kwh(), self._energy, out=np.zeros(d.fleet.homes), where=self._energy > 0
-        )
-        out = {
-            "time": self._time[k].copy(),
-            "soc": np.clip(soc, 0.0, 1.0),
-            "ev_need_kwh": np.maximum(sim.ev_need_kwh(), 0.0),
-            "mass_c": mass,
-            "fmm_lmp": prices,
-            "da_lmp": self.da_hourly[day : day + 2] * known[:, None],
-            "as_price": self.as_hourly[day : day + 2] * known[:, None, None],
-            "da_published": known,
-            "da_award_kw": self._da_award[day].copy(),
-            "as_award_kw": self._as_award[day].copy(),
-        }
-        for name, forecast in d.forecasts.items():
-            latest = self._latest[name][k]
-            out[f"forecast_{name}"] = (
-                forecast.window(latest, k, FORECAST_WINDOW)
-                if latest >= 0
-                else np.zeros((FORECAST_WINDOW, len(d.quantiles)))
-            )
-        return out
-
-    def _info(self) -> dict[str, Any]:
-        fleet = self.data.fleet
-        power = 0.0 if fleet.batteries is None else float(fleet.batteries.discharge_kw.sum())
-        return {
-            "step": int(self.sim.k),
-            "timestamp": self._stamp_text[min(self.sim.k, fleet.n - 1)],
-            "settlement_total": {name: float(v) for name, v in self._total.items()},
-            "aggregation": {
-                "homes": int(fleet.homes),
-                "battery_kw": power,
-                "meets_minimum": power >= AGGREGATION_MINIMUM_KW,
-            },
-        }
+        """The observation now (class docstring)."""
+        return unbatch(self._core.observe())
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -512,10 +475,8 @@ class VppEnv(gymnasium.Env):
         super().reset(seed=seed)
         self._positions(options)
         self.sim.reset()
-        self._total = dict.fromkeys((*settlement.LINES, "net"), 0.0)
-        info = self._info()
-        info["home_ids"] = [int(i) for i in self.data.fleet.home_ids]
-        return self.observe(), info
+        self._core.reset()
+        return unbatch(self._core.observe()), unbatch(self._core.info(first=True))
 
     def step(
         self, action: np.ndarray
@@ -537,57 +498,244 @@ class VppEnv(gymnasium.Env):
         simulator has stepped (:attr:`sim` ``.last``), from ``before`` its
         :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, which the vector
         environment calls for each sub-env after stepping all their homes at once."""
-        d, sim, k = self.data, self.sim, self.sim.k - 1
-        fleet, dt, result = d.fleet, d.fleet.dt_h, self.sim.last
-        power, energy = sim.headroom(before)
-        awards = self.as_award_kw[k]
-        short = settlement.shortfall(awards, power, energy, d.settings.durations())
-        degradation = 0.0
+        observation, reward, terminated, info = self._core.settle(before)
+        return unbatch(observation), float(reward[0]), bool(terminated[0]), False, unbatch(info)
+
+
+def unbatch(batched: dict[str, Any], i: int = 0) -> dict[str, Any]:
+    """Sub-env ``i``'s part of batched observations or infos (:class:`EnvCore`, Gymnasium's
+    vector layout, whose ``_key`` masks it drops): arrays for arrays, Python numbers for
+    numbers, nested dicts alike."""
+    out: dict[str, Any] = {}
+    for key, value in batched.items():
+        if key[:1] == "_" and key[1:] in batched:
+            continue
+        if isinstance(value, dict):
+            out[key] = unbatch(value, i)
+        else:
+            item = value[i]
+            out[key] = item.item() if isinstance(item, np.generic) else item
+    return out
+
+
+def _field(out: dict[str, Any], key: str, values: Any, count: int) -> None:
+    """``out[key]`` and its mask ``out["_" + key]`` (every sub-env has it)."""
+    out[key], out[f"_{key}"] = values, np.ones(count, dtype=bool)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """An object array of ``values`` (one per sub-env), as Gymnasium batches non-numbers."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+class EnvCore:
+    """The settlement, observation and info of K dispatch-mode environments whose homes one
+    simulator steps side by side (:meth:`~vppsim.env.simulator.Fleet.concat`), computed for
+    the K of them at once as (K, ...) arrays: one code path for :class:`VppEnv` (K = 1) and
+    the vector environment (:mod:`vppsim.env.vector`).
+
+    The sub-envs share the grid, the number of homes, the forecast variables, the settlement
+    rules and the settings' durations and comfort penalty (the vector environment checks
+    the first three; the others are the first sub-env's); each keeps its own data, prices,
+    day-ahead position (:meth:`VppEnv.award`) and running totals. Sums over a sub-env's
+    homes or devices are per group (``numpy.bincount``, in row order), so that a sub-env's
+    numbers do not depend on the others stepped beside it.
+
+    Parameters
+    ----------
+    envs : sequence of VppEnv
+        The K sub-envs, in the order of their fleets in ``sim``.
+    sim : FleetState
+        Stepping the concatenation of their fleets (the fleet itself for K = 1).
+
+    Observations and infos are in Gymnasium's vector layout: a ``Dict`` of (K, ...)
+    arrays, and per info key an array over the sub-envs with its ``_key`` mask (dicts key
+    by key; :func:`unbatch` takes one sub-env's part).
+    """
+
+    def __init__(self, envs: Sequence[VppEnv], sim: FleetState):
+        self.envs, self.sim = list(envs), sim
+        first, count = self.envs[0], len(self.envs)
+        self.count = count
+        fleets = [e.data.fleet for e in self.envs]
+        self.homes = fleets[0].homes
+        arange = np.arange(count)
+        self._owner = {
+            "homes": np.repeat(arange, [f.homes for f in fleets]),
+            "batteries": np.repeat(arange, [len(f.battery_rows) for f in fleets]),
+            "cars": np.repeat(arange, [len(f.ev_rows) for f in fleets]),
+            "houses": np.repeat(arange, [len(f.ac_rows) for f in fleets]),
+        }
+        self._fmm = np.stack([e.data.fmm_lmp for e in self.envs])
+        self._da = np.stack([e.data.da_lmp for e in self.envs])
+        self._as = np.stack([e.data.as_price for e in self.envs])
+        self._da_hourly = np.stack([e.da_hourly for e in self.envs])
+        self._as_hourly = np.stack([e.as_hourly for e in self.envs])
+        self._energy = np.zeros(sim.fleet.homes)
+        if sim.fleet.batteries is not None:
+            self._energy[sim.fleet.battery_rows] = sim.fleet.batteries.energy_kwh
+        self._terminal = np.concatenate([e.data.terminal_usd_per_kwh for e in self.envs])
+        self._comfort_usd_per_kh = np.array(
+            [e.data.settings.comfort_penalty_usd_per_kh for e in self.envs]
+        )
+        power = [
+            0.0 if f.batteries is None else float(f.batteries.discharge_kw.sum()) for f in fleets
+        ]
+        self._aggregation = {}
+        _field(self._aggregation, "homes", np.array([f.homes for f in fleets]), count)
+        _field(self._aggregation, "battery_kw", np.array(power), count)
+        _field(
+            self._aggregation,
+            "meets_minimum",
+            np.array(power) >= AGGREGATION_MINIMUM_KW,
+            count,
+        )
+        self._home_ids = _objects([[int(i) for i in f.home_ids] for f in fleets])
+        # Each forecast variable's issues, stacked over the distinct sources (the members of
+        # one dataset share theirs): ``source`` (K,) indexes them.
+        self._forecasts = {}
+        for name in first.data.forecasts:
+            issued = [e.data.forecasts[name] for e in self.envs]
+            unique = list({id(f): f for f in issued}.values())
+            where = {id(f): u for u, f in enumerate(unique)}
+            issues = max(f.values.shape[0] for f in unique)
+            width = max(f.values.shape[1] for f in unique)
+            values = np.zeros((len(unique), issues, width, len(first.data.quantiles)))
+            starts = np.zeros((len(unique), issues), dtype=int)
+            for u, f in enumerate(unique):
+                values[u, : f.values.shape[0], : f.values.shape[1]] = f.values
+                starts[u, : f.first.size] = f.first
+            source = np.array([where[id(f)] for f in issued])
+            latest = np.stack([e._latest[name] for e in self.envs])
+            self._forecasts[name] = (values, starts, source, latest)
+        self.reset()
+
+    def reset(self) -> None:
+        """The running totals back to zero (the simulator is reset by its owner)."""
+        self._total = np.zeros((len(settlement.LINES) + 1, self.count))
+
+    def observe(self) -> dict[str, np.ndarray]:
+        """(K, ...) observations now (:class:`VppEnv`'s space, batched)."""
+        first, sim, count = self.envs[0], self.sim, self.count
+        now = sim.k
+        k = min(now, first.data.fleet.n - 1)
+        day = first.day_index[k]
+        prices = np.zeros((count, PRICE_WINDOW))
+        start = max(0, now - PRICE_WINDOW)
+        if now > start:
+            prices[:, PRICE_WINDOW - (now - start) :] = self._fmm[:, start:now]
+        known = first._known[k]
+        shape = (count, self.homes)
+        mass = np.zeros(sim.fleet.homes)
+        mass[sim.fleet.ac_rows] = sim.mass_c
+        soc = np.divide(
+            sim.soc_kwh(), self._energy, out=np.zeros(sim.fleet.homes), where=self._energy > 0
+        )
+        out = {
+            "time": np.repeat(first._time[k : k + 1], count, axis=0),
+            "soc": np.clip(soc, 0.0, 1.0).reshape(shape),
+            "ev_need_kwh": np.maximum(sim.ev_need_kwh(), 0.0).reshape(shape),
+            "mass_c": mass.reshape(shape),
+            "fmm_lmp": prices,
+            "da_lmp": self._da_hourly[:, day : day + 2] * known[:, None],
+            "as_price": self._as_hourly[:, day : day + 2] * known[:, None, None],
+            "da_published": np.repeat(known[None], count, axis=0),
+            "da_award_kw": np.stack([e._da_award[day] for e in self.envs]),
+            "as_award_kw": np.stack([e._as_award[day] for e in self.envs]),
+        }
+        window = np.arange(FORECAST_WINDOW)
+        for name, (values, starts, source, latest) in self._forecasts.items():
+            issue = latest[:, k]
+            held = np.maximum(issue, 0)
+            target = (k - starts[source, held])[:, None] + window
+            inside = (issue >= 0)[:, None] & (target >= 0) & (target < values.shape[2])
+            picked = values[source[:, None], held[:, None], np.clip(target, 0, values.shape[2] - 1)]
+            out[f"forecast_{name}"] = np.where(inside[..., None], picked, 0.0)
+        return out
+
+    def info(self, first: bool = False) -> dict[str, Any]:
+        """The infos every step reports (``first``: and the reset's ``home_ids``)."""
+        env, count, now = self.envs[0], self.count, self.sim.k
+        out: dict[str, Any] = {}
+        _field(out, "step", np.full(count, now), count)
+        stamp = env._stamp_text[min(now, env.data.fleet.n - 1)]
+        _field(out, "timestamp", _objects([stamp] * count), count)
+        totals: dict[str, Any] = {}
+        for name, row in zip((*settlement.LINES, "net"), self._total, strict=True):
+            _field(totals, name, row.copy(), count)
+        _field(out, "settlement_total", totals, count)
+        _field(out, "aggregation", {k: v.copy() for k, v in self._aggregation.items()}, count)
+        if first:
+            _field(out, "home_ids", self._home_ids.copy(), count)
+        return out
+
+    def settle(
+        self, before: np.ndarray | None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, Any]]:
+        """The step's observations, rewards (K,), terminations (K,) and infos once the
+        simulator has stepped, from ``before`` the batteries' stored energy (B,) at the
+        step's start [kWh] (:meth:`VppEnv.settle_step`)."""
+        env, sim, count = self.envs[0], self.sim, self.count
+        k, fleet, result = sim.k - 1, sim.fleet, sim.last
+        dt, batteries = fleet.dt_h, self._owner["batteries"]
+        power, energy = headroom(fleet, sim.battery_state, result, before, batteries, count)
+        awards = np.stack([e.as_award_kw[k] for e in self.envs])
+        short = settlement.shortfall(awards, power, energy, env.data.settings.durations())
+        degradation = np.zeros(count)
         if fleet.batteries is not None:
-            degradation = float(
-                settlement.throughput_cost(
-                    fleet.batteries.throughput_cost_usd_per_kwh,
-                    result.discharge_kw[fleet.battery_rows],
-                    self._regulation_kw(k),
-                    fleet.regulation_share,
-                    dt,
-                )
+            degradation = settlement.throughput_cost(
+                fleet.batteries.throughput_cost_usd_per_kwh,
+                result.discharge_kw[fleet.battery_rows],
+                np.concatenate([e._regulation_kw(k) for e in self.envs]),
+                fleet.regulation_share,
+                dt,
+                batteries,
+                count,
             )
+        meter = result.meter_kw.reshape(count, self.homes).sum(axis=1)
         lines = settlement.settle(
             dt,
-            d.da_lmp[k],
-            d.fmm_lmp[k],
-            self.da_award_kw[k],
-            result.meter_kw.sum(),
-            d.as_price[k],
+            self._da[:, k],
+            self._fmm[:, k],
+            np.array([e.da_award_kw[k] for e in self.envs]),
+            meter,
+            self._as[:, k],
             awards,
             short,
             degradation,
-            self.rules,
+            env.rules,
         )
-        lines = {name: float(v) for name, v in lines.items()}
-        for name, value in lines.items():
-            self._total[name] += value
-        comfort = d.settings.comfort_penalty_usd_per_kh * result.comfort_kh
+        self._total += np.stack(list(lines.values()))
+        comfort_kh = np.bincount(self._owner["houses"], result.comfort_rows_kh, minlength=count)
+        comfort = self._comfort_usd_per_kh * comfort_kh
         reward = lines["net"] - comfort
-        terminated = sim.k >= fleet.n
-        terminal = 0.0
-        if terminated and fleet.batteries is not None:
+        terminated = np.full(count, sim.k >= fleet.n)
+        terminal = np.zeros(count)
+        if terminated[0] and fleet.batteries is not None:
             gained = sim.battery_state.soc_kwh - fleet.initial_soc_kwh
-            terminal = float(d.terminal_usd_per_kwh @ gained)
-            reward += terminal
-        info = self._info()
-        info.update(
-            settlement=lines,
-            comfort_kh=result.comfort_kh,
-            comfort_usd=comfort,
-            terminal_value_usd=terminal,
-            ev_unmet_kwh=result.ev_unmet_kwh,
-            meter_kw=float(result.meter_kw.sum()),
-            as_short_share=[float(s) for s in short],
-            clipped=dict(result.clipped),
-        )
-        return self.observe(), float(reward), bool(terminated), False, info
+            terminal = np.bincount(batteries, self._terminal * gained, minlength=count)
+            reward = reward + terminal
+        info = self.info()
+        settled: dict[str, Any] = {}
+        for name, values in lines.items():
+            _field(settled, name, values, count)
+        _field(info, "settlement", settled, count)
+        _field(info, "comfort_kh", comfort_kh, count)
+        _field(info, "comfort_usd", comfort, count)
+        _field(info, "terminal_value_usd", terminal, count)
+        unmet = np.bincount(self._owner["cars"], result.ev_unmet_rows_kwh, minlength=count)
+        _field(info, "ev_unmet_kwh", unmet, count)
+        _field(info, "meter_kw", meter, count)
+        _field(info, "as_short_share", _objects(short.tolist()), count)
+        clipped: dict[str, Any] = {}
+        for kind, flags in result.clipped_rows.items():
+            owner = self._owner[DEVICE_ROWS[kind.split()[0]]]
+            _field(clipped, kind, np.bincount(owner[flags], minlength=count), count)
+        _field(info, "clipped", clipped, count)
+        return self.observe(), reward, terminated, info
 
 
 def price_feed(data: EnvData) -> Callable[[], Iterator[tuple[float, dict[str, Any]]]]:

@@ -64,8 +64,11 @@ def throughput_cost(
     regulation_kw: np.ndarray | float,
     regulation_share: float,
     dt_h: float,
+    owner: np.ndarray | None = None,
+    groups: int = 1,
 ) -> np.ndarray:
-    """Battery throughput cost [$], per interval, summed over the last axis (homes).
+    """Battery throughput cost [$], per interval, summed over the last axis (homes), or over
+    each group of homes.
 
     Parameters
     ----------
@@ -80,14 +83,20 @@ def throughput_cost(
         (:attr:`vppsim.fleet.dispatch_spec.DispatchSettings.regulation_throughput_share`).
     dt_h : float
         Interval [h].
+    owner : numpy.ndarray, optional
+        (H,) the group of each home (one interval: ``discharge_kw`` (H,)), for the cost of
+        each of ``groups`` groups (the sub-environments of a vector environment).
+    groups : int
 
     Returns
     -------
     numpy.ndarray
-        (...,) cost [$], >= 0.
+        (...,) cost [$], >= 0; with ``owner``, (groups,).
     """
     energy = (np.asarray(discharge_kw) + regulation_share * np.asarray(regulation_kw)) * dt_h
-    return energy @ np.asarray(kappa_usd_per_kwh)
+    if owner is None:
+        return energy @ np.asarray(kappa_usd_per_kwh)
+    return np.bincount(owner, energy * kappa_usd_per_kwh, minlength=groups)
 
 
 def shortfall(
