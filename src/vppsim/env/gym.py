@@ -68,6 +68,8 @@ from vppsim.env.simulator import (
     Fleet,
     FleetSimulator,
     FleetState,
+    Segments,
+    StepResult,
     headroom,
 )
 from vppsim.errors import ConfigError
@@ -119,10 +121,13 @@ class IssuedForecasts:
     first: np.ndarray
     values: np.ndarray
 
-    def window(self, issue: int, start: int, width: int) -> np.ndarray:
+    def window(
+        self, issue: int, start: int, width: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """(width, Q) issue ``issue``'s quantiles for targets ``start .. start + width - 1``
-        (0 outside what it covers)."""
-        out = np.zeros((width, self.values.shape[2]))
+        (0 outside what it covers), written into ``out`` (zeros) when given."""
+        if out is None:
+            out = np.zeros((width, self.values.shape[2]))
         offset = start - int(self.first[issue])
         low, high = max(offset, 0), min(offset + width, self.values.shape[1])
         if high > low:
@@ -503,24 +508,26 @@ class VppEnv(gymnasium.Env):
 
 
 def unbatch(batched: dict[str, Any], i: int = 0) -> dict[str, Any]:
-    """Sub-env ``i``'s part of batched observations or infos (:class:`EnvCore`, Gymnasium's
-    vector layout, whose ``_key`` masks it drops): arrays for arrays, Python numbers for
-    numbers, nested dicts alike."""
+    """Sub-env ``i``'s part of :class:`EnvCore`'s batched observations or infos: arrays for
+    arrays, Python objects for numbers and objects, nested dicts alike."""
+    return {
+        key: unbatch(value, i)
+        if type(value) is dict
+        else value.item(i)
+        if value.ndim == 1
+        else value[i]
+        for key, value in batched.items()
+    }
+
+
+def masked(batched: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
+    """:class:`EnvCore`'s batched infos in Gymnasium's vector layout: each key beside its
+    ``_key`` mask ``mask`` (the sub-envs that report it), nested dicts alike."""
     out: dict[str, Any] = {}
     for key, value in batched.items():
-        if key[:1] == "_" and key[1:] in batched:
-            continue
-        if isinstance(value, dict):
-            out[key] = unbatch(value, i)
-        else:
-            item = value[i]
-            out[key] = item.item() if isinstance(item, np.generic) else item
+        out[key] = masked(value, mask) if type(value) is dict else value
+        out[f"_{key}"] = mask
     return out
-
-
-def _field(out: dict[str, Any], key: str, values: Any, count: int) -> None:
-    """``out[key]`` and its mask ``out["_" + key]`` (every sub-env has it)."""
-    out[key], out[f"_{key}"] = values, np.ones(count, dtype=bool)
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
@@ -541,8 +548,9 @@ class EnvCore:
     rules and the settings' durations and comfort penalty (the vector environment checks
     the first three; the others are the first sub-env's); each keeps its own data, prices,
     day-ahead position (:meth:`VppEnv.award`) and running totals. Sums over a sub-env's
-    homes or devices are per group (``numpy.bincount``, in row order), so that a sub-env's
-    numbers do not depend on the others stepped beside it.
+    homes or devices are per group (``numpy.add.reduceat``), so that a sub-env's
+    numbers do not depend on the others stepped beside it
+    (:class:`~vppsim.env.simulator.Segments`).
 
     Parameters
     ----------
@@ -551,9 +559,9 @@ class EnvCore:
     sim : FleetState
         Stepping the concatenation of their fleets (the fleet itself for K = 1).
 
-    Observations and infos are in Gymnasium's vector layout: a ``Dict`` of (K, ...)
-    arrays, and per info key an array over the sub-envs with its ``_key`` mask (dicts key
-    by key; :func:`unbatch` takes one sub-env's part).
+    Observations are a ``Dict`` of (K, ...) arrays, infos per key an array over the
+    sub-envs (dicts key by key): :func:`masked` puts them in Gymnasium's vector layout,
+    :func:`unbatch` takes one sub-env's part.
     """
 
     def __init__(self, envs: Sequence[VppEnv], sim: FleetState):
@@ -562,12 +570,11 @@ class EnvCore:
         self.count = count
         fleets = [e.data.fleet for e in self.envs]
         self.homes = fleets[0].homes
-        arange = np.arange(count)
-        self._owner = {
-            "homes": np.repeat(arange, [f.homes for f in fleets]),
-            "batteries": np.repeat(arange, [len(f.battery_rows) for f in fleets]),
-            "cars": np.repeat(arange, [len(f.ev_rows) for f in fleets]),
-            "houses": np.repeat(arange, [len(f.ac_rows) for f in fleets]),
+        self._rows = {
+            "homes": Segments.of_counts([f.homes for f in fleets]),
+            "batteries": Segments.of_counts([len(f.battery_rows) for f in fleets]),
+            "cars": Segments.of_counts([len(f.ev_rows) for f in fleets]),
+            "houses": Segments.of_counts([len(f.ac_rows) for f in fleets]),
         }
         self._fmm = np.stack([e.data.fmm_lmp for e in self.envs])
         self._da = np.stack([e.data.da_lmp for e in self.envs])
@@ -584,33 +591,23 @@ class EnvCore:
         power = [
             0.0 if f.batteries is None else float(f.batteries.discharge_kw.sum()) for f in fleets
         ]
-        self._aggregation = {}
-        _field(self._aggregation, "homes", np.array([f.homes for f in fleets]), count)
-        _field(self._aggregation, "battery_kw", np.array(power), count)
-        _field(
-            self._aggregation,
-            "meets_minimum",
-            np.array(power) >= AGGREGATION_MINIMUM_KW,
-            count,
-        )
-        self._home_ids = _objects([[int(i) for i in f.home_ids] for f in fleets])
-        # Each forecast variable's issues, stacked over the distinct sources (the members of
-        # one dataset share theirs): ``source`` (K,) indexes them.
-        self._forecasts = {}
-        for name in first.data.forecasts:
-            issued = [e.data.forecasts[name] for e in self.envs]
-            unique = list({id(f): f for f in issued}.values())
-            where = {id(f): u for u, f in enumerate(unique)}
-            issues = max(f.values.shape[0] for f in unique)
-            width = max(f.values.shape[1] for f in unique)
-            values = np.zeros((len(unique), issues, width, len(first.data.quantiles)))
-            starts = np.zeros((len(unique), issues), dtype=int)
-            for u, f in enumerate(unique):
-                values[u, : f.values.shape[0], : f.values.shape[1]] = f.values
-                starts[u, : f.first.size] = f.first
-            source = np.array([where[id(f)] for f in issued])
-            latest = np.stack([e._latest[name] for e in self.envs])
-            self._forecasts[name] = (values, starts, source, latest)
+        self._aggregation = {
+            "homes": np.array([f.homes for f in fleets]),
+            "battery_kw": np.array(power),
+            "meets_minimum": np.array(power) >= AGGREGATION_MINIMUM_KW,
+        }
+        for value in self._aggregation.values():
+            value.flags.writeable = False
+        self._home_ids = [[int(i) for i in f.home_ids] for f in fleets]
+        # Each forecast variable's issued forecasts by sub-env, and (variables, T, K) the
+        # latest issue at each step's start.
+        self._forecasts = {
+            f"forecast_{name}": [e.data.forecasts[name] for e in self.envs]
+            for name in first.data.forecasts
+        }
+        self._latest = np.zeros((len(self._forecasts), first.data.fleet.n, count), dtype=int)
+        for v, name in enumerate(first.data.forecasts):
+            self._latest[v] = np.column_stack([e._latest[name] for e in self.envs])
         self.reset()
 
     def reset(self) -> None:
@@ -643,33 +640,33 @@ class EnvCore:
             "da_lmp": self._da_hourly[:, day : day + 2] * known[:, None],
             "as_price": self._as_hourly[:, day : day + 2] * known[:, None, None],
             "da_published": np.repeat(known[None], count, axis=0),
-            "da_award_kw": np.stack([e._da_award[day] for e in self.envs]),
-            "as_award_kw": np.stack([e._as_award[day] for e in self.envs]),
+            "da_award_kw": np.array([e._da_award[day] for e in self.envs]),
+            "as_award_kw": np.array([e._as_award[day] for e in self.envs]),
         }
-        window = np.arange(FORECAST_WINDOW)
-        for name, (values, starts, source, latest) in self._forecasts.items():
-            issue = latest[:, k]
-            held = np.maximum(issue, 0)
-            target = (k - starts[source, held])[:, None] + window
-            inside = (issue >= 0)[:, None] & (target >= 0) & (target < values.shape[2])
-            picked = values[source[:, None], held[:, None], np.clip(target, 0, values.shape[2] - 1)]
-            out[f"forecast_{name}"] = np.where(inside[..., None], picked, 0.0)
+        windows = np.zeros(
+            (len(self._forecasts), count, FORECAST_WINDOW, len(first.data.quantiles))
+        )
+        for (key, issued), issues, rows in zip(
+            self._forecasts.items(), self._latest[:, k].tolist(), windows, strict=True
+        ):
+            for forecast, issue, row in zip(issued, issues, rows, strict=True):
+                if issue >= 0:
+                    forecast.window(issue, k, FORECAST_WINDOW, out=row)
+            out[key] = rows
         return out
 
     def info(self, first: bool = False) -> dict[str, Any]:
         """The infos every step reports (``first``: and the reset's ``home_ids``)."""
         env, count, now = self.envs[0], self.count, self.sim.k
-        out: dict[str, Any] = {}
-        _field(out, "step", np.full(count, now), count)
-        stamp = env._stamp_text[min(now, env.data.fleet.n - 1)]
-        _field(out, "timestamp", _objects([stamp] * count), count)
-        totals: dict[str, Any] = {}
-        for name, row in zip((*settlement.LINES, "net"), self._total, strict=True):
-            _field(totals, name, row.copy(), count)
-        _field(out, "settlement_total", totals, count)
-        _field(out, "aggregation", {k: v.copy() for k, v in self._aggregation.items()}, count)
+        out: dict[str, Any] = {
+            "step": np.full(count, now),
+            "timestamp": _objects([env._stamp_text[min(now, env.data.fleet.n - 1)]] * count),
+            # Rows of a fresh array each step.
+            "settlement_total": dict(zip((*settlement.LINES, "net"), self._total, strict=True)),
+            "aggregation": self._aggregation,  # read-only constants
+        }
         if first:
-            _field(out, "home_ids", self._home_ids.copy(), count)
+            out["home_ids"] = _objects([list(ids) for ids in self._home_ids])
         return out
 
     def settle(
@@ -680,9 +677,9 @@ class EnvCore:
         step's start [kWh] (:meth:`VppEnv.settle_step`)."""
         env, sim, count = self.envs[0], self.sim, self.count
         k, fleet, result = sim.k - 1, sim.fleet, sim.last
-        dt, batteries = fleet.dt_h, self._owner["batteries"]
-        power, energy = headroom(fleet, sim.battery_state, result, before, batteries, count)
-        awards = np.stack([e.as_award_kw[k] for e in self.envs])
+        dt, batteries = fleet.dt_h, self._rows["batteries"]
+        power, energy = headroom(fleet, sim.battery_state, result, before, batteries)
+        awards = np.array([e.as_award_kw[k] for e in self.envs])
         short = settlement.shortfall(awards, power, energy, env.data.settings.durations())
         degradation = np.zeros(count)
         if fleet.batteries is not None:
@@ -693,7 +690,6 @@ class EnvCore:
                 fleet.regulation_share,
                 dt,
                 batteries,
-                count,
             )
         meter = result.meter_kw.reshape(count, self.homes).sum(axis=1)
         lines = settlement.settle(
@@ -708,34 +704,42 @@ class EnvCore:
             degradation,
             env.rules,
         )
-        self._total += np.stack(list(lines.values()))
-        comfort_kh = np.bincount(self._owner["houses"], result.comfort_rows_kh, minlength=count)
+        self._total = self._total + np.array(list(lines.values()))
+        comfort_kh, unmet, clips = self._device_sums(result)
         comfort = self._comfort_usd_per_kh * comfort_kh
         reward = lines["net"] - comfort
         terminated = np.full(count, sim.k >= fleet.n)
         terminal = np.zeros(count)
         if terminated[0] and fleet.batteries is not None:
             gained = sim.battery_state.soc_kwh - fleet.initial_soc_kwh
-            terminal = np.bincount(batteries, self._terminal * gained, minlength=count)
+            terminal = batteries.sums(self._terminal * gained)
             reward = reward + terminal
         info = self.info()
-        settled: dict[str, Any] = {}
-        for name, values in lines.items():
-            _field(settled, name, values, count)
-        _field(info, "settlement", settled, count)
-        _field(info, "comfort_kh", comfort_kh, count)
-        _field(info, "comfort_usd", comfort, count)
-        _field(info, "terminal_value_usd", terminal, count)
-        unmet = np.bincount(self._owner["cars"], result.ev_unmet_rows_kwh, minlength=count)
-        _field(info, "ev_unmet_kwh", unmet, count)
-        _field(info, "meter_kw", meter, count)
-        _field(info, "as_short_share", _objects(short.tolist()), count)
-        clipped: dict[str, Any] = {}
-        for kind, flags in result.clipped_rows.items():
-            owner = self._owner[DEVICE_ROWS[kind.split()[0]]]
-            _field(clipped, kind, np.bincount(owner[flags], minlength=count), count)
-        _field(info, "clipped", clipped, count)
+        info.update(
+            settlement=lines,
+            comfort_kh=comfort_kh,
+            comfort_usd=comfort,
+            terminal_value_usd=terminal,
+            ev_unmet_kwh=unmet,
+            meter_kw=meter,
+            as_short_share=_objects(short.tolist()),
+            clipped=dict(zip(result.clipped_rows, clips, strict=True)),
+        )
         return self.observe(), reward, terminated, info
+
+    def _device_sums(self, result: StepResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per sub-env (K,): the comfort degree-hours [K-h], the EV energy short [kWh] and
+        (kinds, K) the clip counts of ``result``'s per-device rows."""
+        rows = self._rows
+        clips = [
+            rows[DEVICE_ROWS[kind.split()[0]]].sums(flags, dtype=np.intp)
+            for kind, flags in result.clipped_rows.items()
+        ]
+        return (
+            rows["houses"].sums(result.comfort_rows_kh),
+            rows["cars"].sums(result.ev_unmet_rows_kwh),
+            clips,
+        )
 
 
 def price_feed(data: EnvData) -> Callable[[], Iterator[tuple[float, dict[str, Any]]]]:

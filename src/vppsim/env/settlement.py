@@ -35,10 +35,15 @@ settles to the LP's net revenue.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from vppsim.fleet.dispatch_spec import UP
+
+if TYPE_CHECKING:
+    from vppsim.env.simulator import Segments
 
 LINES = ("da_energy", "rt_imbalance", "as_capacity", "no_pay", "penalty", "degradation")
 """The settlement lines before ``net`` (their sum), in report order."""
@@ -64,8 +69,7 @@ def throughput_cost(
     regulation_kw: np.ndarray | float,
     regulation_share: float,
     dt_h: float,
-    owner: np.ndarray | None = None,
-    groups: int = 1,
+    segments: Segments | None = None,
 ) -> np.ndarray:
     """Battery throughput cost [$], per interval, summed over the last axis (homes), or over
     each group of homes.
@@ -83,20 +87,19 @@ def throughput_cost(
         (:attr:`vppsim.fleet.dispatch_spec.DispatchSettings.regulation_throughput_share`).
     dt_h : float
         Interval [h].
-    owner : numpy.ndarray, optional
-        (H,) the group of each home (one interval: ``discharge_kw`` (H,)), for the cost of
-        each of ``groups`` groups (the sub-environments of a vector environment).
-    groups : int
+    segments : vppsim.env.simulator.Segments, optional
+        Groups of the homes (one interval: ``discharge_kw`` (H,)), for the cost of each
+        group (the sub-environments of a vector environment).
 
     Returns
     -------
     numpy.ndarray
-        (...,) cost [$], >= 0; with ``owner``, (groups,).
+        (...,) cost [$], >= 0; with ``segments``, (groups,).
     """
     energy = (np.asarray(discharge_kw) + regulation_share * np.asarray(regulation_kw)) * dt_h
-    if owner is None:
+    if segments is None:
         return energy @ np.asarray(kappa_usd_per_kwh)
-    return np.bincount(owner, energy * kappa_usd_per_kwh, minlength=groups)
+    return segments.sums(energy * kappa_usd_per_kwh)
 
 
 def shortfall(

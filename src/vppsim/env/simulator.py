@@ -247,6 +247,43 @@ class Rows:
     houses: slice
 
 
+@dataclass(frozen=True)
+class Segments:
+    """Consecutive runs of rows, one per group (the fleets of a concatenation, a device's
+    rows by fleet), for sums per group.
+
+    Attributes
+    ----------
+    starts : numpy.ndarray
+        First row of each non-empty group.
+    where : numpy.ndarray
+        Their group numbers.
+    groups : int
+        How many groups (an empty one sums to 0).
+    """
+
+    starts: np.ndarray
+    where: np.ndarray
+    groups: int
+
+    @classmethod
+    def of_counts(cls, counts: Sequence[int]) -> Segments:
+        """Groups of ``counts`` rows each, in order."""
+        counts = np.asarray(counts, dtype=int)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        return cls(starts[counts > 0], np.flatnonzero(counts > 0), len(counts))
+
+    def sums(self, values: np.ndarray, dtype: type = float) -> np.ndarray:
+        """(..., groups) sums of ``values`` (..., rows) over each group's rows
+        (``numpy.add.reduceat``: a group's sum does not depend on the rows beside it)."""
+        if self.starts.size == self.groups:  # no empty group
+            return np.add.reduceat(values, self.starts, axis=-1, dtype=dtype)
+        out = np.zeros((*values.shape[:-1], self.groups), dtype=dtype)
+        if self.starts.size:
+            out[..., self.where] = np.add.reduceat(values, self.starts, axis=-1, dtype=dtype)
+        return out
+
+
 DEVICE_ROWS = {"ev": "cars", "ac": "houses", "battery": "batteries", "pv": "homes"}
 """The :class:`Rows` a kind of clip runs over, by the kind's first word."""
 
@@ -319,8 +356,7 @@ def headroom(
     state: battery.BatteryState | None,
     last: StepResult | None,
     before_soc: np.ndarray | None = None,
-    owner: np.ndarray | None = None,
-    groups: int = 1,
+    segments: Segments | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The AS headroom of groups of the fleet's batteries in the interval ``last``: power
     (groups, 2) up and down [kW] and deliverable energy (groups, 2) up and down [kWh, grid
@@ -328,17 +364,17 @@ def headroom(
     end (``state``) stored energies.
 
     Up: discharge headroom, no more than the room under the export limit; down: charge
-    headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed over each group:
-    ``owner`` (B,) the group of each battery, all in group 0 by default; the fleets of a
+    headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed over each group
+    of ``segments`` of the battery rows, one group of them all by default: the fleets of a
     concatenation settle their own). The energy window is the kernel's
     (:class:`~vppsim.fleet.battery.BatteryKernel`): between ``max(min_soc, backup_reserve)``
     and 1 of the usable energy times the state of health ``state.soh`` at the interval's end
     (a faded battery holds less)."""
-    if state is None or last is None:
-        return np.zeros((groups, 2)), np.zeros((groups, 2))
     b, rows = fleet.batteries, fleet.battery_rows
-    if owner is None:
-        owner = np.zeros(len(rows), dtype=int)
+    if segments is None:
+        segments = Segments.of_counts([len(rows)])
+    if state is None or last is None:
+        return np.zeros((segments.groups, 2)), np.zeros((segments.groups, 2))
     up = np.minimum(
         b.discharge_kw - last.discharge_kw[rows],
         fleet.export_limit_kw[rows] - last.meter_kw[rows],
@@ -353,13 +389,8 @@ def headroom(
         soc_low = soc_high = soc
     energy_up = (soc_low - low) * b.discharge_efficiency
     energy_down = (capacity - soc_high) / b.charge_efficiency
-
-    def summed(*values: np.ndarray) -> np.ndarray:
-        return np.column_stack(
-            [np.bincount(owner, np.maximum(v, 0.0), minlength=groups) for v in values]
-        )
-
-    return summed(up, down), summed(energy_up, energy_down)
+    sums = segments.sums(np.maximum(np.stack([up, down, energy_up, energy_down]), 0.0))
+    return sums[:2].T, sums[2:].T
 
 
 class FleetState:

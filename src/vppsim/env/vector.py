@@ -40,7 +40,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from vppsim.env import settlement
-from vppsim.env.gym import EnvCore, EnvData, VppEnv, default_study, load
+from vppsim.env.gym import EnvCore, EnvData, VppEnv, default_study, load, masked
 from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator, FleetView
 from vppsim.errors import ConfigError
 from vppsim.fleet.dispatch_spec import DispatchSettings
@@ -173,6 +173,9 @@ class VppVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.core = EnvCore(self.envs, self.sim)
+        # Every sub-env reports every info key: one read-only mask serves them all.
+        self._mask = np.ones(self.num_envs, dtype=bool)
+        self._mask.flags.writeable = False
         self._options: list[dict[str, Any] | None] = [None] * self.num_envs
         self._autoreset = False
 
@@ -203,7 +206,7 @@ class VppVectorEnv(VectorEnv):
         self.core.reset()
         self._options = list(options)
         self._autoreset = False
-        return self.core.observe(), self.core.info(first=True)
+        return self.core.observe(), masked(self.core.info(first=True), self._mask)
 
     def step(
         self, actions: np.ndarray
@@ -222,7 +225,8 @@ class VppVectorEnv(VectorEnv):
         self.sim.step(actions.reshape(-1, actions.shape[-1]))
         observations, rewards, terminations, infos = self.core.settle(before)
         self._autoreset = bool(terminations.all())
-        return observations, rewards, terminations, np.zeros(k, dtype=bool), infos
+        truncations = np.zeros(k, dtype=bool)
+        return observations, rewards, terminations, truncations, masked(infos, self._mask)
 
 
 def _sources(data: Any, members: bool, settings: DispatchSettings | None) -> list[EnvData]:
