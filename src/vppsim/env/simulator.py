@@ -308,9 +308,6 @@ class StepResult:
     ac_kw: np.ndarray
     curtail_kw: np.ndarray
     air_c: np.ndarray
-    comfort_kh: float
-    ev_unmet_kwh: float
-    clipped: dict[str, int]
     comfort_rows_kh: np.ndarray
     ev_unmet_rows_kwh: np.ndarray
     clipped_rows: dict[str, np.ndarray]
@@ -323,16 +320,25 @@ class StepResult:
         clipped_rows: dict[str, np.ndarray],
         **arrays: np.ndarray,
     ) -> StepResult:
-        """From the per-device arrays, the fleet's sums beside them."""
+        """From the per-device arrays (the fleet's sums are read on demand)."""
         return cls(
-            comfort_kh=float(comfort_rows_kh.sum()),
-            ev_unmet_kwh=float(ev_unmet_rows_kwh.sum()),
-            clipped={kind: int(np.count_nonzero(f)) for kind, f in clipped_rows.items()},
             comfort_rows_kh=comfort_rows_kh,
             ev_unmet_rows_kwh=ev_unmet_rows_kwh,
             clipped_rows=clipped_rows,
             **arrays,
         )
+
+    @property
+    def comfort_kh(self) -> float:
+        return float(self.comfort_rows_kh.sum())
+
+    @property
+    def ev_unmet_kwh(self) -> float:
+        return float(self.ev_unmet_rows_kwh.sum())
+
+    @property
+    def clipped(self) -> dict[str, int]:
+        return {kind: int(np.count_nonzero(f)) for kind, f in self.clipped_rows.items()}
 
     def part(self, rows: Rows) -> StepResult:
         """The result of one fleet of a concatenation alone (views)."""
