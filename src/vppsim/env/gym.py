@@ -288,6 +288,9 @@ class VppEnv(gymnasium.Env):
         its own; the vector environment (:mod:`vppsim.env.vector`) gives each sub-env a
         :class:`~vppsim.env.simulator.FleetView` of one simulator stepping them all.
 
+    The settlement, observation and info are :class:`EnvCore`'s, the batched code of the
+    vector environment, with one sub-env.
+
     Spaces
     ------
     Action: ``Box((H, 4))``, one row per enrolled home (``info["home_ids"]`` at reset), the
@@ -501,8 +504,8 @@ class VppEnv(gymnasium.Env):
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         """The step's return (observation, reward, terminated, truncated, info) once the
         simulator has stepped (:attr:`sim` ``.last``), from ``before`` its
-        :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, which the vector
-        environment calls for each sub-env after stepping all their homes at once."""
+        :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, the K = 1 case of
+        :meth:`EnvCore.settle` (which the vector environment calls for all its sub-envs)."""
         observation, reward, terminated, info = self._core.settle(before)
         return unbatch(observation), float(reward[0]), bool(terminated[0]), False, unbatch(info)
 
@@ -510,14 +513,13 @@ class VppEnv(gymnasium.Env):
 def unbatch(batched: dict[str, Any], i: int = 0) -> dict[str, Any]:
     """Sub-env ``i``'s part of :class:`EnvCore`'s batched observations or infos: arrays for
     arrays, Python objects for numbers and objects, nested dicts alike."""
-    return {
-        key: unbatch(value, i)
-        if type(value) is dict
-        else value.item(i)
-        if value.ndim == 1
-        else value[i]
-        for key, value in batched.items()
-    }
+    out: dict[str, Any] = {}
+    for key, value in batched.items():
+        if type(value) is dict:
+            out[key] = unbatch(value, i)
+        else:  # (K,) numbers or objects: one Python object; (K, ...) arrays: one array
+            out[key] = value.item(i) if value.ndim == 1 else value[i]
+    return out
 
 
 def masked(batched: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
