@@ -13,7 +13,8 @@ included; prints the homes, steps per second (best of ``--repeats``) and the sim
 1,000 steps/s at 1,000 homes.
 
 Then the native vector env (:class:`vppsim.env.vector.VppVectorEnv`): ``--envs`` K
-sub-envs of each ``--vector-homes`` homes stepped together (one simulator call per step),
+sub-envs of each ``--vector-homes`` homes stepped together (one simulator call per step, the
+settlement, observations and infos of the K at once as arrays, :class:`vppsim.env.gym.EnvCore`),
 beside the same K single envs stepped one after the other in a plain loop (no batching of
 observations and infos) and in Gymnasium's ``SyncVectorEnv`` (the same batched outputs);
 printed as sub-env steps per second (K times the vector steps per second), with the

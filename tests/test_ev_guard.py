@@ -1,6 +1,7 @@
-"""The env's EV guard, the EV kernel and the dispatch LP are one physics: the LP's schedule
-replayed through the env clips nothing, and the guard's just-in-time floor never asks
-above the charger (a need the window cannot hold is the session's shortfall, not a clip)."""
+"""The env's guards, the device kernels and the dispatch LP are one physics: the LP's
+schedule replayed through the env clips nothing (the AC guard's comfort floor stops at the
+unit's capacity), and the EV guard's just-in-time floor never asks above the charger (a need
+the window cannot hold is the session's shortfall, not a clip)."""
 
 from __future__ import annotations
 
@@ -26,21 +27,22 @@ def study():
     return run.read_study(vgym.default_study())
 
 
-def test_the_lps_schedule_replayed_clips_no_ev_battery_or_pv_setpoint(study):
+def test_the_lps_schedule_replayed_clips_nothing(study):
     task = Task.from_study(study)
     assert any(s.ev is not None for s in task.chunk.series)
+    assert any(s.thermal is not None for s in task.chunk.series)
     env = ScoringEnv(task)
     result = score(env, agents.perfect_foresight(env))
     assert result.share == pytest.approx(100.0, abs=1e-6)
-    kinds = ("ev need", "ev limit", "battery export", "battery limit", "pv export")
-    assert {k: result.clips_by_kind[k] for k in kinds} == dict.fromkeys(kinds, 0)
+    # Where full cooling cannot hold the ceiling the AC guard asks for the unit's capacity,
+    # as the LP runs it: no comfort clip and no capacity clip either.
+    assert result.guard_clips == 0, result.clips_by_kind
     # Sessions cut by the period's end need more than their window holds: the guard's
     # floor charges them at the charger's power, as the LP does, and reports no shortfall.
     assert result.ev_unmet_kwh < 1e-9
 
 
 def test_the_lps_schedule_replayed_clips_nothing_where_the_ac_stays_with_the_home(study):
-    # The AC guard is left out here: its comfort floor may ask above the unit's capacity.
     alone = Task.from_study(
         replace(study, assets=study.assets.assign(thermostat_dr_enrolled=False))
     )

@@ -81,6 +81,7 @@ def test_perfect_foresight_is_100_percent_and_no_regret(env, task):
     assert result.equivalent_full_cycles > 0
     # The LP's schedule never needs the guards that hold the homes' needs.
     assert result.clips_by_kind["ev need"] == 0 and result.clips_by_kind["battery export"] == 0
+    assert result.clips_by_kind["ev limit"] == 0
     assert result.guard_clips == sum(result.clips_by_kind.values())
 
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -61,7 +61,17 @@ import pandas as pd
 from gymnasium import spaces
 
 from vppsim.env import settlement
-from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator, FleetState
+from vppsim.env.simulator import (
+    ACTION_HIGH,
+    ACTION_LOW,
+    DEVICE_ROWS,
+    Fleet,
+    FleetSimulator,
+    FleetState,
+    Segments,
+    StepResult,
+    headroom,
+)
 from vppsim.errors import ConfigError
 from vppsim.fleet import run
 from vppsim.fleet.dispatch import market_from_frame, terminal_value
@@ -111,10 +121,13 @@ class IssuedForecasts:
     first: np.ndarray
     values: np.ndarray
 
-    def window(self, issue: int, start: int, width: int) -> np.ndarray:
+    def window(
+        self, issue: int, start: int, width: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """(width, Q) issue ``issue``'s quantiles for targets ``start .. start + width - 1``
-        (0 outside what it covers)."""
-        out = np.zeros((width, self.values.shape[2]))
+        (0 outside what it covers), written into ``out`` (zeros) when given."""
+        if out is None:
+            out = np.zeros((width, self.values.shape[2]))
         offset = start - int(self.first[issue])
         low, high = max(offset, 0), min(offset + width, self.values.shape[1])
         if high > low:
@@ -275,6 +288,9 @@ class VppEnv(gymnasium.Env):
         its own; the vector environment (:mod:`vppsim.env.vector`) gives each sub-env a
         :class:`~vppsim.env.simulator.FleetView` of one simulator stepping them all.
 
+    The settlement, observation and info are :class:`EnvCore`'s, the batched code of the
+    vector environment, with one sub-env.
+
     Spaces
     ------
     Action: ``Box((H, 4))``, one row per enrolled home (``info["home_ids"]`` at reset), the
@@ -355,10 +371,8 @@ class VppEnv(gymnasium.Env):
                 np.arange(fleet.n) / fleet.n,
             ]
         )
-        self._energy = np.zeros(fleet.homes)
         self._weights = np.zeros(0)
         if fleet.batteries is not None:
-            self._energy[fleet.battery_rows] = fleet.batteries.energy_kwh
             power = fleet.batteries.discharge_kw
             self._weights = power / max(power.sum(), 1e-9)
         homes = fleet.homes
@@ -384,6 +398,7 @@ class VppEnv(gymnasium.Env):
             )
         self.observation_space = spaces.Dict(observed)
         self._positions(None)
+        self._core = EnvCore([self], self.sim)
 
     def _positions(self, options: dict[str, Any] | None) -> None:
         """The day-ahead position of the episode: ``da_award_kw`` (T,) or hourly
@@ -456,52 +471,8 @@ class VppEnv(gymnasium.Env):
             self._home_regulation[grid_hours] = fleet[:, None] * self._weights
 
     def observe(self) -> dict[str, np.ndarray]:
-        d, sim, k = self.data, self.sim, min(self.sim.k, self.data.fleet.n - 1)
-        day = self.day_index[k]
-        prices = np.zeros(PRICE_WINDOW)
-        past = d.fmm_lmp[max(0, sim.k - PRICE_WINDOW) : sim.k]
-        if past.size:
-            prices[-past.size :] = past
-        known = self._known[k].copy()
-        mass = np.zeros(d.fleet.homes)
-        mass[d.fleet.ac_rows] = sim.mass_c
-        soc = np.divide(
-            sim.soc_kwh(), self._energy, out=np.zeros(d.fleet.homes), where=self._energy > 0
-        )
-        out = {
-            "time": self._time[k].copy(),
-            "soc": np.clip(soc, 0.0, 1.0),
-            "ev_need_kwh": np.maximum(sim.ev_need_kwh(), 0.0),
-            "mass_c": mass,
-            "fmm_lmp": prices,
-            "da_lmp": self.da_hourly[day : day + 2] * known[:, None],
-            "as_price": self.as_hourly[day : day + 2] * known[:, None, None],
-            "da_published": known,
-            "da_award_kw": self._da_award[day].copy(),
-            "as_award_kw": self._as_award[day].copy(),
-        }
-        for name, forecast in d.forecasts.items():
-            latest = self._latest[name][k]
-            out[f"forecast_{name}"] = (
-                forecast.window(latest, k, FORECAST_WINDOW)
-                if latest >= 0
-                else np.zeros((FORECAST_WINDOW, len(d.quantiles)))
-            )
-        return out
-
-    def _info(self) -> dict[str, Any]:
-        fleet = self.data.fleet
-        power = 0.0 if fleet.batteries is None else float(fleet.batteries.discharge_kw.sum())
-        return {
-            "step": int(self.sim.k),
-            "timestamp": self._stamp_text[min(self.sim.k, fleet.n - 1)],
-            "settlement_total": {name: float(v) for name, v in self._total.items()},
-            "aggregation": {
-                "homes": int(fleet.homes),
-                "battery_kw": power,
-                "meets_minimum": power >= AGGREGATION_MINIMUM_KW,
-            },
-        }
+        """The observation now (class docstring)."""
+        return unbatch(self._core.observe())
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -512,10 +483,8 @@ class VppEnv(gymnasium.Env):
         super().reset(seed=seed)
         self._positions(options)
         self.sim.reset()
-        self._total = dict.fromkeys((*settlement.LINES, "net"), 0.0)
-        info = self._info()
-        info["home_ids"] = [int(i) for i in self.data.fleet.home_ids]
-        return self.observe(), info
+        self._core.reset()
+        return unbatch(self._core.observe()), unbatch(self._core.info(first=True))
 
     def step(
         self, action: np.ndarray
@@ -535,59 +504,244 @@ class VppEnv(gymnasium.Env):
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         """The step's return (observation, reward, terminated, truncated, info) once the
         simulator has stepped (:attr:`sim` ``.last``), from ``before`` its
-        :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, which the vector
-        environment calls for each sub-env after stepping all their homes at once."""
-        d, sim, k = self.data, self.sim, self.sim.k - 1
-        fleet, dt, result = d.fleet, d.fleet.dt_h, self.sim.last
-        power, energy = sim.headroom(before)
-        awards = self.as_award_kw[k]
-        short = settlement.shortfall(awards, power, energy, d.settings.durations())
-        degradation = 0.0
+        :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, the K = 1 case of
+        :meth:`EnvCore.settle` (which the vector environment calls for all its sub-envs)."""
+        observation, reward, terminated, info = self._core.settle(before)
+        return unbatch(observation), float(reward[0]), bool(terminated[0]), False, unbatch(info)
+
+
+def unbatch(batched: dict[str, Any], i: int = 0) -> dict[str, Any]:
+    """Sub-env ``i``'s part of :class:`EnvCore`'s batched observations or infos: arrays for
+    arrays, Python objects for numbers and objects, nested dicts alike."""
+    out: dict[str, Any] = {}
+    for key, value in batched.items():
+        if type(value) is dict:
+            out[key] = unbatch(value, i)
+        else:  # (K,) numbers or objects: one Python object; (K, ...) arrays: one array
+            out[key] = value.item(i) if value.ndim == 1 else value[i]
+    return out
+
+
+def masked(batched: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
+    """:class:`EnvCore`'s batched infos in Gymnasium's vector layout: each key beside its
+    ``_key`` mask ``mask`` (the sub-envs that report it), nested dicts alike."""
+    out: dict[str, Any] = {}
+    for key, value in batched.items():
+        out[key] = masked(value, mask) if type(value) is dict else value
+        out[f"_{key}"] = mask
+    return out
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """An object array of ``values`` (one per sub-env), as Gymnasium batches non-numbers."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+class EnvCore:
+    """The settlement, observation and info of K dispatch-mode environments whose homes one
+    simulator steps side by side (:meth:`~vppsim.env.simulator.Fleet.concat`), computed for
+    the K of them at once as (K, ...) arrays: one code path for :class:`VppEnv` (K = 1) and
+    the vector environment (:mod:`vppsim.env.vector`).
+
+    The sub-envs share the grid, the number of homes, the forecast variables, the settlement
+    rules and the settings' durations and comfort penalty (the vector environment checks
+    the first three; the others are the first sub-env's); each keeps its own data, prices,
+    day-ahead position (:meth:`VppEnv.award`) and running totals. Sums over a sub-env's
+    homes or devices are per group (``numpy.add.reduceat``), so that a sub-env's
+    numbers do not depend on the others stepped beside it
+    (:class:`~vppsim.env.simulator.Segments`).
+
+    Parameters
+    ----------
+    envs : sequence of VppEnv
+        The K sub-envs, in the order of their fleets in ``sim``.
+    sim : FleetState
+        Stepping the concatenation of their fleets (the fleet itself for K = 1).
+
+    Observations are a ``Dict`` of (K, ...) arrays, infos per key an array over the
+    sub-envs (dicts key by key): :func:`masked` puts them in Gymnasium's vector layout,
+    :func:`unbatch` takes one sub-env's part.
+    """
+
+    def __init__(self, envs: Sequence[VppEnv], sim: FleetState):
+        self.envs, self.sim = list(envs), sim
+        first, count = self.envs[0], len(self.envs)
+        self.count = count
+        fleets = [e.data.fleet for e in self.envs]
+        self.homes = fleets[0].homes
+        self._rows = {
+            "homes": Segments.of_counts([f.homes for f in fleets]),
+            "batteries": Segments.of_counts([len(f.battery_rows) for f in fleets]),
+            "cars": Segments.of_counts([len(f.ev_rows) for f in fleets]),
+            "houses": Segments.of_counts([len(f.ac_rows) for f in fleets]),
+        }
+        self._fmm = np.stack([e.data.fmm_lmp for e in self.envs])
+        self._da = np.stack([e.data.da_lmp for e in self.envs])
+        self._as = np.stack([e.data.as_price for e in self.envs])
+        self._da_hourly = np.stack([e.da_hourly for e in self.envs])
+        self._as_hourly = np.stack([e.as_hourly for e in self.envs])
+        self._energy = np.zeros(sim.fleet.homes)
+        if sim.fleet.batteries is not None:
+            self._energy[sim.fleet.battery_rows] = sim.fleet.batteries.energy_kwh
+        self._terminal = np.concatenate([e.data.terminal_usd_per_kwh for e in self.envs])
+        self._comfort_usd_per_kh = np.array(
+            [e.data.settings.comfort_penalty_usd_per_kh for e in self.envs]
+        )
+        power = [
+            0.0 if f.batteries is None else float(f.batteries.discharge_kw.sum()) for f in fleets
+        ]
+        self._aggregation = {
+            "homes": np.array([f.homes for f in fleets]),
+            "battery_kw": np.array(power),
+            "meets_minimum": np.array(power) >= AGGREGATION_MINIMUM_KW,
+        }
+        for value in self._aggregation.values():
+            value.flags.writeable = False
+        self._home_ids = [[int(i) for i in f.home_ids] for f in fleets]
+        # Each forecast variable's issued forecasts by sub-env, and (variables, T, K) the
+        # latest issue at each step's start.
+        self._forecasts = {
+            f"forecast_{name}": [e.data.forecasts[name] for e in self.envs]
+            for name in first.data.forecasts
+        }
+        self._latest = np.zeros((len(self._forecasts), first.data.fleet.n, count), dtype=int)
+        for v, name in enumerate(first.data.forecasts):
+            self._latest[v] = np.column_stack([e._latest[name] for e in self.envs])
+        self.reset()
+
+    def reset(self) -> None:
+        """The running totals back to zero (the simulator is reset by its owner)."""
+        self._total = np.zeros((len(settlement.LINES) + 1, self.count))
+
+    def observe(self) -> dict[str, np.ndarray]:
+        """(K, ...) observations now (:class:`VppEnv`'s space, batched)."""
+        first, sim, count = self.envs[0], self.sim, self.count
+        now = sim.k
+        k = min(now, first.data.fleet.n - 1)
+        day = first.day_index[k]
+        prices = np.zeros((count, PRICE_WINDOW))
+        start = max(0, now - PRICE_WINDOW)
+        if now > start:
+            prices[:, PRICE_WINDOW - (now - start) :] = self._fmm[:, start:now]
+        known = first._known[k]
+        shape = (count, self.homes)
+        mass = np.zeros(sim.fleet.homes)
+        mass[sim.fleet.ac_rows] = sim.mass_c
+        soc = np.divide(
+            sim.soc_kwh(), self._energy, out=np.zeros(sim.fleet.homes), where=self._energy > 0
+        )
+        out = {
+            "time": np.repeat(first._time[k : k + 1], count, axis=0),
+            "soc": np.clip(soc, 0.0, 1.0).reshape(shape),
+            "ev_need_kwh": np.maximum(sim.ev_need_kwh(), 0.0).reshape(shape),
+            "mass_c": mass.reshape(shape),
+            "fmm_lmp": prices,
+            "da_lmp": self._da_hourly[:, day : day + 2] * known[:, None],
+            "as_price": self._as_hourly[:, day : day + 2] * known[:, None, None],
+            "da_published": np.repeat(known[None], count, axis=0),
+            "da_award_kw": np.array([e._da_award[day] for e in self.envs]),
+            "as_award_kw": np.array([e._as_award[day] for e in self.envs]),
+        }
+        windows = np.zeros(
+            (len(self._forecasts), count, FORECAST_WINDOW, len(first.data.quantiles))
+        )
+        for (key, issued), issues, rows in zip(
+            self._forecasts.items(), self._latest[:, k].tolist(), windows, strict=True
+        ):
+            for forecast, issue, row in zip(issued, issues, rows, strict=True):
+                if issue >= 0:
+                    forecast.window(issue, k, FORECAST_WINDOW, out=row)
+            out[key] = rows
+        return out
+
+    def info(self, first: bool = False) -> dict[str, Any]:
+        """The infos every step reports (``first``: and the reset's ``home_ids``)."""
+        env, count, now = self.envs[0], self.count, self.sim.k
+        out: dict[str, Any] = {
+            "step": np.full(count, now),
+            "timestamp": _objects([env._stamp_text[min(now, env.data.fleet.n - 1)]] * count),
+            # Rows of a fresh array each step.
+            "settlement_total": dict(zip((*settlement.LINES, "net"), self._total, strict=True)),
+            "aggregation": self._aggregation,  # read-only constants
+        }
+        if first:
+            out["home_ids"] = _objects([list(ids) for ids in self._home_ids])
+        return out
+
+    def settle(
+        self, before: np.ndarray | None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, Any]]:
+        """The step's observations, rewards (K,), terminations (K,) and infos once the
+        simulator has stepped, from ``before`` the batteries' stored energy (B,) at the
+        step's start [kWh] (:meth:`VppEnv.settle_step`)."""
+        env, sim, count = self.envs[0], self.sim, self.count
+        k, fleet, result = sim.k - 1, sim.fleet, sim.last
+        dt, batteries = fleet.dt_h, self._rows["batteries"]
+        power, energy = headroom(fleet, sim.battery_state, result, before, batteries)
+        awards = np.array([e.as_award_kw[k] for e in self.envs])
+        short = settlement.shortfall(awards, power, energy, env.data.settings.durations())
+        degradation = np.zeros(count)
         if fleet.batteries is not None:
-            degradation = float(
-                settlement.throughput_cost(
-                    fleet.batteries.throughput_cost_usd_per_kwh,
-                    result.discharge_kw[fleet.battery_rows],
-                    self._regulation_kw(k),
-                    fleet.regulation_share,
-                    dt,
-                )
+            degradation = settlement.throughput_cost(
+                fleet.batteries.throughput_cost_usd_per_kwh,
+                result.discharge_kw[fleet.battery_rows],
+                np.concatenate([e._regulation_kw(k) for e in self.envs]),
+                fleet.regulation_share,
+                dt,
+                batteries,
             )
+        meter = result.meter_kw.reshape(count, self.homes).sum(axis=1)
         lines = settlement.settle(
             dt,
-            d.da_lmp[k],
-            d.fmm_lmp[k],
-            self.da_award_kw[k],
-            result.meter_kw.sum(),
-            d.as_price[k],
+            self._da[:, k],
+            self._fmm[:, k],
+            np.array([e.da_award_kw[k] for e in self.envs]),
+            meter,
+            self._as[:, k],
             awards,
             short,
             degradation,
-            self.rules,
+            env.rules,
         )
-        lines = {name: float(v) for name, v in lines.items()}
-        for name, value in lines.items():
-            self._total[name] += value
-        comfort = d.settings.comfort_penalty_usd_per_kh * result.comfort_kh
+        self._total = self._total + np.array(list(lines.values()))
+        comfort_kh, unmet, clips = self._device_sums(result)
+        comfort = self._comfort_usd_per_kh * comfort_kh
         reward = lines["net"] - comfort
-        terminated = sim.k >= fleet.n
-        terminal = 0.0
-        if terminated and fleet.batteries is not None:
+        terminated = np.full(count, sim.k >= fleet.n)
+        terminal = np.zeros(count)
+        if terminated[0] and fleet.batteries is not None:
             gained = sim.battery_state.soc_kwh - fleet.initial_soc_kwh
-            terminal = float(d.terminal_usd_per_kwh @ gained)
-            reward += terminal
-        info = self._info()
+            terminal = batteries.sums(self._terminal * gained)
+            reward = reward + terminal
+        info = self.info()
         info.update(
             settlement=lines,
-            comfort_kh=result.comfort_kh,
+            comfort_kh=comfort_kh,
             comfort_usd=comfort,
             terminal_value_usd=terminal,
-            ev_unmet_kwh=result.ev_unmet_kwh,
-            meter_kw=float(result.meter_kw.sum()),
-            as_short_share=[float(s) for s in short],
-            clipped=dict(result.clipped),
+            ev_unmet_kwh=unmet,
+            meter_kw=meter,
+            as_short_share=_objects(short.tolist()),
+            clipped=dict(zip(result.clipped_rows, clips, strict=True)),
         )
-        return self.observe(), float(reward), bool(terminated), False, info
+        return self.observe(), reward, terminated, info
+
+    def _device_sums(self, result: StepResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per sub-env (K,): the comfort degree-hours [K-h], the EV energy short [kWh] and
+        (kinds, K) the clip counts of ``result``'s per-device rows."""
+        rows = self._rows
+        clips = [
+            rows[DEVICE_ROWS[kind.split()[0]]].sums(flags, dtype=np.intp)
+            for kind, flags in result.clipped_rows.items()
+        ]
+        return (
+            rows["houses"].sums(result.comfort_rows_kh),
+            rows["cars"].sums(result.ev_unmet_rows_kwh),
+            clips,
+        )
 
 
 def price_feed(data: EnvData) -> Callable[[], Iterator[tuple[float, dict[str, Any]]]]:

@@ -35,10 +35,15 @@ settles to the LP's net revenue.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from vppsim.fleet.dispatch_spec import UP
+
+if TYPE_CHECKING:
+    from vppsim.env.simulator import Segments
 
 LINES = ("da_energy", "rt_imbalance", "as_capacity", "no_pay", "penalty", "degradation")
 """The settlement lines before ``net`` (their sum), in report order."""
@@ -64,8 +69,10 @@ def throughput_cost(
     regulation_kw: np.ndarray | float,
     regulation_share: float,
     dt_h: float,
+    segments: Segments | None = None,
 ) -> np.ndarray:
-    """Battery throughput cost [$], per interval, summed over the last axis (homes).
+    """Battery throughput cost [$], per interval, summed over the last axis (homes), or over
+    each group of homes.
 
     Parameters
     ----------
@@ -80,14 +87,19 @@ def throughput_cost(
         (:attr:`vppsim.fleet.dispatch_spec.DispatchSettings.regulation_throughput_share`).
     dt_h : float
         Interval [h].
+    segments : vppsim.env.simulator.Segments, optional
+        Groups of the homes (one interval: ``discharge_kw`` (H,)), for the cost of each
+        group (the sub-environments of a vector environment).
 
     Returns
     -------
     numpy.ndarray
-        (...,) cost [$], >= 0.
+        (...,) cost [$], >= 0; with ``segments``, (groups,).
     """
     energy = (np.asarray(discharge_kw) + regulation_share * np.asarray(regulation_kw)) * dt_h
-    return energy @ np.asarray(kappa_usd_per_kwh)
+    if segments is None:
+        return energy @ np.asarray(kappa_usd_per_kwh)
+    return segments.sums(energy * kappa_usd_per_kwh)
 
 
 def shortfall(

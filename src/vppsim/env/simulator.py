@@ -15,7 +15,8 @@ aggregator cannot break (each clip is counted in the step's ``clipped``):
   charger and the need (the kernel).
 * AC: the cooling keeps the air inside the comfort band where the unit can, between the
   power that holds ``setpoint + band`` and the one that holds the band's lower edge
-  (:attr:`~vppsim.fleet.dispatch.Thermal.floor_c`); the kernel clips to the capacity.
+  (:attr:`~vppsim.fleet.dispatch.Thermal.floor_c`), no more than the unit's capacity where
+  even full cooling cannot hold the ceiling; the kernel clips to the capacity.
 * Battery: the kernel holds the power limits and the energy window above the customer's
   backup reserve; the discharge is also capped so that the meter cannot exceed the export
   limit even with all PV curtailed.
@@ -46,6 +47,12 @@ ACTIONS = ("battery", "ev", "ac", "curtail")
 power, the unit's cooling capacity and the PV output in [0, 1]."""
 CLIP_TOLERANCE_KW = 1e-9
 """A setpoint changed by less than this is not counted as clipped [kW] (rounding)."""
+COMFORT_TOLERANCE_KW = 1e-6
+"""An AC setpoint moved by the comfort guard by less than this is not counted as clipped
+[kW]: a schedule that holds the band's edge exactly (the dispatch LP's) sits within HiGHS's
+primal feasibility tolerance (1e-7 on the LP's rows, ~1e-8 kW here) on either side of the
+power that holds it, which is rounding, not the aggregator asking too little (the LP replay
+on the default offline month counts 22 comfort moves at 1e-9 kW, none at 1e-6 kW)."""
 ACTION_LOW = np.array([-1.0, 0.0, 0.0, 0.0])
 ACTION_HIGH = np.ones(len(ACTIONS))
 
@@ -240,6 +247,43 @@ class Rows:
     houses: slice
 
 
+@dataclass(frozen=True)
+class Segments:
+    """Consecutive runs of rows, one per group (the fleets of a concatenation, a device's
+    rows by fleet), for sums per group.
+
+    Attributes
+    ----------
+    starts : numpy.ndarray
+        First row of each non-empty group.
+    where : numpy.ndarray
+        Their group numbers.
+    groups : int
+        How many groups (an empty one sums to 0).
+    """
+
+    starts: np.ndarray
+    where: np.ndarray
+    groups: int
+
+    @classmethod
+    def of_counts(cls, counts: Sequence[int]) -> Segments:
+        """Groups of ``counts`` rows each, in order."""
+        counts = np.asarray(counts, dtype=int)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        return cls(starts[counts > 0], np.flatnonzero(counts > 0), len(counts))
+
+    def sums(self, values: np.ndarray, dtype: type = float) -> np.ndarray:
+        """(..., groups) sums of ``values`` (..., rows) over each group's rows
+        (``numpy.add.reduceat``: a group's sum does not depend on the rows beside it)."""
+        if self.starts.size == self.groups:  # no empty group
+            return np.add.reduceat(values, self.starts, axis=-1, dtype=dtype)
+        out = np.zeros((*values.shape[:-1], self.groups), dtype=dtype)
+        if self.starts.size:
+            out[..., self.where] = np.add.reduceat(values, self.starts, axis=-1, dtype=dtype)
+        return out
+
+
 DEVICE_ROWS = {"ev": "cars", "ac": "houses", "battery": "batteries", "pv": "homes"}
 """The :class:`Rows` a kind of clip runs over, by the kind's first word."""
 
@@ -264,9 +308,6 @@ class StepResult:
     ac_kw: np.ndarray
     curtail_kw: np.ndarray
     air_c: np.ndarray
-    comfort_kh: float
-    ev_unmet_kwh: float
-    clipped: dict[str, int]
     comfort_rows_kh: np.ndarray
     ev_unmet_rows_kwh: np.ndarray
     clipped_rows: dict[str, np.ndarray]
@@ -279,16 +320,25 @@ class StepResult:
         clipped_rows: dict[str, np.ndarray],
         **arrays: np.ndarray,
     ) -> StepResult:
-        """From the per-device arrays, the fleet's sums beside them."""
+        """From the per-device arrays (the fleet's sums are read on demand)."""
         return cls(
-            comfort_kh=float(comfort_rows_kh.sum()),
-            ev_unmet_kwh=float(ev_unmet_rows_kwh.sum()),
-            clipped={kind: int(np.count_nonzero(f)) for kind, f in clipped_rows.items()},
             comfort_rows_kh=comfort_rows_kh,
             ev_unmet_rows_kwh=ev_unmet_rows_kwh,
             clipped_rows=clipped_rows,
             **arrays,
         )
+
+    @property
+    def comfort_kh(self) -> float:
+        return float(self.comfort_rows_kh.sum())
+
+    @property
+    def ev_unmet_kwh(self) -> float:
+        return float(self.ev_unmet_rows_kwh.sum())
+
+    @property
+    def clipped(self) -> dict[str, int]:
+        return {kind: int(np.count_nonzero(f)) for kind, f in self.clipped_rows.items()}
 
     def part(self, rows: Rows) -> StepResult:
         """The result of one fleet of a concatenation alone (views)."""
@@ -312,19 +362,25 @@ def headroom(
     state: battery.BatteryState | None,
     last: StepResult | None,
     before_soc: np.ndarray | None = None,
+    segments: Segments | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The fleet's AS headroom in the interval ``last``: power (2,) up and down [kW] and
-    deliverable energy (2,) up and down [kWh, grid side], the latter at the weaker of the
-    interval's start (``before_soc``, (B,) [kWh]) and end (``state``) stored energies.
+    """The AS headroom of groups of the fleet's batteries in the interval ``last``: power
+    (groups, 2) up and down [kW] and deliverable energy (groups, 2) up and down [kWh, grid
+    side], the latter at the weaker of the interval's start (``before_soc``, (B,) [kWh]) and
+    end (``state``) stored energies.
 
     Up: discharge headroom, no more than the room under the export limit; down: charge
-    headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed). The energy
-    window is the kernel's (:class:`~vppsim.fleet.battery.BatteryKernel`): between
-    ``max(min_soc, backup_reserve)`` and 1 of the usable energy times the state of health
-    ``state.soh`` at the interval's end (a faded battery holds less)."""
-    if state is None or last is None:
-        return np.zeros(2), np.zeros(2)
+    headroom (:mod:`vppsim.fleet.dispatch`'s constraints, per home, summed over each group
+    of ``segments`` of the battery rows, one group of them all by default: the fleets of a
+    concatenation settle their own). The energy window is the kernel's
+    (:class:`~vppsim.fleet.battery.BatteryKernel`): between ``max(min_soc, backup_reserve)``
+    and 1 of the usable energy times the state of health ``state.soh`` at the interval's end
+    (a faded battery holds less)."""
     b, rows = fleet.batteries, fleet.battery_rows
+    if segments is None:
+        segments = Segments.of_counts([len(rows)])
+    if state is None or last is None:
+        return np.zeros((segments.groups, 2)), np.zeros((segments.groups, 2))
     up = np.minimum(
         b.discharge_kw - last.discharge_kw[rows],
         fleet.export_limit_kw[rows] - last.meter_kw[rows],
@@ -339,9 +395,8 @@ def headroom(
         soc_low = soc_high = soc
     energy_up = (soc_low - low) * b.discharge_efficiency
     energy_down = (capacity - soc_high) / b.charge_efficiency
-    power = np.array([np.maximum(up, 0).sum(), np.maximum(down, 0).sum()])
-    energy = np.array([np.maximum(energy_up, 0).sum(), np.maximum(energy_down, 0).sum()])
-    return power, energy
+    sums = segments.sums(np.maximum(np.stack([up, down, energy_up, energy_down]), 0.0))
+    return sums[:2].T, sums[2:].T
 
 
 class FleetState:
@@ -368,8 +423,10 @@ class FleetState:
         return out
 
     def headroom(self, before_soc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The fleet's AS headroom in the last interval (:func:`headroom`)."""
-        return headroom(self.fleet, self.battery_state, self.last, before_soc)
+        """The fleet's AS headroom in the last interval, (2,) power and (2,) energy
+        (:func:`headroom`)."""
+        power, energy = headroom(self.fleet, self.battery_state, self.last, before_soc)
+        return power[0], energy[0]
 
 
 class FleetSimulator(FleetState):
@@ -434,11 +491,14 @@ class FleetSimulator(FleetState):
             asked = action[rows, 2] * f.thermal_model.cooling_kw / drive.cop
             edges = np.stack([f.ceiling_c[k], f.floor_c[k]])
             least, most = kernel.electric_to_hold(self.mass_c, edges, drive)
+            # Where even full cooling cannot hold the ceiling, the guard asks for the unit's
+            # capacity (its best), not for more than it has: no clip of its own.
+            least = np.minimum(least, f.thermal_model.cooling_kw / drive.cop)
             request = np.minimum(np.maximum(asked, least), np.maximum(most, least))
-            clipped["ac comfort"] = np.abs(request - asked) > CLIP_TOLERANCE_KW
+            clipped["ac comfort"] = np.abs(request - asked) > COMFORT_TOLERANCE_KW
             state, applied, info = kernel.step(self.mass_c, request, drive)
-            # The kernel's clip: the heat asked (its action times the COP) changed.
-            clipped["ac capacity"] = info["heat_removed_kw"] != request * drive.cop
+            # The kernel's clip: the power asked beyond the unit's capacity (rounding aside).
+            clipped["ac capacity"] = np.abs(request - applied) > CLIP_TOLERANCE_KW
             self.mass_c = state.copy()
             ac_kw[rows] = applied
             air[rows] = info["air_c"]

@@ -6,10 +6,10 @@ data=..., members=...)`` returns a :class:`VppVectorEnv` (dispatch mode). Its K
 sub-environments are :class:`~vppsim.env.gym.VppEnv` objects over their own data; their
 fleets are concatenated side by side (:meth:`~vppsim.env.simulator.Fleet.concat`) and one
 :class:`~vppsim.env.simulator.FleetSimulator` steps all K x H homes in one vectorised call,
-after which each sub-env settles, observes and reports through
-:meth:`~vppsim.env.gym.VppEnv.settle_step` (the code of the single environment, reading its
-homes through a :class:`~vppsim.env.simulator.FleetView`). A sub-env's trajectory is
-therefore the single environment's on the same data and actions.
+after which :class:`~vppsim.env.gym.EnvCore` settles, observes and reports all K at once
+as (K, ...) arrays: the code of the single environment, whose :class:`~vppsim.env.gym.VppEnv`
+is its K = 1 case (sums over a sub-env's homes are per sub-env, in row order). A sub-env's
+trajectory is therefore the single environment's on the same data and actions.
 
 What it batches (sub-env ``i`` replays source ``i mod S`` of the ``S`` sources):
 
@@ -33,13 +33,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import gymnasium
 import numpy as np
 import pandas as pd
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
+from gymnasium.vector.utils import batch_space
 
 from vppsim.env import settlement
-from vppsim.env.gym import EnvData, VppEnv, default_study, load
+from vppsim.env.gym import EnvCore, EnvData, VppEnv, default_study, load, masked
 from vppsim.env.simulator import ACTION_HIGH, ACTION_LOW, Fleet, FleetSimulator, FleetView
 from vppsim.errors import ConfigError
 from vppsim.fleet.dispatch_spec import DispatchSettings
@@ -122,29 +123,6 @@ def _check_compatible(datasets: Sequence[EnvData]) -> None:
             raise ConfigError(f"sub-env {i}'s forecasts differ from sub-env 0's (observation)")
 
 
-def stack_infos(infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The sub-envs' infos batched as Gymnasium's ``VectorEnv._add_info`` batches them one
-    sub-env at a time (a key's values in one array over the sub-envs, numbers in the
-    array of their type, arrays stacked, anything else in an object array, dicts key by
-    key; ``_key`` the mask of the sub-envs that have it), at once: every sub-env of a
-    :class:`VppVectorEnv` reports the same keys."""
-    out: dict[str, Any] = {}
-    for key, first in infos[0].items():
-        values = [info[key] for info in infos]
-        if isinstance(first, dict):
-            array = stack_infos(values)
-        elif type(first) in (int, float, bool) or isinstance(first, np.number):
-            array = np.array(values, dtype=type(first))
-        elif isinstance(first, np.ndarray):
-            array = np.stack(values)
-        else:
-            array = np.empty(len(values), dtype=object)
-            for i, value in enumerate(values):
-                array[i] = value
-        out[key], out[f"_{key}"] = array, np.ones(len(values), dtype=bool)
-    return out
-
-
 class VppVectorEnv(VectorEnv):
     """K dispatch-mode sub-environments stepped by one simulator (module docstring).
 
@@ -157,9 +135,12 @@ class VppVectorEnv(VectorEnv):
     Attributes
     ----------
     envs : list of VppEnv
-        The sub-envs (read their ``data``, ``day_index``, ...; they step through this env).
+        The sub-envs (read their ``data``, ``day_index``, ...; they step through this env),
+        each reading its homes through a :class:`~vppsim.env.simulator.FleetView`.
     sim : FleetSimulator
         Stepping the concatenated fleets.
+    core : EnvCore
+        Settling, observing and reporting the K sub-envs at once.
 
     Spaces are the sub-env's batched (``single_observation_space``, ``single_action_space``,
     :func:`gymnasium.vector.utils.batch_space`): actions (K, H, 4), observations a ``Dict``
@@ -191,12 +172,12 @@ class VppVectorEnv(VectorEnv):
         self.single_action_space = self.envs[0].action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._observations = create_empty_array(self.single_observation_space, self.num_envs)
+        self.core = EnvCore(self.envs, self.sim)
+        # Every sub-env reports every info key: one read-only mask serves them all.
+        self._mask = np.ones(self.num_envs, dtype=bool)
+        self._mask.flags.writeable = False
         self._options: list[dict[str, Any] | None] = [None] * self.num_envs
         self._autoreset = False
-
-    def _batch(self, observations: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        return concatenate(self.single_observation_space, observations, self._observations)
 
     def reset(
         self,
@@ -218,17 +199,14 @@ class VppVectorEnv(VectorEnv):
             else [None if seed is None else seed + i for i in range(k)]
         )
         super().reset(seed=seeds[0])
+        for env, s, o in zip(self.envs, seeds, options, strict=True):
+            gymnasium.Env.reset(env, seed=s)
+            env._positions(o)
         self.sim.reset()
-        observations, infos = zip(
-            *(
-                env.reset(seed=s, options=o)
-                for env, s, o in zip(self.envs, seeds, options, strict=True)
-            ),
-            strict=True,
-        )
+        self.core.reset()
         self._options = list(options)
         self._autoreset = False
-        return self._batch(list(observations)), stack_infos(infos)
+        return self.core.observe(), masked(self.core.info(first=True), self._mask)
 
     def step(
         self, actions: np.ndarray
@@ -242,20 +220,13 @@ class VppVectorEnv(VectorEnv):
         actions = np.clip(np.asarray(actions, dtype=float), ACTION_LOW, ACTION_HIGH)
         if actions.shape != self.action_space.shape:
             raise ConfigError(f"actions: need shape {self.action_space.shape}, got {actions.shape}")
-        before = [env.stored_kwh() for env in self.envs]
+        state = self.sim.battery_state
+        before = None if state is None else state.soc_kwh.copy()
         self.sim.step(actions.reshape(-1, actions.shape[-1]))
-        observations, rewards, terminations, truncations, infos = zip(
-            *(env.settle_step(b) for env, b in zip(self.envs, before, strict=True)), strict=True
-        )
-        terminations = np.array(terminations)
+        observations, rewards, terminations, infos = self.core.settle(before)
         self._autoreset = bool(terminations.all())
-        return (
-            self._batch(list(observations)),
-            np.array(rewards),
-            terminations,
-            np.array(truncations),
-            stack_infos(infos),
-        )
+        truncations = np.zeros(k, dtype=bool)
+        return observations, rewards, terminations, truncations, masked(infos, self._mask)
 
 
 def _sources(data: Any, members: bool, settings: DispatchSettings | None) -> list[EnvData]:
