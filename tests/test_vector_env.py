@@ -175,6 +175,9 @@ def test_sub_envs_that_cannot_step_together_are_refused_in_one_line(data, tmp_pa
     shorter = replace(data, timestamps=data.timestamps + pd.Timedelta(days=1))
     with pytest.raises(ConfigError, match="sub-env 1's grid differs"):
         vector.make_vector_env(data=[data, shorter])
+    stricter = replace(data, settings=data.settings.model_copy(update={"reserve_hours": 1.0}))
+    with pytest.raises(ConfigError, match=r"^sub-env 1's dispatch settings differ"):
+        vector.make_vector_env(data=[data, stricter])
     with pytest.raises(ConfigError, match="mode='bidding': the vector env steps dispatch"):
         vector.make_vector_env(data=data, mode="bidding")
     with pytest.raises(ConfigError, match="members=True: give data as one dataset folder"):

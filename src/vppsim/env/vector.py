@@ -108,8 +108,8 @@ def member_data(data: EnvData, members: pd.DataFrame) -> list[EnvData]:
 
 
 def _check_compatible(datasets: Sequence[EnvData]) -> None:
-    """One-line ConfigError unless the sub-envs share the grid, the homes' count and the
-    observation's forecasts."""
+    """One-line ConfigError unless the sub-envs share the grid, the homes' count, the
+    observation's forecasts and the dispatch settings."""
     first = datasets[0]
     for i, d in enumerate(datasets[1:], start=1):
         if d.fleet.homes != first.fleet.homes:
@@ -121,6 +121,9 @@ def _check_compatible(datasets: Sequence[EnvData]) -> None:
             raise ConfigError(f"sub-env {i}'s grid differs from sub-env 0's: they step together")
         if (sorted(d.forecasts), d.quantiles) != (sorted(first.forecasts), first.quantiles):
             raise ConfigError(f"sub-env {i}'s forecasts differ from sub-env 0's (observation)")
+        if d.settings != first.settings:
+            # The batched core settles every sub-env with one set of durations and penalties.
+            raise ConfigError(f"sub-env {i}'s dispatch settings differ from sub-env 0's")
 
 
 class VppVectorEnv(VectorEnv):
