@@ -115,3 +115,12 @@ def sleeps():
     """An injectable sleep that records the waits instead of waiting."""
     recorded: list[float] = []
     return recorded, recorded.append
+
+
+@pytest.fixture(scope="session")
+def env_root():
+    """The agent environment's default offline study (vppsim.env.gym.default_study, built
+    once per process)."""
+    from vppsim.env.gym import default_study
+
+    return default_study()

@@ -33,13 +33,8 @@ from vppsim.serve import create_api, create_mcp
 
 
 @pytest.fixture(scope="module")
-def root():
-    return vgym.default_study()
-
-
-@pytest.fixture(scope="module")
-def data(root):
-    return vgym.load(root)
+def data(env_root):
+    return vgym.load(env_root)
 
 
 # --- settlement (pure) -------------------------------------------------------------------------
@@ -100,8 +95,8 @@ SCORED = (
 )
 
 
-def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(root):
-    study = run.read_study(root)
+def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(env_root):
+    study = run.read_study(env_root)
     # A uniform throughput cost and a regulation share, so degradation is tested too.
     assets = study.assets.assign(battery_throughput_cost_usd_per_kwh=0.03)
     study = replace(study, assets=assets)
@@ -153,8 +148,8 @@ def test_the_lp_schedule_replayed_through_the_env_reproduces_the_lp(root):
     assert short["penalty"] == pytest.approx(short["no_pay"], rel=1e-9)  # multiple 1
 
 
-def test_per_home_awards_charge_each_battery_its_own_regulation_throughput(root):
-    study = run.read_study(root)
+def test_per_home_awards_charge_each_battery_its_own_regulation_throughput(env_root):
+    study = run.read_study(env_root)
     costs = 0.01 + 0.01 * (np.arange(len(study.assets)) % 5)  # 0.01 to 0.05 $/kWh
     study = replace(study, assets=study.assets.assign(battery_throughput_cost_usd_per_kwh=costs))
     task = Task.from_study(study, DispatchSettings(regulation_throughput_share=0.2))

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from vppsim.env import agents
-from vppsim.env import gym as vgym
 from vppsim.env.score import ScoringEnv, Task, score
 from vppsim.env.simulator import Fleet, FleetSimulator
 from vppsim.fleet import run
@@ -23,8 +22,8 @@ CHARGER_KW = 7.2
 
 
 @pytest.fixture(scope="module")
-def study():
-    return run.read_study(vgym.default_study())
+def study(env_root):
+    return run.read_study(env_root)
 
 
 def test_the_lps_schedule_replayed_clips_nothing(study):

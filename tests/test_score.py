@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from vppsim.cli import app
 from vppsim.env import agents
-from vppsim.env import gym as vgym
 from vppsim.env import settlement as st
 from vppsim.env.bidding import bid_space, self_schedule, track_awards
 from vppsim.env.gym import IssuedForecasts
@@ -35,13 +34,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def root():
-    return vgym.default_study()
-
-
-@pytest.fixture(scope="module")
-def task(root):
-    return load_task(root)
+def task(env_root):
+    return load_task(env_root)
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +44,10 @@ def env(task):
 
 
 @pytest.fixture(scope="module")
-def fixed_ac(root):
+def fixed_ac(env_root):
     """The default study with no air conditioner enrolled in thermostat DR: the dataset's
     thermostats then stay in the base load, which the env replays as given."""
-    study = run.read_study(root)
+    study = run.read_study(env_root)
     study = replace(study, assets=study.assets.assign(thermostat_dr_enrolled=False))
     return Task.from_study(study)
 
@@ -124,10 +118,10 @@ def test_the_price_path_takes_the_latest_daily_issue_and_persistence():
     np.testing.assert_allclose(path, [2, 300, 400, mean, mean, mean, mean])
 
 
-def test_mpc_on_the_realised_prices_is_perfect_foresight(root):
+def test_mpc_on_the_realised_prices_is_perfect_foresight(env_root):
     """Fed forecasts that are the realised prices, the daily re-planned LP is the
     perfect-foresight optimum (energy only: the AS prices it sees are persistence)."""
-    task = load_task(root, ancillary=False)
+    task = load_task(env_root, ancillary=False)
     issued = task.data.forecasts["lmp"].issued
     n, q = task.data.fleet.n, len(task.data.quantiles)
     exact = np.broadcast_to(task.market.lmp[None, :, None], (issued.size, n, q)).copy()
@@ -213,14 +207,14 @@ def too_greedy(env):
     return Agent()
 
 
-def test_bad_agents_and_folders_are_one_line_and_exit_2(root, tmp_path):
+def test_bad_agents_and_folders_are_one_line_and_exit_2(env_root, tmp_path):
     for spec, message in (
         ("foo", "--agent foo: choose perfect_foresight, rule, mpc, none or module:factory"),
         ("no_such_module_x:f", "--agent no_such_module_x:f: cannot import no_such_module_x"),
         ("vppsim.env.agents:nothing", "--agent vppsim.env.agents:nothing: vppsim.env.agents "),
         (f"{__name__}:too_greedy", "action.ev[0]=-0.5: outside [0, 1]"),
     ):
-        result = runner.invoke(app, ["score", str(root), "--agent", spec])
+        result = runner.invoke(app, ["score", str(env_root), "--agent", spec])
         assert result.exit_code == 2, result.output
         assert message in result.output
         assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
@@ -233,11 +227,11 @@ def test_bad_agents_and_folders_are_one_line_and_exit_2(root, tmp_path):
         resolve_agent("vppsim.env.agents:BASELINES")
 
 
-def test_score_prints_a_table_per_agent_over_a_suites_scenarios(root, tmp_path):
+def test_score_prints_a_table_per_agent_over_a_suites_scenarios(env_root, tmp_path):
     suite = tmp_path / "suite"
     suite.mkdir()
     for name in ("base", "hot"):
-        (suite / name).symlink_to(root, target_is_directory=True)
+        (suite / name).symlink_to(env_root, target_is_directory=True)
     scenarios = [{"name": n, "path": n} for n in ("base", "hot")]
     (suite / "scenarios.json").write_text(json.dumps({"scenarios": scenarios}))
     result = runner.invoke(
@@ -474,12 +468,12 @@ def test_bad_bids_are_one_line_errors(task):
         score(ScoringEnv(task), Overbid())
 
 
-def test_score_in_bidding_mode_on_the_command_line(root):
+def test_score_in_bidding_mode_on_the_command_line(env_root):
     result = runner.invoke(
         app,
         [
             "score",
-            str(root),
+            str(env_root),
             "--mode",
             "bidding",
             "--agent",
@@ -499,6 +493,6 @@ def test_score_in_bidding_mode_on_the_command_line(root):
             "--agent mpc: choose perfect_foresight, forecast, none or module:factory",
         ),
     ):
-        result = runner.invoke(app, ["score", str(root), *args])
+        result = runner.invoke(app, ["score", str(env_root), *args])
         assert result.exit_code == 2, result.output
         assert message in result.output and len(result.output.strip().splitlines()) == 1

@@ -24,26 +24,20 @@ from vppsim.fleet import run
 
 
 @pytest.fixture(scope="module")
-def root():
-    """The default offline study (built once per process)."""
-    return vgym.default_study()
-
-
-@pytest.fixture(scope="module")
-def data(root):
+def data(env_root):
     """Its environment inputs."""
-    return vgym.load(root)
+    return vgym.load(env_root)
 
 
 @pytest.fixture(scope="module")
-def members(root):
-    return pd.read_parquet(root / vector.MEMBERS_FILE)
+def members(env_root):
+    return pd.read_parquet(env_root / vector.MEMBERS_FILE)
 
 
 @pytest.fixture(scope="module")
-def fewer_batteries(root, data):
+def fewer_batteries(env_root, data):
     """The dataset with a third of its batteries removed: the same homes, other rows."""
-    study = run.read_study(root)
+    study = run.read_study(env_root)
     enrolled = study.assets.index[study.assets["enrolled"].to_numpy(bool)]
     assets = study.assets.copy()
     assets.loc[enrolled[::3], "battery_energy_kwh"] = 0.0
@@ -134,12 +128,12 @@ def test_each_sub_env_keeps_its_own_day_ahead_position(data, fewer_batteries):
         env.reset(options=[{}, {}, {}])
 
 
-def test_forecast_members_realise_their_own_prices_under_the_issued_forecasts(root, members):
+def test_forecast_members_realise_their_own_prices_under_the_issued_forecasts(env_root, members):
     env = gymnasium.make_vec(
         vppsim.env.ENV_ID,
         num_envs=4,
         vectorization_mode="vector_entry_point",
-        data=root,
+        data=env_root,
         members=True,
     )
     assert isinstance(env, vector.VppVectorEnv)
@@ -164,7 +158,7 @@ def test_forecast_members_realise_their_own_prices_under_the_issued_forecasts(ro
         assert same == (key not in {"fmm_lmp", "da_lmp"}), key
 
 
-def test_sub_envs_that_cannot_step_together_are_refused_in_one_line(data, tmp_path, root):
+def test_sub_envs_that_cannot_step_together_are_refused_in_one_line(data, tmp_path, env_root):
     twice = replace(
         data,
         fleet=data.fleet.tiled(2),
@@ -184,7 +178,7 @@ def test_sub_envs_that_cannot_step_together_are_refused_in_one_line(data, tmp_pa
         vector.make_vector_env(data=data, members=True)
     # A suite folder batches its scenarios, cycled to num_envs.
     for name in ("a", "b"):
-        (tmp_path / name).symlink_to(root, target_is_directory=True)
+        (tmp_path / name).symlink_to(env_root, target_is_directory=True)
     scenarios = [{"path": "a"}, {"path": "b"}]
     (tmp_path / "scenarios.json").write_text(json.dumps({"scenarios": scenarios}))
     env = vector.make_vector_env(num_envs=3, data=tmp_path)
