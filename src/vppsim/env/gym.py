@@ -489,23 +489,8 @@ class VppEnv(gymnasium.Env):
     def step(
         self, action: np.ndarray
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        before = self.stored_kwh()
+        before = self.sim.stored_kwh()
         self.sim.step(np.clip(np.asarray(action, dtype=float), ACTION_LOW, ACTION_HIGH))
-        return self.settle_step(before)
-
-    def stored_kwh(self) -> np.ndarray | None:
-        """(B,) the batteries' stored energy now [kWh] (None without battery): what
-        :meth:`settle_step` needs from before the step."""
-        state = self.sim.battery_state
-        return None if state is None else state.soc_kwh.copy()
-
-    def settle_step(
-        self, before: np.ndarray | None
-    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """The step's return (observation, reward, terminated, truncated, info) once the
-        simulator has stepped (:attr:`sim` ``.last``), from ``before`` its
-        :meth:`stored_kwh` at the step's start: :meth:`step`'s second half, the K = 1 case of
-        :meth:`EnvCore.settle` (which the vector environment calls for all its sub-envs)."""
         observation, reward, terminated, info = self._core.settle(before)
         return unbatch(observation), float(reward[0]), bool(terminated[0]), False, unbatch(info)
 
@@ -546,9 +531,9 @@ class EnvCore:
     the K of them at once as (K, ...) arrays: one code path for :class:`VppEnv` (K = 1) and
     the vector environment (:mod:`vppsim.env.vector`).
 
-    The sub-envs share the grid, the number of homes, the forecast variables, the settlement
-    rules and the settings' durations and comfort penalty (the vector environment checks
-    the first three; the others are the first sub-env's); each keeps its own data, prices,
+    The sub-envs share the grid, the number of homes, the forecast variables, the dispatch
+    settings (the vector environment checks these) and the settlement rules (it gives all
+    the same); each keeps its own data, prices,
     day-ahead position (:meth:`VppEnv.award`) and running totals. Sums over a sub-env's
     homes or devices are per group (``numpy.add.reduceat``), so that a sub-env's
     numbers do not depend on the others stepped beside it
@@ -676,7 +661,7 @@ class EnvCore:
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, Any]]:
         """The step's observations, rewards (K,), terminations (K,) and infos once the
         simulator has stepped, from ``before`` the batteries' stored energy (B,) at the
-        step's start [kWh] (:meth:`VppEnv.settle_step`)."""
+        step's start [kWh] (:meth:`~vppsim.env.simulator.FleetState.stored_kwh`)."""
         env, sim, count = self.envs[0], self.sim, self.count
         k, fleet, result = sim.k - 1, sim.fleet, sim.last
         dt, batteries = fleet.dt_h, self._rows["batteries"]

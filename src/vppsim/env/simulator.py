@@ -312,22 +312,6 @@ class StepResult:
     ev_unmet_rows_kwh: np.ndarray
     clipped_rows: dict[str, np.ndarray]
 
-    @classmethod
-    def of_rows(
-        cls,
-        comfort_rows_kh: np.ndarray,
-        ev_unmet_rows_kwh: np.ndarray,
-        clipped_rows: dict[str, np.ndarray],
-        **arrays: np.ndarray,
-    ) -> StepResult:
-        """From the per-device arrays (the fleet's sums are read on demand)."""
-        return cls(
-            comfort_rows_kh=comfort_rows_kh,
-            ev_unmet_rows_kwh=ev_unmet_rows_kwh,
-            clipped_rows=clipped_rows,
-            **arrays,
-        )
-
     @property
     def comfort_kh(self) -> float:
         return float(self.comfort_rows_kh.sum())
@@ -342,10 +326,10 @@ class StepResult:
 
     def part(self, rows: Rows) -> StepResult:
         """The result of one fleet of a concatenation alone (views)."""
-        return self.of_rows(
-            self.comfort_rows_kh[rows.houses],
-            self.ev_unmet_rows_kwh[rows.cars],
-            {
+        return StepResult(
+            comfort_rows_kh=self.comfort_rows_kh[rows.houses],
+            ev_unmet_rows_kwh=self.ev_unmet_rows_kwh[rows.cars],
+            clipped_rows={
                 kind: f[getattr(rows, DEVICE_ROWS[kind.split()[0]])]
                 for kind, f in self.clipped_rows.items()
             },
@@ -407,6 +391,12 @@ class FleetState:
     battery_state: battery.BatteryState | None
     ev_need: np.ndarray | None
     last: StepResult | None
+
+    def stored_kwh(self) -> np.ndarray | None:
+        """(B,) the batteries' stored energy now [kWh], a copy (None without battery): the
+        start of a step's state that its settlement needs (:func:`headroom`)."""
+        state = self.battery_state
+        return None if state is None else state.soc_kwh.copy()
 
     def soc_kwh(self) -> np.ndarray:
         """(H,) stored energy now [kWh] (0 without battery)."""
@@ -524,10 +514,10 @@ class FleetSimulator(FleetState):
         uncurtailed = pv - base + discharge - charge - ev_kw - ac_kw
         curtail = np.clip(np.maximum(action[:, 3] * pv, uncurtailed - f.export_limit_kw), 0.0, pv)
         clipped["pv export"] = curtail > action[:, 3] * pv + CLIP_TOLERANCE_KW
-        self.last = StepResult.of_rows(
-            comfort,
-            unmet,
-            clipped,
+        self.last = StepResult(
+            comfort_rows_kh=comfort,
+            ev_unmet_rows_kwh=unmet,
+            clipped_rows=clipped,
             meter_kw=uncurtailed - curtail,
             charge_kw=charge,
             discharge_kw=discharge,

@@ -19,11 +19,12 @@ What it batches (sub-env ``i`` replays source ``i mod S`` of the ``S`` sources):
 * with ``members=True``, the forecast members of one dataset
   (``DIR/forecasts/members.parquet``, :func:`member_data`).
 
-The sub-envs must share the grid, the number of enrolled homes and the observation's
-forecasts (else a one-line :class:`~vppsim.errors.ConfigError`). On a shared grid they all
-end together; Gymnasium 1.x's next-step autoreset follows (``metadata["autoreset_mode"]``):
-the ``step`` after the last one resets every sub-env, with the options of the last
-``reset``, and returns the first observations with zero rewards.
+The sub-envs must share the grid, the number of enrolled homes, the observation's
+forecasts and the dispatch settings (else a one-line :class:`~vppsim.errors.ConfigError`).
+On a shared grid they all end together; Gymnasium 1.x's next-step autoreset follows
+(``metadata["autoreset_mode"]``): the ``step`` after the last one resets every sub-env,
+with the options of the last ``reset``, and returns the first observations with zero
+rewards.
 """
 
 from __future__ import annotations
@@ -223,8 +224,7 @@ class VppVectorEnv(VectorEnv):
         actions = np.clip(np.asarray(actions, dtype=float), ACTION_LOW, ACTION_HIGH)
         if actions.shape != self.action_space.shape:
             raise ConfigError(f"actions: need shape {self.action_space.shape}, got {actions.shape}")
-        state = self.sim.battery_state
-        before = None if state is None else state.soc_kwh.copy()
+        before = self.sim.stored_kwh()
         self.sim.step(actions.reshape(-1, actions.shape[-1]))
         observations, rewards, terminations, infos = self.core.settle(before)
         self._autoreset = bool(terminations.all())
