@@ -350,12 +350,16 @@ class Executor(Protocol):
 
 
 class InProcess:
-    """The parts one after the other in this process: the default, for small studies."""
+    """The parts one after the other in this process, by the build's own ``pipeline``
+    (whose per-home datasets are resolved already: a worker's replay of them would build
+    their shared state again): the default, for small studies."""
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
 
     def run(self, inputs: RunInputs) -> Iterator[PartResult]:
-        pipeline = inputs.pipeline()
         for part in range(inputs.parts):
-            yield run_part(pipeline, inputs, part)
+            yield run_part(self.pipeline, inputs, part)
 
 
 def in_order(results: Iterator[PartResult], done: Callable[[int], None]) -> Iterator[PartResult]:
@@ -476,7 +480,7 @@ def write_dataset(
             advance = progress.start(
                 f"{', '.join(per_home)}: {settings.homes:,} homes", settings.homes
             )
-            for part in in_order((executor or InProcess()).run(inputs), advance):
+            for part in in_order((executor or InProcess(pipeline)).run(inputs), advance):
                 for name in per_home:
                     writer.add_part(name, part.files[name], part.rows.get(name))
                 checked.update(part.checked)
