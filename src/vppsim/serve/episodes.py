@@ -20,7 +20,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -355,7 +356,7 @@ class EpisodeStore:
     def get(self, episode_id: str) -> Episode:
         """The episode ``episode_id``, touched now; :class:`EpisodeExpired` if it expired,
         else :class:`UnknownEpisode` if there is none. Use it under its lock, checking
-        ``closed`` (:meth:`_locked`)."""
+        ``closed`` (:meth:`_held`)."""
         self.expire()
         with self._lock:
             episode = self._episodes.get(episode_id)
@@ -366,13 +367,18 @@ class EpisodeStore:
                 raise EpisodeExpired(episode_id, self.idle_timeout)
         raise UnknownEpisode(episode_id)
 
-    def _locked(self, episode_id: str, episode: Episode) -> None:
-        """Raise if ``episode`` (whose lock the caller holds) was closed after :meth:`get`."""
-        if episode.closed:
-            with self._lock:
-                if episode_id in self._expired:
-                    raise EpisodeExpired(episode_id, self.idle_timeout)
-            raise UnknownEpisode(episode_id)
+    @contextmanager
+    def _held(self, episode_id: str) -> Iterator[Episode]:
+        """The episode ``episode_id`` (:meth:`get`) under its lock; if it was deleted or
+        expired between the two, the error :meth:`get` would now give."""
+        episode = self.get(episode_id)
+        with episode.lock:
+            if episode.closed:
+                with self._lock:
+                    if episode_id in self._expired:
+                        raise EpisodeExpired(episode_id, self.idle_timeout)
+                raise UnknownEpisode(episode_id)
+            yield episode
 
     def expire(self) -> int:
         """Close and forget the episodes untouched for ``idle_timeout`` seconds; return how
@@ -417,9 +423,7 @@ class EpisodeStore:
 
     def delete(self, episode_id: str) -> None:
         """Close and forget an episode (waits for a step in progress)."""
-        episode = self.get(episode_id)
-        with episode.lock:
-            self._locked(episode_id, episode)
+        with self._held(episode_id) as episode:
             episode.closed = True
             with self._lock:
                 self._episodes.pop(episode_id, None)
@@ -427,9 +431,7 @@ class EpisodeStore:
 
     def observe(self, episode_id: str) -> dict[str, Any]:
         """The episode's state (:meth:`Episode.state`) with its last ``info``."""
-        episode = self.get(episode_id)
-        with episode.lock:
-            self._locked(episode_id, episode)
+        with self._held(episode_id) as episode:
             return {"episode": episode_id, **episode.state(), "info": episode.info}
 
     def step(self, episode_id: str, action: Any, expect_step: int | None = None) -> dict[str, Any]:
@@ -453,9 +455,7 @@ class EpisodeStore:
             and ``steps``.
         """
         value = from_json(self.action_space, action)
-        episode = self.get(episode_id)
-        with episode.lock:
-            self._locked(episode_id, episode)
+        with self._held(episode_id) as episode:
             if episode.failure is not None:
                 raise EpisodeConflict(f"episode {episode_id} failed: {episode.failure}")
             if episode.terminated or episode.truncated:
@@ -486,9 +486,7 @@ class EpisodeStore:
     def settlement(self, episode_id: str) -> dict[str, Any]:
         """The running ``info["settlement_total"]``, each step's ``info["settlement"]`` and the
         summed reward."""
-        episode = self.get(episode_id)
-        with episode.lock:
-            self._locked(episode_id, episode)
+        with self._held(episode_id) as episode:
             return {
                 "episode": episode_id,
                 "steps": episode.steps,
