@@ -141,7 +141,7 @@ def test_ctrl_c_during_build_is_one_line(tmp_path, test_sources, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(vppsim.cli, "build_dataset", interrupted)
+    monkeypatch.setattr(vppsim.dataset.build, "build_dataset", interrupted)
     result = runner.invoke(app, ["build", *SMALL, "--out", str(tmp_path / "d")])
     assert result.exit_code == 130
     assert (

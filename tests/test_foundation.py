@@ -393,3 +393,23 @@ def test_a_dataset_of_an_earlier_vppsim_asks_to_be_rebuilt(built, tmp_path):
     assert result.exit_code == 2
     assert "written by an earlier vppsim (manifest 1.0" in result.stderr
     assert "build the dataset again" in result.stderr
+
+
+def test_import_and_the_cli_leave_the_heavy_libraries_until_used():
+    # Every Dask worker and every CLI call pays the import: `import vppsim` loads none of
+    # the data libraries and the CLI module only numpy; a command loads what it uses.
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "pandera", "pyarrow", "duckdb", "scipy", "pvlib", "distributed")
+    code = (
+        f"import sys; import {{module}}; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    for module in ("vppsim", "vppsim.cli"):
+        loaded = subprocess.run(
+            [sys.executable, "-c", code.format(module=module)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert loaded == "", f"import {module} loads {loaded}"

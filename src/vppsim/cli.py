@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
@@ -39,12 +39,13 @@ from vppsim.config import (
     settings_class,
 )
 from vppsim.dataset.budget import format_bytes
-from vppsim.dataset.build import BuildResult, build_dataset
 from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
-from vppsim.dataset.validate import validate_directory
 from vppsim.errors import ConfigError, VppsimError
 from vppsim.options import SourceMode
 from vppsim.viz import DERIVED_OUTPUTS
+
+if TYPE_CHECKING:
+    from vppsim.dataset.build import BuildResult
 
 app = typer.Typer(
     name="vppsim",
@@ -433,6 +434,8 @@ def _build_and_summarise(
     cluster: _Cluster = _Cluster(),
 ) -> None:
     """Build ``settings`` with progress bars and print the summary, or fail in one line."""
+    from vppsim.dataset.build import build_dataset
+
     try:
         if not settings.writes_home_csvs:
             out.print(
@@ -496,6 +499,8 @@ def validate(directory: DIRECTORY) -> None:
     """Check a dataset against its manifest, schemas and time grid; list every failure."""
     if not (directory / MANIFEST).is_file():
         raise _fail(ConfigError(f"{directory} is not a vppsim dataset: no {MANIFEST}"))
+    from vppsim.dataset.validate import validate_directory
+
     specs = {dataset.name: dataset.spec for dataset in _registry().datasets}
     report = validate_directory(directory, specs)
     table = Table(title=f"validation of {directory}", title_justify="left")

@@ -1,4 +1,17 @@
-"""Exception types. The CLI turns each into one line and an exit code."""
+"""Exception types, and how a message lists bad values. The CLI turns each error into one
+line and an exit code."""
+
+from collections.abc import Iterable
+from typing import Any
+
+_MAX_LISTED = 3
+
+
+def listed(values: Iterable[Any]) -> str:
+    """The first few values, and how many more there are (what a one-line error shows)."""
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
+    return shown + (f" (+{len(values) - _MAX_LISTED} more)" if len(values) > _MAX_LISTED else "")
 
 
 class VppsimError(Exception):

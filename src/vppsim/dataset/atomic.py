@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from vppsim.dataset.manifest import MANIFEST
-from vppsim.dataset.schemas import listed
-from vppsim.errors import ConfigError
+from vppsim.errors import ConfigError, listed
 
 _RENAME_EXCHANGE = 2
 

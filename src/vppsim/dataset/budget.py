@@ -12,10 +12,13 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vppsim.config import OutputFormat, Settings
-from vppsim.dataset.schemas import DatasetSpec
 from vppsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from vppsim.dataset.schemas import DatasetSpec
 
 HOME_INTERVALS_PER_CHUNK = 8_000_000
 """Most home-intervals generated at once: the load model holds ~150 B per home-interval

@@ -20,6 +20,7 @@ import pandera.errors
 import pandera.pandas as pa
 import pyarrow as pa_types
 
+from vppsim.errors import listed
 from vppsim.grid import format_timestamps
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 TIMESTAMP = "timestamp"
 HOME_ID = "home_id"
 UTC_DATETIME = "datetime64[ns, UTC]"
-_MAX_LISTED = 3
 
 
 @dataclass(frozen=True)
@@ -229,13 +229,6 @@ def _sorted_by_home_and_time(frame: pd.DataFrame) -> bool:
 
 
 # --- checks ----------------------------------------------------------------------------
-
-
-def listed(values: Iterable[Any]) -> str:
-    """The first few values, and how many more there are."""
-    values = list(values)
-    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
-    return shown + (f" (+{len(values) - _MAX_LISTED} more)" if len(values) > _MAX_LISTED else "")
 
 
 def spanned(values: Iterable[Any]) -> str:

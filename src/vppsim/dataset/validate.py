@@ -30,9 +30,9 @@ from vppsim.dataset.schemas import (
     check_table,
     iso,
 )
-from vppsim.dataset.schemas import listed as _listed
 from vppsim.dataset.sources import Study
 from vppsim.dataset.writer import sha256_file
+from vppsim.errors import listed as _listed
 
 
 @dataclass

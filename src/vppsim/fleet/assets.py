@@ -51,10 +51,9 @@ from vppsim.dataset.schemas import (
     HOME_ID,
     ColumnSpec,
     attribute_schema,
-    listed,
     schema_failures,
 )
-from vppsim.errors import ConfigError
+from vppsim.errors import ConfigError, listed
 from vppsim.fleet.dispatch_spec import DispatchSettings
 from vppsim.seeds import Stream, stream_rng
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from vppsim.dataset.schemas import iso, listed
+from vppsim.dataset.schemas import iso
+from vppsim.errors import listed
 
 SOLAR_NIGHT_ELEVATION_DEG = -1.0
 """The sun counts as down when its apparent elevation is below this at both interval ends."""
