@@ -201,3 +201,26 @@ def test_a_broken_home_table_is_caught(built, tmp_path):
     text = "\n".join(validate_directory(copy).failures)
     assert "parquet/homes.parquet: home_id is not 0..5, one row each" in text
     assert "missing values in baseload_kw" in text
+
+
+@pytest.mark.parametrize("change", ["repeat", "swap"])
+def test_a_part_with_a_repeated_or_misordered_row_is_caught(built, tmp_path, change):
+    # Uniqueness per (home, timestamp) rests on the order check: a row repeated in place of
+    # its neighbour, or two rows swapped, must fail it (and the grid check names the home).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    path = copy / "parquet/load/part-00001.parquet"
+    frame = pq.read_table(path).to_pandas()
+    rows = list(range(len(frame)))
+    rows[11] = 10 if change == "repeat" else 12
+    if change == "swap":
+        rows[12] = 11
+    home = int(frame["home_id"].iloc[10])
+    pq.write_table(pa.Table.from_pandas(frame.iloc[rows], preserve_index=False), path)
+    text = "\n".join(validate_directory(copy).failures)
+    assert "parquet/load/part-00001.parquet: rows are not sorted by home, then strictly" in text
+    if change == "repeat":
+        assert f"home(s) {home} are not on the grid" in text

@@ -191,7 +191,9 @@ def frame_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
 def long_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
     """The schema of long-format per-home rows: ``home_id, timestamp, value...``.
 
-    Rows must be sorted by home and time, and unique per (home, timestamp).
+    The rows' order (by home, then strictly by time, which makes them unique per (home,
+    timestamp)) is :func:`check_homes`'s, in numpy: pandera's hashing of every pair and
+    its wrapping of a frame check were three quarters of checking a part.
     """
     base = frame_schema(spec)
     columns = {
@@ -203,8 +205,6 @@ def long_schema(spec: DatasetSpec) -> pa.DataFrameSchema:
         columns,
         name=spec.name,
         strict=False,
-        unique=spec.keys,
-        checks=pa.Check(_sorted_by_home_and_time, name="sorted_by_home_then_time"),
     )
 
 
@@ -319,6 +319,9 @@ def check_homes(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str
     failures = schema_failures(long_schema(spec), frame, label)
     if not {HOME_ID, TIMESTAMP} <= set(frame.columns):
         return failures
+    ordered = _sorted_by_home_and_time(frame)
+    if not ordered:
+        failures.append(f"{label}: rows are not sorted by home, then strictly by time")
     n = len(grid)
     counts = frame.groupby(HOME_ID, sort=True).size()
     wrong = counts[counts != n]
@@ -327,9 +330,9 @@ def check_homes(spec: DatasetSpec, frame: pd.DataFrame, study: Study, label: str
             f"{label}: home(s) {listed(wrong.index)} have {listed(wrong.to_numpy())} "
             f"intervals, expected {n}"
         )
-    complete = frame[frame[HOME_ID].isin(counts[counts == n].index)].sort_values(
-        [HOME_ID, TIMESTAMP]
-    )
+    complete = frame[frame[HOME_ID].isin(counts[counts == n].index)]
+    if not ordered:
+        complete = complete.sort_values([HOME_ID, TIMESTAMP])
     stamps = pd.DatetimeIndex(complete[TIMESTAMP]).asi8.reshape(-1, n)
     off = ~(stamps == grid.asi8[None, :]).all(axis=1)
     if off.any():

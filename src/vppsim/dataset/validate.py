@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from vppsim.dataset.budget import HOME_INTERVALS_PER_CHUNK
 from vppsim.dataset.manifest import Manifest, ManifestError, Resource, read_manifest
 from vppsim.dataset.readers import read_csv, read_parquet
 from vppsim.dataset.schemas import (
@@ -186,9 +187,9 @@ def _table_failures(root, spec, files: list[Resource], study: Study) -> list[str
     return failures
 
 
-ROWS_PER_SLICE = 2_000_000
+ROWS_PER_SLICE = HOME_INTERVALS_PER_CHUNK
 """Rows read at once when checking per-home files, so memory stays flat however long the
-period or large the fleet."""
+period or large the fleet: as many as a part holds, so a part is read once."""
 
 
 def _homes_per_slice(intervals: int) -> int:
@@ -209,7 +210,9 @@ def _part_slices(path: Path, intervals: int) -> Iterator[pd.DataFrame]:
     for first in range(0, len(homes), size):
         group = homes[first : first + size]
         rows = (HOME_ID, ">=", int(group[0])), (HOME_ID, "<=", int(group[-1]))
-        frame = pq.read_table(path, filters=list(rows)).to_pandas(coerce_temporal_nanoseconds=True)
+        # A part that fits in one slice (every part a build writes) is read unfiltered.
+        rows = None if len(group) == len(homes) else list(rows)
+        frame = pq.read_table(path, filters=rows).to_pandas(coerce_temporal_nanoseconds=True)
         frame[TIMESTAMP] = frame[TIMESTAMP].astype("datetime64[ns, UTC]")
         yield frame
 
