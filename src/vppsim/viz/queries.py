@@ -25,6 +25,7 @@ import pandas as pd
 
 from vppsim import diversity
 from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
+from vppsim.dataset.rollups import HOME_FILTERS
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.fleet.dispatch_spec import (
@@ -47,18 +48,6 @@ from vppsim.viz.analysis import local_calendar, pv_capacity
 AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"}
 """Aggregation levels: the column of the ``steps`` table that starts each bucket (local
 hours and local days, as UTC instants)."""
-
-HOME_FILTERS: dict[str, tuple[str, str | None]] = {
-    "all": ("All homes", None),
-    "ac": ("Homes with AC", "has_central_ac OR has_room_ac"),
-    "no_ac": ("Homes without AC", "NOT (has_central_ac OR has_room_ac)"),
-    "ev": ("Homes with an EV", "has_ev"),
-    "no_ev": ("Homes without an EV", "NOT has_ev"),
-    "inland": ("Inland homes", "climate = 'inland'"),
-    "coastal": ("Coastal homes", "climate = 'coastal'"),
-    "pool": ("Homes with a pool pump", "has_pool_pump"),
-}
-"""Home filters by attribute: key -> (label, SQL condition on the homes table)."""
 
 _TABLES = ("market", "system", "solar", "weather")
 

@@ -15,6 +15,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
+from vppsim.dataset.rollups import HOME_FILTERS
 from vppsim.dataset.schemas import HOME_ID
 from vppsim.errors import VppsimError
 from vppsim.forecast.report import DAY_AHEAD, DAY_AHEAD_FROM_H
@@ -25,7 +26,7 @@ from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
 from vppsim.viz.dashboard.scenarios import ComparisonViews, compared_folders
 from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
-from vppsim.viz.queries import FORECASTS_VIEW, HOME_FILTERS, DatasetQueries, HomeSelection
+from vppsim.viz.queries import FORECASTS_VIEW, DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
 
