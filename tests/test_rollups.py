@@ -31,26 +31,9 @@ SYNTHETIC = {f"{name}.source": "synthetic" for name in default_registry().names}
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """13 homes in parts of 5 over two days, load, assets and PV, Parquet only."""
-    from vppsim.config import load_settings
-
-    out = tmp_path_factory.mktemp("rollups") / "data"
-    settings = load_settings(
-        {
-            "start": "2023-08-01",
-            "end": "2023-08-02",
-            "homes": 13,
-            "chunk_homes": 5,
-            "out": out,
-            "datasets": ("load", "assets", "pv"),
-            "formats": "parquet",
-            **SYNTHETIC,
-        },
-        env_file=None,
-    )
-    build_dataset(settings, default_registry())
-    return out
+def fleet(rolled_up):
+    """23 homes in parts of 5 over three days, load, assets and PV (see conftest)."""
+    return rolled_up
 
 
 def _scan(root: Path, sql: str) -> pd.DataFrame:
@@ -70,7 +53,7 @@ def test_the_homes_days_are_those_of_a_scan_of_the_parts(fleet):
         "max(load_kw) AS peak_kw, sum(pv_kw) * 0.25 AS pv_kwh "
         "FROM {load} l JOIN {pv} p USING (home_id, timestamp) GROUP BY 1, 2 ORDER BY 1, 2",
     )
-    assert len(rolled) == 13 * 2
+    assert len(rolled) == 23 * 3
     assert (rolled["home_id"].to_numpy() == scanned["home_id"].to_numpy()).all()
     assert (pd.to_datetime(rolled["day"]) == pd.to_datetime(scanned["day"])).all()
     assert (rolled["peak_kw"].to_numpy() == scanned["peak_kw"].to_numpy()).all()  # the same max
@@ -78,7 +61,7 @@ def test_the_homes_days_are_those_of_a_scan_of_the_parts(fleet):
         np.testing.assert_allclose(rolled[column], scanned[column], rtol=1e-12)
     assert rolled["pv_kwh"].gt(0).any()
     # One row group per part of homes, so a query for a few homes reads a few groups.
-    assert pq.ParquetFile(fleet / HOME_DAYS_PATH).metadata.num_row_groups == 3
+    assert pq.ParquetFile(fleet / HOME_DAYS_PATH).metadata.num_row_groups == 5
 
 
 @pytest.mark.parametrize("key", list(HOME_FILTERS))
@@ -93,7 +76,7 @@ def test_the_fleet_sums_of_each_filter_are_those_of_a_scan(fleet, key):
         f"WHERE home_id IN (SELECT home_id FROM {{homes}} WHERE {condition}) "
         "GROUP BY 1 ORDER BY 1",
     )
-    assert len(rolled) == 2 * 96
+    assert len(rolled) == 3 * 96
     homes = _scan(fleet, f"SELECT count(*) AS n FROM {{homes}} WHERE {condition}")["n"][0]
     assert (rolled["homes"] == homes).all()
     if homes == 0:
@@ -151,7 +134,7 @@ def test_validation_finds_a_rollup_that_does_not_add_up(fleet, tmp_path):
     )
     paths = {HOME_DAYS_PATH: None, FLEET_PATH: None}
     failures = _rollup_failures(tmp_path, paths, study)
-    assert any("expected 13 homes on 2 days" in f for f in failures), failures
+    assert any("expected 23 homes on 3 days" in f for f in failures), failures
     assert any("the load energy of the homes' days" in f for f in failures), failures
     assert _rollup_failures(fleet, paths, study) == []
 
@@ -223,3 +206,21 @@ def test_a_filter_on_an_attribute_the_homes_lack_is_left_out():
     masks = filter_masks(homes, 3)
     assert list(masks) == ["all", "ev", "no_ev"]
     assert masks["ev"].tolist() == [True, False, True]
+
+
+def test_info_prints_the_fleet_from_the_rollups(fleet):
+    from typer.testing import CliRunner
+
+    from vppsim.cli import app
+
+    load = _scan(
+        fleet,
+        "SELECT timestamp, sum(load_kw) AS kw FROM {load} GROUP BY 1 ORDER BY kw DESC",
+    )
+    result = CliRunner().invoke(app, ["info", str(fleet)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("fleet")]
+    peak = load["timestamp"].iloc[0].tz_convert("America/Los_Angeles")
+    assert f"23 homes: load peak {load['kw'].iloc[0]:,.0f} kW at {peak:%Y-%m-%d %H:%M}" in line
+    per_home = load["kw"].sum() * 0.25 / 23 / 3
+    assert f"({per_home:.1f} kWh per home per day); rooftop PV" in line

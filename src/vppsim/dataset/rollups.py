@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -266,3 +267,51 @@ class FleetSums:
         if self.pv_kw is not None:
             columns["pv_kw"] = pa.array(self.pv_kw.ravel())
         return pa.table(columns)
+
+
+@dataclass(frozen=True)
+class FleetFigures:
+    """The whole fleet's figures, from the ``fleet`` rollup of a written dataset.
+
+    Attributes
+    ----------
+    homes : int
+        Homes of the fleet.
+    peak_kw : float
+        Highest interval of the summed load [kW].
+    peak_at : pandas.Timestamp
+        Its interval start (UTC).
+    energy_kwh : float
+        Load energy over the period [kWh].
+    pv_kwh : float or None
+        Rooftop PV energy (AC) over the period [kWh]; None without PV.
+    """
+
+    homes: int
+    peak_kw: float
+    peak_at: pd.Timestamp
+    energy_kwh: float
+    pv_kwh: float | None
+
+
+def fleet_figures(root, interval_minutes: float) -> FleetFigures | None:
+    """The figures of the whole fleet of the dataset in ``root`` (rows ``all`` of
+    :data:`FLEET_PATH`; a few thousand rows, whatever the fleet size); None when the
+    dataset has no rollups."""
+    import pyarrow.parquet as pq
+
+    path = Path(root) / FLEET_PATH
+    if not path.is_file():
+        return None
+    frame = pq.read_table(path, filters=[(FILTER, "==", "all")]).to_pandas()
+    if frame.empty:
+        return None
+    hours = interval_minutes / 60
+    peak = int(frame["load_kw"].to_numpy().argmax())
+    return FleetFigures(
+        homes=int(frame["homes"].iloc[0]),
+        peak_kw=float(frame["load_kw"].iloc[peak]),
+        peak_at=pd.Timestamp(frame[TIMESTAMP].iloc[peak]),
+        energy_kwh=float(frame["load_kw"].sum() * hours),
+        pv_kwh=float(frame["pv_kw"].sum() * hours) if "pv_kw" in frame else None,
+    )

@@ -231,6 +231,11 @@ def create_app(
             if report.ok
             else f"{len(report.failures)} failure(s)."
         )
+        if state.parts_trusted:
+            verdict += (
+                f" The rows of the {state.parts_trusted:,} per-home Parquet parts were checked "
+                "by the build where they were written, not read again (their sha256 was)."
+            )
         return [
             html.Div(verdict, id="validation-verdict"),
             layout.table(["check", "result", "detail"], rows, "validation-table"),
@@ -384,6 +389,9 @@ def _render(
         status = f"PV, {period}: {clear} clear of {len(daily)} days"
         return [layout.graph_grid(graphs), caption], status
     if tab == "load":
+        caption = layout.caption(
+            " ".join(filter(None, [q.source_caption(*needs), q.sample_note(selection)]))
+        )
         known = q.home_ids(HomeSelection(ids=ids)) if ids else q.home_ids(selection, limit=3)
         unknown = [i for i in ids if i not in known]
         shown = tuple(known[:SHOWN_HOMES])
