@@ -126,3 +126,16 @@ def test_the_quality_tab_reads_a_large_fleets_parts_again_only_by_hash(
     assert state.validation.parts_trusted == (10 if threshold == 0 else 0)
     names = [check.name for check in state.validation.report.checks]
     assert "files match manifest (sha256)" in names
+
+
+def test_a_large_home_days_is_aggregated_by_duckdb_instead(dataset, both, monkeypatch):
+    monkeypatch.setattr(queries_module, "HOME_DAYS_IN_MEMORY", 10)
+    q = DatasetQueries(dataset)
+    assert q._home_day_arrays() is None
+    for key in ("all", "ac"):
+        for start, end in PERIODS:
+            selection = HomeSelection(key)
+            _same(
+                q.home_daily_stats(selection, start, end),
+                both[1].home_daily_stats(selection, start, end),
+            )

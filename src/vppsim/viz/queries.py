@@ -51,6 +51,10 @@ hours and local days, as UTC instants)."""
 
 _TABLES = ("market", "system", "solar", "weather")
 
+HOME_DAYS_IN_MEMORY = 40_000_000
+"""Most rows of the ``home_days`` rollup held in memory (12 B a row: a million homes' month
+is 3.1e7 rows, 370 MB); a larger one is aggregated by DuckDB for each period asked."""
+
 SAMPLE_HOMES = 10_000
 """Above this many homes, the figures no rollup holds (the profile band across homes, the
 diversity curve's sampled groups) are computed from the selection's first homes only: homes
@@ -166,6 +170,8 @@ class DatasetQueries:
                 self.datasets.append(name)
         self.has_homes = self._create_homes_view()
         self._rollup_pv = False
+        self._arrays_lock = threading.Lock()
+        self._arrays: tuple[np.ndarray, ...] | None = None
         self.rolled_up: dict[str, int] = self._create_rollup_views()
         self.forecast_variables: list[str] = self._create_forecasts_view()
         if self.forecast_variables:
@@ -565,12 +571,64 @@ class DatasetQueries:
     def _rolled_stats(
         self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
     ) -> pd.DataFrame:
-        return self.sql(
-            f"SELECT {HOME_ID}, avg(energy_kwh) AS daily_kwh, max(peak_kw) AS peak_kw "
-            f"FROM home_days WHERE day BETWEEN ? AND ? AND {self._home_where(selection)} "
-            "GROUP BY 1 ORDER BY 1",
-            [start, end],
+        arrays = self._home_day_arrays()
+        if arrays is None:
+            return self.sql(
+                f"SELECT {HOME_ID}, avg(energy_kwh) AS daily_kwh, max(peak_kw) AS peak_kw "
+                f"FROM home_days WHERE day BETWEEN ? AND ? AND {self._home_where(selection)} "
+                "GROUP BY 1 ORDER BY 1",
+                [start, end],
+            )
+        days, energy, peak = arrays
+        first, last = np.searchsorted(days, [np.datetime64(start), np.datetime64(end)])
+        span = slice(int(first), int(last) + 1)
+        ids = self._filter_ids(selection.filter)
+        # Every home: a view of the arrays; a filter: only its rows are copied.
+        rows = slice(None) if len(ids) == len(energy) else ids
+        return pd.DataFrame(
+            {
+                HOME_ID: ids.astype(np.int32),
+                "daily_kwh": energy[rows, span].mean(axis=1),
+                "peak_kw": peak[rows, span].max(axis=1),
+            }
         )
+
+    def _home_day_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``home_days`` as arrays, read once: the local days (``datetime64[D]``), and each
+        home's daily energy [kWh] and peak [kW] (homes x days, row ``i`` home ``i``); None
+        above :data:`HOME_DAYS_IN_MEMORY` rows (then each period is aggregated in DuckDB).
+        A period's per-home figures are then a slice's mean and max: a million homes'
+        month in tens of milliseconds, where a DuckDB GROUP BY of its 3e7 rows takes
+        seconds."""
+        with self._arrays_lock:
+            if self._arrays is None:
+                self._arrays = self._read_home_days()
+            return self._arrays or None
+
+    def _read_home_days(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[()]:
+        import pyarrow.parquet as pq
+
+        (rows,) = [
+            int(r["rows"]) for r in self.manifest["resources"] if r["path"] == HOME_DAYS_PATH
+        ]
+        days = np.unique(self.sql("SELECT day FROM steps")["day"].to_numpy("datetime64[D]"))
+        if rows > HOME_DAYS_IN_MEMORY or rows % len(days):
+            return ()
+        table = pq.read_table(self.root / HOME_DAYS_PATH, columns=["energy_kwh", "peak_kw"])
+        # Validated at build: home by home, every local day in order.
+        energy, peak = (
+            table.column(c).to_numpy().reshape(-1, len(days)) for c in table.column_names
+        )
+        return days, energy, peak
+
+    @functools.lru_cache(maxsize=len(HOME_FILTERS))  # noqa: B019 - one instance per dataset
+    def _filter_ids(self, key: str) -> np.ndarray:
+        """The ids of the homes filter ``key`` selects, ascending [int64]."""
+        frame = self.sql(
+            f"SELECT {HOME_ID} FROM {self._homes_source()} "
+            f"WHERE {self._home_where(HomeSelection(key))} ORDER BY 1"
+        )
+        return frame[HOME_ID].to_numpy(np.int64)
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
     def _rolled_band(
