@@ -92,6 +92,25 @@ def small_settings(tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def rolled_up(tmp_path_factory):
+    """23 homes in parts of 5 over three days with load, assets, PV and solar, Parquet only,
+    every dataset synthetic: a fleet with the build's rollups (built once per process)."""
+    out = tmp_path_factory.mktemp("rolled") / "data"
+    values = {
+        "start": "2023-08-01",
+        "end": "2023-08-03",
+        "homes": 23,
+        "chunk_homes": 5,
+        "out": out,
+        "datasets": ("load", "assets", "pv", "solar"),
+        "formats": "parquet",
+        **{f"{name}.source": "synthetic" for name in default_registry().names},
+    }
+    build_dataset(load_settings(values, env_file=None), default_registry())
+    return out
+
+
 @pytest.fixture
 def built(small_settings):
     """A validated small dataset built with the test sources; returns its folder."""

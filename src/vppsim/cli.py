@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import json
 import signal
@@ -542,11 +543,34 @@ def info(directory: DIRECTORY) -> None:
         highlight=False,
     )
     out.print(_dataset_table(manifest))
+    _print_fleet(directory, manifest)
     if any(p.fallback_reason for p in manifest.provenance.values()):
         out.print("fallbacks:")
         _print_notes(manifest)
     total = sum(r.size for r in manifest.resources)
     out.print(f"total    {format_bytes(total)} in {escape(str(directory))}", highlight=False)
+
+
+def _print_fleet(directory: Path, manifest: Manifest) -> None:
+    """The fleet's load (and PV) in one line, from the build's rollups: no load row is read."""
+    from vppsim.dataset.rollups import fleet_figures
+
+    grid = manifest.vppsim.grid
+    figures = fleet_figures(directory, grid.interval_minutes)
+    if figures is None:
+        return
+    config = manifest.vppsim.config
+    days = (dt.date.fromisoformat(config["end"]) - dt.date.fromisoformat(config["start"])).days + 1
+    local = figures.peak_at.tz_convert(grid.timezone)
+    per_home = figures.energy_kwh / max(figures.homes, 1) / days
+    text = (
+        f"fleet    {figures.homes:,} homes: load peak {figures.peak_kw:,.0f} kW at "
+        f"{local:%Y-%m-%d %H:%M} local, {figures.energy_kwh / 1e3:,.1f} MWh "
+        f"({per_home:.1f} kWh per home per day)"
+    )
+    if figures.pv_kwh is not None:
+        text += f"; rooftop PV {figures.pv_kwh / 1e3:,.1f} MWh"
+    out.print(text, highlight=False)
 
 
 def _number(value: float, digits: str | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -19,10 +20,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from vppsim.config import Settings
+from vppsim.config import OutputFormat, Settings
 from vppsim.dataset.atomic import Derived, commit, staging_folder
 from vppsim.dataset.budget import check_budget, homes_per_chunk
 from vppsim.dataset.manifest import Manifest, Resource
+from vppsim.dataset.rollups import Calendar, ChunkRollup, filter_masks, rollup_chunk
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, check_source_data
 from vppsim.dataset.sources import (
     HomeBatch,
@@ -35,11 +37,14 @@ from vppsim.dataset.sources import (
     resolve,
 )
 from vppsim.dataset.validate import ValidationReport, part_failures, validate_directory
-from vppsim.dataset.writer import RAW, DatasetWriter, write_home_part
+from vppsim.dataset.writer import RAW, DatasetWriter, arrow_table, write_home_part
 from vppsim.errors import ValidationFailed, VppsimError
 
 SIMULATION_MINUTES = 15
 """The finest interval the synthetic models are built for; coarser studies average it."""
+ROLLED_UP = {"load": "load_kw", "pv": "pv_kw"}
+"""The per-home datasets the rollups (:mod:`vppsim.dataset.rollups`) sum, and their column;
+the rollups are filed with the first."""
 
 
 class Progress(Protocol):
@@ -156,6 +161,12 @@ class Pipeline:
         """The study's UTC interval starts."""
         return self.study.grid
 
+    @functools.cached_property
+    def calendar(self) -> Calendar:
+        """The local days of the study's grid (the rollups'), made once per pipeline."""
+        settings = self.settings
+        return Calendar.of(self.grid, settings.timezone, settings.interval_minutes)
+
     def _context(self, source) -> SourceContext:
         settings = self.settings
         return SourceContext(
@@ -270,6 +281,11 @@ class RunInputs:
     chunk_homes: int
 
     @property
+    def rollups(self) -> bool:
+        """Whether the chunks' rollups are written: with the Parquet files they stand for."""
+        return OutputFormat.PARQUET in self.settings.formats
+
+    @property
     def parts(self) -> int:
         """Number of parts (chunks of homes) of the fleet."""
         return -(-self.settings.homes // self.chunk_homes)
@@ -290,15 +306,17 @@ class RunInputs:
 @dataclass(frozen=True)
 class PartResult:
     """What a chunk of homes gave: the files its worker wrote (manifest entries, per dataset
-    in the order written), the attribute rows the client streams into one file, and the
+    in the order written), the attribute rows the client streams into one file, the
     failures of each Parquet part written (relative path -> failures; see
-    :func:`~vppsim.dataset.validate.part_failures`)."""
+    :func:`~vppsim.dataset.validate.part_failures`) and the chunk's rollups (None for a
+    study without load or Parquet, or a part that failed its checks)."""
 
     part: int
     homes: int
     files: Mapping[str, list[Resource]]
     rows: Mapping[str, pd.DataFrame]
     checked: Mapping[str, list[str]]
+    rollup: ChunkRollup | None = None
 
 
 def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
@@ -307,24 +325,34 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
     may run any part, in any order, any number of times, with the same bytes. Each Parquet
     part is validated here, where it was written, so validation runs on the workers."""
     home_ids = inputs.home_ids(part)
-    files, rows, checked = {}, {}, {}
+    files, rows, checked, values = {}, {}, {}, {}
     for name in inputs.chosen:
         spec = inputs.registry.spec(name)
         result = pipeline.result(name)
         if spec.attributes:
             files[name], rows[name] = [], result.data(home_ids)
             continue
-        frame = result.data(home_ids)
+        table = arrow_table(spec, result.data(home_ids))
         files[name] = write_home_part(
-            inputs.root, inputs.settings, pipeline.grid, spec, frame, part
+            inputs.root, inputs.settings, pipeline.grid, spec, table, part
         )
+        good = True
         for resource in files[name]:
             if resource.format == "parquet":
                 path = resource.path
                 checked[path] = part_failures(inputs.root, spec, path, pipeline.study)
+                good = good and not checked[path]
+        if name in ROLLED_UP and good:
+            values[name] = table.column(ROLLED_UP[name]).to_numpy()
         if result.home_table is not None:
             rows[name] = result.home_table(home_ids)
-    return PartResult(part, len(home_ids), files, rows, checked)
+        del table
+    rollup = None
+    wanted = set(ROLLED_UP) & set(inputs.chosen)
+    if "load" in wanted and wanted <= set(values) and inputs.rollups:
+        masks = filter_masks(rows.get("load"), len(home_ids))
+        rollup = rollup_chunk(home_ids, values["load"], values.get("pv"), masks, pipeline.calendar)
+    return PartResult(part, len(home_ids), files, rows, checked, rollup)
 
 
 _WORKER_PIPELINES: dict[str, Pipeline] = {}
@@ -483,8 +511,11 @@ def write_dataset(
             for part in in_order((executor or InProcess(pipeline)).run(inputs), advance):
                 for name in per_home:
                     writer.add_part(name, part.files[name], part.rows.get(name))
+                if part.rollup is not None:
+                    writer.add_rollup(next(iter(ROLLED_UP)), part.rollup)
                 checked.update(part.checked)
             writer.close_homes()
+            writer.close_rollups()
         for spec in specs:
             writer.write_documents(spec.name, pipeline.result(spec.name).documents)
         manifest = writer.write_manifest({spec.name: spec for spec in specs})

@@ -36,7 +36,7 @@ class FieldSchema(_Model):
     """One Table Schema field."""
 
     name: str
-    type: Literal["datetime", "integer", "number", "boolean", "string"]
+    type: Literal["datetime", "date", "integer", "number", "boolean", "string"]
     format: str | None = None
     unit: str | None = None
     description: str | None = None
@@ -60,10 +60,11 @@ class Resource(_Model):
     sha256: str = Field(description="SHA-256 of the file, hex.")
     rows: int | None = Field(None, description="Data rows in the file (tables only).")
     dataset: str = Field(description="The vppsim dataset the file belongs to.")
-    role: Literal["data", "attributes", "metadata"] = Field(
+    role: Literal["data", "attributes", "metadata", "rollup"] = Field(
         "data",
         description="data: a dataset's table or part; attributes: the per-home table of a "
-        "per-home dataset; metadata: a JSON document written with a dataset.",
+        "per-home dataset; metadata: a JSON document written with a dataset; rollup: "
+        "figures of a dataset computed at build time (vppsim.dataset.rollups).",
     )
     table_schema: TableSchema | None = Field(None, alias="schema")
 

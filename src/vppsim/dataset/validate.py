@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from vppsim.dataset.budget import HOME_INTERVALS_PER_CHUNK
 from vppsim.dataset.manifest import Manifest, ManifestError, Resource, read_manifest
 from vppsim.dataset.readers import read_csv, read_parquet
+from vppsim.dataset.rollups import DAY, FILTER, FLEET_PATH, HOME_DAYS_PATH, ROLLUP_ROLE, Calendar
 from vppsim.dataset.schemas import (
     HOME_ID,
     TIMESTAMP,
@@ -129,6 +130,10 @@ def validate_directory(
         if resource.role == "attributes":
             check = Check(f"{resource.name}: one row per home")
             report.checks.append(_guard(check, _attribute_failures, root, resource, study))
+    rollups = {r.path: r for r in resources if r.role == ROLLUP_ROLE}
+    if rollups:
+        check = Check("rollups: complete and adding up to each other")
+        report.checks.append(_guard(check, _rollup_failures, root, rollups, study))
     for dataset in [name for name in specs if name in present]:
         spec = specs[dataset]
         data = [r for r in manifest.resources_of(dataset) if r.role == "data"]
@@ -256,6 +261,80 @@ def _part_failures(root, spec, files, study: Study, checked) -> list[str]:
             f"parts hold {distinct} homes ({low}..{high}) in {rows} rows; "
             f"expected {homes} homes (0..{homes - 1}) in {homes * n} rows"
         )
+    return failures
+
+
+ROLLUP_RTOL = 1e-9
+"""Relative tolerance of the rollups' two sums of the same energy (float64, in different
+orders)."""
+
+
+def _rollup_failures(root: Path, rollups: Mapping[str, Resource], study: Study) -> list[str]:
+    """The rollups (:mod:`vppsim.dataset.rollups`): every home on every local day, every
+    filter on every interval, nothing negative or missing, and the fleet's energy the same
+    summed either way. Aggregated in DuckDB, so a million homes are not loaded."""
+    if set(rollups) != {HOME_DAYS_PATH, FLEET_PATH}:
+        return [
+            f"rollup files {_listed(sorted(rollups))}; expected both of {HOME_DAYS_PATH} "
+            f"and {FLEET_PATH}"
+        ]
+    homes, n = study.homes, len(study.grid)
+    calendar = Calendar.of(study.grid, study.timezone, study.interval_minutes)
+    days = len(calendar.days)
+    failures = []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        home_days = f"read_parquet('{(root / HOME_DAYS_PATH).as_posix()}')"
+        fleet = f"read_parquet('{(root / FLEET_PATH).as_posix()}')"
+        described = con.execute(f"DESCRIBE SELECT * FROM {home_days}").fetchall()
+        pv = "pv_kwh" in {row[0] for row in described}
+        values = ["energy_kwh", "peak_kw", *(["pv_kwh"] if pv else [])]
+        bad = " OR ".join(f"{v} IS NULL OR isnan({v}) OR {v} < 0" for v in values)
+        rows, distinct, low, high, first, last, wrong, energy, pv_energy = con.execute(
+            f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}), "
+            f"min({DAY}), max({DAY}), count(*) FILTER (WHERE {bad}), sum(energy_kwh), "
+            f"{'sum(pv_kwh)' if pv else 'NULL'} FROM {home_days}"
+        ).fetchone()
+        expected = (homes, 0, homes - 1, calendar.days[0], calendar.days[-1])
+        if (distinct, low, high, np.datetime64(first), np.datetime64(last)) != expected or (
+            rows != homes * days
+        ):
+            failures.append(
+                f"{HOME_DAYS_PATH}: {distinct} homes ({low}..{high}) from {first} to {last} in "
+                f"{rows} rows; expected {homes} homes on {days} days from "
+                f"{calendar.days[0]} to {calendar.days[-1]}"
+            )
+        if wrong:
+            failures.append(f"{HOME_DAYS_PATH}: {wrong} rows missing or negative")
+        pv_sum = "sum(pv_kw)" if pv else "NULL"
+        sums = (
+            con.execute(
+                f"SELECT {FILTER}, count(*) AS n, count(DISTINCT {TIMESTAMP}) AS steps, "
+                f"min(homes) AS least, max(homes) AS most, "
+                f"count(*) FILTER (WHERE NOT (load_kw >= 0)) AS wrong, "
+                f"sum(load_kw) AS load_total, {pv_sum} AS pv_total FROM {fleet} GROUP BY 1"
+            )
+            .df()
+            .set_index(FILTER)
+        )
+    if "all" not in sums.index:
+        return [*failures, f"{FLEET_PATH}: no filter 'all'"]
+    for key, row in sums.iterrows():
+        if row["n"] != n or row["steps"] != n or row["least"] != row["most"]:
+            failures.append(f"{FLEET_PATH}: filter {key} does not cover the grid once")
+        if row["most"] > homes or row["wrong"]:
+            failures.append(f"{FLEET_PATH}: filter {key} has impossible homes or loads")
+    every = sums.loc["all"]
+    if every["most"] != homes:
+        failures.append(f"{FLEET_PATH}: filter all sums {every['most']} homes, not {homes}")
+    pairs = [("load", energy, every["load_total"])]
+    pairs += [("pv", pv_energy, every["pv_total"])] if pv else []
+    for name, by_home, by_interval in pairs:
+        if not np.isclose(by_home, by_interval * calendar.hours, rtol=ROLLUP_RTOL, atol=0):
+            failures.append(
+                f"rollups: the {name} energy of the homes' days ({by_home} kWh) is not that "
+                f"of the fleet's intervals ({by_interval * calendar.hours} kWh)"
+            )
     return failures
 
 

@@ -32,7 +32,25 @@ from vppsim.dataset.manifest import (
     TableSchema,
     VppsimSection,
 )
-from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, DatasetSpec, arrow_type, home_csv_name
+from vppsim.dataset.rollups import (
+    DAY,
+    FILTER,
+    FLEET_COLUMNS,
+    FLEET_PATH,
+    HOME_DAYS_COLUMNS,
+    HOME_DAYS_PATH,
+    ROLLUP_ROLE,
+    ChunkRollup,
+    FleetSums,
+)
+from vppsim.dataset.schemas import (
+    HOME_ID,
+    TIMESTAMP,
+    ColumnSpec,
+    DatasetSpec,
+    arrow_type,
+    home_csv_name,
+)
 from vppsim.dataset.sources import Provenance
 from vppsim.grid import TIMESTAMP_FORMAT, format_timestamps
 from vppsim.versioning import dataset_version_ids, study_version_id
@@ -136,6 +154,10 @@ def _frictionless_type(arrow_type: pa.DataType) -> str:
         return "number"
     if pa.types.is_boolean(arrow_type):
         return "boolean"
+    if pa.types.is_date(arrow_type):
+        return "date"
+    if pa.types.is_timestamp(arrow_type):
+        return "datetime"
     return "string"
 
 
@@ -181,16 +203,16 @@ def write_home_part(
     settings: Settings,
     grid: pd.DatetimeIndex,
     spec: DatasetSpec,
-    frame: pd.DataFrame,
+    table: pa.Table,
     part: int,
 ) -> list[Resource]:
-    """Write chunk ``part`` of the per-home dataset ``spec`` (the long rows ``frame`` of its
-    homes) under ``root`` and return the files' manifest entries, in order.
+    """Write chunk ``part`` of the per-home dataset ``spec`` (the long rows ``table`` of its
+    homes, from :func:`arrow_table`) under ``root`` and return the files' manifest entries,
+    in order.
 
     The chunk becomes one Parquet part and, when the fleet is within ``csv_homes_limit``,
     one CSV per home. A pure function of its arguments: any process may write any part.
     """
-    table = arrow_table(spec, frame)
     n = len(grid)
     resources = []
     # The columns the source wrote (optional ones may be absent).
@@ -229,6 +251,8 @@ class DatasetWriter:
         self._resources: dict[str, list[Resource]] = {}
         self._provenance: dict[str, Provenance] = {}
         self._sinks: dict[str, _AttributeWriter] = {}
+        self._home_days: _AttributeWriter | None = None
+        self._fleet = FleetSums()
 
     def _resource(self, name, spec, relative, table, schema) -> Resource:
         return resource_of(self.root, name, spec.name, relative, table.num_rows, schema)
@@ -292,6 +316,40 @@ class DatasetWriter:
         for sink in self._sinks.values():
             sink.close()
         self._sinks.clear()
+
+    def add_rollup(self, dataset: str, chunk: ChunkRollup) -> None:
+        """Record a chunk's rollups (see :mod:`vppsim.dataset.rollups`) as files of
+        ``dataset``: its homes' days stream into ``HOME_DAYS_PATH``, its partial sums are
+        added to the fleet's. Chunks must come in order."""
+        if self._home_days is None:
+            self._home_days = _AttributeWriter(
+                self,
+                dataset,
+                f"{dataset}_home_days",
+                HOME_DAYS_PATH,
+                role=ROLLUP_ROLE,
+                columns=HOME_DAYS_COLUMNS,
+                keys=(HOME_ID, DAY),
+            )
+        self._home_days.write(chunk.home_days)
+        self._fleet.add(chunk)
+
+    def close_rollups(self) -> None:
+        """Write the fleet's sums into ``FLEET_PATH`` and close ``HOME_DAYS_PATH`` (records
+        both); nothing without rollups."""
+        if self._home_days is None:
+            return
+        dataset = self._home_days._dataset
+        self._home_days.close()
+        self._home_days = None
+        table = self._fleet.table(self.grid)
+        pq.write_table(table, self._target(FLEET_PATH), compression="zstd")
+        fields = [_described(f, FLEET_COLUMNS) for f in table.schema]
+        schema = TableSchema(fields=fields, primaryKey=[FILTER, TIMESTAMP])
+        resource = resource_of(
+            self.root, f"{dataset}_fleet", dataset, FLEET_PATH, table.num_rows, schema, ROLLUP_ROLE
+        )
+        self._add(dataset, resource)
 
     def write_documents(self, dataset: str, documents: Mapping[str, Any]) -> None:
         """Write JSON documents that come with ``dataset`` (relative path -> JSON value)."""
@@ -377,9 +435,20 @@ class DatasetWriter:
         return manifest
 
 
+def _described(field: pa.Field, columns: Mapping[str, ColumnSpec]) -> FieldSchema:
+    """The manifest's field of ``field``, with its unit and description when ``columns``
+    declares it."""
+    column = columns.get(field.name)
+    described = {} if column is None else {"unit": column.unit or None}
+    if column is not None:
+        described["description"] = column.description
+    return FieldSchema(name=field.name, type=_frictionless_type(field.type), **described)
+
+
 class _AttributeWriter:
-    """Streams a per-home attribute table, chunk by chunk, into one file; the columns
-    ``spec`` declares get their unit and description in the manifest."""
+    """Streams a per-home table, chunk by chunk, into one file (one row group a chunk);
+    the columns ``spec`` (or ``columns``) declares get their unit and description in the
+    manifest."""
 
     def __init__(
         self,
@@ -389,6 +458,8 @@ class _AttributeWriter:
         relative: str,
         role: str = "data",
         spec: DatasetSpec | None = None,
+        columns: Mapping[str, ColumnSpec] | None = None,
+        keys: tuple[str, ...] = (HOME_ID,),
     ):
         self._writer = writer
         self._parquet = relative.endswith(".parquet")
@@ -396,13 +467,16 @@ class _AttributeWriter:
         self._dataset = dataset
         self._name = name
         self._role = role
-        self._spec = spec
+        self._columns = {c.name: c for c in spec.columns} if spec is not None else columns or {}
+        self._keys = list(keys)
         self._sink: pq.ParquetWriter | pacsv.CSVWriter | None = None
         self._schema: pa.Schema | None = None
         self._rows = 0
 
-    def write(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+    def write(self, rows: pd.DataFrame | pa.Table) -> None:
+        table = (
+            rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
+        )
         table = table.replace_schema_metadata(None)
         if self._sink is None:
             self._schema = table.schema
@@ -417,18 +491,8 @@ class _AttributeWriter:
 
     def close(self) -> None:
         self._sink.close()
-        fields = []
-        for arrow_field in self._schema:
-            column = self._spec.column(arrow_field.name) if self._spec is not None else None
-            described = {} if column is None else {"unit": column.unit or None}
-            if column is not None:
-                described["description"] = column.description
-            fields.append(
-                FieldSchema(
-                    name=arrow_field.name, type=_frictionless_type(arrow_field.type), **described
-                )
-            )
-        schema = TableSchema(fields=fields, primaryKey=[HOME_ID])
+        fields = [_described(arrow_field, self._columns) for arrow_field in self._schema]
+        schema = TableSchema(fields=fields, primaryKey=self._keys)
         root, name, dataset = self._writer.root, self._name, self._dataset
         resource = resource_of(root, name, dataset, self._relative, self._rows, schema, self._role)
         self._writer._add(dataset, resource)

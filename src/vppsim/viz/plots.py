@@ -447,6 +447,7 @@ def load_figure(queries: DatasetQueries) -> Figure:
     figure = _figure(
         f"Residential load of {homes:,} homes, {_period(queries)}",
         queries.source_caption("load", *(["weather"] if has_weather else [])),
+        *filter(None, [queries.sample_note()]),
     )
     grid = figure.add_gridspec(3, 6, height_ratios=[1.1, 1, 1])
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from vppsim import diversity
 from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
+from vppsim.dataset.rollups import FLEET_PATH, HOME_DAYS_PATH, HOME_FILTERS, ROLLUP_ROLE
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.fleet.dispatch_spec import (
@@ -48,19 +49,17 @@ AGGREGATIONS = {"15min": TIMESTAMP, "hourly": "hour_start", "daily": "day_start"
 """Aggregation levels: the column of the ``steps`` table that starts each bucket (local
 hours and local days, as UTC instants)."""
 
-HOME_FILTERS: dict[str, tuple[str, str | None]] = {
-    "all": ("All homes", None),
-    "ac": ("Homes with AC", "has_central_ac OR has_room_ac"),
-    "no_ac": ("Homes without AC", "NOT (has_central_ac OR has_room_ac)"),
-    "ev": ("Homes with an EV", "has_ev"),
-    "no_ev": ("Homes without an EV", "NOT has_ev"),
-    "inland": ("Inland homes", "climate = 'inland'"),
-    "coastal": ("Coastal homes", "climate = 'coastal'"),
-    "pool": ("Homes with a pool pump", "has_pool_pump"),
-}
-"""Home filters by attribute: key -> (label, SQL condition on the homes table)."""
-
 _TABLES = ("market", "system", "solar", "weather")
+
+HOME_DAYS_IN_MEMORY = 40_000_000
+"""Most rows of the ``home_days`` rollup held in memory (12 B a row: a million homes' month
+is 3.1e7 rows, 370 MB); a larger one is aggregated by DuckDB for each period asked."""
+
+SAMPLE_HOMES = 10_000
+"""Above this many homes, the figures no rollup holds (the profile band across homes, the
+diversity curve's sampled groups) are computed from the selection's first homes only: homes
+are independent draws from per-home random streams, so the first ones are a random sample,
+and their rows are in the first Parquet parts (the scan reads those alone)."""
 
 FORECASTS_VIEW = "forecasts"
 """The view over every quantile forecast table present (``forecasts/*_forecasts``), and the
@@ -170,6 +169,10 @@ class DatasetQueries:
             if self._create_view(name):
                 self.datasets.append(name)
         self.has_homes = self._create_homes_view()
+        self._rollup_pv = False
+        self._arrays_lock = threading.Lock()
+        self._arrays: tuple[np.ndarray, ...] | None = None
+        self.rolled_up: dict[str, int] = self._create_rollup_views()
         self.forecast_variables: list[str] = self._create_forecasts_view()
         if self.forecast_variables:
             self.datasets.append(FORECASTS_VIEW)
@@ -229,6 +232,66 @@ class DatasetQueries:
             return False
         self._con.execute(f"CREATE VIEW homes AS SELECT * FROM read_parquet('{path.as_posix()}')")
         return True
+
+    def _create_rollup_views(self) -> dict[str, int]:
+        """Views ``home_days`` and ``fleet_sums`` over the build's rollups (see
+        :mod:`vppsim.dataset.rollups`); returns the filters they sum, each with its homes
+        (empty for a dataset written without them: its queries scan the load)."""
+        written = {
+            r["path"] for r in self.manifest.get("resources", []) if r.get("role") == ROLLUP_ROLE
+        }
+        paths = {
+            name: self.root / relative
+            for name, relative in (("home_days", HOME_DAYS_PATH), ("fleet_sums", FLEET_PATH))
+        }
+        if (
+            written != {HOME_DAYS_PATH, FLEET_PATH}
+            or not all(p.is_file() for p in paths.values())
+            or "load" not in self.datasets
+        ):
+            return {}
+        for name, path in paths.items():
+            self._con.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path.as_posix()}')"
+            )
+        self._rollup_pv = "pv_kw" in {
+            row[0] for row in self._con.execute("DESCRIBE fleet_sums").fetchall()
+        }
+        counts = self.sql("SELECT filter, max(homes) AS homes FROM fleet_sums GROUP BY 1")
+        found = dict(zip(counts["filter"], counts["homes"].astype(int), strict=True))
+        return {key: found[key] for key in HOME_FILTERS if key in found}
+
+    def _rolled(self, selection: HomeSelection) -> bool:
+        """Whether the rollups answer for ``selection``: a filter they sum, no ids."""
+        return selection.ids is None and selection.filter in self.rolled_up
+
+    @functools.cached_property
+    def _load_part_ends(self) -> tuple[list[str], np.ndarray]:
+        """The load's Parquet parts, in order, and the home id after each one's last (the
+        manifest says how many homes each holds)."""
+        parts = [
+            r
+            for r in self.manifest.get("resources", [])
+            if r.get("dataset") == "load"
+            and r.get("role", "data") == "data"
+            and r["path"].endswith(".parquet")
+        ]
+        intervals = int(self.manifest["vppsim"]["grid"]["intervals"])
+        ends = np.cumsum([int(r["rows"]) // intervals for r in parts], dtype=np.int64)
+        return [(self.root / r["path"]).as_posix() for r in parts], ends
+
+    def _load_of(self, ids: list[int] | tuple[int, ...] | np.ndarray) -> str:
+        """A DuckDB source of the load rows of homes ``ids``: the Parquet parts that hold
+        them, so a query about a few homes of a million opens a few files, not every part
+        (the ``load`` view for a dataset without parts)."""
+        paths, ends = self._load_part_ends
+        if not paths:
+            return "load"
+        picked = np.unique(np.searchsorted(ends, np.asarray(ids, dtype=np.int64), side="right"))
+        chosen = [paths[i] for i in picked if i < len(paths)]
+        if not chosen:
+            return "(SELECT * FROM load WHERE FALSE)"
+        return "read_parquet([" + ", ".join(f"'{path}'" for path in chosen) + "])"
 
     def _create_forecasts_view(self) -> list[str]:
         """One view over the quantile forecast tables present; returns the variables they
@@ -406,6 +469,8 @@ class DatasetQueries:
 
     def home_count(self, selection: HomeSelection = HomeSelection()) -> int:
         """How many homes ``selection`` covers."""
+        if self._rolled(selection):
+            return self.rolled_up[selection.filter]
         return int(
             self.sql(
                 f"SELECT count(*) FROM {self._homes_source()} WHERE {self._home_where(selection)}"
@@ -417,11 +482,27 @@ class DatasetQueries:
         a homes table, which the other filters need)."""
         if not self.has_homes:
             return {"all": self.home_count() if "load" in self.datasets else 0}
+        if set(self.rolled_up) == set(HOME_FILTERS):
+            return dict(self.rolled_up)
         counts = ", ".join(
             f"count(*) FILTER (WHERE {condition or 'TRUE'}) AS {key}"
             for key, (_, condition) in HOME_FILTERS.items()
         )
         return {key: int(n) for key, n in self.sql(f"SELECT {counts} FROM homes").iloc[0].items()}
+
+    def sample_note(self, selection: HomeSelection = HomeSelection()) -> str:
+        """A caption's note saying which figures come from the first :data:`SAMPLE_HOMES`
+        homes of ``selection`` ("" when it has no more)."""
+        homes = self.home_count(selection)
+        if homes <= SAMPLE_HOMES:
+            return ""
+        what = (
+            "Profile band and diversity groups" if self._rolled(selection) else ("Diversity groups")
+        )
+        return (
+            f"{what}: the first {SAMPLE_HOMES:,} of {homes:,} homes (each home an "
+            "independent draw, so a random sample)."
+        )
 
     def fleet_summary(
         self,
@@ -430,8 +511,14 @@ class DatasetQueries:
         end: date | None = None,
         quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
     ) -> FleetSummary:
-        """The fleet's total, its daily profile across homes and per-home figures, from one
-        scan of the load parts (memoised: the plots and the dashboard ask for all three).
+        """The fleet's total, its daily profile across homes and per-home figures (memoised:
+        the plots and the dashboard ask for all three).
+
+        A selection by filter alone, of a dataset with the build's rollups
+        (:mod:`vppsim.dataset.rollups`), gets ``fleet`` and ``stats`` from them (the same
+        figures as a scan) and ``band`` from a scan of its first :data:`SAMPLE_HOMES` homes
+        (all of them in a smaller fleet); otherwise all three come from one scan of the
+        load parts.
 
         Returns
         -------
@@ -444,18 +531,127 @@ class DatasetQueries:
             ``stats``: ``home_id``, ``daily_kwh`` [kWh/day] (mean over local days) and
             ``peak_kw`` [kW] (highest interval), one row per home.
         """
+        parts = ("fleet", "band", "stats")
+        return FleetSummary(**{p: self._part(p, selection, start, end, quantiles) for p in parts})
+
+    def _part(
+        self,
+        part: str,
+        selection: HomeSelection,
+        start: date | None,
+        end: date | None,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+    ) -> pd.DataFrame:
+        """One frame of :meth:`fleet_summary` (a copy): from the rollups when they answer
+        for ``selection`` (each frame computed alone), else from the one scan of the load."""
         self.require("load")
-        return self._fleet_summary(selection, *self._clamp(start, end), tuple(quantiles))
+        key = (selection, *self._clamp(start, end), tuple(quantiles))
+        if self._rolled(selection):
+            return getattr(self, f"_rolled_{part}")(*key).copy()
+        return getattr(self._fleet_summary(*key), part).copy()
+
+    @staticmethod
+    def _band_sql(source: str, quantiles: tuple[float, ...]) -> str:
+        """The profile band from ``source``'s rows of ``hour`` and ``kw``, one home's mean
+        load in that local hour each: quantiles across homes and their mean, by hour."""
+        picks = ", ".join(f"quantile_cont(kw, {q}) AS p{round(q * 100):02d}" for q in quantiles)
+        return f"SELECT hour, {picks}, avg(kw) AS mean FROM {source} GROUP BY hour ORDER BY hour"
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
+    def _rolled_fleet(
+        self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
+    ) -> pd.DataFrame:
+        return self.sql(
+            f"SELECT {TIMESTAMP}, load_kw, CAST(homes AS BIGINT) AS homes FROM fleet_sums "
+            f"WHERE filter = ? AND homes > 0 AND {self._period_where(start, end)} ORDER BY 1",
+            [selection.filter],
+        )
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
+    def _rolled_stats(
+        self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
+    ) -> pd.DataFrame:
+        arrays = self._home_day_arrays()
+        if arrays is None:
+            return self.sql(
+                f"SELECT {HOME_ID}, avg(energy_kwh) AS daily_kwh, max(peak_kw) AS peak_kw "
+                f"FROM home_days WHERE day BETWEEN ? AND ? AND {self._home_where(selection)} "
+                "GROUP BY 1 ORDER BY 1",
+                [start, end],
+            )
+        days, energy, peak = arrays
+        first, last = np.searchsorted(days, [np.datetime64(start), np.datetime64(end)])
+        span = slice(int(first), int(last) + 1)
+        ids = self._filter_ids(selection.filter)
+        # Every home: a view of the arrays; a filter: only its rows are copied.
+        rows = slice(None) if len(ids) == len(energy) else ids
+        return pd.DataFrame(
+            {
+                HOME_ID: ids.astype(np.int32),
+                "daily_kwh": energy[rows, span].mean(axis=1),
+                "peak_kw": peak[rows, span].max(axis=1),
+            }
+        )
+
+    def _home_day_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``home_days`` as arrays, read once: the local days (``datetime64[D]``), and each
+        home's daily energy [kWh] and peak [kW] (homes x days, row ``i`` home ``i``); None
+        above :data:`HOME_DAYS_IN_MEMORY` rows (then each period is aggregated in DuckDB).
+        A period's per-home figures are then a slice's mean and max: a million homes'
+        month in tens of milliseconds, where a DuckDB GROUP BY of its 3e7 rows takes
+        seconds."""
+        with self._arrays_lock:
+            if self._arrays is None:
+                self._arrays = self._read_home_days()
+            return self._arrays or None
+
+    def _read_home_days(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[()]:
+        import pyarrow.parquet as pq
+
+        (rows,) = [
+            int(r["rows"]) for r in self.manifest["resources"] if r["path"] == HOME_DAYS_PATH
+        ]
+        days = np.unique(self.sql("SELECT day FROM steps")["day"].to_numpy("datetime64[D]"))
+        if rows > HOME_DAYS_IN_MEMORY or rows % len(days):
+            return ()
+        table = pq.read_table(self.root / HOME_DAYS_PATH, columns=["energy_kwh", "peak_kw"])
+        # Validated at build: home by home, every local day in order.
+        energy, peak = (
+            table.column(c).to_numpy().reshape(-1, len(days)) for c in table.column_names
+        )
+        return days, energy, peak
+
+    @functools.lru_cache(maxsize=len(HOME_FILTERS))  # noqa: B019 - one instance per dataset
+    def _filter_ids(self, key: str) -> np.ndarray:
+        """The ids of the homes filter ``key`` selects, ascending [int64]."""
+        frame = self.sql(
+            f"SELECT {HOME_ID} FROM {self._homes_source()} "
+            f"WHERE {self._home_where(HomeSelection(key))} ORDER BY 1"
+        )
+        return frame[HOME_ID].to_numpy(np.int64)
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
+    def _rolled_band(
+        self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
+    ) -> pd.DataFrame:
+        # No rollup holds each home's hours: the first SAMPLE_HOMES homes are scanned.
+        ids = self.home_ids(selection, limit=SAMPLE_HOMES)
+        source = self._load_of(ids)
+        per_home = f"""(SELECT steps.hour, avg(load_kw) AS kw FROM {source} l
+            JOIN steps USING ({TIMESTAMP})
+            WHERE {self._period_where(start, end, "l." + TIMESTAMP)}
+              AND {HOME_ID} IN (SELECT {HOME_ID} FROM sample)
+            GROUP BY {HOME_ID}, steps.hour)"""
+        band = self.sql(
+            self._band_sql(per_home, quantiles), tables={"sample": pd.DataFrame({HOME_ID: ids})}
+        )
+        return band.set_index("hour")
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
     def _fleet_summary(
         self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
     ) -> FleetSummary:
         hours = self.interval_minutes / 60
-        names = [f"p{round(q * 100):02d}" for q in quantiles]
-        picks = ", ".join(
-            f"quantile_cont(kw, {q}) AS {n}" for q, n in zip(quantiles, names, strict=True)
-        )
         scan = f"""
             CREATE OR REPLACE TEMP TABLE fleet_scan AS
             SELECT {HOME_ID}, steps.day, steps.hour, load.{TIMESTAMP},
@@ -471,9 +667,9 @@ class DatasetQueries:
         queries = {
             "fleet": f"""SELECT {TIMESTAMP}, total AS load_kw, n AS homes FROM fleet_scan
                 WHERE level = 14 ORDER BY 1""",
-            "band": f"""SELECT hour, {picks}, avg(kw) AS mean
-                FROM (SELECT hour, total / n AS kw FROM fleet_scan WHERE level = 5)
-                GROUP BY hour ORDER BY hour""",
+            "band": self._band_sql(
+                "(SELECT hour, total / n AS kw FROM fleet_scan WHERE level = 5)", quantiles
+            ),
             "stats": f"""SELECT {HOME_ID}, avg(total) * {hours} AS daily_kwh,
                 max(peak) AS peak_kw FROM fleet_scan WHERE level = 3 GROUP BY 1 ORDER BY 1""",
         }
@@ -503,7 +699,7 @@ class DatasetQueries:
             ``timestamp``, ``load_kw`` [kW] (sum over homes, mean over the bucket) and
             ``homes`` (how many homes were summed).
         """
-        return self.resample(self.fleet_summary(selection, start, end).fleet, aggregation)
+        return self.resample(self._part("fleet", selection, start, end), aggregation)
 
     def fleet_pv(
         self,
@@ -522,10 +718,17 @@ class DatasetQueries:
         start, end = self._clamp(start, end)
         homes = self._home_where(selection)
         if {"assets", "pv"} <= set(self.datasets):
-            series = self.sql(
-                f"SELECT {TIMESTAMP}, sum(pv_kw) AS pv_kw FROM pv "
-                f"WHERE {self._period_where(start, end)} AND {homes} GROUP BY 1 ORDER BY 1"
-            )
+            if self._rolled(selection) and self._rollup_pv:
+                series = self.sql(
+                    f"SELECT {TIMESTAMP}, pv_kw FROM fleet_sums WHERE filter = ? AND homes > 0 "
+                    f"AND {self._period_where(start, end)} ORDER BY 1",
+                    [selection.filter],
+                )
+            else:
+                series = self.sql(
+                    f"SELECT {TIMESTAMP}, sum(pv_kw) AS pv_kw FROM pv "
+                    f"WHERE {self._period_where(start, end)} AND {homes} GROUP BY 1 ORDER BY 1"
+                )
             count, kw = self.sql(
                 "SELECT count(*) FILTER (WHERE has_pv) AS n, coalesce(sum(pv_dc_kw), 0) AS kw "
                 f"FROM assets WHERE {homes}"
@@ -569,7 +772,7 @@ class DatasetQueries:
         quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
     ) -> pd.DataFrame:
         """The daily load profile across homes (see :meth:`fleet_summary`, ``band``)."""
-        return self.fleet_summary(selection, start, end, quantiles).band.copy()
+        return self._part("band", selection, start, end, quantiles)
 
     def home_daily_stats(
         self,
@@ -578,7 +781,7 @@ class DatasetQueries:
         end: date | None = None,
     ) -> pd.DataFrame:
         """Per home: mean daily energy and peak (see :meth:`fleet_summary`, ``stats``)."""
-        return self.fleet_summary(selection, start, end).stats.copy()
+        return self._part("stats", selection, start, end)
 
     def home_load(
         self,
@@ -592,8 +795,8 @@ class DatasetQueries:
         selection = HomeSelection(ids=tuple(ids))
         return self.sql(
             f"SELECT {HOME_ID}, {self._bucket(aggregation)} AS {TIMESTAMP}, "
-            f"avg(load_kw) AS load_kw FROM load JOIN steps USING ({TIMESTAMP}) "
-            f"WHERE {self._period_where(start, end, 'load.' + TIMESTAMP)} "
+            f"avg(load_kw) AS load_kw FROM {self._load_of(ids)} l JOIN steps USING ({TIMESTAMP}) "
+            f"WHERE {self._period_where(start, end, 'l.' + TIMESTAMP)} "
             f"AND {self._home_where(selection)} "
             f"GROUP BY 1, 2 ORDER BY 1, 2"
         )
@@ -621,11 +824,12 @@ class DatasetQueries:
         :func:`vppsim.diversity.diversity_curve`).
 
         Size 1 is every home of the selection on its own, and the last point is the whole
-        selection. Between them, sizes 2, 5, 10, ... below ``sampled_homes`` get random
-        groups: ``draws`` of a size while they add up to at most ``sampled_homes`` homes
-        (at least one group), drawn from the dataset's seed (stream ``GROUP_SAMPLES``), so
-        the curve is the same every time for a dataset. Only peaks and home ids are held in
-        memory; the summing is done in SQL.
+        selection (both from the rollups when :meth:`fleet_summary` uses them). Between
+        them, sizes 2, 5, 10, ... below ``sampled_homes`` get random groups: ``draws`` of a
+        size while they add up to at most ``sampled_homes`` homes (at least one group),
+        drawn among the selection's first :data:`SAMPLE_HOMES` homes from the dataset's
+        seed (stream ``GROUP_SAMPLES``), so the curve is the same every time for a dataset.
+        Only peaks and home ids are held in memory; the summing is done in SQL.
 
         Returns
         -------
@@ -633,7 +837,7 @@ class DatasetQueries:
             ``homes`` (group size), ``peak_kw_per_home`` [kW per home],
             ``coincidence_factor`` [1] and ``groups`` (how many were averaged).
         """
-        own = self.fleet_summary(selection, start, end).stats.set_index(HOME_ID)["peak_kw"]
+        own = self._part("stats", selection, start, end).set_index(HOME_ID)["peak_kw"]
         total = len(own)
         if total == 0:
             return pd.DataFrame(
@@ -644,21 +848,25 @@ class DatasetQueries:
         own_kw = own.to_numpy()
         sizes, coincident, member_sum = [np.ones(total, np.int64)], [own_kw], [own_kw]
         picks = []
-        for n in (n for n in diversity_sizes(total) if 1 < n < total and n <= sampled_homes):
+        # Groups are drawn among the first SAMPLE_HOMES homes, whose parts the scan reads.
+        pool = ids[:SAMPLE_HOMES]
+        sizes_drawn = [n for n in diversity_sizes(total) if 1 < n < total]
+        for n in (n for n in sizes_drawn if n <= min(sampled_homes, len(pool))):
             for draw in range(max(1, min(draws, sampled_homes // n))):
                 rng = stream_rng(self.seed, Stream.GROUP_SAMPLES, n, draw)
-                chosen = rng.choice(ids, size=n, replace=False)
+                chosen = rng.choice(pool, size=n, replace=False)
                 picks.append(pd.DataFrame({"n": n, "draw": draw, HOME_ID: chosen}))
         if picks:
             members = pd.concat(picks, ignore_index=True)
             period = self._period_where(start, end, "l." + TIMESTAMP)
+            source = self._load_of(members[HOME_ID].to_numpy())
             groups = self.sql(
                 f"""
                 WITH summed AS (
                     SELECT m.n, m.draw, l.{TIMESTAMP}, sum(l.load_kw) AS kw
                     FROM (
                         -- Narrowing to the sampled homes first lets the scan skip the others.
-                        SELECT * FROM load l
+                        SELECT * FROM {source} l
                         WHERE {period} AND {HOME_ID} IN (SELECT {HOME_ID} FROM members)
                     ) l JOIN members m USING ({HOME_ID})
                     GROUP BY 1, 2, 3
@@ -674,7 +882,7 @@ class DatasetQueries:
             member_sum.append(groups["own"].to_numpy())
         if total > 1:
             # The whole selection is the fleet total the summary already holds.
-            fleet = self.fleet_summary(selection, start, end).fleet
+            fleet = self._part("fleet", selection, start, end)
             sizes.append(np.array([total]))
             coincident.append(np.array([fleet["load_kw"].max()]))
             member_sum.append(np.array([own.sum()]))
@@ -858,9 +1066,16 @@ class DatasetQueries:
         self, variable: str, start: date | None = None, end: date | None = None
     ) -> pd.DataFrame:
         """What ``variable`` forecasts, as it came: ``timestamp`` and ``value`` in its unit
-        (per-home datasets summed over the homes)."""
+        (per-home datasets summed over the homes: the rollups' sums when the dataset has
+        them)."""
         (dataset, column), *_ = [v.outcome for v in VARIABLES if v.name == variable]
         self.require(dataset)
+        rolled = {"load_kw": True, "pv_kw": self._rollup_pv}
+        if "all" in self.rolled_up and rolled.get(column, False):
+            return self.sql(
+                f"SELECT {TIMESTAMP}, {column} AS value FROM fleet_sums WHERE filter = 'all' "
+                f"AND {self._period_where(start, end)} ORDER BY 1"
+            )
         aggregate = "sum" if default_registry().spec(dataset).per_home else "any_value"
         return self.sql(
             f"SELECT {TIMESTAMP}, {aggregate}({column}) AS value FROM {dataset} "

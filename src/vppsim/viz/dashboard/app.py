@@ -15,6 +15,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
+from vppsim.dataset.rollups import HOME_FILTERS
 from vppsim.dataset.schemas import HOME_ID
 from vppsim.errors import VppsimError
 from vppsim.forecast.report import DAY_AHEAD, DAY_AHEAD_FROM_H
@@ -25,7 +26,7 @@ from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
 from vppsim.viz.dashboard.scenarios import ComparisonViews, compared_folders
 from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
-from vppsim.viz.queries import FORECASTS_VIEW, HOME_FILTERS, DatasetQueries, HomeSelection
+from vppsim.viz.queries import FORECASTS_VIEW, DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
 
@@ -230,6 +231,11 @@ def create_app(
             if report.ok
             else f"{len(report.failures)} failure(s)."
         )
+        if state.parts_trusted:
+            verdict += (
+                f" The rows of the {state.parts_trusted:,} per-home Parquet parts were checked "
+                "by the build where they were written, not read again (their sha256 was)."
+            )
         return [
             html.Div(verdict, id="validation-verdict"),
             layout.table(["check", "result", "detail"], rows, "validation-table"),
@@ -383,6 +389,9 @@ def _render(
         status = f"PV, {period}: {clear} clear of {len(daily)} days"
         return [layout.graph_grid(graphs), caption], status
     if tab == "load":
+        caption = layout.caption(
+            " ".join(filter(None, [q.source_caption(*needs), q.sample_note(selection)]))
+        )
         known = q.home_ids(HomeSelection(ids=ids)) if ids else q.home_ids(selection, limit=3)
         unknown = [i for i in ids if i not in known]
         shown = tuple(known[:SHOWN_HOMES])

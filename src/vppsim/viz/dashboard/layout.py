@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from vppsim.dataset.rollups import HOME_FILTERS
 from vppsim.fleet.dispatch_spec import DISPATCH_FOLDER
 from vppsim.forecast.report import DAY_AHEAD, LEAD_CLASSES
 from vppsim.forecast.sources import VARIABLES
 from vppsim.viz.dashboard.views import DEFAULT_AGGREGATION, DEFAULT_PV_SHARE
 from vppsim.viz.figures import PRICE_LABELS
-from vppsim.viz.queries import AGGREGATIONS, FORECASTS_VIEW, HOME_FILTERS, DatasetQueries
+from vppsim.viz.queries import AGGREGATIONS, FORECASTS_VIEW, DatasetQueries
 
 TABS = {
     "market": "Market",
