@@ -15,6 +15,7 @@ from vppsim.dataset.build import PartResult, build_dataset, in_order
 from vppsim.dataset.distributed import DaskExecutor, dask_executor, task_parts
 from vppsim.dataset.schemas import HOME_ID
 from vppsim.dataset.validate import validate_directory
+from vppsim.env.gym import DEFAULT_STUDY
 from vppsim.errors import ConfigError, ValidationFailed
 from vppsim.fleet.run import load_dispatch_models, write_dispatch
 from vppsim.load.sources import SyntheticLoad
@@ -175,18 +176,9 @@ def test_a_cluster_named_badly_is_refused_in_one_line(arguments, message):
         pass
 
 
-DISPATCHED = {
-    **STUDY,
-    "homes": 12,
-    "formats": "parquet",
-    "assets.pv_share": 0.8,
-    "assets.battery_attach_rate_before_nbt": 0.8,
-    "assets.battery_attach_rate_after_nbt": 0.8,
-    "assets.vpp_enrollment_share": 1.0,
-    "assets.thermostat_dr_share": 0.9,
-    "load.ev_share": 0.5,
-}
-"""12 homes with batteries, EVs and dispatchable ACs, two days, Parquet only."""
+DISPATCHED = {**STUDY, **DEFAULT_STUDY, "homes": 12, "formats": "parquet"}
+"""12 homes with batteries, EVs and dispatchable ACs (the agent environment's study), two
+days, Parquet only."""
 
 
 def test_dispatch_on_one_or_two_workers_any_chunks_per_task_writes_the_same_bytes(
