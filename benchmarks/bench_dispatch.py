@@ -10,8 +10,9 @@ offline: real-time LMP and hourly day-ahead AS prices), and per home the referen
 a 5 or 10 kW export limit, drawn per home from ``stream_rng(seed, Stream.HOMES, home)``
 (benchmark inputs only, not the fleet's assets).
 
-Prints, with ``--workers`` processes and homes solved in chunks of ``--chunk`` (memory bounded
-by a chunk's schedules):
+Prints, with the chunks of ``--chunk`` homes (memory bounded by a chunk's schedules) run as
+tasks on a local Dask cluster of ``--workers`` processes (``vppsim dispatch --workers``'s
+mechanism; 0: in this process):
 
 * the LP for ``--homes`` homes x the month, with AS and energy only (the issue's goal: 1,000
   homes in under 60 s on a 2-core machine);
@@ -32,14 +33,18 @@ by a chunk's schedules):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from vppsim.api import DataCollector
+from vppsim.dataset.build import in_order
+from vppsim.dataset.distributed import dask_executor
 from vppsim.fleet.arbitrage import arbitrage
 from vppsim.fleet.battery import REFERENCE_BATTERY
 from vppsim.fleet.dispatch import (
@@ -51,7 +56,7 @@ from vppsim.fleet.dispatch import (
     market_from_frame,
 )
 from vppsim.fleet.kpis import replay, score
-from vppsim.fleet.run import dispatch_study, read_study, write_dispatch
+from vppsim.fleet.run import dispatch_study, load_dispatch_models, read_study, write_dispatch
 from vppsim.seeds import Stream, stream_rng
 
 PUBLISHED = {"2023": 80.0, "2024": 51.0}
@@ -85,39 +90,76 @@ def _slice(market: Market, days: int) -> Market:
     return Market(market.lmp[:n], market.dt_h, market.local_hour[:n], prices)
 
 
+@dataclass(frozen=True)
+class SyntheticFleet:
+    """``homes`` benchmark homes dispatched by ``strategy`` in chunks of ``chunk``: a
+    :class:`~vppsim.dataset.build.Tasks`, so the chunks run in this process or on the Dask
+    cluster (:mod:`vppsim.dataset.distributed`) like ``vppsim dispatch``'s."""
+
+    key: str
+    strategy: str
+    market: Market
+    settings: DispatchSettings
+    seed: int
+    homes: int
+    chunk: int
+
+    @property
+    def parts(self) -> int:
+        return -(-self.homes // self.chunk)
+
+    def run_parts(self, parts: tuple[int, ...]) -> list[SimpleNamespace]:
+        """Per chunk: its homes, the seconds of the scoring (the kernel replay) [s] and its
+        net revenue [$]."""
+        return [self._chunk(part) for part in parts]
+
+    def _chunk(self, part: int) -> SimpleNamespace:
+        first = part * self.chunk
+        homes = range(first, min(first + self.chunk, self.homes))
+        drawn = [synthetic_home(self.seed, i, self.market) for i in homes]
+        series = [s for s, _ in drawn]
+        assets = [a for _, a in drawn]
+        schedules = dispatch_fleet(self.strategy, series, assets, self.market, self.settings)
+        begin = time.perf_counter()
+        replayed = replay(schedules, series, assets, self.market, self.settings)
+        revenue = 0.0
+        for sched, s, a, r in zip(schedules, series, assets, replayed, strict=True):
+            revenue += score(sched, s, a, self.market, self.settings, replayed=r)["net revenue"]
+        scoring = time.perf_counter() - begin
+        return SimpleNamespace(part=part, homes=len(homes), scoring=scoring, revenue=revenue)
+
+
 def run(
     strategy: str,
     market: Market,
     homes: int,
-    settings: DispatchSettings,
     seed: int,
     chunk: int,
+    executor,
 ) -> tuple[float, float, float]:
-    """Wall time of the dispatch [s], of the scoring (the kernel replay) [s], and the fleet's
-    net revenue [$] of ``strategy``, chunk by chunk."""
-    solving = scoring = revenue = 0.0
-    for start in range(0, homes, chunk):
-        drawn = [synthetic_home(seed, i, market) for i in range(start, min(start + chunk, homes))]
-        series = [s for s, _ in drawn]
-        assets = [a for _, a in drawn]
-        begin = time.perf_counter()
-        schedules = dispatch_fleet(strategy, series, assets, market, settings)
-        solving += time.perf_counter() - begin
-        begin = time.perf_counter()
-        replayed = replay(schedules, series, assets, market, settings)
-        for sched, s, a, r in zip(schedules, series, assets, replayed, strict=True):
-            revenue += score(sched, s, a, market, settings, replayed=r)["net revenue"]
-        scoring += time.perf_counter() - begin
-    return solving, scoring, revenue
+    """Wall time of the dispatch and its scoring [s], the seconds of scoring summed over
+    the chunks [s], and the fleet's net revenue [$] of ``strategy``, chunk by chunk on
+    ``executor`` (None: in this process)."""
+    key = f"bench-{strategy}-{market.n}-{market.ancillary is not None}-{homes}-{seed}-{chunk}"
+    fleet = SyntheticFleet(key, strategy, market, DispatchSettings(), seed, homes, chunk)
+    begin = time.perf_counter()
+    results = (
+        executor.run(fleet)
+        if executor is not None
+        else (r for part in range(fleet.parts) for r in fleet.run_parts((part,)))
+    )
+    done = list(in_order(results, lambda homes: None))
+    wall = time.perf_counter() - begin
+    return wall, sum(r.scoring for r in done), sum(r.revenue for r in done)
 
 
-def whole_command(folder: str, settings: DispatchSettings, chunk: int) -> None:
+def whole_command(folder: str, settings: DispatchSettings, chunk: int, executor) -> None:
     """Time ``vppsim dispatch`` on a built dataset, each strategy, and compare them per home."""
     print(f"\nvppsim dispatch {folder} (the whole command path)")
     objective, walls = {}, {}
     for strategy in ("none", "rule", "lp"):
         begin = time.perf_counter()
-        path, summary = write_dispatch(folder, strategy, settings, True, chunk)
+        path, summary = write_dispatch(folder, strategy, settings, True, chunk, executor=executor)
         wall = walls[strategy] = time.perf_counter() - begin
         k = summary["kpis"]
         print(
@@ -140,7 +182,7 @@ def whole_command(folder: str, settings: DispatchSettings, chunk: int) -> None:
         if homes < len(study.assets):
             begin = time.perf_counter()
             first = replace(study, assets=study.assets.iloc[:homes])
-            dispatch_study(first, "lp", settings, True, chunk)
+            dispatch_study(first, "lp", settings, True, chunk, executor=executor)
             wall = time.perf_counter() - begin
         print(f"    {homes:5d} homes: {wall:7.1f} s  ({1000 * wall / homes:.1f} ms/home)")
     for other in ("rule", "none"):
@@ -151,31 +193,18 @@ def whole_command(folder: str, settings: DispatchSettings, chunk: int) -> None:
         )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--homes", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--chunk", type=int, default=250)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dataset", default=None, help="a built dataset folder")
-    args = parser.parse_args()
-    frame = DataCollector("2023-08-01", market_source="synthetic", seed=args.seed).get_market_data()
-    market = market_from_frame(frame)
-    energy_only = market_from_frame(frame, ancillary=False)
-    settings = DispatchSettings(workers=args.workers)
-    print(
-        f"synthetic market Aug 2023: {market.n} intervals of {market.dt_h * 60:.0f} min, "
-        f"LMP mean {market.lmp.mean():.1f} $/MWh; {args.workers} workers, chunks of {args.chunk}"
-    )
-
+def fleet_figures(args, market: Market, energy_only: Market, executor) -> None:
+    """The LP over the benchmark fleet, its scaling with homes and days, and the three
+    strategies' revenue."""
     print(f"\nLP, {args.homes} homes x 31 days")
     walls = {}
     for label, m in (("with AS", market), ("energy only", energy_only)):
-        wall, scoring, revenue = run("lp", m, args.homes, settings, args.seed, args.chunk)
+        wall, scoring, revenue = run("lp", m, args.homes, args.seed, args.chunk, executor)
         walls[label] = wall
         print(
-            f"  {label:12s} {wall:7.1f} s  ({1000 * wall / args.homes:.1f} ms/home; scoring "
-            f"{scoring:.1f} s more)  net revenue ${revenue:,.0f} (${revenue / args.homes:.2f}/home)"
+            f"  {label:12s} {wall:7.1f} s  ({1000 * wall / args.homes:.1f} ms/home; of the "
+            f"chunks' time {scoring:.1f} s scoring)  net revenue ${revenue:,.0f} "
+            f"(${revenue / args.homes:.2f}/home)"
         )
 
     print("\nscaling, LP with AS (dispatch wall time [s], ms per home-day)")
@@ -183,19 +212,46 @@ def main() -> int:
         if homes == args.homes:
             wall = walls["with AS"]  # measured above
         else:
-            wall, _, _ = run("lp", market, homes, settings, args.seed, args.chunk)
+            wall, _, _ = run("lp", market, homes, args.seed, args.chunk, executor)
         print(f"  {homes:5d} homes x 31 days: {wall:7.2f} s  {1000 * wall / homes / 31:.2f}")
     for days in (1, 7, 31):
-        wall, _, _ = run("lp", _slice(market, days), 100, settings, args.seed, args.chunk)
+        wall, _, _ = run("lp", _slice(market, days), 100, args.seed, args.chunk, executor)
         print(f"    100 homes x {days:2d} days: {wall:7.2f} s  {1000 * wall / 100 / days:.2f}")
 
     print("\nstrategies, 100 homes x 31 days, net revenue (energy + AS - degradation)")
     for strategy in ("none", "rule", "lp"):
-        wall, _, revenue = run(strategy, market, 100, settings, args.seed, args.chunk)
+        wall, _, revenue = run(strategy, market, 100, args.seed, args.chunk, executor)
         print(f"  {strategy:5s} ${revenue:10,.2f}  ({wall:.1f} s)")
 
-    if args.dataset is not None:
-        whole_command(args.dataset, settings, args.chunk)
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--homes", type=int, default=1000)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="Dask workers (a local cluster); 0: in-process"
+    )
+    parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", default=None, help="a built dataset folder")
+    args = parser.parse_args()
+    frame = DataCollector("2023-08-01", market_source="synthetic", seed=args.seed).get_market_data()
+    market = market_from_frame(frame)
+    energy_only = market_from_frame(frame, ancillary=False)
+    settings = DispatchSettings()
+    print(
+        f"synthetic market Aug 2023: {market.n} intervals of {market.dt_h * 60:.0f} min, "
+        f"LMP mean {market.lmp.mean():.1f} $/MWh; {args.workers} Dask workers (0: in-process), "
+        f"chunks of {args.chunk}"
+    )
+    cluster = (
+        dask_executor(args.workers, prepare=load_dispatch_models)
+        if args.workers
+        else contextlib.nullcontext()
+    )
+    with cluster as executor:
+        fleet_figures(args, market, energy_only, executor)
+        if args.dataset is not None:
+            whole_command(args.dataset, settings, args.chunk, executor)
 
     print("\nenergy-only revenue of a lone 13.5 kWh / 5 kW battery (reference battery, LA)")
     lone = HomeSeries(np.zeros(market.n), np.zeros(market.n))

@@ -199,7 +199,10 @@ def test_a_rebuild_leaves_out_the_old_dispatch_but_not_foreign_files(tmp_path):
         (["--strategy", "best"], "strategy='best'"),
         (["--homes-chunk", "0"], "--homes-chunk=0"),
         (["--homes-chunk", "x"], "--homes-chunk=x"),
-        (["--workers", "99"], "--workers=99"),
+        (["--workers", "0"], "--workers=0"),
+        (["--workers", "x"], "--workers=x"),
+        (["--chunks-per-task", "0"], "--chunks-per-task=0"),
+        (["--workers", "1", "--scheduler", "tcp://127.0.0.1:1"], "both given: use one"),
     ],
 )
 def test_bad_options_get_one_line(dataset, arguments, message):

@@ -295,16 +295,6 @@ def test_fleet_summary_adds_homes_and_the_peak(fleet):
     assert summary["peak reduction kw"] == pytest.approx(none_peak - summary["fleet peak kw"])
 
 
-def test_parallel_workers_give_the_same_schedules(fleet):
-    market, homes, assets, schedules = fleet
-    two = dispatch_fleet(
-        "lp", homes[:6], assets[:6], market, SETTINGS.model_copy(update={"workers": 2})
-    )
-    for a, b in zip(two, schedules["lp"][:6], strict=True):
-        np.testing.assert_array_equal(a.charge_kw, b.charge_kw)
-        np.testing.assert_array_equal(a.soc_kwh, b.soc_kwh)
-
-
 def test_a_home_schedule_does_not_depend_on_the_home_solved_before():
     rng = np.random.default_rng(3)
     market = _market(2, rng)

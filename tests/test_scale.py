@@ -1,5 +1,6 @@
-"""The build on Dask: the same bytes in-process, on 1 or 2 workers, with any chunks per
-task, and when a worker dies mid-build (real local clusters of worker processes)."""
+"""The build and the fleet dispatch on Dask: the same bytes in-process, on 1 or 2 workers,
+with any chunks per task, and when a worker dies mid-build (real local clusters of worker
+processes)."""
 
 import dataclasses
 import os
@@ -14,7 +15,9 @@ from vppsim.dataset.build import PartResult, build_dataset, in_order
 from vppsim.dataset.distributed import DaskExecutor, dask_executor, task_parts
 from vppsim.dataset.schemas import HOME_ID
 from vppsim.dataset.validate import validate_directory
+from vppsim.env.gym import DEFAULT_STUDY
 from vppsim.errors import ConfigError, ValidationFailed
+from vppsim.fleet.run import load_dispatch_models, write_dispatch
 from vppsim.load.sources import SyntheticLoad
 from vppsim.registry import default_registry
 
@@ -171,3 +174,31 @@ def test_validation_takes_the_failures_of_parts_its_workers_checked(small_settin
 def test_a_cluster_named_badly_is_refused_in_one_line(arguments, message):
     with pytest.raises(ConfigError, match=message), dask_executor(**arguments):
         pass
+
+
+DISPATCHED = {**STUDY, **DEFAULT_STUDY, "homes": 12, "formats": "parquet"}
+"""12 homes with batteries, EVs and dispatchable ACs (the agent environment's study), two
+days, Parquet only."""
+
+
+def test_dispatch_on_one_or_two_workers_any_chunks_per_task_writes_the_same_bytes(
+    client, small_settings
+):
+    settings = small_settings(**DISPATCHED, out=Path("fleet"))
+    build_dataset(settings, default_registry())
+    root = Path(settings.out)
+    folder = root / "dispatch" / "lp"
+    write_dispatch(root, "lp", homes_chunk=3)
+    reference = digests(folder)
+    assert len([name for name in reference if name.startswith("homes/")]) == 4
+    for chunks_per_task in (1, 3):
+        executor = DaskExecutor(client, chunks_per_task, prepare=load_dispatch_models)
+        write_dispatch(root, "lp", homes_chunk=3, executor=executor)
+        assert digests(folder) == reference
+    result = CliRunner().invoke(
+        app,
+        ["dispatch", str(root), "--homes-chunk", "3", "--workers", "1", "--chunks-per-task", "2"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Dask local cluster of 1 worker(s), dashboard http://127.0.0.1:" in result.output
+    assert digests(folder) == reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,8 @@ class DataCollector:
         *,
         ancillary: bool = True,
         homes_chunk: int = 250,
-        workers: int = 1,
+        workers: int | None = None,
+        scheduler: str | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
         """The fleet dispatched by ``strategy`` (``none``, ``rule`` or ``lp``), as
         ``vppsim dispatch`` computes it, in memory.
@@ -147,8 +149,12 @@ class DataCollector:
             folder first.
         ancillary : bool
             Bid AS capacity where the market has AS prices (False: energy only).
-        homes_chunk, workers : int
-            Homes per chunk and processes per chunk.
+        homes_chunk : int
+            Homes per chunk.
+        workers, scheduler : optional
+            Dispatch the chunks on a local Dask cluster of ``workers`` processes, or on the
+            cluster whose scheduler is at ``scheduler`` (same results); without either, in
+            this process.
 
         Returns
         -------
@@ -158,16 +164,23 @@ class DataCollector:
         summary : dict
             ``summary.json``'s content.
         """
-        from vppsim.fleet.dispatch_spec import DispatchSettings
         from vppsim.fleet.run import dispatch_study, read_study
 
-        settings = DispatchSettings(workers=workers)
-        if directory is not None:
-            return dispatch_study(read_study(directory), strategy, settings, ancillary, homes_chunk)
-        with tempfile.TemporaryDirectory(prefix="vppsim-dispatch-") as folder:
-            self.build(Path(folder) / "dataset")
+        with contextlib.ExitStack() as stack:
+            executor = None
+            if workers is not None or scheduler is not None:
+                from vppsim.dataset.distributed import dask_executor
+                from vppsim.fleet.run import load_dispatch_models
+
+                executor = stack.enter_context(
+                    dask_executor(workers, scheduler, prepare=load_dispatch_models)
+                )
+            if directory is None:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="vppsim-dispatch-"))
+                directory = Path(folder) / "dataset"
+                self.build(directory)
             return dispatch_study(
-                read_study(Path(folder) / "dataset"), strategy, settings, ancillary, homes_chunk
+                read_study(directory), strategy, None, ancillary, homes_chunk, executor=executor
             )
 
     def build(self, out_dir: Path | str | None = None, *, force: bool = False) -> BuildResult:

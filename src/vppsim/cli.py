@@ -375,23 +375,29 @@ def build(
 
 @dataclass(frozen=True)
 class _Cluster:
-    """Where ``vppsim build`` runs the per-home data: in this process, or on Dask."""
+    """Where ``vppsim build`` runs the per-home data and ``vppsim dispatch`` its chunks: in
+    this process, or on Dask."""
 
     workers: int | None = None
     scheduler: str | None = None
     chunks_per_task: int = 1
 
-    def executor(self) -> contextlib.AbstractContextManager:
-        """The build's executor (None: in this process); prints the Dask dashboard address."""
+    def executor(
+        self, prepare: Callable[[], None] | None = None
+    ) -> contextlib.AbstractContextManager:
+        """The executor of a build's or a dispatch's chunks (None: in this process), whose
+        workers first run ``prepare`` (their imports; default the build's); prints the Dask
+        dashboard address."""
         if self.workers is None and self.scheduler is None:
             return contextlib.nullcontext()
-        from vppsim.dataset.distributed import dask_executor
+        from vppsim.dataset.distributed import dask_executor, load_build_models
 
         return dask_executor(
             self.workers,
             self.scheduler,
             self.chunks_per_task,
             on_start=lambda line: err.print(escape(line), highlight=False),
+            prepare=prepare or load_build_models,
         )
 
 
@@ -1291,7 +1297,21 @@ def dispatch(
         str, typer.Option(help="Homes per chunk (memory is bounded by a chunk).")
     ] = "250",
     workers: Annotated[
-        str, typer.Option(help="Processes solving a chunk's homes in parallel.")
+        str | None,
+        typer.Option(
+            help="Dispatch the chunks on a local Dask cluster of this many worker processes "
+            "(same bytes as without). \\[default: in this process]"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dispatch the chunks on the Dask cluster whose scheduler is at this "
+            "address, e.g. tcp://10.0.0.5:8786 (same bytes as without)."
+        ),
+    ] = None,
+    chunks_per_task: Annotated[
+        str, typer.Option(help="Chunks of homes per Dask task (with --workers or --scheduler).")
     ] = "1",
     ancillary: Annotated[
         bool,
@@ -1302,23 +1322,23 @@ def dispatch(
     ] = True,
 ) -> None:
     """Dispatch the fleet of a built dataset; write DIRECTORY/dispatch/<strategy>/."""
-    from vppsim.fleet.dispatch_spec import DispatchSettings
-    from vppsim.fleet.run import write_dispatch
+    from vppsim.fleet.run import load_dispatch_models, write_dispatch
 
     exit_on_sigterm()
     try:
         chunk = _whole(homes_chunk, "homes-chunk", 10**9)
-        settings = DispatchSettings(workers=_whole(workers, "workers", 64))
-    except ConfigError as exc:
-        raise _fail(exc) from None
-    try:
-        with _progress_bar() as progress:
+        cluster = _Cluster(
+            None if workers is None else _whole(workers, "workers", 1024),
+            scheduler,
+            _whole(chunks_per_task, "chunks-per-task", 10**9),
+        )
+        with cluster.executor(load_dispatch_models) as executor, _progress_bar() as progress:
 
             def bar(total: int) -> Callable[[int], None]:
                 return _RichProgress(progress).start(f"dispatch {strategy}", total)
 
             path, summary = write_dispatch(
-                directory, strategy, settings, ancillary, chunk, progress=bar
+                directory, strategy, None, ancillary, chunk, progress=bar, executor=executor
             )
     except VppsimError as exc:
         raise _fail(exc) from None

@@ -302,6 +302,10 @@ class RunInputs:
         pipeline.previous_raw_dir = self.previous_raw_dir
         return pipeline
 
+    def run_parts(self, parts: tuple[int, ...]) -> list[PartResult]:
+        """The chunks ``parts`` (:func:`run_parts`): what makes these inputs :class:`Tasks`."""
+        return run_parts(self, parts)
+
 
 @dataclass(frozen=True)
 class PartResult:
@@ -370,11 +374,29 @@ def run_parts(inputs: RunInputs, parts: tuple[int, ...]) -> list[PartResult]:
     return [run_part(pipeline, inputs, part) for part in parts]
 
 
-class Executor(Protocol):
-    """Runs every part of a build, in-process or on a cluster."""
+class Tasks(Protocol):
+    """Work cut into parts any process may run (a build's :class:`RunInputs`, a dispatch's
+    :class:`~vppsim.fleet.run.DispatchRun`): picklable, sent to each worker once, the same
+    results whichever process runs a part and however the parts are grouped into tasks.
+    A part's result has ``part`` (its index) and ``homes`` (for progress)."""
 
-    def run(self, inputs: RunInputs) -> Iterator[PartResult]:
-        """The result of each part of ``inputs``, in any order."""
+    key: str
+    """The run's key: a digest of what determines its results (names its cluster tasks)."""
+
+    @property
+    def parts(self) -> int:
+        """Number of parts."""
+
+    def run_parts(self, parts: tuple[int, ...]) -> list:
+        """The results of the parts ``parts``, in that order."""
+
+
+class Executor(Protocol):
+    """Runs every part of a :class:`Tasks` (a build's, a dispatch's), in-process or on a
+    cluster."""
+
+    def run(self, tasks: Tasks) -> Iterator:
+        """The result of each part of ``tasks``, in any order."""
 
 
 class InProcess:
@@ -390,10 +412,10 @@ class InProcess:
             yield run_part(self.pipeline, inputs, part)
 
 
-def in_order(results: Iterator[PartResult], done: Callable[[int], None]) -> Iterator[PartResult]:
-    """``results`` in part order, whatever order they came in; ``done(homes)`` as each
-    arrives. Only parts that came early are held."""
-    early: dict[int, PartResult] = {}
+def in_order(results: Iterator, done: Callable[[int], None]) -> Iterator:
+    """``results`` (of a :class:`Tasks`' parts) in part order, whatever order they came in;
+    ``done(homes)`` as each arrives. Only parts that came early are held."""
+    early: dict = {}
     expected = 0
     for result in results:
         done(result.homes)

@@ -1,21 +1,25 @@
-"""Run a build's per-home parts on a Dask distributed cluster.
+"""Run the parts of a build or of a fleet dispatch on a Dask distributed cluster.
 
-The build resolves every dataset that is not per home (weather, prices, forecasts) in the
-client, then sends what the parts share (a :class:`~vppsim.dataset.build.RunInputs`) to
-each worker once (``scatter(broadcast=True)``) and submits one task per few chunks of
-homes (:func:`~vppsim.dataset.build.run_parts`). Each worker writes its parts' Parquet
-files straight into the staging folder, validates them, and returns their manifest
-entries, attribute rows and failures; the client assembles them in chunk order, so the
-bytes do not depend on the number of workers, the chunks per task or the order the tasks
-finish in. A worker that dies is replaced by its nanny and its tasks run again (a part is
-written whole again), with the same bytes.
+One mechanism for any :class:`~vppsim.dataset.build.Tasks`: what the parts share (a build's
+:class:`~vppsim.dataset.build.RunInputs`: settings, the resolved weather, prices and
+forecasts; a dispatch's :class:`~vppsim.fleet.run.DispatchRun`: the study's small tables,
+the market, the strategy and its settings) is sent to each worker once
+(``scatter(broadcast=True)``), and one task runs a few consecutive parts
+(``tasks.run_parts``). The build resolves every dataset that is not per home (weather,
+prices, forecasts) in the client first; each worker writes its parts' files (a build's
+Parquet parts, a dispatch's ``homes/part-k.parquet``) straight into the staging folder and
+returns what the client assembles (manifest entries and validation failures; a dispatch's
+fleet sums and KPI rows) in part order, so the bytes do not depend on the number of
+workers, the parts per task or the order the tasks finish in. A worker that dies is
+replaced by its nanny and its tasks run again (a part is written whole again), with the
+same bytes.
 
 Two things keep a part as cheap on a worker as in-process (measured on 4,000 homes x
 August): the local cluster's workers start without Dask's ``MALLOC_TRIM_THRESHOLD_=65536``
 (setting it turns off glibc's adaptive mmap threshold, so every array the models allocate
 is mapped and page-faulted afresh: ~30x the minor page faults and ~2x the CPU time of a
-part), and each worker imports the models while the client still resolves the table
-datasets, instead of when the shared inputs arrive (seconds of imports per worker).
+part), and each worker imports the models (``prepare``) while the client still prepares the
+shared inputs, instead of when they arrive (seconds of imports per worker).
 
 Dask runs here only; ``import vppsim`` does not import it.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from vppsim.dataset.build import PartResult, RunInputs, run_parts
+from vppsim.dataset.build import Tasks
 from vppsim.errors import ConfigError
 
 
@@ -36,8 +40,8 @@ def task_parts(parts: int, per_task: int) -> list[tuple[int, ...]]:
     ]
 
 
-def _load_models() -> None:
-    """Import what unpickling a run's inputs and running its parts needs (the datasets'
+def load_build_models() -> None:
+    """Import what unpickling a build's inputs and running its parts needs (the datasets'
     models): a worker's first task, run before the inputs arrive."""
     import vppsim.dataset.build  # noqa: F401
     from vppsim.registry import default_registry
@@ -45,37 +49,50 @@ def _load_models() -> None:
     default_registry()
 
 
+def _run_parts(tasks: Tasks, parts: tuple[int, ...]) -> list:
+    """The task a worker runs: the parts ``parts`` of ``tasks`` (broadcast once per worker)."""
+    return tasks.run_parts(parts)
+
+
 class DaskExecutor:
-    """Runs the parts of a build as tasks of ``chunks_per_task`` chunks on a Dask client.
+    """Runs the parts of a :class:`~vppsim.dataset.build.Tasks` (a build, a dispatch) as
+    tasks of ``chunks_per_task`` parts on a Dask client.
 
     Parameters
     ----------
     client : distributed.Client
         The cluster's client.
     chunks_per_task : int
-        Chunks of homes per task: fewer, larger tasks cost less scheduling; more, smaller
-        ones balance the workers better. The bytes written are the same either way.
+        Parts (chunks of homes) per task: fewer, larger tasks cost less scheduling; more,
+        smaller ones balance the workers better. The bytes written are the same either way.
+    prepare : callable
+        Each worker's first task, submitted at once: imports the models its parts run.
     """
 
-    def __init__(self, client, chunks_per_task: int = 1):
+    def __init__(
+        self,
+        client,
+        chunks_per_task: int = 1,
+        prepare: Callable[[], None] = load_build_models,
+    ):
         if chunks_per_task < 1:
             raise ConfigError(f"chunks_per_task={chunks_per_task}: give at least 1")
         from distributed import fire_and_forget
 
         self.client = client
         self.chunks_per_task = chunks_per_task
-        # The workers import the models while the client resolves the tables.
+        # The workers import the models while the client prepares the shared inputs.
         for worker in client.scheduler_info()["workers"]:
-            fire_and_forget(client.submit(_load_models, workers=[worker], pure=False))
+            fire_and_forget(client.submit(prepare, workers=[worker], pure=False))
 
-    def run(self, inputs: RunInputs) -> Iterator[PartResult]:
-        """The result of each part of ``inputs``, as the tasks complete."""
+    def run(self, tasks: Tasks) -> Iterator:
+        """The result of each part of ``tasks``, as the tasks complete."""
         from distributed import as_completed
 
-        shared = self.client.scatter(inputs, broadcast=True, hash=False)
+        shared = self.client.scatter(tasks, broadcast=True, hash=False)
         futures = [
-            self.client.submit(run_parts, shared, parts, key=f"vppsim-{inputs.key}-{parts[0]}")
-            for parts in task_parts(inputs.parts, self.chunks_per_task)
+            self.client.submit(_run_parts, shared, parts, key=f"vppsim-{tasks.key}-{parts[0]}")
+            for parts in task_parts(tasks.parts, self.chunks_per_task)
         ]
         try:
             for future in as_completed(futures):
@@ -83,7 +100,7 @@ class DaskExecutor:
                 # The client holds a task's result no longer than it takes to record it.
                 future.release()
         finally:
-            # A failed or interrupted build stops its tasks before the staging folder goes.
+            # A failed or interrupted run stops its tasks before the staging folder goes.
             self.client.cancel(futures)
             self.client.cancel([shared])
 
@@ -94,11 +111,12 @@ def dask_executor(
     scheduler: str | None = None,
     chunks_per_task: int = 1,
     on_start: Callable[[str], None] | None = None,
+    prepare: Callable[[], None] = load_build_models,
 ) -> Iterator[DaskExecutor]:
     """A :class:`DaskExecutor` on a new local cluster of ``workers`` processes (one thread
     each, on the loopback interface) or on the existing cluster at ``scheduler``; the
     local cluster is shut down on exit. ``on_start`` gets a line naming the cluster and
-    its dashboard address.
+    its dashboard address; ``prepare`` is each worker's first task (its imports).
 
     Raises
     ------
@@ -138,7 +156,7 @@ def dask_executor(
     try:
         if on_start is not None:
             on_start(f"{name}, dashboard {client.dashboard_link}")
-        yield DaskExecutor(client, chunks_per_task)
+        yield DaskExecutor(client, chunks_per_task, prepare)
     finally:
         client.close()
         if cluster is not None:

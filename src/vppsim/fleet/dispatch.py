@@ -11,7 +11,8 @@ Per home, over a period on a regular grid (15 min), arrays in and arrays out:
   plus evening discharge); EV and air conditioner as in ``none``.
 * ``lp``: :func:`optimal_schedule`, the perfect-foresight optimum of the very objective the
   three are scored on (:func:`vppsim.fleet.kpis.score`), a linear programme solved by HiGHS,
-  one per home (homes are independent, so the fleet parallelises: :func:`dispatch_fleet`).
+  one per home (homes are independent, so chunks of homes run as tasks on a Dask cluster:
+  :mod:`vppsim.fleet.run`).
 
 The LP
 ------
@@ -83,9 +84,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Literal
 
 import highspy
@@ -1104,15 +1103,6 @@ def schedule_home(
     raise ConfigError(f"strategy={strategy!r}: choose one of {', '.join(STRATEGIES)}")
 
 
-def _schedule_many(
-    strategy: Strategy,
-    homes: Sequence[tuple[HomeSeries, HomeAssets]],
-    market: Market,
-    settings: DispatchSettings,
-) -> list[Schedule]:
-    return [schedule_home(strategy, s, a, market, settings) for s, a in homes]
-
-
 def dispatch_fleet(
     strategy: Strategy,
     series: Sequence[HomeSeries],
@@ -1120,8 +1110,8 @@ def dispatch_fleet(
     market: Market,
     settings: DispatchSettings | None = None,
 ) -> list[Schedule]:
-    """Every home's schedule by ``strategy``, in order; ``settings.workers`` processes solve
-    contiguous chunks of homes (each home's result does not depend on the chunking).
+    """Every home's schedule by ``strategy``, in order (each home's result depends on its
+    own inputs only; :mod:`vppsim.fleet.run` runs chunks of homes on a Dask cluster).
 
     Parameters
     ----------
@@ -1140,17 +1130,6 @@ def dispatch_fleet(
         raise ConfigError(f"strategy={strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if len(series) != len(assets):
         raise ConfigError(f"series: {len(series)} homes but assets: {len(assets)}")
-    homes = list(zip(series, assets, strict=True))
-    if settings.workers == 1 or len(homes) < 2:
-        return _schedule_many(strategy, homes, market, settings)
-    bounds = np.linspace(0, len(homes), settings.workers + 1).round().astype(int)
-    chunks = [homes[a:b] for a, b in pairwise(bounds) if b > a]
-    with ProcessPoolExecutor(settings.workers) as pool:
-        done = pool.map(
-            _schedule_many,
-            [strategy] * len(chunks),
-            chunks,
-            [market] * len(chunks),
-            [settings] * len(chunks),
-        )
-        return [schedule for chunk in done for schedule in chunk]
+    return [
+        schedule_home(strategy, s, a, market, settings) for s, a in zip(series, assets, strict=True)
+    ]

@@ -72,7 +72,6 @@ class DispatchSettings(BaseModel):
     simultaneous_tolerance_kw: float = Field(
         1e-6, gt=0.0, description="Power below which a flow counts as zero [kW]."
     )
-    workers: int = Field(1, ge=1, le=64, description="Processes solving homes in parallel.")
 
     @model_validator(mode="after")
     def _peak(self) -> DispatchSettings:

@@ -24,6 +24,12 @@ enrolled in demand response (``thermostat_dr_enrolled``) and which does not heat
 (heating is not dispatched; such a home's AC stays the thermostat's). Everything else is the
 fixed load. Homes are processed ``homes_chunk`` at a time (memory bounded by a chunk), each
 home's result independent of the chunking.
+
+A chunk is a pure task (:class:`DispatchRun`, :func:`run_chunk`): it reads its homes' rows of
+the per-home files, dispatches, replays and scores them, writes its own part file and returns
+its sums over the homes; the client adds them in chunk order. So the chunks run in this
+process or on a Dask cluster (``vppsim dispatch --workers N`` or ``--scheduler ADDRESS``,
+:mod:`vppsim.dataset.distributed`, the build's mechanism) with the same bytes.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from vppsim.dataset.build import Executor, in_order
 from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
 from vppsim.dataset.validate import study_of_manifest
 from vppsim.errors import ConfigError
@@ -381,11 +388,6 @@ def schedule_chunk(
     return out
 
 
-def _chunks(count: int, size: int) -> Iterator[np.ndarray]:
-    for first in range(0, count, size):
-        yield np.arange(first, min(first + size, count))
-
-
 def _utc_us(micros: np.ndarray) -> pd.DatetimeIndex:
     """UTC timestamps [us] (the dataset's ``timestamp[us, UTC]``) from epoch microseconds."""
     return pd.DatetimeIndex(micros.view("M8[us]")).tz_localize("UTC")
@@ -428,14 +430,145 @@ def _home_frame(
     )
 
 
+FLEET_SUMS = tuple(c for c in HOME_COLUMNS if c != "indoor_temp_c")
+"""The columns of ``fleet.parquet`` that are the homes' sums (the indoor temperature is
+their mean over the homes with AC)."""
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a chunk of homes gave the fleet (its long schedules are in its part file).
+
+    Attributes
+    ----------
+    part : int
+        The chunk's index.
+    homes : int
+        Its number of homes.
+    sums : mapping of str to numpy.ndarray
+        Per :data:`FLEET_SUMS` column, the chunk's sum over its homes per timestamp [kW or
+        kWh, float64 of the float32 values written].
+    indoor_sum, indoor_count : numpy.ndarray
+        Per timestamp, the sum of the indoor temperatures of its homes with AC [degC] and
+        their number.
+    base_fleet : numpy.ndarray
+        Per timestamp, its homes' meter under ``none`` (the peak reduction's reference) [kW].
+    scores : list of dict
+        Per home, :func:`vppsim.fleet.kpis.score`.
+    issues : list of tuple of str
+        Per home, what the schedule or its inputs could not honour.
+    home_ids : list of int
+    frame : pandas.DataFrame or None
+        The long schedules when the run writes no part files (the API's in-memory run).
+    """
+
+    part: int
+    homes: int
+    sums: dict[str, np.ndarray]
+    indoor_sum: np.ndarray
+    indoor_count: np.ndarray
+    base_fleet: np.ndarray
+    scores: list[dict[str, float]]
+    issues: list[tuple[str, ...]]
+    home_ids: list[int]
+    frame: pd.DataFrame | None
+
+
+@dataclass(frozen=True)
+class DispatchRun:
+    """A dispatch cut into chunks of homes, each a pure task (a
+    :class:`~vppsim.dataset.build.Tasks`): what the chunks share is sent to each worker once,
+    a chunk reads its own homes' rows and writes its own part file.
+
+    Attributes
+    ----------
+    key : str
+        A digest of what determines the results and of the staging folder (names the tasks).
+    study : Study
+        The dataset's small tables and the paths of its per-home files (absolute).
+    strategy : {"none", "rule", "lp"}
+    settings : DispatchSettings
+    market : Market
+    homes_chunk : int
+        Homes per chunk: chunk ``k`` is the rows ``k * homes_chunk`` up to the next chunk's.
+    staging : Path or None
+        The folder whose ``homes/part-{k:05d}.parquet`` chunk ``k`` writes; None: the
+        chunks return their schedules instead.
+    """
+
+    key: str
+    study: Study
+    strategy: Strategy
+    settings: DispatchSettings
+    market: Market
+    homes_chunk: int
+    staging: Path | None
+
+    @property
+    def parts(self) -> int:
+        """Number of chunks."""
+        return -(-len(self.study.assets) // self.homes_chunk)
+
+    def run_parts(self, parts: tuple[int, ...]) -> list[ChunkResult]:
+        """The chunks ``parts``, in that order (:func:`run_chunk`)."""
+        return [run_chunk(self, part) for part in parts]
+
+
+def run_chunk(run: DispatchRun, part: int) -> ChunkResult:
+    """Dispatch chunk ``part`` of ``run``: read its homes, schedule, replay through the
+    kernels, score, and write its part file. A home's results depend on its own inputs
+    only, so any process may run any chunk, in any order, any number of times (a part file
+    is written whole again), with the same bytes."""
+    study, market, settings = run.study, run.market, run.settings
+    first = part * run.homes_chunk
+    rows = np.arange(first, min(first + run.homes_chunk, len(study.assets)))
+    n = market.n
+    chunk = prepare_chunk(study, rows)
+    schedules = schedule_chunk(chunk, run.strategy, market, settings)
+    baseline = (
+        schedules if run.strategy == "none" else schedule_chunk(chunk, "none", market, settings)
+    )
+    replayed = replay(schedules, chunk.series, chunk.assets, market, settings)
+    scores = [
+        score(s, x, a, market, settings, replayed=r)
+        for s, x, a, r in zip(schedules, chunk.series, chunk.assets, replayed, strict=True)
+    ]
+    meters = np.column_stack([s.meter_kw(x) for s, x in zip(schedules, chunk.series, strict=True)])
+    base_fleet = sum(
+        (s.meter_kw(x) for s, x in zip(baseline, chunk.series, strict=True)), np.zeros(n)
+    )
+    frame = _home_frame(chunk, schedules, meters, market, study.grid)
+    indoor = frame["indoor_temp_c"].to_numpy(float).reshape(len(rows), n)
+    if run.staging is not None:
+        _parquet(frame, run.staging / HOMES_FOLDER / f"part-{part:05d}.parquet")
+    return ChunkResult(
+        part=part,
+        homes=len(rows),
+        sums={c: frame[c].to_numpy(float).reshape(len(rows), n).sum(axis=0) for c in FLEET_SUMS},
+        indoor_sum=np.nansum(indoor, axis=0),
+        indoor_count=np.sum(~np.isnan(indoor), axis=0),
+        base_fleet=base_fleet,
+        scores=scores,
+        issues=[s.issues + note for s, note in zip(schedules, chunk.notes, strict=True)],
+        home_ids=chunk.home_ids.tolist(),
+        frame=None if run.staging is not None else frame,
+    )
+
+
+def load_dispatch_models() -> None:
+    """A Dask worker's first task: unpickling it imports this module, and with it the
+    dispatch, its LP solver and the device kernels, before the first chunk arrives."""
+
+
 def dispatch_study(
     study: Study,
     strategy: Strategy,
     settings: DispatchSettings | None = None,
     ancillary: bool = True,
     homes_chunk: int = DEFAULT_CHUNK,
-    write: Callable[[int, pd.DataFrame], None] | None = None,
+    staging: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Run ``strategy`` over the study's homes, a chunk at a time.
 
@@ -448,11 +581,15 @@ def dispatch_study(
         Bid AS capacity where the market has AS prices (False: energy only).
     homes_chunk : int
         Homes per chunk (memory is bounded by a chunk's series).
-    write : callable, optional
-        ``write(k, homes_frame)`` receives chunk ``k``'s long schedules; without it they are
-        returned concatenated (the first value), else that value is empty.
+    staging : Path, optional
+        Chunk ``k``'s long schedules go to ``staging/homes/part-{k:05d}.parquet``; without
+        it they are returned concatenated (the first value), else that value is empty.
     progress : callable, optional
         Called with the number of homes of each finished chunk.
+    executor : vppsim.dataset.build.Executor, optional
+        Runs the chunks (:class:`~vppsim.dataset.distributed.DaskExecutor`: on a Dask
+        cluster); without it they run one after the other in this process. The results
+        are the same either way.
 
     Returns
     -------
@@ -469,39 +606,53 @@ def dispatch_study(
     n = market.n
     if n != len(study.grid):
         raise ConfigError(f"market: {n} intervals, the study's grid has {len(study.grid)}")
-    sums = {c: np.zeros(n) for c in HOME_COLUMNS if c != "indoor_temp_c"}
+    # A worker may run elsewhere: the per-home files by absolute path.
+    study = replace(
+        study,
+        load_files=[f.absolute() for f in study.load_files],
+        pv_files=[f.absolute() for f in study.pv_files],
+    )
+    key = json.dumps(
+        [
+            study.checksum,
+            strategy,
+            settings.model_dump(mode="json"),
+            ancillary,
+            homes_chunk,
+            str(staging),
+        ],
+        sort_keys=True,
+    )
+    run = DispatchRun(
+        hashlib.sha256(key.encode()).hexdigest()[:16],
+        study,
+        strategy,
+        settings,
+        market,
+        homes_chunk,
+        None if staging is None else Path(staging).absolute(),
+    )
+    results = (
+        executor.run(run)
+        if executor is not None
+        else (result for part in range(run.parts) for result in run.run_parts((part,)))
+    )
+    sums = {c: np.zeros(n) for c in FLEET_SUMS}
     indoor_sum, indoor_count = np.zeros(n), np.zeros(n)
     base_fleet = np.zeros(n)
-    scores, issues, ids, parts = [], [], [], []
-    for k, rows in enumerate(_chunks(len(study.assets), homes_chunk)):
-        chunk = prepare_chunk(study, rows)
-        schedules = schedule_chunk(chunk, strategy, market, settings)
-        baseline = (
-            schedules if strategy == "none" else schedule_chunk(chunk, "none", market, settings)
-        )
-        replayed = replay(schedules, chunk.series, chunk.assets, market, settings)
-        scores += [
-            score(s, x, a, market, settings, replayed=r)
-            for s, x, a, r in zip(schedules, chunk.series, chunk.assets, replayed, strict=True)
-        ]
-        issues += [s.issues + note for s, note in zip(schedules, chunk.notes, strict=True)]
-        ids += chunk.home_ids.tolist()
-        meters = np.column_stack(
-            [s.meter_kw(x) for s, x in zip(schedules, chunk.series, strict=True)]
-        )
-        base_fleet += sum(s.meter_kw(x) for s, x in zip(baseline, chunk.series, strict=True))
-        frame = _home_frame(chunk, schedules, meters, market, study.grid)
+    scores, issues, ids, frames = [], [], [], []
+    # The chunks' sums are added in chunk order, whatever order they finished in.
+    for chunk in in_order(results, progress or (lambda homes: None)):
         for column in sums:
-            sums[column] += frame[column].to_numpy(float).reshape(len(rows), n).sum(axis=0)
-        indoor = frame["indoor_temp_c"].to_numpy(float).reshape(len(rows), n)
-        indoor_sum += np.nansum(indoor, axis=0)
-        indoor_count += np.sum(~np.isnan(indoor), axis=0)
-        if write is None:
-            parts.append(frame)
-        else:
-            write(k, frame)
-        if progress is not None:
-            progress(len(rows))
+            sums[column] += chunk.sums[column]
+        indoor_sum += chunk.indoor_sum
+        indoor_count += chunk.indoor_count
+        base_fleet += chunk.base_fleet
+        scores += chunk.scores
+        issues += chunk.issues
+        ids += chunk.home_ids
+        if chunk.frame is not None:
+            frames.append(chunk.frame)
     fleet = pd.DataFrame(
         {
             "timestamp": _utc_us(study.grid.as_unit("us").asi8),
@@ -530,14 +681,14 @@ def dispatch_study(
         },
         "homes": len(ids),
         "settings": {
-            **settings.model_dump(mode="json", exclude={"workers"}),
+            **settings.model_dump(mode="json"),
             "ancillary_services": market.ancillary is not None,
         },
         "kpis": {k: v for k, v in totals.items() if k not in ("homes", "issues")},
         "issues": totals["issues"],
         "input_manifest_sha256": study.checksum,
     }
-    homes = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    homes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return homes, fleet, kpis, summary
 
 
@@ -552,7 +703,8 @@ def write_dispatch(
     settings: DispatchSettings | None = None,
     ancillary: bool = True,
     homes_chunk: int = DEFAULT_CHUNK,
-    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """``vppsim dispatch``: run ``strategy`` on the dataset ``root`` and write
     ``root/dispatch/<strategy>/`` atomically (a staging folder beside it, then a rename).
@@ -564,6 +716,9 @@ def write_dispatch(
     ----------
     progress : callable, optional
         ``progress(total_homes)`` returns the per-chunk callback (a progress bar).
+    executor : vppsim.dataset.build.Executor, optional
+        Runs the chunks (see :func:`dispatch_study`); each writes its own part file into
+        the staging folder.
 
     Returns
     -------
@@ -590,10 +745,9 @@ def write_dispatch(
             settings,
             ancillary,
             homes_chunk,
-            write=lambda k, frame: _parquet(
-                frame, staging / HOMES_FOLDER / f"part-{k:05d}.parquet"
-            ),
+            staging,
             progress=None if progress is None else progress(len(study.assets)),
+            executor=executor,
         )
         _parquet(fleet, staging / FLEET_FILE)
         _parquet(kpis, staging / KPIS_FILE)
