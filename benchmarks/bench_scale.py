@@ -62,7 +62,39 @@ class _Clock:
         first = max(workers, 1)
         later = sum(count for _, count in self.arrivals[first:])
         steady = later / (times[-1] - times[first - 1]) if later else float("nan")
-        return {"homes_per_s": homes / times[-1], "first_part_s": times[0], "steady": steady}
+        return {
+            "homes": homes,
+            "homes_per_s": homes / times[-1],
+            "first_part_s": times[0],
+            "steady": steady,
+        }
+
+
+class _Steps:
+    """Adds up the seconds each part's steps took (``PartResult.seconds``: model, write,
+    validate, rollup), whoever ran the part, by wrapping the executor's results."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, executor):
+        """``executor`` with its results tallied."""
+        steps = self
+
+        class Tallied:
+            def run(self, tasks):
+                for result in executor.run(tasks):
+                    for step, seconds in result.seconds.items():
+                        steps.seconds[step] = steps.seconds.get(step, 0.0) + seconds
+                    yield result
+
+        return Tallied()
+
+    def shares(self, wall: float, workers: int) -> dict:
+        """Seconds per step and the share of the workers' time (``wall`` of the per-home
+        step times the workers) each took; the rest is scheduling, transfer and waiting."""
+        capacity = wall * max(workers, 1)
+        return {step: (seconds, seconds / capacity) for step, seconds in self.seconds.items()}
 
 
 def _maxrss_mib() -> float:
@@ -130,11 +162,25 @@ def one(homes: int, out: Path, workers: int, chunks_per_task: int, options: dict
         registry=registry,
     )
 
+    steps = _Steps()
+
     def body(executor, clock):
-        build_dataset(settings, registry, clock, executor=executor)
+        if executor is None:
+            # In-process: the build's own pipeline runs the parts; tally them all the same.
+            from vppsim.dataset import build
+
+            inner = build.InProcess
+            build.InProcess = lambda pipeline: steps.wrap(inner(pipeline))
+            try:
+                build_dataset(settings, registry, clock)
+            finally:
+                build.InProcess = inner
+        else:
+            build_dataset(settings, registry, clock, executor=steps.wrap(executor))
 
     figures = _timed(workers, chunks_per_task, load_build_models, body)
-    return {**figures, "bytes": _bytes(out)}
+    step_wall = figures["homes"] / figures["homes_per_s"]
+    return {**figures, "bytes": _bytes(out), "steps": steps.shares(step_wall, workers)}
 
 
 def one_dispatch(
@@ -207,23 +253,34 @@ def main() -> int:
         default=[0, 1, 2],
         help="layouts to time: 0 in-process, N a local cluster of N workers (default 0 1 2)",
     )
-    parser.add_argument("--chunks-per-task", type=int, default=1)
+    parser.add_argument(
+        "--chunks-per-task",
+        type=int,
+        nargs="*",
+        default=[1],
+        help="chunks of homes per task; several values time each cluster with each (default 1)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="move the last build to this folder instead of deleting it (e.g. for "
+        "bench_dashboard.py --data)",
+    )
     parser.add_argument("--dispatch", choices=("none", "rule", "lp"), help="time the dispatch")
     parser.add_argument("--dataset", type=Path, help="the built dataset to dispatch")
     parser.add_argument("--homes-chunk", type=int, default=250, help="the dispatch's chunk")
     parser.add_argument("--set", action="append", default=[], help="a build setting KEY=VALUE")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    layout_options = ["--chunks-per-task", str(args.chunks_per_task)]
+    layout_options = []
     if args.one is not None:
+        chunks = args.chunks_per_task[0]
         if args.dispatch:
             figures = one_dispatch(
-                args.one, args.dispatch, args.workers[0], args.chunks_per_task, args.homes_chunk
+                args.one, args.dispatch, args.workers[0], chunks, args.homes_chunk
             )
         else:
-            figures = one(
-                args.homes, args.one, args.workers[0], args.chunks_per_task, _pairs(args.set)
-            )
+            figures = one(args.homes, args.one, args.workers[0], chunks, _pairs(args.set))
         print(json.dumps(figures))
         return 0
     digests, walls = {}, {}
@@ -235,7 +292,7 @@ def main() -> int:
                 dataset = Path(scratch) / "dataset"
                 sets = [f"--set={item}" for item in args.set]
                 workers = ["--workers", str(max(args.workers))]
-                _run_one([str(args.homes), *workers, *layout_options, *sets, "--one", str(dataset)])
+                _run_one([str(args.homes), *workers, *sets, "--one", str(dataset)])
             dataset = dataset.absolute()
             homes, line = fleet_line(dataset)
             print(line)
@@ -244,18 +301,34 @@ def main() -> int:
         else:
             layout_options += [f"--set={item}" for item in args.set]
             what = f"{args.homes:,} homes x Aug 2023 15-min, build"
-        for workers in args.workers:
+        layouts = [
+            (workers, chunks)
+            for workers in args.workers
+            for chunks in (args.chunks_per_task if workers else [1])
+        ]
+        for workers, chunks in layouts:
             if args.dispatch:
                 out = dataset / "dispatch" / args.dispatch
                 target = dataset
             else:
-                out = target = Path(scratch) / f"w{workers}"
+                out = target = Path(scratch) / f"w{workers}-c{chunks}"
             figures = _run_one(
-                [str(args.homes), "--workers", str(workers), *layout_options, "--one", str(target)]
+                [
+                    str(args.homes),
+                    "--workers",
+                    str(workers),
+                    "--chunks-per-task",
+                    str(chunks),
+                    *layout_options,
+                    "--one",
+                    str(target),
+                ]
             )
-            digests[workers] = _digest(out)
-            walls[workers] = figures["wall_s"]
+            digests[workers, chunks] = _digest(out)
+            walls.setdefault(workers, figures["wall_s"])
             layout = f"{workers} worker(s)" if workers else "in-process"
+            if workers and len(args.chunks_per_task) > 1:
+                layout += f", {chunks} chunk(s)/task"
             workers_rss = ", ".join(f"{v:,.0f}" for v in figures["worker_rss_mib"]) or "-"
             workers_cpu = ", ".join(f"{v:,.1f}" for v in figures["worker_cpu_s"]) or "-"
             wall, ready = figures["wall_s"], figures["cluster_start_s"]
@@ -270,8 +343,22 @@ def main() -> int:
                 f"{figures['client_cpu_s']:.1f} s, workers [{workers_cpu}] s, "
                 f"{figures['bytes'] / 1e6:,.1f} MB written"
             )
+            if "steps" in figures:
+                shares = figures["steps"]
+                model = shares.get("model", (0.0, 0.0))[1]
+                print(
+                    "    parts' steps [s, share of the workers' time in the per-home step]: "
+                    + ", ".join(f"{k} {v[0]:,.1f} ({v[1]:.0%})" for k, v in shares.items())
+                    + f"; outside the model {1 - model:.0%} (writing, validation, rollups, "
+                    "scheduling, transfer, waiting)"
+                )
             if not args.dispatch:
-                shutil.rmtree(out)
+                if args.keep is not None and (workers, chunks) == layouts[-1]:
+                    shutil.rmtree(args.keep, ignore_errors=True)
+                    shutil.move(out, args.keep)
+                    print(f"kept: {args.keep}")
+                else:
+                    shutil.rmtree(out)
     clusters = sorted(w for w in walls if w)
     if len(clusters) > 1 and clusters[0] == 1:
         most = clusters[-1]

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from vppsim.dataset import writer
 from vppsim.dataset.build import build_dataset
 from vppsim.dataset.sources import SourceKind
 from vppsim.errors import ConfigError, MissingSources, SourceUnavailable, ValidationFailed
@@ -240,12 +241,34 @@ def test_dst_days_build_and_validate(small_settings, tmp_path, day, intervals):
         assert len((result.path / name).read_text().splitlines()) == 1 + intervals
 
 
-def test_home_attributes_are_one_table_streamed_by_chunk(built):
+def test_home_attributes_are_one_table_streamed_by_chunk(small_settings, monkeypatch):
+    # Chunks of 4 homes are held until ROWS_PER_GROUP rows, then written as one row group.
+    monkeypatch.setattr(writer, "ROWS_PER_GROUP", 3)
+    settings = small_settings()
+    build_dataset(settings, test_registry())
+    built = Path(settings.out)
     homes = pq.read_table(built / "parquet" / "homes.parquet")
     assert homes.column_names == ["home_id", "baseload_kw", "climate"]
     assert homes.column("home_id").to_pylist() == list(range(6))
-    assert pq.ParquetFile(built / "parquet" / "homes.parquet").num_row_groups == 2  # 4 + 2 homes
+    groups = pq.ParquetFile(built / "parquet" / "homes.parquet").metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [4, 2]
     manifest = json.loads((built / "datapackage.json").read_text())
     entry = next(r for r in manifest["resources"] if r["name"] == "homes")
     assert entry["role"] == "attributes" and entry["rows"] == 6
     assert [f["type"] for f in entry["schema"]["fields"]] == ["integer", "number", "string"]
+
+
+def test_a_writer_whose_staging_folder_is_gone_does_not_make_it_again(tmp_path):
+    # A task still running on a remote cluster after its build stopped must not bring the
+    # removed staging folder back.
+    staging = tmp_path / ".data.partial"
+    staging.mkdir()
+    files = writer.DatasetWriter(staging, None, pd.DatetimeIndex([], tz="UTC"))
+    files.write_documents("load", {"docs/about.json": {"a": 1}})
+    assert (staging / "docs" / "about.json").is_file()
+    staging.joinpath("docs", "about.json").unlink()
+    staging.joinpath("docs").rmdir()
+    staging.rmdir()
+    with pytest.raises(FileNotFoundError):
+        files.write_documents("load", {"docs/about.json": {"a": 1}})
+    assert not staging.exists()

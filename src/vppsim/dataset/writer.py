@@ -61,6 +61,10 @@ HOMES_CSV = "homes.csv"
 RAW = "raw"
 """Where live sources cache their raw answers inside a dataset."""
 _CSV_OPTIONS = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
+ROWS_PER_GROUP = 65_536
+"""Rows of a per-home table (homes, assets, home days) written at once, one Parquet row
+group: a chunk of homes at a time made a million-home build's client write 2,000 row groups
+of 55 columns (~0.1 s each, the client's largest cost); memory stays bounded by a group."""
 _MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -189,8 +193,12 @@ def resource_of(
 
 
 def _target(root: Path, relative: str) -> Path:
+    """``root / relative``, its folders made below ``root`` but never ``root`` itself: a
+    task still running on a remote cluster after its build stopped and removed the staging
+    folder fails (FileNotFoundError) instead of making that folder again."""
     path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in reversed(Path(relative).parents[:-1]):
+        (root / folder).mkdir(exist_ok=True)
     return path
 
 
@@ -303,7 +311,9 @@ class DatasetWriter:
                 self, spec.name, "homes", relative, role="attributes"
             )
 
-    def add_part(self, dataset: str, resources: Iterable[Resource], rows: pd.DataFrame | None):
+    def add_part(
+        self, dataset: str, resources: Iterable[Resource], rows: pa.Table | pd.DataFrame | None
+    ):
         """Record a chunk of ``dataset``: the files a worker wrote (:func:`write_home_part`)
         and the attribute rows of its homes; chunks must come in order."""
         for resource in resources:
@@ -446,9 +456,9 @@ def _described(field: pa.Field, columns: Mapping[str, ColumnSpec]) -> FieldSchem
 
 
 class _AttributeWriter:
-    """Streams a per-home table, chunk by chunk, into one file (one row group a chunk);
-    the columns ``spec`` (or ``columns``) declares get their unit and description in the
-    manifest."""
+    """Streams a per-home table, chunk by chunk, into one file (a row group, or a block of
+    CSV rows, per :data:`ROWS_PER_GROUP` rows or more); the columns ``spec`` (or
+    ``columns``) declares get their unit and description in the manifest."""
 
     def __init__(
         self,
@@ -472,24 +482,40 @@ class _AttributeWriter:
         self._sink: pq.ParquetWriter | pacsv.CSVWriter | None = None
         self._schema: pa.Schema | None = None
         self._rows = 0
+        self._held: list[pa.Table] = []
+        self._held_rows = 0
 
     def write(self, rows: pd.DataFrame | pa.Table) -> None:
         table = (
             rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
         )
         table = table.replace_schema_metadata(None)
-        if self._sink is None:
+        if self._schema is None:
             self._schema = table.schema
+        self._held.append(table.cast(self._schema))
+        self._held_rows += table.num_rows
+        self._rows += table.num_rows
+        if self._held_rows >= ROWS_PER_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._sink is None:
             path = _target(self._writer.root, self._relative)
             self._sink = (
                 pq.ParquetWriter(path, self._schema, compression="zstd")
                 if self._parquet
                 else pacsv.CSVWriter(path, self._schema, write_options=_CSV_OPTIONS)
             )
-        self._sink.write_table(table.cast(self._schema))
-        self._rows += table.num_rows
+        if self._held:
+            table = pa.concat_tables(self._held).combine_chunks()
+            if self._parquet:
+                self._sink.write_table(table, row_group_size=table.num_rows)
+            else:
+                self._sink.write_table(table)
+        self._held, self._held_rows = [], 0
 
     def close(self) -> None:
+        self._flush()
         self._sink.close()
         fields = [_described(arrow_field, self._columns) for arrow_field in self._schema]
         schema = TableSchema(fields=fields, primaryKey=self._keys)
