@@ -4,8 +4,8 @@ Two small tables let the dashboard and ``vppsim info`` answer fleet questions at
 homes without scanning billions of load rows:
 
 * ``home_days`` (:data:`HOME_DAYS_PATH`): per home and local day of the study's time zone,
-  the energy [kWh] and peak [kW] of the load (and the rooftop PV's energy [kWh]), one row
-  group per chunk of homes, sorted by home and day;
+  the energy [kWh] and peak [kW] of the load (and the rooftop PV's energy [kWh]), sorted by
+  home and day, in row groups of ``ROWS_PER_GROUP`` rows (:mod:`vppsim.dataset.writer`);
 * ``fleet`` (:data:`FLEET_PATH`): per home filter (:data:`HOME_FILTERS`) and interval, the
   load (and PV) summed over the filter's homes [kW] and how many homes that is.
 

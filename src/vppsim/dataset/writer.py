@@ -296,7 +296,8 @@ class DatasetWriter:
         An attribute dataset's rows stream into one file: ``spec.parquet_path``, or
         ``spec.csv_path`` without Parquet. A per-home dataset with a ``home_table`` (the
         homes' attributes) streams it into ``HOMES_PARQUET`` (``HOMES_CSV`` without Parquet),
-        one row group per chunk. Memory is bounded by the chunk, not the fleet.
+        in row groups of :data:`ROWS_PER_GROUP` rows. Memory is bounded by a row group, not
+        the fleet.
         """
         self._provenance[spec.name] = provenance
         parquet = self._wants(OutputFormat.PARQUET)
