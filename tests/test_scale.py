@@ -181,8 +181,34 @@ DISPATCHED = {**STUDY, **DEFAULT_STUDY, "homes": 12, "formats": "parquet"}
 days, Parquet only."""
 
 
-def test_dispatch_on_one_or_two_workers_any_chunks_per_task_writes_the_same_bytes(
-    client, small_settings
+class KillingExecutor:
+    """Runs a dispatch on ``client`` whose chunk 2 kills the worker process that first runs
+    it (never this process), as a crash or the OOM killer would."""
+
+    def __init__(self, client, marker: Path):
+        self.executor = DaskExecutor(client, prepare=load_dispatch_models)
+        self.marker = marker
+
+    def run(self, tasks):
+        client_pid, marker = os.getpid(), self.marker
+
+        @dataclasses.dataclass(frozen=True)
+        class Killing:
+            tasks: object
+            key: str
+            parts: int
+
+            def run_parts(self, parts):
+                if os.getpid() != client_pid and 2 in parts and not marker.exists():
+                    marker.touch()
+                    os._exit(1)
+                return self.tasks.run_parts(parts)
+
+        return self.executor.run(Killing(tasks, tasks.key, tasks.parts))
+
+
+def test_dispatch_on_dask_any_layout_or_with_a_worker_killed_writes_the_same_bytes(
+    client, small_settings, tmp_path
 ):
     settings = small_settings(**DISPATCHED, out=Path("fleet"))
     build_dataset(settings, default_registry())
@@ -195,6 +221,10 @@ def test_dispatch_on_one_or_two_workers_any_chunks_per_task_writes_the_same_byte
         executor = DaskExecutor(client, chunks_per_task, prepare=load_dispatch_models)
         write_dispatch(root, "lp", homes_chunk=3, executor=executor)
         assert digests(folder) == reference
+    marker = tmp_path / "worker-killed.marker"
+    write_dispatch(root, "lp", homes_chunk=3, executor=KillingExecutor(client, marker))
+    assert marker.exists()  # a worker really died (and its chunk ran again elsewhere)
+    assert digests(folder) == reference
     result = CliRunner().invoke(
         app,
         ["dispatch", str(root), "--homes-chunk", "3", "--workers", "1", "--chunks-per-task", "2"],
