@@ -8,6 +8,7 @@ import json
 import shutil
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -139,3 +140,20 @@ def test_a_large_home_days_is_aggregated_by_duckdb_instead(dataset, both, monkey
                 q.home_daily_stats(selection, start, end),
                 both[1].home_daily_stats(selection, start, end),
             )
+
+
+@pytest.mark.parametrize("key", ["all", "ac"])
+def test_the_sample_in_memory_gives_the_figures_duckdb_does(dataset, both, key):
+    in_duckdb = DatasetQueries(dataset)
+    in_duckdb._sample_load = np.empty((0, 0), np.float32)  # as a dataset without parts
+    assert in_duckdb._sample_matrix() is None and both[0]._sample_matrix() is not None
+    selection = HomeSelection(key)
+    for start, end in PERIODS:
+        _same(
+            in_duckdb.diversity_curve(selection, start, end, draws=2, sampled_homes=10),
+            both[0].diversity_curve(selection, start, end, draws=2, sampled_homes=10),
+        )
+        _same(
+            in_duckdb.profile_band(selection, start, end),
+            both[0].profile_band(selection, start, end),
+        )

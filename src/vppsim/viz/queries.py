@@ -57,9 +57,13 @@ is 3.1e7 rows, 370 MB); a larger one is aggregated by DuckDB for each period ask
 
 SAMPLE_HOMES = 10_000
 """Above this many homes, the figures no rollup holds (the profile band across homes, the
-diversity curve's sampled groups) are computed from the selection's first homes only: homes
-are independent draws from per-home random streams, so the first ones are a random sample,
-and their rows are in the first Parquet parts (the scan reads those alone)."""
+diversity curve's sampled groups) are computed from the selection's homes among the fleet's
+first SAMPLE_HOMES only: homes are independent draws from per-home random streams, so the
+first ones are a random sample, and their rows are in the first Parquet parts."""
+
+SAMPLE_VALUES = 30_000_000
+"""Most load values of the sampled homes held in memory (float32, 120 MB): a longer study
+samples fewer homes (an August of 15-min intervals keeps SAMPLE_HOMES)."""
 
 FORECASTS_VIEW = "forecasts"
 """The view over every quantile forecast table present (``forecasts/*_forecasts``), and the
@@ -172,6 +176,7 @@ class DatasetQueries:
         self._rollup_pv = False
         self._arrays_lock = threading.Lock()
         self._arrays: tuple[np.ndarray, ...] | None = None
+        self._sample_load: np.ndarray | None = None
         self.rolled_up: dict[str, int] = self._create_rollup_views()
         self.forecast_variables: list[str] = self._create_forecasts_view()
         if self.forecast_variables:
@@ -634,8 +639,18 @@ class DatasetQueries:
     def _rolled_band(
         self, selection: HomeSelection, start: date, end: date, quantiles: tuple[float, ...]
     ) -> pd.DataFrame:
-        # No rollup holds each home's hours: the first SAMPLE_HOMES homes are scanned.
-        ids = self.home_ids(selection, limit=SAMPLE_HOMES)
+        # No rollup holds each home's hours: the sampled homes' load is read.
+        ids = self._sampled(self._filter_ids(selection.filter))
+        load = self._sample_matrix()
+        if load is not None and len(ids) and ids[-1] < len(load):
+            present, by_hour = self._sample_hour_means(start, end)
+            means = by_hour[ids]
+            band = pd.DataFrame(
+                {f"p{round(q * 100):02d}": np.quantile(means, q, axis=0) for q in quantiles},
+                index=pd.Index(present.astype(np.int32), name="hour"),
+            )
+            band["mean"] = means.mean(axis=0)
+            return band
         source = self._load_of(ids)
         per_home = f"""(SELECT steps.hour, avg(load_kw) AS kw FROM {source} l
             JOIN steps USING ({TIMESTAMP})
@@ -646,6 +661,68 @@ class DatasetQueries:
             self._band_sql(per_home, quantiles), tables={"sample": pd.DataFrame({HOME_ID: ids})}
         )
         return band.set_index("hour")
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
+    def _sample_hour_means(self, start: date, end: date) -> tuple[np.ndarray, np.ndarray]:
+        """Every sampled home's mean load by local hour over local days ``start`` to
+        ``end``: the hours present, and homes x hours [kW]; once per period, whatever the
+        filter (a filter takes its rows)."""
+        hours, span = self._hours(start, end)
+        # Sums over each run of intervals in one hour (contiguous, on a view of the
+        # sample), then the runs' sums by hour.
+        runs = np.flatnonzero(np.diff(hours, prepend=-1))
+        sums = np.add.reduceat(self._sample_matrix()[:, span], runs, axis=1, dtype=np.float64)
+        order = np.argsort(hours[runs], kind="stable")
+        present, starts = np.unique(hours[runs][order], return_index=True)
+        counts = np.bincount(hours)[present]
+        return present, np.add.reduceat(sums[:, order], starts, axis=1) / counts
+
+    @property
+    def _sample_size(self) -> int:
+        """How many of the fleet's first homes are the sample (:data:`SAMPLE_HOMES`)."""
+        intervals = int(self.manifest["vppsim"]["grid"]["intervals"])
+        return max(1, min(SAMPLE_HOMES, SAMPLE_VALUES // max(intervals, 1)))
+
+    def _sampled(self, ids: np.ndarray) -> np.ndarray:
+        """The sampled homes among ``ids`` (ascending): those among the fleet's first
+        :attr:`_sample_size`, or the first of ``ids`` when none is."""
+        size = self._sample_size
+        inside = ids[ids < size]
+        return inside if len(inside) else ids[:size]
+
+    def _sample_matrix(self) -> np.ndarray | None:
+        """The sampled homes' load [kW], homes x intervals (row ``i`` home ``i``), read
+        once from the parts that hold them; None when they cannot be read so (no Parquet
+        parts): their queries run in DuckDB."""
+        with self._arrays_lock:
+            if self._sample_load is None:
+                self._sample_load = self._read_sample()
+            return self._sample_load if self._sample_load.size else None
+
+    def _read_sample(self) -> np.ndarray:
+        import pyarrow.parquet as pq
+
+        paths, ends = self._load_part_ends
+        homes = min(self._sample_size, int(ends[-1]) if len(ends) else 0)
+        if not homes:
+            return np.empty((0, 0), np.float32)
+        chosen = paths[: int(np.searchsorted(ends, homes - 1, side="right")) + 1]
+        table = pq.read_table(chosen, columns=["load_kw"], filters=[(HOME_ID, "<", homes)])
+        # Validated at build: home by home, every interval in order.
+        return table.column("load_kw").to_numpy().reshape(homes, -1)
+
+    def _hours(self, start: date, end: date) -> tuple[np.ndarray, slice]:
+        """The local hour of each interval of local days ``start`` to ``end``, and their
+        positions in the grid."""
+        steps = self._steps_frame
+        days = steps["day"].to_numpy("datetime64[D]")
+        inside = np.flatnonzero((days >= np.datetime64(start)) & (days <= np.datetime64(end)))
+        span = slice(int(inside[0]), int(inside[-1]) + 1) if len(inside) else slice(0, 0)
+        return steps["hour"].to_numpy()[span], span
+
+    @functools.cached_property
+    def _steps_frame(self) -> pd.DataFrame:
+        return self.sql(f"SELECT day, hour FROM steps ORDER BY {TIMESTAMP}")
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per open dataset
     def _fleet_summary(
@@ -848,15 +925,26 @@ class DatasetQueries:
         own_kw = own.to_numpy()
         sizes, coincident, member_sum = [np.ones(total, np.int64)], [own_kw], [own_kw]
         picks = []
-        # Groups are drawn among the first SAMPLE_HOMES homes, whose parts the scan reads.
-        pool = ids[:SAMPLE_HOMES]
+        # Groups are drawn among the sampled homes, whose parts the scan reads.
+        pool = self._sampled(ids)
         sizes_drawn = [n for n in diversity_sizes(total) if 1 < n < total]
         for n in (n for n in sizes_drawn if n <= min(sampled_homes, len(pool))):
             for draw in range(max(1, min(draws, sampled_homes // n))):
                 rng = stream_rng(self.seed, Stream.GROUP_SAMPLES, n, draw)
                 chosen = rng.choice(pool, size=n, replace=False)
                 picks.append(pd.DataFrame({"n": n, "draw": draw, HOME_ID: chosen}))
-        if picks:
+        load = self._sample_matrix() if picks else None
+        if picks and load is not None and pool[-1] < len(load):
+            _, span = self._hours(*self._clamp(start, end))
+            peaks = [
+                load[group[HOME_ID].to_numpy()][:, span].sum(axis=0, dtype=np.float64).max()
+                for group in picks
+            ]
+            own_sums = [own.reindex(group[HOME_ID]).to_numpy(np.float64).sum() for group in picks]
+            sizes.append(np.array([len(group) for group in picks]))
+            coincident.append(np.array(peaks))
+            member_sum.append(np.array(own_sums))
+        elif picks:
             members = pd.concat(picks, ignore_index=True)
             period = self._period_where(start, end, "l." + TIMESTAMP)
             source = self._load_of(members[HOME_ID].to_numpy())
@@ -875,7 +963,7 @@ class DatasetQueries:
                 """,
                 tables={"members": members},
             )
-            members["own"] = own.reindex(members[HOME_ID]).to_numpy()
+            members["own"] = own.reindex(members[HOME_ID]).to_numpy(np.float64)
             groups = groups.merge(members.groupby(["n", "draw"], as_index=False)["own"].sum())
             sizes.append(groups["n"].to_numpy())
             coincident.append(groups["peak"].to_numpy())
