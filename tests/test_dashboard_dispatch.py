@@ -419,3 +419,18 @@ def test_indoor_temperature_is_drawn_when_the_dispatch_has_it(dispatched, tmp_pa
     assert _title(comfort, "yaxis") == "temperature [°C]"
     hourly = fleet["indoor_temp_c"].to_numpy().reshape(HOURS, 4).mean(axis=1)
     assert np.allclose(_trace(comfort, "indoor temperature, mean over homes with AC"), hourly)
+
+
+def test_a_dispatch_without_the_summed_imports_is_scanned_to_the_same_answer(dispatched, tmp_path):
+    # fleet.parquet holds the imports, exports and PV summed by the dispatch; an output
+    # written before they were (here: the columns dropped) gets them from the homes' parts.
+    root, _ = dispatched
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    fleet = copy / "dispatch/lp/fleet.parquet"
+    pd.read_parquet(fleet).drop(columns=["import_kw", "export_kw", "pv_kw"]).to_parquet(fleet)
+    summed = DatasetQueries(root).dispatch_fleet("lp", aggregation="hourly")
+    scanned = DatasetQueries(copy).dispatch_fleet("lp", aggregation="hourly")
+    assert summed.columns.tolist() == scanned.columns.tolist()
+    assert "pv_kw" in summed and (summed["import_kw"] > 0).any()
+    pd.testing.assert_frame_equal(summed, scanned, check_exact=False, rtol=1e-6, atol=1e-6)

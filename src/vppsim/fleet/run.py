@@ -6,7 +6,9 @@ from the device kernels, and writes ``DIR/dispatch/<strategy>/``:
 
 * ``homes/part-{k:05d}.parquet``: one part per chunk of homes, long format (:data:`HOME_COLUMNS`);
 * ``fleet.parquet``: ``timestamp`` and the fleet's sums (state of charge summed, indoor
-  temperature the mean over the homes with AC);
+  temperature the mean over the homes with AC), with each home's grid import and export
+  summed (``import_kw``, ``export_kw``) and the homes' rooftop PV before curtailment
+  (``pv_kw``), so the dashboard never scans the homes' parts;
 * ``kpis.parquet``: one row per home (:data:`KPI_COLUMNS`);
 * ``summary.json``: the fleet's KPIs, the homes with issues and the input manifest's checksum
   (deterministic bytes: no clock).
@@ -430,9 +432,11 @@ def _home_frame(
     )
 
 
-FLEET_SUMS = tuple(c for c in HOME_COLUMNS if c != "indoor_temp_c")
+FLEET_SUMS = (*(c for c in HOME_COLUMNS if c != "indoor_temp_c"), "import_kw", "export_kw", "pv_kw")
 """The columns of ``fleet.parquet`` that are the homes' sums (the indoor temperature is
-their mean over the homes with AC)."""
+their mean over the homes with AC): the home columns, each home's grid import and export
+(``meter_kw`` as written, split by sign, so one home's export does not hide another's
+import) and its rooftop PV before curtailment (zero without the ``pv`` dataset) [kW]."""
 
 
 @dataclass(frozen=True)
@@ -539,12 +543,23 @@ def run_chunk(run: DispatchRun, part: int) -> ChunkResult:
     )
     frame = _home_frame(chunk, schedules, meters, market, study.grid)
     indoor = frame["indoor_temp_c"].to_numpy(float).reshape(len(rows), n)
+    meter = frame["meter_kw"].to_numpy(float).reshape(len(rows), n)
+    sums = {
+        c: frame[c].to_numpy(float).reshape(len(rows), n).sum(axis=0)
+        for c in HOME_COLUMNS
+        if c in FLEET_SUMS
+    }
+    sums |= {
+        "import_kw": np.maximum(meter, 0.0).sum(axis=0),
+        "export_kw": np.maximum(-meter, 0.0).sum(axis=0),
+        "pv_kw": sum((x.pv_kw for x in chunk.series), np.zeros(n)),
+    }
     if run.staging is not None:
         _parquet(frame, run.staging / HOMES_FOLDER / f"part-{part:05d}.parquet")
     return ChunkResult(
         part=part,
         homes=len(rows),
-        sums={c: frame[c].to_numpy(float).reshape(len(rows), n).sum(axis=0) for c in FLEET_SUMS},
+        sums=sums,
         indoor_sum=np.nansum(indoor, axis=0),
         indoor_count=np.sum(~np.isnan(indoor), axis=0),
         base_fleet=base_fleet,
