@@ -258,7 +258,8 @@ def main() -> int:
         type=int,
         nargs="*",
         default=[1],
-        help="chunks of homes per task; several values time each cluster with each (default 1)",
+        help="chunks of homes per task; several values time each cluster of 2 or more workers "
+        "with each (default 1)",
     )
     parser.add_argument(
         "--keep",
@@ -304,7 +305,8 @@ def main() -> int:
         layouts = [
             (workers, chunks)
             for workers in args.workers
-            for chunks in (args.chunks_per_task if workers else [1])
+            # Grouping parts into tasks changes the schedule only where workers share them.
+            for chunks in (args.chunks_per_task if workers > 1 else args.chunks_per_task[:1])
         ]
         for workers, chunks in layouts:
             if args.dispatch:
