@@ -64,6 +64,7 @@ def serve(data: Path) -> tuple[subprocess.Popen, str]:
 
 
 def browser_times(url: str, data: Path) -> dict[str, list[float]]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from vppsim.viz.dashboard.views import TAB_DATASETS
@@ -88,13 +89,20 @@ def browser_times(url: str, data: Path) -> dict[str, list[float]]:
                 selectors = ["#tab-content .error"]
             start = time.perf_counter()
             page.click(f"#tab-{tab}")
-            for selector in selectors:
-                page.wait_for_selector(selector, timeout=120_000)
-            # Dash marks the page busy until every callback has answered.
-            page.wait_for_function(
-                "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-            )
+            try:
+                for selector in selectors:
+                    page.wait_for_selector(selector, timeout=120_000)
+                # Dash marks the page busy until every callback has answered.
+                page.wait_for_function(
+                    "() => !document.querySelector('[data-dash-is-loading=\"true\"]')",
+                    timeout=120_000,
+                )
+            except PlaywrightTimeout:
+                print(f"{tab}: not drawn within 120 s", flush=True)
+                times.setdefault(tab, []).append(float("inf"))
+                continue
             times.setdefault(tab, []).append(time.perf_counter() - start)
+            print(f"{tab}: {times[tab][-1]:.2f} s", flush=True)
         browser.close()
     return times
 
