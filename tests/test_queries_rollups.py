@@ -121,7 +121,7 @@ def test_the_quality_tab_reads_a_large_fleets_parts_again_only_by_hash(
     monkeypatch.setattr(views, "RECHECKED_ROWS", threshold)
     state = views.DashboardViews(DatasetQueries(dataset))
     state.start_validation()
-    assert state.validation.done.wait(60)
+    assert state.validation.done.wait(600)
     assert state.validation.report.ok, state.validation.report.failures
     # 5 parts each of load and PV: trusted past the threshold, read again below it.
     assert state.validation.parts_trusted == (10 if threshold == 0 else 0)
@@ -157,3 +157,23 @@ def test_the_sample_in_memory_gives_the_figures_duckdb_does(dataset, both, key):
             in_duckdb.profile_band(selection, start, end),
             both[0].profile_band(selection, start, end),
         )
+
+
+def test_the_quality_tab_lists_a_folders_parts_on_one_row():
+    from vppsim.viz.dashboard.views import resource_rows
+
+    def part(index, rows):
+        path = f"parquet/load/part-{index:05d}.parquet"
+        return {"name": f"load-{index}", "path": path, "rows": rows, "dataset": "load"}
+
+    table = {"name": "market", "path": "parquet/market.parquet", "rows": 96, "sha256": "ab" * 32}
+    resources = [part(0, 10), table, part(1, 20), part(2, 5)]
+    rows = resource_rows(resources)
+    assert rows[0] == [
+        "load (3 parts)",
+        "parquet/load/part-*.parquet",
+        35,
+        "3 files, each hashed in datapackage.json",
+    ]
+    assert rows[1] == ["market", "parquet/market.parquet", 96, "sha256:abababababababab…"]
+    assert len(rows) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -11,6 +12,16 @@ import pyarrow.parquet as pq
 
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, UTC_DATETIME, DatasetSpec, arrow_type
 from vppsim.grid import parse_timestamps
+
+
+def duckdb_connection() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection as vppsim reads datasets with it: timestamps in UTC, and no
+    progress bar (DuckDB prints one on a long query, which would land in a CLI's table or a
+    server's log)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _column_types(spec: DatasetSpec) -> dict[str, pa.DataType]:

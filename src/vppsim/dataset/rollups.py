@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from vppsim.calendar import local_calendar
+from vppsim.dataset.readers import duckdb_connection
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, ColumnSpec
 
 HOME_FILTERS: dict[str, tuple[str, str | None]] = {
@@ -80,7 +81,7 @@ FLEET_COLUMNS = {
 def _duckdb() -> duckdb.DuckDBPyConnection:
     """This process's DuckDB database for the filters: opening one costs more than a
     chunk's query (each call takes a cursor of its own, so threads do not share one)."""
-    return duckdb.connect()
+    return duckdb_connection()
 
 
 def filter_masks(homes: pd.DataFrame | None, count: int) -> dict[str, np.ndarray]:

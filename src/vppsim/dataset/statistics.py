@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vppsim.dataset.manifest import Manifest, read_manifest
+from vppsim.dataset.readers import duckdb_connection
 from vppsim.dataset.validate import study_of_manifest
 from vppsim.errors import VppsimError
 from vppsim.grid import TIMESTAMP_FORMAT
@@ -182,8 +183,7 @@ def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> p
     )
     if days is not None:
         steps = steps[steps["day"].isin(set(days))]
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
+    with duckdb_connection() as con:
         con.register("steps", steps)
         for dataset in dict.fromkeys(statistic.dataset for statistic in STATISTICS):
             found = _source(root, manifest, dataset)

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from vppsim.dataset.budget import HOME_INTERVALS_PER_CHUNK
 from vppsim.dataset.manifest import Manifest, ManifestError, Resource, read_manifest
-from vppsim.dataset.readers import read_csv, read_parquet
+from vppsim.dataset.readers import duckdb_connection, read_csv, read_parquet
 from vppsim.dataset.rollups import DAY, FILTER, FLEET_PATH, HOME_DAYS_PATH, ROLLUP_ROLE, Calendar
 from vppsim.dataset.schemas import (
     HOME_ID,
@@ -251,11 +251,12 @@ def _part_failures(root, spec, files, study: Study, checked) -> list[str]:
     homes, n = study.homes, len(study.grid)
     for path in files:
         failures += checked[path] if path in checked else _slice_failures(root, spec, path, study)
-    rows, distinct, low, high = duckdb.execute(
-        f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
-        "FROM read_parquet(?)",
-        [[str(root / path) for path in files]],
-    ).fetchone()
+    with duckdb_connection() as con:
+        rows, distinct, low, high = con.execute(
+            f"SELECT count(*), count(DISTINCT {HOME_ID}), min({HOME_ID}), max({HOME_ID}) "
+            "FROM read_parquet(?)",
+            [[str(root / path) for path in files]],
+        ).fetchone()
     if (distinct, low, high) != (homes, 0, homes - 1) or rows != homes * n:
         failures.append(
             f"parts hold {distinct} homes ({low}..{high}) in {rows} rows; "
@@ -282,8 +283,7 @@ def _rollup_failures(root: Path, rollups: Mapping[str, Resource], study: Study) 
     calendar = Calendar.of(study.grid, study.timezone, study.interval_minutes)
     days = len(calendar.days)
     failures = []
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
+    with duckdb_connection() as con:
         home_days = f"read_parquet('{(root / HOME_DAYS_PATH).as_posix()}')"
         fleet = f"read_parquet('{(root / FLEET_PATH).as_posix()}')"
         described = con.execute(f"DESCRIBE SELECT * FROM {home_days}").fetchall()

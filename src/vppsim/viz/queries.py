@@ -19,12 +19,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from vppsim import diversity
 from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
+from vppsim.dataset.readers import duckdb_connection
 from vppsim.dataset.rollups import FLEET_PATH, HOME_DAYS_PATH, HOME_FILTERS, ROLLUP_ROLE
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
@@ -153,8 +153,7 @@ class DatasetQueries:
         except ManifestError as exc:
             raise DatasetNotReadable(str(exc)) from None
         self._lock = threading.Lock()
-        self._con = duckdb.connect()
-        self._con.execute("SET TimeZone = 'UTC'")
+        self._con = duckdb_connection()
         try:
             # The views read it as JSON, the way it is written.
             self.manifest: dict[str, Any] = json.loads(manifest.to_json())

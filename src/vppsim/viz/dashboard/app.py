@@ -25,7 +25,12 @@ from vppsim.viz import comparison, figures
 from vppsim.viz.analysis import SPIKE_THRESHOLD_USD_MWH
 from vppsim.viz.dashboard import layout
 from vppsim.viz.dashboard.scenarios import ComparisonViews, compared_folders
-from vppsim.viz.dashboard.views import SHOWN_HOMES, TAB_DATASETS, DashboardViews
+from vppsim.viz.dashboard.views import (
+    SHOWN_HOMES,
+    TAB_DATASETS,
+    DashboardViews,
+    resource_rows,
+)
 from vppsim.viz.queries import FORECASTS_VIEW, DatasetQueries, HomeSelection
 
 _IDS = re.compile(r"^\s*\d+(\s*[, ]\s*\d+)*\s*$")
@@ -65,7 +70,7 @@ def create_app(
         scenarios`` (its base dataset fills the tabs, and the Scenarios tab compares its
         datasets).
     validate : bool
-        Validate the dataset (in a background thread, when the Data quality tab is first
+        Validate the dataset (in a background process, when the Data quality tab is first
         opened).
     prewarm : bool
         Compute the opening views in the background at start.
@@ -810,10 +815,7 @@ def _quality(views: DashboardViews) -> html.Div:
         ]
         for name, record in manifest.get("provenance", {}).items()
     ]
-    resources = []
-    for resource in manifest.get("resources", []):
-        digest = f"sha256:{resource.get('sha256', '')[:16]}…"
-        resources.append([resource["name"], resource["path"], resource.get("rows", ""), digest])
+    resources = resource_rows(manifest.get("resources", []))
     return html.Div(
         [
             html.H4("Validation"),
