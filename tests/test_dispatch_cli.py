@@ -4,6 +4,7 @@ through the kernels, the output layout, atomic and deterministic writes, bad inp
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -255,3 +256,22 @@ def test_the_api_returns_what_the_command_writes(dataset, results):
     pd.testing.assert_frame_equal(kpis, results["rule"][2])
     pd.testing.assert_frame_equal(fleet, results["rule"][1])
     assert summary == results["rule"][3]
+
+
+def test_a_chunk_reads_only_the_parts_holding_its_homes(tmp_path):
+    out = tmp_path / "parts"
+    small = [*STUDY[:4], "--homes", "12", *STUDY[6:], "--set", "chunk_homes=4"]
+    result = runner.invoke(app, ["build", *small, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    study = run.read_study(out)
+    np.testing.assert_array_equal(study.load_ends, [4, 8, 12])
+    np.testing.assert_array_equal(study.pv_ends, [4, 8, 12])
+    rows = np.arange(4, 8)
+    whole = run.prepare_chunk(study, rows)
+    # The other parts gone: a chunk that scanned every part would fail.
+    gone = [f if k == 1 else tmp_path / "gone.parquet" for k, f in enumerate(study.load_files)]
+    pv_gone = [f if k == 1 else tmp_path / "gone.parquet" for k, f in enumerate(study.pv_files)]
+    alone = run.prepare_chunk(replace(study, load_files=gone, pv_files=pv_gone), rows)
+    for a, b in zip(whole.series, alone.series, strict=True):
+        np.testing.assert_array_equal(a.base_kw, b.base_kw)
+        np.testing.assert_array_equal(a.pv_kw, b.pv_kw)

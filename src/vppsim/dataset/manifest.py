@@ -11,9 +11,11 @@ properties the standard allows.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vppsim.errors import VppsimError
@@ -151,6 +153,39 @@ class Manifest(_Model):
             for resource in self.resources
         ]
         return json.dumps(values, indent=2, ensure_ascii=False) + "\n"
+
+
+def home_parts(
+    resources: Iterable[Mapping[str, Any]], dataset: str, intervals: int
+) -> tuple[list[str], np.ndarray]:
+    """The Parquet parts of the per-home ``dataset`` in a manifest's ``resources`` (as JSON),
+    in order, and the home id after each one's last. A build writes home ids 0..N-1 in
+    order, ``rows / intervals`` homes a part (validated), so the parts holding a set of homes
+    are found without opening any.
+
+    Returns
+    -------
+    paths : list of str
+        Relative to the dataset folder.
+    ends : ndarray of int64
+        ``ends[k]`` is one more than part ``k``'s last home id.
+    """
+    parts = [
+        r
+        for r in resources
+        if r.get("dataset") == dataset
+        and r.get("role", "data") == "data"
+        and r["path"].endswith(".parquet")
+    ]
+    ends = np.cumsum([int(r["rows"]) // max(intervals, 1) for r in parts], dtype=np.int64)
+    return [r["path"] for r in parts], ends
+
+
+def parts_holding(ends: np.ndarray, homes: np.ndarray) -> np.ndarray:
+    """The indices of the parts (by :func:`home_parts`' ``ends``) holding home ids
+    ``homes``, ascending; ids past the last part are left out."""
+    picked = np.unique(np.searchsorted(ends, np.asarray(homes, dtype=np.int64), side="right"))
+    return picked[picked < len(ends)]
 
 
 def read_manifest(root: Path) -> Manifest:

@@ -53,7 +53,13 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from vppsim.dataset.build import Executor, in_order
-from vppsim.dataset.manifest import MANIFEST, Manifest, read_manifest
+from vppsim.dataset.manifest import (
+    MANIFEST,
+    Manifest,
+    home_parts,
+    parts_holding,
+    read_manifest,
+)
 from vppsim.dataset.validate import study_of_manifest
 from vppsim.errors import ConfigError
 from vppsim.fleet import ev, thermal
@@ -130,6 +136,10 @@ class Study:
     load_files: list[Path]
     pv_files: list[Path]
     checksum: str
+    load_ends: np.ndarray
+    """The home id after each load part's last (:func:`~vppsim.dataset.manifest.home_parts`)."""
+    pv_ends: np.ndarray
+    """The same for the PV parts."""
 
 
 def _files(root: Path, manifest: Manifest, dataset: str) -> list[Path]:
@@ -174,12 +184,24 @@ def read_study(root: Path | str) -> Study:
         load_files=_files(root, manifest, "load"),
         pv_files=_files(root, manifest, "pv"),
         checksum=hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest(),
+        load_ends=_ends(manifest, "load", len(study.grid)),
+        pv_ends=_ends(manifest, "pv", len(study.grid)),
     )
 
 
-def _wide(files: list[Path], column: str, homes: np.ndarray, n: int) -> np.ndarray:
-    """(T, homes) of ``column`` of the long per-home files, for ``homes`` (in order)."""
-    table = pads.dataset([str(f) for f in files]).to_table(
+def _ends(manifest: Manifest, dataset: str, intervals: int) -> np.ndarray:
+    resources = [r.model_dump(by_alias=True) for r in manifest.resources_of(dataset)]
+    return home_parts(resources, dataset, intervals)[1]
+
+
+def _wide(
+    files: list[Path], ends: np.ndarray, column: str, homes: np.ndarray, n: int
+) -> np.ndarray:
+    """(T, homes) of ``column`` of the long per-home files, for ``homes`` (in order), read
+    from the parts that hold them (``ends``: see :func:`~vppsim.dataset.manifest.home_parts`):
+    filtering every part instead costs each chunk a scan of the whole fleet."""
+    held = [str(files[k]) for k in parts_holding(ends, homes)]
+    table = pads.dataset(held).to_table(
         columns=["home_id", "timestamp", column],
         filter=pads.field("home_id").isin(pa.array(homes, type=pa.int32())),
     )
@@ -315,9 +337,9 @@ def prepare_chunk(study: Study, rows: np.ndarray) -> Chunk:
     frame = study.assets.iloc[rows].reset_index(drop=True)
     home_ids = frame["home_id"].to_numpy(np.int32)
     n, minutes = len(study.grid), study.interval_minutes
-    base = _wide(study.load_files, "load_kw", home_ids, n).astype(float)
+    base = _wide(study.load_files, study.load_ends, "load_kw", home_ids, n).astype(float)
     pv = (
-        _wide(study.pv_files, "pv_kw", home_ids, n).astype(float)
+        _wide(study.pv_files, study.pv_ends, "pv_kw", home_ids, n).astype(float)
         if study.pv_files
         else np.zeros_like(base)
     )

@@ -23,7 +23,13 @@ import numpy as np
 import pandas as pd
 
 from vppsim import diversity
-from vppsim.dataset.manifest import MANIFEST, ManifestError, read_manifest
+from vppsim.dataset.manifest import (
+    MANIFEST,
+    ManifestError,
+    home_parts,
+    parts_holding,
+    read_manifest,
+)
 from vppsim.dataset.readers import duckdb_connection
 from vppsim.dataset.rollups import FLEET_PATH, HOME_DAYS_PATH, HOME_FILTERS, ROLLUP_ROLE
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
@@ -273,16 +279,9 @@ class DatasetQueries:
     def _load_part_ends(self) -> tuple[list[str], np.ndarray]:
         """The load's Parquet parts, in order, and the home id after each one's last (the
         manifest says how many homes each holds)."""
-        parts = [
-            r
-            for r in self.manifest.get("resources", [])
-            if r.get("dataset") == "load"
-            and r.get("role", "data") == "data"
-            and r["path"].endswith(".parquet")
-        ]
         intervals = int(self.manifest["vppsim"]["grid"]["intervals"])
-        ends = np.cumsum([int(r["rows"]) // intervals for r in parts], dtype=np.int64)
-        return [(self.root / r["path"]).as_posix() for r in parts], ends
+        paths, ends = home_parts(self.manifest.get("resources", []), "load", intervals)
+        return [(self.root / path).as_posix() for path in paths], ends
 
     def _load_of(self, ids: list[int] | tuple[int, ...] | np.ndarray) -> str:
         """A DuckDB source of the load rows of homes ``ids``: the Parquet parts that hold
@@ -291,8 +290,7 @@ class DatasetQueries:
         paths, ends = self._load_part_ends
         if not paths:
             return "load"
-        picked = np.unique(np.searchsorted(ends, np.asarray(ids, dtype=np.int64), side="right"))
-        chosen = [paths[i] for i in picked if i < len(paths)]
+        chosen = [paths[i] for i in parts_holding(ends, np.asarray(ids))]
         if not chosen:
             return "(SELECT * FROM load WHERE FALSE)"
         return "read_parquet([" + ", ".join(f"'{path}'" for path in chosen) + "])"
