@@ -18,10 +18,12 @@ from vppsim.market.storage import STORAGE_MW, storage_capacity
 from vppsim.market.synthetic import (
     COLUMNS,
     GHG_PRICE,
+    SCARCITY_CAP_TIGHTNESS,
     MarketCalibration,
     daily_gas,
     ghg_price,
     price_drivers,
+    scarcity_price,
     simulate_prices,
 )
 
@@ -162,6 +164,51 @@ def test_daily_gas_swings_around_the_month_and_grows_with_the_price():
         off = daily_gas(base, cal, system, z, fitted, MarketParameters(daily_gas_volatility=0))
         assert np.array_equal(off.fuel_cost, base.fuel_cost)
     assert spreads[25.0] > 2.0 * spreads[4.0]
+
+
+def test_daily_gas_stays_within_its_own_month():
+    # Each local month's gas averages (in logs) to the frame's price of that month, whatever
+    # the neighbouring months' draws: the departures' monthly mean is removed.
+    grid = build_grid(dt.date(2022, 11, 1), dt.date(2023, 2, 28), TZ, 15)
+    cal = local_calendar(grid, TZ)
+    fitted = MarketCalibration.default()
+    p = MarketParameters()
+    system = flat_system(grid)
+    month_gas = np.array([6.0, 28.0, 15.0, 5.0])
+    key = (cal.year - 2022) * 12 + cal.month - 10
+    system["gas_price_usd_per_mmbtu"] = month_gas[key]
+    base = price_drivers(cal, system, p, fitted)
+    z = np.random.default_rng(5).standard_normal(cal.n_days) + 1.0  # a drift to remove
+    daily = daily_gas(base, cal, system, z, fitted, p)
+    gas = system["gas_price_usd_per_mmbtu"].to_numpy()
+    log_factor = np.log((daily.fuel_cost - base.fuel_cost + gas) / gas)
+    first = np.searchsorted(cal.day, np.arange(cal.n_days))
+    a, b = fitted.gas_daily_coefficients
+    for k, level in enumerate(month_gas):
+        days = log_factor[first][key[first] == k]
+        sd = min(np.exp(a + b * np.log(level)), fitted.gas_daily_max_sd)
+        assert np.std(days) > 0.0
+        assert np.mean(days) == pytest.approx(-0.5 * sd * sd, abs=1e-9)
+
+
+def test_scarcity_prices_move_toward_the_cap_beyond_the_fits_top_tightness():
+    # Up to the fit's top tightness the price is the fitted table's; beyond it the price
+    # moves toward the cap, reaching it at SCARCITY_CAP_TIGHTNESS, rising with tightness.
+    quantiles = np.linspace(200.0, 1000.0, 21)  # a table below the cap
+    fitted = MarketCalibration.default(scarcity_top=0.8, scarcity_quantiles=quantiles)
+    p = MarketParameters()
+    tightness = np.linspace(0.5, 1.1, 61)
+    depth = np.zeros(len(tightness))
+    prices = scarcity_price(depth, tightness, fitted, p)
+    unbounded = MarketCalibration.default(scarcity_top=9.0, scarcity_quantiles=quantiles)
+    table = scarcity_price(depth, tightness, unbounded, p)
+    below = tightness <= 0.8
+    assert np.array_equal(prices[below], table[below])
+    assert np.all(prices[~below] > table[~below])
+    assert np.all(np.diff(prices) >= 0.0)
+    assert prices[tightness >= SCARCITY_CAP_TIGHTNESS] == pytest.approx(p.price_cap)
+    halfway = np.isclose(tightness, 0.9)
+    assert prices[halfway] == pytest.approx(0.5 * (table[halfway] + p.price_cap))
 
 
 def test_gas_daily_table_recovers_a_known_process():
