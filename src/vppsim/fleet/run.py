@@ -170,6 +170,8 @@ def read_study(root: Path | str) -> Study:
         {k: v for k, v in (config.get("load") or {}).items() if k in fields}
     )
     weather = pd.read_parquet(_files(root, manifest, "weather")[0]).set_index("timestamp")
+    load_files, load_ends = _home_parts(root, manifest, "load", len(study.grid))
+    pv_files, pv_ends = _home_parts(root, manifest, "pv", len(study.grid))
     return Study(
         root=root,
         manifest=manifest,
@@ -181,17 +183,22 @@ def read_study(root: Path | str) -> Study:
         market=pd.read_parquet(_files(root, manifest, "market")[0]),
         weather=weather,
         assets=pd.read_parquet(_files(root, manifest, "assets")[0]),
-        load_files=_files(root, manifest, "load"),
-        pv_files=_files(root, manifest, "pv"),
+        load_files=load_files,
+        pv_files=pv_files,
         checksum=hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest(),
-        load_ends=_ends(manifest, "load", len(study.grid)),
-        pv_ends=_ends(manifest, "pv", len(study.grid)),
+        load_ends=load_ends,
+        pv_ends=pv_ends,
     )
 
 
-def _ends(manifest: Manifest, dataset: str, intervals: int) -> np.ndarray:
+def _home_parts(
+    root: Path, manifest: Manifest, dataset: str, intervals: int
+) -> tuple[list[Path], np.ndarray]:
+    """The per-home dataset's Parquet parts and the home id after each one's last
+    (:func:`~vppsim.dataset.manifest.home_parts`), from one reading of the manifest."""
     resources = [r.model_dump(by_alias=True) for r in manifest.resources_of(dataset)]
-    return home_parts(resources, dataset, intervals)[1]
+    paths, ends = home_parts(resources, dataset, intervals)
+    return [root / path for path in paths], ends
 
 
 def _wide(
