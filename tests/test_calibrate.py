@@ -177,6 +177,7 @@ def test_cli_prints_the_market_report_readably_at_80_columns_from_anywhere(tmp_p
     assert "('" not in text
     for title in (
         "2022 in sample (real 2022 drivers): months passing the",
+        "2022 in sample: share of scarcity intervals by season and tightness",
         "2022 out of sample, month-blocked: months passing the",
         "perfect-foresight revenue",
         "Published CAISO FMM DLAP shares",

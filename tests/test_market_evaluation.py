@@ -147,3 +147,24 @@ def test_ancillary_reader_and_checks():
     # 2024's level is not 2025's: spin fell to 0.4 x, beyond the factor 1.5.
     at_2025 = at_2024.set_axis(at_2024.index + pd.DateOffset(years=1))
     assert not ev.ancillary_checks(at_2025, published).loc["spin_price", "pass"].all()
+
+
+def test_scarcity_by_tightness_bands_seasons_and_shares():
+    tightness = np.array([0.40, 0.52, 0.52, 0.52, 0.52, 0.65, 0.90, 0.52])
+    month = np.array([1, 4, 4, 4, 4, 7, 8, 7])
+    real = np.array([False, True, False, False, False, True, True, False])
+    synthetic = [np.array([1, 0, 0, 0, 0, 1, 1, 1]), np.array([0, 0, 0, 0, 0, 1, 1, 1])]
+    table = ev.scarcity_by_tightness(tightness, month, real, synthetic)
+    assert table.loc[("Mar-May", "0.50-0.55"), "intervals"] == 4
+    assert table.loc[("Mar-May", "0.50-0.55"), "real %"] == pytest.approx(25.0)
+    assert table.loc[("Dec-Feb", "0.00-0.45"), "synthetic %"] == pytest.approx(50.0)
+    assert table.loc[("Jun-Sep", ">= 0.80"), "real %"] == pytest.approx(100.0)
+    assert table.loc[("Jun-Sep", "0.50-0.55"), ["real %", "synthetic %"]].tolist() == [0.0, 100.0]
+    # Only the bands a season reaches, seasons in order.
+    assert list(table.index) == [
+        ("Dec-Feb", "0.00-0.45"),
+        ("Mar-May", "0.50-0.55"),
+        ("Jun-Sep", "0.50-0.55"),
+        ("Jun-Sep", "0.60-0.70"),
+        ("Jun-Sep", ">= 0.80"),
+    ]

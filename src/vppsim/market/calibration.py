@@ -6,7 +6,9 @@ Every table sets synthetic prices beside real or published ones, with the verdic
 
 1. **2022 in sample**: the model driven by the real 2022 drivers (EIA-930 demand, CAISO hub
    solar and wind, daily hydro, the power-plant gas price) against the real FMM prices at
-   ALAMT3G_7_B1 it was fitted on, month by month.
+   ALAMT3G_7_B1 it was fitted on, month by month; and the share of scarcity intervals by
+   season and tightness, real beside synthetic (:func:`~vppsim.market.evaluation.
+   scarcity_by_tightness`).
 2. **2022 out of sample, month-blocked**: each month from a fit that never saw it
    (:func:`vppsim.market.fit.fit_calibration` with ``exclude_months``), driven by its own
    real drivers.
@@ -35,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vppsim.calendar import MONTH_NAMES
+from vppsim.calendar import MONTH_NAMES, local_calendar
 from vppsim.calibration_file import dumps_calibration
 from vppsim.config import DEFAULT_SITE as SITE
 from vppsim.fleet.arbitrage import arbitrage_ratio_table
@@ -63,9 +65,21 @@ from vppsim.market.evaluation import (
     read_fmm_csv,
     read_oasis_lmp,
     read_published_shares,
+    scarcity_by_tightness,
 )
-from vppsim.market.fit import fit_calibration, gas_daily_table, monthly_table
-from vppsim.market.synthetic import MarketCalibration, drivers_on_grid, simulate_prices
+from vppsim.market.fit import (
+    fit_calibration,
+    gas_daily_table,
+    monthly_table,
+    scarcity_indicator,
+)
+from vppsim.market.parameters import MarketParameters
+from vppsim.market.synthetic import (
+    MarketCalibration,
+    drivers_on_grid,
+    price_drivers,
+    simulate_prices,
+)
 from vppsim.seeds import Stream, stream_rng
 from vppsim.system.model import simulate_system
 from vppsim.system.parameters import SystemParameters
@@ -229,8 +243,23 @@ def in_and_out_of_sample(reference: Path, years: int, seed: int) -> dict[str, pd
         sel = month == m
         for i, run in enumerate(_runs(grid[sel], system[sel], years, seed + 100 * m, fitted)):
             outside[i][sel] = run["lmp"].to_numpy()
+    drivers = price_drivers(
+        local_calendar(grid, TIMEZONE), system, MarketParameters(), MarketCalibration.default()
+    )
+    scarcity = scarcity_by_tightness(
+        drivers.tightness,
+        month.to_numpy(),
+        scarcity_indicator(real.to_numpy(dtype=float), drivers.fuel_cost),
+        [r["scarcity"].to_numpy() for r in frames],
+    )
     return {
         **_check_tables(real, inside, "2022 in sample (real 2022 drivers)"),
+        "2022 in sample: share of scarcity intervals by season and tightness (residual load "
+        "over the reference peak) [%], real (implied heat rate above 20 and price above $150) "
+        "beside synthetic: at the same tightness the real share outside Jun-Sep is several "
+        "times the summer's, a seasonal availability (planned outages) the drivers lack": (
+            scarcity
+        ),
         **_check_tables(real, outside, "2022 out of sample, month-blocked"),
         **_arbitrage(real, inside, "2022 in sample"),
         **_arbitrage(real, outside, "2022 out of sample, month-blocked"),

@@ -29,6 +29,7 @@ within a factor 1.5).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,67 @@ def period_shares(prices: pd.Series, timezone: str = TIMEZONE) -> pd.DataFrame:
     table = frame.groupby(level=0).mean()
     table.index.name = "month"
     return table
+
+
+SEASONS = {
+    "Dec-Feb": (12, 1, 2),
+    "Mar-May": (3, 4, 5),
+    "Jun-Sep": (6, 7, 8, 9),
+    "Oct-Nov": (10, 11),
+}
+"""Seasons of :func:`scarcity_by_tightness`: Jun-Sep is when CAISO's resource adequacy
+counts every unit and planned maintenance is avoided."""
+TIGHTNESS_BANDS = (0.0, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, np.inf)
+"""Edges of the tightness bands of :func:`scarcity_by_tightness` [1]."""
+
+
+def scarcity_by_tightness(
+    tightness: np.ndarray,
+    month: np.ndarray,
+    real: np.ndarray,
+    synthetic: list[np.ndarray],
+) -> pd.DataFrame:
+    """Share of scarcity intervals by season and band of tightness, real beside synthetic.
+
+    The model's scarcity follows tightness (residual load over the reference peak) alone, the
+    same in every season; this table shows whether the real prices do.
+
+    Parameters
+    ----------
+    tightness : numpy.ndarray
+        Each interval's tightness [1].
+    month : numpy.ndarray
+        Each interval's local calendar month, 1-12.
+    real : numpy.ndarray of bool
+        Real scarcity intervals (:func:`vppsim.market.fit.scarcity_indicator`).
+    synthetic : list of numpy.ndarray
+        Each realisation's scarcity indicator (1/0); averaged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``season``, ``tightness``: the band, e.g. ``0.50-0.55``); columns
+        ``intervals``, ``real %``, ``synthetic %`` [%]; bands a season never reaches are
+        left out.
+    """
+    edges = np.asarray(TIGHTNESS_BANDS)
+    band = np.clip(np.searchsorted(edges, tightness, side="right") - 1, 0, len(edges) - 2)
+    labels = [
+        f"{lo:.2f}-{hi:.2f}" if np.isfinite(hi) else f">= {lo:.2f}"
+        for lo, hi in itertools.pairwise(edges)
+    ]
+    syn = np.mean(np.asarray(synthetic, dtype=float), axis=0)
+    rows = []
+    for season, months in SEASONS.items():
+        in_season = np.isin(month, months)
+        for b, label in enumerate(labels):
+            sel = in_season & (band == b)
+            if sel.any():
+                share = (100.0 * float(np.mean(real[sel])), 100.0 * float(np.mean(syn[sel])))
+                rows.append((season, label, int(sel.sum()), *share))
+    columns = ["season", "tightness", "intervals", "real %", "synthetic %"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.set_index(["season", "tightness"])
 
 
 # --- The battery ----------------------------------------------------------------------------

@@ -77,6 +77,25 @@ DAY_COVERAGE = 0.8
 """Days with less than this share of valid intervals do not enter the day-level fit."""
 
 
+def scarcity_indicator(price: np.ndarray, fuel_cost: np.ndarray) -> np.ndarray:
+    """Whether each real price is a scarcity price: its implied heat rate above
+    :data:`SCARCITY_HEAT_RATE` and the price above :data:`SCARCITY_MIN_PRICE`.
+
+    Parameters
+    ----------
+    price : numpy.ndarray
+        Prices [$/MWh] (NaN is not scarcity).
+    fuel_cost : numpy.ndarray
+        Gas plus GHG allowance cost of the same intervals [$/MMBtu].
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    with np.errstate(invalid="ignore"):
+        return (price / fuel_cost > SCARCITY_HEAT_RATE) & (price > SCARCITY_MIN_PRICE)
+
+
 def _pav(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Pool-adjacent-violators: the weighted non-decreasing fit of ``values``."""
     blocks: list[list[float]] = []
@@ -284,7 +303,7 @@ def fit_calibration(
     excluded = np.isin(cal.month + 1, np.asarray(list(exclude_months), dtype=int))
     keep = np.isfinite(price) & np.isfinite(system["net_load_mw"].to_numpy(float)) & ~excluded
     heat_rate = price / d.fuel_cost
-    scarce = (heat_rate > SCARCITY_HEAT_RATE) & (price > SCARCITY_MIN_PRICE)
+    scarce = scarcity_indicator(price, d.fuel_cost)
     base = keep & ~scarce
     negative = price <= 0.0
 
