@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from vppsim.config import load_settings
 from vppsim.dataset.build import build_dataset
+from vppsim.dataset.rollups import ROLLUP_ROLE
 from vppsim.forecast.sources import DATASETS as FORECAST_DATASETS
 from vppsim.registry import default_registry
 
@@ -109,6 +112,19 @@ def rolled_up(tmp_path_factory):
     }
     build_dataset(load_settings(values, env_file=None), default_registry())
     return out
+
+
+@pytest.fixture(scope="session")
+def rolled_up_without_rollups(rolled_up, tmp_path_factory):
+    """A copy of ``rolled_up`` without the rollups and their manifest entries, as a dataset
+    written before them: what reads it scans the per-home parts."""
+    older = tmp_path_factory.mktemp("older") / "data"
+    shutil.copytree(rolled_up, older)
+    manifest = json.loads((older / "datapackage.json").read_text())
+    manifest["resources"] = [r for r in manifest["resources"] if r.get("role") != ROLLUP_ROLE]
+    (older / "datapackage.json").write_text(json.dumps(manifest))
+    shutil.rmtree(older / "parquet" / "rollups")
+    return older
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ the diversity groups come from the first homes, read from their parts alone."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from vppsim.dataset.rollups import HOME_FILTERS, ROLLUP_ROLE
+from vppsim.dataset.rollups import HOME_FILTERS
 from vppsim.viz import queries as queries_module
 from vppsim.viz.queries import DatasetQueries, HomeSelection
 
@@ -92,14 +90,8 @@ def test_past_sample_homes_the_band_is_that_of_the_first_homes(both, monkeypatch
     _same(curve.iloc[[0, -1]].reset_index(drop=True), full.iloc[[0, -1]].reset_index(drop=True))
 
 
-def test_a_dataset_without_rollups_is_scanned(dataset, tmp_path, both):
-    older = tmp_path / "older"
-    shutil.copytree(dataset, older)
-    manifest = json.loads((older / "datapackage.json").read_text())
-    manifest["resources"] = [r for r in manifest["resources"] if r.get("role") != ROLLUP_ROLE]
-    (older / "datapackage.json").write_text(json.dumps(manifest))
-    shutil.rmtree(older / "parquet" / "rollups")
-    q = DatasetQueries(older)
+def test_a_dataset_without_rollups_is_scanned(rolled_up_without_rollups, both):
+    q = DatasetQueries(rolled_up_without_rollups)
     assert q.rolled_up == {}
     _same(q.home_daily_stats(), both[0].home_daily_stats())
 

@@ -1,6 +1,6 @@
-"""The build and the fleet dispatch on Dask: the same bytes in-process, on 1 or 2 workers,
-with any chunks per task, and when a worker dies mid-build (real local clusters of worker
-processes)."""
+"""The build, the fleet dispatch and a scenario suite on Dask: the same bytes in-process, on
+1 or 2 workers, with any chunks per task, and when a worker dies mid-build (real local
+clusters of worker processes)."""
 
 import dataclasses
 import os
@@ -20,6 +20,7 @@ from vppsim.errors import ConfigError, ValidationFailed
 from vppsim.fleet.run import load_dispatch_models, write_dispatch
 from vppsim.load.sources import SyntheticLoad
 from vppsim.registry import default_registry
+from vppsim.scenario.suite import plan_suite, run_suite
 
 from .conftest import OUTCOME_DATASETS
 from .test_build import digests
@@ -232,3 +233,40 @@ def test_dispatch_on_dask_any_layout_or_with_a_worker_killed_writes_the_same_byt
     assert result.exit_code == 0, result.output
     assert "Dask local cluster of 1 worker(s), dashboard http://127.0.0.1:" in result.output
     assert digests(folder) == reference
+
+
+SUITE_TOML = 'end = "2023-08-02"\nhomes = 6\nchunk_homes = 3\nformats = "parquet"\n'
+"""Two days, 6 homes in 2 parts of 3, Parquet only: a suite's study kept small."""
+
+
+def test_a_suite_on_one_local_cluster_writes_the_bytes_it_writes_in_process(tmp_path):
+    config = tmp_path / "study.toml"
+    config.write_text(SUITE_TOML)
+    root = tmp_path / "in-process"
+    plans = plan_suite(("gas-crisis",), root, config_file=config, env_file=None)
+    run_suite(plans, root, "custom", strategies=("rule",))
+    out = tmp_path / "cluster"
+    flags = ["--scenario", "gas-crisis", "--config", str(config), "--dispatch", "rule"]
+    result = CliRunner().invoke(app, ["scenarios", str(out), *flags, "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    # One cluster for the whole suite: its line is printed once.
+    assert result.output.count("Dask local cluster of 2 worker(s), dashboard") == 1
+    assert len([name for name in digests(root / "base") if "/load/part-" in name]) == 2
+    assert digests(out) == digests(root)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--workers", "0"], "--workers=0: need a whole number from 1 to 1024"),
+        (["--workers", "-2"], "--workers=-2: need a whole number from 1 to 1024"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "scheduler tcp://127.0.0.1:1: cannot connect"),
+    ],
+)
+def test_a_suite_on_a_cluster_named_badly_is_refused_in_one_line(tmp_path, flags, message):
+    out = tmp_path / "suite"
+    result = CliRunner().invoke(app, ["scenarios", str(out), "--scenario", "gas-crisis", *flags])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()

@@ -343,7 +343,7 @@ def test_a_suite_builds_each_scenario_shares_the_base_and_lists_it(tmp_path):
     plans = plan_suite(("gas-crisis",), root, overrides, env_file=None)
     assert [p.scenario.name for p in plans] == ["base", "gas-crisis"]  # the base comes first
     assert all(p.weather.source == "synthetic" for p in plans)
-    runs = run_suite(plans, root, "custom", strategies=("none",), workers=1)
+    runs = run_suite(plans, root, "custom", strategies=("none",))
     listed = json.loads((root / SUITE_FILE).read_text())
     assert listed["base"] == "base" and listed["suite"] == "custom"
     assert [s["path"] for s in listed["scenarios"]] == ["base", "gas-crisis"]
@@ -374,5 +374,5 @@ def test_a_suite_refuses_a_folder_holding_other_things(tmp_path):
     with pytest.raises(
         ConfigError, match=re.escape("holds notes.txt, which is not part of a vppsim suite")
     ):
-        run_suite(plans, root, "custom", strategies=(), workers=1)
+        run_suite(plans, root, "custom", strategies=())
     assert (root / "notes.txt").read_text() == "mine"

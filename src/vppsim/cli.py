@@ -375,8 +375,8 @@ def build(
 
 @dataclass(frozen=True)
 class _Cluster:
-    """Where ``vppsim build`` runs the per-home data and ``vppsim dispatch`` its chunks: in
-    this process, or on Dask."""
+    """Where ``vppsim build`` runs the per-home data, ``vppsim dispatch`` its chunks and
+    ``vppsim scenarios`` both for every scenario: in this process, or on Dask."""
 
     workers: int | None = None
     scheduler: str | None = None
@@ -703,7 +703,25 @@ def scenarios(
         str,
         typer.Option(help="Dispatch strategies run on every scenario, comma-separated; '' none."),
     ] = "none,rule,lp",
-    workers: Annotated[str, typer.Option(help="Scenarios built at once, in processes.")] = "2",
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            help="Build and dispatch every scenario's chunks of homes on one local Dask "
+            "cluster of this many worker processes, the scenarios one after the other (same "
+            "bytes as without). \\[default: in this process]"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Build and dispatch every scenario's chunks of homes on the Dask cluster "
+            "whose scheduler is at this address, e.g. tcp://10.0.0.5:8786 (same bytes as "
+            "without)."
+        ),
+    ] = None,
+    chunks_per_task: Annotated[
+        str, typer.Option(help="Chunks of homes per Dask task (with --workers or --scheduler).")
+    ] = "1",
     start: Annotated[str | None, typer.Option(help="First local day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option(help="Last local day, inclusive.")] = None,
     homes: Annotated[int | None, typer.Option(help="Number of homes. \\[default: 200]")] = None,
@@ -736,7 +754,7 @@ def scenarios(
 
     from vppsim.scenario.effects import scenario_effects
     from vppsim.scenario.model import BASE, load_scenario, preset_names, suite_scenarios
-    from vppsim.scenario.suite import STRATEGIES, plan_suite, run_suite
+    from vppsim.scenario.suite import STRATEGIES, load_suite_models, plan_suite, run_suite
 
     if list_:
         table = Table(title="shipped scenarios", title_justify="left")
@@ -771,7 +789,12 @@ def scenarios(
             config_file=config,
             strategies=strategies,
         )
-        with _progress_bar() as progress:
+        cluster = _Cluster(
+            None if workers is None else _whole(workers, "workers", 1024),
+            scheduler,
+            _whole(chunks_per_task, "chunks-per-task", 10**9),
+        )
+        with cluster.executor(load_suite_models) as executor, _progress_bar() as progress:
             advance = _RichProgress(progress).start(
                 f"{len(plans)} scenarios ({', '.join(strategies) or 'no'} dispatch)", len(plans)
             )
@@ -780,7 +803,7 @@ def scenarios(
                 directory,
                 suite if not scenario else "custom",
                 strategies,
-                _whole(workers, "workers", 64),
+                executor,
                 done=lambda name: advance(1),
             )
         for run in runs:

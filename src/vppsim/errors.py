@@ -48,5 +48,5 @@ class ValidationFailed(VppsimError):
         super().__init__(f"{len(self.failures)} validation check(s) failed: " + "; ".join(failures))
 
     def __reduce__(self):
-        # Rebuilt from its failures when it crosses a process (a suite's worker).
+        # Rebuilt from its failures when it crosses a process (raised in a Dask task).
         return type(self), (self.failures,)

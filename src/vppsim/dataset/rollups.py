@@ -31,8 +31,11 @@ from vppsim.calendar import local_calendar
 from vppsim.dataset.readers import duckdb_connection
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP, ColumnSpec
 
+EVERY_HOME = "all"
+"""The home filter of the whole fleet."""
+
 HOME_FILTERS: dict[str, tuple[str, str | None]] = {
-    "all": ("All homes", None),
+    EVERY_HOME: ("All homes", None),
     "ac": ("Homes with AC", "has_central_ac OR has_room_ac"),
     "no_ac": ("Homes without AC", "NOT (has_central_ac OR has_room_ac)"),
     "ev": ("Homes with an EV", "has_ev"),
@@ -296,7 +299,7 @@ class FleetFigures:
 
 
 def fleet_figures(root, interval_minutes: float) -> FleetFigures | None:
-    """The figures of the whole fleet of the dataset in ``root`` (rows ``all`` of
+    """The figures of the whole fleet of the dataset in ``root`` (rows ``EVERY_HOME`` of
     :data:`FLEET_PATH`; a few thousand rows, whatever the fleet size); None when the
     dataset has no rollups."""
     import pyarrow.parquet as pq
@@ -304,7 +307,7 @@ def fleet_figures(root, interval_minutes: float) -> FleetFigures | None:
     path = Path(root) / FLEET_PATH
     if not path.is_file():
         return None
-    frame = pq.read_table(path, filters=[(FILTER, "==", "all")]).to_pandas()
+    frame = pq.read_table(path, filters=[(FILTER, "==", EVERY_HOME)]).to_pandas()
     if frame.empty:
         return None
     hours = interval_minutes / 60

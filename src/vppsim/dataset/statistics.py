@@ -1,9 +1,11 @@
 """Key statistics of a dataset: the figures a scenario moves, one row each.
 
 Computed in DuckDB over the files the manifest lists (the Parquet files, or the CSVs of a
-CSV-only build), so a fleet of any size is aggregated without being loaded. Days are local
-calendar days of the study's time zone; energies integrate the interval means over the
-interval length.
+CSV-only build), so a fleet of any size is aggregated without being loaded. The fleet's
+load and PV figures come from the build's ``fleet`` rollup where the dataset has one
+(:mod:`vppsim.dataset.rollups`: a row per interval, whatever the fleet size) instead of a
+scan of every home's rows. Days are local calendar days of the study's time zone; energies
+integrate the interval means over the interval length.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 
 from vppsim.dataset.manifest import Manifest, read_manifest
 from vppsim.dataset.readers import duckdb_connection
+from vppsim.dataset.rollups import EVERY_HOME, FILTER, FLEET_PATH, ROLLUP_ROLE
 from vppsim.dataset.validate import study_of_manifest
 from vppsim.errors import VppsimError
 from vppsim.grid import TIMESTAMP_FORMAT
@@ -34,6 +37,12 @@ class Statistic:
     The view holds the dataset's columns and ``day``, the local calendar day of each row;
     ``{hours}`` in ``sql`` is the interval length [h]. The statistic is left out when the
     dataset lacks a column of ``needs``.
+
+    ``rollup``, when given, is the same figure as a query over the view ``fleet``: the rows
+    of the whole fleet (filter ``all``) of the build's ``fleet`` rollup in the chosen days,
+    with its columns (``timestamp``, ``homes``, ``load_kw``, ``pv_kw``: the homes' values
+    summed per interval) and ``day``. It is used when the rollup has the columns of
+    ``needs``.
     """
 
     dataset: str
@@ -41,6 +50,7 @@ class Statistic:
     unit: str
     sql: str
     needs: tuple[str, ...]
+    rollup: str | None = None
 
 
 def _mean(dataset: str, name: str, unit: str, column: str) -> Statistic:
@@ -100,8 +110,17 @@ STATISTICS = (
         "kW",
         "SELECT max(s) FROM (SELECT sum(load_kw) AS s FROM t GROUP BY timestamp)",
         ("load_kw",),
+        "SELECT max(load_kw) FROM fleet",
     ),
-    _mean("load", "mean load per home", "kW", "load_kw"),
+    Statistic(
+        "load",
+        "mean load per home",
+        "kW",
+        "SELECT avg(load_kw) FROM t",
+        ("load_kw",),
+        # Every home has a row in every interval: the rows averaged are homes x intervals.
+        "SELECT sum(load_kw) / sum(homes) FROM fleet",
+    ),
     Statistic(
         "load",
         "HVAC energy share",
@@ -109,7 +128,14 @@ STATISTICS = (
         "SELECT 100 * sum(hvac_kw) / sum(load_kw) FROM t",
         ("hvac_kw", "load_kw"),
     ),
-    Statistic("pv", "fleet energy", "MWh", "SELECT sum(pv_kw) * {hours} / 1e3 FROM t", ("pv_kw",)),
+    Statistic(
+        "pv",
+        "fleet energy",
+        "MWh",
+        "SELECT sum(pv_kw) * {hours} / 1e3 FROM t",
+        ("pv_kw",),
+        "SELECT sum(pv_kw) * {hours} / 1e3 FROM fleet",
+    ),
 )
 """The key statistics, in the order they are listed."""
 
@@ -147,6 +173,16 @@ def _source(root: Path, manifest: Manifest, dataset: str) -> tuple[str, list[str
     )
 
 
+def _fleet_rollup(root: Path, manifest: Manifest) -> tuple[str, list[str]] | None:
+    """The DuckDB table function reading the build's ``fleet`` rollup, and its columns;
+    None when the manifest lists none (a build without Parquet, or older than rollups)."""
+    for resource in manifest.resources:
+        if resource.role == ROLLUP_ROLE and resource.path == FLEET_PATH:
+            path = (root / resource.path).as_posix().replace("'", "''")
+            return f"read_parquet('{path}')", [f.name for f in resource.table_schema.fields]
+    return None
+
+
 def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> pd.DataFrame:
     """The key statistics of the datasets the folder ``root`` holds.
 
@@ -161,7 +197,9 @@ def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> p
     -------
     DataFrame
         ``dataset``, ``statistic``, ``unit``, ``value`` (float; NaN where there is nothing
-        to average, e.g. no daylight), in the order of :data:`STATISTICS`.
+        to average, e.g. no daylight), in the order of :data:`STATISTICS`. The figures a
+        statistic's ``rollup`` answers come from the build's ``fleet`` rollup when the
+        dataset has one: the same values as the scan, to the order of the float64 sums.
 
     Raises
     ------
@@ -183,22 +221,36 @@ def key_statistics(root: Path | str, days: Sequence[dt.date] | None = None) -> p
     )
     if days is not None:
         steps = steps[steps["day"].isin(set(days))]
+    fleet = _fleet_rollup(root, manifest)
+    rolled_up = set() if fleet is None else set(fleet[1])
     with duckdb_connection() as con:
         con.register("steps", steps)
+        if fleet is not None:
+            con.execute(
+                f"CREATE VIEW fleet AS SELECT * FROM {fleet[0]} JOIN steps USING (timestamp) "
+                f"WHERE {FILTER} = '{EVERY_HOME}'"
+            )
         for dataset in dict.fromkeys(statistic.dataset for statistic in STATISTICS):
             found = _source(root, manifest, dataset)
             if found is None:
                 continue
             source, columns = found
+            scanned = False
             try:
-                con.execute(
-                    f"CREATE OR REPLACE VIEW t AS SELECT * FROM {source} "
-                    "JOIN steps USING (timestamp)"
-                )
                 for statistic in STATISTICS:
                     if statistic.dataset != dataset or not set(statistic.needs) <= set(columns):
                         continue
-                    (value,) = con.execute(statistic.sql.format(hours=hours)).fetchone()
+                    if statistic.rollup is not None and set(statistic.needs) <= rolled_up:
+                        sql = statistic.rollup
+                    else:
+                        sql = statistic.sql
+                        if not scanned:  # the view over the files, once a figure needs it
+                            con.execute(
+                                f"CREATE OR REPLACE VIEW t AS SELECT * FROM {source} "
+                                "JOIN steps USING (timestamp)"
+                            )
+                            scanned = True
+                    (value,) = con.execute(sql.format(hours=hours)).fetchone()
                     value = np.nan if value is None else float(value)
                     rows.append((dataset, statistic.name, statistic.unit, value))
             except duckdb.Error as exc:

@@ -7,6 +7,10 @@ Files that come out byte-identical to the base's (the fleet's assets in every sc
 weather and load of a gas crisis) are hard links to the base's copy, so the base is stored
 once. Each dataset is built atomically on its own; ``scenarios.json`` lists the suite.
 
+The scenarios are built and dispatched one after the other; the parts of each build and
+dispatch (chunks of homes) run in this process or on one Dask cluster for the whole suite
+(:mod:`vppsim.dataset.distributed`), with the same bytes.
+
 Layout::
 
     DIR/
@@ -20,20 +24,21 @@ Layout::
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vppsim.config import OPTIONAL_ENV_FILE, Settings, load_settings
 from vppsim.dataset.manifest import MANIFEST, read_manifest
 from vppsim.errors import ConfigError
 from vppsim.options import SourceMode
 from vppsim.scenario.model import BASE
+
+if TYPE_CHECKING:
+    from vppsim.dataset.build import Executor
 
 SUITE_FILE = "scenarios.json"
 STRATEGIES = ("none", "rule", "lp")
@@ -106,26 +111,14 @@ def plan_suite(
     return plans
 
 
-def _build_and_dispatch(values: dict[str, Any], strategies: tuple[str, ...]) -> dict[str, float]:
-    """Build one scenario's dataset and run the strategies on it (a worker's task).
+def load_suite_models() -> None:
+    """A Dask worker's first task in a suite: the imports of a build's parts and of a
+    dispatch's, before the first of either arrives."""
+    from vppsim.dataset.distributed import load_build_models
+    from vppsim.fleet.run import load_dispatch_models
 
-    ``values`` are the settings' fields: the settings class is made per registry at run time,
-    so a worker process validates them into its own.
-    """
-    from vppsim.config import settings_class
-    from vppsim.dataset.build import build_dataset
-    from vppsim.fleet.run import write_dispatch
-    from vppsim.registry import default_registry
-    from vppsim.viz import DERIVED_OUTPUTS
-
-    registry = default_registry()
-    settings = settings_class(registry).model_validate(values)
-    build_dataset(settings, registry, derived=DERIVED_OUTPUTS)
-    revenue = {}
-    for strategy in strategies:
-        _, summary = write_dispatch(settings.out, strategy)
-        revenue[strategy] = float(summary["kpis"]["net revenue"])
-    return revenue
+    load_build_models()
+    load_dispatch_models()
 
 
 def share_base_files(base: Path, other: Path) -> int:
@@ -198,7 +191,7 @@ def run_suite(
     root: Path,
     suite: str,
     strategies: Sequence[str] = STRATEGIES,
-    workers: int = 1,
+    executor: Executor | None = None,
     done: Callable[[str], None] | None = None,
 ) -> list[ScenarioRun]:
     """Build every planned scenario under ``root`` and dispatch its fleet.
@@ -213,8 +206,11 @@ def run_suite(
         The suite's name, for ``scenarios.json``.
     strategies : sequence of str
         Dispatch strategies to run on each dataset (none, rule, lp).
-    workers : int
-        Scenarios built at once, each in its own process.
+    executor : vppsim.dataset.build.Executor, optional
+        Runs the parts of every build and dispatch (a
+        :class:`~vppsim.dataset.distributed.DaskExecutor`: on a Dask cluster, whose
+        workers first run :func:`load_suite_models`); without it they run in this process.
+        The scenarios come one after the other either way, with the same bytes.
     done : callable, optional
         Called with each scenario's name when it is finished.
 
@@ -223,6 +219,11 @@ def run_suite(
     list of ScenarioRun
         In the order of ``plans``.
     """
+    from vppsim.dataset.build import build_dataset
+    from vppsim.fleet.run import write_dispatch
+    from vppsim.registry import default_registry
+    from vppsim.viz import DERIVED_OUTPUTS
+
     root = Path(root)
     names = [settings.scenario.name for settings in plans]
     check_suite_folder(root, names)
@@ -230,28 +231,17 @@ def run_suite(
     # The list would name datasets this run replaces: it is written anew when all are done.
     (root / SUITE_FILE).unlink(missing_ok=True)
     strategies = tuple(strategies)
+    registry = default_registry()
     revenue: dict[str, dict[str, float]] = {}
-    if workers <= 1:
-        for settings in plans:
-            revenue[settings.scenario.name] = _build_and_dispatch(dict(settings), strategies)
-            if done:
-                done(settings.scenario.name)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {
-                settings.scenario.name: pool.submit(_build_and_dispatch, dict(settings), strategies)
-                for settings in plans
-            }
-            try:
-                for name, future in futures.items():
-                    revenue[name] = future.result()
-                    if done:
-                        done(name)
-            except BaseException:
-                # Stop at the first failure (or Ctrl-C): the queued scenarios are not built.
-                pool.shutdown(cancel_futures=True)
-                raise
+    for settings in plans:
+        build_dataset(settings, registry, derived=DERIVED_OUTPUTS, executor=executor)
+        earned = {}
+        for strategy in strategies:
+            _, summary = write_dispatch(settings.out, strategy, executor=executor)
+            earned[strategy] = float(summary["kpis"]["net revenue"])
+        revenue[settings.scenario.name] = earned
+        if done:
+            done(settings.scenario.name)
     for name in names:
         if name != BASE:
             share_base_files(root / BASE, root / name)
