@@ -235,13 +235,19 @@ def test_dispatch_on_dask_any_layout_or_with_a_worker_killed_writes_the_same_byt
     assert digests(folder) == reference
 
 
-SUITE_TOML = 'end = "2023-08-02"\nhomes = 6\nchunk_homes = 3\nformats = "parquet"\n'
-"""Two days, 6 homes in 2 parts of 3, Parquet only: a suite's study kept small."""
+SUITE_TOML = 'end = "2023-08-02"\nhomes = 6\nformats = "parquet"\n'
+"""Two days, 6 homes, Parquet only: a suite's study kept small."""
 
 
-def test_a_suite_on_one_local_cluster_writes_the_bytes_it_writes_in_process(tmp_path):
+@pytest.mark.parametrize(
+    ("chunk_homes", "parts"),
+    [(3, 2), (6, 1)],  # part by part, scenarios in turn; each scenario whole on a worker
+)
+def test_a_suite_on_one_local_cluster_writes_the_bytes_it_writes_in_process(
+    tmp_path, chunk_homes, parts
+):
     config = tmp_path / "study.toml"
-    config.write_text(SUITE_TOML)
+    config.write_text(f"{SUITE_TOML}chunk_homes = {chunk_homes}\n")
     root = tmp_path / "in-process"
     plans = plan_suite(("gas-crisis",), root, config_file=config, env_file=None)
     run_suite(plans, root, "custom", strategies=("rule",))
@@ -251,7 +257,7 @@ def test_a_suite_on_one_local_cluster_writes_the_bytes_it_writes_in_process(tmp_
     assert result.exit_code == 0, result.output
     # One cluster for the whole suite: its line is printed once.
     assert result.output.count("Dask local cluster of 2 worker(s), dashboard") == 1
-    assert len([name for name in digests(root / "base") if "/load/part-" in name]) == 2
+    assert len([name for name in digests(root / "base") if "/load/part-" in name]) == parts
     assert digests(out) == digests(root)
 
 

@@ -373,6 +373,12 @@ def build(
     _build_and_summarise(settings, registry, force, cluster=cluster)
 
 
+SUITE_WORKERS = 2
+"""Workers of ``vppsim scenarios``' local cluster by default: the default suite (six
+scenarios of 200 homes) takes 36 s on 2 workers against 64 s in-process on this 2-core
+machine."""
+
+
 @dataclass(frozen=True)
 class _Cluster:
     """Where ``vppsim build`` runs the per-home data, ``vppsim dispatch`` its chunks and
@@ -706,9 +712,10 @@ def scenarios(
     workers: Annotated[
         str | None,
         typer.Option(
-            help="Build and dispatch every scenario's chunks of homes on one local Dask "
-            "cluster of this many worker processes, the scenarios one after the other (same "
-            "bytes as without). \\[default: in this process]"
+            help="Local Dask cluster of this many worker processes for the whole suite: a "
+            "scenario whole on each worker when every fleet is one chunk of homes, else each "
+            "scenario's chunks on all of them, the scenarios one after the other (same bytes "
+            "either way). \\[default: 2, unless --scheduler]"
         ),
     ] = None,
     scheduler: Annotated[
@@ -789,6 +796,8 @@ def scenarios(
             config_file=config,
             strategies=strategies,
         )
+        if workers is None and scheduler is None:
+            workers = str(SUITE_WORKERS)
         cluster = _Cluster(
             None if workers is None else _whole(workers, "workers", 1024),
             scheduler,
@@ -1350,6 +1359,8 @@ def dispatch(
     exit_on_sigterm()
     try:
         chunk = _whole(homes_chunk, "homes-chunk", 10**9)
+        if workers is None and scheduler is None:
+            workers = str(SUITE_WORKERS)
         cluster = _Cluster(
             None if workers is None else _whole(workers, "workers", 1024),
             scheduler,

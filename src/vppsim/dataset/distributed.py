@@ -26,8 +26,9 @@ Dask runs here only; ``import vppsim`` does not import it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from vppsim.dataset.build import Tasks
 from vppsim.errors import ConfigError
@@ -103,6 +104,17 @@ class DaskExecutor:
             # A failed or interrupted run stops its tasks before the staging folder goes.
             self.client.cancel(futures)
             self.client.cancel([shared])
+
+    def map(self, function: Callable[[Any], Any], items: Sequence) -> Iterator:
+        """``function(item)`` for each of ``items``, each a task of its own (whole jobs, such
+        as a suite's small scenarios), the results in the order of ``items``."""
+        futures = self.client.map(function, items, pure=False)
+        try:
+            for future in futures:
+                yield future.result()
+                future.release()
+        finally:
+            self.client.cancel(futures)
 
 
 @contextmanager
