@@ -372,7 +372,7 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
         for resource in files[name]:
             if resource.format == "parquet":
                 path = resource.path
-                checked[path] = part_failures(inputs.root, spec, path, pipeline.study)
+                checked[path] = part_failures(inputs.root, spec, path, table, pipeline.study)
                 good = good and not checked[path]
         clock.lap("validate")
         if name in ROLLED_UP and good:

@@ -43,9 +43,15 @@ def read_csv(path: Path, spec: DatasetSpec) -> pd.DataFrame:
     return frame
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """Read one Parquet file of the dataset (a table or a part of per-home data)."""
-    frame = pq.read_table(path).to_pandas(coerce_temporal_nanoseconds=True)
+def contract_frame(table: pa.Table) -> pd.DataFrame:
+    """The contract frame of an Arrow table of the dataset, as written or read back."""
+    frame = table.to_pandas(coerce_temporal_nanoseconds=True, split_blocks=True)
     for name in frame.columns[frame.dtypes.map(lambda d: isinstance(d, pd.DatetimeTZDtype))]:
         frame[name] = frame[name].astype(UTC_DATETIME)
     return frame
+
+
+def read_parquet(path: Path, filters=None) -> pd.DataFrame:
+    """Read one Parquet file of the dataset (a table or a part of per-home data), or its
+    rows that pass ``filters`` (see :func:`pyarrow.parquet.read_table`)."""
+    return contract_frame(pq.read_table(path, filters=filters))
