@@ -277,7 +277,7 @@ name: whether each value is within the check's ``statistics``."""
 def _passes(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> bool:
     """Whether ``frame`` certainly passes ``schema``: its columns present with their dtypes,
     nothing missing and every value within the schema's bounds, found in numpy. False when
-    anything fails or the schema asks for what is not evaluated here (uniqueness, other
+    anything fails or the schema asks for what is not evaluated here (unique rows, other
     checks, coercion, ...): pandera then runs. Pandera took a fifth of a build's
     validation, on frames that almost always pass."""
     if (
@@ -295,9 +295,11 @@ def _passes(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> bool:
             if column.required:
                 return False
             continue
-        if column.unique or column.regex or column.parsers or column.coerce:
+        if column.regex or column.parsers or column.coerce:
             return False
         series = frame[name]
+        if column.unique and series.duplicated().any():
+            return False
         dtype = column.dtype
         if dtype is not None and dtype.check(Engine.dtype(series.dtype), series) is not True:
             return False
