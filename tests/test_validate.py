@@ -239,14 +239,14 @@ def test_a_part_with_a_repeated_or_misordered_row_is_caught(built, tmp_path, cha
 
 
 def _broken_load(result):
-    """``result`` (the test load) with home 4 given an interval 1 min off the grid and home 5
-    a negative load: homes the source check (home 0) does not see. (A missing value does not
-    get this far: Arrow refuses to write it into a non-nullable column.)"""
+    """``result`` (the test load) with home 4 given a missing value and an interval 1 min off
+    the grid, and home 5 a negative load: homes the source check (home 0) does not see."""
 
     def batch(home_ids):
         frame = result.data(home_ids).copy()
         rows = {home: np.flatnonzero(frame["home_id"].to_numpy() == home) for home in home_ids}
         if 4 in rows:
+            frame.loc[rows[4][20], "load_kw"] = np.nan
             frame.loc[rows[4][40], "timestamp"] += pd.Timedelta(minutes=1)
         if 5 in rows:
             frame.loc[rows[5][30], "load_kw"] = -1.5
@@ -266,6 +266,7 @@ def test_a_bad_part_is_caught_by_the_worker_that_writes_it(small_settings, monke
     text = "\n".join(failed.value.failures)
     part = "parquet/load/part-00001.parquet"
     for fragment in (
+        f"{part}: column 'load_kw' fails not_nullable",
         f"{part}: column 'load_kw' fails in_range",
         "(found -1.5)",
         f"{part}: home(s) 4 are not on the grid",
