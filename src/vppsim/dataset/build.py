@@ -347,7 +347,8 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
     """Generate chunk ``part`` of every per-home dataset and write its files into the
     staging folder. Home ``i``'s data depends on the seed and ``i`` only, so any process
     may run any part, in any order, any number of times, with the same bytes. Each Parquet
-    part is validated here, where it was written, so validation runs on the workers."""
+    part is validated here, where it was written, so validation runs on the workers: from
+    the table written, not read back (see :func:`~vppsim.dataset.validate.part_failures`)."""
     home_ids = inputs.home_ids(part)
     files, rows, checked, values = {}, {}, {}, {}
     clock = _Stopwatch()

@@ -47,8 +47,8 @@ def contract_frame(table: pa.Table) -> pd.DataFrame:
     """The contract frame of an Arrow table of the dataset, as written or read back.
 
     Its columns share the table's memory (read-only): times are made nanoseconds in Arrow
-    first, so pandas copies no column. Converting a part's table took as long as checking
-    it, most of it in allocating the copies.
+    first, so pandas copies no column: converting a part's table with copies took nearly
+    as long as checking it.
     """
     for index, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):

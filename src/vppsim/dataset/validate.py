@@ -236,7 +236,7 @@ def part_failures(
 
     The rows are checked as ``table`` holds them, which is what the file holds (Parquet
     keeps every value as written), and the file by its footer: the rows and schema of
-    ``table``. Reading every part back was a fifth of a build's validation; a part changed
+    ``table``. Reading every part back was a third of checking it; a part changed
     after it was written fails its sha256 in :func:`validate_directory`, and ``vppsim
     validate`` reads every part's rows from disk. A part that cannot be read is a failure.
     """

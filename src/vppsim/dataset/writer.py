@@ -92,7 +92,7 @@ def arrow_table(spec: DatasetSpec, frame: pd.DataFrame) -> pa.Table:
         fields.append(pa.field(name, kind, nullable=False, metadata=meta))
         # Floats as numpy's: a NaN stays a value the checks name (pandas' conversion makes it
         # a null, which a non-nullable column refuses before any check runs), and a column
-        # is taken as it is instead of scanned for NaN (a fifth of converting a part).
+        # is taken as it is instead of scanned for NaN (most of converting a load part).
         floats = isinstance(values.dtype, np.dtype) and values.dtype.kind == "f"
         array = pa.array(values.to_numpy()) if floats else pa.Array.from_pandas(values)
         arrays.append(array.cast(kind))

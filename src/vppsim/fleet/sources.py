@@ -160,7 +160,7 @@ def _dark_at_night(frame: pd.DataFrame, study: Study, label: str) -> list[str]:
     grid = study.grid
     if on_home_grid(frame, grid):
         # Whole homes on the grid (every part written): the homes' sum of each interval
-        # without hashing every row's timestamp, which was half of checking a PV part.
+        # without hashing every row's timestamp, which was most of this rule's time.
         power = frame["pv_kw"].to_numpy().reshape(-1, len(grid))
         total = pd.Series(power.sum(axis=0, dtype=np.float64), index=grid)
     else:
