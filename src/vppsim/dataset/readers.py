@@ -60,7 +60,7 @@ def contract_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def read_parquet(path: Path, filters=None) -> pd.DataFrame:
+def read_parquet(path: Path, filters: list[tuple] | None = None) -> pd.DataFrame:
     """Read one Parquet file of the dataset (a table or a part of per-home data), or its
     rows that pass ``filters`` (see :func:`pyarrow.parquet.read_table`)."""
     return contract_frame(pq.read_table(path, filters=filters))

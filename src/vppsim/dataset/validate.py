@@ -243,7 +243,9 @@ def part_failures(
     return _guard(Check(path), _written_failures, root, spec, path, table, study).failures
 
 
-def _written_failures(root: Path, spec, path: str, table: pa.Table, study: Study) -> list[str]:
+def _written_failures(
+    root: Path, spec: DatasetSpec, path: str, table: pa.Table, study: Study
+) -> list[str]:
     footer = pq.read_metadata(root / path)
     failures = []
     if footer.num_rows != table.num_rows:
