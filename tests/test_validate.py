@@ -1,13 +1,25 @@
+import dataclasses
+import datetime as dt
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
+import pandera.errors
 import pytest
 from typer.testing import CliRunner
 
 from vppsim.cli import app
+from vppsim.dataset import validate
+from vppsim.dataset.build import build_dataset
+from vppsim.dataset.manifest import read_manifest
+from vppsim.dataset.schemas import attribute_schema, long_schema, schema_failures
 from vppsim.dataset.validate import validate_directory as validate_with
+from vppsim.errors import ValidationFailed
+from vppsim.grid import build_grid
 from vppsim.registry import default_registry
+
+from .sources import TestLoad, test_registry
 
 runner = CliRunner()
 
@@ -224,3 +236,119 @@ def test_a_part_with_a_repeated_or_misordered_row_is_caught(built, tmp_path, cha
     assert "parquet/load/part-00001.parquet: rows are not sorted by home, then strictly" in text
     if change == "repeat":
         assert f"home(s) {home} are not on the grid" in text
+
+
+def _broken_load(result):
+    """``result`` (the test load) with home 4 given a missing value and an interval 1 min off
+    the grid, and home 5 a negative load: homes the source check (home 0) does not see."""
+
+    def batch(home_ids):
+        frame = result.data(home_ids).copy()
+        rows = {home: np.flatnonzero(frame["home_id"].to_numpy() == home) for home in home_ids}
+        if 4 in rows:
+            frame.loc[rows[4][20], "load_kw"] = np.nan
+            frame.loc[rows[4][40], "timestamp"] += pd.Timedelta(minutes=1)
+        if 5 in rows:
+            frame.loc[rows[5][30], "load_kw"] = -1.5
+        return frame
+
+    return dataclasses.replace(result, data=batch)
+
+
+def test_a_bad_part_is_caught_by_the_worker_that_writes_it(small_settings, monkeypatch):
+    # The worker checks the part it wrote in memory; the build reads no part back (Parquet
+    # only: no per-home CSVs, which are read from disk, to catch the values instead).
+    fetch = TestLoad.fetch
+    monkeypatch.setattr(TestLoad, "fetch", lambda *args: _broken_load(fetch(*args)))
+    monkeypatch.setattr(validate, "_part_slices", lambda *args: pytest.fail("part read back"))
+    with pytest.raises(ValidationFailed) as failed:
+        build_dataset(small_settings(formats="parquet"), test_registry())
+    text = "\n".join(failed.value.failures)
+    part = "parquet/load/part-00001.parquet"
+    for fragment in (
+        f"{part}: column 'load_kw' fails not_nullable",
+        f"{part}: column 'load_kw' fails in_range",
+        "(found -1.5)",
+        f"{part}: home(s) 4 are not on the grid",
+    ):
+        assert fragment in text, fragment
+    assert "part-00000" not in text
+
+
+def test_a_part_is_checked_as_written_and_by_its_footer(built, tmp_path):
+    # part_failures checks the table a worker wrote (what the file holds) and the file's
+    # footer against it: a file that is not the table written is a failure.
+    import pyarrow.parquet as pq
+
+    registry = default_registry()
+    path = "parquet/load/part-00001.parquet"
+    table = pq.read_table(built / path)
+    study = validate.study_of_manifest(read_manifest(built))
+    spec = registry.spec("load")
+    assert validate.part_failures(built, spec, path, table, study) == []
+    short = table.slice(0, table.num_rows - 1)
+    failures = validate.part_failures(built, spec, path, short, study)
+    assert f"{path}: {table.num_rows} rows in the file, {short.num_rows} written" in failures
+    assert f"{path}: home(s) 5 have 191 intervals, expected 192" in failures
+    renamed = table.rename_columns(["load_w" if n == "load_kw" else n for n in table.column_names])
+    failures = validate.part_failures(built, spec, path, renamed, study)
+    assert f"{path}: the file's schema is not the one written" in failures
+
+
+def _loads():
+    """Two homes' valid long load rows over one day."""
+    grid = build_grid(dt.date(2023, 8, 1), dt.date(2023, 8, 1), "America/Los_Angeles")
+    n = len(grid)
+    return pd.DataFrame(
+        {
+            "home_id": np.repeat(np.arange(2, dtype=np.int32), n),
+            "timestamp": np.tile(grid, 2),
+            "load_kw": np.full(2 * n, 1.5, dtype=np.float32),
+            "hvac_kw": np.zeros(2 * n, dtype=np.float32),
+        }
+    )
+
+
+def _set(column, row, value):
+    def change(frame):
+        frame.loc[row, column] = value
+        return frame
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        _set("load_kw", 3, -1.5),
+        _set("load_kw", 3, 150.0),
+        _set("load_kw", 3, np.nan),
+        _set("hvac_kw", 3, -0.1),
+        _set("home_id", 3, -1),
+        _set("timestamp", 3, pd.NaT),
+        lambda frame: frame.astype({"load_kw": "float64"}),
+        lambda frame: frame.astype({"home_id": "int64"}),
+        lambda frame: frame.astype({"load_kw": "object"}),
+        lambda frame: frame.assign(timestamp=frame["timestamp"].dt.as_unit("us")),
+        lambda frame: frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None)),
+        lambda frame: frame.drop(columns="load_kw"),
+    ],
+)
+def test_numpy_passes_no_frame_pandera_fails(breakage):
+    # schema_failures skips pandera when a numpy pass finds nothing wrong: that pass must
+    # never let through what pandera would list.
+    schema = long_schema(default_registry().spec("load"))
+    assert schema_failures(schema, _loads(), "x") == []
+    broken = breakage(_loads())
+    with pytest.raises(pandera.errors.SchemaErrors):
+        schema.validate(broken, lazy=True)
+    assert schema_failures(schema, broken, "x")
+
+
+def test_a_repeated_home_fails_the_numpy_pass_too():
+    schema = attribute_schema([], "homes")
+    assert (
+        schema_failures(schema, pd.DataFrame({"home_id": np.arange(3, dtype=np.int32)}), "x") == []
+    )
+    homes = pd.DataFrame({"home_id": np.array([0, 1, 1], dtype=np.int32)})
+    assert "column 'home_id' fails field_uniqueness" in schema_failures(schema, homes, "x")[0]

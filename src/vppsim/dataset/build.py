@@ -347,7 +347,8 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
     """Generate chunk ``part`` of every per-home dataset and write its files into the
     staging folder. Home ``i``'s data depends on the seed and ``i`` only, so any process
     may run any part, in any order, any number of times, with the same bytes. Each Parquet
-    part is validated here, where it was written, so validation runs on the workers."""
+    part is validated here, where it was written, so validation runs on the workers: from
+    the table written, not read back (see :func:`~vppsim.dataset.validate.part_failures`)."""
     home_ids = inputs.home_ids(part)
     files, rows, checked, values = {}, {}, {}, {}
     clock = _Stopwatch()
@@ -372,7 +373,7 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
         for resource in files[name]:
             if resource.format == "parquet":
                 path = resource.path
-                checked[path] = part_failures(inputs.root, spec, path, pipeline.study)
+                checked[path] = part_failures(inputs.root, spec, path, table, pipeline.study)
                 good = good and not checked[path]
         clock.lap("validate")
         if name in ROLLED_UP and good:
