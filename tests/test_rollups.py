@@ -139,6 +139,23 @@ def test_validation_finds_a_rollup_that_does_not_add_up(fleet, tmp_path):
     assert _rollup_failures(fleet, paths, study) == []
 
 
+def test_validation_finds_an_hvac_load_above_the_load(fleet, tmp_path):
+    study = study_of_manifest(read_manifest(fleet))
+    (tmp_path / "parquet/rollups").mkdir(parents=True)
+    (tmp_path / HOME_DAYS_PATH).write_bytes((fleet / HOME_DAYS_PATH).read_bytes())
+    paths = {HOME_DAYS_PATH: None, FLEET_PATH: None}
+    table = pq.read_table(fleet / FLEET_PATH)
+    frame = table.to_pandas()
+    assert (frame["hvac_kw"] <= frame["load_kw"]).all() and frame["hvac_kw"].max() > 0
+    frame.loc[frame["filter"] == "ac", "hvac_kw"] += frame["load_kw"]
+    pq.write_table(
+        pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False),
+        tmp_path / FLEET_PATH,
+    )
+    failures = _rollup_failures(tmp_path, paths, study)
+    assert failures == [f"{FLEET_PATH}: filter ac has impossible homes or loads"]
+
+
 def test_a_chunk_rolls_up_over_local_days_across_a_dst_change():
     # 2023-11-05 in Los Angeles has 25 hours (100 intervals at 15 min).
     grid = build_grid(date(2023, 11, 4), date(2023, 11, 5), "America/Los_Angeles", 15)
@@ -147,8 +164,11 @@ def test_a_chunk_rolls_up_over_local_days_across_a_dst_change():
     n = len(grid)
     load = np.stack([np.full(n, 1.0), np.arange(n) / 10.0]).astype(np.float32)
     pv = np.stack([np.zeros(n), np.ones(n)]).astype(np.float32)
+    hvac = (0.5 * load).astype(np.float32)
     masks = {"all": np.array([True, True]), "ac": np.array([False, True])}
-    chunk = rollup_chunk(np.array([7, 8], np.int32), load.ravel(), pv.ravel(), masks, calendar)
+    chunk = rollup_chunk(
+        np.array([7, 8], np.int32), load.ravel(), hvac.ravel(), pv.ravel(), masks, calendar
+    )
     days = chunk.home_days.to_pandas()
     assert days["home_id"].tolist() == [7, 7, 8, 8]
     assert days["energy_kwh"].tolist() == [
@@ -170,6 +190,11 @@ def test_a_chunk_rolls_up_over_local_days_across_a_dst_change():
     assert table["filter"].tolist() == ["all"] * n + ["ac"] * n
     assert table["homes"].tolist() == [4] * n + [2] * n
     np.testing.assert_array_equal(table["pv_kw"][:n], 2.0)
+    np.testing.assert_array_equal(table["hvac_kw"][n:], 2.0 * hvac[1].astype(np.float64))
+    # A load without its AC part has no hvac_kw column.
+    bare = FleetSums()
+    bare.add(rollup_chunk(np.array([7, 8], np.int32), load.ravel(), None, None, masks, calendar))
+    assert set(bare.table(grid).column_names) == {"filter", "timestamp", "homes", "load_kw"}
 
 
 @pytest.mark.parametrize("interval", [30, 60])

@@ -27,10 +27,13 @@ def test_the_rollup_gives_the_statistics_of_the_scan(rolled_up, rolled_up_withou
 
 
 def test_the_fleet_figures_read_no_home_part(rolled_up, tmp_path):
-    """Without its parts, the PV dataset's statistics (all in the rollup) are still there."""
+    """Without their parts, the load and PV datasets' statistics (all in the rollup) are
+    still there."""
     copy = tmp_path / "data"
     shutil.copytree(rolled_up, copy)
     shutil.rmtree(copy / "parquet" / "pv")
-    pv = key_statistics(copy).query("dataset == 'pv'")
-    pd.testing.assert_frame_equal(pv, key_statistics(rolled_up).query("dataset == 'pv'"))
-    assert len(pv) == 1
+    shutil.rmtree(copy / "parquet" / "load")
+    fleet = key_statistics(copy).query("dataset in ('load', 'pv')")
+    expected = key_statistics(rolled_up).query("dataset in ('load', 'pv')")
+    pd.testing.assert_frame_equal(fleet, expected)
+    assert len(fleet) == 4 and "HVAC energy share" in set(fleet["statistic"])

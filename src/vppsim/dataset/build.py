@@ -44,9 +44,9 @@ from vppsim.errors import ValidationFailed, VppsimError
 
 SIMULATION_MINUTES = 15
 """The finest interval the synthetic models are built for; coarser studies average it."""
-ROLLED_UP = {"load": "load_kw", "pv": "pv_kw"}
-"""The per-home datasets the rollups (:mod:`vppsim.dataset.rollups`) sum, and their column;
-the rollups are filed with the first."""
+ROLLED_UP = {"load": ("load_kw", "hvac_kw"), "pv": ("pv_kw",)}
+"""The per-home datasets the rollups (:mod:`vppsim.dataset.rollups`) sum, and their columns
+(each where the dataset has it; ``load_kw`` always); the rollups are filed with the first."""
 
 
 class Progress(Protocol):
@@ -377,13 +377,25 @@ def run_part(pipeline: Pipeline, inputs: RunInputs, part: int) -> PartResult:
                 good = good and not checked[path]
         clock.lap("validate")
         if name in ROLLED_UP and good:
-            values[name] = table.column(ROLLED_UP[name]).to_numpy()
+            values[name] = {
+                column: table.column(column).to_numpy()
+                for column in ROLLED_UP[name]
+                if column in table.column_names
+            }
         del table
     rollup = None
     wanted = set(ROLLED_UP) & set(inputs.chosen)
     if "load" in wanted and wanted <= set(values) and inputs.rollups:
         masks = filter_masks(rows.get("load"), len(home_ids))
-        rollup = rollup_chunk(home_ids, values["load"], values.get("pv"), masks, pipeline.calendar)
+        load, pv = values["load"], values.get("pv", {})
+        rollup = rollup_chunk(
+            home_ids,
+            load["load_kw"],
+            load.get("hvac_kw"),
+            pv.get("pv_kw"),
+            masks,
+            pipeline.calendar,
+        )
         clock.lap("rollup")
     tables = {
         name: pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)

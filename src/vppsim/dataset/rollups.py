@@ -7,7 +7,8 @@ homes without scanning billions of load rows:
   the energy [kWh] and peak [kW] of the load (and the rooftop PV's energy [kWh]), sorted by
   home and day, in row groups of ``ROWS_PER_GROUP`` rows (:mod:`vppsim.dataset.writer`);
 * ``fleet`` (:data:`FLEET_PATH`): per home filter (:data:`HOME_FILTERS`) and interval, the
-  load (and PV) summed over the filter's homes [kW] and how many homes that is.
+  load, its AC and heating part (and the PV) summed over the filter's homes [kW] and how
+  many homes that is.
 
 Both are computed from the values as written (the Parquet parts' float32), so they give the
 same figures as a scan of the parts. A chunk's sums are float64; the build adds the chunks'
@@ -74,10 +75,14 @@ FLEET_COLUMNS = {
         ColumnSpec(TIMESTAMP, "", "UTC interval start"),
         ColumnSpec("homes", "", "Homes the filter selects", 0, dtype="int32"),
         ColumnSpec("load_kw", "kW", "Interval mean load summed over the filter's homes", 0),
+        ColumnSpec(
+            "hvac_kw", "kW", "AC and heating load (part of load_kw) summed over the homes", 0
+        ),
         ColumnSpec("pv_kw", "kW", "Rooftop PV output (AC) summed over the filter's homes", 0),
     )
 }
-"""The columns of ``fleet`` (``pv_kw`` when the study has rooftop PV)."""
+"""The columns of ``fleet`` (``hvac_kw`` when the load has it, ``pv_kw`` when the study
+has rooftop PV)."""
 
 
 @functools.cache
@@ -170,6 +175,8 @@ class ChunkRollup:
         Homes of the chunk each filter selects.
     load_kw : ndarray of float64, shape (filters, intervals)
         Their load summed per interval [kW].
+    hvac_kw : ndarray of float64 or None
+        The AC and heating part of it [kW]; None when the load has no ``hvac_kw``.
     pv_kw : ndarray of float64 or None
         Their PV output summed per interval [kW]; None without PV.
     """
@@ -178,12 +185,14 @@ class ChunkRollup:
     filters: tuple[str, ...]
     homes: np.ndarray
     load_kw: np.ndarray
+    hvac_kw: np.ndarray | None
     pv_kw: np.ndarray | None
 
 
 def rollup_chunk(
     home_ids: np.ndarray,
     load_kw: np.ndarray,
+    hvac_kw: np.ndarray | None,
     pv_kw: np.ndarray | None,
     masks: Mapping[str, np.ndarray],
     calendar: Calendar,
@@ -196,6 +205,8 @@ def rollup_chunk(
         The chunk's homes, ascending.
     load_kw : ndarray, shape (homes * intervals,)
         Interval mean load [kW] as written: home by home, each over the whole grid.
+    hvac_kw : ndarray or None
+        Its AC and heating part [kW] in the same layout; None when the load lacks it.
     pv_kw : ndarray or None
         Rooftop PV output [kW AC] in the same layout; None without PV.
     masks : mapping of str to ndarray of bool
@@ -232,6 +243,7 @@ def rollup_chunk(
         filters=filters,
         homes=np.array([masks[key].sum() for key in filters], dtype=np.int64),
         load_kw=sums(load),
+        hvac_kw=None if hvac_kw is None else sums(np.asarray(hvac_kw).reshape(count, -1)),
         pv_kw=None if pv is None else sums(pv),
     )
 
@@ -243,16 +255,19 @@ class FleetSums:
         self.filters: tuple[str, ...] = ()
         self.homes: np.ndarray | None = None
         self.load_kw: np.ndarray | None = None
+        self.hvac_kw: np.ndarray | None = None
         self.pv_kw: np.ndarray | None = None
 
     def add(self, chunk: ChunkRollup) -> None:
         """Add a chunk's partial sums to those of the chunks before it."""
         if self.homes is None:
             self.filters, self.homes = chunk.filters, chunk.homes
-            self.load_kw, self.pv_kw = chunk.load_kw, chunk.pv_kw
+            self.load_kw, self.hvac_kw, self.pv_kw = chunk.load_kw, chunk.hvac_kw, chunk.pv_kw
             return
         self.homes = self.homes + chunk.homes
         self.load_kw = self.load_kw + chunk.load_kw
+        if self.hvac_kw is not None:
+            self.hvac_kw = self.hvac_kw + chunk.hvac_kw
         if self.pv_kw is not None:
             self.pv_kw = self.pv_kw + chunk.pv_kw
 
@@ -268,6 +283,8 @@ class FleetSums:
             "homes": pa.array(np.repeat(self.homes, n).astype(np.int32)),
             "load_kw": pa.array(self.load_kw.ravel()),
         }
+        if self.hvac_kw is not None:
+            columns["hvac_kw"] = pa.array(self.hvac_kw.ravel())
         if self.pv_kw is not None:
             columns["pv_kw"] = pa.array(self.pv_kw.ravel())
         return pa.table(columns)

@@ -127,6 +127,7 @@ STATISTICS = (
         "%",
         "SELECT 100 * sum(hvac_kw) / sum(load_kw) FROM t",
         ("hvac_kw", "load_kw"),
+        "SELECT 100 * sum(hvac_kw) / sum(load_kw) FROM fleet",
     ),
     Statistic(
         "pv",
