@@ -1359,8 +1359,6 @@ def dispatch(
     exit_on_sigterm()
     try:
         chunk = _whole(homes_chunk, "homes-chunk", 10**9)
-        if workers is None and scheduler is None:
-            workers = str(SUITE_WORKERS)
         cluster = _Cluster(
             None if workers is None else _whole(workers, "workers", 1024),
             scheduler,
