@@ -40,8 +40,8 @@ class Statistic:
 
     ``rollup``, when given, is the same figure as a query over the view ``fleet``: the rows
     of the whole fleet (filter ``all``) of the build's ``fleet`` rollup in the chosen days,
-    with its columns (``timestamp``, ``homes``, ``load_kw``, ``pv_kw``: the homes' values
-    summed per interval) and ``day``. It is used when the rollup has the columns of
+    with its columns (``timestamp``, ``homes``, ``load_kw``, ``hvac_kw``, ``pv_kw``: the
+    homes' values summed per interval) and ``day``. It is used when the rollup has the columns of
     ``needs``.
     """
 

@@ -23,7 +23,15 @@ import pyarrow.parquet as pq
 from vppsim.dataset.budget import HOME_INTERVALS_PER_CHUNK
 from vppsim.dataset.manifest import Manifest, ManifestError, Resource, read_manifest
 from vppsim.dataset.readers import contract_frame, duckdb_connection, read_csv, read_parquet
-from vppsim.dataset.rollups import DAY, FILTER, FLEET_PATH, HOME_DAYS_PATH, ROLLUP_ROLE, Calendar
+from vppsim.dataset.rollups import (
+    DAY,
+    EVERY_HOME,
+    FILTER,
+    FLEET_PATH,
+    HOME_DAYS_PATH,
+    ROLLUP_ROLE,
+    Calendar,
+)
 from vppsim.dataset.schemas import (
     HOME_ID,
     TIMESTAMP,
@@ -344,14 +352,14 @@ def _rollup_failures(root: Path, rollups: Mapping[str, Resource], study: Study) 
             .df()
             .set_index(FILTER)
         )
-    if "all" not in sums.index:
-        return [*failures, f"{FLEET_PATH}: no filter 'all'"]
+    if EVERY_HOME not in sums.index:
+        return [*failures, f"{FLEET_PATH}: no filter '{EVERY_HOME}'"]
     for key, row in sums.iterrows():
         if row["n"] != n or row["steps"] != n or row["least"] != row["most"]:
             failures.append(f"{FLEET_PATH}: filter {key} does not cover the grid once")
         if row["most"] > homes or row["wrong"]:
             failures.append(f"{FLEET_PATH}: filter {key} has impossible homes or loads")
-    every = sums.loc["all"]
+    every = sums.loc[EVERY_HOME]
     if every["most"] != homes:
         failures.append(f"{FLEET_PATH}: filter all sums {every['most']} homes, not {homes}")
     pairs = [("load", energy, every["load_total"])]

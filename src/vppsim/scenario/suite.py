@@ -7,9 +7,11 @@ Files that come out byte-identical to the base's (the fleet's assets in every sc
 weather and load of a gas crisis) are hard links to the base's copy, so the base is stored
 once. Each dataset is built atomically on its own; ``scenarios.json`` lists the suite.
 
-The scenarios are built and dispatched one after the other; the parts of each build and
-dispatch (chunks of homes) run in this process or on one Dask cluster for the whole suite
-(:mod:`vppsim.dataset.distributed`), with the same bytes.
+In this process the scenarios are built and dispatched one after the other. On one Dask
+cluster for the whole suite (:mod:`vppsim.dataset.distributed`) each scenario runs whole on
+a worker when every fleet is a single chunk of homes, else the scenarios come one after the
+other with each one's chunks spread over the workers (:func:`_whole_scenarios`); the bytes
+are the same every way.
 
 Layout::
 

@@ -31,7 +31,13 @@ from vppsim.dataset.manifest import (
     read_manifest,
 )
 from vppsim.dataset.readers import duckdb_connection
-from vppsim.dataset.rollups import FLEET_PATH, HOME_DAYS_PATH, HOME_FILTERS, ROLLUP_ROLE
+from vppsim.dataset.rollups import (
+    EVERY_HOME,
+    FLEET_PATH,
+    HOME_DAYS_PATH,
+    HOME_FILTERS,
+    ROLLUP_ROLE,
+)
 from vppsim.dataset.schemas import HOME_ID, TIMESTAMP
 from vppsim.errors import VppsimError
 from vppsim.fleet.dispatch_spec import (
@@ -483,7 +489,7 @@ class DatasetQueries:
         """How many homes each filter of :data:`HOME_FILTERS` selects (only ``all`` without
         a homes table, which the other filters need)."""
         if not self.has_homes:
-            return {"all": self.home_count() if "load" in self.datasets else 0}
+            return {EVERY_HOME: self.home_count() if "load" in self.datasets else 0}
         if set(self.rolled_up) == set(HOME_FILTERS):
             return dict(self.rolled_up)
         counts = ", ".join(
@@ -1169,9 +1175,10 @@ class DatasetQueries:
         (dataset, column), *_ = [v.outcome for v in VARIABLES if v.name == variable]
         self.require(dataset)
         rolled = {"load_kw": True, "pv_kw": self._rollup_pv}
-        if "all" in self.rolled_up and rolled.get(column, False):
+        if EVERY_HOME in self.rolled_up and rolled.get(column, False):
             return self.sql(
-                f"SELECT {TIMESTAMP}, {column} AS value FROM fleet_sums WHERE filter = 'all' "
+                f"SELECT {TIMESTAMP}, {column} AS value FROM fleet_sums "
+                f"WHERE filter = '{EVERY_HOME}' "
                 f"AND {self._period_where(start, end)} ORDER BY 1"
             )
         aggregate = "sum" if default_registry().spec(dataset).per_home else "any_value"
